@@ -1,0 +1,5 @@
+//! Builds the runtime's WASM blob with substrate-wasm-builder.
+fn main() {
+	#[cfg(feature = "std")]
+	substrate_wasm_builder::WasmBuilder::build_using_defaults();
+}
