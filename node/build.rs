@@ -1,1 +1,7 @@
-fn main(){}
+//! Embeds the git commit and build metadata that `povm-node --version` prints.
+use substrate_build_script_utils::{generate_cargo_keys, rerun_if_git_head_changed};
+
+fn main() {
+	generate_cargo_keys();
+	rerun_if_git_head_changed();
+}

@@ -13,6 +13,7 @@
 #
 # Environment: SKIP_DOCKER=1 skips step 3.
 set -euo pipefail
+[ -z "${CARGO_HOME:-}" ] && [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env" || true
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -1,0 +1,13 @@
+//! The pallets whose weights are measured with frame-benchmarking.
+
+#[allow(unused_imports)]
+use crate::*;
+
+frame_benchmarking::define_benchmarks!(
+	[frame_benchmarking, BaselineBench::<Runtime>]
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_multisig, Multisig]
+	[pallet_sudo, Sudo]
+);

@@ -1,0 +1,77 @@
+//! Block production (BABE), finality (GRANDPA), sessions, authorship and time.
+
+use frame_support::{parameter_types, traits::ConstU64};
+use sp_runtime::traits::ConvertInto;
+
+use crate::{
+	AccountId, Babe, Balances, Runtime, RuntimeEvent, SessionKeys, EPOCH_DURATION_IN_SLOTS,
+	MILLI_SECS_PER_BLOCK, SLOT_DURATION,
+};
+
+parameter_types! {
+	/// The most BABE and GRANDPA authorities a session may have.
+	pub const MaxAuthorities: u32 = 100;
+	/// No nominators: seats come from the PoVM lottery, not from stake.
+	pub const MaxNominators: u32 = 0;
+	/// GRANDPA set-id history kept for equivocation reports (28 days of 1-minute sessions).
+	pub const MaxSetIdSessionEntries: u64 = 28 * 24 * 60;
+	pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
+	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
+}
+
+impl pallet_timestamp::Config for Runtime {
+	type Moment = u64;
+	type OnTimestampSet = Babe;
+	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
+	type WeightInfo = pallet_timestamp::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_babe::Config for Runtime {
+	type EpochDuration = EpochDuration;
+	type ExpectedBlockTime = ExpectedBlockTime;
+	// Epochs change when pallet-session rotates.
+	type EpochChangeTrigger = pallet_babe::ExternalTrigger;
+	type DisabledValidators = crate::Session;
+	type WeightInfo = ();
+	type MaxAuthorities = MaxAuthorities;
+	type MaxNominators = MaxNominators;
+	// Equivocation reports need historical session proofs, which need staking's exposure
+	// records; PoVM has no staking, so offences are not reported on chain yet.
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}
+
+impl pallet_grandpa::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type WeightInfo = ();
+	type MaxAuthorities = MaxAuthorities;
+	type MaxNominators = MaxNominators;
+	type MaxSetIdSessionEntries = MaxSetIdSessionEntries;
+	type KeyOwnerProof = sp_core::Void;
+	type EquivocationReportSystem = ();
+}
+
+impl pallet_authorship::Config for Runtime {
+	type FindAuthor = pallet_session::FindAccountFromAuthorIndex<Self, Babe>;
+	type EventHandler = ();
+}
+
+parameter_types! {
+	/// Deposit held while session keys are set: covers their storage.
+	pub const SessionKeyDeposit: crate::Balance = crate::MILLI_UNIT * 100;
+}
+
+impl pallet_session::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type ValidatorId = AccountId;
+	type ValidatorIdOf = ConvertInto;
+	type ShouldEndSession = Babe;
+	type NextSessionRotation = Babe;
+	type SessionManager = super::povm::LotterySessionManager;
+	type SessionHandler = <SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
+	type Keys = SessionKeys;
+	type DisablingStrategy = pallet_session::disabling::UpToLimitWithReEnablingDisablingStrategy;
+	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
+	type Currency = Balances;
+	type KeyDeposit = SessionKeyDeposit;
+}

@@ -1,0 +1,421 @@
+//! A small native runner for zombienet-style networks of `povm-node` processes.
+//!
+//! [`NetworkDef::from_file`] reads the TOML, [`Network::start`] starts the nodes on their
+//! loopback addresses, and [`NodeHandle`] queries a node over JSON-RPC (HTTP), kills it or
+//! restarts it on the same ports and database.
+
+use std::{
+	fs::File,
+	io::Read,
+	net::{Ipv4Addr, SocketAddrV4, TcpListener},
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	thread::sleep,
+	time::{Duration, Instant},
+};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// A failure of the runner or of a node, with a message that says which.
+pub type Error = String;
+/// The runner's result type.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// `[settings]` of a network definition.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+	/// Seconds a test waits for the network to reach what it asserts.
+	pub timeout: u64,
+}
+
+/// `[network]` of a network definition.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NetworkSection {
+	/// The chain every node runs: `dev`, `local` or a chain-spec path.
+	pub chain: String,
+}
+
+/// One `[[nodes]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeDef {
+	/// The node's name, also its log file's name.
+	pub name: String,
+	/// The loopback address it listens on for peers.
+	pub ip: Ipv4Addr,
+	/// Whether it runs with `--validator`.
+	#[serde(default)]
+	pub validator: bool,
+	/// A dev key name (`alice`, `bob`, …) whose keys go into its keystore.
+	pub key: Option<String>,
+	/// More command-line arguments.
+	#[serde(default)]
+	pub args: Vec<String>,
+}
+
+/// A whole network definition file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NetworkDef {
+	/// Test settings.
+	pub settings: Settings,
+	/// The chain.
+	pub network: NetworkSection,
+	/// The nodes, the first being every other node's boot node.
+	pub nodes: Vec<NodeDef>,
+}
+
+impl NetworkDef {
+	/// Reads a definition from a TOML file.
+	pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
+		let path = path.as_ref();
+		let text = std::fs::read_to_string(path)
+			.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+		toml::from_str(&text).map_err(|e| format!("{} is not a valid network: {e}", path.display()))
+	}
+
+	/// The test timeout as a duration.
+	pub fn timeout(&self) -> Duration {
+		Duration::from_secs(self.settings.timeout)
+	}
+}
+
+/// The `povm-node` binary the tests run: `$POVM_NODE`, else the release build in
+/// `$CARGO_TARGET_DIR` or the workspace's `target/`.
+pub fn node_binary() -> Result<PathBuf> {
+	if let Ok(path) = std::env::var("POVM_NODE") {
+		return Ok(PathBuf::from(path));
+	}
+	let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| {
+		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target")
+	});
+	let path = target.join("release").join("povm-node");
+	if path.exists() {
+		Ok(path)
+	} else {
+		Err(format!(
+			"povm-node not found at {}: run `cargo build --release -p povm-node` or set POVM_NODE",
+			path.display()
+		))
+	}
+}
+
+/// A free TCP port on `ip`.
+pub fn free_port(ip: Ipv4Addr) -> Result<u16> {
+	let listener = TcpListener::bind(SocketAddrV4::new(ip, 0))
+		.map_err(|e| format!("no free port on {ip}: {e}"))?;
+	listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+}
+
+/// What a node was started with, kept to restart it the same way.
+#[derive(Debug, Clone)]
+struct LaunchArgs {
+	args: Vec<String>,
+	log_path: PathBuf,
+}
+
+/// A running (or killed) `povm-node` process.
+pub struct NodeHandle {
+	/// The node's name.
+	pub name: String,
+	/// Its JSON-RPC port on 127.0.0.1.
+	pub rpc_port: u16,
+	/// Its peer-to-peer port on [`NodeDef::ip`].
+	pub p2p_port: u16,
+	/// Its loopback address.
+	pub ip: Ipv4Addr,
+	/// Its Prometheus port on 127.0.0.1.
+	pub prometheus_port: u16,
+	launch: LaunchArgs,
+	child: Option<Child>,
+	binary: PathBuf,
+}
+
+impl NodeHandle {
+	/// Starts `binary` with `args`, output to `log_path`.
+	fn spawn(&mut self) -> Result<()> {
+		let log = File::options()
+			.create(true)
+			.append(true)
+			.open(&self.launch.log_path)
+			.map_err(|e| format!("cannot open {}: {e}", self.launch.log_path.display()))?;
+		let err = log.try_clone().map_err(|e| e.to_string())?;
+		let child = Command::new(&self.binary)
+			.args(&self.launch.args)
+			.stdin(Stdio::null())
+			.stdout(log)
+			.stderr(err)
+			.spawn()
+			.map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
+		self.child = Some(child);
+		Ok(())
+	}
+
+	/// The node's JSON-RPC URL.
+	pub fn rpc_url(&self) -> String {
+		format!("http://127.0.0.1:{}", self.rpc_port)
+	}
+
+	/// Calls `method` with `params` and returns its `result`.
+	pub fn rpc(&self, method: &str, params: Value) -> Result<Value> {
+		rpc_call(&self.rpc_url(), method, params)
+	}
+
+	/// Whether the process is still running.
+	pub fn is_running(&mut self) -> bool {
+		match self.child.as_mut() {
+			Some(child) => matches!(child.try_wait(), Ok(None)),
+			None => false,
+		}
+	}
+
+	/// The number of the best block.
+	pub fn best_number(&self) -> Result<u64> {
+		let header = self.rpc("chain_getHeader", json!([]))?;
+		parse_number(&header["number"])
+	}
+
+	/// The number of the last finalised block.
+	pub fn finalized_number(&self) -> Result<u64> {
+		let hash = self.rpc("chain_getFinalizedHead", json!([]))?;
+		let header = self.rpc("chain_getHeader", json!([hash]))?;
+		parse_number(&header["number"])
+	}
+
+	/// How many peers the node is connected to.
+	pub fn peers(&self) -> Result<u64> {
+		let health = self.rpc("system_health", json!([]))?;
+		health["peers"].as_u64().ok_or_else(|| format!("bad system_health answer: {health}"))
+	}
+
+	/// Waits until `check` holds, polling every second, or fails after `timeout` with `what`.
+	pub fn wait_for(
+		&mut self,
+		what: &str,
+		timeout: Duration,
+		mut check: impl FnMut(&NodeHandle) -> Result<bool>,
+	) -> Result<()> {
+		let start = Instant::now();
+		let mut last_error = String::new();
+		while start.elapsed() < timeout {
+			if !self.is_running() {
+				return Err(format!("{} exited while waiting for {what}", self.name));
+			}
+			match check(self) {
+				Ok(true) => return Ok(()),
+				Ok(false) => {},
+				Err(e) => last_error = e,
+			}
+			sleep(Duration::from_secs(1));
+		}
+		Err(format!("{}: timed out after {timeout:?} waiting for {what} ({last_error})", self.name))
+	}
+
+	/// Kills the process (SIGKILL) and waits for it.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Starts the node again with the same ports, keys and database.
+	pub fn restart(&mut self) -> Result<()> {
+		self.kill();
+		self.spawn()
+	}
+
+	/// The node's log so far.
+	pub fn log(&self) -> String {
+		let mut text = String::new();
+		if let Ok(mut file) = File::open(&self.launch.log_path) {
+			let _ = file.read_to_string(&mut text);
+		}
+		text
+	}
+}
+
+impl Drop for NodeHandle {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}
+
+/// Parses a block number given as a hex string or a JSON number.
+fn parse_number(value: &Value) -> Result<u64> {
+	match value {
+		Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16)
+			.map_err(|e| format!("bad block number {s}: {e}")),
+		Value::Number(n) => n.as_u64().ok_or_else(|| format!("bad block number {n}")),
+		other => Err(format!("bad block number {other}")),
+	}
+}
+
+/// One JSON-RPC call over HTTP.
+pub fn rpc_call(url: &str, method: &str, params: Value) -> Result<Value> {
+	let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+	let response = ureq::post(url)
+		.timeout(Duration::from_secs(30))
+		.send_json(body)
+		.map_err(|e| format!("{method} at {url}: {e}"))?;
+	let reply: Value = response.into_json().map_err(|e| format!("{method}: bad JSON: {e}"))?;
+	if let Some(error) = reply.get("error") {
+		return Err(format!("{method} failed: {error}"));
+	}
+	Ok(reply["result"].clone())
+}
+
+/// A running network: its nodes and the directory holding their databases and logs.
+pub struct Network {
+	/// The nodes, in definition order.
+	pub nodes: Vec<NodeHandle>,
+	/// The definition it was started from.
+	pub def: NetworkDef,
+	dir: tempfile::TempDir,
+}
+
+impl Network {
+	/// Starts every node of `def`; the first is the boot node of the others.
+	pub fn start(def: NetworkDef) -> Result<Self> {
+		let binary = node_binary()?;
+		let dir = tempfile::Builder::new()
+			.prefix("povm-net-")
+			.tempdir()
+			.map_err(|e| format!("cannot create a temp dir: {e}"))?;
+		let mut network = Network { nodes: Vec::new(), def: def.clone(), dir };
+		let mut bootnode: Option<String> = None;
+		for node in &def.nodes {
+			let rpc_port = free_port(Ipv4Addr::LOCALHOST)?;
+			let prometheus_port = free_port(Ipv4Addr::LOCALHOST)?;
+			let p2p_port = free_port(node.ip)?;
+			let base_path = network.dir.path().join(&node.name);
+			let mut args = vec![
+				"--chain".to_string(),
+				def.network.chain.clone(),
+				"--base-path".into(),
+				base_path.display().to_string(),
+				"--name".into(),
+				node.name.clone(),
+				"--rpc-port".into(),
+				rpc_port.to_string(),
+				"--prometheus-port".into(),
+				prometheus_port.to_string(),
+				"--port".into(),
+				p2p_port.to_string(),
+				"--listen-addr".into(),
+				format!("/ip4/{}/tcp/{p2p_port}", node.ip),
+				"--public-addr".into(),
+				format!("/ip4/{}/tcp/{p2p_port}", node.ip),
+				"--discover-local".into(),
+				"--allow-private-ip".into(),
+				"--no-mdns".into(),
+				"--no-telemetry".into(),
+				"--rpc-cors".into(),
+				"all".into(),
+			];
+			if node.validator {
+				args.push("--validator".into());
+			}
+			if let Some(key) = &node.key {
+				args.push(format!("--{key}"));
+			}
+			if let Some(boot) = &bootnode {
+				args.push("--bootnodes".into());
+				args.push(boot.clone());
+			}
+			args.extend(node.args.iter().cloned());
+			let mut handle = NodeHandle {
+				name: node.name.clone(),
+				rpc_port,
+				p2p_port,
+				ip: node.ip,
+				prometheus_port,
+				launch: LaunchArgs {
+					args,
+					log_path: network.dir.path().join(format!("{}.log", node.name)),
+				},
+				child: None,
+				binary: binary.clone(),
+			};
+			handle.spawn()?;
+			handle.wait_for("RPC to answer", Duration::from_secs(60), |n| {
+				n.rpc("system_health", json!([])).map(|_| true)
+			})?;
+			if bootnode.is_none() {
+				let peer_id = handle.rpc("system_localPeerId", json!([]))?;
+				let peer_id =
+					peer_id.as_str().ok_or_else(|| format!("bad peer id {peer_id}"))?.to_string();
+				bootnode = Some(format!("/ip4/{}/tcp/{p2p_port}/p2p/{peer_id}", node.ip));
+			}
+			network.nodes.push(handle);
+		}
+		Ok(network)
+	}
+
+	/// The node named `name`.
+	pub fn node(&mut self, name: &str) -> &mut NodeHandle {
+		self.nodes
+			.iter_mut()
+			.find(|n| n.name == name)
+			.unwrap_or_else(|| panic!("no node named {name} in the network"))
+	}
+
+	/// Every node's log, for a failing test's output.
+	pub fn logs(&self) -> String {
+		self.nodes
+			.iter()
+			.map(|n| {
+				let log = n.log();
+				let tail: Vec<&str> = log.lines().rev().take(40).collect();
+				format!(
+					"===== {} (last 40 lines) =====\n{}",
+					n.name,
+					tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+				)
+			})
+			.collect::<Vec<_>>()
+			.join("\n")
+	}
+
+	/// Where databases and logs live.
+	pub fn dir(&self) -> &Path {
+		self.dir.path()
+	}
+}
+
+/// Starts a single `--dev --tmp` node on free ports.
+pub fn start_dev_node() -> Result<(NodeHandle, tempfile::TempDir)> {
+	let binary = node_binary()?;
+	let dir = tempfile::Builder::new()
+		.prefix("povm-dev-")
+		.tempdir()
+		.map_err(|e| format!("cannot create a temp dir: {e}"))?;
+	let rpc_port = free_port(Ipv4Addr::LOCALHOST)?;
+	let prometheus_port = free_port(Ipv4Addr::LOCALHOST)?;
+	let p2p_port = free_port(Ipv4Addr::LOCALHOST)?;
+	let args = vec![
+		"--dev".to_string(),
+		"--tmp".into(),
+		"--rpc-port".into(),
+		rpc_port.to_string(),
+		"--prometheus-port".into(),
+		prometheus_port.to_string(),
+		"--port".into(),
+		p2p_port.to_string(),
+		"--no-telemetry".into(),
+	];
+	let mut handle = NodeHandle {
+		name: "dev".into(),
+		rpc_port,
+		p2p_port,
+		ip: Ipv4Addr::LOCALHOST,
+		prometheus_port,
+		launch: LaunchArgs { args, log_path: dir.path().join("dev.log") },
+		child: None,
+		binary,
+	};
+	handle.spawn()?;
+	handle.wait_for("RPC to answer", Duration::from_secs(60), |n| {
+		n.rpc("system_health", json!([])).map(|_| true)
+	})?;
+	Ok((handle, dir))
+}
