@@ -179,7 +179,7 @@ impl<T: Config> Pallet<T> {
 	///   other jobs at least one.
 	/// - Every provider of an open (assigned or revealing) job is registered.
 	/// - Job ids are below `NextJobId`.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;

@@ -9,7 +9,7 @@ use frame_support::{
 	weights::WeightMeter,
 	BoundedVec,
 };
-use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use frame_system::RawOrigin;
 use povm_primitives::{JobLedger, ProviderRegistry};
 use sp_runtime::traits::Saturating;
 
@@ -73,7 +73,7 @@ fn commit<T: Config>(job: JobId, who: &T::AccountId) -> sp_runtime::DispatchResu
 
 /// A job assigned to `m` fresh providers.
 fn assigned_job<T: Config>(m: u32) -> Result<(JobId, Vec<T::AccountId>), BenchmarkError> {
-	let providers = T::Providers::bench_register(m, &default_resources());
+	let providers = <Pallet<T> as ProviderRegistry<_, _>>::bench_register(m, &default_resources());
 	let owner: T::AccountId = account("customer", 0, 0);
 	let id = T::Jobs::bench_assigned_job(owner, providers.clone())?;
 	Ok((id, providers))

@@ -35,6 +35,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use povm_primitives::JobLedger;
+	use sp_runtime::Perbill;
 
 	/// The in-code storage version.
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);

@@ -76,8 +76,6 @@ impl pallet_vm_proof::Config for Test {
 }
 
 pub const CUSTOMER: AccountId = 1;
-/// Providers are 10..=19.
-pub const P: [AccountId; 6] = [10, 11, 12, 13, 14, 15];
 
 pub struct ExtBuilder {
 	balances: Vec<(AccountId, Balance)>,

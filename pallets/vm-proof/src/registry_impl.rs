@@ -58,7 +58,7 @@ impl<T: Config> Pallet<T> {
 	/// - Each provider holds no more jobs than its slots, and only jobs whose round lists it as
 	///   a member that has not been faulted.
 	/// - Every member of a round is registered, and every round's job is open.
-	#[cfg(any(feature = "try-runtime", test))]
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
 		let active = ActiveProviders::<T>::get();
@@ -139,7 +139,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 			})?;
 			round
 				.members
-				.try_push(Member {
+				.try_push(RoundMember {
 					who: who.clone(),
 					status: MemberStatus::Assigned,
 					commit_deadline,

@@ -102,7 +102,7 @@ pub enum MemberStatus {
 /// One provider assigned to a job.
 #[derive(Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound)]
 #[scale_info(skip_type_params(T))]
-pub struct Member<T: Config> {
+pub struct RoundMember<T: Config> {
 	/// The provider.
 	pub who: T::AccountId,
 	/// Where it stands.
@@ -130,7 +130,7 @@ pub enum Phase<BlockNumber> {
 #[scale_info(skip_type_params(T))]
 pub struct Round<T: Config> {
 	/// Every provider ever assigned to the job.
-	pub members: BoundedVec<Member<T>, T::MaxMembers>,
+	pub members: BoundedVec<RoundMember<T>, T::MaxMembers>,
 	/// Current phase.
 	pub phase: Phase<BlockNumberFor<T>>,
 }
