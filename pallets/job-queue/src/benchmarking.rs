@@ -31,11 +31,7 @@ pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 		input: Some([7u8; 32]),
 		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
 		price_per_second: BalanceOf::<T>::from(1u32),
-		redundancy: RedundancyPolicy {
-			min_replicas: replicas,
-			max_replicas: replicas,
-			margin: 1,
-		},
+		redundancy: RedundancyPolicy { min_replicas: replicas, max_replicas: replicas, margin: 1 },
 		checkpoint_interval: 10,
 	}
 }
@@ -163,5 +159,9 @@ mod benchmarks {
 		Ok(())
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

@@ -18,13 +18,13 @@ use sp_runtime::{
 impl<T: Config> Pallet<T> {
 	/// Whether `params` are within range.
 	pub fn params_valid(params: &ProtocolParamsOf<T>) -> bool {
-		!params.queue_timeout.is_zero() &&
-			!params.commit_window.is_zero() &&
-			!params.reveal_window.is_zero() &&
-			params.max_replicas >= 1 &&
-			params.max_replicas <= T::MaxReplicas::get() &&
-			params.max_assignments_per_block >= 1 &&
-			params.max_assignments_per_block <= T::MaxQueueLen::get()
+		!params.queue_timeout.is_zero()
+			&& !params.commit_window.is_zero()
+			&& !params.reveal_window.is_zero()
+			&& params.max_replicas >= 1
+			&& params.max_replicas <= T::MaxReplicas::get()
+			&& params.max_assignments_per_block >= 1
+			&& params.max_assignments_per_block <= T::MaxQueueLen::get()
 	}
 
 	/// Checks a spec; returns the minimum budget it needs.
@@ -70,8 +70,8 @@ impl<T: Config> Pallet<T> {
 		let deposit = Self::deposit_for(&spec).ok_or(Error::<T>::Overflow)?;
 		let total = budget.checked_add(&deposit).ok_or(Error::<T>::Overflow)?;
 		ensure!(
-			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite) >=
-				total,
+			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
+				>= total,
 			Error::<T>::InsufficientBalance
 		);
 
@@ -149,7 +149,10 @@ impl<T: Config> Pallet<T> {
 
 	/// Release a queued job's budget and deposit and remove its record. Returns the total
 	/// released. The caller removes the queue entry.
-	pub(crate) fn refund_and_remove(id: JobId, job: &Job<T>) -> Result<BalanceOf<T>, DispatchError> {
+	pub(crate) fn refund_and_remove(
+		id: JobId,
+		job: &Job<T>,
+	) -> Result<BalanceOf<T>, DispatchError> {
 		let budget = T::Currency::release(
 			&HoldReason::JobBudget.into(),
 			&job.owner,
@@ -213,8 +216,9 @@ impl<T: Config> Pallet<T> {
 					ensure!(in_queue == 0, "finished job still queued");
 					ensure!(job.budget.is_zero(), "finished job still holds budget");
 				},
-				JobState::Expired | JobState::Cancelled =>
-					return Err("expired or cancelled job still stored".into()),
+				JobState::Expired | JobState::Cancelled => {
+					return Err("expired or cancelled job still stored".into())
+				},
 			}
 			ensure!(
 				(job.state == JobState::Completed) == Results::<T>::contains_key(id),
@@ -222,10 +226,7 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		ensure!(queued == queue.len(), "queue holds jobs that are not queued");
-		ensure!(
-			queue.windows(2).all(|w| w[0].price >= w[1].price),
-			"queue not ordered by price"
-		);
+		ensure!(queue.windows(2).all(|w| w[0].price >= w[1].price), "queue not ordered by price");
 		for (who, total) in budgets {
 			ensure!(
 				T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), &who) == total,

@@ -150,7 +150,7 @@ impl<T: Config> Pallet<T> {
 		let room = T::MaxAssignees::get().saturating_sub(job.providers.len() as u32);
 		let count = count.min(room);
 		if count == 0 {
-			return Ok(Vec::new())
+			return Ok(Vec::new());
 		}
 		let candidates: Vec<_> =
 			T::Providers::candidates(&job.spec.resources, T::MaxCandidates::get())
@@ -159,7 +159,7 @@ impl<T: Config> Pallet<T> {
 				.collect();
 		let drawn = Self::draw(id, job.providers.len() as u32, candidates, count);
 		if drawn.is_empty() {
-			return Ok(drawn)
+			return Ok(drawn);
 		}
 		let added: ProvidersOf<T> =
 			drawn.clone().try_into().map_err(|_| Error::<T>::TooManyReplicas)?;

@@ -24,6 +24,7 @@ pub use weights::WeightInfo;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::boxed::Box;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{
@@ -34,7 +35,6 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use povm_primitives::ProviderRegistry;
-	use alloc::boxed::Box;
 
 	/// The in-code storage version.
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
@@ -132,8 +132,7 @@ pub mod pallet {
 
 	/// Protocol parameters (deadlines, bounds, slash ratios), set by root.
 	#[pallet::storage]
-	pub type Params<T: Config> =
-		StorageValue<_, ProtocolParamsOf<T>, ValueQuery, DefaultParams<T>>;
+	pub type Params<T: Config> = StorageValue<_, ProtocolParamsOf<T>, ValueQuery, DefaultParams<T>>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]

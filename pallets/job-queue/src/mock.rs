@@ -50,9 +50,8 @@ thread_local! {
 
 /// Register a provider with the mock registry.
 pub fn add_provider(who: AccountId, reputation: Perbill, offer: Resources, slots: u32) {
-	PROVIDERS.with(|p| {
-		p.borrow_mut().push(MockProvider { who, reputation, offer, slots, used: 0 })
-	});
+	PROVIDERS
+		.with(|p| p.borrow_mut().push(MockProvider { who, reputation, offer, slots, used: 0 }));
 }
 
 /// Slots in use of a mock provider.
@@ -68,9 +67,9 @@ impl ProviderRegistry<AccountId, u64> for MockRegistry {
 			p.borrow()
 				.iter()
 				.filter(|x| {
-					x.offer.millicores >= r.millicores &&
-						x.offer.memory_mib >= r.memory_mib &&
-						x.used < x.slots
+					x.offer.millicores >= r.millicores
+						&& x.offer.memory_mib >= r.memory_mib
+						&& x.used < x.slots
 				})
 				.take(limit as usize)
 				.map(|x| (x.who, x.reputation))

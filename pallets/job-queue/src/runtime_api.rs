@@ -71,8 +71,9 @@ impl<T: crate::Config> crate::Pallet<T> {
 	/// A job as seen through [`PovmJobsApi::job`].
 	pub fn job_view(
 		id: JobId,
-	) -> Option<JobView<T::AccountId, crate::BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>>
-	{
+	) -> Option<
+		JobView<T::AccountId, crate::BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>,
+	> {
 		let job = crate::Jobs::<T>::get(id)?;
 		let result = crate::Results::<T>::get(id).map(|r| ResultView {
 			result_digest: r.result_digest,

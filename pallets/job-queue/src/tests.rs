@@ -216,7 +216,10 @@ fn cancel_job_only_by_owner() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = submit(ALICE, good());
 		assert_noop!(JobQueue::cancel_job(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotOwner);
-		assert_noop!(JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), 7), Error::<Test>::JobNotFound);
+		assert_noop!(
+			JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), 7),
+			Error::<Test>::JobNotFound
+		);
 	});
 }
 
@@ -227,7 +230,10 @@ fn cancel_job_refused_once_assigned() {
 		let id = submit(ALICE, good());
 		run_to_block(2);
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
-		assert_noop!(JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), id), Error::<Test>::NotQueued);
+		assert_noop!(
+			JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotQueued
+		);
 	});
 }
 
@@ -235,7 +241,10 @@ fn cancel_job_refused_once_assigned() {
 fn set_params_is_root_only_and_validated() {
 	ExtBuilder::default().build_and_execute(|| {
 		let mut p = Params::<Test>::get();
-		assert_noop!(JobQueue::set_params(RuntimeOrigin::signed(ALICE), p), DispatchError::BadOrigin);
+		assert_noop!(
+			JobQueue::set_params(RuntimeOrigin::signed(ALICE), p),
+			DispatchError::BadOrigin
+		);
 		p.max_replicas = 6;
 		assert_noop!(JobQueue::set_params(RuntimeOrigin::root(), p), Error::<Test>::BadParams);
 		p.max_replicas = 2;
@@ -415,7 +424,10 @@ fn ledger_complete_pays_providers_and_refunds_rest() {
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!(job.state, JobState::Completed);
 		assert_eq!(Results::<Test>::get(id).unwrap().refunded, 70);
-		assert_eq!(JobQueue::job_view(id).unwrap().result.unwrap().output.to_vec(), b"heads".to_vec());
+		assert_eq!(
+			JobQueue::job_view(id).unwrap().result.unwrap().output.to_vec(),
+			b"heads".to_vec()
+		);
 	});
 }
 
@@ -460,7 +472,10 @@ fn ledger_dispute_refunds_budget() {
 fn reap_job_releases_deposit_of_finished_jobs_only() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = assigned_job(1, 1);
-		assert_noop!(JobQueue::reap_job(RuntimeOrigin::signed(ALICE), id), Error::<Test>::NotFinished);
+		assert_noop!(
+			JobQueue::reap_job(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotFinished
+		);
 		assert_ok!(JobQueue::dispute(id, None));
 		assert_noop!(JobQueue::reap_job(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotOwner);
 		assert_ok!(JobQueue::reap_job(RuntimeOrigin::signed(ALICE), id));

@@ -3,11 +3,7 @@
 use crate::{pallet::*, types::*, WeightInfo};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
-use frame_support::{
-	pallet_prelude::*,
-	traits::Randomness,
-	weights::WeightMeter,
-};
+use frame_support::{pallet_prelude::*, traits::Randomness, weights::WeightMeter};
 use frame_system::pallet_prelude::BlockNumberFor;
 use povm_primitives::ProviderRegistry;
 use sp_runtime::Perbill;
@@ -21,10 +17,10 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn service_queue(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
 		let queue_len = Queue::<T>::decode_len().unwrap_or(0) as u32;
 		if meter.try_consume(T::WeightInfo::service_queue_base(queue_len)).is_err() {
-			return
+			return;
 		}
 		if queue_len == 0 {
-			return
+			return;
 		}
 		let params = Params::<T>::get();
 		let mut queue = Queue::<T>::get();
@@ -34,18 +30,21 @@ impl<T: Config> Pallet<T> {
 		while i < queue.len() {
 			if queue[i].expires_at <= now {
 				if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
-					break
+					break;
 				}
 				let entry = queue.remove(i);
 				changed = true;
 				if let Some(job) = Jobs::<T>::get(entry.job) {
 					match Self::refund_and_remove(entry.job, &job) {
-						Ok(refunded) =>
-							Self::deposit_event(Event::JobExpired { job: entry.job, refunded }),
-						Err(e) => log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", entry.job, e),
+						Ok(refunded) => {
+							Self::deposit_event(Event::JobExpired { job: entry.job, refunded })
+						},
+						Err(e) => {
+							log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", entry.job, e)
+						},
 					}
 				}
-				continue
+				continue;
 			}
 			i += 1;
 		}
@@ -55,7 +54,7 @@ impl<T: Config> Pallet<T> {
 		let assign_weight = T::WeightInfo::assign_job(T::MaxCandidates::get());
 		while i < queue.len() && tries < params.max_assignments_per_block {
 			if meter.try_consume(assign_weight).is_err() {
-				break
+				break;
 			}
 			tries = tries.saturating_add(1);
 			let id = queue[i].job;
@@ -81,14 +80,13 @@ impl<T: Config> Pallet<T> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.state == JobState::Queued, Error::<T>::BadState);
 		let need = job.spec.redundancy.min_replicas;
-		let candidates =
-			T::Providers::candidates(&job.spec.resources, T::MaxCandidates::get());
+		let candidates = T::Providers::candidates(&job.spec.resources, T::MaxCandidates::get());
 		if (candidates.len() as u64) < need as u64 {
-			return Ok(false)
+			return Ok(false);
 		}
 		let drawn = Self::draw(id, 0, candidates, need);
 		if (drawn.len() as u64) < need as u64 {
-			return Ok(false)
+			return Ok(false);
 		}
 		let providers: ProvidersOf<T> =
 			drawn.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
@@ -128,7 +126,7 @@ impl<T: Config> Pallet<T> {
 				let w = rep.deconstruct() as u64 + 1;
 				if pick < w {
 					idx = n;
-					break
+					break;
 				}
 				pick = pick.saturating_sub(w);
 			}

@@ -2,7 +2,9 @@
 
 use crate::Config;
 use codec::{Decode, Encode, MaxEncodedLen};
-use frame_support::{traits::fungible::Inspect, BoundedVec, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound};
+use frame_support::{
+	traits::fungible::Inspect, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 pub use povm_primitives::{
 	Digest, Footprint, JobId, JobSpec, JobState, Output, ProtocolParams, RedundancyPolicy,
@@ -25,13 +27,13 @@ pub type ProvidersOf<T> =
 	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxAssignees>;
 
 /// Payments to agreeing providers.
-pub type PaymentsOf<T> = BoundedVec<
-	(<T as frame_system::Config>::AccountId, BalanceOf<T>),
-	<T as Config>::MaxAssignees,
->;
+pub type PaymentsOf<T> =
+	BoundedVec<(<T as frame_system::Config>::AccountId, BalanceOf<T>), <T as Config>::MaxAssignees>;
 
 /// A job on chain.
-#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound)]
+#[derive(
+	Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 pub struct Job<T: Config> {
 	/// Who submitted the job and gets the refunds.
@@ -57,7 +59,9 @@ pub struct Job<T: Config> {
 }
 
 /// The accepted result of a completed job.
-#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound)]
+#[derive(
+	Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 pub struct JobResult<T: Config> {
 	/// Digest of the accepted result (exit code, stdout/stderr digests, output files).
@@ -77,7 +81,9 @@ pub struct JobResult<T: Config> {
 }
 
 /// One entry of the price-ordered queue.
-#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound)]
+#[derive(
+	Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 pub struct QueueEntry<T: Config> {
 	/// Price per VM-second (the ordering key, highest first).

@@ -74,7 +74,16 @@ pub struct Resources {
 
 /// How many replicas run a job and how strongly they must agree.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct RedundancyPolicy {
 	/// Replicas assigned at first (>= 1).
@@ -169,7 +178,16 @@ impl Footprint {
 
 /// The state of a job.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum JobState {
 	/// Waiting in the queue for providers.
@@ -197,7 +215,16 @@ impl JobState {
 
 /// Protocol parameters set by root.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct ProtocolParams<BlockNumber> {
 	/// Blocks a job may wait in the queue before it expires and is refunded.
@@ -270,7 +297,10 @@ pub trait JobLedger<AccountId, Balance, BlockNumber> {
 	fn dispute(job: JobId, first_divergence: Option<u32>) -> DispatchResult;
 	/// Benchmark helper: create a job already assigned to `providers`.
 	#[cfg(feature = "runtime-benchmarks")]
-	fn bench_assigned_job(owner: AccountId, providers: Vec<AccountId>) -> Result<JobId, DispatchError>;
+	fn bench_assigned_job(
+		owner: AccountId,
+		providers: Vec<AccountId>,
+	) -> Result<JobId, DispatchError>;
 }
 
 /// The provider registry, as seen by the job queue.
@@ -327,7 +357,7 @@ pub struct AssignmentView<BlockNumber> {
 /// Whether `image` is `sha256:` followed by exactly 64 lowercase hex digits.
 pub fn is_valid_image_ref(image: &[u8]) -> bool {
 	const PREFIX: &[u8] = b"sha256:";
-	image.len() == PREFIX.len() + 64 &&
-		image.starts_with(PREFIX) &&
-		image[PREFIX.len()..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+	image.len() == PREFIX.len() + 64
+		&& image.starts_with(PREFIX)
+		&& image[PREFIX.len()..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -5,7 +5,10 @@ use crate::pallet::{Deadlines, ProviderJobs, Providers, Rounds};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{fungible::{Inspect, Mutate}, Get},
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
 	weights::WeightMeter,
 	BoundedVec,
 };
@@ -59,7 +62,9 @@ fn reveal_for<T: Config>(who: &T::AccountId) -> (Reveal, BoundedVec<Digest, T::M
 		result_digest: [9u8; 32],
 		checkpoints_root: root,
 		salt: [3u8; 32],
-		output: BoundedVec::truncate_from(alloc::vec![1u8; povm_primitives::MAX_OUTPUT_LEN as usize]),
+		output: BoundedVec::truncate_from(
+			alloc::vec![1u8; povm_primitives::MAX_OUTPUT_LEN as usize],
+		),
 		usage: Usage { cpu_ms: 30_000, memory_mib_s: 7_680, wall_ms: 30_000 },
 	};
 	(reveal, leaves)
@@ -128,8 +133,8 @@ mod benchmarks {
 		let caller: T::AccountId = whitelisted_caller();
 		register_provider_for::<T>(&caller, &default_resources())?;
 		Pallet::<T>::do_unregister(caller.clone())?;
-		let later = frame_system::Pallet::<T>::block_number()
-			.saturating_add(T::UnbondingDelay::get());
+		let later =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		frame_system::Pallet::<T>::set_block_number(later);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()));
@@ -198,7 +203,7 @@ mod benchmarks {
 			Pallet::<T>::do_reveal(p.clone(), job, r, l)?;
 		}
 		let Some(Phase::Revealing { deadline }) = Rounds::<T>::get(job).map(|r| r.phase) else {
-			return Err(BenchmarkError::Stop("not revealing"))
+			return Err(BenchmarkError::Stop("not revealing"));
 		};
 		let now = deadline.saturating_add(1u32.into());
 		frame_system::Pallet::<T>::set_block_number(now);
@@ -211,5 +216,9 @@ mod benchmarks {
 		Ok(())
 	}
 
-	impl_benchmark_test_suite!(Pallet, crate::mock::ExtBuilder::default().build(), crate::mock::Test);
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
 }

@@ -17,13 +17,13 @@ use sp_runtime::{traits::Saturating, DispatchResult, Perbill};
 impl<T: Config> Pallet<T> {
 	/// Whether an offer is acceptable.
 	pub fn offer_valid(offer: &VmOffer) -> bool {
-		offer.millicores > 0 &&
-			offer.memory_mib > 0 &&
-			offer.slots >= 1 &&
-			offer.slots <= T::MaxSlots::get() &&
-			offer.grid_intensity > 0 &&
-			offer.core_milliwatts > 0 &&
-			offer.pue_permille >= 1000
+		offer.millicores > 0
+			&& offer.memory_mib > 0
+			&& offer.slots >= 1
+			&& offer.slots <= T::MaxSlots::get()
+			&& offer.grid_intensity > 0
+			&& offer.core_milliwatts > 0
+			&& offer.pue_permille >= 1000
 	}
 
 	/// Reputation `(agreed + 1) / (total + 2)`.
@@ -44,7 +44,11 @@ impl<T: Config> Pallet<T> {
 		sp_io::hashing::blake2_256(&(result_digest, checkpoints_root, salt, who).encode())
 	}
 
-	pub(crate) fn do_register(who: T::AccountId, offer: VmOffer, bond: BalanceOf<T>) -> DispatchResult {
+	pub(crate) fn do_register(
+		who: T::AccountId,
+		offer: VmOffer,
+		bond: BalanceOf<T>,
+	) -> DispatchResult {
 		ensure!(!Providers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 		ensure!(Self::offer_valid(&offer), Error::<T>::BadOffer);
 		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
@@ -103,7 +107,8 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_unregister(who: T::AccountId) -> DispatchResult {
 		let mut info = Self::active_info(&who)?;
 		ensure!(ProviderJobs::<T>::decode_len(&who).unwrap_or(0) == 0, Error::<T>::HasAssignments);
-		let until = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
+		let until =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		info.status = ProviderStatus::Unbonding { until };
 		Providers::<T>::insert(&who, info);
 		ActiveProviders::<T>::mutate(|list| list.retain(|p| p != &who));
@@ -114,7 +119,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_withdraw_bond(who: T::AccountId) -> DispatchResult {
 		let info = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
 		let ProviderStatus::Unbonding { until } = info.status else {
-			return Err(Error::<T>::NotActive.into())
+			return Err(Error::<T>::NotActive.into());
 		};
 		ensure!(frame_system::Pallet::<T>::block_number() >= until, Error::<T>::StillUnbonding);
 		let amount = T::Currency::release(
@@ -152,19 +157,24 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let idx = round.members.iter().position(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
 		let Phase::Revealing { deadline } = round.phase else {
-			return Err(Error::<T>::CommitsNotClosed.into())
+			return Err(Error::<T>::CommitsNotClosed.into());
 		};
 		let m = &mut round.members[idx];
 		match m.status {
 			MemberStatus::Committed => {},
 			MemberStatus::Revealed => return Err(Error::<T>::AlreadyRevealed.into()),
-			MemberStatus::Assigned if m.commit_deadline >= now =>
-				return Err(Error::<T>::CommitsNotClosed.into()),
+			MemberStatus::Assigned if m.commit_deadline >= now => {
+				return Err(Error::<T>::CommitsNotClosed.into())
+			},
 			_ => return Err(Error::<T>::NotCommitted.into()),
 		}
 		ensure!(now <= deadline, Error::<T>::RevealDeadlinePassed);
-		let expected =
-			Self::commitment_of(&reveal.result_digest, &reveal.checkpoints_root, &reveal.salt, &who);
+		let expected = Self::commitment_of(
+			&reveal.result_digest,
+			&reveal.checkpoints_root,
+			&reveal.salt,
+			&who,
+		);
 		ensure!(m.commitment == Some(expected), Error::<T>::RevealMismatch);
 		ensure!(
 			verdict::merkle_root(&leaves) == reveal.checkpoints_root,
@@ -187,7 +197,7 @@ impl<T: Config> Pallet<T> {
 		for _ in 0..10 {
 			let ok = Deadlines::<T>::mutate(b, |v| v.contains(&job) || v.try_push(job).is_ok());
 			if ok {
-				return Ok(())
+				return Ok(());
 			}
 			b = b.saturating_add(1u32.into());
 		}
@@ -198,10 +208,10 @@ impl<T: Config> Pallet<T> {
 	/// go straight to the verdict).
 	pub(crate) fn maybe_close_commits(job: JobId, now: BlockNumberFor<T>) -> DispatchResult {
 		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(()) };
-		if round.phase != Phase::Committing ||
-			round.members.iter().any(|m| m.status == MemberStatus::Assigned)
+		if round.phase != Phase::Committing
+			|| round.members.iter().any(|m| m.status == MemberStatus::Assigned)
 		{
-			return Ok(())
+			return Ok(());
 		}
 		if round.members.iter().any(|m| m.status == MemberStatus::Committed) {
 			let deadline = now.saturating_add(T::Jobs::protocol_params().reveal_window);
@@ -230,7 +240,13 @@ impl<T: Config> Pallet<T> {
 		info.total = info.total.saturating_add(1);
 		let reputation = Self::reputation_of(&info);
 		Providers::<T>::insert(who, info);
-		Self::deposit_event(Event::ProviderFaulted { job, who: who.clone(), fault, slashed, reputation });
+		Self::deposit_event(Event::ProviderFaulted {
+			job,
+			who: who.clone(),
+			fault,
+			slashed,
+			reputation,
+		});
 	}
 
 	/// Free `who`'s slot for `job`.

@@ -9,9 +9,9 @@ pub use pallet::*;
 mod benchmarking;
 mod dispatchable_impls;
 pub mod energy;
-mod registry_impl;
 #[cfg(test)]
 mod mock;
+mod registry_impl;
 #[cfg(test)]
 mod tests;
 mod tick_impls;
@@ -161,8 +161,13 @@ pub mod pallet {
 
 	/// Providers with verified work per epoch.
 	#[pallet::storage]
-	pub type EpochProviders<T: Config> =
-		StorageMap<_, Twox64Concat, u32, BoundedVec<T::AccountId, T::MaxEpochProviders>, ValueQuery>;
+	pub type EpochProviders<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		u32,
+		BoundedVec<T::AccountId, T::MaxEpochProviders>,
+		ValueQuery,
+	>;
 
 	/// Energy and carbon of accepted work, per provider (all time).
 	#[pallet::storage]
@@ -484,7 +489,11 @@ pub mod pallet {
 		///
 		/// [`Event::ResultCommitted`]; possibly the job queue's `JobRevealing`.
 		#[pallet::call_index(5)]
-		pub fn commit_result(origin: OriginFor<T>, job: JobId, commitment: Digest) -> DispatchResult {
+		pub fn commit_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			commitment: Digest,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_commit(who, job, commitment)
 		}

@@ -5,19 +5,17 @@ use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
-use povm_primitives::{
-	AssignmentPhase, AssignmentView, JobLedger, ProviderRegistry, VerifiedWork,
-};
+use povm_primitives::{AssignmentPhase, AssignmentView, JobLedger, ProviderRegistry, VerifiedWork};
 use sp_runtime::{traits::Saturating, Perbill};
 
 impl<T: Config> Pallet<T> {
 	/// Whether `info` may be drawn now for `r`.
 	pub fn eligible(who: &T::AccountId, info: &ProviderInfo<T>, r: &Resources) -> bool {
-		info.status == ProviderStatus::Active &&
-			info.last_heartbeat.saturating_add(1) >= T::Epoch::get() &&
-			info.bond >= T::MinBond::get() &&
-			info.offer.fits(r) &&
-			(ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32) < info.offer.slots
+		info.status == ProviderStatus::Active
+			&& info.last_heartbeat.saturating_add(1) >= T::Epoch::get()
+			&& info.bond >= T::MinBond::get()
+			&& info.offer.fits(r)
+			&& (ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32) < info.offer.slots
 	}
 
 	/// The open assignments of `who`, for the worker.
@@ -29,14 +27,18 @@ impl<T: Config> Pallet<T> {
 				let m = round.members.iter().find(|m| &m.who == who)?;
 				let (phase, reveal_deadline) = match (round.phase, m.status) {
 					(_, MemberStatus::Assigned) => (AssignmentPhase::Commit, m.commit_deadline),
-					(Phase::Committing, MemberStatus::Committed) =>
-						(AssignmentPhase::Committed, m.commit_deadline),
-					(Phase::Revealing { deadline }, MemberStatus::Committed) =>
-						(AssignmentPhase::Reveal, deadline),
-					(Phase::Revealing { deadline }, MemberStatus::Revealed) =>
-						(AssignmentPhase::Revealed, deadline),
-					(Phase::Committing, MemberStatus::Revealed) =>
-						(AssignmentPhase::Revealed, m.commit_deadline),
+					(Phase::Committing, MemberStatus::Committed) => {
+						(AssignmentPhase::Committed, m.commit_deadline)
+					},
+					(Phase::Revealing { deadline }, MemberStatus::Committed) => {
+						(AssignmentPhase::Reveal, deadline)
+					},
+					(Phase::Revealing { deadline }, MemberStatus::Revealed) => {
+						(AssignmentPhase::Revealed, deadline)
+					},
+					(Phase::Committing, MemberStatus::Revealed) => {
+						(AssignmentPhase::Revealed, m.commit_deadline)
+					},
 					(_, MemberStatus::NoShow) => return None,
 				};
 				Some(AssignmentView {
@@ -79,10 +81,7 @@ impl<T: Config> Pallet<T> {
 			for job in jobs.iter() {
 				let round = Rounds::<T>::get(job).ok_or("slot for a job without round")?;
 				ensure!(
-					round
-						.members
-						.iter()
-						.any(|m| m.who == who && m.status != MemberStatus::NoShow),
+					round.members.iter().any(|m| m.who == who && m.status != MemberStatus::NoShow),
 					"slot without live membership"
 				);
 			}
@@ -129,10 +128,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 		for who in providers {
 			let info = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.status == ProviderStatus::Active, Error::<T>::NotActive);
-			ensure!(
-				!round.members.iter().any(|m| &m.who == who),
-				Error::<T>::AlreadyMember
-			);
+			ensure!(!round.members.iter().any(|m| &m.who == who), Error::<T>::AlreadyMember);
 			ProviderJobs::<T>::try_mutate(who, |jobs| {
 				ensure!((jobs.len() as u32) < info.offer.slots, Error::<T>::NoFreeSlot);
 				jobs.try_push(job).map_err(|_| Error::<T>::NoFreeSlot)

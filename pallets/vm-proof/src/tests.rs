@@ -69,13 +69,18 @@ fn assigned(min: u32, max: u32, margin: u32) -> (JobId, Vec<AccountId>) {
 }
 
 fn leaves(tag: u8, n: usize) -> Vec<Digest> {
-	(0..n).map(|i| [if i >= 2 { tag } else { 0 }; 32]).map(|mut d| {
-		d[31] = 0;
-		d
-	}).enumerate().map(|(i, mut d)| {
-		d[0] = i as u8;
-		d
-	}).collect()
+	(0..n)
+		.map(|i| [if i >= 2 { tag } else { 0 }; 32])
+		.map(|mut d| {
+			d[31] = 0;
+			d
+		})
+		.enumerate()
+		.map(|(i, mut d)| {
+			d[0] = i as u8;
+			d
+		})
+		.collect()
 }
 
 fn result(tag: u8) -> (Digest, Vec<Digest>) {
@@ -255,7 +260,10 @@ fn unregister_then_withdraw_after_delay() {
 		assert_ok!(VmProof::unregister(RuntimeOrigin::signed(10)));
 		assert!(ActiveProviders::<Test>::get().is_empty());
 		assert_noop!(VmProof::unregister(RuntimeOrigin::signed(10)), Error::<Test>::NotActive);
-		assert_noop!(VmProof::withdraw_bond(RuntimeOrigin::signed(10)), Error::<Test>::StillUnbonding);
+		assert_noop!(
+			VmProof::withdraw_bond(RuntimeOrigin::signed(10)),
+			Error::<Test>::StillUnbonding
+		);
 		run_to_block(11);
 		assert_ok!(VmProof::withdraw_bond(RuntimeOrigin::signed(10)));
 		assert_eq!(Balances::balance(&10), 100_000);
@@ -270,7 +278,10 @@ fn withdraw_refused_while_active() {
 	ExtBuilder::default().build_and_execute(|| {
 		register(10);
 		assert_noop!(VmProof::withdraw_bond(RuntimeOrigin::signed(10)), Error::<Test>::NotActive);
-		assert_noop!(VmProof::withdraw_bond(RuntimeOrigin::signed(11)), Error::<Test>::NotRegistered);
+		assert_noop!(
+			VmProof::withdraw_bond(RuntimeOrigin::signed(11)),
+			Error::<Test>::NotRegistered
+		);
 	});
 }
 
@@ -335,10 +346,8 @@ fn last_commit_opens_reveals() {
 		commit(id, ps[1], 1);
 		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { deadline: 7 });
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Revealing);
-		assert!(queue_events().contains(&pallet_job_queue::Event::JobRevealing {
-			job: id,
-			reveal_deadline: 7
-		}));
+		assert!(queue_events()
+			.contains(&pallet_job_queue::Event::JobRevealing { job: id, reveal_deadline: 7 }));
 	});
 }
 
@@ -442,10 +451,14 @@ fn energy_and_carbon_follow_green_algorithms() {
 		let fp = Footprint { energy_uwh: 67_908, carbon_ug: 27_163 };
 		assert_eq!(ProviderFootprint::<Test>::get(10), fp);
 		assert_eq!(EpochFootprint::<Test>::get(0), fp);
-		assert!(queue_events().iter().any(|e| matches!(e,
-			pallet_job_queue::Event::JobCompleted { energy_uwh: 67_908, carbon_ug: 27_163, .. })));
-		assert!(events().iter().any(|e| matches!(e,
-			Event::WorkVerified { who: 10, vm_millis: 20_000, energy_uwh: 67_908, .. })));
+		assert!(queue_events().iter().any(|e| matches!(
+			e,
+			pallet_job_queue::Event::JobCompleted { energy_uwh: 67_908, carbon_ug: 27_163, .. }
+		)));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::WorkVerified { who: 10, vm_millis: 20_000, energy_uwh: 67_908, .. }
+		)));
 	});
 }
 
@@ -559,8 +572,10 @@ fn commit_no_show_is_slashed_and_replaced() {
 		run_to_block(8);
 		// 1% of the bond.
 		assert_eq!(bond_of(ps[0]), BOND - 100);
-		assert!(events().iter().any(|e| matches!(e,
-			Event::ProviderFaulted { fault: Fault::CommitNoShow, slashed: 100, .. })));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ProviderFaulted { fault: Fault::CommitNoShow, slashed: 100, .. }
+		)));
 		assert_eq!(VmProof::reputation(&ps[0]), Perbill::from_rational(1u32, 3u32));
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!(job.providers.len(), 2);
@@ -582,8 +597,10 @@ fn reveal_no_show_is_slashed_and_the_rest_decide() {
 		commit(id, ps[1], 1);
 		reveal(id, ps[0], 1, usage(1_000));
 		run_to_block(8);
-		assert!(events().iter().any(|e| matches!(e,
-			Event::ProviderFaulted { fault: Fault::RevealNoShow, slashed: 100, .. })));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ProviderFaulted { fault: Fault::RevealNoShow, slashed: 100, .. }
+		)));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
 	});
 }

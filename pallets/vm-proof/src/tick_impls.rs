@@ -14,10 +14,10 @@ impl<T: Config> Pallet<T> {
 	/// to the next block.
 	pub(crate) fn process_deadlines(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
 		if meter.try_consume(T::WeightInfo::process_deadlines_base()).is_err() {
-			return
+			return;
 		}
 		if !Deadlines::<T>::contains_key(now) {
-			return
+			return;
 		}
 		let due = Deadlines::<T>::take(now);
 		let per_job = T::WeightInfo::process_deadline(T::MaxMembers::get());
@@ -29,9 +29,10 @@ impl<T: Config> Pallet<T> {
 						log::error!(target: LOG_TARGET, "deadline of {} lost", later);
 					}
 				}
-				break
+				break;
 			}
-			let res = frame_support::storage::with_storage_layer(|| Self::process_deadline(*job, now));
+			let res =
+				frame_support::storage::with_storage_layer(|| Self::process_deadline(*job, now));
 			if let Err(e) = res {
 				log::error!(target: LOG_TARGET, "deadline of {} failed: {:?}", job, e);
 			}
@@ -52,7 +53,7 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 				if missed.is_empty() {
-					return Ok(())
+					return Ok(());
 				}
 				Rounds::<T>::insert(job, &round);
 				for who in missed.iter() {
@@ -63,7 +64,7 @@ impl<T: Config> Pallet<T> {
 			},
 			Phase::Revealing { deadline } => {
 				if deadline >= now {
-					return Ok(())
+					return Ok(());
 				}
 				let mut missed = alloc::vec::Vec::new();
 				for m in round.members.iter_mut() {

@@ -4,8 +4,7 @@ use crate::Config;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use frame_support::{
-	traits::fungible::Inspect, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound,
-	PartialEqNoBound,
+	traits::fungible::Inspect, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 pub use povm_primitives::{Digest, Footprint, JobId, Output, Resources, Usage};
@@ -17,7 +16,16 @@ pub type BalanceOf<T> =
 
 /// CPU architecture of a VM offer.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Arch {
 	/// x86-64.
@@ -30,7 +38,16 @@ pub enum Arch {
 
 /// What a provider's VM offers, and what its energy figures are computed from.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub struct VmOffer {
 	/// CPU in thousandths of a core per job slot.
@@ -69,7 +86,9 @@ pub enum ProviderStatus<BlockNumber> {
 }
 
 /// A registered provider.
-#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound)]
+#[derive(
+	Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 pub struct ProviderInfo<T: Config> {
 	/// The VM offer.
@@ -100,7 +119,9 @@ pub enum MemberStatus {
 }
 
 /// One provider assigned to a job.
-#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound)]
+#[derive(
+	Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 pub struct RoundMember<T: Config> {
 	/// The provider.
@@ -126,7 +147,9 @@ pub enum Phase<BlockNumber> {
 }
 
 /// The commit–reveal state of an open job.
-#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound)]
+#[derive(
+	Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 pub struct Round<T: Config> {
 	/// Every provider ever assigned to the job.
@@ -153,7 +176,9 @@ pub struct Reveal {
 }
 
 /// A stored reveal.
-#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound)]
+#[derive(
+	Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound,
+)]
 #[scale_info(skip_type_params(T))]
 pub struct RevealRecord<T: Config> {
 	/// The reveal.
@@ -164,7 +189,16 @@ pub struct RevealRecord<T: Config> {
 
 /// Why a provider was faulted.
 #[derive(
-	Clone, Copy, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
 )]
 pub enum Fault {
 	/// Did not commit before the commit deadline.

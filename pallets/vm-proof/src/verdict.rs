@@ -13,7 +13,7 @@ use sp_runtime::{
 /// node is promoted unchanged, no leaves give 32 zero bytes, one leaf is its own root.
 pub fn merkle_root(leaves: &[Digest]) -> Digest {
 	if leaves.is_empty() {
-		return [0u8; 32]
+		return [0u8; 32];
 	}
 	let mut level: Vec<Digest> = leaves.to_vec();
 	while level.len() > 1 {
@@ -48,7 +48,7 @@ pub fn first_difference(a: &[Digest], b: &[Digest]) -> Option<u32> {
 
 fn median(mut v: Vec<u64>) -> u64 {
 	if v.is_empty() {
-		return 0
+		return 0;
 	}
 	v.sort_unstable();
 	let mid = v.len() / 2;
@@ -92,7 +92,7 @@ impl<T: Config> Pallet<T> {
 
 		if lead >= 1 && lead.saturating_sub(runner) >= terms.redundancy.margin {
 			let winner = tally[0].0;
-			return Self::accept(job, round, terms, revealed, winner)
+			return Self::accept(job, round, terms, revealed, winner);
 		}
 
 		let valid = revealed.len() as u32;
@@ -101,8 +101,11 @@ impl<T: Config> Pallet<T> {
 		if want > 0 {
 			let added = T::Jobs::assign_more(job, want)?;
 			if !added.is_empty() {
-				Self::deposit_event(Event::MoreReplicasRequested { job, added: added.len() as u32 });
-				return Ok(())
+				Self::deposit_event(Event::MoreReplicasRequested {
+					job,
+					added: added.len() as u32,
+				});
+				return Ok(());
 			}
 		}
 		// Divergence between the two leading results.
@@ -155,8 +158,8 @@ impl<T: Config> Pallet<T> {
 			};
 			let pay = terms
 				.price_per_second
-				.saturating_mul(BalanceOf::<T>::unique_saturated_from(capped.wall_ms)) /
-				BalanceOf::<T>::from(1000u32);
+				.saturating_mul(BalanceOf::<T>::unique_saturated_from(capped.wall_ms))
+				/ BalanceOf::<T>::from(1000u32);
 			payments.push((who.clone(), pay));
 
 			let Some(mut info) = Providers::<T>::get(who) else { continue };
