@@ -495,3 +495,29 @@ fn job_terms_expose_the_spec() {
 		assert!(JobQueue::job_terms(42).is_none());
 	});
 }
+
+#[test]
+fn service_queue_respects_the_weight_meter() {
+	use crate::WeightInfo;
+	use frame_support::weights::WeightMeter;
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 100);
+		for _ in 0..3 {
+			submit(ALICE, spec(1, 1, 1, 5));
+		}
+		let limit = <() as WeightInfo>::service_queue_base(3)
+			.saturating_add(<() as WeightInfo>::assign_job(32));
+		let mut meter = WeightMeter::with_limit(limit);
+		JobQueue::service_queue(2, &mut meter);
+		assert_eq!(Queue::<Test>::get().len(), 2);
+		assert_eq!(meter.consumed(), limit);
+	});
+}
+
+#[test]
+fn integrity_test_passes() {
+	use frame_support::traits::Hooks;
+	ExtBuilder::default().build_and_execute(|| {
+		<JobQueue as Hooks<u64>>::integrity_test();
+	});
+}

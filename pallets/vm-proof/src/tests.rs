@@ -643,3 +643,45 @@ fn no_provider_gets_two_replicas() {
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Queued);
 	});
 }
+
+#[test]
+fn deadlines_beyond_the_meter_move_to_the_next_block() {
+	use crate::WeightInfo;
+	use frame_support::weights::WeightMeter;
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		assert!(Deadlines::<Test>::get(8).contains(&id));
+		let mut meter = WeightMeter::with_limit(<() as WeightInfo>::process_deadlines_base());
+		VmProof::process_deadlines(8, &mut meter);
+		assert!(!Deadlines::<Test>::contains_key(8));
+		assert!(Deadlines::<Test>::get(9).contains(&id));
+		// Nothing was processed yet.
+		assert_eq!(Rounds::<Test>::get(id).unwrap().members[0].status, MemberStatus::Assigned);
+	});
+}
+
+#[test]
+fn slashes_leave_issuance_and_are_the_only_loss() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		let issuance = Balances::total_issuance();
+		let (id, ps) = assigned(1, 1, 1);
+		run_to_block(8);
+		// The no-show's 1% slash is burnt (OnSlash = ()); nothing else changes issuance.
+		assert_eq!(Balances::total_issuance(), issuance - 100);
+		let repl = Jobs::<Test>::get(id).unwrap().providers[1];
+		commit(id, repl, 1);
+		reveal(id, repl, 1, usage(5_000));
+		assert_eq!(Balances::total_issuance(), issuance - 100);
+		let _ = ps;
+	});
+}
+
+#[test]
+fn integrity_test_passes() {
+	use frame_support::traits::Hooks;
+	ExtBuilder::default().build_and_execute(|| {
+		<VmProof as Hooks<u64>>::integrity_test();
+	});
+}
