@@ -1,39 +1,407 @@
-//! # Job queue pallet
-//!
-//! Owns PoVM job specs, their escrow, the queue served by price, assignment of providers,
-//! the job lifecycle, payment and refunds. See `docs/protocol.md`.
-//!
-//! This crate currently defines the pallet's configuration and identifiers; the calls land
-//! with the job-queue issue.
+#![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod dispatchable_impls;
+mod ledger_impl;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+mod tick_impls;
+pub mod types;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
 #[frame_support::pallet]
 pub mod pallet {
-	use frame_support::pallet_prelude::*;
+	use super::*;
+	use alloc::boxed::Box;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			Randomness,
+		},
+		weights::WeightMeter,
+	};
+	use frame_system::pallet_prelude::*;
+	use povm_primitives::ProviderRegistry;
 
-	/// Identifier of a job, allocated in submission order.
-	pub type JobId = u64;
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
+		/// The currency in which budgets and deposits are held.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The provider registry (the vm-proof pallet).
+		type Providers: ProviderRegistry<Self::AccountId, BlockNumberFor<Self>>;
+
+		/// Randomness for the weighted provider draw (the lottery's VRF randomness in the
+		/// runtime; a deterministic source in tests).
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
 		/// The most replicas a job's redundancy policy may ask for.
+		///
+		/// Invariant: `1 <= MaxReplicas <= MaxAssignees`.
 		#[pallet::constant]
 		type MaxReplicas: Get<u32>;
+
+		/// The most providers ever assigned to one job (replicas plus no-show replacements).
+		#[pallet::constant]
+		type MaxAssignees: Get<u32>;
+
+		/// The most jobs waiting in the queue.
+		#[pallet::constant]
+		type MaxQueueLen: Get<u32>;
+
+		/// The most candidate providers considered per draw.
+		#[pallet::constant]
+		type MaxCandidates: Get<u32>;
+
+		/// Storage deposit per job record.
+		#[pallet::constant]
+		type DepositBase: Get<BalanceOf<Self>>;
+
+		/// Storage deposit per byte of the encoded spec.
+		#[pallet::constant]
+		type DepositPerByte: Get<BalanceOf<Self>>;
+
+		/// Weight information for the calls and hooks.
+		type WeightInfo: WeightInfo;
 	}
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
+
+	/// Reasons this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A job's escrowed budget.
+		JobBudget,
+		/// A job record's storage deposit.
+		JobDeposit,
+	}
+
+	/// Default protocol parameters, until root sets them.
+	#[pallet::type_value]
+	pub fn DefaultParams<T: Config>() -> ProtocolParamsOf<T> {
+		ProtocolParams {
+			queue_timeout: 600u32.into(),
+			commit_window: 20u32.into(),
+			reveal_window: 20u32.into(),
+			max_replicas: T::MaxReplicas::get(),
+			max_assignments_per_block: 8,
+			wrong_result_slash: sp_runtime::Perbill::from_percent(10),
+			no_show_slash: sp_runtime::Perbill::from_percent(1),
+		}
+	}
 
 	/// The identifier the next submitted job receives.
 	#[pallet::storage]
 	pub type NextJobId<T: Config> = StorageValue<_, JobId, ValueQuery>;
 
+	/// Every job not yet reaped (open, completed or disputed).
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, Job<T>, OptionQuery>;
+
+	/// Accepted results of completed jobs.
+	#[pallet::storage]
+	pub type Results<T: Config> = StorageMap<_, Twox64Concat, JobId, JobResult<T>, OptionQuery>;
+
+	/// Queued jobs, highest price first (ties: oldest first).
+	#[pallet::storage]
+	pub type Queue<T: Config> =
+		StorageValue<_, BoundedVec<QueueEntry<T>, T::MaxQueueLen>, ValueQuery>;
+
+	/// Protocol parameters (deadlines, bounds, slash ratios), set by root.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, ProtocolParamsOf<T>, ValueQuery, DefaultParams<T>>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A job was submitted and queued; its budget and deposit are held.
+		JobSubmitted {
+			/// The job.
+			job: JobId,
+			/// Who submitted it.
+			owner: T::AccountId,
+			/// Escrowed budget.
+			budget: BalanceOf<T>,
+			/// Storage deposit.
+			deposit: BalanceOf<T>,
+			/// Price ceiling per VM-second.
+			price_per_second: BalanceOf<T>,
+			/// Last block the job may wait in the queue.
+			expires_at: BlockNumberFor<T>,
+		},
+		/// Providers were drawn for a queued job (`Queued -> Assigned`).
+		JobAssigned {
+			/// The job.
+			job: JobId,
+			/// The providers drawn.
+			providers: ProvidersOf<T>,
+			/// Last block they may commit.
+			commit_deadline: BlockNumberFor<T>,
+		},
+		/// More providers were drawn: an extra replica or no-show replacements
+		/// (`Revealing -> Assigned` or stays `Assigned`).
+		JobReassigned {
+			/// The job.
+			job: JobId,
+			/// The providers added.
+			added: ProvidersOf<T>,
+			/// Last block they may commit.
+			commit_deadline: BlockNumberFor<T>,
+		},
+		/// Commits closed; assigned providers may reveal (`Assigned -> Revealing`).
+		JobRevealing {
+			/// The job.
+			job: JobId,
+			/// Last block to reveal.
+			reveal_deadline: BlockNumberFor<T>,
+		},
+		/// A result was accepted and paid (`Revealing -> Completed`).
+		JobCompleted {
+			/// The job.
+			job: JobId,
+			/// Digest of the accepted result.
+			result_digest: Digest,
+			/// Merkle root of the accepted checkpoints.
+			checkpoints_root: Digest,
+			/// Small output (<= 1 KiB).
+			output: Output,
+			/// Median usage of the agreeing replicas.
+			usage: Usage,
+			/// Energy in µWh of the agreeing replicas.
+			energy_uwh: u64,
+			/// Carbon in µg CO2e of the agreeing replicas.
+			carbon_ug: u64,
+			/// Payment per agreeing provider.
+			payments: PaymentsOf<T>,
+			/// Refunded to the owner.
+			refunded: BalanceOf<T>,
+			/// First checkpoint index where a dissenting replica differed, if any.
+			first_divergence: Option<u32>,
+		},
+		/// No result reached the margin within `max_replicas`; refunded (`-> Disputed`).
+		JobDisputed {
+			/// The job.
+			job: JobId,
+			/// First checkpoint index where the replicas differed, if known.
+			first_divergence: Option<u32>,
+			/// Refunded to the owner.
+			refunded: BalanceOf<T>,
+		},
+		/// No fitting provider within the queue timeout; refunded and removed (`-> Expired`).
+		JobExpired {
+			/// The job.
+			job: JobId,
+			/// Budget and deposit refunded.
+			refunded: BalanceOf<T>,
+		},
+		/// The owner cancelled a queued job; refunded and removed (`-> Cancelled`).
+		JobCancelled {
+			/// The job.
+			job: JobId,
+			/// Budget and deposit refunded.
+			refunded: BalanceOf<T>,
+		},
+		/// A finished job's record was removed and its deposit released.
+		JobReaped {
+			/// The job.
+			job: JobId,
+			/// Deposit released.
+			deposit: BalanceOf<T>,
+		},
+		/// Root set new protocol parameters.
+		ParamsSet {
+			/// The new parameters.
+			params: ProtocolParamsOf<T>,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The image is not `sha256:` followed by 64 lowercase hex digits. Reference the image
+		/// by its content digest.
+		BadImageRef,
+		/// Millicores, memory or max seconds is zero. Ask for some of each.
+		ZeroResources,
+		/// The price per VM-second is zero. Offer a price.
+		ZeroPrice,
+		/// `min_replicas` is zero. Ask for at least one replica.
+		ZeroMinReplicas,
+		/// `max_replicas` is below `min_replicas`.
+		MaxBelowMin,
+		/// `max_replicas` exceeds the protocol bound (see `Params`).
+		TooManyReplicas,
+		/// `margin` is zero. A result must lead by at least one vote.
+		ZeroMargin,
+		/// `margin` exceeds `max_replicas`, so no result could ever be accepted.
+		MarginUnreachable,
+		/// The budget does not cover `max_replicas × max_seconds × price_per_second`.
+		BudgetTooLow,
+		/// Budget or deposit arithmetic overflowed. Lower the price or limits.
+		Overflow,
+		/// The account cannot cover budget plus deposit while staying alive.
+		InsufficientBalance,
+		/// The queue is full. Try again later or with a higher price once it drains.
+		QueueFull,
+		/// No such job.
+		JobNotFound,
+		/// Only the job's owner may do this.
+		NotOwner,
+		/// Only a queued job can be cancelled.
+		NotQueued,
+		/// The job is still open; it can be reaped once completed or disputed.
+		NotFinished,
+		/// The job is not in a state that allows this transition.
+		BadState,
+		/// Protocol parameters out of range: windows and timeout must be non-zero,
+		/// `1 <= max_replicas <= MaxReplicas`, `1 <= max_assignments_per_block <= MaxQueueLen`.
+		BadParams,
+	}
+
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let mut meter = WeightMeter::with_limit(T::BlockWeights::get().max_block / 5);
+			Self::service_queue(now, &mut meter);
+			meter.consumed()
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxReplicas::get() >= 1, "a job needs at least one replica");
+			assert!(
+				T::MaxAssignees::get() >= T::MaxReplicas::get(),
+				"MaxAssignees must cover MaxReplicas"
+			);
+			assert!(T::MaxQueueLen::get() >= 1, "the queue must hold a job");
+			assert!(T::MaxCandidates::get() >= T::MaxReplicas::get(), "draw needs candidates");
+			assert!(
+				Pallet::<T>::params_valid(&DefaultParams::<T>::get()),
+				"default params must be valid"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Submit a job and hold its budget and storage deposit.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by the customer, who owns the job and receives refunds.
+		///
+		/// ## Details
+		///
+		/// The spec is checked field by field, each failure a named error, and nothing is held
+		/// unless all pass: the image must be `sha256:` + 64 lowercase hex digits; resources and
+		/// price non-zero; `1 <= min_replicas <= max_replicas <= Params.max_replicas`;
+		/// `1 <= margin <= max_replicas`. `budget` must cover
+		/// `max_replicas × max_seconds × price_per_second`; what is not paid out is refunded.
+		/// The deposit is `DepositBase + DepositPerByte × encoded spec length`, released when
+		/// the record is reaped (or at cancellation or expiry). The job joins the queue, served
+		/// highest price first.
+		///
+		/// ## Events
+		///
+		/// [`Event::JobSubmitted`].
+		#[pallet::call_index(0)]
+		pub fn submit_job(
+			origin: OriginFor<T>,
+			spec: Box<JobSpecOf<T>>,
+			budget: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_submit_job(who, *spec, budget)
+		}
+
+		/// Cancel a queued job for a full refund.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by the job's owner.
+		///
+		/// ## Details
+		///
+		/// Only while the job is `Queued` (no provider assigned yet). Budget and deposit are
+		/// released and the record removed.
+		///
+		/// ## Events
+		///
+		/// [`Event::JobCancelled`].
+		#[pallet::call_index(1)]
+		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_cancel_job(who, job)
+		}
+
+		/// Set the protocol parameters.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Root.
+		///
+		/// ## Details
+		///
+		/// Deadlines (queue timeout, commit and reveal windows) must be non-zero,
+		/// `1 <= max_replicas <= MaxReplicas`, `1 <= max_assignments_per_block <= MaxQueueLen`.
+		/// Applies to jobs submitted, assigned or revealed from now on.
+		///
+		/// ## Events
+		///
+		/// [`Event::ParamsSet`].
+		#[pallet::call_index(2)]
+		pub fn set_params(origin: OriginFor<T>, params: ProtocolParamsOf<T>) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(Self::params_valid(&params), Error::<T>::BadParams);
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsSet { params });
+			Ok(())
+		}
+
+		/// Remove a finished (completed or disputed) job's record and release its deposit.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by the job's owner.
+		///
+		/// ## Details
+		///
+		/// The accepted result is removed with the record; read it first (events or the
+		/// runtime API).
+		///
+		/// ## Events
+		///
+		/// [`Event::JobReaped`].
+		#[pallet::call_index(3)]
+		pub fn reap_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reap_job(who, job)
 		}
 	}
 }

@@ -1,30 +1,529 @@
-//! # VM proof pallet
-//!
-//! Owns the provider registry and bonds, VM offers and liveness, result commit–reveal,
-//! verdicts by iterative redundancy, slashing, reputation, verified VM-seconds, and energy
-//! and CO2 accounting. See `docs/protocol.md`.
-//!
-//! This crate currently defines the pallet's configuration; the calls land with the
-//! vm-proof issue.
+#![doc = include_str!("../README.md")]
 #![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod dispatchable_impls;
+pub mod energy;
+#[cfg(test)]
+mod mock;
+mod registry_impl;
+#[cfg(test)]
+mod tests;
+mod tick_impls;
+pub mod types;
+pub mod verdict;
+pub mod weights;
+
+pub use types::*;
+pub use weights::WeightInfo;
+
 #[frame_support::pallet]
 pub mod pallet {
-	use frame_support::pallet_prelude::*;
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Balanced, Credit, Inspect, Mutate, MutateHold},
+			OnUnbalanced,
+		},
+		weights::WeightMeter,
+	};
+	use frame_system::pallet_prelude::*;
+	use povm_primitives::JobLedger;
+	use sp_runtime::Perbill;
+
+	/// The in-code storage version.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
-		/// The most bytes of output a reveal may carry on chain.
+		/// The currency in which bonds are held and slashed.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ Balanced<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ frame_support::traits::fungible::BalancedHold<Self::AccountId>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The job queue (job lookups, deadlines, extra replicas, settlement).
+		type Jobs: JobLedger<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
+
+		/// The current epoch index (the session index in the runtime).
+		type Epoch: Get<u32>;
+
+		/// Where slashed bonds go (`()` burns them).
+		type OnSlash: OnUnbalanced<Credit<Self::AccountId, Self::Currency>>;
+
+		/// The least bond a provider must hold to register and to be assigned.
 		#[pallet::constant]
-		type MaxOutputLen: Get<u32>;
+		type MinBond: Get<BalanceOf<Self>>;
+
+		/// Blocks between `unregister` and `withdraw_bond`.
+		#[pallet::constant]
+		type UnbondingDelay: Get<BlockNumberFor<Self>>;
+
+		/// The most registered (active) providers.
+		#[pallet::constant]
+		type MaxProviders: Get<u32>;
+
+		/// The most concurrent job slots an offer may declare.
+		#[pallet::constant]
+		type MaxSlots: Get<u32>;
+
+		/// The most providers ever assigned to one job. Must equal the job queue's
+		/// `MaxAssignees`.
+		#[pallet::constant]
+		type MaxMembers: Get<u32>;
+
+		/// The most checkpoint leaves a reveal may carry.
+		#[pallet::constant]
+		type MaxCheckpoints: Get<u32>;
+
+		/// The most jobs whose deadlines fall in one block.
+		#[pallet::constant]
+		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// The most providers recorded with verified work per epoch.
+		#[pallet::constant]
+		type MaxEpochProviders: Get<u32>;
+
+		/// Weight information for the calls and hooks.
+		type WeightInfo: WeightInfo;
 	}
 
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
-	/// How many providers are registered.
+	/// Reasons this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A provider's bond.
+		ProviderBond,
+	}
+
+	/// How many providers are registered (active or unbonding).
 	#[pallet::storage]
 	pub type ProviderCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Registered providers.
+	#[pallet::storage]
+	pub type Providers<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ProviderInfo<T>, OptionQuery>;
+
+	/// Active providers, the pool assignment draws from.
+	#[pallet::storage]
+	pub type ActiveProviders<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxProviders>, ValueQuery>;
+
+	/// Open jobs each provider holds a slot for.
+	#[pallet::storage]
+	pub type ProviderJobs<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, BoundedVec<JobId, T::MaxSlots>, ValueQuery>;
+
+	/// Commit–reveal state of open jobs.
+	#[pallet::storage]
+	pub type Rounds<T: Config> = StorageMap<_, Twox64Concat, JobId, Round<T>, OptionQuery>;
+
+	/// Reveals of open jobs.
+	#[pallet::storage]
+	pub type Reveals<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		JobId,
+		Blake2_128Concat,
+		T::AccountId,
+		RevealRecord<T>,
+		OptionQuery,
+	>;
+
+	/// Jobs with a deadline to process at a block.
+	#[pallet::storage]
+	pub type Deadlines<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxDeadlinesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Verified VM-milliseconds per epoch and provider (accepted results only).
+	#[pallet::storage]
+	pub type VerifiedMillis<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
+
+	/// Providers with verified work per epoch.
+	#[pallet::storage]
+	pub type EpochProviders<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		u32,
+		BoundedVec<T::AccountId, T::MaxEpochProviders>,
+		ValueQuery,
+	>;
+
+	/// Energy and carbon of accepted work, per provider (all time).
+	#[pallet::storage]
+	pub type ProviderFootprint<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Footprint, ValueQuery>;
+
+	/// Energy and carbon of accepted work, per epoch.
+	#[pallet::storage]
+	pub type EpochFootprint<T: Config> = StorageMap<_, Twox64Concat, u32, Footprint, ValueQuery>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A provider registered and its bond is held.
+		ProviderRegistered {
+			/// The provider.
+			who: T::AccountId,
+			/// Its offer.
+			offer: VmOffer,
+			/// Bond held.
+			bond: BalanceOf<T>,
+		},
+		/// A provider changed its offer.
+		OfferUpdated {
+			/// The provider.
+			who: T::AccountId,
+			/// The new offer.
+			offer: VmOffer,
+		},
+		/// A provider signalled liveness for an epoch.
+		Heartbeat {
+			/// The provider.
+			who: T::AccountId,
+			/// The epoch.
+			epoch: u32,
+		},
+		/// A provider left the pool; its bond unlocks at `until`.
+		ProviderUnregistered {
+			/// The provider.
+			who: T::AccountId,
+			/// First block `withdraw_bond` succeeds.
+			until: BlockNumberFor<T>,
+		},
+		/// A provider withdrew its bond and its record was removed.
+		BondWithdrawn {
+			/// The provider.
+			who: T::AccountId,
+			/// Bond released.
+			amount: BalanceOf<T>,
+		},
+		/// An assigned provider committed to a result.
+		ResultCommitted {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			who: T::AccountId,
+		},
+		/// An assigned provider revealed its result.
+		ResultRevealed {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			who: T::AccountId,
+			/// Its result digest.
+			result_digest: Digest,
+		},
+		/// A provider was faulted: slashed and its reputation lowered.
+		ProviderFaulted {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			who: T::AccountId,
+			/// Why.
+			fault: Fault,
+			/// Amount slashed from the bond.
+			slashed: BalanceOf<T>,
+			/// Reputation after the fault.
+			reputation: Perbill,
+		},
+		/// A result was accepted.
+		ResultAccepted {
+			/// The job.
+			job: JobId,
+			/// The accepted result digest.
+			result_digest: Digest,
+			/// Providers whose result agreed (paid).
+			agreeing: BoundedVec<T::AccountId, T::MaxMembers>,
+			/// Providers whose result differed (slashed).
+			dissenting: BoundedVec<T::AccountId, T::MaxMembers>,
+			/// First checkpoint index where a dissenting replica differs from the accepted one.
+			first_divergence: Option<u32>,
+		},
+		/// No result led by the margin and no more replicas can be drawn: the job is disputed.
+		ResultDisputed {
+			/// The job.
+			job: JobId,
+			/// First checkpoint index where the two leading results differ, if any.
+			first_divergence: Option<u32>,
+		},
+		/// The margin was not reached; more providers are being drawn.
+		MoreReplicasRequested {
+			/// The job.
+			job: JobId,
+			/// How many were drawn.
+			added: u32,
+		},
+		/// Verified work and its footprint were recorded for a provider.
+		WorkVerified {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			who: T::AccountId,
+			/// Epoch credited.
+			epoch: u32,
+			/// Verified VM-milliseconds (capped usage).
+			vm_millis: u64,
+			/// Energy in µWh.
+			energy_uwh: u64,
+			/// Carbon in µg CO2e.
+			carbon_ug: u64,
+			/// Reputation after the verdict.
+			reputation: Perbill,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is already a registered provider.
+		AlreadyRegistered,
+		/// The account is not a registered provider.
+		NotRegistered,
+		/// The offer has a zero field, more slots than `MaxSlots`, or a PUE below 1000.
+		BadOffer,
+		/// The bond is below `MinBond`.
+		BondTooLow,
+		/// The account cannot hold the bond and stay alive.
+		InsufficientBalance,
+		/// The provider pool is full (`MaxProviders`).
+		TooManyProviders,
+		/// The provider is unbonding; register again after withdrawing.
+		NotActive,
+		/// The provider still holds job assignments; finish them first.
+		HasAssignments,
+		/// The new offer has fewer slots than jobs currently held.
+		SlotsInUse,
+		/// The unbonding delay has not passed yet.
+		StillUnbonding,
+		/// The provider has no free slot.
+		NoFreeSlot,
+		/// No open commit–reveal round for this job.
+		NoRound,
+		/// The caller is not assigned to this job.
+		NotAssigned,
+		/// The caller already committed.
+		AlreadyCommitted,
+		/// The commit deadline passed.
+		CommitDeadlinePassed,
+		/// Reveals open only once every current assignee committed or timed out.
+		CommitsNotClosed,
+		/// The caller has not committed (or was faulted), so it cannot reveal.
+		NotCommitted,
+		/// The caller already revealed.
+		AlreadyRevealed,
+		/// The reveal deadline passed.
+		RevealDeadlinePassed,
+		/// The reveal does not hash to the caller's commitment.
+		RevealMismatch,
+		/// The checkpoint leaves do not hash to the revealed checkpoints root.
+		CheckpointsMismatch,
+		/// Too many deadlines fall in the coming blocks; try again later.
+		DeadlinesFull,
+		/// A job has more assignees than `MaxMembers`.
+		TooManyMembers,
+		/// The provider is already assigned to this job (no provider runs two replicas).
+		AlreadyMember,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let mut meter = WeightMeter::with_limit(T::BlockWeights::get().max_block / 5);
+			Self::process_deadlines(now, &mut meter);
+			meter.consumed()
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxSlots::get() >= 1, "a provider needs a slot");
+			assert!(T::MaxMembers::get() >= 1, "a job needs a member");
+			assert!(T::MaxDeadlinesPerBlock::get() >= 1, "deadlines need room");
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Register as a provider with a VM offer and a bond.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by the provider account (the one the worker signs with).
+		///
+		/// ## Details
+		///
+		/// The offer must have non-zero millicores, memory, slots (at most `MaxSlots`), grid
+		/// intensity and power per core, and a PUE of at least 1000 per-mille. The bond must be
+		/// at least `MinBond`; it is held and slashed for faults. Registration counts as the
+		/// heartbeat of the current epoch.
+		///
+		/// ## Events
+		///
+		/// [`Event::ProviderRegistered`].
+		#[pallet::call_index(0)]
+		pub fn register_provider(
+			origin: OriginFor<T>,
+			offer: VmOffer,
+			bond: BalanceOf<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register(who, offer, bond)
+		}
+
+		/// Replace the VM offer.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by an active provider.
+		///
+		/// ## Details
+		///
+		/// Same checks as at registration; the slots may not drop below the jobs held.
+		/// Applies to assignments and energy figures from now on.
+		///
+		/// ## Events
+		///
+		/// [`Event::OfferUpdated`].
+		#[pallet::call_index(1)]
+		pub fn update_offer(origin: OriginFor<T>, offer: VmOffer) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_update_offer(who, offer)
+		}
+
+		/// Signal liveness for the current epoch.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by an active provider.
+		///
+		/// ## Details
+		///
+		/// A provider is drawn for jobs only if its last heartbeat is in the current or the
+		/// previous epoch; missing a whole epoch takes it out of assignment until it beats again.
+		///
+		/// ## Events
+		///
+		/// [`Event::Heartbeat`].
+		#[pallet::call_index(2)]
+		pub fn heartbeat(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_heartbeat(who)
+		}
+
+		/// Leave the pool; the bond unlocks after `UnbondingDelay`.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by an active provider.
+		///
+		/// ## Details
+		///
+		/// Refused while the provider holds job assignments. The provider is no longer drawn;
+		/// call [`Pallet::withdraw_bond`] once the delay passed.
+		///
+		/// ## Events
+		///
+		/// [`Event::ProviderUnregistered`].
+		#[pallet::call_index(3)]
+		pub fn unregister(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_unregister(who)
+		}
+
+		/// Release the bond of an unregistered provider and remove its record.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by the unbonding provider.
+		///
+		/// ## Details
+		///
+		/// Only once the unbonding delay has passed. Reputation is forgotten.
+		///
+		/// ## Events
+		///
+		/// [`Event::BondWithdrawn`].
+		#[pallet::call_index(4)]
+		pub fn withdraw_bond(origin: OriginFor<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_bond(who)
+		}
+
+		/// Commit to a job's result without revealing it.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by a provider assigned to `job`.
+		///
+		/// ## Details
+		///
+		/// `commitment = blake2_256(SCALE(result_digest, checkpoints_root, salt, provider))`,
+		/// with `salt` 32 random bytes kept for the reveal. Allowed until the provider's commit
+		/// deadline (inclusive). When every current assignee has committed or timed out, the
+		/// reveal phase opens.
+		///
+		/// ## Events
+		///
+		/// [`Event::ResultCommitted`]; possibly the job queue's `JobRevealing`.
+		#[pallet::call_index(5)]
+		pub fn commit_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			commitment: Digest,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit(who, job, commitment)
+		}
+
+		/// Reveal a committed result.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by a provider that committed to `job`.
+		///
+		/// ## Details
+		///
+		/// Only in the reveal phase and until its deadline (inclusive). The reveal must hash to
+		/// the commitment, and `leaves` (the checkpoint hashes, in order) must have
+		/// `checkpoints_root` as their Merkle root (see [`verdict::merkle_root`]). The output is
+		/// at most 1 KiB; usage is CPU core-ms, memory MiB·s and wall ms. When the last
+		/// committed provider reveals, the verdict is taken at once.
+		///
+		/// ## Events
+		///
+		/// [`Event::ResultRevealed`]; possibly the verdict events.
+		#[pallet::call_index(6)]
+		pub fn reveal_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			reveal: Reveal,
+			leaves: BoundedVec<Digest, T::MaxCheckpoints>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal(who, job, reveal, leaves)
+		}
+	}
 }

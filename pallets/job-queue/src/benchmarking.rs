@@ -1,0 +1,167 @@
+//! Benchmarks (v2) for the job queue: every call and the per-item cost of the hook.
+
+use super::*;
+use crate::pallet::{Jobs, Params, Queue};
+use alloc::{boxed::Box, vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
+	weights::WeightMeter,
+	BoundedVec,
+};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use povm_primitives::{JobLedger, ProviderRegistry, RedundancyPolicy, Resources};
+use sp_runtime::traits::Saturating;
+
+/// A valid spec, as large as the bounds allow, with `replicas` replicas.
+pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
+	let replicas = replicas.clamp(1, Params::<T>::get().max_replicas);
+	let mut image = b"sha256:".to_vec();
+	image.extend(core::iter::repeat(b'a').take(64));
+	let arg: povm_primitives::Bytes<{ povm_primitives::MAX_ARG_LEN }> =
+		BoundedVec::truncate_from(vec![b'x'; povm_primitives::MAX_ARG_LEN as usize]);
+	JobSpec {
+		image: BoundedVec::truncate_from(image),
+		command: BoundedVec::truncate_from(vec![b'c'; povm_primitives::MAX_COMMAND_LEN as usize]),
+		args: BoundedVec::truncate_from(vec![arg; povm_primitives::MAX_ARGS as usize]),
+		env: BoundedVec::default(),
+		input: Some([7u8; 32]),
+		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
+		price_per_second: BalanceOf::<T>::from(1u32),
+		redundancy: RedundancyPolicy { min_replicas: replicas, max_replicas: replicas, margin: 1 },
+		checkpoint_interval: 10,
+	}
+}
+
+/// Give `who` enough to cover `spec`'s maximum cost and deposit, twice.
+pub fn fund<T: Config>(who: &T::AccountId, spec: &JobSpecOf<T>) {
+	let cost = Pallet::<T>::max_cost(spec).unwrap_or_default();
+	let deposit = Pallet::<T>::deposit_for(spec).unwrap_or_default();
+	let amount = cost
+		.saturating_add(deposit)
+		.saturating_mul(2u32.into())
+		.saturating_add(T::Currency::minimum_balance().saturating_mul(2u32.into()));
+	T::Currency::set_balance(who, amount);
+}
+
+fn queue_jobs<T: Config>(n: u32) {
+	for i in 0..n {
+		let who: T::AccountId = account("customer", i, 0);
+		let spec = bench_spec::<T>(1);
+		let budget = Pallet::<T>::max_cost(&spec).unwrap_or_default();
+		fund::<T>(&who, &spec);
+		let _ = Pallet::<T>::do_submit_job(who, spec, budget);
+	}
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn submit_job() -> Result<(), BenchmarkError> {
+		queue_jobs::<T>(T::MaxQueueLen::get().saturating_sub(1));
+		let caller: T::AccountId = whitelisted_caller();
+		let spec = bench_spec::<T>(T::MaxReplicas::get());
+		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
+		fund::<T>(&caller, &spec);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), Box::new(spec), budget);
+		assert_eq!(Queue::<T>::get().len() as u32, T::MaxQueueLen::get());
+		Ok(())
+	}
+
+	#[benchmark]
+	fn cancel_job() -> Result<(), BenchmarkError> {
+		queue_jobs::<T>(T::MaxQueueLen::get().saturating_sub(1));
+		let caller: T::AccountId = whitelisted_caller();
+		let spec = bench_spec::<T>(T::MaxReplicas::get());
+		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
+		fund::<T>(&caller, &spec);
+		Pallet::<T>::do_submit_job(caller.clone(), spec, budget)?;
+		let id = NextJobId::<T>::get().saturating_sub(1);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id);
+		assert!(!Jobs::<T>::contains_key(id));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_params() {
+		let params = Params::<T>::get();
+		#[extrinsic_call]
+		_(RawOrigin::Root, params);
+	}
+
+	#[benchmark]
+	fn reap_job() -> Result<(), BenchmarkError> {
+		let caller: T::AccountId = whitelisted_caller();
+		let spec = bench_spec::<T>(1);
+		let providers = T::Providers::bench_register(1, &spec.resources);
+		let id = Pallet::<T>::bench_assigned_job(caller.clone(), providers)?;
+		<Pallet<T> as JobLedger<_, _, _>>::dispute(id, None)?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), id);
+		assert!(!Jobs::<T>::contains_key(id));
+		Ok(())
+	}
+
+	/// Reading and scanning a queue of `q` entries, none due.
+	#[benchmark]
+	fn service_queue_base(q: Linear<0, { T::MaxQueueLen::get() }>) {
+		queue_jobs::<T>(q);
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut meter = WeightMeter::with_limit(T::WeightInfo::service_queue_base(q));
+		#[block]
+		{
+			Pallet::<T>::service_queue(now, &mut meter);
+		}
+		assert_eq!(Queue::<T>::get().len() as u32, q);
+	}
+
+	/// Expiring one queued job.
+	#[benchmark]
+	fn expire_job() {
+		queue_jobs::<T>(1);
+		let now = frame_system::Pallet::<T>::block_number()
+			.saturating_add(Params::<T>::get().queue_timeout)
+			.saturating_add(BlockNumberFor::<T>::from(1u32));
+		let mut meter = WeightMeter::with_limit(
+			T::WeightInfo::service_queue_base(1).saturating_add(T::WeightInfo::expire_job()),
+		);
+		#[block]
+		{
+			Pallet::<T>::service_queue(now, &mut meter);
+		}
+		assert!(Queue::<T>::get().is_empty());
+	}
+
+	/// Assigning one queued job among `c` candidates.
+	#[benchmark]
+	fn assign_job(c: Linear<1, { T::MaxCandidates::get() }>) -> Result<(), BenchmarkError> {
+		let spec = bench_spec::<T>(T::MaxReplicas::get());
+		let need = spec.redundancy.min_replicas;
+		T::Providers::bench_register(c.max(need), &spec.resources);
+		let caller: T::AccountId = whitelisted_caller();
+		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
+		fund::<T>(&caller, &spec);
+		Pallet::<T>::do_submit_job(caller, spec, budget)?;
+		let id = NextJobId::<T>::get().saturating_sub(1);
+		let assigned;
+		#[block]
+		{
+			assigned = Pallet::<T>::try_assign(id)?;
+		}
+		assert!(assigned);
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}

@@ -1,0 +1,244 @@
+//! Implementations of the calls (`do_*`).
+
+use crate::{pallet::*, types::*};
+use codec::Encode;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, MutateHold},
+		tokens::{Fortitude, Precision, Preservation},
+	},
+};
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedMul, Saturating, Zero},
+	DispatchResult,
+};
+
+impl<T: Config> Pallet<T> {
+	/// Whether `params` are within range.
+	pub fn params_valid(params: &ProtocolParamsOf<T>) -> bool {
+		!params.queue_timeout.is_zero()
+			&& !params.commit_window.is_zero()
+			&& !params.reveal_window.is_zero()
+			&& params.max_replicas >= 1
+			&& params.max_replicas <= T::MaxReplicas::get()
+			&& params.max_assignments_per_block >= 1
+			&& params.max_assignments_per_block <= T::MaxQueueLen::get()
+	}
+
+	/// Checks a spec; returns the minimum budget it needs.
+	pub fn validate_spec(spec: &JobSpecOf<T>) -> Result<BalanceOf<T>, Error<T>> {
+		ensure!(povm_primitives::is_valid_image_ref(&spec.image), Error::<T>::BadImageRef);
+		let r = &spec.resources;
+		ensure!(
+			r.millicores > 0 && r.memory_mib > 0 && r.max_seconds > 0,
+			Error::<T>::ZeroResources
+		);
+		ensure!(!spec.price_per_second.is_zero(), Error::<T>::ZeroPrice);
+		let p = &spec.redundancy;
+		ensure!(p.min_replicas >= 1, Error::<T>::ZeroMinReplicas);
+		ensure!(p.max_replicas >= p.min_replicas, Error::<T>::MaxBelowMin);
+		ensure!(p.max_replicas <= Params::<T>::get().max_replicas, Error::<T>::TooManyReplicas);
+		ensure!(p.margin >= 1, Error::<T>::ZeroMargin);
+		ensure!(p.margin <= p.max_replicas, Error::<T>::MarginUnreachable);
+		Self::max_cost(spec).ok_or(Error::<T>::Overflow)
+	}
+
+	/// `max_replicas × max_seconds × price_per_second`, if it does not overflow.
+	pub fn max_cost(spec: &JobSpecOf<T>) -> Option<BalanceOf<T>> {
+		spec.price_per_second
+			.checked_mul(&BalanceOf::<T>::from(spec.redundancy.max_replicas))?
+			.checked_mul(&BalanceOf::<T>::from(spec.resources.max_seconds))
+	}
+
+	/// Storage deposit for a spec.
+	pub fn deposit_for(spec: &JobSpecOf<T>) -> Option<BalanceOf<T>> {
+		let len = u32::try_from(spec.encoded_size()).ok()?;
+		T::DepositPerByte::get()
+			.checked_mul(&BalanceOf::<T>::from(len))?
+			.checked_add(&T::DepositBase::get())
+	}
+
+	pub(crate) fn do_submit_job(
+		who: T::AccountId,
+		spec: JobSpecOf<T>,
+		budget: BalanceOf<T>,
+	) -> DispatchResult {
+		let min_budget = Self::validate_spec(&spec)?;
+		ensure!(budget >= min_budget, Error::<T>::BudgetTooLow);
+		let deposit = Self::deposit_for(&spec).ok_or(Error::<T>::Overflow)?;
+		let total = budget.checked_add(&deposit).ok_or(Error::<T>::Overflow)?;
+		ensure!(
+			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
+				>= total,
+			Error::<T>::InsufficientBalance
+		);
+
+		let now = frame_system::Pallet::<T>::block_number();
+		let expires_at = now.saturating_add(Params::<T>::get().queue_timeout);
+		let id = NextJobId::<T>::get();
+		let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+
+		// Insert into the queue: after every entry of equal or higher price.
+		let mut queue = Queue::<T>::get();
+		let price = spec.price_per_second;
+		let pos = queue.iter().position(|e| e.price < price).unwrap_or(queue.len());
+		queue
+			.try_insert(pos, QueueEntry { price, job: id, expires_at })
+			.map_err(|_| Error::<T>::QueueFull)?;
+
+		T::Currency::hold(&HoldReason::JobBudget.into(), &who, budget)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		T::Currency::hold(&HoldReason::JobDeposit.into(), &who, deposit)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+
+		Queue::<T>::put(queue);
+		NextJobId::<T>::put(next);
+		Jobs::<T>::insert(
+			id,
+			Job {
+				owner: who.clone(),
+				spec,
+				budget,
+				deposit,
+				state: JobState::Queued,
+				submitted_at: now,
+				expires_at,
+				providers: Default::default(),
+				commit_deadline: None,
+				reveal_deadline: None,
+			},
+		);
+		Self::deposit_event(Event::JobSubmitted {
+			job: id,
+			owner: who,
+			budget,
+			deposit,
+			price_per_second: price,
+			expires_at,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_cancel_job(who: T::AccountId, id: JobId) -> DispatchResult {
+		let job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		ensure!(job.owner == who, Error::<T>::NotOwner);
+		ensure!(job.state == JobState::Queued, Error::<T>::NotQueued);
+		Queue::<T>::mutate(|q| q.retain(|e| e.job != id));
+		let refunded = Self::refund_and_remove(id, &job)?;
+		Self::deposit_event(Event::JobCancelled { job: id, refunded });
+		Ok(())
+	}
+
+	pub(crate) fn do_reap_job(who: T::AccountId, id: JobId) -> DispatchResult {
+		let job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		ensure!(job.owner == who, Error::<T>::NotOwner);
+		ensure!(!job.state.is_open(), Error::<T>::NotFinished);
+		T::Currency::release(
+			&HoldReason::JobDeposit.into(),
+			&job.owner,
+			job.deposit,
+			Precision::BestEffort,
+		)?;
+		Jobs::<T>::remove(id);
+		Results::<T>::remove(id);
+		Self::deposit_event(Event::JobReaped { job: id, deposit: job.deposit });
+		Ok(())
+	}
+
+	/// Release a queued job's budget and deposit and remove its record. Returns the total
+	/// released. The caller removes the queue entry.
+	pub(crate) fn refund_and_remove(
+		id: JobId,
+		job: &Job<T>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let budget = T::Currency::release(
+			&HoldReason::JobBudget.into(),
+			&job.owner,
+			job.budget,
+			Precision::BestEffort,
+		)?;
+		let deposit = T::Currency::release(
+			&HoldReason::JobDeposit.into(),
+			&job.owner,
+			job.deposit,
+			Precision::BestEffort,
+		)?;
+		Jobs::<T>::remove(id);
+		Ok(budget.saturating_add(deposit))
+	}
+
+	/// The invariants of this pallet.
+	///
+	/// # Invariants
+	///
+	/// - Held escrow (`HoldReason::JobBudget`) of each owner equals the sum of the remaining
+	///   budgets of their open jobs; settled jobs have a zero budget.
+	/// - Held deposits (`HoldReason::JobDeposit`) of each owner equal the sum of the deposits of
+	///   their job records.
+	/// - Every job is in exactly one state, consistent with the queue: exactly the `Queued`
+	///   jobs are in the queue, once, ordered by price; `Queued` jobs have no providers,
+	///   other jobs at least one.
+	/// - Every provider of an open (assigned or revealing) job is registered.
+	/// - Job ids are below `NextJobId`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		use frame_support::traits::fungible::InspectHold;
+		use povm_primitives::ProviderRegistry;
+		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let queue = Queue::<T>::get();
+		let next = NextJobId::<T>::get();
+		let mut queued = 0usize;
+		for (id, job) in Jobs::<T>::iter() {
+			ensure!(id < next, "job id beyond NextJobId");
+			let b = budgets.entry(job.owner.clone()).or_default();
+			*b = b.saturating_add(job.budget);
+			let d = deposits.entry(job.owner.clone()).or_default();
+			*d = d.saturating_add(job.deposit);
+			let in_queue = queue.iter().filter(|e| e.job == id).count();
+			match job.state {
+				JobState::Queued => {
+					queued += 1;
+					ensure!(in_queue == 1, "queued job not in the queue exactly once");
+					ensure!(job.providers.is_empty(), "queued job has providers");
+				},
+				JobState::Assigned | JobState::Revealing => {
+					ensure!(in_queue == 0, "assigned job still queued");
+					ensure!(!job.providers.is_empty(), "assigned job without providers");
+					for p in job.providers.iter() {
+						ensure!(T::Providers::is_registered(p), "assignee not registered");
+					}
+				},
+				JobState::Completed | JobState::Disputed => {
+					ensure!(in_queue == 0, "finished job still queued");
+					ensure!(job.budget.is_zero(), "finished job still holds budget");
+				},
+				JobState::Expired | JobState::Cancelled => {
+					return Err("expired or cancelled job still stored".into())
+				},
+			}
+			ensure!(
+				(job.state == JobState::Completed) == Results::<T>::contains_key(id),
+				"result stored iff completed"
+			);
+		}
+		ensure!(queued == queue.len(), "queue holds jobs that are not queued");
+		ensure!(queue.windows(2).all(|w| w[0].price >= w[1].price), "queue not ordered by price");
+		for (who, total) in budgets {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), &who) == total,
+				"held escrow differs from open budgets"
+			);
+		}
+		for (who, total) in deposits {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &who) == total,
+				"held deposits differ from job records"
+			);
+		}
+		Ok(())
+	}
+}

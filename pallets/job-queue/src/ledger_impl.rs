@@ -1,0 +1,182 @@
+//! The job queue as seen by the vm-proof pallet ([`JobLedger`]).
+
+use crate::{pallet::*, types::*};
+use alloc::vec::Vec;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Restriction},
+	},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use povm_primitives::{JobLedger, JobTerms, ProviderRegistry, Settlement};
+use sp_runtime::traits::{Saturating, Zero};
+
+impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
+	fn job_terms(job: JobId) -> Option<JobTerms<T::AccountId, BalanceOf<T>>> {
+		Jobs::<T>::get(job).map(|j| JobTerms {
+			owner: j.owner,
+			state: j.state,
+			resources: j.spec.resources,
+			price_per_second: j.spec.price_per_second,
+			redundancy: j.spec.redundancy,
+			providers: j.providers.into_inner(),
+		})
+	}
+
+	fn protocol_params() -> ProtocolParamsOf<T> {
+		Params::<T>::get()
+	}
+
+	fn set_revealing(id: JobId, reveal_deadline: BlockNumberFor<T>) -> DispatchResult {
+		Jobs::<T>::try_mutate(id, |maybe| {
+			let job = maybe.as_mut().ok_or(Error::<T>::JobNotFound)?;
+			ensure!(job.state == JobState::Assigned, Error::<T>::BadState);
+			job.state = JobState::Revealing;
+			job.reveal_deadline = Some(reveal_deadline);
+			Ok::<_, DispatchError>(())
+		})?;
+		Self::deposit_event(Event::JobRevealing { job: id, reveal_deadline });
+		Ok(())
+	}
+
+	fn assign_more(id: JobId, count: u32) -> Result<Vec<T::AccountId>, DispatchError> {
+		frame_support::storage::with_storage_layer(|| Self::do_assign_more(id, count))
+	}
+
+	fn complete(id: JobId, s: Settlement<T::AccountId, BalanceOf<T>>) -> DispatchResult {
+		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		ensure!(job.state.is_open() && job.state != JobState::Queued, Error::<T>::BadState);
+		let reason = HoldReason::JobBudget.into();
+		let mut remaining = job.budget;
+		let mut payments = PaymentsOf::<T>::default();
+		for (who, amount) in s.payments {
+			let amount = amount.min(remaining);
+			if !amount.is_zero() {
+				T::Currency::transfer_on_hold(
+					&reason,
+					&job.owner,
+					&who,
+					amount,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Polite,
+				)?;
+			}
+			remaining = remaining.saturating_sub(amount);
+			payments.try_push((who, amount)).map_err(|_| Error::<T>::TooManyReplicas)?;
+		}
+		let refunded = if remaining.is_zero() {
+			Zero::zero()
+		} else {
+			T::Currency::release(&reason, &job.owner, remaining, Precision::BestEffort)?
+		};
+		job.budget = Zero::zero();
+		job.state = JobState::Completed;
+		Jobs::<T>::insert(id, job);
+		Results::<T>::insert(
+			id,
+			JobResult {
+				result_digest: s.result_digest,
+				checkpoints_root: s.checkpoints_root,
+				output: s.output.clone(),
+				usage: s.usage,
+				footprint: s.footprint,
+				payments: payments.clone(),
+				refunded,
+			},
+		);
+		Self::deposit_event(Event::JobCompleted {
+			job: id,
+			result_digest: s.result_digest,
+			checkpoints_root: s.checkpoints_root,
+			output: s.output,
+			usage: s.usage,
+			energy_uwh: s.footprint.energy_uwh,
+			carbon_ug: s.footprint.carbon_ug,
+			payments,
+			refunded,
+			first_divergence: s.first_divergence,
+		});
+		Ok(())
+	}
+
+	fn dispute(id: JobId, first_divergence: Option<u32>) -> DispatchResult {
+		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		ensure!(job.state.is_open() && job.state != JobState::Queued, Error::<T>::BadState);
+		let refunded = T::Currency::release(
+			&HoldReason::JobBudget.into(),
+			&job.owner,
+			job.budget,
+			Precision::BestEffort,
+		)?;
+		job.budget = Zero::zero();
+		job.state = JobState::Disputed;
+		Jobs::<T>::insert(id, job);
+		Self::deposit_event(Event::JobDisputed { job: id, first_divergence, refunded });
+		Ok(())
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bench_assigned_job(
+		owner: T::AccountId,
+		providers: Vec<T::AccountId>,
+	) -> Result<JobId, DispatchError> {
+		let spec = crate::benchmarking::bench_spec::<T>(providers.len() as u32);
+		let budget = Self::max_cost(&spec).ok_or(Error::<T>::Overflow)?;
+		crate::benchmarking::fund::<T>(&owner, &spec);
+		Self::do_submit_job(owner, spec, budget)?;
+		let id = NextJobId::<T>::get().saturating_sub(1);
+		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		job.providers = providers.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
+		Queue::<T>::mutate(|q| q.retain(|e| e.job != id));
+		let commit_deadline = T::Providers::on_assigned(id, &job.providers)?;
+		job.state = JobState::Assigned;
+		job.commit_deadline = Some(commit_deadline);
+		Jobs::<T>::insert(id, job);
+		Ok(id)
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	fn do_assign_more(id: JobId, count: u32) -> Result<Vec<T::AccountId>, DispatchError> {
+		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		ensure!(
+			matches!(job.state, JobState::Assigned | JobState::Revealing),
+			Error::<T>::BadState
+		);
+		let room = T::MaxAssignees::get().saturating_sub(job.providers.len() as u32);
+		let count = count.min(room);
+		if count == 0 {
+			return Ok(Vec::new());
+		}
+		let candidates: Vec<_> =
+			T::Providers::candidates(&job.spec.resources, T::MaxCandidates::get())
+				.into_iter()
+				.filter(|(p, _)| !job.providers.contains(p))
+				.collect();
+		let drawn = Self::draw(id, job.providers.len() as u32, candidates, count);
+		if drawn.is_empty() {
+			return Ok(drawn);
+		}
+		let added: ProvidersOf<T> =
+			drawn.clone().try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
+		for p in added.iter() {
+			job.providers.try_push(p.clone()).map_err(|_| Error::<T>::TooManyReplicas)?;
+		}
+		job.state = JobState::Assigned;
+		job.reveal_deadline = None;
+		// Save before calling out: the registry must see the job's providers.
+		Jobs::<T>::insert(id, &job);
+		let commit_deadline = T::Providers::on_assigned(id, &added)?;
+		Jobs::<T>::mutate(id, |j| {
+			if let Some(j) = j {
+				j.commit_deadline = Some(commit_deadline)
+			}
+		});
+		Self::deposit_event(Event::JobReassigned { job: id, added, commit_deadline });
+		Ok(drawn)
+	}
+}

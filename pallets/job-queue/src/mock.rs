@@ -1,0 +1,185 @@
+//! Mock runtime for the job queue, with a mock provider registry.
+
+use crate as pallet_job_queue;
+use core::cell::RefCell;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, Hooks, Randomness},
+};
+use povm_primitives::{JobId, ProviderRegistry, Resources};
+use sp_core::H256;
+use sp_runtime::{BuildStorage, DispatchError, Perbill};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		JobQueue: pallet_job_queue,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+}
+
+/// A provider of the mock registry.
+#[derive(Clone, Debug)]
+pub struct MockProvider {
+	pub who: AccountId,
+	pub reputation: Perbill,
+	pub offer: Resources,
+	pub slots: u32,
+	pub used: u32,
+}
+
+thread_local! {
+	pub static PROVIDERS: RefCell<Vec<MockProvider>> = const { RefCell::new(Vec::new()) };
+	pub static ASSIGNED: RefCell<Vec<(JobId, Vec<AccountId>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Register a provider with the mock registry.
+pub fn add_provider(who: AccountId, reputation: Perbill, offer: Resources, slots: u32) {
+	PROVIDERS
+		.with(|p| p.borrow_mut().push(MockProvider { who, reputation, offer, slots, used: 0 }));
+}
+
+/// Slots in use of a mock provider.
+pub fn used_slots(who: AccountId) -> u32 {
+	PROVIDERS.with(|p| p.borrow().iter().find(|x| x.who == who).map(|x| x.used).unwrap_or(0))
+}
+
+/// A provider registry kept in thread-local memory.
+pub struct MockRegistry;
+impl ProviderRegistry<AccountId, u64> for MockRegistry {
+	fn candidates(r: &Resources, limit: u32) -> Vec<(AccountId, Perbill)> {
+		PROVIDERS.with(|p| {
+			p.borrow()
+				.iter()
+				.filter(|x| {
+					x.offer.millicores >= r.millicores
+						&& x.offer.memory_mib >= r.memory_mib
+						&& x.used < x.slots
+				})
+				.take(limit as usize)
+				.map(|x| (x.who, x.reputation))
+				.collect()
+		})
+	}
+	fn on_assigned(job: JobId, providers: &[AccountId]) -> Result<u64, DispatchError> {
+		PROVIDERS.with(|p| {
+			for x in p.borrow_mut().iter_mut() {
+				if providers.contains(&x.who) {
+					x.used += 1;
+				}
+			}
+		});
+		ASSIGNED.with(|a| a.borrow_mut().push((job, providers.to_vec())));
+		Ok(System::block_number() + crate::Params::<Test>::get().commit_window)
+	}
+	fn is_registered(who: &AccountId) -> bool {
+		PROVIDERS.with(|p| p.borrow().iter().any(|x| x.who == *who))
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bench_register(n: u32, r: &Resources) -> Vec<AccountId> {
+		(0..n as u64)
+			.map(|i| {
+				let who = 10_000 + i;
+				add_provider(who, Perbill::from_percent(50), *r, 1_000);
+				who
+			})
+			.collect()
+	}
+}
+
+/// Deterministic randomness: the hash of the subject.
+pub struct TestRandomness;
+impl Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		(H256(sp_io::hashing::blake2_256(subject)), System::block_number())
+	}
+}
+
+parameter_types! {
+	pub const MaxReplicas: u32 = 5;
+}
+
+impl pallet_job_queue::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Providers = MockRegistry;
+	type Randomness = TestRandomness;
+	type MaxReplicas = MaxReplicas;
+	type MaxAssignees = ConstU32<10>;
+	type MaxQueueLen = ConstU32<16>;
+	type MaxCandidates = ConstU32<32>;
+	type DepositBase = ConstU64<10>;
+	type DepositPerByte = ConstU64<1>;
+	type WeightInfo = ();
+}
+
+pub const ALICE: AccountId = 1;
+pub const BOB: AccountId = 2;
+
+pub struct ExtBuilder {
+	balances: Vec<(AccountId, Balance)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { balances: vec![(ALICE, 1_000_000), (BOB, 1_000_000)] }
+	}
+}
+
+impl ExtBuilder {
+	pub fn endow(mut self, who: AccountId, amount: Balance) -> Self {
+		self.balances.push((who, amount));
+		self
+	}
+
+	pub fn build(self) -> sp_io::TestExternalities {
+		PROVIDERS.with(|p| p.borrow_mut().clear());
+		ASSIGNED.with(|a| a.borrow_mut().clear());
+		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(t);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Build, run `test`, then check the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			JobQueue::do_try_state().expect("invariants hold");
+		})
+	}
+}
+
+/// Run blocks up to `n`, with the pallet's `on_initialize`.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let b = System::block_number() + 1;
+		System::set_block_number(b);
+		JobQueue::on_initialize(b);
+	}
+}
+
+pub fn events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::JobQueue(e) = r.event { Some(e) } else { None })
+		.collect()
+}

@@ -1,0 +1,523 @@
+//! Tests of the job queue on a mock registry.
+
+use crate::{mock::*, pallet::*, types::*, Error, Event};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+	BoundedVec,
+};
+use povm_primitives::{JobLedger, RedundancyPolicy, Settlement};
+use sp_runtime::{DispatchError, Perbill};
+
+fn spec(min: u32, max: u32, margin: u32, price: u64) -> JobSpecOf<Test> {
+	let mut image = b"sha256:".to_vec();
+	image.extend(core::iter::repeat(b'0').take(64));
+	JobSpec {
+		image: BoundedVec::truncate_from(image),
+		command: BoundedVec::truncate_from(b"/bin/flip".to_vec()),
+		args: BoundedVec::default(),
+		env: BoundedVec::default(),
+		input: None,
+		resources: Resources { millicores: 500, memory_mib: 128, max_seconds: 10 },
+		price_per_second: price,
+		redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin },
+		checkpoint_interval: 0,
+	}
+}
+
+fn good() -> JobSpecOf<Test> {
+	spec(1, 2, 1, 5)
+}
+
+fn offer() -> Resources {
+	Resources { millicores: 1000, memory_mib: 1024, max_seconds: 3600 }
+}
+
+fn submit(who: AccountId, s: JobSpecOf<Test>) -> JobId {
+	let budget = JobQueue::max_cost(&s).unwrap();
+	assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(who), Box::new(s), budget));
+	NextJobId::<Test>::get() - 1
+}
+
+fn held(who: AccountId) -> (u64, u64) {
+	(
+		Balances::balance_on_hold(&HoldReason::JobBudget.into(), &who),
+		Balances::balance_on_hold(&HoldReason::JobDeposit.into(), &who),
+	)
+}
+
+#[test]
+fn submit_job_holds_budget_and_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let s = good();
+		let deposit = JobQueue::deposit_for(&s).unwrap();
+		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 150));
+		assert_eq!(held(ALICE), (150, deposit));
+		assert_eq!(Balances::balance(&ALICE), 1_000_000 - 150 - deposit);
+		let job = Jobs::<Test>::get(0).unwrap();
+		assert_eq!(job.state, JobState::Queued);
+		assert_eq!(Queue::<Test>::get().len(), 1);
+		assert!(events().contains(&Event::JobSubmitted {
+			job: 0,
+			owner: ALICE,
+			budget: 150,
+			deposit,
+			price_per_second: 5,
+			expires_at: 601,
+		}));
+	});
+}
+
+#[test]
+fn submit_job_needs_signed_origin() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::root(), Box::new(good()), 1_000),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn submit_job_refuses_bad_image_refs() {
+	ExtBuilder::default().build_and_execute(|| {
+		for bad in [
+			b"ubuntu:latest".to_vec(),
+			[b"sha256:".to_vec(), vec![b'A'; 64]].concat(),
+			[b"sha256:".to_vec(), vec![b'0'; 63]].concat(),
+			[b"sha512:".to_vec(), vec![b'0'; 64]].concat(),
+		] {
+			let mut s = good();
+			s.image = BoundedVec::truncate_from(bad);
+			assert_noop!(
+				JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 1_000),
+				Error::<Test>::BadImageRef
+			);
+		}
+	});
+}
+
+#[test]
+fn submit_job_refuses_zero_resources() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut s = good();
+		s.resources.memory_mib = 0;
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 1_000),
+			Error::<Test>::ZeroResources
+		);
+	});
+}
+
+#[test]
+fn submit_job_refuses_zero_price() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(spec(1, 1, 1, 0)), 1_000),
+			Error::<Test>::ZeroPrice
+		);
+	});
+}
+
+#[test]
+fn submit_job_refuses_bad_redundancy() {
+	ExtBuilder::default().build_and_execute(|| {
+		let cases = [
+			(spec(0, 1, 1, 5), Error::<Test>::ZeroMinReplicas),
+			(spec(3, 2, 1, 5), Error::<Test>::MaxBelowMin),
+			(spec(1, 6, 1, 5), Error::<Test>::TooManyReplicas),
+			(spec(1, 2, 0, 5), Error::<Test>::ZeroMargin),
+			(spec(1, 2, 3, 5), Error::<Test>::MarginUnreachable),
+		];
+		for (s, e) in cases {
+			assert_noop!(
+				JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 100_000),
+				e
+			);
+		}
+	});
+}
+
+#[test]
+fn submit_job_refuses_low_budget() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 2 replicas × 10 s × 5 = 100.
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(good()), 99),
+			Error::<Test>::BudgetTooLow
+		);
+	});
+}
+
+#[test]
+fn submit_job_refuses_overflowing_cost() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			JobQueue::submit_job(
+				RuntimeOrigin::signed(ALICE),
+				Box::new(spec(1, 2, 1, u64::MAX / 2)),
+				u64::MAX
+			),
+			Error::<Test>::Overflow
+		);
+	});
+}
+
+#[test]
+fn submit_job_refuses_without_funds() {
+	ExtBuilder::default().endow(9, 120).build_and_execute(|| {
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(9), Box::new(good()), 100),
+			Error::<Test>::InsufficientBalance
+		);
+	});
+}
+
+#[test]
+fn submit_job_refuses_when_queue_full() {
+	ExtBuilder::default().build_and_execute(|| {
+		for _ in 0..16 {
+			submit(ALICE, good());
+		}
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(BOB), Box::new(good()), 100),
+			Error::<Test>::QueueFull
+		);
+	});
+}
+
+#[test]
+fn queue_is_ordered_by_price() {
+	ExtBuilder::default().build_and_execute(|| {
+		submit(ALICE, spec(1, 1, 1, 3));
+		submit(ALICE, spec(1, 1, 1, 9));
+		submit(ALICE, spec(1, 1, 1, 3));
+		submit(ALICE, spec(1, 1, 1, 5));
+		let order: Vec<_> = Queue::<Test>::get().iter().map(|e| e.job).collect();
+		assert_eq!(order, vec![1, 3, 0, 2]);
+	});
+}
+
+#[test]
+fn cancel_job_refunds_everything() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = submit(ALICE, good());
+		assert_ok!(JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), id));
+		assert_eq!(held(ALICE), (0, 0));
+		assert_eq!(Balances::balance(&ALICE), 1_000_000);
+		assert!(Jobs::<Test>::get(id).is_none());
+		assert!(Queue::<Test>::get().is_empty());
+		assert!(matches!(events().last(), Some(Event::JobCancelled { job: 0, .. })));
+	});
+}
+
+#[test]
+fn cancel_job_only_by_owner() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = submit(ALICE, good());
+		assert_noop!(JobQueue::cancel_job(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotOwner);
+		assert_noop!(
+			JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), 7),
+			Error::<Test>::JobNotFound
+		);
+	});
+}
+
+#[test]
+fn cancel_job_refused_once_assigned() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 1);
+		let id = submit(ALICE, good());
+		run_to_block(2);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+		assert_noop!(
+			JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotQueued
+		);
+	});
+}
+
+#[test]
+fn set_params_is_root_only_and_validated() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut p = Params::<Test>::get();
+		assert_noop!(
+			JobQueue::set_params(RuntimeOrigin::signed(ALICE), p),
+			DispatchError::BadOrigin
+		);
+		p.max_replicas = 6;
+		assert_noop!(JobQueue::set_params(RuntimeOrigin::root(), p), Error::<Test>::BadParams);
+		p.max_replicas = 2;
+		p.commit_window = 0;
+		assert_noop!(JobQueue::set_params(RuntimeOrigin::root(), p), Error::<Test>::BadParams);
+		p.commit_window = 3;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+		assert_eq!(Params::<Test>::get(), p);
+		assert_eq!(events().last(), Some(&Event::ParamsSet { params: p }));
+		// The new bound applies to submissions.
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(spec(1, 3, 1, 5)), 1_000),
+			Error::<Test>::TooManyReplicas
+		);
+	});
+}
+
+#[test]
+fn assignment_draws_min_replicas_distinct_fitting_providers() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 1);
+		add_provider(101, Perbill::from_percent(50), offer(), 1);
+		// Too small for the job.
+		add_provider(102, Perbill::one(), Resources { millicores: 100, ..offer() }, 1);
+		let id = submit(ALICE, spec(2, 2, 1, 5));
+		run_to_block(2);
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.state, JobState::Assigned);
+		let mut ps = job.providers.to_vec();
+		ps.sort();
+		assert_eq!(ps, vec![100, 101]);
+		assert_eq!(job.commit_deadline, Some(2 + 20));
+		assert!(Queue::<Test>::get().is_empty());
+		assert!(events().iter().any(|e| matches!(e,
+			Event::JobAssigned { job: 0, commit_deadline: 22, providers } if providers.len() == 2)));
+	});
+}
+
+#[test]
+fn jobs_without_fitting_providers_wait() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 1);
+		let id = submit(ALICE, spec(2, 2, 1, 5));
+		run_to_block(5);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Queued);
+		add_provider(101, Perbill::from_percent(50), offer(), 1);
+		run_to_block(6);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+	});
+}
+
+#[test]
+fn highest_price_is_served_first() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 1);
+		let cheap = submit(ALICE, spec(1, 1, 1, 2));
+		let dear = submit(BOB, spec(1, 1, 1, 9));
+		run_to_block(2);
+		assert_eq!(Jobs::<Test>::get(dear).unwrap().state, JobState::Assigned);
+		assert_eq!(Jobs::<Test>::get(cheap).unwrap().state, JobState::Queued);
+		assert_eq!(used_slots(100), 1);
+	});
+}
+
+#[test]
+fn assignment_work_per_block_is_bounded() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 100);
+		let mut p = Params::<Test>::get();
+		p.max_assignments_per_block = 2;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+		for _ in 0..5 {
+			submit(ALICE, spec(1, 1, 1, 5));
+		}
+		run_to_block(2);
+		assert_eq!(Queue::<Test>::get().len(), 3);
+		run_to_block(3);
+		assert_eq!(Queue::<Test>::get().len(), 1);
+	});
+}
+
+#[test]
+fn draw_is_weighted_by_reputation() {
+	ExtBuilder::default().build_and_execute(|| {
+		let cands = vec![(100, Perbill::zero()), (101, Perbill::one())];
+		let mut wins = 0;
+		for id in 0..200 {
+			if JobQueue::draw(id, 0, cands.clone(), 1) == vec![101] {
+				wins += 1;
+			}
+		}
+		// Weights 1 : 10^9 + 1.
+		assert!(wins >= 199, "{wins}");
+		let two = JobQueue::draw(1, 0, cands, 2);
+		assert_eq!(two.len(), 2);
+		assert_ne!(two[0], two[1]);
+	});
+}
+
+#[test]
+fn unassigned_jobs_expire_with_refund() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut p = Params::<Test>::get();
+		p.queue_timeout = 5;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+		let id = submit(ALICE, good());
+		run_to_block(5);
+		assert!(Jobs::<Test>::get(id).is_some());
+		run_to_block(6);
+		assert!(Jobs::<Test>::get(id).is_none());
+		assert!(Queue::<Test>::get().is_empty());
+		assert_eq!(Balances::balance(&ALICE), 1_000_000);
+		assert!(matches!(events().last(), Some(Event::JobExpired { job: 0, .. })));
+	});
+}
+
+fn assigned_job(min: u32, max: u32) -> JobId {
+	for i in 0..max as u64 + 2 {
+		add_provider(100 + i, Perbill::from_percent(50), offer(), 1);
+	}
+	let id = submit(ALICE, spec(min, max, 1, 5));
+	run_to_block(System::block_number() + 1);
+	assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+	id
+}
+
+#[test]
+fn ledger_moves_to_revealing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(1, 1);
+		assert_ok!(JobQueue::set_revealing(id, 30));
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!((job.state, job.reveal_deadline), (JobState::Revealing, Some(30)));
+		assert_eq!(events().last(), Some(&Event::JobRevealing { job: id, reveal_deadline: 30 }));
+		assert_noop!(JobQueue::set_revealing(id, 30), Error::<Test>::BadState);
+	});
+}
+
+#[test]
+fn ledger_assign_more_adds_new_distinct_providers() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(1, 3);
+		assert_ok!(JobQueue::set_revealing(id, 30));
+		let first = Jobs::<Test>::get(id).unwrap().providers[0];
+		let added = JobQueue::assign_more(id, 1).unwrap();
+		assert_eq!(added.len(), 1);
+		assert_ne!(added[0], first);
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.state, JobState::Assigned);
+		assert_eq!(job.providers.len(), 2);
+		assert!(matches!(events().last(), Some(Event::JobReassigned { .. })));
+	});
+}
+
+#[test]
+fn ledger_complete_pays_providers_and_refunds_rest() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(1, 2);
+		let p = Jobs::<Test>::get(id).unwrap().providers[0];
+		let before = Balances::balance(&ALICE);
+		assert_ok!(JobQueue::complete(
+			id,
+			Settlement {
+				result_digest: [1; 32],
+				checkpoints_root: [2; 32],
+				output: BoundedVec::truncate_from(b"heads".to_vec()),
+				usage: Default::default(),
+				footprint: Default::default(),
+				payments: vec![(p, 30)],
+				first_divergence: None,
+			}
+		));
+		// Budget 100: 30 paid, 70 refunded.
+		assert_eq!(Balances::balance(&p), 30);
+		assert_eq!(Balances::balance(&ALICE), before + 70);
+		assert_eq!(held(ALICE).0, 0);
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.state, JobState::Completed);
+		assert_eq!(Results::<Test>::get(id).unwrap().refunded, 70);
+		assert_eq!(
+			JobQueue::job_view(id).unwrap().result.unwrap().output.to_vec(),
+			b"heads".to_vec()
+		);
+	});
+}
+
+#[test]
+fn ledger_complete_caps_payments_at_escrow() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(1, 2);
+		let p = Jobs::<Test>::get(id).unwrap().providers[0];
+		assert_ok!(JobQueue::complete(
+			id,
+			Settlement {
+				result_digest: [1; 32],
+				checkpoints_root: [2; 32],
+				output: Default::default(),
+				usage: Default::default(),
+				footprint: Default::default(),
+				payments: vec![(p, 1_000)],
+				first_divergence: None,
+			}
+		));
+		assert_eq!(Balances::balance(&p), 100);
+	});
+}
+
+#[test]
+fn ledger_dispute_refunds_budget() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(1, 1);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		assert_ok!(JobQueue::dispute(id, Some(3)));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+		assert_eq!(Balances::balance(&ALICE), 1_000_000 - deposit);
+		assert!(matches!(
+			events().last(),
+			Some(Event::JobDisputed { first_divergence: Some(3), refunded: 50, .. })
+		));
+		assert_noop!(JobQueue::dispute(id, None), Error::<Test>::BadState);
+	});
+}
+
+#[test]
+fn reap_job_releases_deposit_of_finished_jobs_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(1, 1);
+		assert_noop!(
+			JobQueue::reap_job(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotFinished
+		);
+		assert_ok!(JobQueue::dispute(id, None));
+		assert_noop!(JobQueue::reap_job(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotOwner);
+		assert_ok!(JobQueue::reap_job(RuntimeOrigin::signed(ALICE), id));
+		assert!(Jobs::<Test>::get(id).is_none());
+		assert_eq!(Balances::balance(&ALICE), 1_000_000);
+	});
+}
+
+#[test]
+fn job_terms_expose_the_spec() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = submit(ALICE, spec(2, 3, 1, 5));
+		let t = JobQueue::job_terms(id).unwrap();
+		assert_eq!(t.owner, ALICE);
+		assert_eq!(t.state, JobState::Queued);
+		assert_eq!(t.redundancy.max_replicas, 3);
+		assert!(JobQueue::job_terms(42).is_none());
+	});
+}
+
+#[test]
+fn service_queue_respects_the_weight_meter() {
+	use crate::WeightInfo;
+	use frame_support::weights::WeightMeter;
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 100);
+		for _ in 0..3 {
+			submit(ALICE, spec(1, 1, 1, 5));
+		}
+		let limit = <() as WeightInfo>::service_queue_base(3)
+			.saturating_add(<() as WeightInfo>::assign_job(32));
+		let mut meter = WeightMeter::with_limit(limit);
+		JobQueue::service_queue(2, &mut meter);
+		assert_eq!(Queue::<Test>::get().len(), 2);
+		assert_eq!(meter.consumed(), limit);
+	});
+}
+
+#[test]
+fn integrity_test_passes() {
+	use frame_support::traits::Hooks;
+	ExtBuilder::default().build_and_execute(|| {
+		<JobQueue as Hooks<u64>>::integrity_test();
+	});
+}

@@ -1,0 +1,363 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use core::fmt::Debug;
+use frame_support::{pallet_prelude::ConstU32, BoundedVec};
+use scale_info::TypeInfo;
+use sp_runtime::{DispatchError, DispatchResult, Perbill};
+
+/// Identifier of a job, allocated in submission order.
+pub type JobId = u64;
+
+/// A 32-byte digest (blake2-256 or sha-256, as documented at each use).
+pub type Digest = [u8; 32];
+
+/// Bound of the image reference: `sha256:` followed by 64 lowercase hex digits.
+pub const IMAGE_REF_LEN: u32 = 71;
+/// Most bytes of the command.
+pub const MAX_COMMAND_LEN: u32 = 256;
+/// Most arguments.
+pub const MAX_ARGS: u32 = 32;
+/// Most bytes of one argument.
+pub const MAX_ARG_LEN: u32 = 256;
+/// Most environment variables.
+pub const MAX_ENV: u32 = 32;
+/// Most bytes of an environment variable's name.
+pub const MAX_ENV_KEY_LEN: u32 = 64;
+/// Most bytes of an environment variable's value.
+pub const MAX_ENV_VALUE_LEN: u32 = 256;
+/// Most bytes of a small output stored on chain (1 KiB).
+pub const MAX_OUTPUT_LEN: u32 = 1024;
+
+/// A bounded byte string of at most `N` bytes.
+pub type Bytes<const N: u32> = BoundedVec<u8, ConstU32<N>>;
+/// A small result output stored on chain.
+pub type Output = Bytes<MAX_OUTPUT_LEN>;
+
+/// One environment variable.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct EnvVar {
+	/// Variable name.
+	pub key: Bytes<MAX_ENV_KEY_LEN>,
+	/// Variable value.
+	pub value: Bytes<MAX_ENV_VALUE_LEN>,
+}
+
+/// The VM resources a job needs (and a provider offers).
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Resources {
+	/// CPU in thousandths of a core.
+	pub millicores: u32,
+	/// Memory in MiB.
+	pub memory_mib: u32,
+	/// Wall-clock limit in seconds.
+	pub max_seconds: u32,
+}
+
+/// How many replicas run a job and how strongly they must agree.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct RedundancyPolicy {
+	/// Replicas assigned at first (>= 1).
+	pub min_replicas: u32,
+	/// Most replicas ever counted for this job (>= `min_replicas`, <= the runtime bound).
+	pub max_replicas: u32,
+	/// How many more votes the leading result needs than the runner-up (>= 1).
+	pub margin: u32,
+}
+
+/// A job's specification, every field bounded.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(Balance))]
+pub struct JobSpec<Balance> {
+	/// Container image by content digest: `sha256:` + 64 lowercase hex digits.
+	pub image: Bytes<IMAGE_REF_LEN>,
+	/// Command to run (empty: the image's entrypoint).
+	pub command: Bytes<MAX_COMMAND_LEN>,
+	/// Arguments.
+	pub args: BoundedVec<Bytes<MAX_ARG_LEN>, ConstU32<MAX_ARGS>>,
+	/// Environment.
+	pub env: BoundedVec<EnvVar, ConstU32<MAX_ENV>>,
+	/// Optional digest of the input, fetched by the worker.
+	pub input: Option<Digest>,
+	/// Resources and wall-clock limit.
+	pub resources: Resources,
+	/// Most the customer pays per VM-second (per replica).
+	pub price_per_second: Balance,
+	/// Redundancy policy.
+	pub redundancy: RedundancyPolicy,
+	/// Seconds between checkpoints (0: only a final checkpoint).
+	pub checkpoint_interval: u32,
+}
+
+/// Resource usage measured by the worker for one replica.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Usage {
+	/// CPU time in core-milliseconds.
+	pub cpu_ms: u64,
+	/// Memory integral in MiB·seconds.
+	pub memory_mib_s: u64,
+	/// Wall-clock time in milliseconds.
+	pub wall_ms: u64,
+}
+
+/// Energy and carbon of some verified work.
+///
+/// Energy in microwatt-hours (µWh), carbon in micrograms of CO2-equivalent (µg CO2e).
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Footprint {
+	/// Energy in µWh.
+	pub energy_uwh: u64,
+	/// Carbon in µg CO2e.
+	pub carbon_ug: u64,
+}
+
+impl Footprint {
+	/// Adds another footprint, saturating.
+	pub fn saturating_add(self, other: Footprint) -> Footprint {
+		Footprint {
+			energy_uwh: self.energy_uwh.saturating_add(other.energy_uwh),
+			carbon_ug: self.carbon_ug.saturating_add(other.carbon_ug),
+		}
+	}
+}
+
+/// The state of a job.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum JobState {
+	/// Waiting in the queue for providers.
+	Queued,
+	/// Providers assigned; commits are open.
+	Assigned,
+	/// Commits closed; reveals are open.
+	Revealing,
+	/// A result was accepted and paid.
+	Completed,
+	/// No result reached the margin within `max_replicas`; refunded.
+	Disputed,
+	/// No fitting provider within the queue timeout; refunded.
+	Expired,
+	/// Cancelled by the owner while queued; refunded.
+	Cancelled,
+}
+
+impl JobState {
+	/// Whether the job still holds its budget.
+	pub fn is_open(&self) -> bool {
+		matches!(self, JobState::Queued | JobState::Assigned | JobState::Revealing)
+	}
+}
+
+/// Protocol parameters set by root.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct ProtocolParams<BlockNumber> {
+	/// Blocks a job may wait in the queue before it expires and is refunded.
+	pub queue_timeout: BlockNumber,
+	/// Blocks an assigned provider has to commit.
+	pub commit_window: BlockNumber,
+	/// Blocks, after commits close, to reveal.
+	pub reveal_window: BlockNumber,
+	/// Most replicas a job may ask for (<= the runtime bound `MaxReplicas`).
+	pub max_replicas: u32,
+	/// Most queued jobs tried for assignment per block.
+	pub max_assignments_per_block: u32,
+	/// Share of the bond slashed for a wrong result.
+	pub wrong_result_slash: Perbill,
+	/// Share of the bond slashed for a commit or reveal no-show (or a bad reveal).
+	pub no_show_slash: Perbill,
+}
+
+/// What vm-proof needs to know about a job.
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
+pub struct JobTerms<AccountId, Balance> {
+	/// Who submitted it.
+	pub owner: AccountId,
+	/// Current state.
+	pub state: JobState,
+	/// Resources.
+	pub resources: Resources,
+	/// Price per VM-second.
+	pub price_per_second: Balance,
+	/// Redundancy policy.
+	pub redundancy: RedundancyPolicy,
+	/// Every provider ever assigned, in order.
+	pub providers: Vec<AccountId>,
+}
+
+/// An accepted result, handed to the job queue for payment and record.
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
+pub struct Settlement<AccountId, Balance> {
+	/// The accepted result digest.
+	pub result_digest: Digest,
+	/// The accepted checkpoints root.
+	pub checkpoints_root: Digest,
+	/// Small output.
+	pub output: Output,
+	/// Median usage of the agreeing replicas.
+	pub usage: Usage,
+	/// Summed footprint of the agreeing replicas.
+	pub footprint: Footprint,
+	/// Payment per agreeing provider.
+	pub payments: Vec<(AccountId, Balance)>,
+	/// First checkpoint index at which a dissenting replica differs, if any dissent.
+	pub first_divergence: Option<u32>,
+}
+
+/// The job queue, as seen by the vm-proof pallet.
+pub trait JobLedger<AccountId, Balance, BlockNumber> {
+	/// A job's terms, if it exists.
+	fn job_terms(job: JobId) -> Option<JobTerms<AccountId, Balance>>;
+	/// Current protocol parameters.
+	fn protocol_params() -> ProtocolParams<BlockNumber>;
+	/// Commits of all current assignees are closed: `Assigned -> Revealing`.
+	fn set_revealing(job: JobId, reveal_deadline: BlockNumber) -> DispatchResult;
+	/// Draw up to `count` more providers for an open job, excluding every provider already
+	/// assigned. The registry's [`ProviderRegistry::on_assigned`] is called for them. Returns
+	/// the providers drawn (possibly none); the job goes back to `Assigned` if any.
+	fn assign_more(job: JobId, count: u32) -> Result<Vec<AccountId>, DispatchError>;
+	/// Accept a result: pay providers from escrow, refund the rest, `-> Completed`.
+	fn complete(job: JobId, settlement: Settlement<AccountId, Balance>) -> DispatchResult;
+	/// No result reached the margin: refund everything, `-> Disputed`.
+	fn dispute(job: JobId, first_divergence: Option<u32>) -> DispatchResult;
+	/// Benchmark helper: create a job already assigned to `providers`.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bench_assigned_job(
+		owner: AccountId,
+		providers: Vec<AccountId>,
+	) -> Result<JobId, DispatchError>;
+}
+
+/// The provider registry, as seen by the job queue.
+pub trait ProviderRegistry<AccountId, BlockNumber> {
+	/// Providers eligible for `resources`: registered, live, bonded, offer fits, a free slot.
+	/// Returns each with its reputation (the draw weight); at most `limit` of them.
+	fn candidates(resources: &Resources, limit: u32) -> Vec<(AccountId, Perbill)>;
+	/// `providers` were assigned to `job`: take a slot each and open their commit window.
+	/// Returns the commit deadline.
+	fn on_assigned(job: JobId, providers: &[AccountId]) -> Result<BlockNumber, DispatchError>;
+	/// Whether `who` is a registered provider.
+	fn is_registered(who: &AccountId) -> bool;
+	/// Benchmark helper: register `n` fitting, live providers for `resources`.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bench_register(n: u32, resources: &Resources) -> Vec<AccountId>;
+}
+
+/// Verified work, as seen by the lottery.
+pub trait VerifiedWork<AccountId> {
+	/// VM-seconds of accepted results `who` delivered in `epoch`.
+	fn verified_vm_seconds(epoch: u32, who: &AccountId) -> u64;
+	/// Reputation of `who`: (agreed + 1) / (total + 2).
+	fn reputation(who: &AccountId) -> Perbill;
+	/// Providers with verified work in `epoch`.
+	fn providers_with_work(epoch: u32) -> Vec<AccountId>;
+}
+
+/// Where an assigned provider stands on one job (for the worker's runtime API).
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub enum AssignmentPhase {
+	/// Must commit before the commit deadline.
+	Commit,
+	/// Committed; waiting for other commits to close.
+	Committed,
+	/// Must reveal before the reveal deadline.
+	Reveal,
+	/// Revealed; waiting for the verdict.
+	Revealed,
+}
+
+/// One assignment of a provider (for the worker's runtime API).
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct AssignmentView<BlockNumber> {
+	/// The job.
+	pub job: JobId,
+	/// Where the provider stands.
+	pub phase: AssignmentPhase,
+	/// Commit deadline (inclusive).
+	pub commit_deadline: BlockNumber,
+	/// Reveal deadline (inclusive); only meaningful once commits closed.
+	pub reveal_deadline: BlockNumber,
+}
+
+/// Whether `image` is `sha256:` followed by exactly 64 lowercase hex digits.
+pub fn is_valid_image_ref(image: &[u8]) -> bool {
+	const PREFIX: &[u8] = b"sha256:";
+	image.len() == PREFIX.len() + 64
+		&& image.starts_with(PREFIX)
+		&& image[PREFIX.len()..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}

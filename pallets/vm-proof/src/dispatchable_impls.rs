@@ -1,0 +1,263 @@
+//! Implementations of the calls (`do_*`) and shared helpers.
+
+use crate::{pallet::*, types::*, verdict};
+use codec::Encode;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, MutateHold},
+		tokens::{Fortitude, Precision, Preservation},
+	},
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use povm_primitives::JobLedger;
+use sp_runtime::{traits::Saturating, DispatchResult, Perbill};
+
+impl<T: Config> Pallet<T> {
+	/// Whether an offer is acceptable.
+	pub fn offer_valid(offer: &VmOffer) -> bool {
+		offer.millicores > 0
+			&& offer.memory_mib > 0
+			&& offer.slots >= 1
+			&& offer.slots <= T::MaxSlots::get()
+			&& offer.grid_intensity > 0
+			&& offer.core_milliwatts > 0
+			&& offer.pue_permille >= 1000
+	}
+
+	/// Reputation `(agreed + 1) / (total + 2)`.
+	pub fn reputation_of(info: &ProviderInfo<T>) -> Perbill {
+		Perbill::from_rational(
+			(info.agreed as u64).saturating_add(1),
+			(info.total as u64).saturating_add(2),
+		)
+	}
+
+	/// The commitment a provider must submit for a result.
+	pub fn commitment_of(
+		result_digest: &Digest,
+		checkpoints_root: &Digest,
+		salt: &[u8; 32],
+		who: &T::AccountId,
+	) -> Digest {
+		sp_io::hashing::blake2_256(&(result_digest, checkpoints_root, salt, who).encode())
+	}
+
+	pub(crate) fn do_register(
+		who: T::AccountId,
+		offer: VmOffer,
+		bond: BalanceOf<T>,
+	) -> DispatchResult {
+		ensure!(!Providers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+		ensure!(Self::offer_valid(&offer), Error::<T>::BadOffer);
+		ensure!(bond >= T::MinBond::get(), Error::<T>::BondTooLow);
+		ensure!(
+			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite) >= bond,
+			Error::<T>::InsufficientBalance
+		);
+		ActiveProviders::<T>::try_mutate(|list| list.try_push(who.clone()))
+			.map_err(|_| Error::<T>::TooManyProviders)?;
+		T::Currency::hold(&HoldReason::ProviderBond.into(), &who, bond)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		Providers::<T>::insert(
+			&who,
+			ProviderInfo {
+				offer,
+				bond,
+				status: ProviderStatus::Active,
+				last_heartbeat: T::Epoch::get(),
+				agreed: 0,
+				total: 0,
+			},
+		);
+		ProviderCount::<T>::mutate(|c| *c = c.saturating_add(1));
+		Self::deposit_event(Event::ProviderRegistered { who, offer, bond });
+		Ok(())
+	}
+
+	fn active_info(who: &T::AccountId) -> Result<ProviderInfo<T>, DispatchError> {
+		let info = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(info.status == ProviderStatus::Active, Error::<T>::NotActive);
+		Ok(info)
+	}
+
+	pub(crate) fn do_update_offer(who: T::AccountId, offer: VmOffer) -> DispatchResult {
+		let mut info = Self::active_info(&who)?;
+		ensure!(Self::offer_valid(&offer), Error::<T>::BadOffer);
+		ensure!(
+			offer.slots as usize >= ProviderJobs::<T>::decode_len(&who).unwrap_or(0),
+			Error::<T>::SlotsInUse
+		);
+		info.offer = offer;
+		Providers::<T>::insert(&who, info);
+		Self::deposit_event(Event::OfferUpdated { who, offer });
+		Ok(())
+	}
+
+	pub(crate) fn do_heartbeat(who: T::AccountId) -> DispatchResult {
+		let mut info = Self::active_info(&who)?;
+		let epoch = T::Epoch::get();
+		info.last_heartbeat = epoch;
+		Providers::<T>::insert(&who, info);
+		Self::deposit_event(Event::Heartbeat { who, epoch });
+		Ok(())
+	}
+
+	pub(crate) fn do_unregister(who: T::AccountId) -> DispatchResult {
+		let mut info = Self::active_info(&who)?;
+		ensure!(ProviderJobs::<T>::decode_len(&who).unwrap_or(0) == 0, Error::<T>::HasAssignments);
+		let until =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
+		info.status = ProviderStatus::Unbonding { until };
+		Providers::<T>::insert(&who, info);
+		ActiveProviders::<T>::mutate(|list| list.retain(|p| p != &who));
+		Self::deposit_event(Event::ProviderUnregistered { who, until });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw_bond(who: T::AccountId) -> DispatchResult {
+		let info = Providers::<T>::get(&who).ok_or(Error::<T>::NotRegistered)?;
+		let ProviderStatus::Unbonding { until } = info.status else {
+			return Err(Error::<T>::NotActive.into());
+		};
+		ensure!(frame_system::Pallet::<T>::block_number() >= until, Error::<T>::StillUnbonding);
+		let amount = T::Currency::release(
+			&HoldReason::ProviderBond.into(),
+			&who,
+			info.bond,
+			Precision::BestEffort,
+		)?;
+		Providers::<T>::remove(&who);
+		ProviderCount::<T>::mutate(|c| *c = c.saturating_sub(1));
+		Self::deposit_event(Event::BondWithdrawn { who, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_commit(who: T::AccountId, job: JobId, commitment: Digest) -> DispatchResult {
+		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let m = round.members.iter_mut().find(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
+		ensure!(m.status == MemberStatus::Assigned, Error::<T>::AlreadyCommitted);
+		ensure!(now <= m.commit_deadline, Error::<T>::CommitDeadlinePassed);
+		m.status = MemberStatus::Committed;
+		m.commitment = Some(commitment);
+		Rounds::<T>::insert(job, round);
+		Self::deposit_event(Event::ResultCommitted { job, who });
+		Self::maybe_close_commits(job, now)
+	}
+
+	pub(crate) fn do_reveal(
+		who: T::AccountId,
+		job: JobId,
+		reveal: Reveal,
+		leaves: BoundedVec<Digest, T::MaxCheckpoints>,
+	) -> DispatchResult {
+		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let idx = round.members.iter().position(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
+		let Phase::Revealing { deadline } = round.phase else {
+			return Err(Error::<T>::CommitsNotClosed.into());
+		};
+		let m = &mut round.members[idx];
+		match m.status {
+			MemberStatus::Committed => {},
+			MemberStatus::Revealed => return Err(Error::<T>::AlreadyRevealed.into()),
+			MemberStatus::Assigned if m.commit_deadline >= now => {
+				return Err(Error::<T>::CommitsNotClosed.into())
+			},
+			_ => return Err(Error::<T>::NotCommitted.into()),
+		}
+		ensure!(now <= deadline, Error::<T>::RevealDeadlinePassed);
+		let expected = Self::commitment_of(
+			&reveal.result_digest,
+			&reveal.checkpoints_root,
+			&reveal.salt,
+			&who,
+		);
+		ensure!(m.commitment == Some(expected), Error::<T>::RevealMismatch);
+		ensure!(
+			verdict::merkle_root(&leaves) == reveal.checkpoints_root,
+			Error::<T>::CheckpointsMismatch
+		);
+		m.status = MemberStatus::Revealed;
+		let result_digest = reveal.result_digest;
+		Rounds::<T>::insert(job, &round);
+		Reveals::<T>::insert(job, &who, RevealRecord { reveal, leaves });
+		Self::deposit_event(Event::ResultRevealed { job, who, result_digest });
+		if !round.members.iter().any(|m| m.status == MemberStatus::Committed) {
+			Self::evaluate(job)?;
+		}
+		Ok(())
+	}
+
+	/// Put `job` in the deadline bucket of `at` or the next block with room (10 tries).
+	pub(crate) fn schedule(job: JobId, at: BlockNumberFor<T>) -> DispatchResult {
+		let mut b = at;
+		for _ in 0..10 {
+			let ok = Deadlines::<T>::mutate(b, |v| v.contains(&job) || v.try_push(job).is_ok());
+			if ok {
+				return Ok(());
+			}
+			b = b.saturating_add(1u32.into());
+		}
+		Err(Error::<T>::DeadlinesFull.into())
+	}
+
+	/// If no member still has to commit, open reveals (or, if nobody committed in this wave,
+	/// go straight to the verdict).
+	pub(crate) fn maybe_close_commits(job: JobId, now: BlockNumberFor<T>) -> DispatchResult {
+		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(()) };
+		if round.phase != Phase::Committing
+			|| round.members.iter().any(|m| m.status == MemberStatus::Assigned)
+		{
+			return Ok(());
+		}
+		if round.members.iter().any(|m| m.status == MemberStatus::Committed) {
+			let deadline = now.saturating_add(T::Jobs::protocol_params().reveal_window);
+			round.phase = Phase::Revealing { deadline };
+			Rounds::<T>::insert(job, round);
+			T::Jobs::set_revealing(job, deadline)?;
+			Self::schedule(job, deadline.saturating_add(1u32.into()))
+		} else {
+			Self::evaluate(job)
+		}
+	}
+
+	/// Slash `ratio` of `who`'s bond, count a failed verdict, and emit the fault.
+	pub(crate) fn fault(job: JobId, who: &T::AccountId, fault: Fault, ratio: Perbill) {
+		use frame_support::traits::{fungible::BalancedHold, OnUnbalanced};
+		let Some(mut info) = Providers::<T>::get(who) else { return };
+		let amount = ratio * info.bond;
+		let (credit, missing) = <T::Currency as BalancedHold<T::AccountId>>::slash(
+			&HoldReason::ProviderBond.into(),
+			who,
+			amount,
+		);
+		T::OnSlash::on_unbalanced(credit);
+		let slashed = amount.saturating_sub(missing);
+		info.bond = info.bond.saturating_sub(slashed);
+		info.total = info.total.saturating_add(1);
+		let reputation = Self::reputation_of(&info);
+		Providers::<T>::insert(who, info);
+		Self::deposit_event(Event::ProviderFaulted {
+			job,
+			who: who.clone(),
+			fault,
+			slashed,
+			reputation,
+		});
+	}
+
+	/// Free `who`'s slot for `job`.
+	pub(crate) fn release_slot(job: JobId, who: &T::AccountId) {
+		ProviderJobs::<T>::mutate_exists(who, |maybe| {
+			if let Some(jobs) = maybe {
+				jobs.retain(|j| *j != job);
+				if jobs.is_empty() {
+					*maybe = None;
+				}
+			}
+		});
+	}
+}

@@ -1,0 +1,138 @@
+//! Mock runtime with both PoVM pallets and balances.
+
+use crate as pallet_vm_proof;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, Hooks, Randomness},
+};
+use sp_core::H256;
+use sp_runtime::BuildStorage;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		JobQueue: pallet_job_queue,
+		VmProof: pallet_vm_proof,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+}
+
+/// Deterministic randomness: the hash of the subject.
+pub struct TestRandomness;
+impl Randomness<H256, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (H256, u64) {
+		(H256(sp_io::hashing::blake2_256(subject)), System::block_number())
+	}
+}
+
+parameter_types! {
+	pub static Epoch: u32 = 0;
+}
+
+impl pallet_job_queue::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Providers = VmProof;
+	type Randomness = TestRandomness;
+	type MaxReplicas = ConstU32<5>;
+	type MaxAssignees = ConstU32<10>;
+	type MaxQueueLen = ConstU32<16>;
+	type MaxCandidates = ConstU32<32>;
+	type DepositBase = ConstU64<10>;
+	type DepositPerByte = ConstU64<1>;
+	type WeightInfo = ();
+}
+
+impl pallet_vm_proof::Config for Test {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Jobs = JobQueue;
+	type Epoch = Epoch;
+	type OnSlash = ();
+	type MinBond = ConstU64<1_000>;
+	type UnbondingDelay = ConstU64<10>;
+	type MaxProviders = ConstU32<32>;
+	type MaxSlots = ConstU32<4>;
+	type MaxMembers = ConstU32<10>;
+	type MaxCheckpoints = ConstU32<16>;
+	type MaxDeadlinesPerBlock = ConstU32<8>;
+	type MaxEpochProviders = ConstU32<32>;
+	type WeightInfo = ();
+}
+
+pub const CUSTOMER: AccountId = 1;
+
+pub struct ExtBuilder {
+	balances: Vec<(AccountId, Balance)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		let mut balances = vec![(CUSTOMER, 1_000_000), (2, 1_000_000)];
+		for p in 10..20 {
+			balances.push((p, 100_000));
+		}
+		Self { balances }
+	}
+}
+
+impl ExtBuilder {
+	pub fn build(self) -> sp_io::TestExternalities {
+		Epoch::set(0);
+		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(t);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Build, run `test`, then check both pallets' invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			VmProof::do_try_state().expect("vm-proof invariants hold");
+			JobQueue::do_try_state().expect("job-queue invariants hold");
+		})
+	}
+}
+
+/// Run blocks up to `n`, with both pallets' `on_initialize`.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let b = System::block_number() + 1;
+		System::set_block_number(b);
+		JobQueue::on_initialize(b);
+		VmProof::on_initialize(b);
+	}
+}
+
+pub fn events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::VmProof(e) = r.event { Some(e) } else { None })
+		.collect()
+}
+
+pub fn queue_events() -> Vec<pallet_job_queue::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::JobQueue(e) = r.event { Some(e) } else { None })
+		.collect()
+}

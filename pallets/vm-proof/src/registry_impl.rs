@@ -1,0 +1,182 @@
+//! The registry as seen by the job queue ([`ProviderRegistry`]) and the lottery
+//! ([`VerifiedWork`]), the worker's view, and the invariants.
+
+use crate::{pallet::*, types::*};
+use alloc::vec::Vec;
+use frame_support::{pallet_prelude::*, BoundedVec};
+use frame_system::pallet_prelude::BlockNumberFor;
+use povm_primitives::{AssignmentPhase, AssignmentView, JobLedger, ProviderRegistry, VerifiedWork};
+use sp_runtime::{traits::Saturating, Perbill};
+
+impl<T: Config> Pallet<T> {
+	/// Whether `info` may be drawn now for `r`.
+	pub fn eligible(who: &T::AccountId, info: &ProviderInfo<T>, r: &Resources) -> bool {
+		info.status == ProviderStatus::Active
+			&& info.last_heartbeat.saturating_add(1) >= T::Epoch::get()
+			&& info.bond >= T::MinBond::get()
+			&& info.offer.fits(r)
+			&& (ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32) < info.offer.slots
+	}
+
+	/// The open assignments of `who`, for the worker.
+	pub fn assignments_of(who: &T::AccountId) -> Vec<AssignmentView<BlockNumberFor<T>>> {
+		ProviderJobs::<T>::get(who)
+			.into_iter()
+			.filter_map(|job| {
+				let round = Rounds::<T>::get(job)?;
+				let m = round.members.iter().find(|m| &m.who == who)?;
+				let (phase, reveal_deadline) = match (round.phase, m.status) {
+					(_, MemberStatus::Assigned) => (AssignmentPhase::Commit, m.commit_deadline),
+					(Phase::Committing, MemberStatus::Committed) => {
+						(AssignmentPhase::Committed, m.commit_deadline)
+					},
+					(Phase::Revealing { deadline }, MemberStatus::Committed) => {
+						(AssignmentPhase::Reveal, deadline)
+					},
+					(Phase::Revealing { deadline }, MemberStatus::Revealed) => {
+						(AssignmentPhase::Revealed, deadline)
+					},
+					(Phase::Committing, MemberStatus::Revealed) => {
+						(AssignmentPhase::Revealed, m.commit_deadline)
+					},
+					(_, MemberStatus::NoShow) => return None,
+				};
+				Some(AssignmentView {
+					job,
+					phase,
+					commit_deadline: m.commit_deadline,
+					reveal_deadline,
+				})
+			})
+			.collect()
+	}
+
+	/// The invariants of this pallet.
+	///
+	/// # Invariants
+	///
+	/// - Each provider's held bond equals its recorded bond; `ProviderCount` counts records.
+	/// - `ActiveProviders` lists exactly the active providers, once each.
+	/// - Each provider holds no more jobs than its slots, and only jobs whose round lists it as
+	///   a member that has not been faulted.
+	/// - Every member of a round is registered, and every round's job is open.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::traits::fungible::InspectHold;
+		let active = ActiveProviders::<T>::get();
+		let mut count = 0u32;
+		for (who, info) in Providers::<T>::iter() {
+			count += 1;
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who) == info.bond,
+				"held bond differs from record"
+			);
+			let listed = active.iter().filter(|p| **p == who).count();
+			ensure!(
+				listed == if info.status == ProviderStatus::Active { 1 } else { 0 },
+				"active list inconsistent"
+			);
+			let jobs = ProviderJobs::<T>::get(&who);
+			ensure!(jobs.len() as u32 <= info.offer.slots, "more jobs than slots");
+			for job in jobs.iter() {
+				let round = Rounds::<T>::get(job).ok_or("slot for a job without round")?;
+				ensure!(
+					round.members.iter().any(|m| m.who == who && m.status != MemberStatus::NoShow),
+					"slot without live membership"
+				);
+			}
+		}
+		ensure!(count == ProviderCount::<T>::get(), "provider count off");
+		ensure!(active.len() as u32 <= count, "active list too long");
+		for (job, round) in Rounds::<T>::iter() {
+			let terms = T::Jobs::job_terms(job).ok_or("round for unknown job")?;
+			ensure!(terms.state.is_open(), "round for a closed job");
+			for m in round.members.iter() {
+				ensure!(Providers::<T>::contains_key(&m.who), "member not registered");
+				if m.status != MemberStatus::NoShow {
+					ensure!(ProviderJobs::<T>::get(&m.who).contains(&job), "member without slot");
+				}
+			}
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
+	fn candidates(r: &Resources, limit: u32) -> Vec<(T::AccountId, Perbill)> {
+		ActiveProviders::<T>::get()
+			.into_iter()
+			.filter_map(|who| {
+				let info = Providers::<T>::get(&who)?;
+				Self::eligible(&who, &info, r).then(|| {
+					let rep = Self::reputation_of(&info);
+					(who, rep)
+				})
+			})
+			.take(limit as usize)
+			.collect()
+	}
+
+	fn on_assigned(
+		job: JobId,
+		providers: &[T::AccountId],
+	) -> Result<BlockNumberFor<T>, DispatchError> {
+		let now = frame_system::Pallet::<T>::block_number();
+		let commit_deadline = now.saturating_add(T::Jobs::protocol_params().commit_window);
+		let mut round = Rounds::<T>::get(job)
+			.unwrap_or(Round { members: BoundedVec::default(), phase: Phase::Committing });
+		for who in providers {
+			let info = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
+			ensure!(info.status == ProviderStatus::Active, Error::<T>::NotActive);
+			ensure!(!round.members.iter().any(|m| &m.who == who), Error::<T>::AlreadyMember);
+			ProviderJobs::<T>::try_mutate(who, |jobs| {
+				ensure!((jobs.len() as u32) < info.offer.slots, Error::<T>::NoFreeSlot);
+				jobs.try_push(job).map_err(|_| Error::<T>::NoFreeSlot)
+			})?;
+			round
+				.members
+				.try_push(RoundMember {
+					who: who.clone(),
+					status: MemberStatus::Assigned,
+					commit_deadline,
+					commitment: None,
+				})
+				.map_err(|_| Error::<T>::TooManyMembers)?;
+		}
+		round.phase = Phase::Committing;
+		Rounds::<T>::insert(job, round);
+		Self::schedule(job, commit_deadline.saturating_add(1u32.into()))?;
+		Ok(commit_deadline)
+	}
+
+	fn is_registered(who: &T::AccountId) -> bool {
+		Providers::<T>::contains_key(who)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bench_register(n: u32, r: &Resources) -> Vec<T::AccountId> {
+		(0..n)
+			.filter_map(|i| {
+				let who: T::AccountId = frame_benchmarking::account("provider", i, 0);
+				crate::benchmarking::register_provider_for::<T>(&who, r).ok()?;
+				Some(who)
+			})
+			.collect()
+	}
+}
+
+impl<T: Config> VerifiedWork<T::AccountId> for Pallet<T> {
+	fn verified_vm_seconds(epoch: u32, who: &T::AccountId) -> u64 {
+		VerifiedMillis::<T>::get(epoch, who) / 1000
+	}
+
+	fn reputation(who: &T::AccountId) -> Perbill {
+		Providers::<T>::get(who)
+			.map(|i| Self::reputation_of(&i))
+			.unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
+	}
+
+	fn providers_with_work(epoch: u32) -> Vec<T::AccountId> {
+		EpochProviders::<T>::get(epoch).into_inner()
+	}
+}
