@@ -153,7 +153,12 @@ pub fn merkle_root(leaves: &[Hash]) -> Hash {
 
 /// The commit–reveal commitment `blake2_256(result ‖ checkpoints_root ‖ salt ‖ provider)`,
 /// equal to the blake2-256 of the SCALE-encoded tuple (see the module docs).
-pub fn commitment(result: &Hash, checkpoints_root: &Hash, salt: &[u8; 32], provider: &[u8; 32]) -> Hash {
+pub fn commitment(
+	result: &Hash,
+	checkpoints_root: &Hash,
+	salt: &[u8; 32],
+	provider: &[u8; 32],
+) -> Hash {
 	blake2_256_concat(&[result, checkpoints_root, salt, provider])
 }
 
@@ -233,7 +238,10 @@ mod tests {
 		b.outputs.reverse();
 		assert_eq!(result_digest(&a), result_digest(&b));
 		// Pinned so that any change to the layout is noticed (the chain must match it).
-		assert_eq!(to_hex(&result_digest(&a)), "12f189ba2c97a0534ba0c413c096c99de2477dadda81e6e766306a97d6c955f8");
+		assert_eq!(
+			to_hex(&result_digest(&a)),
+			"12f189ba2c97a0534ba0c413c096c99de2477dadda81e6e766306a97d6c955f8"
+		);
 		let bytes = encode_result(&a);
 		assert_eq!(&bytes[..8], &0i64.to_le_bytes());
 		assert_eq!(bytes[8], 0);

@@ -39,10 +39,7 @@ async fn coin_flip_twice_gives_identical_result_digest_and_checkpoints_root() {
 	assert_eq!(a.checkpoints[9].name, "cp-000010");
 	let tally: serde_json::Value = serde_json::from_slice(a.output("tally.json").unwrap()).unwrap();
 	assert_eq!(tally["flips"], 10000);
-	assert_eq!(
-		tally["heads"].as_u64().unwrap() + tally["tails"].as_u64().unwrap(),
-		10000
-	);
+	assert_eq!(tally["heads"].as_u64().unwrap() + tally["tails"].as_u64().unwrap(), 10000);
 	assert_eq!(a.stdout, a.output("tally.json").unwrap());
 
 	assert_eq!(a.result_digest(), b.result_digest());
@@ -55,6 +52,55 @@ async fn coin_flip_twice_gives_identical_result_digest_and_checkpoints_root() {
 	let c = exec.run(&coinflip_job(1, c_dir.path(), &other)).await.unwrap();
 	assert_ne!(a.result_digest(), c.result_digest());
 	assert_ne!(a.checkpoints_root(), c.checkpoints_root());
+}
+
+#[tokio::test]
+async fn job_runs_unprivileged_on_a_read_only_root_with_writable_tmp_and_job_dirs() {
+	let exec = executor_with("sandbox", |_| {}).await;
+	let dir = tempfile::tempdir().unwrap();
+	let args = [
+		"--flips",
+		"1",
+		"--identity",
+		"--try-write",
+		"/escape",
+		"--try-write",
+		"/tmp/scratch",
+		"--try-write",
+		"/povm/out/extra",
+		"--try-write",
+		"/povm/checkpoints/cp-extra",
+	];
+	let run = exec.run(&coinflip_job(10, dir.path(), &args)).await.unwrap();
+	let out = stdout(&run);
+	assert_eq!(run.exit_code, 0, "stderr: {}", String::from_utf8_lossy(&run.stderr));
+	assert!(out.contains("write /escape failed: Read-only file system"), "{out}");
+	assert!(out.contains("write /tmp/scratch ok"), "{out}");
+	assert!(out.contains("write /povm/out/extra ok"), "{out}");
+	assert!(out.contains("write /povm/checkpoints/cp-extra ok"), "{out}");
+	assert!(out.contains("Uid: 65534 65534 65534 65534\n"), "{out}");
+	assert!(out.contains("Gid: 65534 65534 65534 65534\n"), "{out}");
+	assert!(out.contains("NoNewPrivs: 1\n"), "{out}");
+	assert!(out.contains("CapEff: 0000000000000000\n"), "{out}");
+	assert!(out.contains("CapBnd: 0000000000000000\n"), "{out}");
+	assert_eq!(run.output("extra"), Some(&b"probe"[..]));
+	assert_eq!(run.checkpoints.len(), 1);
+}
+
+#[tokio::test]
+async fn usage_is_measured_from_runtime_samples() {
+	let exec = executor_with("usage", |_| {}).await;
+	let dir = tempfile::tempdir().unwrap();
+	let args = ["--flips", "1", "--alloc-mib", "32", "--sleep", "4"];
+	let run = exec.run(&coinflip_job(11, dir.path(), &args)).await.unwrap();
+	assert_eq!(run.exit_code, 0);
+	let u = run.usage;
+	eprintln!("usage: {u:?}");
+	assert!(u.samples >= 1, "{u:?}");
+	assert!(u.peak_memory_mib >= 32, "{u:?}");
+	assert!(u.memory_mib_ms > 0, "{u:?}");
+	// A lower bound only: the job sleeps 4 s.
+	assert!(u.wall_ms >= 4000, "{u:?}");
 }
 
 #[tokio::test]
@@ -227,7 +273,10 @@ async fn orphaned_containers_of_the_instance_are_removed_at_start() {
 		.unwrap()
 		.id;
 	let restarted = executor_with("orphans", |_| {}).await;
-	let left =
-		restarted.client().list_labelled(povm_worker::executor::WORKER_LABEL, &instance).await.unwrap();
+	let left = restarted
+		.client()
+		.list_labelled(povm_worker::executor::WORKER_LABEL, &instance)
+		.await
+		.unwrap();
 	assert!(left.is_empty(), "orphan {orphan} survived a restart");
 }

@@ -16,7 +16,10 @@ async fn absent_image_is_loaded_from_the_image_directory_then_runs() {
 		.inner()
 		.remove_image(
 			&image.digest,
-			Some(bollard::query_parameters::RemoveImageOptions { force: true, ..Default::default() }),
+			Some(bollard::query_parameters::RemoveImageOptions {
+				force: true,
+				..Default::default()
+			}),
 			None,
 		)
 		.await

@@ -8,12 +8,16 @@
 //! coinflip --seed S --flips N [--checkpoint-every K]
 //!          [--out-dir DIR] [--checkpoint-dir DIR]
 //!          [--alloc-mib X] [--sleep S] [--connect ADDR]... [--net-report] [--print-bytes N]
+//!          [--try-write PATH]... [--identity]
 //! ```
 //!
 //! The optional switches make the job misbehave on purpose, for the worker's tests:
 //! `--alloc-mib` allocates and touches X MiB, `--sleep` sleeps S seconds, `--connect` tries
 //! a TCP connection and reports `connect ADDR ok|failed: …` on stdout, `--net-report` lists
-//! the network interfaces seen in `/proc/net/dev`, `--print-bytes` prints N extra bytes.
+//! the network interfaces seen in `/proc/net/dev`, `--print-bytes` prints N extra bytes,
+//! `--try-write` reports whether a file can be written, `--identity` prints the uid, gid,
+//! no-new-privileges bit and capability sets from `/proc/self/status`.
+//! Reports come before the tally on stdout.
 
 use std::{
 	fs,
@@ -51,7 +55,9 @@ struct Args {
 	alloc_mib: u64,
 	sleep_secs: u64,
 	connect: Vec<String>,
+	try_write: Vec<String>,
 	net_report: bool,
+	identity: bool,
 	print_bytes: u64,
 }
 
@@ -65,7 +71,9 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 		alloc_mib: 0,
 		sleep_secs: 0,
 		connect: Vec::new(),
+		try_write: Vec::new(),
 		net_report: false,
+		identity: false,
 		print_bytes: 0,
 	};
 	fn num(flag: &str, v: Option<String>) -> Result<u64, String> {
@@ -81,10 +89,13 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 			"--sleep" => args.sleep_secs = num(&flag, it.next())?,
 			"--print-bytes" => args.print_bytes = num(&flag, it.next())?,
 			"--out-dir" => args.out_dir = it.next().ok_or("--out-dir needs a value")?.into(),
-			"--checkpoint-dir" =>
-				args.checkpoint_dir = it.next().ok_or("--checkpoint-dir needs a value")?.into(),
+			"--checkpoint-dir" => {
+				args.checkpoint_dir = it.next().ok_or("--checkpoint-dir needs a value")?.into()
+			},
 			"--connect" => args.connect.push(it.next().ok_or("--connect needs a value")?),
+			"--try-write" => args.try_write.push(it.next().ok_or("--try-write needs a value")?),
 			"--net-report" => args.net_report = true,
+			"--identity" => args.identity = true,
 			other => return Err(format!("unknown argument {other}")),
 		}
 	}
@@ -128,13 +139,14 @@ fn run(args: Args) -> Result<(), String> {
 		}
 	}
 
+	// Held until the end of the run, so the memory stays in use during `--sleep`.
+	let mut ballast: Vec<Vec<u8>> = Vec::new();
 	if args.alloc_mib > 0 {
 		// Touch every page so the memory is really resident and counts against the cgroup.
-		let mut blocks: Vec<Vec<u8>> = Vec::new();
 		for i in 0..args.alloc_mib {
-			blocks.push(vec![(i as u8) | 1; 1 << 20]);
+			ballast.push(vec![(i as u8) | 1; 1 << 20]);
 		}
-		println!("allocated {} MiB", blocks.len());
+		println!("allocated {} MiB", ballast.len());
 	}
 	if args.sleep_secs > 0 {
 		std::thread::sleep(Duration::from_secs(args.sleep_secs));
@@ -148,6 +160,22 @@ fn run(args: Args) -> Result<(), String> {
 			},
 		};
 		println!("{report}");
+	}
+	for path in &args.try_write {
+		match fs::write(path, b"probe") {
+			Ok(()) => println!("write {path} ok"),
+			Err(e) => println!("write {path} failed: {e}"),
+		}
+	}
+	if args.identity {
+		// Uid, Gid, NoNewPrivs and the capability sets, as the kernel reports them.
+		let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
+		for line in status.lines() {
+			let key = line.split(':').next().unwrap_or_default();
+			if matches!(key, "Uid" | "Gid" | "NoNewPrivs" | "CapEff" | "CapPrm" | "CapBnd") {
+				println!("{}", line.split_whitespace().collect::<Vec<_>>().join(" "));
+			}
+		}
 	}
 	if args.net_report {
 		let dev = fs::read_to_string("/proc/net/dev").unwrap_or_default();
@@ -177,6 +205,7 @@ fn run(args: Args) -> Result<(), String> {
 		}
 	}
 	out.flush().map_err(|e| e.to_string())?;
+	drop(ballast);
 	Ok(())
 }
 

@@ -65,7 +65,10 @@ fn open_nofollow(path: &Path) -> std::io::Result<std::fs::File> {
 
 /// Reads the output files in `dir` in name order, keeping at most `cap` bytes in total.
 /// Returns the files and whether any content was cut.
-pub(crate) fn collect_outputs(dir: &Path, cap: usize) -> Result<(Vec<OutputFile>, bool), ExecError> {
+pub(crate) fn collect_outputs(
+	dir: &Path,
+	cap: usize,
+) -> Result<(Vec<OutputFile>, bool), ExecError> {
 	let mut left = cap;
 	let mut cut = false;
 	let mut outputs = Vec::new();

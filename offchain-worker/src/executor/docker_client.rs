@@ -191,18 +191,21 @@ impl DockerClient {
 			.await
 			.map_err(|source| DockerError::OpenImageTar { path: path.clone(), source })?;
 		let options = ImportImageOptions { quiet: true, ..Default::default() };
-		let mut stream = Box::pin(self.docker.import_image_stream(options, ReaderStream::new(file), None));
+		let mut stream =
+			Box::pin(self.docker.import_image_stream(options, ReaderStream::new(file), None));
 		let mut loaded = Vec::new();
 		while let Some(item) = stream.next().await {
-			let info = item.map_err(|source| DockerError::LoadImage { path: path.clone(), source })?;
+			let info =
+				item.map_err(|source| DockerError::LoadImage { path: path.clone(), source })?;
 			if let Some(error) = info.error_detail.and_then(|d| d.message) {
 				let source = BollardError::DockerStreamError { error };
 				return Err(DockerError::LoadImage { path, source });
 			}
 			let line = info.stream.unwrap_or_default();
 			let line = line.trim();
-			if let Some(name) =
-				line.strip_prefix("Loaded image ID: ").or_else(|| line.strip_prefix("Loaded image: "))
+			if let Some(name) = line
+				.strip_prefix("Loaded image ID: ")
+				.or_else(|| line.strip_prefix("Loaded image: "))
 			{
 				loaded.push(name.to_owned());
 			}
@@ -212,7 +215,8 @@ impl DockerClient {
 
 	/// Pulls `reference` (for example `registry/repo@sha256:…`) from its registry.
 	pub async fn pull_image(&self, reference: &str) -> Result<(), DockerError> {
-		let options = CreateImageOptions { from_image: Some(reference.to_owned()), ..Default::default() };
+		let options =
+			CreateImageOptions { from_image: Some(reference.to_owned()), ..Default::default() };
 		self.docker
 			.create_image(Some(options), None, None)
 			.try_for_each(|_| async { Ok(()) })
@@ -237,7 +241,11 @@ impl DockerClient {
 	}
 
 	/// Creates a container and returns its id.
-	pub async fn create_container(&self, job: u64, body: ContainerCreateBody) -> Result<String, DockerError> {
+	pub async fn create_container(
+		&self,
+		job: u64,
+		body: ContainerCreateBody,
+	) -> Result<String, DockerError> {
 		let created = self
 			.docker
 			.create_container(None, body)
@@ -251,27 +259,26 @@ impl DockerClient {
 	pub async fn attach_output(
 		&self,
 		container: &str,
-	) -> Result<impl Stream<Item = Result<LogOutput, BollardError>> + Send + 'static, DockerError> {
+	) -> Result<impl Stream<Item = Result<LogOutput, BollardError>> + Send + 'static, DockerError>
+	{
 		let options = AttachContainerOptions {
 			stream: true,
 			stdout: true,
 			stderr: true,
 			..Default::default()
 		};
-		let AttachContainerResults { output, .. } = self
-			.docker
-			.attach_container(container, Some(options))
-			.await
-			.map_err(|source| DockerError::AttachContainer { container: container.to_owned(), source })?;
+		let AttachContainerResults { output, .. } =
+			self.docker.attach_container(container, Some(options)).await.map_err(|source| {
+				DockerError::AttachContainer { container: container.to_owned(), source }
+			})?;
 		Ok(output)
 	}
 
 	/// Starts a created container.
 	pub async fn start_container(&self, container: &str) -> Result<(), DockerError> {
-		self.docker
-			.start_container(container, None)
-			.await
-			.map_err(|source| DockerError::StartContainer { container: container.to_owned(), source })
+		self.docker.start_container(container, None).await.map_err(|source| {
+			DockerError::StartContainer { container: container.to_owned(), source }
+		})
 	}
 
 	/// Waits until the container is not running.
@@ -283,8 +290,12 @@ impl DockerClient {
 				Ok(_) => {},
 				// bollard reports a non-zero exit code as an error; the code is read by inspect.
 				Err(BollardError::DockerContainerWaitError { .. }) => {},
-				Err(source) =>
-					return Err(DockerError::WaitContainer { container: container.to_owned(), source }),
+				Err(source) => {
+					return Err(DockerError::WaitContainer {
+						container: container.to_owned(),
+						source,
+					})
+				},
 			}
 		}
 		Ok(())
@@ -297,16 +308,20 @@ impl DockerClient {
 			Ok(()) => Ok(()),
 			// 409: the container is not running any more.
 			Err(BollardError::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
-			Err(source) => Err(DockerError::KillContainer { container: container.to_owned(), source }),
+			Err(source) => {
+				Err(DockerError::KillContainer { container: container.to_owned(), source })
+			},
 		}
 	}
 
 	/// Inspects a container.
-	pub async fn inspect_container(&self, container: &str) -> Result<ContainerInspectResponse, DockerError> {
-		self.docker
-			.inspect_container(container, None)
-			.await
-			.map_err(|source| DockerError::InspectContainer { container: container.to_owned(), source })
+	pub async fn inspect_container(
+		&self,
+		container: &str,
+	) -> Result<ContainerInspectResponse, DockerError> {
+		self.docker.inspect_container(container, None).await.map_err(|source| {
+			DockerError::InspectContainer { container: container.to_owned(), source }
+		})
 	}
 
 	/// Streams resource samples of a running container (about one a second).
@@ -327,7 +342,9 @@ impl DockerClient {
 		match self.docker.remove_container(container, Some(options)).await {
 			Ok(()) => Ok(()),
 			Err(e) if is_not_found(&e) => Ok(()),
-			Err(source) => Err(DockerError::RemoveContainer { container: container.to_owned(), source }),
+			Err(source) => {
+				Err(DockerError::RemoveContainer { container: container.to_owned(), source })
+			},
 		}
 	}
 }

@@ -167,7 +167,9 @@ impl Execution {
 pub fn parse_image_digest(digest: &str) -> Result<&str, ExecError> {
 	let hex = digest
 		.strip_prefix("sha256:")
-		.filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+		.filter(|h| {
+			h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+		})
 		.ok_or_else(|| ExecError::InvalidDigest { digest: digest.to_owned() })?;
 	Ok(hex)
 }

@@ -33,7 +33,12 @@ fn memory_in_use(s: &ContainerStatsResponse) -> Option<u64> {
 
 impl UsageMeter {
 	pub(crate) fn sample(&mut self, at: Instant, s: &ContainerStatsResponse) {
-		if let Some(cpu) = s.cpu_stats.as_ref().and_then(|c| c.cpu_usage.as_ref()).and_then(|u| u.total_usage) {
+		if let Some(cpu) = s
+			.cpu_stats
+			.as_ref()
+			.and_then(|c| c.cpu_usage.as_ref())
+			.and_then(|u| u.total_usage)
+		{
 			// Cumulative; a stopped container reports 0, so keep the highest seen.
 			self.cpu_ns = self.cpu_ns.max(cpu);
 		}
@@ -76,7 +81,10 @@ mod tests {
 	fn sample(cpu_ns: u64, mem: u64) -> ContainerStatsResponse {
 		ContainerStatsResponse {
 			cpu_stats: Some(ContainerCpuStats {
-				cpu_usage: Some(ContainerCpuUsage { total_usage: Some(cpu_ns), ..Default::default() }),
+				cpu_usage: Some(ContainerCpuUsage {
+					total_usage: Some(cpu_ns),
+					..Default::default()
+				}),
 				..Default::default()
 			}),
 			memory_stats: Some(ContainerMemoryStats {
