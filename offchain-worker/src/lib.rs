@@ -6,4 +6,5 @@
 
 pub mod attestation;
 pub mod executor;
+pub mod opt;
 pub mod prelude;
