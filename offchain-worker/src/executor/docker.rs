@@ -1,0 +1,429 @@
+//! [`DockerExecutor`]: runs a job in a locked-down container on the local Docker daemon.
+
+use std::{
+	collections::HashMap,
+	path::{Path, PathBuf},
+	sync::{Arc, Mutex},
+	time::{Duration, Instant},
+};
+
+use bollard::{
+	container::LogOutput,
+	models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount, MountType},
+};
+use futures_util::StreamExt;
+use tokio::sync::oneshot;
+
+use super::{
+	collect::{collect_checkpoints, collect_outputs, CappedBuf},
+	parse_image_digest,
+	usage::UsageMeter,
+	DockerClient, ExecError, Execution, Executor, JobRun, CHECKPOINT_DIR, JOB_LABEL, OUT_DIR,
+	WORKER_LABEL,
+};
+use crate::{attestation::Flags, prelude::LOG_EXECUTOR};
+
+const MIB: i64 = 1024 * 1024;
+/// Docker refuses smaller memory limits.
+const MIN_MEMORY_MIB: u32 = 6;
+/// Docker refuses CPU limits below 0.01 CPU.
+const MIN_MILLICORES: u32 = 10;
+/// How long to wait for the output stream to end after the container exited.
+const LOG_DRAIN_GRACE: Duration = Duration::from_secs(10);
+
+/// Settings of a [`DockerExecutor`] that are the provider's, not the job's.
+#[derive(Clone, Debug)]
+pub struct DockerConfig {
+	/// Name of this worker instance; every container it creates is labelled
+	/// [`WORKER_LABEL`]`=<instance>`, and such containers found at start are orphans.
+	pub instance: String,
+	/// Directory of `docker save` tar files named `<hex>.tar`, used when an image is absent.
+	pub image_dir: PathBuf,
+	/// Registry repository to pull `<repository>@sha256:<hex>` from when an image is neither
+	/// present nor in `image_dir`; `None` disables pulling.
+	pub pull_repository: Option<String>,
+	/// User id the job runs as (never root).
+	pub uid: u32,
+	/// Group id the job runs as.
+	pub gid: u32,
+	/// Size of the tmpfs at `/tmp` in MiB.
+	pub tmpfs_mib: u32,
+	/// Cap on captured stdout and on captured stderr, each, in bytes.
+	pub max_log_bytes: usize,
+	/// Cap on the total content of output files, in bytes.
+	pub max_output_bytes: usize,
+	/// Timeout of each Docker request; must exceed the longest job's `max_seconds`.
+	pub request_timeout: Duration,
+}
+
+impl DockerConfig {
+	/// Defaults for `instance`: images from `image_dir`, no pulls, user `65534:65534`
+	/// (nobody), 64 MiB `/tmp`, 1 MiB per log stream, 1 MiB of output files.
+	pub fn new(instance: impl Into<String>, image_dir: impl Into<PathBuf>) -> Self {
+		Self {
+			instance: instance.into(),
+			image_dir: image_dir.into(),
+			pull_repository: None,
+			uid: 65534,
+			gid: 65534,
+			tmpfs_mib: 64,
+			max_log_bytes: 1 << 20,
+			max_output_bytes: 1 << 20,
+			request_timeout: Duration::from_secs(6 * 3600),
+		}
+	}
+}
+
+/// How [`DockerExecutor::ensure_image`] found the image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImageSource {
+	/// It was already in the daemon's store.
+	Present,
+	/// It was loaded from the image directory.
+	Loaded,
+	/// It was pulled from the configured repository.
+	Pulled,
+}
+
+/// Runs jobs as containers on the local Docker daemon.
+///
+/// Each container: the exact image id from the spec, no network (`none`), read-only root,
+/// a size-capped tmpfs `/tmp`, the run's `out/` and `checkpoints/` bind-mounted writable,
+/// memory (without swap), CPU and pids limits, all capabilities dropped,
+/// `no-new-privileges`, a non-root user, no log driver (output is read from an attach
+/// stream, capped), and a SIGKILL at `max_seconds`. The container is always removed.
+#[derive(Clone, Debug)]
+pub struct DockerExecutor {
+	client: DockerClient,
+	config: DockerConfig,
+}
+
+/// Removes the container if the run is abandoned (its future dropped) before cleanup.
+struct ContainerGuard {
+	client: DockerClient,
+	id: Option<String>,
+}
+
+impl ContainerGuard {
+	fn disarm(&mut self) -> Option<String> {
+		self.id.take()
+	}
+}
+
+impl Drop for ContainerGuard {
+	fn drop(&mut self) {
+		if let (Some(id), Ok(rt)) = (self.id.take(), tokio::runtime::Handle::try_current()) {
+			let client = self.client.clone();
+			rt.spawn(async move {
+				if let Err(e) = client.remove_container(&id).await {
+					tracing::warn!(target: LOG_EXECUTOR, "abandoned container not removed: {e}");
+				}
+			});
+		}
+	}
+}
+
+/// What supervising a started container yields, before the files are read back.
+struct Supervised {
+	exit_code: i64,
+	timed_out: bool,
+	oom_killed: bool,
+	stdout: (Vec<u8>, bool),
+	stderr: (Vec<u8>, bool),
+	meter: UsageMeter,
+	wall: Duration,
+	ended: Instant,
+}
+
+impl DockerExecutor {
+	/// Connects to the daemon and removes orphaned containers of this instance (left by a
+	/// crash or an abandoned run).
+	pub async fn connect(config: DockerConfig) -> Result<Self, ExecError> {
+		let client = DockerClient::connect(config.request_timeout).await?;
+		let executor = Self { client, config };
+		let removed = executor.remove_orphans().await?;
+		if removed > 0 {
+			tracing::info!(target: LOG_EXECUTOR, removed, "removed orphaned job containers");
+		}
+		Ok(executor)
+	}
+
+	/// The Docker wrapper this executor uses.
+	pub fn client(&self) -> &DockerClient {
+		&self.client
+	}
+
+	/// The executor's settings.
+	pub fn config(&self) -> &DockerConfig {
+		&self.config
+	}
+
+	/// Removes every container labelled with this instance; returns how many.
+	pub async fn remove_orphans(&self) -> Result<usize, ExecError> {
+		let ids = self.client.list_labelled(WORKER_LABEL, &self.config.instance).await?;
+		for id in &ids {
+			self.client.remove_container(id).await?;
+		}
+		Ok(ids.len())
+	}
+
+	/// Makes sure the image with id `digest` is in the daemon: present, else loaded from
+	/// `<image_dir>/<hex>.tar`, else pulled when configured. Whatever is found must have
+	/// exactly this image id.
+	pub async fn ensure_image(&self, digest: &str) -> Result<ImageSource, ExecError> {
+		let hex = parse_image_digest(digest)?;
+		if self.image_id(digest).await?.is_some() {
+			self.check_id(digest, digest, "the local image store").await?;
+			return Ok(ImageSource::Present);
+		}
+		let tar = self.config.image_dir.join(format!("{hex}.tar"));
+		if tar.is_file() {
+			let loaded = self.client.load_image(&tar).await?;
+			if self.image_id(digest).await?.as_deref() == Some(digest) {
+				tracing::info!(target: LOG_EXECUTOR, %digest, tar = %tar.display(), "image loaded");
+				return Ok(ImageSource::Loaded);
+			}
+			let mut actual = Vec::new();
+			for name in &loaded {
+				actual.push(self.image_id(name).await?.unwrap_or_else(|| name.clone()));
+			}
+			return Err(ExecError::DigestMismatch {
+				expected: digest.to_owned(),
+				actual: if actual.is_empty() { "nothing".to_owned() } else { actual.join(", ") },
+				origin: tar.display().to_string(),
+			});
+		}
+		if let Some(repo) = &self.config.pull_repository {
+			let reference = format!("{repo}@{digest}");
+			self.client.pull_image(&reference).await?;
+			self.check_id(digest, &reference, &reference).await?;
+			return Ok(ImageSource::Pulled);
+		}
+		Err(ExecError::ImageUnavailable { digest: digest.to_owned(), tar })
+	}
+
+	async fn image_id(&self, name: &str) -> Result<Option<String>, ExecError> {
+		Ok(self.client.inspect_image(name).await?.map(|i| i.id.unwrap_or_default()))
+	}
+
+	async fn check_id(&self, expected: &str, name: &str, origin: &str) -> Result<(), ExecError> {
+		let actual = self.image_id(name).await?.unwrap_or_else(|| "nothing".to_owned());
+		if actual != expected {
+			return Err(ExecError::DigestMismatch {
+				expected: expected.to_owned(),
+				actual,
+				origin: origin.to_owned(),
+			});
+		}
+		Ok(())
+	}
+
+	/// (Re)creates `dir` empty and owned by (or, failing that, writable for) the job user.
+	fn prepare_dir(&self, dir: &Path) -> Result<(), ExecError> {
+		let err = |source| ExecError::WorkDir { path: dir.to_owned(), source };
+		match std::fs::remove_dir_all(dir) {
+			Ok(()) => {},
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {},
+			Err(e) => return Err(err(e)),
+		}
+		std::fs::create_dir_all(dir).map_err(err)?;
+		if std::os::unix::fs::chown(dir, Some(self.config.uid), Some(self.config.gid)).is_err() {
+			// Not root: let the job user write through the permission bits instead.
+			use std::os::unix::fs::PermissionsExt;
+			std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).map_err(err)?;
+		}
+		Ok(())
+	}
+
+	fn container_body(&self, job: &JobRun, out: &Path, checkpoints: &Path) -> ContainerCreateBody {
+		let r = &job.spec.resources;
+		let bind = |source: &Path, target: &str| Mount {
+			target: Some(target.to_owned()),
+			source: Some(source.display().to_string()),
+			typ: Some(MountType::BIND),
+			read_only: Some(false),
+			..Default::default()
+		};
+		let host_config = HostConfig {
+			memory: Some(i64::from(r.memory_mib) * MIB),
+			// Equal to the memory limit: no swap, so the limit really bounds the job.
+			memory_swap: Some(i64::from(r.memory_mib) * MIB),
+			nano_cpus: Some(i64::from(r.millicores) * 1_000_000),
+			pids_limit: Some(i64::from(r.pids)),
+			network_mode: Some("none".to_owned()),
+			readonly_rootfs: Some(true),
+			tmpfs: Some(HashMap::from([(
+				"/tmp".to_owned(),
+				format!("rw,nosuid,nodev,noexec,size={}m", self.config.tmpfs_mib),
+			)])),
+			mounts: Some(vec![bind(out, OUT_DIR), bind(checkpoints, CHECKPOINT_DIR)]),
+			cap_drop: Some(vec!["ALL".to_owned()]),
+			security_opt: Some(vec!["no-new-privileges".to_owned()]),
+			// Output is read from the attach stream, so nothing piles up in log files.
+			log_config: Some(HostConfigLogConfig { typ: Some("none".to_owned()), config: None }),
+			oom_kill_disable: Some(false),
+			..Default::default()
+		};
+		ContainerCreateBody {
+			image: Some(job.spec.image.clone()),
+			entrypoint: (!job.spec.command.is_empty()).then(|| job.spec.command.clone()),
+			cmd: Some(job.spec.args.clone()),
+			env: Some(job.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+			user: Some(format!("{}:{}", self.config.uid, self.config.gid)),
+			labels: Some(HashMap::from([
+				(JOB_LABEL.to_owned(), job.job_id.to_string()),
+				(WORKER_LABEL.to_owned(), self.config.instance.clone()),
+			])),
+			network_disabled: Some(true),
+			attach_stdout: Some(true),
+			attach_stderr: Some(true),
+			tty: Some(false),
+			open_stdin: Some(false),
+			host_config: Some(host_config),
+			..Default::default()
+		}
+	}
+
+	/// Attaches, starts, waits (killing at the deadline), and inspects the container.
+	async fn supervise(&self, id: &str, max_seconds: u32) -> Result<Supervised, ExecError> {
+		let cap = self.config.max_log_bytes;
+		let logs = Arc::new(Mutex::new((CappedBuf::new(cap), CappedBuf::new(cap))));
+		let mut output = self.client.attach_output(id).await?;
+		let sink = logs.clone();
+		let log_task = tokio::spawn(async move {
+			while let Some(item) = output.next().await {
+				let mut bufs = sink.lock().expect("log buffers are never poisoned");
+				match item {
+					Ok(LogOutput::StdOut { message }) => bufs.0.push(&message),
+					Ok(LogOutput::StdErr { message }) => bufs.1.push(&message),
+					Ok(_) => {},
+					Err(e) => {
+						tracing::warn!(target: LOG_EXECUTOR, "output stream broke: {e}");
+						break;
+					},
+				}
+			}
+		});
+
+		self.client.start_container(id).await?;
+		let started = Instant::now();
+		let (stop_stats, stopped) = oneshot::channel::<()>();
+		let mut stats = Box::pin(self.client.stats(id));
+		let stats_task = tokio::spawn(async move {
+			let mut meter = UsageMeter::default();
+			let mut stopped = stopped;
+			loop {
+				tokio::select! {
+					_ = &mut stopped => break,
+					item = stats.next() => match item {
+						Some(Ok(s)) => meter.sample(Instant::now(), &s),
+						Some(Err(e)) => {
+							tracing::debug!(target: LOG_EXECUTOR, "stats sample failed: {e}");
+							break;
+						},
+						None => break,
+					},
+				}
+			}
+			meter
+		});
+
+		let deadline = Duration::from_secs(u64::from(max_seconds));
+		let timed_out = match tokio::time::timeout(deadline, self.client.wait_container(id)).await {
+			Ok(waited) => {
+				waited?;
+				false
+			},
+			Err(_) => {
+				tracing::info!(target: LOG_EXECUTOR, container = id, "wall-clock limit reached, killing");
+				self.client.kill_container(id).await?;
+				self.client.wait_container(id).await?;
+				true
+			},
+		};
+		let ended = Instant::now();
+		let _ = stop_stats.send(());
+		let meter = stats_task.await.unwrap_or_default();
+
+		// The attach stream ends when the container exits; do not hang if it does not.
+		let mut log_task = log_task;
+		if tokio::time::timeout(LOG_DRAIN_GRACE, &mut log_task).await.is_err() {
+			tracing::warn!(target: LOG_EXECUTOR, container = id, "output stream did not end");
+			log_task.abort();
+		}
+		let (stdout, stderr) = {
+			let mut bufs = logs.lock().expect("log buffers are never poisoned");
+			let bufs = std::mem::replace(&mut *bufs, (CappedBuf::new(0), CappedBuf::new(0)));
+			(bufs.0.finish(), bufs.1.finish())
+		};
+
+		let state = self.client.inspect_container(id).await?.state.unwrap_or_default();
+		Ok(Supervised {
+			exit_code: state.exit_code.unwrap_or(-1),
+			timed_out,
+			oom_killed: state.oom_killed.unwrap_or(false),
+			stdout,
+			stderr,
+			meter,
+			wall: ended.saturating_duration_since(started),
+			ended,
+		})
+	}
+}
+
+impl Executor for DockerExecutor {
+	async fn run(&self, job: &JobRun) -> Result<Execution, ExecError> {
+		let r = &job.spec.resources;
+		if r.memory_mib < MIN_MEMORY_MIB {
+			return Err(ExecError::InvalidResources("memory below 6 MiB"));
+		}
+		if r.millicores < MIN_MILLICORES {
+			return Err(ExecError::InvalidResources("CPU below 10 millicores"));
+		}
+		if r.max_seconds == 0 {
+			return Err(ExecError::InvalidResources("max_seconds is 0"));
+		}
+		if r.pids == 0 {
+			return Err(ExecError::InvalidResources("pids limit is 0"));
+		}
+		// Refuse a wrong or missing image before any container exists.
+		self.ensure_image(&job.spec.image).await?;
+
+		let out = job.work_dir.join("out");
+		let checkpoints = job.work_dir.join("checkpoints");
+		self.prepare_dir(&out)?;
+		self.prepare_dir(&checkpoints)?;
+
+		let body = self.container_body(job, &out, &checkpoints);
+		let id = self.client.create_container(job.job_id, body).await?;
+		let mut guard = ContainerGuard { client: self.client.clone(), id: Some(id.clone()) };
+		tracing::debug!(target: LOG_EXECUTOR, job = job.job_id, container = %id, "container created");
+
+		let supervised = self.supervise(&id, r.max_seconds).await;
+		let removed = self.client.remove_container(&id).await;
+		if removed.is_ok() {
+			guard.disarm();
+		}
+		let s = supervised?;
+		removed?;
+
+		let (outputs, outputs_cut) = collect_outputs(&out, self.config.max_output_bytes)?;
+		let checkpoints = collect_checkpoints(&checkpoints)?;
+		let (stdout, stdout_cut) = s.stdout;
+		let (stderr, stderr_cut) = s.stderr;
+		let wall_ms = s.wall.as_millis() as u64;
+		Ok(Execution {
+			exit_code: s.exit_code,
+			flags: Flags {
+				timed_out: s.timed_out,
+				oom_killed: s.oom_killed,
+				truncated: stdout_cut || stderr_cut || outputs_cut,
+			},
+			stdout,
+			stderr,
+			outputs,
+			checkpoints,
+			usage: s.meter.finish(s.ended, wall_ms),
+		})
+	}
+}

@@ -1,0 +1,199 @@
+//! Running a job's container and collecting what the attestation needs.
+//!
+//! [`Executor`] is the backend-neutral interface; [`DockerExecutor`] runs jobs on the local
+//! Docker daemon. A Kubernetes backend can implement the same trait later.
+
+mod collect;
+mod docker;
+mod docker_client;
+mod error;
+mod usage;
+
+use std::{future::Future, path::PathBuf};
+
+pub use self::{
+	docker::{DockerConfig, DockerExecutor, ImageSource},
+	docker_client::{DockerClient, DockerError, JOB_LABEL, WORKER_LABEL},
+	error::ExecError,
+};
+use crate::attestation::{self, Flags, Hash, ResultSummary};
+
+/// Where the job sees its writable directories.
+pub const OUT_DIR: &str = "/povm/out";
+/// Where the job writes its checkpoint files.
+pub const CHECKPOINT_DIR: &str = "/povm/checkpoints";
+
+/// Runs one job to completion in a sandbox.
+pub trait Executor {
+	/// Runs `job` and returns what it did. Errors mean the job could not be run or observed
+	/// (for example a wrong image digest); a job that fails, times out or runs out of memory
+	/// is an [`Execution`] with the matching flags, not an error.
+	fn run(&self, job: &JobRun) -> impl Future<Output = Result<Execution, ExecError>> + Send;
+}
+
+/// Resource limits of a job, as in the on-chain job spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resources {
+	/// CPU limit in millicores (1000 = one core).
+	pub millicores: u32,
+	/// Memory limit in MiB (swap is disabled: memory + swap = memory).
+	pub memory_mib: u32,
+	/// Wall-clock limit in seconds; the container is killed when it is reached.
+	pub max_seconds: u32,
+	/// Maximum number of processes and threads in the container.
+	pub pids: u32,
+}
+
+/// The part of an on-chain job spec that the executor needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobSpec {
+	/// Image by content: `sha256:<64 lower-case hex>`, the Docker image ID.
+	pub image: String,
+	/// Entrypoint override; empty to keep the image's entrypoint.
+	pub command: Vec<String>,
+	/// Arguments (the container `Cmd`).
+	pub args: Vec<String>,
+	/// Environment variables.
+	pub env: Vec<(String, String)>,
+	/// Resource limits.
+	pub resources: Resources,
+}
+
+/// One assigned run of a job on this provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRun {
+	/// On-chain job id; containers are labelled with it.
+	pub job_id: u64,
+	/// What to run.
+	pub spec: JobSpec,
+	/// Host directory owned by this run. The executor (re)creates `out/` and `checkpoints/`
+	/// in it, empty, and bind-mounts them at [`OUT_DIR`] and [`CHECKPOINT_DIR`].
+	pub work_dir: PathBuf,
+}
+
+/// One file the job wrote to [`OUT_DIR`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputFile {
+	/// File name (regular files at the top of the directory only).
+	pub name: String,
+	/// Content, cut at the output cap (see [`DockerConfig::max_output_bytes`]).
+	pub content: Vec<u8>,
+	/// blake2-256 of `content`.
+	pub digest: Hash,
+}
+
+/// One checkpoint file the job wrote to [`CHECKPOINT_DIR`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointFile {
+	/// File name; checkpoints are ordered by name.
+	pub name: String,
+	/// Size in bytes.
+	pub size: u64,
+	/// blake2-256 of the whole file.
+	pub digest: Hash,
+}
+
+/// Resources a run used, measured by the container runtime.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+	/// CPU time in milliseconds (cgroup total usage, user + system).
+	pub cpu_ms: u64,
+	/// Memory integrated over time, in MiB·milliseconds (divide by 1000 for MiB·s).
+	pub memory_mib_ms: u64,
+	/// Highest sampled memory use in MiB.
+	pub peak_memory_mib: u64,
+	/// Wall time from start to exit in milliseconds.
+	pub wall_ms: u64,
+	/// Number of runtime samples the figures are based on.
+	pub samples: u32,
+}
+
+impl Usage {
+	/// Memory integrated over time in MiB·s, rounded down.
+	pub fn memory_mib_seconds(&self) -> u64 {
+		self.memory_mib_ms / 1000
+	}
+}
+
+/// What a run did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Execution {
+	/// Exit code of the main process (137 when killed by SIGKILL).
+	pub exit_code: i64,
+	/// Outcome flags.
+	pub flags: Flags,
+	/// Captured stdout, cut at the log cap.
+	pub stdout: Vec<u8>,
+	/// Captured stderr, cut at the log cap.
+	pub stderr: Vec<u8>,
+	/// Output files, in name order.
+	pub outputs: Vec<OutputFile>,
+	/// Checkpoint files, in name order.
+	pub checkpoints: Vec<CheckpointFile>,
+	/// Measured usage (not part of the result digest: it differs between replicas).
+	pub usage: Usage,
+}
+
+impl Execution {
+	/// The digested form that [`attestation::result_digest`] hashes.
+	pub fn summary(&self) -> ResultSummary {
+		ResultSummary {
+			exit_code: self.exit_code,
+			flags: self.flags,
+			stdout_digest: attestation::blake2_256(&self.stdout),
+			stderr_digest: attestation::blake2_256(&self.stderr),
+			outputs: self.outputs.iter().map(|o| (o.name.clone(), o.digest)).collect(),
+		}
+	}
+
+	/// The result digest of this run.
+	pub fn result_digest(&self) -> Hash {
+		attestation::result_digest(&self.summary())
+	}
+
+	/// The Merkle root of the checkpoint file hashes, in name order.
+	pub fn checkpoints_root(&self) -> Hash {
+		let leaves: Vec<Hash> = self.checkpoints.iter().map(|c| c.digest).collect();
+		attestation::merkle_root(&leaves)
+	}
+
+	/// The content of the output file `name`, if the job wrote one.
+	pub fn output(&self, name: &str) -> Option<&[u8]> {
+		self.outputs.iter().find(|o| o.name == name).map(|o| o.content.as_slice())
+	}
+}
+
+/// Checks that `digest` is `sha256:` followed by 64 lower-case hex digits and returns the hex.
+pub fn parse_image_digest(digest: &str) -> Result<&str, ExecError> {
+	let hex = digest
+		.strip_prefix("sha256:")
+		.filter(|h| {
+			h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+		})
+		.ok_or_else(|| ExecError::InvalidDigest { digest: digest.to_owned() })?;
+	Ok(hex)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn image_digest_must_be_sha256_and_64_lower_hex() {
+		let hex = "a".repeat(64);
+		assert_eq!(parse_image_digest(&format!("sha256:{hex}")).unwrap(), hex);
+		for bad in [
+			hex.clone(),
+			format!("sha512:{hex}"),
+			format!("sha256:{}", "A".repeat(64)),
+			format!("sha256:{}", "a".repeat(63)),
+			format!("sha256:{}g", "a".repeat(63)),
+			"povm/coinflip:latest".to_owned(),
+		] {
+			assert!(
+				matches!(parse_image_digest(&bad), Err(ExecError::InvalidDigest { .. })),
+				"{bad}"
+			);
+		}
+	}
+}

@@ -1,0 +1,121 @@
+//! Command-line options of the `povm-worker` binary.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// PoVM provider worker.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Opt {
+	/// What to do.
+	#[command(subcommand)]
+	pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+	/// Run one job locally under the executor and print its attestation (no chain involved).
+	Run(RunOpt),
+}
+
+/// Options of `povm-worker run`.
+#[derive(Debug, Args)]
+pub struct RunOpt {
+	/// Image id of the job, `sha256:<64 hex>`.
+	#[arg(long)]
+	pub image: String,
+	/// Directory of `<hex>.tar` image files, used when the image is absent.
+	#[arg(long, default_value = "target-images")]
+	pub image_dir: PathBuf,
+	/// Directory for the run's `out/` and `checkpoints/`.
+	#[arg(long)]
+	pub work_dir: PathBuf,
+	/// Job id used for the container label.
+	#[arg(long, default_value_t = 0)]
+	pub job_id: u64,
+	/// CPU limit in millicores.
+	#[arg(long, default_value_t = 1000)]
+	pub millicores: u32,
+	/// Memory limit in MiB.
+	#[arg(long, default_value_t = 256)]
+	pub memory_mib: u32,
+	/// Wall-clock limit in seconds.
+	#[arg(long, default_value_t = 60)]
+	pub max_seconds: u32,
+	/// Process and thread limit.
+	#[arg(long, default_value_t = 64)]
+	pub pids: u32,
+	/// Environment variable `KEY=VALUE` (repeatable).
+	#[arg(long = "env", value_parser = parse_env)]
+	pub env: Vec<(String, String)>,
+	/// Salt of the commitment, 32 bytes in hex (printed only with `--provider`).
+	#[arg(long, value_parser = parse_hex32)]
+	pub salt: Option<[u8; 32]>,
+	/// Provider account id, 32 bytes in hex.
+	#[arg(long, value_parser = parse_hex32)]
+	pub provider: Option<[u8; 32]>,
+	/// Entrypoint and arguments, after `--`.
+	#[arg(last = true, required = true)]
+	pub command: Vec<String>,
+}
+
+fn parse_env(s: &str) -> Result<(String, String), String> {
+	let (k, v) = s.split_once('=').ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
+	Ok((k.to_owned(), v.to_owned()))
+}
+
+/// Parses 64 hex digits (an optional `0x` prefix is allowed) into 32 bytes.
+pub fn parse_hex32(s: &str) -> Result<[u8; 32], String> {
+	let s = s.strip_prefix("0x").unwrap_or(s);
+	if s.len() != 64 {
+		return Err(format!("expected 64 hex digits, got {}", s.len()));
+	}
+	let mut out = [0u8; 32];
+	for (i, byte) in out.iter_mut().enumerate() {
+		*byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+	}
+	Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn run_parses_limits_env_and_trailing_command() {
+		let opt = Opt::try_parse_from([
+			"povm-worker",
+			"run",
+			"--image",
+			"sha256:00",
+			"--work-dir",
+			"/tmp/w",
+			"--memory-mib",
+			"32",
+			"--env",
+			"A=b=c",
+			"--",
+			"/coinflip",
+			"--seed",
+			"1",
+		])
+		.unwrap();
+		let Command::Run(run) = opt.command;
+		assert_eq!(run.memory_mib, 32);
+		assert_eq!(run.millicores, 1000);
+		assert_eq!(run.env, [("A".to_owned(), "b=c".to_owned())]);
+		assert_eq!(run.command, ["/coinflip", "--seed", "1"]);
+		assert_eq!(run.salt, None);
+	}
+
+	#[test]
+	fn run_refuses_a_missing_command_and_bad_hex() {
+		assert!(
+			Opt::try_parse_from(["povm-worker", "run", "--image", "x", "--work-dir", "w"]).is_err()
+		);
+		assert!(parse_hex32("zz").is_err());
+		assert_eq!(parse_hex32(&format!("0x{}", "ab".repeat(32))).unwrap(), [0xab; 32]);
+	}
+}
