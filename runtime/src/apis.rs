@@ -17,7 +17,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Babe, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Babe, Balance, Block, BlockNumber, Executive, JobQueue, VmProof, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
 	BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS, VERSION,
 };
@@ -216,6 +216,20 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_job_queue::runtime_api::PovmJobsApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn job(
+			id: povm_primitives::JobId,
+		) -> Option<pallet_job_queue::runtime_api::JobView<AccountId, Balance, BlockNumber>> {
+			JobQueue::job_view(id)
+		}
+
+		fn provider_assignments(
+			who: AccountId,
+		) -> Vec<povm_primitives::AssignmentView<BlockNumber>> {
+			VmProof::assignments_of(&who)
 		}
 	}
 

@@ -10,4 +10,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_multisig, Multisig]
 	[pallet_sudo, Sudo]
+	[pallet_job_queue, JobQueue]
+	[pallet_vm_proof, VmProof]
 );
