@@ -12,3 +12,4 @@ POVM_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export POVM_REPO
 export POVM_NODE="${POVM_NODE:-$CARGO_TARGET_DIR/release/povm-node}"
 export POVM_VENV="${POVM_VENV:-$HOME/.cache/povm-venv}"
+export WASM_BUILD_WORKSPACE_HINT="$POVM_REPO"

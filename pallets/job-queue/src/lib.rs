@@ -12,6 +12,7 @@ pub use pallet::*;
 #[frame_support::pallet]
 pub mod pallet {
 	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::BlockNumberFor;
 
 	/// Identifier of a job, allocated in submission order.
 	pub type JobId = u64;

@@ -16,6 +16,7 @@ pub use pallet::*;
 pub mod pallet {
 	use alloc::vec::Vec;
 	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::BlockNumberFor;
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
