@@ -283,7 +283,7 @@ impl Network {
 			.map_err(|e| format!("cannot create a temp dir: {e}"))?;
 		let mut network = Network { nodes: Vec::new(), def: def.clone(), dir };
 		let mut bootnode: Option<String> = None;
-		for node in &def.nodes {
+		for (index, node) in def.nodes.iter().enumerate() {
 			let rpc_port = free_port(Ipv4Addr::LOCALHOST)?;
 			let prometheus_port = free_port(Ipv4Addr::LOCALHOST)?;
 			let p2p_port = free_port(node.ip)?;
@@ -299,8 +299,6 @@ impl Network {
 				rpc_port.to_string(),
 				"--prometheus-port".into(),
 				prometheus_port.to_string(),
-				"--port".into(),
-				p2p_port.to_string(),
 				"--listen-addr".into(),
 				format!("/ip4/{}/tcp/{p2p_port}", node.ip),
 				"--public-addr".into(),
@@ -311,6 +309,10 @@ impl Network {
 				"--no-telemetry".into(),
 				"--rpc-cors".into(),
 				"all".into(),
+				// A fixed libp2p key per node: stable peer ids across restarts, and validators
+				// of a live chain refuse to make one up.
+				"--node-key".into(),
+				format!("{:064x}", index + 1),
 			];
 			if node.validator {
 				args.push("--validator".into());
