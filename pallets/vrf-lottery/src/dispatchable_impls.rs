@@ -10,7 +10,8 @@ impl<T: Config> Pallet<T> {
 		let current = CurrentDraw::<T>::get();
 		let has_tickets =
 			current.as_ref().is_some_and(|d| Tickets::<T>::contains_key(d.epoch, &who));
-		ensure!(has_tickets || T::Providers::contains(&who), Error::<T>::NotProvider);
+		let is_provider = T::Providers::contains(&who);
+		ensure!(has_tickets || is_provider, Error::<T>::NotProvider);
 		ensure!(vrf::is_valid_key(&key), Error::<T>::InvalidVrfKey);
 		let epoch = current.map(|d| d.epoch).unwrap_or(0);
 		let active_from = epoch.saturating_add(T::KeyActivationDelay::get());

@@ -19,6 +19,15 @@ pub mod vrf;
 pub mod weights;
 
 pub use session_impls::ProviderView;
+
+/// Benchmark support the runtime provides.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Make [`Config::Work`] report `vm_seconds` of verified work for `who` in `epoch`, listing
+	/// `who` in `providers_with_work(epoch)`. In the runtime: write vm-proof's `VerifiedMillis`
+	/// and `EpochProviders`.
+	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64);
+}
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -90,6 +99,10 @@ pub mod pallet {
 
 		/// Weight information for the calls and the session-boundary work.
 		type WeightInfo: WeightInfo;
+
+		/// Makes `Work` report verified work, for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
 	}
 
 	#[pallet::pallet]

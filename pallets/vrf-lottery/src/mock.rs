@@ -116,6 +116,18 @@ impl pallet_vrf_lottery::Config for Test {
 	type MinValidators = ConstU32<2>;
 	type MaxValidators = ConstU32<4>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+/// Records work in the scripted `VerifiedWork`.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
+	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64) {
+		set_work(epoch, *who, vm_seconds);
+	}
 }
 
 /// Provider accounts funded at genesis.

@@ -539,3 +539,13 @@ fn integrity_test_passes() {
 		<VrfLottery as Hooks<u64>>::integrity_test();
 	});
 }
+
+#[test]
+fn benchmark_fixture_verifies() {
+	use vrf::fixture::*;
+	let public = sr25519::Pair::from_seed(&KEY_SEED).public();
+	assert_eq!(public.0, PUBLIC);
+	let sig = VrfProofBytes { pre_output: PRE_OUTPUT, proof: PROOF }.to_signature().unwrap();
+	let data = vrf::lottery_transcript(&SEED, EPOCH, &ACCOUNT);
+	assert!(vrf::verify_output(&public, &data, &sig).is_some());
+}

@@ -124,3 +124,37 @@ pub fn evaluate<A: Encode>(
 	let output = output_bytes(&pair.public(), &data, &signature).unwrap_or([0xff; 32]);
 	(signature, output)
 }
+
+/// A precomputed claim for the benchmarks in a `no_std` (WASM) runtime, where schnorrkel
+/// cannot sign (it needs an RNG): the VRF signature of the key from seed [`fixture::KEY_SEED`]
+/// on `lottery_transcript(SEED, EPOCH, ACCOUNT)`, valid for runtimes whose account id encodes to
+/// the 32 raw bytes of `ACCOUNT` (`AccountId32`). Checked by a unit test.
+#[cfg(any(test, feature = "runtime-benchmarks"))]
+#[doc(hidden)]
+pub mod fixture {
+	/// Seed of the benchmark draw.
+	pub const SEED: [u8; 32] = [7u8; 32];
+	/// Epoch of the benchmark draw.
+	pub const EPOCH: u32 = 5;
+	/// The claiming account's encoding.
+	pub const ACCOUNT: [u8; 32] = [0x11u8; 32];
+	/// `sr25519::Pair::from_seed(&KEY_SEED)`.
+	pub const KEY_SEED: [u8; 32] = [1u8; 32];
+	/// Its public key.
+	pub const PUBLIC: [u8; 32] = [
+		24, 157, 172, 41, 41, 109, 49, 129, 77, 200, 197, 108, 243, 211, 106, 5,
+		67, 55, 43, 186, 117, 56, 250, 50, 42, 74, 235, 254, 188, 57, 224, 86,
+	];
+	/// The VRF pre-output.
+	pub const PRE_OUTPUT: [u8; 32] = [
+		100, 239, 143, 45, 85, 125, 165, 142, 123, 164, 45, 21, 106, 48, 254, 137,
+		0, 167, 163, 241, 92, 142, 28, 32, 222, 169, 180, 206, 156, 144, 136, 99,
+	];
+	/// The VRF proof.
+	pub const PROOF: [u8; 64] = [
+		55, 26, 109, 7, 171, 26, 5, 228, 69, 66, 172, 0, 110, 107, 41, 240,
+		233, 220, 20, 196, 217, 217, 116, 85, 4, 178, 158, 109, 213, 176, 31, 3,
+		4, 115, 242, 109, 103, 59, 65, 67, 8, 217, 13, 80, 255, 54, 252, 199,
+		234, 195, 182, 75, 206, 126, 195, 142, 51, 77, 62, 85, 207, 131, 80, 5,
+	];
+}
