@@ -19,8 +19,8 @@ use sp_core::sr25519;
 
 /// A claim on draw (`SEED`, `EPOCH`): the claimant, its key and its signature.
 #[cfg(feature = "std")]
-fn signed_claim<T: Config>() -> Result<(T::AccountId, sr25519::Public, VrfProofBytes), BenchmarkError>
-{
+fn signed_claim<T: Config>(
+) -> Result<(T::AccountId, sr25519::Public, VrfProofBytes), BenchmarkError> {
 	use sp_core::Pair;
 	let who: T::AccountId = whitelisted_caller();
 	let pair = sr25519::Pair::from_seed(&vrf::fixture::KEY_SEED);
@@ -30,8 +30,8 @@ fn signed_claim<T: Config>() -> Result<(T::AccountId, sr25519::Public, VrfProofB
 
 /// A claim on draw (`SEED`, `EPOCH`): the claimant, its key and its signature.
 #[cfg(not(feature = "std"))]
-fn signed_claim<T: Config>() -> Result<(T::AccountId, sr25519::Public, VrfProofBytes), BenchmarkError>
-{
+fn signed_claim<T: Config>(
+) -> Result<(T::AccountId, sr25519::Public, VrfProofBytes), BenchmarkError> {
 	use codec::Decode;
 	use vrf::fixture::*;
 	let who = T::AccountId::decode(&mut &ACCOUNT[..])

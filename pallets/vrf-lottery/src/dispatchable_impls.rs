@@ -37,8 +37,8 @@ impl<T: Config> Pallet<T> {
 
 		let signature = signature.to_signature().ok_or(Error::<T>::InvalidVrfProof)?;
 		let data = vrf::lottery_transcript(&draw.seed, epoch, &who);
-		let output =
-			vrf::verify_output(&record.key, &data, &signature).ok_or(Error::<T>::InvalidVrfProof)?;
+		let output = vrf::verify_output(&record.key, &data, &signature)
+			.ok_or(Error::<T>::InvalidVrfProof)?;
 		let threshold =
 			vrf::threshold(u128::from(tickets), draw.total_tickets, draw.expected_winners);
 		ensure!(vrf::is_winner(&output, threshold), Error::<T>::AboveThreshold);

@@ -60,8 +60,14 @@ pub mod pallet {
 		/// seated as validators.
 		type ValidatorKeys: Contains<Self::AccountId>;
 
-		/// The seed of a draw, read when it opens: BABE's randomness from a past epoch in the
-		/// runtime (so nobody can grind it), deterministic in tests.
+		/// The seed of a draw, read when it opens (in `SessionManager::new_session`): BABE's
+		/// randomness from a past epoch in the runtime, so nobody can grind it; deterministic
+		/// in tests.
+		///
+		/// In a BABE runtime use `pallet_babe::NextRandomness` (fixed by the VRF outputs of the
+		/// epoch before last, public for one epoch): with `KeyActivationDelay = 2`, every key that
+		/// may claim in a draw was registered before its seed could be known. With
+		/// `pallet_babe::Randomness` (public one epoch longer) use a delay of 3.
 		type Seed: Get<[u8; 32]>;
 
 		/// How many winners a draw expects (the sum of all winning probabilities when no

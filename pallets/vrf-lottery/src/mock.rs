@@ -38,9 +38,9 @@ impl pallet_balances::Config for Test {
 
 thread_local! {
 	/// Verified VM-seconds per (epoch, provider), in insertion order per epoch.
-	static WORK: RefCell<BTreeMap<u32, Vec<(AccountId, u64)>>> = RefCell::new(BTreeMap::new());
+	static WORK: RefCell<BTreeMap<u32, Vec<(AccountId, u64)>>> = const { RefCell::new(BTreeMap::new()) };
 	/// Reputation per provider (default 1/2, as vm-proof gives a newcomer).
-	static REPUTATION: RefCell<BTreeMap<AccountId, Perbill>> = RefCell::new(BTreeMap::new());
+	static REPUTATION: RefCell<BTreeMap<AccountId, Perbill>> = const { RefCell::new(BTreeMap::new()) };
 }
 
 parameter_types! {
@@ -66,12 +66,18 @@ impl VerifiedWork<AccountId> for MockWork {
 	}
 	fn reputation(who: &AccountId) -> Perbill {
 		REPUTATION.with(|r| {
-			r.borrow().get(who).copied().unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
+			r.borrow()
+				.get(who)
+				.copied()
+				.unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
 		})
 	}
 	fn providers_with_work(epoch: u32) -> Vec<AccountId> {
 		WORK.with(|w| {
-			w.borrow().get(&epoch).map(|v| v.iter().map(|(a, _)| *a).collect()).unwrap_or_default()
+			w.borrow()
+				.get(&epoch)
+				.map(|v| v.iter().map(|(a, _)| *a).collect())
+				.unwrap_or_default()
 		})
 	}
 }

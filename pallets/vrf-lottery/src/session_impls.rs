@@ -18,10 +18,7 @@ use frame_support::{
 	traits::{fungible::Mutate, Contains},
 };
 use povm_primitives::VerifiedWork;
-use sp_runtime::{
-	traits::Zero,
-	Perbill, SaturatedConversion,
-};
+use sp_runtime::{traits::Zero, Perbill, SaturatedConversion};
 
 /// A provider's standing in the open draw (for the runtime API).
 #[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
@@ -142,11 +139,8 @@ impl<T: Config> Pallet<T> {
 		if !payout.is_zero() {
 			for who in winners.iter() {
 				match T::Currency::mint_into(who, payout) {
-					Ok(amount) => Self::deposit_event(Event::RewardPaid {
-						epoch,
-						who: who.clone(),
-						amount,
-					}),
+					Ok(amount) =>
+						Self::deposit_event(Event::RewardPaid { epoch, who: who.clone(), amount }),
 					Err(e) => log::warn!(
 						target: "runtime::vrf-lottery",
 						"reward of epoch {epoch} not minted: {e:?}"
@@ -298,4 +292,3 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 	/// Nothing to do: the work happens in `new_session`, called in the same block.
 	fn start_session(_start_index: u32) {}
 }
-

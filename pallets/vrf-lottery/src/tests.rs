@@ -98,7 +98,10 @@ fn register_vrf_key_needs_provider_or_tickets() {
 fn register_vrf_key_refuses_an_invalid_key() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
-			VrfLottery::register_vrf_key(RuntimeOrigin::signed(10), sr25519::Public::from_raw([0xff; 32])),
+			VrfLottery::register_vrf_key(
+				RuntimeOrigin::signed(10),
+				sr25519::Public::from_raw([0xff; 32])
+			),
 			Error::<Test>::InvalidVrfKey
 		);
 	});
@@ -149,7 +152,10 @@ fn winning_claim_is_accepted_and_free() {
 			events().last(),
 			Some(&Event::TicketClaimed { epoch: 2, who: 10, output: out, threshold: u128::MAX })
 		);
-		assert_eq!(Claims::<Test>::get(2, 10), Some(ClaimRecord { output: out, threshold: u128::MAX }));
+		assert_eq!(
+			Claims::<Test>::get(2, 10),
+			Some(ClaimRecord { output: out, threshold: u128::MAX })
+		);
 		assert_eq!(draw().winners, 1);
 	});
 }

@@ -61,7 +61,10 @@ pub fn output_bytes(
 	data: &VrfSignData,
 	signature: &VrfSignature,
 ) -> Option<[u8; 32]> {
-	signature.pre_output.make_bytes::<32>(OUTPUT_CONTEXT, data.as_ref(), public).ok()
+	signature
+		.pre_output
+		.make_bytes::<32>(OUTPUT_CONTEXT, data.as_ref(), public)
+		.ok()
 }
 
 /// Whether `key` is a valid sr25519 public key (a Ristretto point), so that it can verify.
@@ -94,13 +97,8 @@ pub fn threshold(tickets: u128, total: u128, expected_winners: u32) -> u128 {
 	if weighted >= total {
 		return u128::MAX;
 	}
-	multiply_by_rational_with_rounding(
-		u128::MAX,
-		weighted,
-		total,
-		sp_runtime::Rounding::Down,
-	)
-	.unwrap_or(0)
+	multiply_by_rational_with_rounding(u128::MAX, weighted, total, sp_runtime::Rounding::Down)
+		.unwrap_or(0)
 }
 
 /// Whether `output` wins under `threshold`: its value is below the threshold, or the threshold
@@ -142,19 +140,19 @@ pub mod fixture {
 	pub const KEY_SEED: [u8; 32] = [1u8; 32];
 	/// Its public key.
 	pub const PUBLIC: [u8; 32] = [
-		24, 157, 172, 41, 41, 109, 49, 129, 77, 200, 197, 108, 243, 211, 106, 5,
-		67, 55, 43, 186, 117, 56, 250, 50, 42, 74, 235, 254, 188, 57, 224, 86,
+		24, 157, 172, 41, 41, 109, 49, 129, 77, 200, 197, 108, 243, 211, 106, 5, 67, 55, 43, 186,
+		117, 56, 250, 50, 42, 74, 235, 254, 188, 57, 224, 86,
 	];
 	/// The VRF pre-output.
 	pub const PRE_OUTPUT: [u8; 32] = [
-		100, 239, 143, 45, 85, 125, 165, 142, 123, 164, 45, 21, 106, 48, 254, 137,
-		0, 167, 163, 241, 92, 142, 28, 32, 222, 169, 180, 206, 156, 144, 136, 99,
+		100, 239, 143, 45, 85, 125, 165, 142, 123, 164, 45, 21, 106, 48, 254, 137, 0, 167, 163,
+		241, 92, 142, 28, 32, 222, 169, 180, 206, 156, 144, 136, 99,
 	];
 	/// The VRF proof.
 	pub const PROOF: [u8; 64] = [
-		55, 26, 109, 7, 171, 26, 5, 228, 69, 66, 172, 0, 110, 107, 41, 240,
-		233, 220, 20, 196, 217, 217, 116, 85, 4, 178, 158, 109, 213, 176, 31, 3,
-		4, 115, 242, 109, 103, 59, 65, 67, 8, 217, 13, 80, 255, 54, 252, 199,
-		234, 195, 182, 75, 206, 126, 195, 142, 51, 77, 62, 85, 207, 131, 80, 5,
+		55, 26, 109, 7, 171, 26, 5, 228, 69, 66, 172, 0, 110, 107, 41, 240, 233, 220, 20, 196, 217,
+		217, 116, 85, 4, 178, 158, 109, 213, 176, 31, 3, 4, 115, 242, 109, 103, 59, 65, 67, 8, 217,
+		13, 80, 255, 54, 252, 199, 234, 195, 182, 75, 206, 126, 195, 142, 51, 77, 62, 85, 207, 131,
+		80, 5,
 	];
 }
