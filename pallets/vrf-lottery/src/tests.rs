@@ -555,3 +555,91 @@ fn benchmark_fixture_verifies() {
 	let data = vrf::lottery_transcript(&SEED, EPOCH, &ACCOUNT);
 	assert!(vrf::verify_output(&public, &data, &sig).is_some());
 }
+
+#[test]
+fn claim_refused_when_the_draw_has_max_winners() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100); // everyone wins
+		let work: Vec<(AccountId, u64)> = (10..19).map(|p| (p, 100)).collect();
+		ready(&work);
+		for who in 10..18 {
+			assert_ok!(claim(who));
+		}
+		assert_noop!(claim(18), Error::<Test>::TooManyWinners);
+	});
+}
+
+#[test]
+fn tickets_are_capped_at_max_providers() {
+	ExtBuilder::default().build_and_execute(|| {
+		for who in 100..120 {
+			work_now(who, 10);
+		}
+		rotate();
+		assert_eq!(draw().providers, 16);
+		assert_eq!(Tickets::<Test>::get(1, 115), Some(5_000));
+		assert_eq!(Tickets::<Test>::get(1, 116), None);
+	});
+}
+
+#[test]
+fn replacing_a_key_restarts_the_activation_delay() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		assert_ok!(VrfLottery::register_vrf_key(RuntimeOrigin::signed(10), pair(11).public()));
+		assert_eq!(VrfKeys::<Test>::get(10).unwrap().active_from, 4);
+		assert_noop!(claim(10), Error::<Test>::KeyNotYetActive);
+	});
+}
+
+#[test]
+fn runtime_api_views_expose_everything_to_recompute_a_claim() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(1);
+		set_reputation(10, Perbill::one());
+		set_reputation(11, Perbill::one());
+		ready(&[(10, 100), (11, 300)]);
+		let d = VrfLottery::current_draw().unwrap();
+		assert_eq!((d.epoch, d.total_tickets, d.expected_winners), (2, 400_000, 1));
+		let v = VrfLottery::provider_view(&10);
+		assert_eq!(v.epoch, 2);
+		assert_eq!(v.tickets, 100_000);
+		assert_eq!(v.threshold, vrf::threshold(100_000, 400_000, 1));
+		assert_eq!(v.vrf_key.unwrap().key, pair(10).public());
+		// Recompute 10's output from public data only and compare with the recorded claim.
+		let (sig, _) = evaluate(10);
+		let data = vrf::lottery_transcript(&d.seed, d.epoch, &10u64);
+		let output = vrf::verify_output(&pair(10).public(), &data, &sig.to_signature().unwrap());
+		if vrf::is_winner(&output.unwrap(), v.threshold) {
+			assert_ok!(claim(10));
+			assert_eq!(
+				VrfLottery::current_winners(),
+				vec![(10, Claims::<Test>::get(2, 10).unwrap())]
+			);
+			assert_eq!(VrfLottery::provider_view(&10).claim.unwrap().output, output.unwrap());
+		} else {
+			assert_noop!(claim(10), Error::<Test>::AboveThreshold);
+			assert!(VrfLottery::current_winners().is_empty());
+		}
+		rotate();
+		let o = VrfLottery::last_outcome_view().unwrap();
+		assert_eq!(o.epoch, 2);
+		assert_eq!(o.validators, None);
+	});
+}
+
+#[test]
+fn weights_are_sane() {
+	use crate::weights::WeightInfo;
+	use frame_support::{traits::Get, weights::Weight};
+	let max = <<Test as frame_system::Config>::BlockWeights as Get<
+		frame_system::limits::BlockWeights,
+	>>::get()
+	.max_block;
+	let w: Weight = <() as WeightInfo>::claim_ticket();
+	assert!(w.all_lt(max / 10), "a claim must be a small fraction of a block");
+	assert!(<() as WeightInfo>::register_vrf_key().ref_time() < w.ref_time());
+	assert!(<() as WeightInfo>::open_draw(10).all_gt(<() as WeightInfo>::open_draw(1)));
+	assert!(<() as WeightInfo>::close_draw(10).all_gt(<() as WeightInfo>::close_draw(1)));
+}
