@@ -1,0 +1,139 @@
+//! Benchmarks (v2) for the lottery: both calls and the per-provider / per-winner cost of the
+//! session-boundary work.
+//!
+//! `claim_ticket` verifies a real sr25519 VRF signature. With `std` (native benchmark tests)
+//! the setup signs with `sr25519::Pair::from_seed`; a `no_std` (WASM) runtime cannot sign
+//! (schnorrkel needs an RNG), so it uses the precomputed [`crate::vrf::fixture`], which is valid
+//! when the account id encodes to 32 raw bytes (`AccountId32`).
+
+use super::*;
+use crate::pallet::{Claims, CurrentDraw, Tickets, VrfKeys};
+use alloc::vec::Vec;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{
+	fungible::{Inspect, Mutate},
+	Get,
+};
+use frame_system::RawOrigin;
+use sp_core::sr25519;
+
+/// A claim on draw (`SEED`, `EPOCH`): the claimant, its key and its signature.
+#[cfg(feature = "std")]
+fn signed_claim<T: Config>(
+) -> Result<(T::AccountId, sr25519::Public, VrfProofBytes), BenchmarkError> {
+	use sp_core::Pair;
+	let who: T::AccountId = whitelisted_caller();
+	let pair = sr25519::Pair::from_seed(&vrf::fixture::KEY_SEED);
+	let (sig, _) = vrf::evaluate(&pair, &vrf::fixture::SEED, vrf::fixture::EPOCH, &who);
+	Ok((who, pair.public(), (&sig).into()))
+}
+
+/// A claim on draw (`SEED`, `EPOCH`): the claimant, its key and its signature.
+#[cfg(not(feature = "std"))]
+fn signed_claim<T: Config>(
+) -> Result<(T::AccountId, sr25519::Public, VrfProofBytes), BenchmarkError> {
+	use codec::Decode;
+	use vrf::fixture::*;
+	let who = T::AccountId::decode(&mut &ACCOUNT[..])
+		.map_err(|_| BenchmarkError::Stop("account id is not 32 bytes"))?;
+	Ok((
+		who,
+		sr25519::Public::from_raw(PUBLIC),
+		VrfProofBytes { pre_output: PRE_OUTPUT, proof: PROOF },
+	))
+}
+
+/// Open the benchmark draw with the given totals.
+fn put_draw<T: Config>(total_tickets: u128, providers: u32, winners: u32) {
+	CurrentDraw::<T>::put(DrawInfo {
+		epoch: vrf::fixture::EPOCH,
+		work_epoch: vrf::fixture::EPOCH - 1,
+		seed: vrf::fixture::SEED,
+		total_tickets,
+		providers,
+		expected_winners: 1,
+		winners,
+		opened_at: frame_system::Pallet::<T>::block_number(),
+	});
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	/// An account holding tickets (and checked against the provider registry) registers a key.
+	#[benchmark]
+	fn register_vrf_key() {
+		let caller: T::AccountId = whitelisted_caller();
+		put_draw::<T>(1, 1, 0);
+		Tickets::<T>::insert(vrf::fixture::EPOCH, &caller, 1);
+		let key = sr25519::Public::from_raw(vrf::fixture::PUBLIC);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), key);
+		assert!(VrfKeys::<T>::contains_key(&caller));
+	}
+
+	/// A winning claim: VRF verification, a threshold below 2^128, the last free winner slot.
+	#[benchmark]
+	fn claim_ticket() -> Result<(), BenchmarkError> {
+		let (who, key, sig) = signed_claim::<T>()?;
+		let signature = sig.to_signature().ok_or(BenchmarkError::Stop("bad signature"))?;
+		let data = vrf::lottery_transcript(&vrf::fixture::SEED, vrf::fixture::EPOCH, &who);
+		let output = vrf::verify_output(&key, &data, &signature)
+			.ok_or(BenchmarkError::Stop("signature does not verify"))?;
+		// One ticket of `total`: the largest total that still wins, so the threshold is computed
+		// by multiply-by-rational rather than saturating.
+		let total = (u128::MAX / vrf::output_value(&output).saturating_add(1)).max(1);
+		put_draw::<T>(total, 1, T::MaxWinners::get().saturating_sub(1));
+		Tickets::<T>::insert(vrf::fixture::EPOCH, &who, 1);
+		VrfKeys::<T>::insert(&who, VrfKeyRecord { key, active_from: 0 });
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), vrf::fixture::EPOCH, sig);
+		assert!(Claims::<T>::contains_key(vrf::fixture::EPOCH, &who));
+		Ok(())
+	}
+
+	/// Opening a draw whose snapshot covers `p` providers with work.
+	#[benchmark]
+	fn open_draw(p: Linear<0, { T::MaxProviders::get() }>) {
+		let epoch = vrf::fixture::EPOCH;
+		for i in 0..p {
+			let who: T::AccountId = account("provider", i, 0);
+			T::BenchmarkHelper::record_work(epoch - 1, &who, 3_600);
+		}
+		#[block]
+		{
+			Pallet::<T>::open_draw(epoch);
+		}
+		assert_eq!(CurrentDraw::<T>::get().map(|d| d.providers), Some(p));
+	}
+
+	/// Closing a draw with `w` winners: sorting, minting, seating, cleanup.
+	#[benchmark]
+	fn close_draw(w: Linear<0, { T::MaxWinners::get() }>) {
+		let epoch = vrf::fixture::EPOCH;
+		put_draw::<T>(u128::from(w).max(1), w, w);
+		let mut winners: Vec<T::AccountId> = Vec::new();
+		for i in 0..w {
+			let who: T::AccountId = account("winner", i, 0);
+			T::Currency::set_balance(&who, T::Currency::minimum_balance());
+			Tickets::<T>::insert(epoch, &who, 1);
+			let mut output = [0u8; 32];
+			output[..4].copy_from_slice(&(u32::MAX - i).to_le_bytes());
+			Claims::<T>::insert(epoch, &who, ClaimRecord { output, threshold: u128::MAX });
+			winners.push(who);
+		}
+		#[block]
+		{
+			let _ = Pallet::<T>::close_draw(epoch.saturating_add(2));
+		}
+		assert!(CurrentDraw::<T>::get().is_none());
+		assert_eq!(LastOutcome::<T>::get().map(|o| o.winners.len() as u32), Some(w));
+	}
+
+	impl_benchmark_test_suite!(
+		Pallet,
+		crate::mock::ExtBuilder::default().build(),
+		crate::mock::Test
+	);
+}

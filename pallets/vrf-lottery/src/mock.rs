@@ -1,0 +1,254 @@
+//! Mock runtime: the lottery with balances, a scripted `VerifiedWork`, and a session driver
+//! that calls the `SessionManager` in pallet-session's order.
+
+use crate::{self as pallet_vrf_lottery, vrf, VrfProofBytes};
+use alloc::collections::BTreeMap;
+use core::cell::RefCell;
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64, Contains, Get},
+};
+use pallet_session::SessionManager;
+use povm_primitives::VerifiedWork;
+use sp_core::{sr25519, Pair};
+use sp_runtime::{BuildStorage, DispatchResult, Perbill};
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+pub type Balance = u64;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		VrfLottery: pallet_vrf_lottery,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+}
+
+thread_local! {
+	/// Verified VM-seconds per (epoch, provider), in insertion order per epoch.
+	static WORK: RefCell<BTreeMap<u32, Vec<(AccountId, u64)>>> = const { RefCell::new(BTreeMap::new()) };
+	/// Reputation per provider (default 1/2, as vm-proof gives a newcomer).
+	static REPUTATION: RefCell<BTreeMap<AccountId, Perbill>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+parameter_types! {
+	/// The session pallet-session would be in.
+	pub static Session: u32 = 0;
+	/// Mixed into the seed so that each draw has its own.
+	pub static SeedNonce: u32 = 0;
+	pub static ExpectedWinners: u32 = 2;
+	pub static RegisteredProviders: Vec<AccountId> = vec![];
+	pub static WithSessionKeys: Vec<AccountId> = vec![];
+}
+
+/// Verified work as scripted by the test.
+pub struct MockWork;
+impl VerifiedWork<AccountId> for MockWork {
+	fn verified_vm_seconds(epoch: u32, who: &AccountId) -> u64 {
+		WORK.with(|w| {
+			w.borrow()
+				.get(&epoch)
+				.and_then(|v| v.iter().find(|(a, _)| a == who).map(|(_, s)| *s))
+				.unwrap_or(0)
+		})
+	}
+	fn reputation(who: &AccountId) -> Perbill {
+		REPUTATION.with(|r| {
+			r.borrow()
+				.get(who)
+				.copied()
+				.unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
+		})
+	}
+	fn providers_with_work(epoch: u32) -> Vec<AccountId> {
+		WORK.with(|w| {
+			w.borrow()
+				.get(&epoch)
+				.map(|v| v.iter().map(|(a, _)| *a).collect())
+				.unwrap_or_default()
+		})
+	}
+}
+
+/// Registered providers.
+pub struct MockProviders;
+impl Contains<AccountId> for MockProviders {
+	fn contains(who: &AccountId) -> bool {
+		RegisteredProviders::get().contains(who)
+	}
+}
+
+/// Accounts with session keys.
+pub struct MockValidatorKeys;
+impl Contains<AccountId> for MockValidatorKeys {
+	fn contains(who: &AccountId) -> bool {
+		WithSessionKeys::get().contains(who)
+	}
+}
+
+/// A deterministic seed per draw: `blake2_256("seed" ‖ nonce)`.
+pub struct MockSeed;
+impl Get<[u8; 32]> for MockSeed {
+	fn get() -> [u8; 32] {
+		let mut data = b"seed".to_vec();
+		data.extend_from_slice(&SeedNonce::get().to_le_bytes());
+		sp_io::hashing::blake2_256(&data)
+	}
+}
+
+impl pallet_vrf_lottery::Config for Test {
+	type Currency = Balances;
+	type Work = MockWork;
+	type Providers = MockProviders;
+	type ValidatorKeys = MockValidatorKeys;
+	type Seed = MockSeed;
+	type ExpectedWinners = ExpectedWinners;
+	type EpochIssuance = ConstU64<1_000>;
+	type KeyActivationDelay = ConstU32<2>;
+	type MaxProviders = ConstU32<16>;
+	type MaxWinners = ConstU32<8>;
+	type MinValidators = ConstU32<2>;
+	type MaxValidators = ConstU32<4>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MockBenchmarkHelper;
+}
+
+/// Records work in the scripted `VerifiedWork`.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct MockBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
+	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64) {
+		set_work(epoch, *who, vm_seconds);
+	}
+}
+
+/// Provider accounts funded at genesis.
+pub const PROVIDERS: core::ops::Range<AccountId> = 10..22;
+
+pub struct ExtBuilder {
+	balances: Vec<(AccountId, Balance)>,
+}
+
+impl Default for ExtBuilder {
+	fn default() -> Self {
+		Self { balances: PROVIDERS.map(|p| (p, 100)).collect() }
+	}
+}
+
+impl ExtBuilder {
+	pub fn build(self) -> sp_io::TestExternalities {
+		Session::set(0);
+		SeedNonce::set(0);
+		ExpectedWinners::set(2);
+		RegisteredProviders::set(PROVIDERS.collect());
+		WithSessionKeys::set(vec![]);
+		WORK.with(|w| w.borrow_mut().clear());
+		REPUTATION.with(|r| r.borrow_mut().clear());
+		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		let mut ext = sp_io::TestExternalities::new(t);
+		ext.execute_with(|| System::set_block_number(1));
+		ext
+	}
+
+	/// Build, run `test`, then check the pallet's invariants.
+	pub fn build_and_execute(self, test: impl FnOnce()) {
+		self.build().execute_with(|| {
+			test();
+			VrfLottery::do_try_state().expect("vrf-lottery invariants hold");
+		})
+	}
+}
+
+/// Record `secs` verified VM-seconds for `who` in `epoch`.
+pub fn set_work(epoch: u32, who: AccountId, secs: u64) {
+	WORK.with(|w| {
+		let mut w = w.borrow_mut();
+		let v = w.entry(epoch).or_default();
+		v.retain(|(a, _)| *a != who);
+		v.push((who, secs));
+	});
+}
+
+/// Set `who`'s reputation.
+pub fn set_reputation(who: AccountId, r: Perbill) {
+	REPUTATION.with(|m| m.borrow_mut().insert(who, r));
+}
+
+/// Record `secs` of work for `who` in the session now running (tickets of the next draw).
+pub fn work_now(who: AccountId, secs: u64) {
+	set_work(Session::get(), who, secs);
+}
+
+/// Rotate the session as pallet-session does (`end_session(i)`, `start_session(i + 1)`,
+/// `new_session(i + 2)`) in a new block, with a fresh seed. Returns what `new_session` returned.
+pub fn rotate() -> Option<Vec<AccountId>> {
+	let i = Session::get();
+	System::set_block_number(System::block_number() + 1);
+	SeedNonce::set(SeedNonce::get() + 1);
+	<VrfLottery as SessionManager<AccountId>>::end_session(i);
+	<VrfLottery as SessionManager<AccountId>>::start_session(i + 1);
+	Session::set(i + 1);
+	<VrfLottery as SessionManager<AccountId>>::new_session(i + 2)
+}
+
+/// The VRF keypair of a test account.
+pub fn pair(who: AccountId) -> sr25519::Pair {
+	let mut seed = [0u8; 32];
+	seed[..8].copy_from_slice(&who.to_le_bytes());
+	seed[31] = 0x42;
+	sr25519::Pair::from_seed(&seed)
+}
+
+/// Register `who`'s VRF key.
+pub fn register_key(who: AccountId) {
+	frame_support::assert_ok!(VrfLottery::register_vrf_key(
+		RuntimeOrigin::signed(who),
+		pair(who).public()
+	));
+}
+
+/// `who`'s VRF evaluation in the open draw: (signature bytes, output).
+pub fn evaluate(who: AccountId) -> (VrfProofBytes, [u8; 32]) {
+	let draw = crate::CurrentDraw::<Test>::get().expect("a draw is open");
+	let (sig, out) = vrf::evaluate(&pair(who), &draw.seed, draw.epoch, &who);
+	((&sig).into(), out)
+}
+
+/// Whether `who` wins the open draw (worker-side check).
+pub fn wins(who: AccountId) -> bool {
+	let (_, out) = evaluate(who);
+	vrf::is_winner(&out, VrfLottery::provider_view(&who).threshold)
+}
+
+/// `who` claims in the open draw.
+pub fn claim(who: AccountId) -> DispatchResult {
+	let epoch = crate::CurrentDraw::<Test>::get().map(|d| d.epoch).unwrap_or(0);
+	let (sig, _) = evaluate(who);
+	VrfLottery::claim_ticket(RuntimeOrigin::signed(who), epoch, sig)
+		.map(|_| ())
+		.map_err(|e| e.error)
+}
+
+pub fn events() -> Vec<crate::Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| if let RuntimeEvent::VrfLottery(e) = r.event { Some(e) } else { None })
+		.collect()
+}

@@ -1,0 +1,294 @@
+//! Session-boundary work: opening a draw (ticket snapshot, seed), closing it (payouts, the
+//! next validator set), the [`pallet_session::SessionManager`] implementation, and the
+//! invariants.
+//!
+//! pallet-session rotates with `end_session(i)`, `start_session(i + 1)`, `new_session(i + 2)`,
+//! all in one block; the validators returned by `new_session(i + 2)` take their seats in
+//! session `i + 2`. All the lottery's work happens in `new_session(i + 2)`:
+//!
+//! 1. the draw of epoch `i` (claims were accepted during session `i`) closes: its winners are
+//!    paid and those with session keys are returned as the validators of session `i + 2`;
+//! 2. the draw of epoch `i + 1` opens: tickets from the work verified in epoch `i` are
+//!    snapshotted and the seed is read. Its claims are accepted during session `i + 1`.
+
+use crate::{pallet::*, types::*, vrf, weights::WeightInfo};
+use alloc::vec::Vec;
+use frame_support::{
+	pallet_prelude::*,
+	traits::{fungible::Mutate, Contains},
+};
+use povm_primitives::VerifiedWork;
+use sp_runtime::{traits::Zero, Perbill, SaturatedConversion};
+
+/// A provider's standing in the open draw (for the runtime API).
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
+pub struct ProviderView {
+	/// The open draw's epoch (0 if none is open).
+	pub epoch: u32,
+	/// The provider's tickets in it.
+	pub tickets: u64,
+	/// Its threshold: it wins iff [`vrf::is_winner`]`(output, threshold)`.
+	pub threshold: u128,
+	/// Its registered VRF key, if any.
+	pub vrf_key: Option<VrfKeyRecord>,
+	/// Its accepted claim in the open draw, if any.
+	pub claim: Option<ClaimRecord>,
+}
+
+impl<T: Config> Pallet<T> {
+	/// Tickets for `vm_seconds` of verified work at `reputation`: reputation-weighted
+	/// VM-milliseconds, `⌊reputation × vm_seconds × 1000⌋`.
+	pub fn tickets_for(vm_seconds: u64, reputation: Perbill) -> u64 {
+		reputation.mul_floor(vm_seconds.saturating_mul(1000))
+	}
+
+	/// Weight of a session boundary that snapshots `providers` and closes a draw with
+	/// `winners` claims.
+	pub fn boundary_weight(providers: u32, winners: u32) -> Weight {
+		T::WeightInfo::open_draw(providers).saturating_add(T::WeightInfo::close_draw(winners))
+	}
+
+	/// The lottery's work at `new_session(new_index)`: close the open draw (returning the
+	/// validators of session `new_index`, or `None` to keep the current set) and open the draw
+	/// of the session now starting (`new_index - 1`).
+	pub(crate) fn on_new_session(new_index: u32) -> Option<Vec<T::AccountId>> {
+		let (validators, winners) = Self::close_draw(new_index);
+		let providers = Self::open_draw(new_index.saturating_sub(1));
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(
+			Self::boundary_weight(providers, winners),
+			DispatchClass::Mandatory,
+		);
+		validators
+	}
+
+	/// Snapshot the tickets of draw `epoch` (work of `epoch - 1`) and fix its seed. Returns how
+	/// many providers hold tickets.
+	pub(crate) fn open_draw(epoch: u32) -> u32 {
+		let work_epoch = epoch.saturating_sub(1);
+		let max = T::MaxProviders::get();
+		let mut total: u128 = 0;
+		let mut providers: u32 = 0;
+		for who in T::Work::providers_with_work(work_epoch) {
+			if providers >= max {
+				log::warn!(
+					target: "runtime::vrf-lottery",
+					"more than {max} providers with work in epoch {work_epoch}; the rest get no tickets"
+				);
+				break;
+			}
+			if Tickets::<T>::contains_key(epoch, &who) {
+				continue;
+			}
+			let tickets = Self::tickets_for(
+				T::Work::verified_vm_seconds(work_epoch, &who),
+				T::Work::reputation(&who),
+			);
+			if tickets == 0 {
+				continue;
+			}
+			Tickets::<T>::insert(epoch, &who, tickets);
+			total = total.saturating_add(u128::from(tickets));
+			providers = providers.saturating_add(1);
+			Self::deposit_event(Event::TicketsAssigned { epoch, who, tickets });
+		}
+		let seed = T::Seed::get();
+		let expected_winners = T::ExpectedWinners::get();
+		CurrentDraw::<T>::put(DrawInfo {
+			epoch,
+			work_epoch,
+			seed,
+			total_tickets: total,
+			providers,
+			expected_winners,
+			winners: 0,
+			opened_at: frame_system::Pallet::<T>::block_number(),
+		});
+		Self::deposit_event(Event::DrawOpened {
+			epoch,
+			work_epoch,
+			seed,
+			total_tickets: total,
+			providers,
+			expected_winners,
+		});
+		providers
+	}
+
+	/// Close the open draw, if any: pay its winners and plan the validators of `session`.
+	/// Returns the new set (or `None`) and how many winners there were.
+	pub(crate) fn close_draw(session: u32) -> (Option<Vec<T::AccountId>>, u32) {
+		let Some(draw) = CurrentDraw::<T>::take() else { return (None, 0) };
+		let epoch = draw.epoch;
+		let mut claims: Vec<(T::AccountId, ClaimRecord)> =
+			Claims::<T>::drain_prefix(epoch).collect();
+		let _ = Tickets::<T>::clear_prefix(epoch, T::MaxProviders::get(), None);
+		claims.sort_by(|a, b| {
+			(vrf::output_value(&a.1.output), a.1.output)
+				.cmp(&(vrf::output_value(&b.1.output), b.1.output))
+		});
+		let winners: BoundedVec<T::AccountId, T::MaxWinners> =
+			BoundedVec::truncate_from(claims.into_iter().map(|(who, _)| who).collect());
+		let count = winners.len() as u32;
+
+		// Payouts: an equal share each; the remainder and unclaimed issuance are not minted.
+		let payout = if count == 0 {
+			Zero::zero()
+		} else {
+			T::EpochIssuance::get() / BalanceOf::<T>::from(count)
+		};
+		if !payout.is_zero() {
+			for who in winners.iter() {
+				match T::Currency::mint_into(who, payout) {
+					Ok(amount) =>
+						Self::deposit_event(Event::RewardPaid { epoch, who: who.clone(), amount }),
+					Err(e) => log::warn!(
+						target: "runtime::vrf-lottery",
+						"reward of epoch {epoch} not minted: {e:?}"
+					),
+				}
+			}
+		}
+		Self::deposit_event(Event::DrawClosed { epoch, winners: winners.clone(), payout });
+
+		// The next validator set: winners with session keys, best outputs first.
+		let qualified: BoundedVec<T::AccountId, T::MaxValidators> = BoundedVec::truncate_from(
+			winners
+				.iter()
+				.filter(|w| T::ValidatorKeys::contains(w))
+				.take(T::MaxValidators::get().saturated_into())
+				.cloned()
+				.collect(),
+		);
+		let validators = if (qualified.len() as u32) < T::MinValidators::get() {
+			Self::deposit_event(Event::ValidatorSetKept {
+				epoch,
+				session,
+				qualified: qualified.len() as u32,
+				required: T::MinValidators::get(),
+			});
+			None
+		} else {
+			Self::deposit_event(Event::ValidatorsElected {
+				epoch,
+				session,
+				validators: qualified.clone(),
+			});
+			Some(qualified)
+		};
+		LastOutcome::<T>::put(Outcome::<T> {
+			epoch,
+			winners,
+			payout,
+			validators: validators.clone(),
+		});
+		(validators.map(|v| v.into_inner()), count)
+	}
+
+	/// The validator set for session `index`, or `None` to keep the current one: the same as
+	/// [`pallet_session::SessionManager::new_session`] (kept for older runtime adapters).
+	pub fn next_validators(index: u32) -> Option<Vec<T::AccountId>> {
+		Self::on_new_session(index)
+	}
+
+	/// The open draw.
+	pub fn current_draw() -> Option<DrawInfoOf<T>> {
+		CurrentDraw::<T>::get()
+	}
+
+	/// `who`'s standing in the open draw.
+	pub fn provider_view(who: &T::AccountId) -> ProviderView {
+		let draw = CurrentDraw::<T>::get();
+		let epoch = draw.as_ref().map(|d| d.epoch).unwrap_or(0);
+		let tickets = draw.as_ref().and_then(|d| Tickets::<T>::get(d.epoch, who)).unwrap_or(0);
+		let threshold = draw
+			.as_ref()
+			.map(|d| vrf::threshold(u128::from(tickets), d.total_tickets, d.expected_winners))
+			.unwrap_or(0);
+		let claim = draw.as_ref().and_then(|d| Claims::<T>::get(d.epoch, who));
+		ProviderView { epoch, tickets, threshold, vrf_key: VrfKeys::<T>::get(who), claim }
+	}
+
+	/// Accepted claims of the open draw.
+	pub fn current_winners() -> Vec<(T::AccountId, ClaimRecord)> {
+		match CurrentDraw::<T>::get() {
+			Some(d) => Claims::<T>::iter_prefix(d.epoch).collect(),
+			None => Vec::new(),
+		}
+	}
+
+	/// The invariants of this pallet.
+	///
+	/// # Invariants
+	///
+	/// - Tickets and claims exist only for the open draw; the tickets sum to its
+	///   `total_tickets` and count its `providers` (at most `MaxProviders`); the claims count
+	///   its `winners` (at most `MaxWinners`).
+	/// - Every claimant holds tickets, has a VRF key active for the draw, and its recorded
+	///   output is below its threshold, which matches its tickets' share.
+	/// - The last outcome seats only winners, between `MinValidators` and `MaxValidators`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let draw = CurrentDraw::<T>::get();
+		let mut total: u128 = 0;
+		let mut providers: u32 = 0;
+		for (epoch, _, tickets) in Tickets::<T>::iter() {
+			ensure!(draw.as_ref().is_some_and(|d| d.epoch == epoch), "tickets of a closed draw");
+			ensure!(tickets > 0, "zero tickets stored");
+			total = total.saturating_add(u128::from(tickets));
+			providers = providers.saturating_add(1);
+		}
+		let mut winners: u32 = 0;
+		for (epoch, who, claim) in Claims::<T>::iter() {
+			let Some(d) = draw.as_ref().filter(|d| d.epoch == epoch) else {
+				return Err("claim of a closed draw".into());
+			};
+			let tickets = Tickets::<T>::get(epoch, &who).unwrap_or(0);
+			ensure!(tickets > 0, "a winner holds no tickets");
+			let key = VrfKeys::<T>::get(&who).ok_or("a winner has no VRF key")?;
+			ensure!(key.active_from <= epoch, "a winner's key was not active");
+			ensure!(
+				claim.threshold ==
+					vrf::threshold(u128::from(tickets), d.total_tickets, d.expected_winners),
+				"a claim's threshold does not match its tickets"
+			);
+			ensure!(vrf::is_winner(&claim.output, claim.threshold), "a claim is above threshold");
+			winners = winners.saturating_add(1);
+		}
+		match draw {
+			Some(d) => {
+				ensure!(d.total_tickets == total, "ticket total mismatch");
+				ensure!(d.providers == providers, "ticket holder count mismatch");
+				ensure!(d.providers <= T::MaxProviders::get(), "too many ticket holders");
+				ensure!(d.winners == winners, "winner count mismatch");
+				ensure!(d.winners <= T::MaxWinners::get(), "too many winners");
+			},
+			None => ensure!(providers == 0 && winners == 0, "tickets without a draw"),
+		}
+		if let Some(o) = LastOutcome::<T>::get() {
+			if let Some(v) = o.validators {
+				ensure!(v.iter().all(|w| o.winners.contains(w)), "a validator did not win");
+				ensure!(v.len() as u32 >= T::MinValidators::get(), "too few validators");
+				ensure!(v.len() as u32 <= T::MaxValidators::get(), "too many validators");
+			}
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
+	/// Close the open draw and open the next one; see the module docs.
+	fn new_session(new_index: u32) -> Option<Vec<T::AccountId>> {
+		Self::on_new_session(new_index)
+	}
+
+	/// Genesis keeps the genesis validators; the first draw opens at the first rotation.
+	fn new_session_genesis(_new_index: u32) -> Option<Vec<T::AccountId>> {
+		None
+	}
+
+	/// Nothing to do: the work happens in `new_session`, called in the same block.
+	fn end_session(_end_index: u32) {}
+
+	/// Nothing to do: the work happens in `new_session`, called in the same block.
+	fn start_session(_start_index: u32) {}
+}

@@ -1,0 +1,645 @@
+//! Tests of the lottery, one behaviour each.
+
+use crate::{mock::*, pallet::*, types::*, vrf, Error, Event};
+use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
+use pallet_session::SessionManager;
+use sp_core::{crypto::VrfSecret, sr25519, Pair};
+use sp_runtime::Perbill;
+
+/// Register keys for `work`'s providers, then run two sessions with that work, so that draw 2
+/// is open with the keys active. Returns nothing; the draw is `CurrentDraw`.
+fn ready(work: &[(AccountId, u64)]) {
+	for (who, _) in work {
+		register_key(*who);
+	}
+	for _ in 0..2 {
+		for (who, secs) in work {
+			work_now(*who, *secs);
+		}
+		rotate();
+	}
+	assert_eq!(CurrentDraw::<Test>::get().unwrap().epoch, 2);
+}
+
+fn draw() -> DrawInfoOf<Test> {
+	CurrentDraw::<Test>::get().expect("a draw is open")
+}
+
+// ---------------------------------------------------------------- tickets
+
+#[test]
+fn tickets_come_from_accepted_work_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		set_reputation(10, Perbill::one());
+		work_now(10, 100);
+		// Work of another epoch does not count for this draw.
+		set_work(5, 11, 100);
+		rotate();
+		assert_eq!(Tickets::<Test>::get(1, 10), Some(100_000));
+		assert_eq!(Tickets::<Test>::get(1, 11), None);
+		let d = draw();
+		assert_eq!((d.epoch, d.work_epoch, d.total_tickets, d.providers), (1, 0, 100_000, 1));
+		assert!(events().contains(&Event::DrawOpened {
+			epoch: 1,
+			work_epoch: 0,
+			seed: d.seed,
+			total_tickets: 100_000,
+			providers: 1,
+			expected_winners: 2,
+		}));
+		assert!(events().contains(&Event::TicketsAssigned { epoch: 1, who: 10, tickets: 100_000 }));
+	});
+}
+
+#[test]
+fn tickets_scale_with_reputation() {
+	ExtBuilder::default().build_and_execute(|| {
+		set_reputation(10, Perbill::from_percent(25));
+		work_now(10, 100);
+		work_now(11, 100); // default reputation 1/2
+		rotate();
+		assert_eq!(Tickets::<Test>::get(1, 10), Some(25_000));
+		assert_eq!(Tickets::<Test>::get(1, 11), Some(50_000));
+		assert_eq!(draw().total_tickets, 75_000);
+	});
+}
+
+#[test]
+fn tickets_are_dropped_when_the_draw_closes() {
+	ExtBuilder::default().build_and_execute(|| {
+		work_now(10, 100);
+		rotate();
+		assert!(Tickets::<Test>::get(1, 10).is_some());
+		rotate();
+		assert_eq!(Tickets::<Test>::get(1, 10), None);
+		assert_eq!(draw().total_tickets, 0);
+	});
+}
+
+// ---------------------------------------------------------------- keys
+
+#[test]
+fn register_vrf_key_needs_provider_or_tickets() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			VrfLottery::register_vrf_key(RuntimeOrigin::signed(99), pair(99).public()),
+			Error::<Test>::NotProvider
+		);
+		RegisteredProviders::set(vec![]);
+		work_now(10, 10);
+		rotate();
+		// Not registered, but holds tickets.
+		assert_ok!(VrfLottery::register_vrf_key(RuntimeOrigin::signed(10), pair(10).public()));
+		assert_eq!(VrfKeys::<Test>::get(10).unwrap().active_from, 3);
+	});
+}
+
+#[test]
+fn register_vrf_key_refuses_an_invalid_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			VrfLottery::register_vrf_key(
+				RuntimeOrigin::signed(10),
+				sr25519::Public::from_raw([0xff; 32])
+			),
+			Error::<Test>::InvalidVrfKey
+		);
+	});
+}
+
+#[test]
+fn register_vrf_key_emits_event_with_activation_epoch() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_key(10);
+		assert_eq!(
+			events().last(),
+			Some(&Event::VrfKeyRegistered { who: 10, key: pair(10).public(), active_from: 2 })
+		);
+	});
+}
+
+#[test]
+fn claim_refused_while_key_not_yet_active() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		work_now(10, 100);
+		rotate();
+		register_key(10); // during draw 1: active from draw 3
+		assert_noop!(claim(10), Error::<Test>::KeyNotYetActive);
+	});
+}
+
+#[test]
+fn claim_refused_without_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		work_now(10, 100);
+		rotate();
+		assert_noop!(claim(10), Error::<Test>::NoVrfKey);
+	});
+}
+
+// ---------------------------------------------------------------- claims
+
+#[test]
+fn winning_claim_is_accepted_and_free() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8); // every share reaches 1: everyone wins
+		ready(&[(10, 100), (11, 100)]);
+		let (sig, out) = evaluate(10);
+		let post = VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 2, sig).unwrap();
+		assert_eq!(post.pays_fee, frame_support::dispatch::Pays::No);
+		assert_eq!(
+			events().last(),
+			Some(&Event::TicketClaimed { epoch: 2, who: 10, output: out, threshold: u128::MAX })
+		);
+		assert_eq!(
+			Claims::<Test>::get(2, 10),
+			Some(ClaimRecord { output: out, threshold: u128::MAX })
+		);
+		assert_eq!(draw().winners, 1);
+	});
+}
+
+#[test]
+fn forged_claim_with_another_key_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100), (11, 100)]);
+		let d = draw();
+		let (sig, _) = vrf::evaluate(&pair(11), &d.seed, d.epoch, &10u64);
+		assert_noop!(
+			VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 2, (&sig).into()),
+			Error::<Test>::InvalidVrfProof
+		);
+	});
+}
+
+#[test]
+fn forged_claim_on_another_seed_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		let (sig, _) = vrf::evaluate(&pair(10), &[0u8; 32], 2, &10u64);
+		assert_noop!(
+			VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 2, (&sig).into()),
+			Error::<Test>::InvalidVrfProof
+		);
+	});
+}
+
+#[test]
+fn claim_with_garbage_bytes_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		let sig = VrfProofBytes { pre_output: [0xff; 32], proof: [7; 64] };
+		assert_noop!(
+			VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 2, sig),
+			Error::<Test>::InvalidVrfProof
+		);
+	});
+}
+
+#[test]
+fn someone_elses_signature_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100), (11, 100)]);
+		// 11 copies 10's winning signature: the transcript names the account.
+		let (sig, _) = evaluate(10);
+		assert_noop!(
+			VrfLottery::claim_ticket(RuntimeOrigin::signed(11), 2, sig),
+			Error::<Test>::InvalidVrfProof
+		);
+	});
+}
+
+#[test]
+fn replayed_claim_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		let (sig, _) = evaluate(10);
+		assert_ok!(VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 2, sig.clone()));
+		assert_noop!(
+			VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 2, sig),
+			Error::<Test>::AlreadyClaimed
+		);
+	});
+}
+
+#[test]
+fn late_claim_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		let (sig, _) = evaluate(10);
+		work_now(10, 100);
+		rotate();
+		assert_noop!(
+			VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 2, sig),
+			Error::<Test>::ClaimWindowClosed
+		);
+	});
+}
+
+#[test]
+fn claim_for_a_future_epoch_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		let d = draw();
+		let (sig, _) = vrf::evaluate(&pair(10), &d.seed, 3, &10u64);
+		assert_noop!(
+			VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 3, (&sig).into()),
+			Error::<Test>::WrongEpoch
+		);
+	});
+}
+
+#[test]
+fn claim_before_any_draw_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_key(10);
+		let (sig, _) = vrf::evaluate(&pair(10), &[0; 32], 0, &10u64);
+		assert_noop!(
+			VrfLottery::claim_ticket(RuntimeOrigin::signed(10), 0, (&sig).into()),
+			Error::<Test>::NoDraw
+		);
+	});
+}
+
+#[test]
+fn claim_without_tickets_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		register_key(12);
+		ready(&[(10, 100)]);
+		assert_noop!(claim(12), Error::<Test>::NoTickets);
+	});
+}
+
+#[test]
+fn claim_above_threshold_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(1);
+		// 10 holds a tiny share: it almost surely loses.
+		ready(&[(10, 1), (11, 1_000_000)]);
+		assert!(!wins(10), "the tiny share lost in this fixed seed sequence");
+		assert_noop!(claim(10), Error::<Test>::AboveThreshold);
+	});
+}
+
+#[test]
+fn worker_helpers_agree_with_the_runtime() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(1);
+		let work: Vec<(AccountId, u64)> = PROVIDERS.map(|p| (p, 100)).collect();
+		ready(&work);
+		let mut won = 0;
+		for who in PROVIDERS {
+			let expected = wins(who);
+			assert_eq!(claim(who).is_ok(), expected, "provider {who}");
+			won += expected as u32;
+		}
+		assert_eq!(draw().winners, won);
+	});
+}
+
+// ---------------------------------------------------------------- fairness
+
+/// Two providers, one with twice the other's tickets, one expected winner: the win
+/// probabilities are 2/3 and 1/3. Over 400 draws with a fixed seed sequence the expected counts
+/// are 266.7 and 133.3 (σ ≈ 9.4 each). Tolerance: each count within ±38 (4σ) of its
+/// expectation and the ratio in [1.6, 2.5]. Deterministic: the seeds and keys are fixed and
+/// VRF outputs do not depend on signing randomness.
+#[test]
+fn twice_the_tickets_wins_about_twice_as_often() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(1);
+		set_reputation(10, Perbill::one());
+		set_reputation(11, Perbill::one());
+		ready(&[(10, 200), (11, 100)]);
+		let (mut a, mut b) = (0u32, 0u32);
+		for _ in 0..400 {
+			for (who, count) in [(10, &mut a), (11, &mut b)] {
+				if wins(who) {
+					assert_ok!(claim(who));
+					*count += 1;
+				}
+			}
+			work_now(10, 200);
+			work_now(11, 100);
+			rotate();
+		}
+		std::eprintln!("2x tickets won {a}, 1x tickets won {b} of 400 draws");
+		assert!((229..=305).contains(&a), "2× tickets won {a} of 400 (expected ≈ 267)");
+		assert!((96..=171).contains(&b), "1× tickets won {b} of 400 (expected ≈ 133)");
+		let ratio = a as f64 / b as f64;
+		assert!((1.6..=2.5).contains(&ratio), "win ratio {ratio}");
+	});
+}
+
+// ---------------------------------------------------------------- validators
+
+#[test]
+fn validator_set_changes_only_at_session_boundaries() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		WithSessionKeys::set(vec![10, 11]);
+		ready(&[(10, 100), (11, 100)]);
+		let before = LastOutcome::<Test>::get();
+		assert_ok!(claim(10));
+		assert_ok!(claim(11));
+		// Claims alone change nothing.
+		assert_eq!(LastOutcome::<Test>::get(), before);
+		let set = rotate().expect("two winners with keys");
+		let mut sorted = set.clone();
+		sorted.sort();
+		assert_eq!(sorted, vec![10, 11]);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ValidatorsElected { epoch: 2, session: 4, validators } if validators.to_vec() == set
+		)));
+	});
+}
+
+#[test]
+fn validator_set_never_falls_below_the_minimum() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		WithSessionKeys::set(vec![10, 11]);
+		ready(&[(10, 100), (11, 100)]);
+		assert_ok!(claim(10)); // one winner, MinValidators = 2
+		assert_eq!(rotate(), None);
+		assert!(events().contains(&Event::ValidatorSetKept {
+			epoch: 2,
+			session: 4,
+			qualified: 1,
+			required: 2
+		}));
+		assert_eq!(LastOutcome::<Test>::get().unwrap().validators, None);
+	});
+}
+
+#[test]
+fn winners_without_session_keys_are_not_seated() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		WithSessionKeys::set(vec![10, 11]);
+		ready(&[(10, 100), (11, 100), (12, 100)]);
+		for who in [10, 11, 12] {
+			assert_ok!(claim(who));
+		}
+		let mut set = rotate().unwrap();
+		set.sort();
+		assert_eq!(set, vec![10, 11]);
+		// 12 is still paid.
+		assert!(events().contains(&Event::RewardPaid { epoch: 2, who: 12, amount: 333 }));
+	});
+}
+
+#[test]
+fn validator_set_is_capped_at_the_maximum_by_best_output() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		let all: Vec<AccountId> = (10..16).collect();
+		WithSessionKeys::set(all.clone());
+		ready(&all.iter().map(|w| (*w, 100)).collect::<Vec<_>>());
+		let mut outputs: Vec<(u128, AccountId)> = all
+			.iter()
+			.map(|w| {
+				assert_ok!(claim(*w));
+				(vrf::output_value(&Claims::<Test>::get(2, w).unwrap().output), *w)
+			})
+			.collect();
+		outputs.sort();
+		let best: Vec<AccountId> = outputs.iter().take(4).map(|(_, w)| *w).collect();
+		assert_eq!(rotate(), Some(best));
+	});
+}
+
+#[test]
+fn genesis_keeps_the_genesis_validators() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_eq!(<VrfLottery as SessionManager<AccountId>>::new_session_genesis(0), None);
+		assert_eq!(<VrfLottery as SessionManager<AccountId>>::new_session_genesis(1), None);
+		assert!(CurrentDraw::<Test>::get().is_none());
+		// The first rotation opens draw 1 and keeps the set.
+		assert_eq!(rotate(), None);
+		assert_eq!(draw().epoch, 1);
+	});
+}
+
+// ---------------------------------------------------------------- issuance
+
+#[test]
+fn issuance_adds_up_exactly() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100), (11, 100), (12, 100)]);
+		for who in [10, 11, 12] {
+			assert_ok!(claim(who));
+		}
+		let before = Balances::total_issuance();
+		rotate();
+		let paid: u64 = events()
+			.iter()
+			.filter_map(|e| match e {
+				Event::RewardPaid { amount, .. } => Some(*amount),
+				_ => None,
+			})
+			.sum();
+		// 1000 / 3 = 333 each; the remainder of 1 is not minted.
+		assert_eq!(paid, 999);
+		assert_eq!(Balances::total_issuance() - before, paid);
+		assert_eq!(Balances::balance(&10), 100 + 333);
+		assert_eq!(LastOutcome::<Test>::get().unwrap().payout, 333);
+	});
+}
+
+#[test]
+fn unclaimed_issuance_is_not_minted() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		let before = Balances::total_issuance();
+		rotate();
+		assert_eq!(Balances::total_issuance(), before);
+		assert!(!events().iter().any(|e| matches!(e, Event::RewardPaid { .. })));
+	});
+}
+
+// ---------------------------------------------------------------- arithmetic and invariants
+
+#[test]
+fn threshold_arithmetic() {
+	assert_eq!(vrf::threshold(0, 100, 5), 0);
+	assert_eq!(vrf::threshold(10, 0, 5), 0);
+	assert_eq!(vrf::threshold(20, 100, 5), u128::MAX);
+	assert_eq!(vrf::threshold(1, 2, 1), u128::MAX / 2);
+	assert_eq!(vrf::threshold(u128::MAX / 3, u128::MAX, 1), u128::MAX / 3);
+	assert!(vrf::threshold(1, 1_000, 1) < vrf::threshold(2, 1_000, 1));
+	let mut out = [0u8; 32];
+	out[..16].copy_from_slice(&5u128.to_le_bytes());
+	assert!(vrf::is_winner(&out, 6));
+	assert!(!vrf::is_winner(&out, 5));
+	assert!(vrf::is_winner(&[0xff; 32], u128::MAX));
+}
+
+#[test]
+fn transcript_binds_seed_epoch_and_account() {
+	let p = pair(10);
+	let (_, base) = vrf::evaluate(&p, &[1; 32], 2, &10u64);
+	assert_ne!(base, vrf::evaluate(&p, &[2; 32], 2, &10u64).1);
+	assert_ne!(base, vrf::evaluate(&p, &[1; 32], 3, &10u64).1);
+	assert_ne!(base, vrf::evaluate(&p, &[1; 32], 2, &11u64).1);
+	// Deterministic output despite randomized proofs.
+	assert_eq!(base, vrf::evaluate(&p, &[1; 32], 2, &10u64).1);
+	let data = vrf::lottery_transcript(&[1; 32], 2, &10u64);
+	let sig = p.vrf_sign(&data);
+	assert_eq!(vrf::verify_output(&p.public(), &data, &sig), Some(base));
+}
+
+#[test]
+fn try_state_detects_a_wrong_total() {
+	ExtBuilder::default().build().execute_with(|| {
+		work_now(10, 100);
+		rotate();
+		assert_ok!(VrfLottery::do_try_state());
+		CurrentDraw::<Test>::mutate(|d| d.as_mut().unwrap().total_tickets += 1);
+		assert!(VrfLottery::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn try_state_detects_a_claim_without_tickets() {
+	ExtBuilder::default().build().execute_with(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		assert_ok!(claim(10));
+		Tickets::<Test>::remove(2, 10);
+		CurrentDraw::<Test>::mutate(|d| {
+			let d = d.as_mut().unwrap();
+			d.total_tickets = 0;
+			d.providers = 0;
+		});
+		assert!(VrfLottery::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn boundary_weight_is_registered() {
+	ExtBuilder::default().build_and_execute(|| {
+		work_now(10, 100);
+		let before = System::block_weight().total();
+		rotate();
+		assert!(System::block_weight().total().all_gt(before));
+	});
+}
+
+#[test]
+fn integrity_test_passes() {
+	use frame_support::traits::Hooks;
+	sp_io::TestExternalities::default().execute_with(|| {
+		<VrfLottery as Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
+fn benchmark_fixture_verifies() {
+	use vrf::fixture::*;
+	let public = sr25519::Pair::from_seed(&KEY_SEED).public();
+	assert_eq!(public.0, PUBLIC);
+	let sig = VrfProofBytes { pre_output: PRE_OUTPUT, proof: PROOF }.to_signature().unwrap();
+	let data = vrf::lottery_transcript(&SEED, EPOCH, &ACCOUNT);
+	assert!(vrf::verify_output(&public, &data, &sig).is_some());
+}
+
+#[test]
+fn claim_refused_when_the_draw_has_max_winners() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100); // everyone wins
+		let work: Vec<(AccountId, u64)> = (10..19).map(|p| (p, 100)).collect();
+		ready(&work);
+		for who in 10..18 {
+			assert_ok!(claim(who));
+		}
+		assert_noop!(claim(18), Error::<Test>::TooManyWinners);
+	});
+}
+
+#[test]
+fn tickets_are_capped_at_max_providers() {
+	ExtBuilder::default().build_and_execute(|| {
+		for who in 100..120 {
+			work_now(who, 10);
+		}
+		rotate();
+		assert_eq!(draw().providers, 16);
+		assert_eq!(Tickets::<Test>::get(1, 115), Some(5_000));
+		assert_eq!(Tickets::<Test>::get(1, 116), None);
+	});
+}
+
+#[test]
+fn replacing_a_key_restarts_the_activation_delay() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		assert_ok!(VrfLottery::register_vrf_key(RuntimeOrigin::signed(10), pair(11).public()));
+		assert_eq!(VrfKeys::<Test>::get(10).unwrap().active_from, 4);
+		assert_noop!(claim(10), Error::<Test>::KeyNotYetActive);
+	});
+}
+
+#[test]
+fn runtime_api_views_expose_everything_to_recompute_a_claim() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(1);
+		set_reputation(10, Perbill::one());
+		set_reputation(11, Perbill::one());
+		ready(&[(10, 100), (11, 300)]);
+		let d = VrfLottery::current_draw().unwrap();
+		assert_eq!((d.epoch, d.total_tickets, d.expected_winners), (2, 400_000, 1));
+		let v = VrfLottery::provider_view(&10);
+		assert_eq!(v.epoch, 2);
+		assert_eq!(v.tickets, 100_000);
+		assert_eq!(v.threshold, vrf::threshold(100_000, 400_000, 1));
+		assert_eq!(v.vrf_key.unwrap().key, pair(10).public());
+		// Recompute 10's output from public data only and compare with the recorded claim.
+		let (sig, _) = evaluate(10);
+		let data = vrf::lottery_transcript(&d.seed, d.epoch, &10u64);
+		let output = vrf::verify_output(&pair(10).public(), &data, &sig.to_signature().unwrap());
+		if vrf::is_winner(&output.unwrap(), v.threshold) {
+			assert_ok!(claim(10));
+			assert_eq!(
+				VrfLottery::current_winners(),
+				vec![(10, Claims::<Test>::get(2, 10).unwrap())]
+			);
+			assert_eq!(VrfLottery::provider_view(&10).claim.unwrap().output, output.unwrap());
+		} else {
+			assert_noop!(claim(10), Error::<Test>::AboveThreshold);
+			assert!(VrfLottery::current_winners().is_empty());
+		}
+		rotate();
+		let o = VrfLottery::last_outcome_view().unwrap();
+		assert_eq!(o.epoch, 2);
+		assert_eq!(o.validators, None);
+	});
+}
+
+#[test]
+fn weights_are_sane() {
+	use crate::weights::WeightInfo;
+	use frame_support::{traits::Get, weights::Weight};
+	let max = <<Test as frame_system::Config>::BlockWeights as Get<
+		frame_system::limits::BlockWeights,
+	>>::get()
+	.max_block;
+	let w: Weight = <() as WeightInfo>::claim_ticket();
+	assert!(w.all_lt(max / 10), "a claim must be a small fraction of a block");
+	assert!(<() as WeightInfo>::register_vrf_key().ref_time() < w.ref_time());
+	assert!(<() as WeightInfo>::open_draw(10).all_gt(<() as WeightInfo>::open_draw(1)));
+	assert!(<() as WeightInfo>::close_draw(10).all_gt(<() as WeightInfo>::close_draw(1)));
+}
