@@ -17,7 +17,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use crate::{
-	AccountId, Babe, Balance, Block, BlockNumber, Executive, JobQueue, VmProof, Grandpa, InherentDataExt, Nonce, Runtime,
+	AccountId, Babe, Balance, Block, BlockNumber, Executive, JobQueue, VmProof, VrfLottery, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
 	BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS, VERSION,
 };
@@ -230,6 +230,27 @@ impl_runtime_apis! {
 			who: AccountId,
 		) -> Vec<povm_primitives::AssignmentView<BlockNumber>> {
 			VmProof::assignments_of(&who)
+		}
+	}
+
+	impl pallet_vrf_lottery::runtime_api::VrfLotteryApi<Block, AccountId, Balance, BlockNumber>
+		for Runtime
+	{
+		fn current_draw() -> Option<pallet_vrf_lottery::DrawInfo<BlockNumber>> {
+			VrfLottery::current_draw()
+		}
+
+		fn provider(who: AccountId) -> pallet_vrf_lottery::ProviderView {
+			VrfLottery::provider_view(&who)
+		}
+
+		fn winners() -> Vec<(AccountId, pallet_vrf_lottery::ClaimRecord)> {
+			VrfLottery::current_winners()
+		}
+
+		fn last_outcome(
+		) -> Option<pallet_vrf_lottery::runtime_api::OutcomeView<AccountId, Balance>> {
+			VrfLottery::last_outcome_view()
 		}
 	}
 

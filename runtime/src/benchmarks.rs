@@ -12,4 +12,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_sudo, Sudo]
 	[pallet_job_queue, JobQueue]
 	[pallet_vm_proof, VmProof]
+	[pallet_vrf_lottery, VrfLottery]
 );

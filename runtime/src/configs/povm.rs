@@ -3,11 +3,12 @@
 //! The job queue and vm-proof talk through `povm-primitives` traits: the queue asks
 //! `VmProof` for providers (`ProviderRegistry`), vm-proof settles through `JobQueue`
 //! (`JobLedger`). Randomness for assignment is BABE's from one epoch ago; the vm-proof
-//! epoch (for verified work and carbon sums) is the session index.
+//! epoch (for verified work and carbon sums) is the session index, and so is the lottery's:
+//! the lottery is pallet-session's session manager.
 
 use frame_support::{
 	parameter_types,
-	traits::{ConstU32, Get},
+	traits::{ConstU32, Contains, Get},
 };
 
 use crate::{
@@ -31,6 +32,8 @@ parameter_types! {
 	pub const MinBond: Balance = 100 * UNIT;
 	/// A provider's bond stays held this long after it unregisters (one hour).
 	pub const UnbondingDelay: BlockNumber = 60 * MINUTES;
+	/// Providers with verified work recorded per epoch, and so lottery entrants per draw.
+	pub const MaxEpochProviders: u32 = 1_000;
 }
 
 impl pallet_job_queue::Config for Runtime {
@@ -71,22 +74,73 @@ impl pallet_vm_proof::Config for Runtime {
 	type MaxMembers = MaxAssignees;
 	type MaxCheckpoints = ConstU32<256>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
-	type MaxEpochProviders = ConstU32<1_000>;
+	type MaxEpochProviders = MaxEpochProviders;
 	type WeightInfo = pallet_vm_proof::weights::SubstrateWeight<Runtime>;
 }
 
-impl pallet_vrf_lottery::Config for Runtime {
-	type MinValidators = ConstU32<1>;
-	type MaxValidators = ConstU32<100>;
+parameter_types! {
+	/// New POVM the lottery mints per epoch, shared by its winners: 100 POVM a minute.
+	pub const LotteryEpochIssuance: Balance = 100 * UNIT;
 }
 
-/// pallet-session asks the lottery who validates next.
-pub struct LotterySessionManager;
+/// The lottery's seed: BABE's randomness for the next epoch, fixed by the VRF outputs of
+/// the epoch before last, read when a draw opens.
+pub struct BabeSeed;
 
-impl pallet_session::SessionManager<AccountId> for LotterySessionManager {
-	fn new_session(new_index: u32) -> Option<alloc::vec::Vec<AccountId>> {
-		pallet_vrf_lottery::Pallet::<Runtime>::next_validators(new_index)
+impl Get<[u8; 32]> for BabeSeed {
+	fn get() -> [u8; 32] {
+		pallet_babe::NextRandomness::<Runtime>::get()
 	}
-	fn end_session(_end_index: u32) {}
-	fn start_session(_start_index: u32) {}
+}
+
+/// Registered providers may register VRF keys.
+pub struct RegisteredProviders;
+
+impl Contains<AccountId> for RegisteredProviders {
+	fn contains(who: &AccountId) -> bool {
+		<VmProof as povm_primitives::ProviderRegistry<_, _>>::is_registered(who)
+	}
+}
+
+/// Winners qualify for a seat when they have session keys queued.
+pub struct HasSessionKeys;
+
+impl Contains<AccountId> for HasSessionKeys {
+	fn contains(who: &AccountId) -> bool {
+		pallet_session::NextKeys::<Runtime>::contains_key(who)
+	}
+}
+
+impl pallet_vrf_lottery::Config for Runtime {
+	type Currency = Balances;
+	type Work = VmProof;
+	type Providers = RegisteredProviders;
+	type ValidatorKeys = HasSessionKeys;
+	type Seed = BabeSeed;
+	type ExpectedWinners = ConstU32<16>;
+	type EpochIssuance = LotteryEpochIssuance;
+	// A key registered in epoch e claims from e + 2: after the seed it will meet is fixed.
+	type KeyActivationDelay = ConstU32<2>;
+	// Equal to vm-proof's `MaxEpochProviders`: every provider with work gets tickets.
+	type MaxProviders = MaxEpochProviders;
+	type MaxWinners = ConstU32<64>;
+	type MinValidators = ConstU32<1>;
+	type MaxValidators = ConstU32<100>;
+	type WeightInfo = pallet_vrf_lottery::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = LotteryBenchmarkHelper;
+}
+
+/// Records verified work for the lottery's benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct LotteryBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_vrf_lottery::BenchmarkHelper<AccountId> for LotteryBenchmarkHelper {
+	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64) {
+		pallet_vm_proof::VerifiedMillis::<Runtime>::insert(epoch, who, vm_seconds * 1000);
+		pallet_vm_proof::EpochProviders::<Runtime>::mutate(epoch, |v| {
+			let _ = v.try_push(who.clone());
+		});
+	}
 }
