@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds povm-node with `runtime-benchmarks`, runs the PoVM pallets' benchmarks against the
+# runtime WASM, and writes each pallet's `weights.rs` from the measured figures (template:
+# scripts/frame-weight-template.hbs). Raw results are kept under bench/weights/.
+#
+#   bash scripts/bench-weights.sh [STEPS] [REPEAT]    (defaults: 20 steps, 10 repeats)
+set -euo pipefail
+. "$(dirname "$0")/env.sh"
+cd "$POVM_REPO"
+STEPS=${1:-20}
+REPEAT=${2:-10}
+
+cargo build --release --locked -p povm-node --features runtime-benchmarks
+NODE="$CARGO_TARGET_DIR/release/povm-node"
+mkdir -p bench/weights
+
+for pair in pallet_job_queue:job-queue pallet_vm_proof:vm-proof pallet_vrf_lottery:vrf-lottery; do
+	pallet=${pair%%:*}
+	dir=${pair##*:}
+	echo "[bench] $pallet"
+	"$NODE" benchmark pallet \
+		--chain dev \
+		--pallet "$pallet" \
+		--extrinsic '*' \
+		--steps "$STEPS" \
+		--repeat "$REPEAT" \
+		--wasm-execution compiled \
+		--heap-pages 4096 \
+		--template scripts/frame-weight-template.hbs \
+		--output "pallets/$dir/src/weights.rs" \
+		--json-file "bench/weights/$pallet.json" | tee "bench/weights/$pallet.txt"
+done
+echo "[bench] weights written; raw results in bench/weights/"
