@@ -235,7 +235,12 @@ impl ChainClient {
 		self.inner.read().await.clone()
 	}
 
-	fn map_error(method: &'static str, e: RpcError, connected: bool, timeout: Duration) -> ChainError {
+	fn map_error(
+		method: &'static str,
+		e: RpcError,
+		connected: bool,
+		timeout: Duration,
+	) -> ChainError {
 		match e {
 			RpcError::RequestTimeout => ChainError::Timeout { method, timeout },
 			RpcError::Call(obj) => ChainError::Rpc {
@@ -249,7 +254,9 @@ impl ChainClient {
 			RpcError::RestartNeeded(inner) => {
 				ChainError::Rpc { method, message: inner.to_string(), disconnected: true }
 			},
-			other => ChainError::Rpc { method, message: other.to_string(), disconnected: !connected },
+			other => {
+				ChainError::Rpc { method, message: other.to_string(), disconnected: !connected }
+			},
 		}
 	}
 
@@ -328,10 +335,10 @@ impl ChainClient {
 		if let Some(h) = *g {
 			return Ok(h);
 		}
-		let h = self.block_hash(0).await?.ok_or(ChainError::Decode {
-			what: "genesis hash",
-			message: "no block 0".into(),
-		})?;
+		let h = self
+			.block_hash(0)
+			.await?
+			.ok_or(ChainError::Decode { what: "genesis hash", message: "no block 0".into() })?;
 		*g = Some(h);
 		Ok(h)
 	}
@@ -373,7 +380,11 @@ impl ChainClient {
 	}
 
 	/// Raw storage at `key`.
-	pub async fn storage(&self, key: &[u8], at: Option<H256>) -> Result<Option<Vec<u8>>, ChainError> {
+	pub async fn storage(
+		&self,
+		key: &[u8],
+		at: Option<H256>,
+	) -> Result<Option<Vec<u8>>, ChainError> {
 		let at = at.map(|h| to_0x(h.as_bytes()));
 		let out: Option<String> =
 			self.request("state_getStorage", rpc_params![to_0x(key), at]).await?;
@@ -502,7 +513,13 @@ pub struct Submitter {
 
 impl Submitter {
 	/// A submitter; transactions are watched for at most `wait`.
-	pub fn new(client: Arc<ChainClient>, signer: Signer, tip: Balance, mortality: u64, wait: Duration) -> Self {
+	pub fn new(
+		client: Arc<ChainClient>,
+		signer: Signer,
+		tip: Balance,
+		mortality: u64,
+		wait: Duration,
+	) -> Self {
 		Self { client, signer, tip, mortality, wait, lock: Mutex::new(()) }
 	}
 

@@ -239,7 +239,9 @@ impl Config {
 
 	/// The container label of this worker.
 	pub fn instance_label(&self, account: &str) -> String {
-		self.instance.clone().unwrap_or_else(|| format!("povm-worker-{}", &account[..8]))
+		self.instance
+			.clone()
+			.unwrap_or_else(|| format!("povm-worker-{}", &account[..8]))
 	}
 
 	/// The offer: configured fields, the rest measured from `host`, capped by [`Caps`].
@@ -285,9 +287,9 @@ impl HostInfo {
 		let memory_mib = std::fs::read_to_string("/proc/meminfo")
 			.ok()
 			.and_then(|m| {
-				m.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| {
-					l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok())
-				})
+				m.lines()
+					.find(|l| l.starts_with("MemTotal:"))
+					.and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
 			})
 			.map(|kb| (kb / 1024) as u32)
 			.unwrap_or(1024);

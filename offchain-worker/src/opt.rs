@@ -140,9 +140,8 @@ mod tests {
 
 	#[test]
 	fn exec_refuses_a_missing_command_and_bad_hex() {
-		assert!(
-			Opt::try_parse_from(["povm-worker", "exec", "--image", "x", "--work-dir", "w"]).is_err()
-		);
+		assert!(Opt::try_parse_from(["povm-worker", "exec", "--image", "x", "--work-dir", "w"])
+			.is_err());
 		assert!(parse_hex32("zz").is_err());
 		assert_eq!(parse_hex32(&format!("0x{}", "ab".repeat(32))).unwrap(), [0xab; 32]);
 	}

@@ -2,9 +2,7 @@
 
 use std::{net::SocketAddr, sync::Arc};
 
-use prometheus::{
-	Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, IntCounter, IntCounterVec, IntGauge, Opts, Registry, TextEncoder};
 use tokio::{
 	io::{AsyncReadExt, AsyncWriteExt},
 	net::TcpListener,
@@ -71,8 +69,7 @@ impl Metrics {
 		let jobs_failed = counter("jobs_failed_total", "Jobs that failed or could not run");
 		let vm_milliseconds = counter("vm_milliseconds_total", "Wall-clock VM milliseconds");
 		let energy_uwh = counter("energy_uwh_total", "Estimated job energy in microwatt-hours");
-		let submissions =
-			vec("submissions_total", "Transactions submitted", &["call", "outcome"]);
+		let submissions = vec("submissions_total", "Transactions submitted", &["call", "outcome"]);
 		let rpc_calls = vec("rpc_calls_total", "RPC calls", &["method", "outcome"]);
 		let errors = vec("errors_total", "Errors by kind", &["kind"]);
 		let reconnects = counter("reconnects_total", "Reconnections to the node");
@@ -102,7 +99,9 @@ impl Metrics {
 	/// The metrics in the Prometheus text format.
 	pub fn render(&self) -> String {
 		let mut buf = Vec::new();
-		TextEncoder::new().encode(&self.registry.gather(), &mut buf).expect("text encoding");
+		TextEncoder::new()
+			.encode(&self.registry.gather(), &mut buf)
+			.expect("text encoding");
 		String::from_utf8(buf).expect("utf-8 metrics")
 	}
 }
@@ -165,7 +164,9 @@ mod tests {
 		m.submissions.with_label_values(&["commit_result", "in_block"]).inc();
 		let text = m.render();
 		assert!(text.contains("povm_worker_jobs_started_total 1"));
-		assert!(text.contains("povm_worker_submissions_total{call=\"commit_result\",outcome=\"in_block\"} 1"));
+		assert!(text.contains(
+			"povm_worker_submissions_total{call=\"commit_result\",outcome=\"in_block\"} 1"
+		));
 	}
 
 	#[test]

@@ -43,8 +43,9 @@ impl Signer {
 	pub fn load(source: &KeySource) -> Result<Self, ConfigError> {
 		match source {
 			KeySource::Env(var) => {
-				let uri = std::env::var(var)
-					.map_err(|_| ConfigError::BadKey(format!("environment variable {var} unset")))?;
+				let uri = std::env::var(var).map_err(|_| {
+					ConfigError::BadKey(format!("environment variable {var} unset"))
+				})?;
 				Self::from_uri(&uri)
 			},
 			KeySource::File(path) => Self::from_file(path),
@@ -77,10 +78,7 @@ mod tests {
 	#[test]
 	fn dev_uri_gives_the_well_known_account() {
 		let s = Signer::from_uri("//Alice").unwrap();
-		assert_eq!(
-			s.account().to_ss58check(),
-			"5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
-		);
+		assert_eq!(s.account().to_ss58check(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
 		assert!(!format!("{s:?}").contains("Alice"));
 	}
 

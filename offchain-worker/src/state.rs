@@ -85,7 +85,8 @@ impl StateStore {
 	}
 
 	fn decode(path: &Path, bytes: &[u8]) -> Result<PendingCommit, StateError> {
-		let corrupt = |message: String| StateError::Corrupt { path: path.display().to_string(), message };
+		let corrupt =
+			|message: String| StateError::Corrupt { path: path.display().to_string(), message };
 		match bytes.split_first() {
 			Some((&FORMAT, mut rest)) => {
 				let r = PendingCommit::decode(&mut rest).map_err(|e| corrupt(e.to_string()))?;
@@ -104,8 +105,10 @@ impl StateStore {
 		for entry in fs::read_dir(&self.dir).map_err(io(&self.dir))? {
 			let entry = entry.map_err(io(&self.dir))?;
 			let name = entry.file_name();
-			if let Some(id) =
-				name.to_str().and_then(|n| n.strip_suffix(".scale")).and_then(|n| n.parse().ok())
+			if let Some(id) = name
+				.to_str()
+				.and_then(|n| n.strip_suffix(".scale"))
+				.and_then(|n| n.parse().ok())
 			{
 				jobs.push(id);
 			}

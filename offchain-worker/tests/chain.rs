@@ -30,7 +30,10 @@ use povm_worker::{
 
 /// Bond the test providers register with (override with `POVM_TEST_BOND`).
 fn bond() -> Balance {
-	std::env::var("POVM_TEST_BOND").ok().and_then(|b| b.parse().ok()).unwrap_or(10u128.pow(17))
+	std::env::var("POVM_TEST_BOND")
+		.ok()
+		.and_then(|b| b.parse().ok())
+		.unwrap_or(10u128.pow(17))
 }
 
 /// The node binary, if one is available.
@@ -48,7 +51,9 @@ macro_rules! require_node {
 		match node_binary() {
 			Some(p) => p,
 			None => {
-				eprintln!("SKIPPED: no povm-node (set POVM_NODE or wait for /work/shared-node/READY)");
+				eprintln!(
+					"SKIPPED: no povm-node (set POVM_NODE or wait for /work/shared-node/READY)"
+				);
 				return;
 			},
 		}
@@ -262,7 +267,12 @@ fn spec(args: &[String], max_seconds: u32) -> JobSpec {
 	JobSpec {
 		image: b(&common::coinflip_image().digest),
 		command: b("/coinflip"),
-		args: args.iter().map(|a| b::<{ povm_primitives::MAX_ARG_LEN }>(a)).collect::<Vec<_>>().try_into().unwrap(),
+		args: args
+			.iter()
+			.map(|a| b::<{ povm_primitives::MAX_ARG_LEN }>(a))
+			.collect::<Vec<_>>()
+			.try_into()
+			.unwrap(),
 		env: Default::default(),
 		input: None,
 		resources: Resources { millicores: 500, memory_mib: 64, max_seconds },
@@ -299,7 +309,12 @@ async fn submit_job(client: &Arc<ChainClient>, spec: JobSpec) -> JobId {
 }
 
 /// Waits until `job` leaves the open states; returns its view.
-async fn wait_finished(client: &ChainClient, job: JobId, within: Duration, who: &Provider) -> JobView {
+async fn wait_finished(
+	client: &ChainClient,
+	job: JobId,
+	within: Duration,
+	who: &Provider,
+) -> JobView {
 	let deadline = Instant::now() + within;
 	loop {
 		if let Ok(Some(v)) = client.job(job, None).await {
@@ -307,7 +322,11 @@ async fn wait_finished(client: &ChainClient, job: JobId, within: Duration, who: 
 				return v;
 			}
 		}
-		assert!(Instant::now() < deadline, "job {job} not finished in time; worker log:\n{}", who.log());
+		assert!(
+			Instant::now() < deadline,
+			"job {job} not finished in time; worker log:\n{}",
+			who.log()
+		);
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
 }

@@ -21,7 +21,8 @@ pub async fn connect(
 	signer: Signer,
 	metrics: Arc<Metrics>,
 ) -> Result<Arc<Submitter>, ChainError> {
-	let client = Arc::new(ChainClient::connect(&config.node_url, config.rpc_timeout(), metrics).await?);
+	let client =
+		Arc::new(ChainClient::connect(&config.node_url, config.rpc_timeout(), metrics).await?);
 	Ok(Arc::new(Submitter::new(
 		client,
 		signer,

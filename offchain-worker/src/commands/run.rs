@@ -360,7 +360,11 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 }
 
 /// Follows finalised heads, reconnecting and resubscribing until `cancel`.
-async fn listen(client: Arc<ChainClient>, tx: mpsc::Sender<BlockNumber>, cancel: CancellationToken) {
+async fn listen(
+	client: Arc<ChainClient>,
+	tx: mpsc::Sender<BlockNumber>,
+	cancel: CancellationToken,
+) {
 	let mut wait = crate::client::BACKOFF_MIN;
 	loop {
 		if !client.reconnect(&cancel).await {
@@ -422,7 +426,9 @@ pub fn to_job_run(
 	};
 	let r = spec.resources;
 	let caps = config.caps;
-	if r.millicores > caps.millicores || r.memory_mib > caps.memory_mib || r.max_seconds > caps.max_seconds
+	if r.millicores > caps.millicores
+		|| r.memory_mib > caps.memory_mib
+		|| r.max_seconds > caps.max_seconds
 	{
 		return Err(format!("resources {r:?} exceed the caps {caps:?}"));
 	}
@@ -468,11 +474,17 @@ pub fn small_output(exec: &Execution) -> Vec<u8> {
 }
 
 /// The pending commit of a run: result digest, checkpoints root, salt, output and usage.
-pub fn pending_commit(job: JobId, exec: &Execution, salt: [u8; 32], me: &AccountId) -> PendingCommit {
+pub fn pending_commit(
+	job: JobId,
+	exec: &Execution,
+	salt: [u8; 32],
+	me: &AccountId,
+) -> PendingCommit {
 	let result_digest = exec.result_digest();
 	let leaves: Vec<Digest> = exec.checkpoints.iter().map(|c| c.digest).collect();
 	let checkpoints_root = attestation::merkle_root(&leaves);
-	let commitment = povm_primitives::attestation::commitment(&result_digest, &checkpoints_root, &salt, me);
+	let commitment =
+		povm_primitives::attestation::commitment(&result_digest, &checkpoints_root, &salt, me);
 	PendingCommit {
 		job,
 		commitment,
@@ -562,9 +574,17 @@ mod tests {
 			args: vec![b"--seed".to_vec().try_into().unwrap()].try_into().unwrap(),
 			env: Default::default(),
 			input: None,
-			resources: povm_primitives::Resources { millicores: 500, memory_mib: 64, max_seconds: 10 },
+			resources: povm_primitives::Resources {
+				millicores: 500,
+				memory_mib: 64,
+				max_seconds: 10,
+			},
 			price_per_second: 1,
-			redundancy: povm_primitives::RedundancyPolicy { min_replicas: 1, max_replicas: 1, margin: 1 },
+			redundancy: povm_primitives::RedundancyPolicy {
+				min_replicas: 1,
+				max_replicas: 1,
+				margin: 1,
+			},
 			checkpoint_interval: 0,
 		};
 		let run = to_job_run(1, &spec, &config, "/tmp/x".into()).unwrap();
