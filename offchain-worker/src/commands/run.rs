@@ -173,7 +173,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 
 		let beat = {
 			let mut last = self.last_heartbeat.lock().expect("not poisoned");
-			let due = last.map_or(true, |l| number >= l + self.config.heartbeat_every);
+			let due = last.is_none_or(|l| number >= l + self.config.heartbeat_every);
 			if due {
 				*last = Some(number);
 			}
@@ -188,21 +188,23 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 
 		for a in &assignments {
 			match a.phase {
-				AssignmentPhase::Commit => match self.load(a.job) {
-					Some(record) => {
-						if self.begin(a.job, Stage::Commit, number) {
-							let this = self.clone();
-							tracker.spawn(async move { this.commit(record).await });
-						}
-					},
-					None if number <= a.commit_deadline => {
-						if self.begin(a.job, Stage::Run, number) {
-							let this = self.clone();
-							let job = a.job;
-							tracker.spawn(async move { this.run_and_commit(job).await });
-						}
-					},
-					None => {},
+				AssignmentPhase::Commit => {
+					// With a record the job ran already (before a restart, or the commit did not
+					// land): send the same commitment again; without, run it while there is time.
+					let record = self.load(a.job);
+					let stage = match &record {
+						Some(_) => Stage::Commit,
+						None if number <= a.commit_deadline => Stage::Run,
+						None => continue,
+					};
+					if !self.begin(a.job, stage, number) {
+						continue;
+					}
+					let (this, job) = (self.clone(), a.job);
+					match record {
+						Some(r) => tracker.spawn(async move { this.commit(r).await }),
+						None => tracker.spawn(async move { this.run_and_commit(job).await }),
+					};
 				},
 				AssignmentPhase::Reveal => match self.load(a.job) {
 					Some(record) => {
