@@ -169,7 +169,12 @@ impl TxParams {
 
 /// The bytes the signer signs for `call` under `params`.
 pub fn signing_payload(call: &Call, params: &TxParams) -> Vec<u8> {
-	let mut payload = call.encode();
+	signing_payload_raw(&call.encode(), params)
+}
+
+/// The bytes the signer signs for an encoded call under `params`.
+pub fn signing_payload_raw(call: &[u8], params: &TxParams) -> Vec<u8> {
+	let mut payload = call.to_vec();
 	payload.extend(params.explicit());
 	payload.extend(params.implicit());
 	if payload.len() > 256 {
@@ -181,12 +186,17 @@ pub fn signing_payload(call: &Call, params: &TxParams) -> Vec<u8> {
 
 /// A signed extrinsic (format version 4), ready for `author_submitExtrinsic`.
 pub fn signed_extrinsic(call: &Call, params: &TxParams, signer: &Signer) -> Vec<u8> {
-	let signature = signer.sign(&signing_payload(call, params));
+	signed_extrinsic_raw(&call.encode(), params, signer)
+}
+
+/// A signed extrinsic (format version 4) for an encoded call.
+pub fn signed_extrinsic_raw(call: &[u8], params: &TxParams, signer: &Signer) -> Vec<u8> {
+	let signature = signer.sign(&signing_payload_raw(call, params));
 	let mut body = vec![0x84u8];
 	MultiAddress::<AccountId, ()>::Id(signer.account().clone()).encode_to(&mut body);
 	MultiSignature::Sr25519(signature).encode_to(&mut body);
 	body.extend(params.explicit());
-	call.encode_to(&mut body);
+	body.extend_from_slice(call);
 	let mut xt = Compact(body.len() as u32).encode();
 	xt.extend(body);
 	xt
