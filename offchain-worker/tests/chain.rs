@@ -33,7 +33,7 @@ fn bond() -> Balance {
 	std::env::var("POVM_TEST_BOND")
 		.ok()
 		.and_then(|b| b.parse().ok())
-		.unwrap_or(10u128.pow(17))
+		.unwrap_or(1_000 * 10u128.pow(12))
 }
 
 /// The node binary, if one is available.
