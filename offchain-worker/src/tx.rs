@@ -20,6 +20,8 @@ use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
 
 use crate::{prelude::*, signer::Signer};
 
+/// Pallet index of frame-system in the runtime.
+pub const SYSTEM_INDEX: u8 = 0;
 /// Pallet index of the job queue in the runtime.
 pub const JOB_QUEUE_INDEX: u8 = 20;
 /// Pallet index of vm-proof in the runtime.
@@ -60,6 +62,11 @@ pub enum Call {
 		/// Checkpoint hashes, in order.
 		leaves: Vec<Digest>,
 	},
+	/// `System::remark(remark)`: a no-op, for liveness checks of the signing path.
+	Remark {
+		/// Bytes to note.
+		remark: Vec<u8>,
+	},
 	/// `JobQueue::submit_job(spec, budget)`.
 	SubmitJob {
 		/// The job.
@@ -80,6 +87,7 @@ impl Call {
 			Call::CommitResult { .. } => "commit_result",
 			Call::RevealResult { .. } => "reveal_result",
 			Call::SubmitJob { .. } => "submit_job",
+			Call::Remark { .. } => "remark",
 		}
 	}
 }
@@ -108,6 +116,10 @@ impl Encode for Call {
 				job.encode_to(out);
 				reveal.encode_to(out);
 				leaves.encode_to(out);
+			},
+			Call::Remark { remark } => {
+				out.write(&[SYSTEM_INDEX, 0]);
+				remark.encode_to(out);
 			},
 			Call::SubmitJob { spec, budget } => {
 				out.write(&[JOB_QUEUE_INDEX, 0]);

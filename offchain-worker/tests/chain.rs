@@ -350,6 +350,32 @@ fn assert_accepted(view: &JobView, expected: &(Digest, Digest, Vec<u8>), provide
 	assert!(r.payments.iter().any(|(who, amount)| who == provider && *amount > 0), "provider paid");
 }
 
+/// The client against any node, PoVM pallets or not: heads, runtime version, nonces, and a
+/// signed `System::remark` included in a block (twice, so the second nonce is checked too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_follows_heads_and_gets_signed_transactions_included() {
+	let bin = require_node!();
+	let _serial = SERIAL.lock().await;
+	let tmp = tempfile::tempdir().unwrap();
+	let node = Node::start(&bin, 19934, None, &tmp.path().join("node.log"));
+	let client = client_for(&node.url()).await;
+	let mut heads = client.subscribe_new_heads().await.unwrap();
+	let first = heads.next().await.unwrap().unwrap().number().unwrap();
+	let second = heads.next().await.unwrap().unwrap().number().unwrap();
+	assert!(second > first, "new heads advance: {first} then {second}");
+	let (spec, _tx) = client.runtime_version().await.unwrap();
+	assert!(spec > 0);
+	let eve = Signer::from_uri("//Eve").unwrap();
+	let nonce0 = client.next_nonce(eve.account()).await.unwrap();
+	let submitter = Submitter::new(client.clone(), eve, 0, 64, Duration::from_secs(60));
+	for i in 0..2u8 {
+		let out = submitter.submit(&Call::Remark { remark: vec![i; 8] }).await;
+		assert!(matches!(out, Ok(TxOutcome::InBlock(_) | TxOutcome::Finalized(_))), "{out:?}");
+	}
+	let nonce = client.next_nonce(submitter.account()).await.unwrap();
+	assert_eq!(nonce, nonce0 + 2, "both transactions executed");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_registers_heartbeats_commits_reveals_and_the_job_completes() {
 	let bin = require_node!();

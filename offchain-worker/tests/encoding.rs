@@ -134,6 +134,13 @@ fn check(remark_len: usize, nonce: u32, tip: u128) {
 }
 
 #[test]
+fn the_remark_call_encodes_like_the_sdk() {
+	let ours = povm_worker::tx::Call::Remark { remark: vec![1, 2, 3] }.encode();
+	let sdk = RuntimeCall::System(frame_system::Call::remark { remark: vec![1, 2, 3] }).encode();
+	assert_eq!(ours, sdk);
+}
+
+#[test]
 fn short_payloads_match_the_sdk() {
 	check(3, 0, 0);
 	check(10, 1_000_000, 5);
