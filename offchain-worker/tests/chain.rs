@@ -376,6 +376,37 @@ async fn client_follows_heads_and_gets_signed_transactions_included() {
 	assert_eq!(nonce, nonce0 + 2, "both transactions executed");
 }
 
+/// The client notices a node restart, reconnects with backoff and resubscribes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_reconnects_after_the_node_restarts() {
+	let bin = require_node!();
+	let _serial = SERIAL.lock().await;
+	let tmp = tempfile::tempdir().unwrap();
+	let base = tmp.path().join("chain");
+	let mut node = Node::start(&bin, 19924, Some(&base), &tmp.path().join("node.log"));
+	let client = client_for(&node.url()).await;
+	let mut sub = client.subscribe_finalized().await.unwrap();
+	let before = sub.next().await.unwrap().unwrap().number().unwrap();
+	node.stop();
+	// The subscription ends and calls fail with a transient error.
+	let end = tokio::time::timeout(Duration::from_secs(30), async {
+		while let Some(Ok(_)) = sub.next().await {}
+	})
+	.await;
+	assert!(end.is_ok(), "subscription ended when the node stopped");
+	let err = client.finalized_head().await.unwrap_err();
+	assert!(err.is_transient(), "{err}");
+	node.spawn();
+	let cancel = tokio_util::sync::CancellationToken::new();
+	assert!(tokio::time::timeout(Duration::from_secs(120), client.reconnect(&cancel))
+		.await
+		.unwrap());
+	assert_eq!(client.metrics().reconnects.get(), 1);
+	let mut sub = client.subscribe_finalized().await.unwrap();
+	let after = sub.next().await.unwrap().unwrap().number().unwrap();
+	assert!(after >= before, "the chain resumed from its database: {before} -> {after}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_registers_heartbeats_commits_reveals_and_the_job_completes() {
 	let bin = require_node!();
