@@ -5,6 +5,9 @@
 //! `UncheckedExtrinsic`. The call here is `System::remark`; the PoVM calls differ only in
 //! their call bytes, which `tx`'s unit tests pin.
 
+// `construct_runtime!` checks a `std` feature this crate does not have.
+#![allow(unexpected_cfgs)]
+
 use codec::{Decode, Encode};
 use frame_support::{derive_impl, weights::IdentityFee};
 use povm_worker::{

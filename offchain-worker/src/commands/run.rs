@@ -13,8 +13,9 @@
 //! - `Committed` / `Revealed`: wait.
 //!
 //! A transaction is re-sent only when the chain, a few blocks later, still shows the phase it
-//! was meant to change. Pending records of jobs no longer assigned are removed. A heartbeat
-//! goes out every `heartbeat_every` finalised blocks.
+//! was meant to change. Pending records of jobs no longer assigned are removed. Every
+//! `heartbeat_every` finalised blocks the worker checks its record and sends a heartbeat
+//! unless one for the current epoch (session) is already on chain.
 
 use std::{
 	collections::{HashMap, HashSet},
@@ -181,9 +182,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		};
 		if beat {
 			let this = self.clone();
-			tracker.spawn(async move {
-				let _ = this.submitter.submit(&Call::Heartbeat).await;
-			});
+			tracker.spawn(async move { this.heartbeat(hash).await });
 		}
 
 		for a in &assignments {
@@ -249,6 +248,24 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			},
 		}
 		Ok(())
+	}
+
+	/// Sends a heartbeat unless the provider already beat in the current epoch (the session
+	/// index) at block `at`.
+	async fn heartbeat(&self, at: H256) {
+		let client = self.client();
+		let current = match (
+			client.provider(self.me(), Some(at)).await,
+			client.session_index(Some(at)).await,
+		) {
+			(Ok(Some(rec)), Ok(Some(epoch))) => rec.last_heartbeat >= epoch,
+			_ => false,
+		};
+		if current {
+			tracing::debug!(target: LOG_SERVICE, "heartbeat of this epoch already on chain");
+			return;
+		}
+		let _ = self.submitter.submit(&Call::Heartbeat).await;
 	}
 
 	fn load(&self, job: JobId) -> Option<PendingCommit> {
