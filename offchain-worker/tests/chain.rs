@@ -430,8 +430,8 @@ async fn worker_registers_heartbeats_commits_reveals_and_the_job_completes() {
 	let view = wait_finished(&client, job, Duration::from_secs(300), &bob).await;
 	assert_accepted(&view, &expected, &bob.account());
 
-	// Heartbeats went out, and the metrics endpoint shows the work.
-	let deadline = Instant::now() + Duration::from_secs(60);
+	// Heartbeats went out (one per 10-block epoch), and the metrics endpoint shows the work.
+	let deadline = Instant::now() + Duration::from_secs(150);
 	loop {
 		let m = bob.metrics().await;
 		if m.contains("call=\"heartbeat\",outcome=\"in_block\"") {
