@@ -419,12 +419,14 @@ impl ChainClient {
 			.transpose()
 	}
 
-	/// The current session index (the epoch), if the runtime has pallet-session.
-	pub async fn session_index(&self, at: Option<H256>) -> Result<Option<u32>, ChainError> {
+	/// The current session index (the vm-proof epoch). The storage value is absent while it is
+	/// 0 (a `ValueQuery` default).
+	pub async fn session_index(&self, at: Option<H256>) -> Result<u32, ChainError> {
 		self.storage(&session_index_key(), at)
 			.await?
 			.map(|b| decode("session index", &b))
 			.transpose()
+			.map(Option::unwrap_or_default)
 	}
 
 	/// Submits `xt` and returns the watch of its status; errors when the pool refuses it.

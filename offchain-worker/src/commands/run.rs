@@ -20,7 +20,10 @@
 use std::{
 	collections::{HashMap, HashSet},
 	path::PathBuf,
-	sync::{Arc, Mutex},
+	sync::{
+		atomic::{AtomicU32, Ordering},
+		Arc, Mutex,
+	},
 	time::Duration,
 };
 
@@ -68,6 +71,7 @@ pub struct Worker<E> {
 	inflight: Mutex<HashSet<(JobId, Stage)>>,
 	last_try: Mutex<HashMap<(JobId, Stage), BlockNumber>>,
 	last_heartbeat: Mutex<Option<BlockNumber>>,
+	latest: AtomicU32,
 }
 
 impl<E: Executor + Send + Sync + 'static> Worker<E> {
@@ -91,6 +95,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			inflight: Mutex::default(),
 			last_try: Mutex::default(),
 			last_heartbeat: Mutex::default(),
+			latest: AtomicU32::new(0),
 		})
 	}
 
@@ -168,6 +173,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		tracker: &TaskTracker,
 	) -> Result<(), ChainError> {
 		self.metrics.finalized_block.set(i64::from(number));
+		self.latest.fetch_max(number, Ordering::Relaxed);
 		let Some(hash) = self.client().block_hash(number).await? else { return Ok(()) };
 		let assignments = self.client().assignments(self.me(), Some(hash)).await?;
 		tracing::debug!(target: LOG_SERVICE, number, ?assignments, "finalised block");
@@ -258,7 +264,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			client.provider(self.me(), Some(at)).await,
 			client.session_index(Some(at)).await,
 		) {
-			(Ok(Some(rec)), Ok(Some(epoch))) => rec.last_heartbeat >= epoch,
+			(Ok(Some(rec)), Ok(epoch)) => rec.last_heartbeat >= epoch,
 			_ => false,
 		};
 		if current {
@@ -307,6 +313,10 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		drop(permit);
 		self.end(job, Stage::Run);
 		if let Some(record) = record {
+			// Counts as a commit attempt, so that the next blocks (which may not show it yet)
+			// do not send it again before `RESEND_AFTER`.
+			let now = self.latest.load(Ordering::Relaxed);
+			self.last_try.lock().expect("not poisoned").insert((job, Stage::Commit), now);
 			self.inflight.lock().expect("not poisoned").insert((job, Stage::Commit));
 			self.commit(record).await;
 		}

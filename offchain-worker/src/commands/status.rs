@@ -11,9 +11,7 @@ pub async fn status(client: &ChainClient, who: &AccountId) -> Result<String, Cha
 	let mut out = String::new();
 	let _ = writeln!(out, "provider        {}", who.to_ss58check());
 	let _ = writeln!(out, "finalized block #{number} {hash:?}");
-	if let Some(epoch) = client.session_index(Some(hash)).await? {
-		let _ = writeln!(out, "epoch           {epoch}");
-	}
+	let _ = writeln!(out, "epoch           {}", client.session_index(Some(hash)).await?);
 	match client.provider(who, Some(hash)).await? {
 		None => {
 			let _ = writeln!(out, "registered      no (run `povm-worker register`)");
