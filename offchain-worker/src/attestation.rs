@@ -16,6 +16,9 @@
 //! | stderr digest | 32 bytes, blake2-256 of the (capped) stderr bytes |
 //! | output files | SCALE compact length, then per file sorted by name bytes: compact length of the UTF-8 name, the name, 32-byte blake2-256 of the (capped) content |
 //!
+//! The checkpoints root and the commitment are computed by `povm-primitives`, the same code
+//! the vm-proof pallet checks reveals with.
+//!
 //! # Checkpoints root
 //!
 //! [`merkle_root`] is a binary Merkle tree over the checkpoint file hashes, in name order:
@@ -39,12 +42,7 @@ use blake2::{digest::consts::U32, Blake2b, Digest};
 pub type Hash = [u8; 32];
 
 /// The root of an empty checkpoint list.
-pub const EMPTY_ROOT: Hash = [0u8; 32];
-
-/// Prefix of a Merkle leaf node.
-const LEAF_PREFIX: u8 = 0x00;
-/// Prefix of a Merkle inner node.
-const NODE_PREFIX: u8 = 0x01;
+pub const EMPTY_ROOT: Hash = povm_primitives::attestation::EMPTY_ROOT;
 
 /// blake2-256 of `data`.
 pub fn blake2_256(data: &[u8]) -> Hash {
@@ -52,6 +50,7 @@ pub fn blake2_256(data: &[u8]) -> Hash {
 }
 
 /// blake2-256 of the concatenation of `parts`.
+#[cfg(test)]
 fn blake2_256_concat(parts: &[&[u8]]) -> Hash {
 	let mut h = Blake2b::<U32>::new();
 	for p in parts {
@@ -131,35 +130,21 @@ pub fn result_digest(summary: &ResultSummary) -> Hash {
 	blake2_256(&encode_result(summary))
 }
 
-/// The binary Merkle root of checkpoint file hashes, in order (see the module docs).
+/// The binary Merkle root of checkpoint file hashes, in order (see the module docs): the
+/// chain's own rule, [`povm_primitives::attestation::merkle_root`].
 pub fn merkle_root(leaves: &[Hash]) -> Hash {
-	if leaves.is_empty() {
-		return EMPTY_ROOT;
-	}
-	let mut level: Vec<Hash> =
-		leaves.iter().map(|l| blake2_256_concat(&[&[LEAF_PREFIX], l])).collect();
-	while level.len() > 1 {
-		level = level
-			.chunks(2)
-			.map(|pair| match pair {
-				[l, r] => blake2_256_concat(&[&[NODE_PREFIX], l, r]),
-				[odd] => *odd,
-				_ => unreachable!("chunks(2) yields one or two items"),
-			})
-			.collect();
-	}
-	level[0]
+	povm_primitives::attestation::merkle_root(leaves)
 }
 
-/// The commit–reveal commitment `blake2_256(result ‖ checkpoints_root ‖ salt ‖ provider)`,
-/// equal to the blake2-256 of the SCALE-encoded tuple (see the module docs).
+/// The commit–reveal commitment `blake2_256(result ‖ checkpoints_root ‖ salt ‖ provider)`:
+/// the chain's own rule, [`povm_primitives::attestation::commitment`], for a 32-byte account.
 pub fn commitment(
 	result: &Hash,
 	checkpoints_root: &Hash,
 	salt: &[u8; 32],
 	provider: &[u8; 32],
 ) -> Hash {
-	blake2_256_concat(&[result, checkpoints_root, salt, provider])
+	povm_primitives::attestation::commitment(result, checkpoints_root, salt, provider)
 }
 
 /// Lower-case hex of `bytes`.
@@ -304,6 +289,16 @@ mod tests {
 		sorted.sort();
 		let tuple = (s.exit_code, s.flags.to_byte(), s.stdout_digest, s.stderr_digest, sorted);
 		assert_eq!(encode_result(&s), tuple.encode());
+	}
+
+	#[test]
+	fn commitment_equals_the_chain_rule_for_an_account_id() {
+		let (r, c, s) = (h(1), h(2), h(3));
+		let who = sp_core::crypto::AccountId32::new(h(4));
+		assert_eq!(
+			commitment(&r, &c, &s, &h(4)),
+			povm_primitives::attestation::commitment(&r, &c, &s, &who)
+		);
 	}
 
 	#[test]

@@ -1,6 +1,14 @@
 #![doc = include_str!("../README.md")]
 
 pub mod attestation;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod error;
 pub mod executor;
 pub mod opt;
 pub mod prelude;
+pub mod prometheus;
+pub mod signer;
+pub mod state;
+pub mod tx;

@@ -1,17 +1,22 @@
 //! `povm-worker`: the PoVM provider worker daemon.
-//!
-//! For now it offers `run`, which runs one job locally under the Docker executor and prints
-//! its attestation; the chain client that feeds it assigned jobs comes separately.
 
+use std::{process::ExitCode, sync::Arc};
+
+use anyhow::Context;
 use clap::Parser;
 use povm_worker::{
-	attestation::{commitment, to_hex},
-	executor::{DockerConfig, DockerExecutor, Executor, JobRun, JobSpec, Resources},
-	opt::{Command, Opt, RunOpt},
+	commands::{self, register::Registered},
+	config::{Config, HostInfo},
+	executor::{DockerConfig, DockerExecutor},
+	opt::{Command, Opt},
+	prelude::*,
+	prometheus::Metrics,
+	signer::Signer,
+	state::StateStore,
 };
+use tokio_util::sync::CancellationToken;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
 	tracing_subscriber::fmt()
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env()
@@ -20,65 +25,124 @@ async fn main() -> std::process::ExitCode {
 		.with_writer(std::io::stderr)
 		.init();
 	let opt = Opt::parse();
-	let result = match opt.command {
-		Command::Run(run) => run_job(run).await,
-	};
+	let result = load_config(&opt).and_then(|config| {
+		// Before any thread exists: the Docker client reads `DOCKER_HOST`.
+		if let Some(host) = &config.docker_host {
+			std::env::set_var("DOCKER_HOST", host);
+		}
+		let rt = tokio::runtime::Builder::new_multi_thread()
+			.enable_all()
+			.build()
+			.context("cannot start the async runtime")?;
+		rt.block_on(dispatch(opt.command, config))
+	});
 	match result {
-		Ok(()) => std::process::ExitCode::SUCCESS,
+		Ok(()) => ExitCode::SUCCESS,
 		Err(e) => {
-			eprintln!("error: {e}");
-			let mut source = std::error::Error::source(&*e);
-			while let Some(s) = source {
-				eprintln!("  caused by: {s}");
-				source = s.source();
-			}
-			std::process::ExitCode::FAILURE
+			eprintln!("error: {e:#}");
+			ExitCode::FAILURE
 		},
 	}
 }
 
-async fn run_job(opt: RunOpt) -> Result<(), Box<dyn std::error::Error>> {
-	let config = DockerConfig::new(format!("cli-{}", std::process::id()), opt.image_dir);
-	let executor = DockerExecutor::connect(config).await?;
-	let mut command = opt.command;
-	let args = command.split_off(1);
-	let job = JobRun {
-		job_id: opt.job_id,
-		spec: JobSpec {
-			image: opt.image,
-			command,
-			args,
-			env: opt.env,
-			resources: Resources {
-				millicores: opt.millicores,
-				memory_mib: opt.memory_mib,
-				max_seconds: opt.max_seconds,
-				pids: opt.pids,
-			},
-		},
-		work_dir: opt.work_dir,
+fn load_config(opt: &Opt) -> anyhow::Result<Config> {
+	let mut config = match &opt.config {
+		Some(path) => Config::load(path)?,
+		None => Config::default(),
 	};
-	let run = executor.run(&job).await?;
-	let result = run.result_digest();
-	let root = run.checkpoints_root();
-	println!("exit_code        {}", run.exit_code);
-	println!("timed_out        {}", run.flags.timed_out);
-	println!("oom_killed       {}", run.flags.oom_killed);
-	println!("truncated        {}", run.flags.truncated);
-	println!("stdout_bytes     {}", run.stdout.len());
-	println!("stderr_bytes     {}", run.stderr.len());
-	for o in &run.outputs {
-		println!("output           {} {} bytes 0x{}", o.name, o.content.len(), to_hex(&o.digest));
+	if let Some(url) = &opt.node_url {
+		config.node_url = url.clone();
 	}
-	println!("checkpoints      {}", run.checkpoints.len());
-	println!("result_digest    0x{}", to_hex(&result));
-	println!("checkpoints_root 0x{}", to_hex(&root));
-	if let (Some(salt), Some(provider)) = (opt.salt, opt.provider) {
-		println!("commitment       0x{}", to_hex(&commitment(&result, &root, &salt, &provider)));
+	Ok(config)
+}
+
+async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
+	match command {
+		Command::Exec(opt) => commands::exec::exec(opt).await,
+		Command::Status => {
+			let signer = Signer::load(&config.key_source())?;
+			let submitter = commands::connect(&config, signer, Arc::new(Metrics::new())).await?;
+			print!("{}", commands::status::status(submitter.client(), submitter.account()).await?);
+			Ok(())
+		},
+		Command::Register(opt) => {
+			let signer = Signer::load(&config.key_source())?;
+			let offer = config.offer(&HostInfo::measure());
+			let bond = opt.bond.or(config.bond).context("no bond: pass --bond or set `bond`")?;
+			if opt.dry_run {
+				println!("offer {offer:?}\nbond  {bond}");
+				return Ok(());
+			}
+			let submitter = commands::connect(&config, signer, Arc::new(Metrics::new())).await?;
+			match commands::register::register(&submitter, offer, bond).await? {
+				Registered::New(r) => println!("registered: {r:?}"),
+				Registered::Updated(r) => println!("offer updated: {r:?}"),
+				Registered::Unchanged(r) => println!("already registered with this offer: {r:?}"),
+			}
+			Ok(())
+		},
+		Command::Run => run(config).await,
 	}
-	let u = run.usage;
-	println!("cpu_ms           {}", u.cpu_ms);
-	println!("memory_mib_ms    {}", u.memory_mib_ms);
-	println!("wall_ms          {}", u.wall_ms);
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
+	let signer = Signer::load(&config.key_source())?;
+	let metrics = Arc::new(Metrics::new());
+	let cancel = CancellationToken::new();
+	tokio::spawn(watch_signals(cancel.clone()));
+	if let Some(addr) = config.metrics_addr {
+		let (m, c) = (metrics.clone(), cancel.clone());
+		tokio::spawn(async move {
+			if let Err(e) = povm_worker::prometheus::serve(addr, m, c).await {
+				tracing::error!(target: LOG_METRICS, "metrics endpoint failed: {e}");
+			}
+		});
+	}
+	let store = StateStore::open(&config.state_dir).context("cannot open the state directory")?;
+	let Some(client) = povm_worker::client::ChainClient::connect_with_backoff(
+		&config.node_url,
+		config.rpc_timeout(),
+		metrics.clone(),
+		&cancel,
+	)
+	.await
+	else {
+		return Ok(());
+	};
+	let submitter = Arc::new(povm_worker::client::Submitter::new(
+		Arc::new(client),
+		signer,
+		config.tip,
+		config.mortality,
+		config.rpc_timeout() * 4,
+	));
+	let me = submitter.account().clone();
+	let Some(record) = submitter.client().provider(&me, None).await? else {
+		anyhow::bail!("{me} is not a registered provider: run `povm-worker register` first");
+	};
+	let instance = config.instance_label(&me.to_string());
+	let executor = DockerExecutor::connect(DockerConfig::new(instance, config.image_dir.clone()))
+		.await
+		.context("cannot use Docker")?;
+	tracing::info!(target: LOG_SERVICE, provider = %me, offer = ?record.offer, "serving assignments");
+	let worker = commands::run::Worker::new(config, submitter, executor, store, record.offer);
+	worker.serve(cancel).await?;
+	tracing::info!(target: LOG_SERVICE, "stopped");
 	Ok(())
+}
+
+async fn watch_signals(cancel: CancellationToken) {
+	use tokio::signal::unix::{signal, SignalKind};
+	let mut term = match signal(SignalKind::terminate()) {
+		Ok(s) => s,
+		Err(e) => {
+			tracing::error!("cannot watch SIGTERM: {e}");
+			return;
+		},
+	};
+	tokio::select! {
+		_ = tokio::signal::ctrl_c() => tracing::info!("SIGINT received"),
+		_ = term.recv() => tracing::info!("SIGTERM received"),
+	}
+	cancel.cancel();
 }

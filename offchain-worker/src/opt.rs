@@ -5,9 +5,19 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 /// PoVM provider worker.
+///
+/// The provider key is a secret URI read from the file `key_file` or the environment
+/// variable `key_env` (default `POVM_WORKER_KEY`) named in the config file; it is never
+/// accepted on the command line.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 pub struct Opt {
+	/// TOML configuration file (see the `config` module docs); unset: all defaults.
+	#[arg(long, short, global = true, env = "POVM_WORKER_CONFIG")]
+	pub config: Option<PathBuf>,
+	/// Node WebSocket URL, overriding `node_url` of the config file.
+	#[arg(long, global = true)]
+	pub node_url: Option<String>,
 	/// What to do.
 	#[command(subcommand)]
 	pub command: Command,
@@ -16,11 +26,29 @@ pub struct Opt {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+	/// Register the VM offer (configured or measured from the host) with a bond, or update
+	/// the offer when already registered.
+	Register(RegisterOpt),
+	/// Serve assignments: run jobs, commit, reveal, heartbeat, until SIGINT or SIGTERM.
+	Run,
+	/// Print the provider's on-chain record and assignments.
+	Status,
 	/// Run one job locally under the executor and print its attestation (no chain involved).
-	Run(RunOpt),
+	Exec(RunOpt),
 }
 
-/// Options of `povm-worker run`.
+/// Options of `povm-worker register`.
+#[derive(Debug, Args)]
+pub struct RegisterOpt {
+	/// Bond in plancks, overriding `bond` of the config file.
+	#[arg(long)]
+	pub bond: Option<u128>,
+	/// Print the offer and exit without sending anything.
+	#[arg(long)]
+	pub dry_run: bool,
+}
+
+/// Options of `povm-worker exec`.
 #[derive(Debug, Args)]
 pub struct RunOpt {
 	/// Image id of the job, `sha256:<64 hex>`.
@@ -84,10 +112,10 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn run_parses_limits_env_and_trailing_command() {
+	fn exec_parses_limits_env_and_trailing_command() {
 		let opt = Opt::try_parse_from([
 			"povm-worker",
-			"run",
+			"exec",
 			"--image",
 			"sha256:00",
 			"--work-dir",
@@ -102,7 +130,7 @@ mod tests {
 			"1",
 		])
 		.unwrap();
-		let Command::Run(run) = opt.command;
+		let Command::Exec(run) = opt.command else { panic!("not exec") };
 		assert_eq!(run.memory_mib, 32);
 		assert_eq!(run.millicores, 1000);
 		assert_eq!(run.env, [("A".to_owned(), "b=c".to_owned())]);
@@ -111,11 +139,39 @@ mod tests {
 	}
 
 	#[test]
-	fn run_refuses_a_missing_command_and_bad_hex() {
-		assert!(
-			Opt::try_parse_from(["povm-worker", "run", "--image", "x", "--work-dir", "w"]).is_err()
-		);
+	fn exec_refuses_a_missing_command_and_bad_hex() {
+		assert!(Opt::try_parse_from(["povm-worker", "exec", "--image", "x", "--work-dir", "w"])
+			.is_err());
 		assert!(parse_hex32("zz").is_err());
 		assert_eq!(parse_hex32(&format!("0x{}", "ab".repeat(32))).unwrap(), [0xab; 32]);
+	}
+
+	#[test]
+	fn global_options_and_chain_subcommands_parse() {
+		let opt = Opt::try_parse_from([
+			"povm-worker",
+			"register",
+			"--bond",
+			"1000",
+			"--config",
+			"/etc/povm.toml",
+		])
+		.unwrap();
+		assert_eq!(opt.config, Some(PathBuf::from("/etc/povm.toml")));
+		let Command::Register(r) = opt.command else { panic!("not register") };
+		assert_eq!(r.bond, Some(1000));
+		let opt = Opt::try_parse_from(["povm-worker", "--node-url", "ws://n:1", "run"]).unwrap();
+		assert!(matches!(opt.command, Command::Run));
+		assert_eq!(opt.node_url.as_deref(), Some("ws://n:1"));
+		assert!(matches!(
+			Opt::try_parse_from(["povm-worker", "status"]).unwrap().command,
+			Command::Status
+		));
+	}
+
+	#[test]
+	fn no_key_option_exists() {
+		assert!(Opt::try_parse_from(["povm-worker", "run", "--key", "//Alice"]).is_err());
+		assert!(Opt::try_parse_from(["povm-worker", "run", "--suri", "//Alice"]).is_err());
 	}
 }

@@ -7,12 +7,12 @@
 //! ```text
 //! coinflip --seed S --flips N [--checkpoint-every K]
 //!          [--out-dir DIR] [--checkpoint-dir DIR]
-//!          [--alloc-mib X] [--sleep S] [--connect ADDR]... [--net-report] [--print-bytes N]
+//!          [--alloc-mib X] [--sleep S] [--sleep-ms MS] [--connect ADDR]... [--net-report] [--print-bytes N]
 //!          [--try-write PATH]... [--identity]
 //! ```
 //!
 //! The optional switches make the job misbehave on purpose, for the worker's tests:
-//! `--alloc-mib` allocates and touches X MiB, `--sleep` sleeps S seconds, `--connect` tries
+//! `--alloc-mib` allocates and touches X MiB, `--sleep` sleeps S seconds (`--sleep-ms` MS milliseconds), `--connect` tries
 //! a TCP connection and reports `connect ADDR ok|failed: …` on stdout, `--net-report` lists
 //! the network interfaces seen in `/proc/net/dev`, `--print-bytes` prints N extra bytes,
 //! `--try-write` reports whether a file can be written, `--identity` prints the uid, gid,
@@ -54,6 +54,7 @@ struct Args {
 	checkpoint_dir: PathBuf,
 	alloc_mib: u64,
 	sleep_secs: u64,
+	sleep_ms: u64,
 	connect: Vec<String>,
 	try_write: Vec<String>,
 	net_report: bool,
@@ -70,6 +71,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 		checkpoint_dir: PathBuf::from("/povm/checkpoints"),
 		alloc_mib: 0,
 		sleep_secs: 0,
+		sleep_ms: 0,
 		connect: Vec::new(),
 		try_write: Vec::new(),
 		net_report: false,
@@ -87,6 +89,7 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 			"--checkpoint-every" => args.checkpoint_every = num(&flag, it.next())?,
 			"--alloc-mib" => args.alloc_mib = num(&flag, it.next())?,
 			"--sleep" => args.sleep_secs = num(&flag, it.next())?,
+			"--sleep-ms" => args.sleep_ms = num(&flag, it.next())?,
 			"--print-bytes" => args.print_bytes = num(&flag, it.next())?,
 			"--out-dir" => args.out_dir = it.next().ok_or("--out-dir needs a value")?.into(),
 			"--checkpoint-dir" => {
@@ -148,8 +151,10 @@ fn run(args: Args) -> Result<(), String> {
 		}
 		println!("allocated {} MiB", ballast.len());
 	}
-	if args.sleep_secs > 0 {
-		std::thread::sleep(Duration::from_secs(args.sleep_secs));
+	if args.sleep_secs > 0 || args.sleep_ms > 0 {
+		std::thread::sleep(
+			Duration::from_secs(args.sleep_secs) + Duration::from_millis(args.sleep_ms),
+		);
 	}
 	for addr in &args.connect {
 		let report = match addr.parse::<SocketAddr>() {

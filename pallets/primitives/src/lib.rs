@@ -3,6 +3,8 @@
 
 extern crate alloc;
 
+pub mod attestation;
+
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;

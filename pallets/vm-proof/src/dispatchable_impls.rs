@@ -1,7 +1,6 @@
 //! Implementations of the calls (`do_*`) and shared helpers.
 
 use crate::{pallet::*, types::*, verdict};
-use codec::Encode;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -34,14 +33,15 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// The commitment a provider must submit for a result.
+	/// The commitment a provider must submit for a result (shared with the worker through
+	/// [`povm_primitives::attestation::commitment`]).
 	pub fn commitment_of(
 		result_digest: &Digest,
 		checkpoints_root: &Digest,
 		salt: &[u8; 32],
 		who: &T::AccountId,
 	) -> Digest {
-		sp_io::hashing::blake2_256(&(result_digest, checkpoints_root, salt, who).encode())
+		povm_primitives::attestation::commitment(result_digest, checkpoints_root, salt, who)
 	}
 
 	pub(crate) fn do_register(

@@ -9,30 +9,10 @@ use sp_runtime::{
 	DispatchResult,
 };
 
-/// Merkle root of checkpoint leaves: pairs fold as `blake2_256(left ‖ right)`, an odd last
-/// node is promoted unchanged, no leaves give 32 zero bytes, one leaf is its own root.
-pub fn merkle_root(leaves: &[Digest]) -> Digest {
-	if leaves.is_empty() {
-		return [0u8; 32];
-	}
-	let mut level: Vec<Digest> = leaves.to_vec();
-	while level.len() > 1 {
-		level = level
-			.chunks(2)
-			.map(|pair| match pair {
-				[l, r] => {
-					let mut buf = [0u8; 64];
-					buf[..32].copy_from_slice(l);
-					buf[32..].copy_from_slice(r);
-					sp_io::hashing::blake2_256(&buf)
-				},
-				[x] => *x,
-				_ => [0u8; 32],
-			})
-			.collect();
-	}
-	level[0]
-}
+/// Merkle root of checkpoint leaves, shared with the worker: domain-separated leaf and inner
+/// nodes, an odd last node promoted unchanged, no leaves give 32 zero bytes (see
+/// [`povm_primitives::attestation`]).
+pub use povm_primitives::attestation::merkle_root;
 
 /// First index where two leaf sequences differ (the shorter length if one is a prefix).
 pub fn first_difference(a: &[Digest], b: &[Digest]) -> Option<u32> {
@@ -240,15 +220,17 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn merkle_root_folds_pairs_and_promotes_odd_leaf() {
+	fn merkle_root_is_domain_separated_and_promotes_odd_node() {
+		let h = |parts: &[&[u8]]| sp_io::hashing::blake2_256(&parts.concat());
 		let a = [1u8; 32];
 		let b = [2u8; 32];
 		let c = [3u8; 32];
+		let (la, lb, lc) = (h(&[&[0], &a]), h(&[&[0], &b]), h(&[&[0], &c]));
 		assert_eq!(merkle_root(&[]), [0u8; 32]);
-		assert_eq!(merkle_root(&[a]), a);
-		let ab = sp_io::hashing::blake2_256(&[a, b].concat());
+		assert_eq!(merkle_root(&[a]), la);
+		let ab = h(&[&[1], &la, &lb]);
 		assert_eq!(merkle_root(&[a, b]), ab);
-		assert_eq!(merkle_root(&[a, b, c]), sp_io::hashing::blake2_256(&[ab, c].concat()));
+		assert_eq!(merkle_root(&[a, b, c]), h(&[&[1], &ab, &lc]));
 	}
 
 	#[test]

@@ -1,0 +1,54 @@
+//! `povm-worker exec`: run one job locally and print its attestation (no chain involved).
+
+use crate::{
+	attestation::{commitment, to_hex},
+	executor::{DockerConfig, DockerExecutor, Executor, JobRun, JobSpec, Resources},
+	opt::RunOpt,
+};
+
+/// Runs the job of `opt` and prints what the worker would attest.
+pub async fn exec(opt: RunOpt) -> anyhow::Result<()> {
+	let config = DockerConfig::new(format!("cli-{}", std::process::id()), opt.image_dir);
+	let executor = DockerExecutor::connect(config).await?;
+	let mut command = opt.command;
+	let args = command.split_off(1);
+	let job = JobRun {
+		job_id: opt.job_id,
+		spec: JobSpec {
+			image: opt.image,
+			command,
+			args,
+			env: opt.env,
+			resources: Resources {
+				millicores: opt.millicores,
+				memory_mib: opt.memory_mib,
+				max_seconds: opt.max_seconds,
+				pids: opt.pids,
+			},
+		},
+		work_dir: opt.work_dir,
+	};
+	let run = executor.run(&job).await?;
+	let result = run.result_digest();
+	let root = run.checkpoints_root();
+	println!("exit_code        {}", run.exit_code);
+	println!("timed_out        {}", run.flags.timed_out);
+	println!("oom_killed       {}", run.flags.oom_killed);
+	println!("truncated        {}", run.flags.truncated);
+	println!("stdout_bytes     {}", run.stdout.len());
+	println!("stderr_bytes     {}", run.stderr.len());
+	for o in &run.outputs {
+		println!("output           {} {} bytes 0x{}", o.name, o.content.len(), to_hex(&o.digest));
+	}
+	println!("checkpoints      {}", run.checkpoints.len());
+	println!("result_digest    0x{}", to_hex(&result));
+	println!("checkpoints_root 0x{}", to_hex(&root));
+	if let (Some(salt), Some(provider)) = (opt.salt, opt.provider) {
+		println!("commitment       0x{}", to_hex(&commitment(&result, &root, &salt, &provider)));
+	}
+	let u = run.usage;
+	println!("cpu_ms           {}", u.cpu_ms);
+	println!("memory_mib_ms    {}", u.memory_mib_ms);
+	println!("wall_ms          {}", u.wall_ms);
+	Ok(())
+}

@@ -1,0 +1,357 @@
+//! The worker's TOML configuration file.
+//!
+//! ```toml
+//! node_url = "ws://127.0.0.1:9944"
+//! key_file = "/etc/povm/provider.key"      # or: key_env = "POVM_WORKER_KEY"
+//! docker_host = "unix:///var/run/docker.sock"
+//! image_dir = "/var/lib/povm/images"
+//! state_dir = "/var/lib/povm/state"
+//! metrics_addr = "127.0.0.1:9616"
+//! slots = 2
+//! heartbeat_every = 5                      # blocks; below the 10-block epoch
+//! bond = 1000000000000000
+//!
+//! [caps]                                   # most a job may get here, per slot
+//! millicores = 2000
+//! memory_mib = 2048
+//! max_seconds = 3600
+//! pids = 256
+//!
+//! [offer]                                  # unset fields are measured from the host
+//! millicores = 1000
+//! memory_mib = 1024
+//! grid_intensity = 250
+//! pue_permille = 1200
+//! core_milliwatts = 12000
+//! ```
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use pallet_vm_proof::{Arch, VmOffer};
+use serde::Deserialize;
+
+use crate::{error::ConfigError, prelude::Balance, signer::KeySource};
+
+/// Name of the default environment variable holding the provider's secret URI.
+pub const DEFAULT_KEY_ENV: &str = "POVM_WORKER_KEY";
+/// Epoch length of the chain in blocks; heartbeats must come more often.
+pub const EPOCH_BLOCKS: u32 = 10;
+
+/// The configuration file.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+	/// WebSocket URL of the node.
+	#[serde(default = "default_node_url")]
+	pub node_url: String,
+	/// File holding the provider's secret URI.
+	pub key_file: Option<PathBuf>,
+	/// Environment variable holding the provider's secret URI (when no `key_file`).
+	pub key_env: Option<String>,
+	/// Docker endpoint (`DOCKER_HOST` form); unset: `DOCKER_HOST` or the default socket.
+	pub docker_host: Option<String>,
+	/// Directory of `<hex>.tar` images loaded when an image is absent.
+	#[serde(default = "default_image_dir")]
+	pub image_dir: PathBuf,
+	/// Directory of the worker's state (pending commits, run directories).
+	#[serde(default = "default_state_dir")]
+	pub state_dir: PathBuf,
+	/// Address of the Prometheus endpoint; unset: no endpoint.
+	pub metrics_addr: Option<SocketAddr>,
+	/// Jobs run at once (the offer's slots).
+	#[serde(default = "one")]
+	pub slots: u32,
+	/// Send a heartbeat every this many finalised blocks (1..10).
+	#[serde(default = "default_heartbeat")]
+	pub heartbeat_every: u32,
+	/// Bond for `register`, in plancks (an integer, or a string for values beyond `i64`).
+	#[serde(default, deserialize_with = "balance::option")]
+	pub bond: Option<Balance>,
+	/// Tip per transaction, in plancks.
+	#[serde(default, deserialize_with = "balance::plain")]
+	pub tip: Balance,
+	/// Mortality of transactions in blocks.
+	#[serde(default = "default_mortality")]
+	pub mortality: u64,
+	/// Timeout of each RPC call, in seconds.
+	#[serde(default = "default_rpc_timeout")]
+	pub rpc_timeout_secs: u64,
+	/// Time running jobs get to finish on shutdown, in seconds.
+	#[serde(default = "default_grace")]
+	pub shutdown_grace_secs: u64,
+	/// Container label of this worker instance (orphans with it are removed at start).
+	pub instance: Option<String>,
+	/// Resource caps per job.
+	#[serde(default)]
+	pub caps: Caps,
+	/// The VM offer; unset fields are measured from the host.
+	#[serde(default)]
+	pub offer: OfferConfig,
+}
+
+/// Most a job may get on this host.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Caps {
+	/// CPU in millicores.
+	pub millicores: u32,
+	/// Memory in MiB.
+	pub memory_mib: u32,
+	/// Wall-clock seconds.
+	pub max_seconds: u32,
+	/// Processes and threads.
+	pub pids: u32,
+}
+
+impl Default for Caps {
+	fn default() -> Self {
+		Self { millicores: 4000, memory_mib: 4096, max_seconds: 3600, pids: 256 }
+	}
+}
+
+/// The offer as configured.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OfferConfig {
+	/// CPU per slot in millicores; unset: host cores × 1000 / slots, capped.
+	pub millicores: Option<u32>,
+	/// Memory per slot in MiB; unset: 3/4 of host memory / slots, capped.
+	pub memory_mib: Option<u32>,
+	/// Declared grid carbon intensity, gCO2e/kWh.
+	pub grid_intensity: Option<u32>,
+	/// PUE in per-mille.
+	pub pue_permille: Option<u32>,
+	/// Power per core in milliwatts.
+	pub core_milliwatts: Option<u32>,
+}
+
+/// Balances from TOML integers (at most `i64`) or decimal strings.
+mod balance {
+	use serde::{Deserialize, Deserializer};
+
+	#[derive(Deserialize)]
+	#[serde(untagged)]
+	enum Raw {
+		Int(u64),
+		Text(String),
+	}
+
+	fn convert<E: serde::de::Error>(raw: Raw) -> Result<u128, E> {
+		match raw {
+			Raw::Int(n) => Ok(n.into()),
+			Raw::Text(s) => s.replace('_', "").parse().map_err(E::custom),
+		}
+	}
+
+	pub fn plain<'de, D: Deserializer<'de>>(d: D) -> Result<u128, D::Error> {
+		convert(Raw::deserialize(d)?)
+	}
+
+	pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u128>, D::Error> {
+		Option::<Raw>::deserialize(d)?.map(convert).transpose()
+	}
+}
+
+fn default_node_url() -> String {
+	"ws://127.0.0.1:9944".into()
+}
+fn default_image_dir() -> PathBuf {
+	"target-images".into()
+}
+fn default_state_dir() -> PathBuf {
+	"povm-worker-state".into()
+}
+fn one() -> u32 {
+	1
+}
+fn default_heartbeat() -> u32 {
+	5
+}
+fn default_mortality() -> u64 {
+	64
+}
+fn default_rpc_timeout() -> u64 {
+	30
+}
+fn default_grace() -> u64 {
+	60
+}
+
+impl Default for Config {
+	fn default() -> Self {
+		toml::from_str("").expect("every field has a default")
+	}
+}
+
+impl Config {
+	/// Reads and validates a configuration file.
+	pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+		let text = std::fs::read_to_string(path)
+			.map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+		Self::parse(&text).map_err(|e| match e {
+			ConfigError::Parse { message, .. } => {
+				ConfigError::Parse { path: path.display().to_string(), message }
+			},
+			other => other,
+		})
+	}
+
+	/// Parses and validates TOML text.
+	pub fn parse(text: &str) -> Result<Self, ConfigError> {
+		let config: Config = toml::from_str(text)
+			.map_err(|e| ConfigError::Parse { path: "<text>".into(), message: e.to_string() })?;
+		config.validate()?;
+		Ok(config)
+	}
+
+	/// Checks the ranges.
+	pub fn validate(&self) -> Result<(), ConfigError> {
+		if self.slots == 0 || self.slots > 64 {
+			return Err(ConfigError::Invalid("slots must be 1..=64".into()));
+		}
+		if self.heartbeat_every == 0 || self.heartbeat_every >= EPOCH_BLOCKS {
+			return Err(ConfigError::Invalid(format!(
+				"heartbeat_every must be 1..{EPOCH_BLOCKS} blocks (the epoch length)"
+			)));
+		}
+		if self.mortality < 4 || self.mortality > 65536 {
+			return Err(ConfigError::Invalid("mortality must be 4..=65536 blocks".into()));
+		}
+		if self.key_file.is_some() && self.key_env.is_some() {
+			return Err(ConfigError::Invalid("set key_file or key_env, not both".into()));
+		}
+		Ok(())
+	}
+
+	/// Where the provider key comes from.
+	pub fn key_source(&self) -> KeySource {
+		match (&self.key_file, &self.key_env) {
+			(Some(f), _) => KeySource::File(f.clone()),
+			(None, Some(v)) => KeySource::Env(v.clone()),
+			(None, None) => KeySource::Env(DEFAULT_KEY_ENV.into()),
+		}
+	}
+
+	/// The RPC timeout.
+	pub fn rpc_timeout(&self) -> Duration {
+		Duration::from_secs(self.rpc_timeout_secs.max(1))
+	}
+
+	/// The container label of this worker.
+	pub fn instance_label(&self, account: &str) -> String {
+		self.instance
+			.clone()
+			.unwrap_or_else(|| format!("povm-worker-{}", &account[..8]))
+	}
+
+	/// The offer: configured fields, the rest measured from `host`, capped by [`Caps`].
+	pub fn offer(&self, host: &HostInfo) -> VmOffer {
+		let slots = self.slots;
+		let millicores = self
+			.offer
+			.millicores
+			.unwrap_or(host.cores.saturating_mul(1000) / slots)
+			.min(self.caps.millicores);
+		let memory_mib = self
+			.offer
+			.memory_mib
+			.unwrap_or((host.memory_mib / 4 * 3) / slots)
+			.min(self.caps.memory_mib);
+		VmOffer {
+			millicores,
+			memory_mib,
+			arch: host.arch,
+			slots,
+			grid_intensity: self.offer.grid_intensity.unwrap_or(300),
+			pue_permille: self.offer.pue_permille.unwrap_or(1200),
+			core_milliwatts: self.offer.core_milliwatts.unwrap_or(12_000),
+		}
+	}
+}
+
+/// What the host has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostInfo {
+	/// CPU cores available to this process.
+	pub cores: u32,
+	/// Total memory in MiB.
+	pub memory_mib: u32,
+	/// CPU architecture.
+	pub arch: Arch,
+}
+
+impl HostInfo {
+	/// Measures this host (cores from the scheduler, memory from `/proc/meminfo`).
+	pub fn measure() -> Self {
+		let cores = std::thread::available_parallelism().map(|n| n.get() as u32).unwrap_or(1);
+		let memory_mib = std::fs::read_to_string("/proc/meminfo")
+			.ok()
+			.and_then(|m| {
+				m.lines()
+					.find(|l| l.starts_with("MemTotal:"))
+					.and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()))
+			})
+			.map(|kb| (kb / 1024) as u32)
+			.unwrap_or(1024);
+		let arch = match std::env::consts::ARCH {
+			"aarch64" => Arch::Aarch64,
+			"riscv64" => Arch::Riscv64,
+			_ => Arch::X86_64,
+		};
+		Self { cores, memory_mib, arch }
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn empty_file_gives_defaults() {
+		let c = Config::parse("").unwrap();
+		assert_eq!(c.node_url, "ws://127.0.0.1:9944");
+		assert_eq!(c.slots, 1);
+		assert_eq!(c.key_source(), KeySource::Env(DEFAULT_KEY_ENV.into()));
+	}
+
+	#[test]
+	fn full_file_parses() {
+		let c = Config::parse(
+			r#"
+			node_url = "ws://node:9944"
+			key_file = "/k"
+			metrics_addr = "127.0.0.1:9616"
+			slots = 2
+			heartbeat_every = 3
+			bond = 1000
+			[caps]
+			millicores = 1500
+			memory_mib = 512
+			max_seconds = 60
+			pids = 32
+			[offer]
+			millicores = 2000
+			grid_intensity = 50
+			"#,
+		)
+		.unwrap();
+		assert_eq!(c.key_source(), KeySource::File("/k".into()));
+		assert_eq!(c.bond, Some(1000));
+		let big = Config::parse("bond = \"1_000_000_000_000_000_000_000\"").unwrap();
+		assert_eq!(big.bond, Some(10u128.pow(21)));
+		let host = HostInfo { cores: 8, memory_mib: 8192, arch: Arch::X86_64 };
+		let offer = c.offer(&host);
+		assert_eq!(offer.millicores, 1500, "capped");
+		assert_eq!(offer.memory_mib, 512, "measured 3072, capped");
+		assert_eq!(offer.grid_intensity, 50);
+		assert_eq!(offer.slots, 2);
+	}
+
+	#[test]
+	fn bad_values_are_refused() {
+		assert!(Config::parse("heartbeat_every = 10").is_err());
+		assert!(Config::parse("slots = 0").is_err());
+		assert!(Config::parse("key_file = \"a\"\nkey_env = \"B\"").is_err());
+		assert!(Config::parse("secret = \"//Alice\"").is_err(), "unknown fields are refused");
+	}
+}

@@ -1,0 +1,188 @@
+//! The worker's durable state: one file per job with a pending commitment.
+//!
+//! A record is written (to a temporary file, fsynced, renamed, and the directory fsynced)
+//! *before* the commit transaction is sent, so that a worker restarted between commit and
+//! reveal still has the salt and the result to reveal. Records are removed once the job is no
+//! longer assigned to this provider.
+
+use std::{
+	fs,
+	io::Write,
+	path::{Path, PathBuf},
+};
+
+use codec::{Decode, Encode};
+use pallet_vm_proof::Reveal;
+
+use crate::{error::StateError, prelude::*};
+
+/// What the worker must remember between running a job and revealing its result.
+#[derive(Clone, Debug, Encode, Decode, PartialEq, Eq)]
+pub struct PendingCommit {
+	/// The job.
+	pub job: JobId,
+	/// The commitment sent (or to send).
+	pub commitment: Digest,
+	/// What will be revealed, salt included.
+	pub reveal: Reveal,
+	/// Checkpoint hashes, in order.
+	pub leaves: Vec<Digest>,
+}
+
+/// File format version, the first byte of every record.
+const FORMAT: u8 = 1;
+
+/// Pending commits on disk, under `<state dir>/commits/<job>.scale`.
+#[derive(Clone, Debug)]
+pub struct StateStore {
+	dir: PathBuf,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
+	move |source| StateError::Io { path: path.display().to_string(), source }
+}
+
+impl StateStore {
+	/// Opens (creating) the store under `state_dir`.
+	pub fn open(state_dir: &Path) -> Result<Self, StateError> {
+		let dir = state_dir.join("commits");
+		fs::create_dir_all(&dir).map_err(io(&dir))?;
+		Ok(Self { dir })
+	}
+
+	fn path(&self, job: JobId) -> PathBuf {
+		self.dir.join(format!("{job}.scale"))
+	}
+
+	/// Durably writes `record`, replacing any earlier one for the job.
+	pub fn save(&self, record: &PendingCommit) -> Result<(), StateError> {
+		let path = self.path(record.job);
+		let tmp = self.dir.join(format!("{}.tmp", record.job));
+		let mut bytes = vec![FORMAT];
+		record.encode_to(&mut bytes);
+		let write = || -> std::io::Result<()> {
+			let mut f = fs::File::create(&tmp)?;
+			f.write_all(&bytes)?;
+			f.sync_all()?;
+			drop(f);
+			fs::rename(&tmp, &path)?;
+			fs::File::open(&self.dir)?.sync_all()
+		};
+		write().map_err(|e| {
+			let _ = fs::remove_file(&tmp);
+			io(&path)(e)
+		})
+	}
+
+	/// The record of `job`, if any.
+	pub fn load(&self, job: JobId) -> Result<Option<PendingCommit>, StateError> {
+		let path = self.path(job);
+		match fs::read(&path) {
+			Ok(bytes) => Self::decode(&path, &bytes).map(Some),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+			Err(e) => Err(io(&path)(e)),
+		}
+	}
+
+	fn decode(path: &Path, bytes: &[u8]) -> Result<PendingCommit, StateError> {
+		let corrupt =
+			|message: String| StateError::Corrupt { path: path.display().to_string(), message };
+		match bytes.split_first() {
+			Some((&FORMAT, mut rest)) => {
+				let r = PendingCommit::decode(&mut rest).map_err(|e| corrupt(e.to_string()))?;
+				if !rest.is_empty() {
+					return Err(corrupt("trailing bytes".into()));
+				}
+				Ok(r)
+			},
+			_ => Err(corrupt("unknown format".into())),
+		}
+	}
+
+	/// Jobs with a record.
+	pub fn jobs(&self) -> Result<Vec<JobId>, StateError> {
+		let mut jobs = Vec::new();
+		for entry in fs::read_dir(&self.dir).map_err(io(&self.dir))? {
+			let entry = entry.map_err(io(&self.dir))?;
+			let name = entry.file_name();
+			if let Some(id) = name
+				.to_str()
+				.and_then(|n| n.strip_suffix(".scale"))
+				.and_then(|n| n.parse().ok())
+			{
+				jobs.push(id);
+			}
+		}
+		jobs.sort_unstable();
+		Ok(jobs)
+	}
+
+	/// Forgets `job`.
+	pub fn remove(&self, job: JobId) -> Result<(), StateError> {
+		let path = self.path(job);
+		match fs::remove_file(&path) {
+			Ok(()) => Ok(()),
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+			Err(e) => Err(io(&path)(e)),
+		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn record(job: JobId) -> PendingCommit {
+		PendingCommit {
+			job,
+			commitment: [9; 32],
+			reveal: Reveal {
+				result_digest: [1; 32],
+				checkpoints_root: [2; 32],
+				salt: [3; 32],
+				output: b"{\"heads\":3}".to_vec().try_into().unwrap(),
+				usage: povm_primitives::Usage { cpu_ms: 5, memory_mib_s: 6, wall_ms: 7 },
+			},
+			leaves: vec![[4; 32], [5; 32]],
+		}
+	}
+
+	#[test]
+	fn records_survive_reopening_and_can_be_removed() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = StateStore::open(dir.path()).unwrap();
+		store.save(&record(7)).unwrap();
+		store.save(&record(3)).unwrap();
+		let again = StateStore::open(dir.path()).unwrap();
+		assert_eq!(again.jobs().unwrap(), vec![3, 7]);
+		assert_eq!(again.load(7).unwrap(), Some(record(7)));
+		again.remove(7).unwrap();
+		again.remove(7).unwrap();
+		assert_eq!(again.load(7).unwrap(), None);
+		assert_eq!(again.jobs().unwrap(), vec![3]);
+	}
+
+	#[test]
+	fn corrupt_records_are_reported() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = StateStore::open(dir.path()).unwrap();
+		fs::write(dir.path().join("commits/5.scale"), b"\x01garbage").unwrap();
+		assert!(matches!(store.load(5), Err(StateError::Corrupt { .. })));
+	}
+
+	#[test]
+	fn a_failed_write_is_an_error_not_a_partial_record() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = StateStore::open(dir.path()).unwrap();
+		// Make the commits directory read-only so that creating the temporary file fails
+		// (as on a full disk). Root ignores permissions, so only check when it applies.
+		let commits = dir.path().join("commits");
+		let mut perms = fs::metadata(&commits).unwrap().permissions();
+		std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o500);
+		fs::set_permissions(&commits, perms).unwrap();
+		if fs::File::create(commits.join("probe")).is_err() {
+			assert!(matches!(store.save(&record(1)), Err(StateError::Io { .. })));
+			assert_eq!(store.jobs().unwrap(), Vec::<JobId>::new());
+		}
+	}
+}
