@@ -11,7 +11,7 @@ use frame_support::{
 	},
 };
 use sp_runtime::{
-	traits::{CheckedAdd, CheckedMul, Saturating, Zero},
+	traits::{CheckedAdd, CheckedMul, SaturatedConversion, Saturating, Zero},
 	DispatchResult,
 };
 
@@ -19,12 +19,22 @@ impl<T: Config> Pallet<T> {
 	/// Whether `params` are within range.
 	pub fn params_valid(params: &ProtocolParamsOf<T>) -> bool {
 		!params.queue_timeout.is_zero()
-			&& !params.commit_window.is_zero()
+			&& Self::fits_commit_window(1, params)
 			&& !params.reveal_window.is_zero()
 			&& params.max_replicas >= 1
 			&& params.max_replicas <= T::MaxReplicas::get()
 			&& params.max_assignments_per_block >= 1
 			&& params.max_assignments_per_block <= T::MaxQueueLen::get()
+	}
+
+	/// Whether a job of `max_seconds` plus `START_MARGIN_SECS` fits in `params.commit_window`
+	/// blocks of `MillisecsPerBlock`.
+	pub fn fits_commit_window(max_seconds: u32, params: &ProtocolParamsOf<T>) -> bool {
+		let window_ms = params
+			.commit_window
+			.saturated_into::<u64>()
+			.saturating_mul(T::MillisecsPerBlock::get());
+		(max_seconds as u64).saturating_add(START_MARGIN_SECS).saturating_mul(1000) <= window_ms
 	}
 
 	/// Checks a spec; returns the minimum budget it needs.
@@ -35,11 +45,16 @@ impl<T: Config> Pallet<T> {
 			r.millicores > 0 && r.memory_mib > 0 && r.max_seconds > 0,
 			Error::<T>::ZeroResources
 		);
+		let params = Params::<T>::get();
+		ensure!(
+			Self::fits_commit_window(r.max_seconds, &params),
+			Error::<T>::RunTimeExceedsCommitWindow
+		);
 		ensure!(!spec.price_per_second.is_zero(), Error::<T>::ZeroPrice);
 		let p = &spec.redundancy;
 		ensure!(p.min_replicas >= 1, Error::<T>::ZeroMinReplicas);
 		ensure!(p.max_replicas >= p.min_replicas, Error::<T>::MaxBelowMin);
-		ensure!(p.max_replicas <= Params::<T>::get().max_replicas, Error::<T>::TooManyReplicas);
+		ensure!(p.max_replicas <= params.max_replicas, Error::<T>::TooManyReplicas);
 		ensure!(p.margin >= 1, Error::<T>::ZeroMargin);
 		ensure!(p.margin <= p.max_replicas, Error::<T>::MarginUnreachable);
 		Self::max_cost(spec).ok_or(Error::<T>::Overflow)

@@ -52,9 +52,15 @@ pub mod pallet {
 		/// The provider registry (the vm-proof pallet).
 		type Providers: ProviderRegistry<Self::AccountId, BlockNumberFor<Self>>;
 
-		/// Randomness for the weighted provider draw (the lottery's VRF randomness in the
-		/// runtime; a deterministic source in tests).
+		/// Randomness for the weighted provider draw: in the runtime, BABE's randomness from
+		/// one epoch ago (`pallet_babe::RandomnessFromOneEpochAgo`), not the lottery's seed; a
+		/// deterministic source in tests.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// The block time in milliseconds, to turn the commit window (blocks) into the seconds
+		/// a provider has to run a job: `max_seconds + START_MARGIN_SECS` must fit in it.
+		#[pallet::constant]
+		type MillisecsPerBlock: Get<u64>;
 
 		/// The most replicas a job's redundancy policy may ask for.
 		///
@@ -257,6 +263,10 @@ pub mod pallet {
 		ZeroMargin,
 		/// `margin` exceeds `max_replicas`, so no result could ever be accepted.
 		MarginUnreachable,
+		/// `max_seconds` plus the start-up margin (`START_MARGIN_SECS`) does not fit in the
+		/// commit window (`Params.commit_window` blocks × `MillisecsPerBlock`): the providers
+		/// could not run the job and commit in time. Ask for less run time.
+		RunTimeExceedsCommitWindow,
 		/// The budget does not cover `max_replicas × max_seconds × price_per_second`.
 		BudgetTooLow,
 		/// Budget or deposit arithmetic overflowed. Lower the price or limits.
@@ -275,7 +285,8 @@ pub mod pallet {
 		NotFinished,
 		/// The job is not in a state that allows this transition.
 		BadState,
-		/// Protocol parameters out of range: windows and timeout must be non-zero,
+		/// Protocol parameters out of range: windows and timeout must be non-zero, the commit
+		/// window must fit a one-second job plus `START_MARGIN_SECS`,
 		/// `1 <= max_replicas <= MaxReplicas`, `1 <= max_assignments_per_block <= MaxQueueLen`.
 		BadParams,
 	}
@@ -296,6 +307,7 @@ pub mod pallet {
 			);
 			assert!(T::MaxQueueLen::get() >= 1, "the queue must hold a job");
 			assert!(T::MaxCandidates::get() >= T::MaxReplicas::get(), "draw needs candidates");
+			assert!(T::MillisecsPerBlock::get() >= 1, "blocks take some time");
 			assert!(
 				Pallet::<T>::params_valid(&DefaultParams::<T>::get()),
 				"default params must be valid"
@@ -320,7 +332,9 @@ pub mod pallet {
 		///
 		/// The spec is checked field by field, each failure a named error, and nothing is held
 		/// unless all pass: the image must be `sha256:` + 64 lowercase hex digits; resources and
-		/// price non-zero; `1 <= min_replicas <= max_replicas <= Params.max_replicas`;
+		/// price non-zero; `max_seconds + START_MARGIN_SECS` within the commit window
+		/// (`Params.commit_window × MillisecsPerBlock`);
+		/// `1 <= min_replicas <= max_replicas <= Params.max_replicas`;
 		/// `1 <= margin <= max_replicas`. `budget` must cover
 		/// `max_replicas × max_seconds × price_per_second`; what is not paid out is refunded.
 		/// The deposit is `DepositBase + DepositPerByte × encoded spec length`, released when
@@ -368,7 +382,8 @@ pub mod pallet {
 		///
 		/// ## Details
 		///
-		/// Deadlines (queue timeout, commit and reveal windows) must be non-zero,
+		/// Deadlines (queue timeout, commit and reveal windows) must be non-zero, the commit
+		/// window long enough for a one-second job plus `START_MARGIN_SECS`,
 		/// `1 <= max_replicas <= MaxReplicas`, `1 <= max_assignments_per_block <= MaxQueueLen`.
 		/// Applies to jobs submitted, assigned or revealed from now on.
 		///

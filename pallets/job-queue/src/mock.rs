@@ -112,6 +112,8 @@ impl Randomness<H256, u64> for TestRandomness {
 
 parameter_types! {
 	pub const MaxReplicas: u32 = 5;
+	/// The runtime's block time: the default 20-block commit window is 120 s.
+	pub const MillisecsPerBlock: u64 = 6_000;
 }
 
 impl pallet_job_queue::Config for Test {
@@ -119,6 +121,7 @@ impl pallet_job_queue::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Providers = MockRegistry;
 	type Randomness = TestRandomness;
+	type MillisecsPerBlock = MillisecsPerBlock;
 	type MaxReplicas = MaxReplicas;
 	type MaxAssignees = ConstU32<10>;
 	type MaxQueueLen = ConstU32<16>;

@@ -139,6 +139,60 @@ fn submit_job_refuses_bad_redundancy() {
 }
 
 #[test]
+fn submit_job_refuses_run_time_beyond_commit_window() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Default window: 20 blocks × 6 s = 120 s; 91 s + 30 s start margin does not fit.
+		let mut s = good();
+		s.resources.max_seconds = 91;
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 100_000),
+			Error::<Test>::RunTimeExceedsCommitWindow
+		);
+		assert_eq!(held(ALICE), (0, 0));
+	});
+}
+
+#[test]
+fn submit_job_accepts_run_time_filling_commit_window() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 90 s + 30 s = 120 s: exactly the default window.
+		let mut s = good();
+		s.resources.max_seconds = 90;
+		let id = submit(ALICE, s);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Queued);
+	});
+}
+
+#[test]
+fn submit_job_checks_run_time_against_the_current_commit_window() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut p = Params::<Test>::get();
+		// 7 blocks × 6 s = 42 s: room for 12 s of run time.
+		p.commit_window = 7;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+		let mut s = good();
+		s.resources.max_seconds = 13;
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 100_000),
+			Error::<Test>::RunTimeExceedsCommitWindow
+		);
+	});
+}
+
+#[test]
+fn set_params_refuses_commit_window_too_short_for_any_job() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut p = Params::<Test>::get();
+		// 5 blocks × 6 s = 30 s: all start margin, no second of run time.
+		p.commit_window = 5;
+		assert_noop!(JobQueue::set_params(RuntimeOrigin::root(), p), Error::<Test>::BadParams);
+		// 6 blocks = 36 s fits a 1 s job.
+		p.commit_window = 6;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+	});
+}
+
+#[test]
 fn submit_job_refuses_low_budget() {
 	ExtBuilder::default().build_and_execute(|| {
 		// 2 replicas × 10 s × 5 = 100.
@@ -250,7 +304,7 @@ fn set_params_is_root_only_and_validated() {
 		p.max_replicas = 2;
 		p.commit_window = 0;
 		assert_noop!(JobQueue::set_params(RuntimeOrigin::root(), p), Error::<Test>::BadParams);
-		p.commit_window = 3;
+		p.commit_window = 7;
 		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
 		assert_eq!(Params::<Test>::get(), p);
 		assert_eq!(events().last(), Some(&Event::ParamsSet { params: p }));

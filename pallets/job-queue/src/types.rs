@@ -12,6 +12,10 @@ pub use povm_primitives::{
 };
 use scale_info::TypeInfo;
 
+/// Seconds of the commit window reserved for container start-up and the commit transaction:
+/// a job's `max_seconds` plus this must fit in the commit window.
+pub const START_MARGIN_SECS: u64 = 30;
+
 /// The balance type of the configured currency.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;

@@ -88,7 +88,7 @@ pub struct Resources {
 	MaxEncodedLen,
 )]
 pub struct RedundancyPolicy {
-	/// Replicas assigned at first (>= 1).
+	/// Replicas assigned at first (>= 1), and the least valid reveals a verdict accepts.
 	pub min_replicas: u32,
 	/// Most replicas ever counted for this job (>= `min_replicas`, <= the runtime bound).
 	pub max_replicas: u32,
@@ -231,7 +231,8 @@ impl JobState {
 pub struct ProtocolParams<BlockNumber> {
 	/// Blocks a job may wait in the queue before it expires and is refunded.
 	pub queue_timeout: BlockNumber,
-	/// Blocks an assigned provider has to commit.
+	/// Blocks an assigned provider has to run the job and commit; a job's `max_seconds` plus
+	/// a start-up margin must fit in it (see the job queue's `MillisecsPerBlock`).
 	pub commit_window: BlockNumber,
 	/// Blocks, after commits close, to reveal.
 	pub reveal_window: BlockNumber,

@@ -267,7 +267,8 @@ pub mod pallet {
 			/// First checkpoint index where the two leading results differ, if any.
 			first_divergence: Option<u32>,
 		},
-		/// The margin was not reached; more providers are being drawn.
+		/// No verdict yet (margin not reached, or fewer than `min_replicas` valid reveals);
+		/// more providers are being drawn.
 		MoreReplicasRequested {
 			/// The job.
 			job: JobId,

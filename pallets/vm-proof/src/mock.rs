@@ -49,6 +49,8 @@ impl pallet_job_queue::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Providers = VmProof;
 	type Randomness = TestRandomness;
+	// The tests' 5-block commit window must fit their 60 s jobs plus the 30 s start margin.
+	type MillisecsPerBlock = ConstU64<20_000>;
 	type MaxReplicas = ConstU32<5>;
 	type MaxAssignees = ConstU32<10>;
 	type MaxQueueLen = ConstU32<16>;

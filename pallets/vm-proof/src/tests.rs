@@ -588,20 +588,68 @@ fn commit_no_show_is_slashed_and_replaced() {
 	});
 }
 
+/// Two replicas asked, both committed, only `ps[0]` revealed: run past the reveal deadline.
+fn one_reveal_one_no_show(providers: &[AccountId]) -> (JobId, Vec<AccountId>) {
+	setup(providers);
+	let (id, ps) = assigned(2, 2, 1);
+	commit(id, ps[0], 1);
+	commit(id, ps[1], 1);
+	reveal(id, ps[0], 1, usage(1_000));
+	run_to_block(8);
+	(id, ps)
+}
+
 #[test]
-fn reveal_no_show_is_slashed_and_the_rest_decide() {
+fn reveal_no_show_is_slashed() {
 	ExtBuilder::default().build_and_execute(|| {
-		setup(&[10, 11]);
-		let (id, ps) = assigned(2, 2, 1);
-		commit(id, ps[0], 1);
-		commit(id, ps[1], 1);
-		reveal(id, ps[0], 1, usage(1_000));
-		run_to_block(8);
+		let (_, ps) = one_reveal_one_no_show(&[10, 11, 12]);
+		assert_eq!(bond_of(ps[1]), BOND - 100);
 		assert!(events().iter().any(|e| matches!(
 			e,
-			Event::ProviderFaulted { fault: Fault::RevealNoShow, slashed: 100, .. }
+			Event::ProviderFaulted { fault: Fault::RevealNoShow, slashed: 100, who, .. } if *who == ps[1]
 		)));
+	});
+}
+
+#[test]
+fn lone_reveal_below_min_replicas_draws_a_replacement() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, ps) = one_reveal_one_no_show(&[10, 11, 12]);
+		// One valid reveal of the two asked for is not a verdict.
+		assert!(!events().iter().any(|e| matches!(e, Event::ResultAccepted { .. })));
+		assert!(events().contains(&Event::MoreReplicasRequested { job: id, added: 1 }));
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.state, JobState::Assigned);
+		assert_eq!(job.providers.len(), 3);
+		assert!(!ps.contains(&job.providers[2]));
+		assert!(pallet_job_queue::Results::<Test>::get(id).is_none());
+	});
+}
+
+#[test]
+fn replacement_reveal_completes_the_verdict_with_min_replicas() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, ps) = one_reveal_one_no_show(&[10, 11, 12]);
+		let repl = Jobs::<Test>::get(id).unwrap().providers[2];
+		commit(id, repl, 1);
+		reveal(id, repl, 1, usage(1_000));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		assert!(events().iter().any(|e| matches!(e,
+			Event::ResultAccepted { agreeing, .. } if agreeing.to_vec() == vec![ps[0], repl])));
+	});
+}
+
+#[test]
+fn lone_reveal_without_replacement_is_disputed_and_refunded() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, ps) = one_reveal_one_no_show(&[10, 11]);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+		assert!(events().contains(&Event::ResultDisputed { job: id, first_divergence: None }));
+		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit);
+		// The lone revealer is neither paid nor slashed.
+		assert_eq!(bond_of(ps[0]), BOND);
+		assert_eq!(Balances::balance(&ps[0]), 100_000 - BOND);
 	});
 }
 

@@ -43,9 +43,10 @@ fn median(mut v: Vec<u64>) -> u64 {
 impl<T: Config> Pallet<T> {
 	/// Take the verdict on `job` once no committed member is left to reveal.
 	///
-	/// The revealed results are grouped by result digest. If the leader has at least one vote
-	/// and leads the runner-up by the policy margin, it is accepted. Otherwise, while fewer than
-	/// `max_replicas` replicas revealed validly, more providers are drawn (enough to reach
+	/// The revealed results are grouped by result digest. If at least `min_replicas` members
+	/// revealed validly and the leader leads the runner-up by the policy margin, it is accepted.
+	/// Otherwise (too few valid reveals, e.g. after no-shows, or no clear leader), while fewer
+	/// than `max_replicas` replicas revealed validly, more providers are drawn (enough to reach
 	/// `min_replicas`, at least one); when none can be drawn or the bound is reached, the job is
 	/// disputed.
 	pub(crate) fn evaluate(job: JobId) -> DispatchResult {
@@ -70,12 +71,16 @@ impl<T: Config> Pallet<T> {
 		let lead = tally.first().map(|t| t.1).unwrap_or(0);
 		let runner = tally.get(1).map(|t| t.1).unwrap_or(0);
 
-		if lead >= 1 && lead.saturating_sub(runner) >= terms.redundancy.margin {
+		let valid = revealed.len() as u32;
+		// No-shows must not shrink the replica count a verdict rests on.
+		if valid >= terms.redundancy.min_replicas
+			&& lead >= 1
+			&& lead.saturating_sub(runner) >= terms.redundancy.margin
+		{
 			let winner = tally[0].0;
 			return Self::accept(job, round, terms, revealed, winner);
 		}
 
-		let valid = revealed.len() as u32;
 		let room = terms.redundancy.max_replicas.saturating_sub(valid);
 		let want = terms.redundancy.min_replicas.saturating_sub(valid).max(1).min(room);
 		if want > 0 {

@@ -8,7 +8,7 @@
 
 use frame_support::{
 	parameter_types,
-	traits::{ConstU32, Contains, Get},
+	traits::{ConstU32, ConstU64, Contains, Get},
 };
 
 use crate::{
@@ -41,6 +41,7 @@ impl pallet_job_queue::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Providers = VmProof;
 	type Randomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
+	type MillisecsPerBlock = ConstU64<{ crate::MILLI_SECS_PER_BLOCK }>;
 	type MaxReplicas = MaxReplicas;
 	type MaxAssignees = MaxAssignees;
 	type MaxQueueLen = MaxQueueLen;
