@@ -1,8 +1,8 @@
 //! End-to-end tests against a real node and a real Docker daemon.
 //!
 //! They need a `povm-node` built with the PoVM pallets in its runtime: the binary named by
-//! `POVM_NODE`, else the path written in `/work/shared-node/READY`. Without one each test
-//! prints why and passes vacuously. The node runs `--dev` (Alice validates alone); Alice is
+//! `POVM_NODE`, else the release build in `$CARGO_TARGET_DIR` (or the workspace's `target/`).
+//! Without one each test fails and says how to build it. The node runs `--dev` (Alice validates alone); Alice is
 //! the customer, Bob (and Charlie, Dave) the providers, each test with its own node and ports.
 //!
 //! - `worker_registers_heartbeats_commits_reveals_and_the_job_completes`
@@ -36,26 +36,30 @@ fn bond() -> Balance {
 		.unwrap_or(1_000 * 10u128.pow(12))
 }
 
-/// The node binary, if one is available.
-fn node_binary() -> Option<PathBuf> {
+/// The node binary: `$POVM_NODE`, else the release build in the target dir.
+fn node_binary() -> Result<PathBuf, String> {
 	if let Ok(p) = std::env::var("POVM_NODE") {
-		return Some(p.into());
+		return Ok(p.into());
 	}
-	let ready = std::fs::read_to_string("/work/shared-node/READY").ok()?;
-	let path = PathBuf::from(ready.lines().next()?.trim());
-	path.exists().then_some(path)
+	let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| {
+		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target")
+	});
+	let path = target.join("release").join("povm-node");
+	if path.exists() {
+		Ok(path)
+	} else {
+		Err(format!(
+			"povm-node not found at {}: run `cargo build --release -p povm-node` or set POVM_NODE",
+			path.display()
+		))
+	}
 }
 
 macro_rules! require_node {
 	() => {
 		match node_binary() {
-			Some(p) => p,
-			None => {
-				eprintln!(
-					"SKIPPED: no povm-node (set POVM_NODE or wait for /work/shared-node/READY)"
-				);
-				return;
-			},
+			Ok(p) => p,
+			Err(e) => panic!("{e}"),
 		}
 	};
 }
