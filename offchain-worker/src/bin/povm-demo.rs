@@ -45,7 +45,7 @@ struct Opt {
 	#[arg(long, default_value_t = 5)]
 	jobs: u32,
 	/// Flips per job.
-	#[arg(long, default_value_t = 20_000)]
+	#[arg(long, default_value_t = 200_000_000)]
 	flips: u32,
 	/// The coin-flip image id (`sha256:<hex>`, as printed by jobs/coinflip/build-image.sh).
 	#[arg(long, env = "POVM_DEMO_IMAGE")]
@@ -257,9 +257,30 @@ impl Demo {
 		if let Some(b) = boot {
 			cmd.args(["--bootnodes", b]);
 		}
-		let child = cmd.spawn().with_context(|| format!("start {}", self.opt.node.display()))?;
-		self.procs.0.push((format!("node {name}"), child));
-		Ok(())
+		// The node occasionally dies at start-up (wasmtime: "cannot add seals to the memfd:
+		// Device or resource busy" under a busy machine); start it again then.
+		for attempt in 1..=3 {
+			let mut child = cmd.spawn().with_context(|| format!("start {}", self.opt.node.display()))?;
+			let deadline = Instant::now() + Duration::from_secs(60);
+			loop {
+				if let Ok(Some(status)) = child.try_wait() {
+					eprintln!("   node {name} exited at start-up ({status}), attempt {attempt} of 3");
+					break;
+				}
+				if std::net::TcpStream::connect(("127.0.0.1", rpc)).is_ok() {
+					self.procs.0.push((format!("node {name}"), child));
+					return Ok(());
+				}
+				if Instant::now() > deadline {
+					let _ = child.kill();
+					let _ = child.wait();
+					bail!("node {name}: RPC not up in 60 s; see {}", self.dir.join(format!("{name}.log")).display());
+				}
+				std::thread::sleep(Duration::from_millis(200));
+			}
+			cmd.stderr(log_file(&self.dir.join(format!("{name}.log")))?);
+		}
+		bail!("node {name} failed to start 3 times; see {}", self.dir.join(format!("{name}.log")).display())
 	}
 
 	fn worker_cmd(&self, name: &str, uri: &str, args: &[&str], log: &str) -> Result<Command> {
@@ -516,8 +537,8 @@ async fn run(demo: &mut Demo, out: &mut Out) -> Result<bool> {
 	out.line(String::new());
 	out.line("## Jobs (read from PovmJobsApi_job at the block each job finished)".to_string());
 	out.line(String::new());
-	out.line("| job | seed | verdict | tally (on-chain output) | replicas | paid to | energy (Wh) | gCO2e | submit→final |".to_string());
-	out.line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |".to_string());
+	out.line("| job | seed | verdict | tally (on-chain output) | replicas | paid to | CPU / wall (s) | energy (Wh) | gCO2e | submit→final |".to_string());
+	out.line("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".to_string());
 	let mut all_ok = true;
 	let (mut tot_e, mut tot_c, mut tot_paid) = (0u64, 0u64, 0u128);
 	let mut payouts: BTreeMap<String, Balance> = BTreeMap::new();
@@ -527,6 +548,7 @@ async fn run(demo: &mut Demo, out: &mut Out) -> Result<bool> {
 		let v = alice.job(*id, Some(fin_h)).await?.ok_or_else(|| anyhow!("job {id} gone"))?;
 		let secs = (timestamp(&alice, fin_h).await?.saturating_sub(timestamp(&alice, sub_h).await?)) as f64 / 1000.0;
 		let replicas: Vec<String> = v.providers.iter().map(|p| name_of(&names, p)).collect();
+		let usage = v.result.as_ref().map(|r| format!("{:.2} / {:.2}", r.usage.cpu_ms as f64 / 1e3, r.usage.wall_ms as f64 / 1e3)).unwrap_or_else(|| "-".into());
 		let (tally, paid, e, c) = match &v.result {
 			Some(r) => {
 				let paid: Vec<String> = r
@@ -553,7 +575,7 @@ async fn run(demo: &mut Demo, out: &mut Out) -> Result<bool> {
 			all_ok = false;
 		}
 		out.line(format!(
-			"| {id} | {} | {:?} | `{tally}` | {} ({}) | {paid} | {:.6} | {:.6} | {secs:.0} s (#{sub_n}→#{fin_n}) |",
+			"| {id} | {} | {:?} | `{tally}` | {} ({}) | {paid} | {usage} | {:.6} | {:.6} | {secs:.0} s (#{sub_n}→#{fin_n}) |",
 			t.seed,
 			v.state,
 			replicas.len(),
@@ -586,7 +608,7 @@ async fn run(demo: &mut Demo, out: &mut Out) -> Result<bool> {
 	out.line(String::new());
 	let epoch0 = alice.session_index(Some(head)).await?;
 	let wait = Instant::now() + Duration::from_secs(150);
-	let mut at = head;
+	let mut at;
 	let mut last_n = 0;
 	let mut since = Instant::now();
 	loop {
