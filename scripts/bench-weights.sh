@@ -10,7 +10,12 @@ cd "$POVM_REPO"
 STEPS=${1:-20}
 REPEAT=${2:-10}
 
-cargo build --release --locked -p povm-node --features runtime-benchmarks
+# The runtime WASM with the Benchmark API. Built on its own: frame-benchmarking-cli brings a
+# storage test runtime whose WASM build fails outside its own workspace, so the node is
+# built with SKIP_WASM_BUILD and reads this runtime from a file (`--runtime`).
+cargo build --release --locked -p povm-runtime --features runtime-benchmarks
+WASM=$(ls -t "$CARGO_TARGET_DIR"/release/wbuild/povm-runtime/povm_runtime.compact.compressed.wasm | head -1)
+SKIP_WASM_BUILD=1 cargo build --release --locked -p povm-node --features runtime-benchmarks
 NODE="$CARGO_TARGET_DIR/release/povm-node"
 mkdir -p bench/weights
 
@@ -19,7 +24,9 @@ for pair in pallet_job_queue:job-queue pallet_vm_proof:vm-proof pallet_vrf_lotte
 	dir=${pair##*:}
 	echo "[bench] $pallet"
 	"$NODE" benchmark pallet \
-		--chain dev \
+		--runtime "$WASM" \
+		--genesis-builder runtime \
+		--genesis-builder-preset development \
 		--pallet "$pallet" \
 		--extrinsic '*' \
 		--steps "$STEPS" \

@@ -119,6 +119,16 @@ pub fn run() -> sc_cli::Result<()> {
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(cmd)) => {
 			use frame_benchmarking_cli::BenchmarkCmd;
+			// With `--runtime <wasm>` the pallet benchmarks need no chain spec (and a node
+			// built with SKIP_WASM_BUILD has none to offer).
+			if let BenchmarkCmd::Pallet(pallet) = cmd {
+				if pallet.runtime.is_some() {
+					return pallet.run_with_spec::<
+						sp_runtime::traits::HashingFor<povm_runtime::opaque::Block>,
+						service::HostFunctions,
+					>(None);
+				}
+			}
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
 				BenchmarkCmd::Pallet(cmd) => cmd
