@@ -17,13 +17,9 @@ if [ "${POVM_DEMO_SKIP_SETUP:-0}" != 1 ]; then
 fi
 
 bin_dir="${POVM_DEMO_BIN_DIR:-$CARGO_TARGET_DIR/release}"
-build=()
-[ -x "$POVM_NODE" ] || build+=(-p povm-node)
-{ [ -x "$bin_dir/povm-worker" ] && [ -x "$bin_dir/povm-demo" ]; } || build+=(-p povm-worker)
-if [ ${#build[@]} -gt 0 ]; then
-	echo "[demo] building ${build[*]}" >&2
-	cargo build --release --locked "${build[@]}"
-fi
+# Cargo rebuilds only what changed: a no-op when the binaries are up to date.
+echo "[demo] building povm-node and povm-worker (release)" >&2
+cargo build --release --locked -p povm-node -p povm-worker
 
 echo "[demo] building the coin-flip image" >&2
 image_dir="$POVM_REPO/target-images"
