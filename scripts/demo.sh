@@ -19,7 +19,10 @@ fi
 bin_dir="${POVM_DEMO_BIN_DIR:-$CARGO_TARGET_DIR/release}"
 # Cargo rebuilds only what changed: a no-op when the binaries are up to date.
 echo "[demo] building povm-node and povm-worker (release)" >&2
-cargo build --release --locked -p povm-node -p povm-worker
+# Separately, as scripts/test.sh does: one build of both would unify their dependencies'
+# features differently and relink the node each time the two scripts alternate.
+cargo build --release --locked -p povm-node
+cargo build --release --locked -p povm-worker
 
 echo "[demo] building the coin-flip image" >&2
 image_dir="$POVM_REPO/target-images"
