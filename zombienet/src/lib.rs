@@ -150,6 +150,14 @@ impl NodeHandle {
 		Ok(())
 	}
 
+	/// Starts the process and waits (up to a minute) until its RPC answers.
+	fn start(&mut self) -> Result<()> {
+		self.spawn()?;
+		self.wait_for("RPC to answer", Duration::from_secs(60), |n| {
+			n.rpc("system_health", json!([])).map(|_| true)
+		})
+	}
+
 	/// The node's JSON-RPC URL.
 	pub fn rpc_url(&self) -> String {
 		format!("http://127.0.0.1:{}", self.rpc_port)
@@ -338,10 +346,7 @@ impl Network {
 				child: None,
 				binary: binary.clone(),
 			};
-			handle.spawn()?;
-			handle.wait_for("RPC to answer", Duration::from_secs(60), |n| {
-				n.rpc("system_health", json!([])).map(|_| true)
-			})?;
+			handle.start()?;
 			if bootnode.is_none() {
 				let peer_id = handle.rpc("system_localPeerId", json!([]))?;
 				let peer_id =
@@ -415,9 +420,6 @@ pub fn start_dev_node() -> Result<(NodeHandle, tempfile::TempDir)> {
 		child: None,
 		binary,
 	};
-	handle.spawn()?;
-	handle.wait_for("RPC to answer", Duration::from_secs(60), |n| {
-		n.rpc("system_health", json!([])).map(|_| true)
-	})?;
+	handle.start()?;
 	Ok((handle, dir))
 }
