@@ -407,6 +407,22 @@ impl ChainClient {
 		decode("job", &out)
 	}
 
+	/// `VrfLotteryApi::current_draw()`: the open lottery draw, if any.
+	pub async fn current_draw(&self, at: Option<H256>) -> Result<Option<DrawView>, ChainError> {
+		let out = self.state_call("VrfLotteryApi_current_draw", &[], at).await?;
+		decode("current_draw", &out)
+	}
+
+	/// `VrfLotteryApi::provider(who)`: tickets, threshold, VRF key and claim in the open draw.
+	pub async fn lottery_view(
+		&self,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<LotteryView, ChainError> {
+		let out = self.state_call("VrfLotteryApi_provider", &who.encode(), at).await?;
+		decode("lottery provider view", &out)
+	}
+
 	/// The provider record of `who`, if registered.
 	pub async fn provider(
 		&self,
@@ -533,6 +549,11 @@ impl Submitter {
 	/// The client.
 	pub fn client(&self) -> &Arc<ChainClient> {
 		&self.client
+	}
+
+	/// The signer.
+	pub fn signer(&self) -> &Signer {
+		&self.signer
 	}
 
 	/// Signs and submits `call` once, and waits until it is in a block.

@@ -79,9 +79,29 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
 				Registered::Updated(r) => println!("offer updated: {r:?}"),
 				Registered::Unchanged(r) => println!("already registered with this offer: {r:?}"),
 			}
+			let active_from = povm_worker::lottery::ensure_vrf_key(&submitter).await?;
+			println!("lottery VRF key {} active from draw epoch {active_from}", submitter.account());
 			Ok(())
 		},
 		Command::Run => run(config).await,
+		Command::SessionKeys(opt) => {
+			let signer = Signer::load(&config.key_source())?;
+			let metrics = Arc::new(Metrics::new());
+			let submitter = commands::connect(&config, signer, metrics.clone()).await?;
+			let validator = povm_worker::client::ChainClient::connect(
+				&opt.validator_rpc,
+				config.rpc_timeout(),
+				metrics,
+			)
+			.await?;
+			let keys = commands::session_keys::set_session_keys(&submitter, &validator).await?;
+			println!(
+				"session keys of {} set to {}",
+				submitter.account(),
+				povm_worker::client::to_0x(&keys)
+			);
+			Ok(())
+		},
 	}
 }
 

@@ -35,6 +35,19 @@ pub enum Command {
 	Status,
 	/// Run one job locally under the executor and print its attestation (no chain involved).
 	Exec(RunOpt),
+	/// For a provider that also runs a validator node: have that node generate session keys
+	/// (`author_rotateKeysWithOwner`) and set them for the provider account
+	/// (`Session::set_keys`), so that lottery wins seat it as a validator.
+	SessionKeys(SessionKeysOpt),
+}
+
+/// Options of `povm-worker session-keys`.
+#[derive(Debug, Args)]
+pub struct SessionKeysOpt {
+	/// WebSocket URL of the validator node whose keystore gets the keys (its RPC must allow
+	/// unsafe methods: listen on localhost or run with `--rpc-methods unsafe`).
+	#[arg(long)]
+	pub validator_rpc: String,
 }
 
 /// Options of `povm-worker register`.

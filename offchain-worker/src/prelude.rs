@@ -26,3 +26,7 @@ pub type JobView = pallet_job_queue::runtime_api::JobView<AccountId, Balance, Bl
 pub type AssignmentView = povm_primitives::AssignmentView<BlockNumber>;
 /// A job specification with the runtime's balance type.
 pub type JobSpec = povm_primitives::JobSpec<Balance>;
+/// The open lottery draw as the runtime API returns it.
+pub type DrawView = pallet_vrf_lottery::DrawInfo<BlockNumber>;
+/// A provider's lottery standing as the runtime API returns it.
+pub type LotteryView = pallet_vrf_lottery::ProviderView;

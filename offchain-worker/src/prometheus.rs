@@ -35,6 +35,8 @@ pub struct Metrics {
 	pub finalized_block: IntGauge,
 	/// Reconnections to the node.
 	pub reconnects: IntCounter,
+	/// Lottery draws evaluated with tickets, by result (`won`, `lost`).
+	pub lottery_draws: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -73,6 +75,8 @@ impl Metrics {
 		let rpc_calls = vec("rpc_calls_total", "RPC calls", &["method", "outcome"]);
 		let errors = vec("errors_total", "Errors by kind", &["kind"]);
 		let reconnects = counter("reconnects_total", "Reconnections to the node");
+		let lottery_draws =
+			vec("lottery_draws_total", "Lottery draws evaluated with tickets", &["result"]);
 		let finalized_block =
 			IntGauge::new("povm_worker_finalized_block", "Last finalised block").expect("valid");
 		registry.register(Box::new(finalized_block.clone())).expect("unique metric");
@@ -88,6 +92,7 @@ impl Metrics {
 			errors,
 			finalized_block,
 			reconnects,
+			lottery_draws,
 		}
 	}
 

@@ -68,6 +68,24 @@ impl Signer {
 	pub fn sign(&self, message: &[u8]) -> sr25519::Signature {
 		self.pair.sign(message)
 	}
+
+	/// The sr25519 public key (also the provider's lottery VRF key).
+	pub fn public(&self) -> sr25519::Public {
+		self.pair.public()
+	}
+
+	/// Evaluates the lottery VRF for draw `epoch` with `seed`, on the runtime's transcript for
+	/// this account: the signature to claim with and the 32 output bytes to compare with the
+	/// threshold.
+	pub fn lottery_vrf(
+		&self,
+		seed: &[u8; 32],
+		epoch: u32,
+	) -> (pallet_vrf_lottery::VrfProofBytes, [u8; 32]) {
+		let (signature, output) =
+			pallet_vrf_lottery::vrf::evaluate(&self.pair, seed, epoch, &self.account);
+		((&signature).into(), output)
+	}
 }
 
 #[cfg(test)]
@@ -80,6 +98,19 @@ mod tests {
 		let s = Signer::from_uri("//Alice").unwrap();
 		assert_eq!(s.account().to_ss58check(), "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
 		assert!(!format!("{s:?}").contains("Alice"));
+	}
+
+	#[test]
+	fn lottery_vrf_verifies_on_the_runtime_transcript() {
+		use pallet_vrf_lottery::vrf;
+		let s = Signer::from_uri("//Dave").unwrap();
+		let (proof, output) = s.lottery_vrf(&[5; 32], 9);
+		let data = vrf::lottery_transcript(&[5; 32], 9, s.account());
+		let signature = proof.to_signature().expect("valid encoding");
+		assert_eq!(vrf::verify_output(&s.public(), &data, &signature), Some(output));
+		// Another epoch is another transcript.
+		let other = vrf::lottery_transcript(&[5; 32], 10, s.account());
+		assert_eq!(vrf::verify_output(&s.public(), &other, &signature), None);
 	}
 
 	#[test]

@@ -1,7 +1,7 @@
 //! The calls the worker sends and the signed extrinsics that carry them.
 //!
-//! The encoding mirrors the runtime exactly (pallet indices `JobQueue = 20`, `VmProof = 21`,
-//! call indices as declared in the pallets) and the runtime's `TxExtension`:
+//! The encoding mirrors the runtime exactly (pallet indices `Session = 6`, `JobQueue = 20`,
+//! `VmProof = 21`, `VrfLottery = 22`, call indices as declared in the pallets) and the runtime's `TxExtension`:
 //! `(CheckNonZeroSender, CheckSpecVersion, CheckTxVersion, CheckGenesis, CheckEra, CheckNonce,
 //! CheckWeight, ChargeTransactionPayment, CheckMetadataHash, WeightReclaim)`.
 //!
@@ -16,16 +16,21 @@
 
 use codec::{Compact, Encode};
 use pallet_vm_proof::{Reveal, VmOffer};
+use pallet_vrf_lottery::VrfProofBytes;
 use sp_runtime::{generic::Era, MultiAddress, MultiSignature};
 
 use crate::{prelude::*, signer::Signer};
 
 /// Pallet index of frame-system in the runtime.
 pub const SYSTEM_INDEX: u8 = 0;
+/// Pallet index of pallet-session in the runtime.
+pub const SESSION_INDEX: u8 = 6;
 /// Pallet index of the job queue in the runtime.
 pub const JOB_QUEUE_INDEX: u8 = 20;
 /// Pallet index of vm-proof in the runtime.
 pub const VM_PROOF_INDEX: u8 = 21;
+/// Pallet index of the VRF lottery in the runtime.
+pub const VRF_LOTTERY_INDEX: u8 = 22;
 
 /// A runtime call the worker (or a test customer) sends.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +79,27 @@ pub enum Call {
 		/// Budget to reserve.
 		budget: Balance,
 	},
+	/// `VrfLottery::register_vrf_key(key)`.
+	RegisterVrfKey {
+		/// The sr25519 public key the provider evaluates its lottery VRF with.
+		key: [u8; 32],
+	},
+	/// `VrfLottery::claim_ticket(epoch, signature)`.
+	ClaimTicket {
+		/// The open draw's epoch.
+		epoch: u32,
+		/// The VRF signature on the draw's transcript.
+		signature: VrfProofBytes,
+	},
+	/// `Session::set_keys(keys, proof)`: the validator node's session keys (the runtime's
+	/// `SessionKeys`, already SCALE-encoded) with the proof that the caller owns them.
+	SetSessionKeys {
+		/// Encoded `SessionKeys` (BABE ‖ GRANDPA public keys), as `author_rotateKeysWithOwner`
+		/// returns them.
+		keys: Vec<u8>,
+		/// The ownership proof, as `author_rotateKeysWithOwner` returns it.
+		proof: Vec<u8>,
+	},
 }
 
 impl Call {
@@ -88,6 +114,9 @@ impl Call {
 			Call::RevealResult { .. } => "reveal_result",
 			Call::SubmitJob { .. } => "submit_job",
 			Call::Remark { .. } => "remark",
+			Call::RegisterVrfKey { .. } => "register_vrf_key",
+			Call::ClaimTicket { .. } => "claim_ticket",
+			Call::SetSessionKeys { .. } => "set_keys",
 		}
 	}
 }
@@ -125,6 +154,21 @@ impl Encode for Call {
 				out.write(&[JOB_QUEUE_INDEX, 0]);
 				spec.encode_to(out);
 				budget.encode_to(out);
+			},
+			Call::RegisterVrfKey { key } => {
+				out.write(&[VRF_LOTTERY_INDEX, 0]);
+				key.encode_to(out);
+			},
+			Call::ClaimTicket { epoch, signature } => {
+				out.write(&[VRF_LOTTERY_INDEX, 1]);
+				epoch.encode_to(out);
+				signature.encode_to(out);
+			},
+			Call::SetSessionKeys { keys, proof } => {
+				out.write(&[SESSION_INDEX, 0]);
+				// `SessionKeys` is a struct of fixed-size keys: its encoding has no length prefix.
+				out.write(keys);
+				proof.encode_to(out);
 			},
 		}
 	}
@@ -255,6 +299,23 @@ mod tests {
 		// The bond is a plain (not compact) u128 after the offer.
 		assert_eq!(&r[r.len() - 16..], &5u128.to_le_bytes());
 		assert_eq!(r.len(), 2 + offer.encoded_size() + 16);
+	}
+
+	#[test]
+	fn lottery_and_session_calls_have_the_runtime_layout() {
+		let key = [9u8; 32];
+		assert_eq!(Call::RegisterVrfKey { key }.encode(), [&[22u8, 0][..], &key[..]].concat());
+		let signature = VrfProofBytes { pre_output: [1; 32], proof: [2; 64] };
+		let c = Call::ClaimTicket { epoch: 7, signature }.encode();
+		assert_eq!(&c[..2], &[22, 1]);
+		assert_eq!(&c[2..6], &7u32.to_le_bytes());
+		assert_eq!(&c[6..38], &[1u8; 32]);
+		assert_eq!(&c[38..], &[2u8; 64]);
+		let c = Call::SetSessionKeys { keys: vec![3; 64], proof: vec![4; 64] }.encode();
+		assert_eq!(&c[..2], &[6, 0]);
+		assert_eq!(&c[2..66], &[3u8; 64], "keys without a length prefix");
+		assert_eq!(c[66], 64 << 2, "proof with its compact length");
+		assert_eq!(&c[67..], &[4u8; 64]);
 	}
 
 	#[test]

@@ -1,8 +1,18 @@
-//! A small native runner for zombienet-style networks of `povm-node` processes.
+//! A small native runner for zombienet-style networks of `povm-node` processes and the
+//! providers' `povm-worker` processes beside them.
 //!
 //! [`NetworkDef::from_file`] reads the TOML, [`Network::start`] starts the nodes on their
-//! loopback addresses, and [`NodeHandle`] queries a node over JSON-RPC (HTTP), kills it or
-//! restarts it on the same ports and database.
+//! loopback addresses (with a chain spec limited to `authorities` when given), then registers
+//! and starts the workers; [`NodeHandle`] queries a node over JSON-RPC (HTTP), kills it or
+//! restarts it on the same ports and database; [`WorkerHandle`] kills, stops or restarts a
+//! worker and reads its log and metrics.
+
+pub mod chain_spec;
+pub mod images;
+pub mod workers;
+
+pub use images::{coinflip_image, Image};
+pub use workers::{worker_binary, WorkerDef, WorkerHandle};
 
 use std::{
 	fs::File,
@@ -34,6 +44,9 @@ pub struct Settings {
 pub struct NetworkSection {
 	/// The chain every node runs: `dev`, `local` or a chain-spec path.
 	pub chain: String,
+	/// Dev key names (`alice`, `bob`, …) of the genesis validators: when set, the nodes run a
+	/// spec of the `chain` preset with only their session keys.
+	pub authorities: Option<Vec<String>>,
 }
 
 /// One `[[nodes]]` entry.
@@ -62,6 +75,9 @@ pub struct NetworkDef {
 	pub network: NetworkSection,
 	/// The nodes, the first being every other node's boot node.
 	pub nodes: Vec<NodeDef>,
+	/// Provider workers, registered and started after the nodes.
+	#[serde(default)]
+	pub workers: Vec<WorkerDef>,
 }
 
 impl NetworkDef {
@@ -79,16 +95,20 @@ impl NetworkDef {
 	}
 }
 
+/// The cargo target dir: `$CARGO_TARGET_DIR`, else the workspace's `target/`.
+pub fn target_dir() -> PathBuf {
+	std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| {
+		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target")
+	})
+}
+
 /// The `povm-node` binary the tests run: `$POVM_NODE`, else the release build in
 /// `$CARGO_TARGET_DIR` or the workspace's `target/`.
 pub fn node_binary() -> Result<PathBuf> {
 	if let Ok(path) = std::env::var("POVM_NODE") {
 		return Ok(PathBuf::from(path));
 	}
-	let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| {
-		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target")
-	});
-	let path = target.join("release").join("povm-node");
+	let path = target_dir().join("release").join("povm-node");
 	if path.exists() {
 		Ok(path)
 	} else {
@@ -150,12 +170,24 @@ impl NodeHandle {
 		Ok(())
 	}
 
-	/// Starts the process and waits (up to a minute) until its RPC answers.
+	/// Starts the process and waits (up to a minute) until its RPC answers. A node that
+	/// exits while starting is started again, up to three times (under load wasmtime
+	/// occasionally fails to seal its memfd at start-up).
 	fn start(&mut self) -> Result<()> {
-		self.spawn()?;
-		self.wait_for("RPC to answer", Duration::from_secs(60), |n| {
-			n.rpc("system_health", json!([])).map(|_| true)
-		})
+		let mut attempt = 1;
+		loop {
+			self.spawn()?;
+			let up = self.wait_for("RPC to answer", Duration::from_secs(60), |n| {
+				n.rpc("system_health", json!([])).map(|_| true)
+			});
+			match up {
+				Err(e) if attempt < 3 && !self.is_running() => {
+					eprintln!("{} (attempt {attempt} of 3); starting it again", e);
+					attempt += 1;
+				},
+				other => return other,
+			}
+		}
 	}
 
 	/// The node's JSON-RPC URL.
@@ -226,10 +258,15 @@ impl NodeHandle {
 		}
 	}
 
-	/// Starts the node again with the same ports, keys and database.
+	/// Starts the node again with the same ports, keys and database, and waits for its RPC.
 	pub fn restart(&mut self) -> Result<()> {
 		self.kill();
-		self.spawn()
+		self.start()
+	}
+
+	/// The node's WebSocket RPC URL (the same port serves HTTP and WebSocket).
+	pub fn ws_url(&self) -> String {
+		format!("ws://127.0.0.1:{}", self.rpc_port)
 	}
 
 	/// The node's log so far.
@@ -272,8 +309,11 @@ pub fn rpc_call(url: &str, method: &str, params: Value) -> Result<Value> {
 	Ok(reply["result"].clone())
 }
 
-/// A running network: its nodes and the directory holding their databases and logs.
+/// A running network: its nodes, its workers and the directory holding their databases and
+/// logs.
 pub struct Network {
+	/// The workers, in definition order (dropped, i.e. killed, before the nodes).
+	pub workers: Vec<WorkerHandle>,
 	/// The nodes, in definition order.
 	pub nodes: Vec<NodeHandle>,
 	/// The definition it was started from.
@@ -289,7 +329,15 @@ impl Network {
 			.prefix("povm-net-")
 			.tempdir()
 			.map_err(|e| format!("cannot create a temp dir: {e}"))?;
-		let mut network = Network { nodes: Vec::new(), def: def.clone(), dir };
+		let mut network = Network { workers: Vec::new(), nodes: Vec::new(), def: def.clone(), dir };
+		let chain = match &def.network.authorities {
+			Some(authorities) => {
+				let path = network.dir.path().join("chain-spec.json");
+				chain_spec::with_authorities(&binary, &def.network.chain, authorities, &path)?;
+				path.display().to_string()
+			},
+			None => def.network.chain.clone(),
+		};
 		let mut bootnode: Option<String> = None;
 		for (index, node) in def.nodes.iter().enumerate() {
 			let rpc_port = free_port(Ipv4Addr::LOCALHOST)?;
@@ -298,7 +346,7 @@ impl Network {
 			let base_path = network.dir.path().join(&node.name);
 			let mut args = vec![
 				"--chain".to_string(),
-				def.network.chain.clone(),
+				chain.clone(),
 				"--base-path".into(),
 				base_path.display().to_string(),
 				"--name".into(),
@@ -355,7 +403,45 @@ impl Network {
 			}
 			network.nodes.push(handle);
 		}
+		if !def.workers.is_empty() {
+			network.start_workers()?;
+		}
 		Ok(network)
+	}
+
+	/// Builds the coin-flip image, registers every worker (in parallel: one account each) and
+	/// starts them.
+	fn start_workers(&mut self) -> Result<()> {
+		let image = coinflip_image()?;
+		for def in self.def.workers.clone() {
+			let port = self
+				.nodes
+				.iter()
+				.find(|n| n.name == def.node)
+				.ok_or_else(|| format!("worker {} names no node of the network: {}", def.name, def.node))?
+				.rpc_port;
+			self.workers.push(WorkerHandle::new(def, self.dir.path(), port, &image.dir)?);
+		}
+		std::thread::scope(|s| {
+			let registrations: Vec<_> =
+				self.workers.iter().map(|w| s.spawn(move || w.register())).collect();
+			registrations
+				.into_iter()
+				.map(|r| r.join().unwrap_or_else(|_| Err("register panicked".into())))
+				.collect::<Result<Vec<_>>>()
+		})?;
+		for worker in &mut self.workers {
+			worker.start()?;
+		}
+		Ok(())
+	}
+
+	/// The worker named `name`.
+	pub fn worker(&mut self, name: &str) -> &mut WorkerHandle {
+		self.workers
+			.iter_mut()
+			.find(|w| w.def.name == name)
+			.unwrap_or_else(|| panic!("no worker named {name} in the network"))
 	}
 
 	/// The node named `name`.
@@ -366,21 +452,18 @@ impl Network {
 			.unwrap_or_else(|| panic!("no node named {name} in the network"))
 	}
 
-	/// Every node's log, for a failing test's output.
+	/// Every node's and worker's log tail, for a failing test's output.
 	pub fn logs(&self) -> String {
-		self.nodes
-			.iter()
-			.map(|n| {
-				let log = n.log();
-				let tail: Vec<&str> = log.lines().rev().take(40).collect();
-				format!(
-					"===== {} (last 40 lines) =====\n{}",
-					n.name,
-					tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-				)
-			})
-			.collect::<Vec<_>>()
-			.join("\n")
+		let tail = |name: &str, log: String| {
+			let lines: Vec<&str> = log.lines().rev().take(40).collect();
+			format!(
+				"===== {name} (last 40 lines) =====\n{}",
+				lines.into_iter().rev().collect::<Vec<_>>().join("\n")
+			)
+		};
+		let nodes = self.nodes.iter().map(|n| tail(&n.name, n.log()));
+		let workers = self.workers.iter().map(|w| tail(&format!("worker {}", w.def.name), w.log()));
+		nodes.chain(workers).collect::<Vec<_>>().join("\n")
 	}
 
 	/// Where databases and logs live.

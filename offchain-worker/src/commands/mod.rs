@@ -3,6 +3,7 @@
 pub mod exec;
 pub mod register;
 pub mod run;
+pub mod session_keys;
 pub mod status;
 
 use std::sync::Arc;

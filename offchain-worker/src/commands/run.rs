@@ -16,6 +16,10 @@
 //! was meant to change. Pending records of jobs no longer assigned are removed. Every
 //! `heartbeat_every` finalised blocks the worker checks its record and sends a heartbeat
 //! unless one for the current epoch (session) is already on chain.
+//!
+//! On every finalised block the worker also takes its lottery step ([`crate::lottery`]): it
+//! registers the provider key as VRF key if none is on record, and in an open draw where it
+//! holds tickets it evaluates the VRF and sends `claim_ticket` when the output wins.
 
 use std::{
 	collections::{HashMap, HashSet},
@@ -39,6 +43,7 @@ use crate::{
 	config::Config,
 	error::ChainError,
 	executor::{self, Execution, Executor},
+	lottery::{self, Decision},
 	prelude::*,
 	prometheus::{energy_uwh, Metrics},
 	state::{PendingCommit, StateStore},
@@ -72,6 +77,21 @@ pub struct Worker<E> {
 	last_try: Mutex<HashMap<(JobId, Stage), BlockNumber>>,
 	last_heartbeat: Mutex<Option<BlockNumber>>,
 	latest: AtomicU32,
+	lottery: Mutex<LotteryProgress>,
+}
+
+/// What the lottery step already did, so that it neither re-sends a transaction still on its
+/// way nor reports a draw twice.
+#[derive(Debug, Default)]
+struct LotteryProgress {
+	/// A lottery step is running.
+	busy: bool,
+	/// The last `register_vrf_key` sent, at this finalised block.
+	key_sent: Option<BlockNumber>,
+	/// The last claim sent: draw epoch and finalised block.
+	claim_sent: Option<(u32, BlockNumber)>,
+	/// The last draw whose result was reported (log and metric).
+	reported: Option<u32>,
 }
 
 impl<E: Executor + Send + Sync + 'static> Worker<E> {
@@ -96,6 +116,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			last_try: Mutex::default(),
 			last_heartbeat: Mutex::default(),
 			latest: AtomicU32::new(0),
+			lottery: Mutex::default(),
 		})
 	}
 
@@ -190,6 +211,17 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			let this = self.clone();
 			tracker.spawn(async move { this.heartbeat(hash).await });
 		}
+		let lottery_idle = {
+			let mut progress = self.lottery.lock().expect("not poisoned");
+			!std::mem::replace(&mut progress.busy, true)
+		};
+		if lottery_idle {
+			let this = self.clone();
+			tracker.spawn(async move {
+				this.lottery_step(number, hash).await;
+				this.lottery.lock().expect("not poisoned").busy = false;
+			});
+		}
 
 		for a in &assignments {
 			match a.phase {
@@ -272,6 +304,74 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			return;
 		}
 		let _ = self.submitter.submit(&Call::Heartbeat).await;
+	}
+
+	/// The lottery step at finalised block `number` (hash `at`): register the VRF key, or
+	/// claim a winning ticket, or nothing.
+	async fn lottery_step(&self, number: BlockNumber, at: H256) {
+		let client = self.client();
+		let read = tokio::try_join!(
+			client.current_draw(Some(at)),
+			client.lottery_view(self.me(), Some(at))
+		);
+		let (draw, view) = match read {
+			Ok(r) => r,
+			Err(e) => {
+				self.metrics.error(e.kind());
+				tracing::warn!(target: LOG_SERVICE, "lottery state not read: {e}");
+				return;
+			},
+		};
+		let decision = lottery::decide(self.submitter.signer(), draw.as_ref(), &view);
+		let call = {
+			let mut progress = self.lottery.lock().expect("not poisoned");
+			let recent = |at: BlockNumber| number < at.saturating_add(RESEND_AFTER);
+			match decision {
+				Decision::RegisterKey => {
+					if progress.key_sent.is_some_and(recent) {
+						return;
+					}
+					progress.key_sent = Some(number);
+					tracing::info!(target: LOG_SERVICE, "registering the provider key as lottery VRF key");
+					Call::RegisterVrfKey { key: self.submitter.signer().public().0 }
+				},
+				Decision::Wait(reason) => {
+					tracing::debug!(target: LOG_SERVICE, ?reason, "nothing to do in the lottery");
+					return;
+				},
+				Decision::Lost { epoch, value, threshold } => {
+					if progress.reported != Some(epoch) {
+						progress.reported = Some(epoch);
+						self.metrics.lottery_draws.with_label_values(&["lost"]).inc();
+						tracing::info!(
+							target: LOG_SERVICE,
+							epoch,
+							tickets = view.tickets,
+							"lottery draw lost: VRF value {value} is not below threshold {threshold}"
+						);
+					}
+					return;
+				},
+				Decision::Claim { epoch, signature, value, threshold } => {
+					if progress.claim_sent.is_some_and(|(e, at)| e == epoch && recent(at)) {
+						return;
+					}
+					progress.claim_sent = Some((epoch, number));
+					if progress.reported != Some(epoch) {
+						progress.reported = Some(epoch);
+						self.metrics.lottery_draws.with_label_values(&["won"]).inc();
+					}
+					tracing::info!(
+						target: LOG_SERVICE,
+						epoch,
+						tickets = view.tickets,
+						"lottery draw won: VRF value {value} is below threshold {threshold}; claiming"
+					);
+					Call::ClaimTicket { epoch, signature }
+				},
+			}
+		};
+		let _ = self.submitter.submit(&call).await;
 	}
 
 	fn load(&self, job: JobId) -> Option<PendingCommit> {

@@ -1,0 +1,53 @@
+//! The coin-flip job image the network's workers run, built once per test process.
+
+use std::{
+	path::{Path, PathBuf},
+	process::Command,
+	sync::OnceLock,
+};
+
+use crate::{target_dir, Result};
+
+/// A job image: its id (`sha256:<hex>`) and the directory holding `<hex>.tar`.
+#[derive(Debug, Clone)]
+pub struct Image {
+	/// The image id, as a job spec names it.
+	pub digest: String,
+	/// The directory workers load `<hex>.tar` from.
+	pub dir: PathBuf,
+}
+
+/// The coin-flip image: `$POVM_COINFLIP_IMAGE` in `$POVM_IMAGE_DIR` when both are set, else
+/// built with `jobs/coinflip/build-image.sh` into `<target dir>/povm-images` (the static
+/// binary in its own `<target dir>/coinflip-target`, so the script never waits on the lock of
+/// the target dir running the tests).
+pub fn coinflip_image() -> Result<Image> {
+	static IMAGE: OnceLock<std::result::Result<Image, String>> = OnceLock::new();
+	IMAGE.get_or_init(build).clone()
+}
+
+fn build() -> Result<Image> {
+	if let (Ok(digest), Ok(dir)) =
+		(std::env::var("POVM_COINFLIP_IMAGE"), std::env::var("POVM_IMAGE_DIR"))
+	{
+		return Ok(Image { digest, dir: dir.into() });
+	}
+	let target = target_dir();
+	let dir = target.join("povm-images");
+	let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../jobs/coinflip/build-image.sh");
+	let out = Command::new("bash")
+		.arg(&script)
+		.arg(&dir)
+		.env("COINFLIP_TARGET_DIR", target.join("coinflip-target"))
+		.output()
+		.map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+	if !out.status.success() {
+		return Err(format!("build-image.sh failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+	}
+	let stdout = String::from_utf8_lossy(&out.stdout);
+	let digest = stdout.lines().last().unwrap_or_default().trim().to_owned();
+	if !digest.starts_with("sha256:") {
+		return Err(format!("build-image.sh printed no image id: {stdout:?}"));
+	}
+	Ok(Image { digest, dir })
+}

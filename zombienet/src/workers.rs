@@ -1,0 +1,231 @@
+//! Provider workers of a network: `povm-worker` processes with their own config, state and
+//! logs, registered with a bond and serving assignments from one node of the network.
+
+use std::{
+	fs::File,
+	io::Read,
+	net::Ipv4Addr,
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::Duration,
+};
+
+use serde::Deserialize;
+
+use crate::{free_port, target_dir, Result};
+
+/// One `[[workers]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerDef {
+	/// The worker's name: its directory and log names.
+	pub name: String,
+	/// The provider's secret URI (`//Charlie`); handed to the worker in an environment
+	/// variable, never on the command line.
+	pub key: String,
+	/// The node (by name) whose RPC it uses.
+	pub node: String,
+	/// Concurrent job slots.
+	#[serde(default = "default_slots")]
+	pub slots: u32,
+	/// Bond in plancks.
+	#[serde(default = "default_bond")]
+	pub bond: u128,
+	/// The Docker endpoint (`unix:///path`), default: the system daemon.
+	pub docker_host: Option<String>,
+}
+
+fn default_slots() -> u32 {
+	1
+}
+
+fn default_bond() -> u128 {
+	1_000 * 10u128.pow(12)
+}
+
+/// The `povm-worker` binary: `$POVM_WORKER`, else the release build in the target dir.
+pub fn worker_binary() -> Result<PathBuf> {
+	if let Ok(path) = std::env::var("POVM_WORKER") {
+		return Ok(PathBuf::from(path));
+	}
+	let path = target_dir().join("release").join("povm-worker");
+	if path.exists() {
+		Ok(path)
+	} else {
+		Err(format!(
+			"povm-worker not found at {}: run `cargo build --release -p povm-worker` or set \
+			 POVM_WORKER",
+			path.display()
+		))
+	}
+}
+
+/// The environment variable the runner passes the provider key in.
+const KEY_ENV: &str = "POVM_NET_PROVIDER_KEY";
+
+/// A provider worker: its files and, while it runs, its `povm-worker run` process.
+pub struct WorkerHandle {
+	/// The definition it was started from.
+	pub def: WorkerDef,
+	/// Its directory (config, state, logs).
+	pub dir: PathBuf,
+	/// Its Prometheus endpoint port on 127.0.0.1.
+	pub metrics_port: u16,
+	binary: PathBuf,
+	child: Option<Child>,
+}
+
+impl WorkerHandle {
+	/// Writes the worker's config for `node_rpc_port` and the coin-flip `image_dir`.
+	pub fn new(def: WorkerDef, root: &Path, node_rpc_port: u16, image_dir: &Path) -> Result<Self> {
+		let dir = root.join(format!("worker-{}", def.name));
+		std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+		let metrics_port = free_port(Ipv4Addr::LOCALHOST)?;
+		let docker_host = match &def.docker_host {
+			Some(h) => format!("docker_host = \"{h}\"\n"),
+			None => String::new(),
+		};
+		let config = format!(
+			r#"node_url = "ws://127.0.0.1:{node_rpc_port}"
+key_env = "{KEY_ENV}"
+{docker_host}image_dir = "{image_dir}"
+state_dir = "{state}"
+metrics_addr = "127.0.0.1:{metrics_port}"
+slots = {slots}
+heartbeat_every = 3
+bond = "{bond}"
+shutdown_grace_secs = 10
+instance = "net-{name}-{pid}"
+[offer]
+millicores = 1000
+memory_mib = 512
+"#,
+			image_dir = image_dir.display(),
+			state = dir.join("state").display(),
+			slots = def.slots,
+			bond = def.bond,
+			name = def.name,
+			pid = std::process::id(),
+		);
+		std::fs::write(dir.join("worker.toml"), config)
+			.map_err(|e| format!("cannot write the config of worker {}: {e}", def.name))?;
+		Ok(Self { def, dir, metrics_port, binary: worker_binary()?, child: None })
+	}
+
+	/// A `povm-worker` command with this worker's config and key, stderr appended to `log`.
+	pub fn command(&self, args: &[&str], log: &str) -> Result<Command> {
+		let log_path = self.dir.join(log);
+		let log = File::options()
+			.create(true)
+			.append(true)
+			.open(&log_path)
+			.map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+		let mut cmd = Command::new(&self.binary);
+		cmd.arg("--config")
+			.arg(self.dir.join("worker.toml"))
+			.args(args)
+			.env(KEY_ENV, &self.def.key)
+			.env("RUST_LOG", "info,povm=debug")
+			.stdin(Stdio::null())
+			.stdout(Stdio::piped())
+			.stderr(log);
+		Ok(cmd)
+	}
+
+	/// Runs a one-shot subcommand (`register`, `session-keys …`) and returns its stdout.
+	pub fn oneshot(&self, args: &[&str]) -> Result<String> {
+		let out = self
+			.command(args, "oneshot.log")?
+			.output()
+			.map_err(|e| format!("cannot run povm-worker {args:?}: {e}"))?;
+		if !out.status.success() {
+			let log = std::fs::read_to_string(self.dir.join("oneshot.log")).unwrap_or_default();
+			return Err(format!("worker {}: povm-worker {args:?} failed:\n{log}", self.def.name));
+		}
+		Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+	}
+
+	/// Registers the provider (offer, bond, lottery VRF key).
+	pub fn register(&self) -> Result<String> {
+		self.oneshot(&["register"])
+	}
+
+	/// Starts `povm-worker run`.
+	pub fn start(&mut self) -> Result<()> {
+		if self.is_running() {
+			return Ok(());
+		}
+		let child = self
+			.command(&["run"], "run.log")?
+			.stdout(Stdio::null())
+			.spawn()
+			.map_err(|e| format!("cannot start worker {}: {e}", self.def.name))?;
+		self.child = Some(child);
+		Ok(())
+	}
+
+	/// Whether `povm-worker run` is running.
+	pub fn is_running(&mut self) -> bool {
+		match self.child.as_mut() {
+			Some(child) => matches!(child.try_wait(), Ok(None)),
+			None => false,
+		}
+	}
+
+	/// Kills the process (SIGKILL), as a crash would.
+	pub fn kill(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Stops the process with SIGTERM (graceful shutdown), SIGKILL after `grace`.
+	pub fn stop(&mut self, grace: Duration) {
+		if let Some(mut child) = self.child.take() {
+			let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+			let deadline = std::time::Instant::now() + grace;
+			while std::time::Instant::now() < deadline {
+				if matches!(child.try_wait(), Ok(Some(_))) {
+					return;
+				}
+				std::thread::sleep(Duration::from_millis(200));
+			}
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// The `run` log so far.
+	pub fn log(&self) -> String {
+		let mut text = String::new();
+		if let Ok(mut file) = File::open(self.dir.join("run.log")) {
+			let _ = file.read_to_string(&mut text);
+		}
+		text
+	}
+
+	/// The worker's Prometheus metrics, or an empty string when the endpoint is down.
+	pub fn metrics(&self) -> String {
+		ureq::get(&format!("http://127.0.0.1:{}/metrics", self.metrics_port))
+			.timeout(Duration::from_secs(5))
+			.call()
+			.ok()
+			.and_then(|r| r.into_string().ok())
+			.unwrap_or_default()
+	}
+
+	/// The value of the metric line starting with `series` (name and labels), if present.
+	pub fn metric(&self, series: &str) -> Option<f64> {
+		self.metrics()
+			.lines()
+			.find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+			.and_then(|l| l.rsplit(' ').next())
+			.and_then(|v| v.parse().ok())
+	}
+}
+
+impl Drop for WorkerHandle {
+	fn drop(&mut self) {
+		self.kill();
+	}
+}

@@ -1,0 +1,166 @@
+//! Chain-side helpers of the network tests: submit coin-flip jobs as a customer, wait for
+//! their verdicts, read storage and runtime APIs, and tell who authored a block. Built on the
+//! worker's chain client (jsonrpsee) and the runtime's SCALE types.
+
+#![allow(dead_code)]
+
+use std::{
+	sync::Arc,
+	time::{Duration, Instant},
+};
+
+use codec::Decode;
+use povm_network_tests::Image;
+use povm_primitives::{Bytes, RedundancyPolicy, Resources, MAX_ARG_LEN};
+use povm_worker::{
+	client::{from_0x, ChainClient, Submitter, TxOutcome},
+	prelude::*,
+	prometheus::Metrics,
+	signer::Signer,
+	tx::Call,
+};
+
+/// The account of a secret URI.
+pub fn account(uri: &str) -> AccountId {
+	Signer::from_uri(uri).expect("a valid URI").account().clone()
+}
+
+/// Connects to `url` and waits (up to two minutes) for a finalised block.
+pub async fn connect(url: &str) -> Arc<ChainClient> {
+	let deadline = Instant::now() + Duration::from_secs(120);
+	loop {
+		match ChainClient::connect(url, Duration::from_secs(20), Arc::new(Metrics::new())).await {
+			Ok(c) => {
+				if matches!(c.finalized_head().await, Ok((n, _)) if n >= 1) {
+					return Arc::new(c);
+				}
+			},
+			Err(e) if Instant::now() > deadline => panic!("node at {url} not up: {e}"),
+			Err(_) => {},
+		}
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+}
+
+/// `twox128(pallet) ++ twox128(item)`.
+pub fn storage_key(pallet: &str, item: &str) -> Vec<u8> {
+	let mut key = sp_io::hashing::twox_128(pallet.as_bytes()).to_vec();
+	key.extend(sp_io::hashing::twox_128(item.as_bytes()));
+	key
+}
+
+/// A plain storage value, decoded; `None` when absent.
+pub async fn value<T: Decode>(
+	client: &ChainClient,
+	pallet: &str,
+	item: &str,
+	at: Option<H256>,
+) -> Option<T> {
+	let raw = client.storage(&storage_key(pallet, item), at).await.expect("storage read")?;
+	Some(T::decode(&mut &raw[..]).unwrap_or_else(|e| panic!("{pallet}::{item}: {e}")))
+}
+
+fn bytes<const N: u32>(s: &str) -> Bytes<N> {
+	s.as_bytes().to_vec().try_into().expect("within bound")
+}
+
+/// A coin-flip job of `flips` flips from `seed`, with the given redundancy.
+pub fn coinflip_spec(image: &Image, seed: u64, flips: u64, redundancy: RedundancyPolicy) -> JobSpec {
+	let args: Vec<Bytes<MAX_ARG_LEN>> =
+		["--seed", &seed.to_string(), "--flips", &flips.to_string(), "--checkpoint-every", "250"]
+			.iter()
+			.map(|a| bytes(a))
+			.collect();
+	JobSpec {
+		image: bytes(&image.digest),
+		command: bytes("/coinflip"),
+		args: args.try_into().expect("few args"),
+		env: Default::default(),
+		input: None,
+		resources: Resources { millicores: 500, memory_mib: 64, max_seconds: 30 },
+		price_per_second: 1_000_000_000,
+		redundancy,
+		checkpoint_interval: 0,
+	}
+}
+
+/// The budget every test job reserves.
+pub const BUDGET: Balance = 10u128.pow(15);
+
+/// A customer that signs with `uri`.
+pub fn customer(client: &Arc<ChainClient>, uri: &str) -> Submitter {
+	Submitter::new(client.clone(), Signer::from_uri(uri).unwrap(), 0, 64, Duration::from_secs(60))
+}
+
+/// Submits `spec`; returns the job id (read from the job queue at the including block).
+pub async fn submit(customer: &Submitter, spec: JobSpec) -> JobId {
+	let outcome = customer
+		.submit(&Call::SubmitJob { spec: Box::new(spec), budget: BUDGET })
+		.await
+		.expect("submit_job included");
+	let at = match outcome {
+		TxOutcome::InBlock(h) | TxOutcome::Finalized(h) => h,
+	};
+	let client = customer.client();
+	let next: JobId =
+		value(client, "JobQueue", "NextJobId", Some(at)).await.expect("NextJobId is set");
+	let id = next - 1;
+	let view = client.job(id, Some(at)).await.expect("job read").expect("job exists");
+	assert_eq!(&view.owner, customer.account(), "job {id} is the customer's");
+	id
+}
+
+/// Waits until `job` leaves the open states at the finalised head; returns its view and the
+/// block it was first seen settled at.
+pub async fn wait_settled(client: &ChainClient, job: JobId, within: Duration) -> (JobView, H256) {
+	let deadline = Instant::now() + within;
+	loop {
+		if let Ok((_, head)) = client.finalized_head().await {
+			if let Ok(Some(v)) = client.job(job, Some(head)).await {
+				if !v.state.is_open() {
+					return (v, head);
+				}
+			}
+		}
+		assert!(Instant::now() < deadline, "job {job} not settled within {within:?}");
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
+}
+
+/// `Session::Validators` at `at`.
+pub async fn validators(client: &ChainClient, at: Option<H256>) -> Vec<AccountId> {
+	value(client, "Session", "Validators", at).await.unwrap_or_default()
+}
+
+/// The BABE authority index in a block header's pre-runtime digest.
+///
+/// Each digest log is a SCALE `DigestItem`; `PreRuntime` is variant 6 carrying the engine id
+/// `BABE` and the encoded `PreDigest`, whose every variant (primary, secondary plain,
+/// secondary VRF) starts with the `u32` authority index after its one-byte tag.
+pub fn babe_author_index(header: &serde_json::Value) -> Option<u32> {
+	let logs = header.pointer("/digest/logs")?.as_array()?;
+	logs.iter().find_map(|log| {
+		let raw = from_0x("digest log", log.as_str()?).ok()?;
+		if raw.first() != Some(&6) || raw.get(1..5) != Some(b"BABE") {
+			return None;
+		}
+		let mut rest = &raw[5..];
+		let data: Vec<u8> = Decode::decode(&mut rest).ok()?;
+		let index = data.get(1..5)?;
+		Some(u32::from_le_bytes(index.try_into().ok()?))
+	})
+}
+
+/// The BABE public key that authored block `hash`: its pre-digest's authority index into
+/// `Babe::Authorities` of the block's own state (at an epoch's first block, that state holds
+/// the new epoch's authorities, which authored it).
+pub async fn babe_author(client: &ChainClient, hash: H256) -> Option<[u8; 32]> {
+	let header: serde_json::Value = client
+		.request("chain_getHeader", jsonrpsee::rpc_params![format!("{hash:?}")])
+		.await
+		.ok()?;
+	let index = babe_author_index(&header)? as usize;
+	let authorities: Vec<([u8; 32], u64)> =
+		value(client, "Babe", "Authorities", Some(hash)).await?;
+	authorities.get(index).map(|(key, _)| *key)
+}

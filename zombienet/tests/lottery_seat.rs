@@ -1,0 +1,160 @@
+//! Issue 4's node test: verified VM time becomes a validator seat.
+//!
+//! A `local` network where Alice and Bob validate (`lottery.toml`). Dave is a provider whose
+//! own node (no keys at genesis) gets session keys through `povm-worker session-keys`; Eve is a
+//! provider only. Alice submits coin-flip jobs that both run, until one is verified in an
+//! epoch whose draw Dave's VRF key may claim in. Then, from chain state only:
+//!
+//! 1. the draw's tickets are the verified work, and Dave's worker claims (its VRF output is
+//!    below its threshold; with two providers and 16 expected winners both are certain to
+//!    win) — the claim is on chain with the output the worker logged;
+//! 2. the draw closes with Dave among the winners, paid, and the planned validator set is
+//!    Dave alone (Eve won too but has no session keys);
+//! 3. `Session::Validators` becomes `[Dave]` at the following session, and blocks authored
+//!    with Dave's BABE key are finalised.
+
+mod common;
+
+use std::{path::PathBuf, time::Duration};
+
+use codec::Decode;
+use povm_network_tests::{coinflip_image, Network, NetworkDef};
+use povm_primitives::{JobState, RedundancyPolicy};
+use povm_worker::{client::from_0x, prelude::*};
+
+use common::*;
+
+/// The last closed draw (`VrfLotteryApi_last_outcome`), with the runtime's balance type.
+type Outcome = pallet_vrf_lottery_outcome::OutcomeView;
+
+mod pallet_vrf_lottery_outcome {
+	use super::*;
+	/// Mirror of `pallet_vrf_lottery::runtime_api::OutcomeView<AccountId, Balance>`.
+	#[derive(Debug, Decode)]
+	pub struct OutcomeView {
+		pub epoch: u32,
+		pub winners: Vec<AccountId>,
+		pub payout: Balance,
+		pub validators: Option<Vec<AccountId>>,
+	}
+}
+
+fn definition() -> NetworkDef {
+	let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lottery.toml");
+	NetworkDef::from_file(path).expect("lottery.toml parses")
+}
+
+#[test]
+fn provider_wins_the_lottery_and_authors_blocks_in_the_next_session() {
+	let mut network = Network::start(definition()).unwrap_or_else(|e| panic!("start: {e}"));
+	let rt = tokio::runtime::Runtime::new().unwrap();
+	let result = rt.block_on(scenario(&mut network));
+	if let Err(e) = result {
+		panic!("{e}\n{}", network.logs());
+	}
+}
+
+async fn scenario(network: &mut Network) -> Result<(), String> {
+	let image = coinflip_image()?;
+	let dave = account("//Dave");
+	let eve = account("//Eve");
+
+	// Dave's node generates session keys owned by Dave's account; the worker sets them.
+	let dave_node = network.node("dave").ws_url();
+	let out = network.worker("dave").oneshot(&["session-keys", "--validator-rpc", &dave_node])?;
+	let keys_hex = out
+		.split_whitespace()
+		.last()
+		.ok_or_else(|| format!("session-keys printed nothing: {out:?}"))?;
+	let keys = from_0x("session keys", keys_hex).map_err(|e| e.to_string())?;
+	if keys.len() != 64 {
+		return Err(format!("SessionKeys are BABE ‖ GRANDPA, 64 bytes; got {}", keys.len()));
+	}
+	let dave_babe: [u8; 32] = keys[..32].try_into().unwrap();
+
+	let client = connect(&network.node("alice").ws_url()).await;
+	let view = client.lottery_view(&dave, None).await.map_err(|e| e.to_string())?;
+	let active_from = view.vrf_key.ok_or("Dave's worker registered no VRF key")?.active_from;
+
+	// Jobs until one is verified in an epoch whose draw Dave's key may claim in.
+	let alice = customer(&client, "//Alice");
+	let both = RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 2 };
+	let mut work_epoch = None;
+	for seed in 1..=6u64 {
+		let id = submit(&alice, coinflip_spec(&image, seed, 1_000_000, both)).await;
+		let (job, at) = wait_settled(&client, id, Duration::from_secs(180)).await;
+		if job.state != JobState::Completed {
+			return Err(format!("job {id} ended {:?}: {job:?}", job.state));
+		}
+		let result = job.result.as_ref().ok_or("a completed job has a result")?;
+		let paid: Vec<&AccountId> = result.payments.iter().map(|(who, _)| who).collect();
+		if !(paid.contains(&&dave) && paid.contains(&&eve)) {
+			return Err(format!("both providers should have run and been paid: {job:?}"));
+		}
+		let epoch = client.session_index(Some(at)).await.map_err(|e| e.to_string())?;
+		if epoch + 1 >= active_from {
+			work_epoch = Some(epoch);
+			break;
+		}
+	}
+	let work_epoch = work_epoch.ok_or("no job was verified late enough for an active key")?;
+	let draw_epoch = work_epoch + 1;
+
+	// The draw of `draw_epoch` closes with Dave among the winners and seats him alone.
+	let outcome = wait(Duration::from_secs(300), "the draw to close", || async {
+		let raw = client.state_call("VrfLotteryApi_last_outcome", &[], None).await.ok()?;
+		let outcome = Option::<Outcome>::decode(&mut &raw[..]).ok()??;
+		(outcome.epoch >= draw_epoch).then_some(outcome)
+	})
+	.await?;
+	if outcome.epoch != draw_epoch {
+		return Err(format!("draw {draw_epoch} was skipped: {outcome:?}"));
+	}
+	if !outcome.winners.contains(&dave) || outcome.payout == 0 {
+		return Err(format!("Dave should have won and been paid: {outcome:?}"));
+	}
+	if outcome.validators.as_deref() != Some(&[dave.clone()][..]) {
+		return Err(format!("the planned set should be Dave alone: {outcome:?}"));
+	}
+	let won = network.worker("dave").metric("povm_worker_lottery_draws_total{result=\"won\"}");
+	if won.unwrap_or(0.0) < 1.0 {
+		return Err(format!("Dave's worker reports no won draw (metric {won:?})"));
+	}
+
+	// Dave validates the next session, and blocks authored with his BABE key are finalised.
+	let (seated_at, _) = wait(Duration::from_secs(240), "Dave to be seated", || async {
+		let (n, head) = client.finalized_head().await.ok()?;
+		(validators(&client, Some(head)).await == vec![dave.clone()]).then_some((n, head))
+	})
+	.await?;
+	wait(Duration::from_secs(120), "a finalised block authored by Dave", || async {
+		let (n, _) = client.finalized_head().await.ok()?;
+		for number in seated_at..=n {
+			let hash = client.block_hash(number).await.ok()??;
+			if babe_author(&client, hash).await == Some(dave_babe) {
+				return Some(number);
+			}
+		}
+		None
+	})
+	.await?;
+	Ok(())
+}
+
+/// Polls `check` every two seconds until it gives a value, or fails after `within`.
+async fn wait<T, F, Fut>(within: Duration, what: &str, mut check: F) -> Result<T, String>
+where
+	F: FnMut() -> Fut,
+	Fut: std::future::Future<Output = Option<T>>,
+{
+	let deadline = tokio::time::Instant::now() + within;
+	loop {
+		if let Some(v) = check().await {
+			return Ok(v);
+		}
+		if tokio::time::Instant::now() > deadline {
+			return Err(format!("timed out after {within:?} waiting for {what}"));
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
+}
