@@ -3,7 +3,9 @@
 #   1. the pallets' tests on their mock runtimes (benchmarks included, as tests);
 #   2. the worker: executor against the real Docker daemon, extrinsic encoding, and the chain
 #      flow (register, heartbeat, commit, reveal, restarts) against a real dev node;
-#   3. the node: one --dev node over RPC, then a four-validator local network (zombienet/);
+#   3. the network (zombienet/): one --dev node over RPC; a four-validator local network; a
+#      provider that wins the lottery and authors blocks; four validators with three workers
+#      through steady state, a killed validator, a killed worker, a cheater and Docker stopped;
 #   4. third-party clients: substrate-interface (PyPI) against a real dev node.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -14,9 +16,11 @@ step() { printf '\n[test] === %s ===\n' "$*"; }
 step "setup"
 bash scripts/setup.sh
 
-step "build povm-node (release, runtime WASM included)"
+step "build povm-node (release, runtime WASM included), povm-worker and the test-only cheater"
 start=$(date +%s)
-cargo build --release --locked -p povm-node
+cargo build --release --locked -p povm-node -p povm-worker
+# The network tests' cheating provider: its own binary name, so `povm-worker` never has it.
+cargo build --release --locked -p povm-worker --features test-cheat --bin povm-worker-cheat
 echo "[test] build took $(($(date +%s) - start)) s"
 
 step "pallet tests (mock runtimes, benchmarks as tests)"
@@ -26,7 +30,7 @@ cargo test --release --locked -p povm-primitives -p pallet-job-queue -p pallet-v
 step "worker tests (real Docker, real node)"
 cargo test --release --locked -p povm-worker -p coinflip -- --test-threads 1
 
-step "node tests (dev node, four-validator network)"
+step "network tests (dev node; four validators; the lottery seat; scenarios 1-5 with workers)"
 cargo test --release --locked -p povm-network-tests -- --test-threads 1
 
 step "third-party client tests (substrate-interface)"

@@ -516,6 +516,17 @@ impl ChainClient {
 	}
 }
 
+/// How often [`Submitter::submit`] signs again after losing its nonce to another transaction.
+pub const NONCE_RETRIES: usize = 3;
+
+/// Whether a refusal means another transaction of the account took the nonce: replaced in the
+/// pool (`usurped`), or refused as a duplicate nonce (`Priority is too low`, `outdated`).
+pub fn lost_its_nonce(message: &str) -> bool {
+	["usurped", "Priority is too low", "outdated", "Transaction is outdated"]
+		.iter()
+		.any(|m| message.contains(m))
+}
+
 /// Signs and submits calls for one account: one at a time (so that nonces never collide),
 /// with the nonce from the node's pool-aware `system_accountNextIndex`, a mortal era anchored
 /// at the last finalised block, and the configured tip.
@@ -556,10 +567,22 @@ impl Submitter {
 		&self.signer
 	}
 
-	/// Signs and submits `call` once, and waits until it is in a block.
+	/// Signs and submits `call`, and waits until it is in a block. When another transaction
+	/// of the same account took its nonce (another process signing for this account, such as
+	/// `povm-worker session-keys` beside `povm-worker run`), it is signed again with the next
+	/// nonce, up to [`NONCE_RETRIES`] times.
 	pub async fn submit(&self, call: &Call) -> Result<TxOutcome, ChainError> {
 		let name = call.name();
-		let r = self.submit_inner(call).await;
+		let mut r = self.submit_inner(call).await;
+		for _ in 0..NONCE_RETRIES {
+			match &r {
+				Err(ChainError::Rejected { message, .. }) if lost_its_nonce(message) => {
+					tracing::info!(target: LOG_CLIENT, call = name, "{message}: signing again with the next nonce");
+					r = self.submit_inner(call).await;
+				},
+				_ => break,
+			}
+		}
 		let outcome = match &r {
 			Ok(TxOutcome::InBlock(_)) => "in_block",
 			Ok(TxOutcome::Finalized(_)) => "finalized",

@@ -16,13 +16,16 @@ use povm_worker::{
 };
 use tokio_util::sync::CancellationToken;
 
-fn main() -> ExitCode {
+/// The worker's entry point (also of `povm-worker-cheat`, the network tests' cheater).
+pub fn main() -> ExitCode {
 	tracing_subscriber::fmt()
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env()
 				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
 		)
 		.with_writer(std::io::stderr)
+		// Colours only on a terminal: log files stay plain text.
+		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
 		.init();
 	let opt = Opt::parse();
 	let result = load_config(&opt).and_then(|config| {

@@ -37,6 +37,8 @@ pub struct Metrics {
 	pub reconnects: IntCounter,
 	/// Lottery draws evaluated with tickets, by result (`won`, `lost`).
 	pub lottery_draws: IntCounterVec,
+	/// 1 while Docker answers, 0 while it does not (the worker then takes no work).
+	pub docker_up: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -80,6 +82,10 @@ impl Metrics {
 		let finalized_block =
 			IntGauge::new("povm_worker_finalized_block", "Last finalised block").expect("valid");
 		registry.register(Box::new(finalized_block.clone())).expect("unique metric");
+		let docker_up =
+			IntGauge::new("povm_worker_docker_up", "1 while Docker answers").expect("valid");
+		docker_up.set(1);
+		registry.register(Box::new(docker_up.clone())).expect("unique metric");
 		Self {
 			registry,
 			jobs_started,
@@ -93,6 +99,7 @@ impl Metrics {
 			finalized_block,
 			reconnects,
 			lottery_draws,
+			docker_up,
 		}
 	}
 

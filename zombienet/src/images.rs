@@ -15,6 +15,9 @@ pub struct Image {
 	pub digest: String,
 	/// The directory workers load `<hex>.tar` from.
 	pub dir: PathBuf,
+	/// The static coin-flip binary inside the image, to compute expected results natively
+	/// (`$POVM_COINFLIP_BIN` with a given image; absent if unset).
+	pub binary: Option<PathBuf>,
 }
 
 /// The coin-flip image: `$POVM_COINFLIP_IMAGE` in `$POVM_IMAGE_DIR` when both are set, else
@@ -30,7 +33,8 @@ fn build() -> Result<Image> {
 	if let (Ok(digest), Ok(dir)) =
 		(std::env::var("POVM_COINFLIP_IMAGE"), std::env::var("POVM_IMAGE_DIR"))
 	{
-		return Ok(Image { digest, dir: dir.into() });
+		let binary = std::env::var("POVM_COINFLIP_BIN").ok().map(PathBuf::from);
+		return Ok(Image { digest, dir: dir.into(), binary });
 	}
 	let target = target_dir();
 	let dir = target.join("povm-images");
@@ -49,5 +53,9 @@ fn build() -> Result<Image> {
 	if !digest.starts_with("sha256:") {
 		return Err(format!("build-image.sh printed no image id: {stdout:?}"));
 	}
-	Ok(Image { digest, dir })
+	let binary = target
+		.join("coinflip-target/x86_64-unknown-linux-gnu/release/coinflip")
+		.canonicalize()
+		.ok();
+	Ok(Image { digest, dir, binary })
 }

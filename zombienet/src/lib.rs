@@ -8,9 +8,11 @@
 //! worker and reads its log and metrics.
 
 pub mod chain_spec;
+pub mod docker;
 pub mod images;
 pub mod workers;
 
+pub use docker::PrivateDocker;
 pub use images::{coinflip_image, Image};
 pub use workers::{worker_binary, WorkerDef, WorkerHandle};
 

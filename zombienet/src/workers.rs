@@ -32,6 +32,9 @@ pub struct WorkerDef {
 	pub bond: u128,
 	/// The Docker endpoint (`unix:///path`), default: the system daemon.
 	pub docker_host: Option<String>,
+	/// The worker binary's name in the target dir's `release/`, default `povm-worker`
+	/// (`povm-worker-cheat` is the network tests' cheating provider).
+	pub binary: Option<String>,
 }
 
 fn default_slots() -> u32 {
@@ -42,18 +45,22 @@ fn default_bond() -> u128 {
 	1_000 * 10u128.pow(12)
 }
 
-/// The `povm-worker` binary: `$POVM_WORKER`, else the release build in the target dir.
-pub fn worker_binary() -> Result<PathBuf> {
-	if let Ok(path) = std::env::var("POVM_WORKER") {
-		return Ok(PathBuf::from(path));
+/// A worker binary: `povm-worker` is `$POVM_WORKER` if set; any other `name` (or no
+/// `$POVM_WORKER`) is the release build `name` in the target dir.
+pub fn worker_binary(name: &str) -> Result<PathBuf> {
+	if name == "povm-worker" {
+		if let Ok(path) = std::env::var("POVM_WORKER") {
+			return Ok(PathBuf::from(path));
+		}
 	}
-	let path = target_dir().join("release").join("povm-worker");
+	let path = target_dir().join("release").join(name);
 	if path.exists() {
 		Ok(path)
 	} else {
+		let features = if name == "povm-worker-cheat" { " --features test-cheat" } else { "" };
 		Err(format!(
-			"povm-worker not found at {}: run `cargo build --release -p povm-worker` or set \
-			 POVM_WORKER",
+			"{name} not found at {}: run `cargo build --release -p povm-worker{features} --bin \
+			 {name}`",
 			path.display()
 		))
 	}
@@ -108,7 +115,8 @@ memory_mib = 512
 		);
 		std::fs::write(dir.join("worker.toml"), config)
 			.map_err(|e| format!("cannot write the config of worker {}: {e}", def.name))?;
-		Ok(Self { def, dir, metrics_port, binary: worker_binary()?, child: None })
+		let binary = worker_binary(def.binary.as_deref().unwrap_or("povm-worker"))?;
+		Ok(Self { def, dir, metrics_port, binary, child: None })
 	}
 
 	/// A `povm-worker` command with this worker's config and key, stderr appended to `log`.

@@ -140,21 +140,3 @@ async fn scenario(network: &mut Network) -> Result<(), String> {
 	.await?;
 	Ok(())
 }
-
-/// Polls `check` every two seconds until it gives a value, or fails after `within`.
-async fn wait<T, F, Fut>(within: Duration, what: &str, mut check: F) -> Result<T, String>
-where
-	F: FnMut() -> Fut,
-	Fut: std::future::Future<Output = Option<T>>,
-{
-	let deadline = tokio::time::Instant::now() + within;
-	loop {
-		if let Some(v) = check().await {
-			return Ok(v);
-		}
-		if tokio::time::Instant::now() > deadline {
-			return Err(format!("timed out after {within:?} waiting for {what}"));
-		}
-		tokio::time::sleep(Duration::from_secs(2)).await;
-	}
-}

@@ -17,6 +17,12 @@
 //! `heartbeat_every` finalised blocks the worker checks its record and sends a heartbeat
 //! unless one for the current epoch (session) is already on chain.
 //!
+//! Before acting on a block the worker pings Docker. While Docker does not answer it takes no
+//! work: it starts no job and sends no heartbeat (so the chain stops drawing it once its
+//! liveness window passes), logs the fault once, and sets `povm_worker_docker_up` to 0;
+//! commits and reveals of jobs that already ran go on. When Docker answers again it says so
+//! and takes work again.
+//!
 //! On every finalised block the worker also takes its lottery step ([`crate::lottery`]): it
 //! registers the provider key as VRF key if none is on record, and in an open draw where it
 //! holds tickets it evaluates the VRF and sends `claim_ticket` when the output wins.
@@ -53,6 +59,8 @@ use crate::{
 /// Blocks to wait before re-sending a transaction whose effect is not yet visible, or
 /// retrying a job run that failed.
 pub const RESEND_AFTER: BlockNumber = 4;
+/// The most checkpoint hashes a reveal carries: the runtime's `VmProof::MaxCheckpoints`.
+pub const MAX_CHECKPOINTS: usize = 256;
 /// Capacity of the channel from the listener to the dispatcher.
 pub const HEAD_CHANNEL: usize = 16;
 
@@ -78,6 +86,7 @@ pub struct Worker<E> {
 	last_heartbeat: Mutex<Option<BlockNumber>>,
 	latest: AtomicU32,
 	lottery: Mutex<LotteryProgress>,
+	docker_up: std::sync::atomic::AtomicBool,
 }
 
 /// What the lottery step already did, so that it neither re-sends a transaction still on its
@@ -117,6 +126,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			last_heartbeat: Mutex::default(),
 			latest: AtomicU32::new(0),
 			lottery: Mutex::default(),
+			docker_up: std::sync::atomic::AtomicBool::new(true),
 		})
 	}
 
@@ -199,7 +209,8 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		let assignments = self.client().assignments(self.me(), Some(hash)).await?;
 		tracing::debug!(target: LOG_SERVICE, number, ?assignments, "finalised block");
 
-		let beat = {
+		let docker_up = self.check_docker().await;
+		let beat = docker_up && {
 			let mut last = self.last_heartbeat.lock().expect("not poisoned");
 			let due = last.is_none_or(|l| number >= l + self.config.heartbeat_every);
 			if due {
@@ -231,7 +242,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 					let record = self.load(a.job);
 					let stage = match &record {
 						Some(_) => Stage::Commit,
-						None if number <= a.commit_deadline => Stage::Run,
+						None if docker_up && number <= a.commit_deadline => Stage::Run,
 						None => continue,
 					};
 					if !self.begin(a.job, stage, number) {
@@ -306,6 +317,29 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		let _ = self.submitter.submit(&Call::Heartbeat).await;
 	}
 
+	/// Pings Docker; reports a change of state (log, metric). Returns whether it answers.
+	async fn check_docker(&self) -> bool {
+		let health = self.executor.health().await;
+		let up = health.is_ok();
+		let was_up = self.docker_up.swap(up, Ordering::AcqRel);
+		self.metrics.docker_up.set(i64::from(up));
+		match health {
+			Err(e) if was_up => {
+				self.metrics.error("docker_down");
+				tracing::error!(
+					target: LOG_SERVICE,
+					"Docker does not answer ({e}): taking no work until it does (no jobs start, \
+					 no heartbeats are sent); commits and reveals of finished runs go on"
+				);
+			},
+			Ok(()) if !was_up => {
+				tracing::info!(target: LOG_SERVICE, "Docker answers again: taking work");
+			},
+			_ => {},
+		}
+		up
+	}
+
 	/// The lottery step at finalised block `number` (hash `at`): register the VRF key, or
 	/// claim a winning ticket, or nothing.
 	async fn lottery_step(&self, number: BlockNumber, at: H256) {
@@ -322,7 +356,17 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				return;
 			},
 		};
-		let decision = lottery::decide(self.submitter.signer(), draw.as_ref(), &view);
+		let mut decision = lottery::decide(self.submitter.signer(), draw.as_ref(), &view);
+		if decision == Decision::RegisterKey {
+			// The key may be registered in a block not yet final (by `register`, or by this
+			// step a moment ago): registering it again would restart its activation delay.
+			let mine = self.submitter.signer().public();
+			if let Ok(best) = client.lottery_view(self.me(), None).await {
+				if best.vrf_key.is_some_and(|k| k.key == mine) {
+					decision = Decision::Wait(lottery::WaitReason::KeyPending);
+				}
+			}
+		}
 		let call = {
 			let mut progress = self.lottery.lock().expect("not poisoned");
 			let recent = |at: BlockNumber| number < at.saturating_add(RESEND_AFTER);
@@ -465,7 +509,20 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		));
 		let mut salt = [0u8; 32];
 		rand::rngs::OsRng.fill_bytes(&mut salt);
+		if exec.checkpoints.len() > MAX_CHECKPOINTS {
+			self.metrics.error("too_many_checkpoints");
+			tracing::error!(
+				target: LOG_SERVICE,
+				job,
+				checkpoints = exec.checkpoints.len(),
+				"the job wrote more checkpoints than a reveal may carry ({MAX_CHECKPOINTS}): \
+				 not committing a result that cannot be revealed"
+			);
+			return Ok(None);
+		}
 		let record = pending_commit(job, &exec, salt, self.me());
+		#[cfg(feature = "test-cheat")]
+		let record = cheat::corrupt(record, self.me());
 		tracing::info!(
 			target: LOG_SERVICE,
 			job,
@@ -625,6 +682,27 @@ pub fn pending_commit(
 			usage: chain_usage(&exec.usage),
 		},
 		leaves,
+	}
+}
+
+/// A cheating provider, for the network tests only: built solely into the
+/// `povm-worker-cheat` binary (feature `test-cheat`), never into `povm-worker`.
+#[cfg(feature = "test-cheat")]
+mod cheat {
+	use super::*;
+
+	/// Replaces the result digest with a wrong one and commits to that, consistently, so the
+	/// reveal matches the commitment and only redundancy can tell the result is wrong.
+	pub fn corrupt(mut record: PendingCommit, me: &AccountId) -> PendingCommit {
+		record.reveal.result_digest = sp_io::hashing::blake2_256(&record.reveal.result_digest);
+		record.commitment = povm_primitives::attestation::commitment(
+			&record.reveal.result_digest,
+			&record.reveal.checkpoints_root,
+			&record.reveal.salt,
+			me,
+		);
+		tracing::warn!(target: LOG_SERVICE, job = record.job, "test-cheat: committing a corrupted result");
+		record
 	}
 }
 

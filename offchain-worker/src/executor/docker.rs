@@ -372,6 +372,10 @@ impl DockerExecutor {
 }
 
 impl Executor for DockerExecutor {
+	async fn health(&self) -> Result<(), ExecError> {
+		Ok(self.client.ping(Duration::from_secs(5)).await?)
+	}
+
 	async fn run(&self, job: &JobRun) -> Result<Execution, ExecError> {
 		let r = &job.spec.resources;
 		if r.memory_mib < MIN_MEMORY_MIB {

@@ -169,6 +169,15 @@ impl DockerClient {
 		Ok(Self { docker })
 	}
 
+	/// `GET /_ping`, bounded by `timeout`: whether the daemon answers.
+	pub async fn ping(&self, timeout: Duration) -> Result<(), DockerError> {
+		match tokio::time::timeout(timeout, self.docker.ping()).await {
+			Ok(Ok(_)) => Ok(()),
+			Ok(Err(e)) => Err(DockerError::Connect(e)),
+			Err(_) => Err(DockerError::Connect(BollardError::RequestTimeoutError)),
+		}
+	}
+
 	/// The bollard handle, for tests and tools that need an operation not wrapped here.
 	pub fn inner(&self) -> &Docker {
 		&self.docker

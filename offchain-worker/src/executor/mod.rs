@@ -29,6 +29,10 @@ pub trait Executor {
 	/// (for example a wrong image digest); a job that fails, times out or runs out of memory
 	/// is an [`Execution`] with the matching flags, not an error.
 	fn run(&self, job: &JobRun) -> impl Future<Output = Result<Execution, ExecError>> + Send;
+
+	/// Whether the container engine answers now (a cheap round trip). The worker takes no
+	/// work while it does not.
+	fn health(&self) -> impl Future<Output = Result<(), ExecError>> + Send;
 }
 
 /// Resource limits of a job, as in the on-chain job spec.

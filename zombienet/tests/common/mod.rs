@@ -66,8 +66,10 @@ fn bytes<const N: u32>(s: &str) -> Bytes<N> {
 
 /// A coin-flip job of `flips` flips from `seed`, with the given redundancy.
 pub fn coinflip_spec(image: &Image, seed: u64, flips: u64, redundancy: RedundancyPolicy) -> JobSpec {
+	// Four checkpoints (a reveal carries at most 256).
+	let every = (flips / 4).max(1).to_string();
 	let args: Vec<Bytes<MAX_ARG_LEN>> =
-		["--seed", &seed.to_string(), "--flips", &flips.to_string(), "--checkpoint-every", "250"]
+		["--seed", &seed.to_string(), "--flips", &flips.to_string(), "--checkpoint-every", &every]
 			.iter()
 			.map(|a| bytes(a))
 			.collect();
@@ -163,4 +165,51 @@ pub async fn babe_author(client: &ChainClient, hash: H256) -> Option<[u8; 32]> {
 	let authorities: Vec<([u8; 32], u64)> =
 		value(client, "Babe", "Authorities", Some(hash)).await?;
 	authorities.get(index).map(|(key, _)| *key)
+}
+
+/// The tally a coin-flip job of `flips` from `seed` must produce: the same static binary run
+/// natively, its `tally.json` read back.
+pub fn expected_tally(image: &Image, seed: u64, flips: u64) -> Vec<u8> {
+	let binary = image.binary.as_ref().expect("the coin-flip binary (POVM_COINFLIP_BIN)");
+	let dir = tempfile::tempdir().unwrap();
+	let out = dir.path().join("out");
+	let cps = dir.path().join("cp");
+	std::fs::create_dir_all(&out).unwrap();
+	std::fs::create_dir_all(&cps).unwrap();
+	let status = std::process::Command::new(binary)
+		.args(["--seed", &seed.to_string(), "--flips", &flips.to_string()])
+		.args(["--checkpoint-every", &(flips / 4).max(1).to_string()])
+		.arg("--out-dir")
+		.arg(&out)
+		.arg("--checkpoint-dir")
+		.arg(&cps)
+		.stdout(std::process::Stdio::null())
+		.status()
+		.expect("run coinflip natively");
+	assert!(status.success(), "native coinflip failed");
+	std::fs::read(out.join("tally.json")).expect("tally.json")
+}
+
+/// The provider record of `who` at the finalised head.
+pub async fn provider(client: &ChainClient, who: &AccountId) -> povm_worker::client::ProviderRecord {
+	let (_, head) = client.finalized_head().await.expect("finalised head");
+	client.provider(who, Some(head)).await.expect("provider read").expect("registered")
+}
+
+/// Polls `check` every two seconds until it gives a value, or fails after `within`.
+pub async fn wait<T, F, Fut>(within: Duration, what: &str, mut check: F) -> Result<T, String>
+where
+	F: FnMut() -> Fut,
+	Fut: std::future::Future<Output = Option<T>>,
+{
+	let deadline = tokio::time::Instant::now() + within;
+	loop {
+		if let Some(v) = check().await {
+			return Ok(v);
+		}
+		if tokio::time::Instant::now() > deadline {
+			return Err(format!("timed out after {within:?} waiting for {what}"));
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
 }
