@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# The end-to-end demo: a local chain of two validators (Alice, Bob), three providers
-# (Charlie, Dave, Eve) running `povm-worker` beside Docker, a batch of coin-flip jobs
-# submitted by Alice, and a summary read from chain state. See docs/demo.md.
+# The end-to-end demo: a local chain of two validators (Alice, Bob) and a third validator
+# node for Charlie, three providers (Charlie, Dave, Eve) running `povm-worker` beside Docker,
+# a batch of coin-flip jobs submitted by Alice, a summary read from chain state, and the
+# lottery that turns the jobs' verified VM time into winners and the next validator set.
+# The network is zombienet/demo.toml, started by the network runner. See docs/demo.md.
 #
 # Usage: scripts/demo.sh [povm-demo options]   e.g. --jobs 8, --keep, --markdown FILE
 # Environment:
 #   POVM_NODE               the node binary (default $CARGO_TARGET_DIR/release/povm-node)
 #   POVM_DEMO_BIN_DIR       where povm-worker and povm-demo are (default $CARGO_TARGET_DIR/release)
+#   POVM_COINFLIP_IMAGE, POVM_IMAGE_DIR  a prebuilt coin-flip image (default: built here)
 #   POVM_DEMO_SKIP_SETUP=1  do not run scripts/setup.sh (the machine is set up already)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -18,16 +21,21 @@ fi
 
 bin_dir="${POVM_DEMO_BIN_DIR:-$CARGO_TARGET_DIR/release}"
 # Cargo rebuilds only what changed: a no-op when the binaries are up to date.
-echo "[demo] building povm-node and povm-worker (release)" >&2
-# Separately, as scripts/test.sh does: one build of both would unify their dependencies'
+echo "[demo] building povm-node, povm-worker and povm-demo (release)" >&2
+# Separately, as scripts/test.sh does: one build of all would unify their dependencies'
 # features differently and relink the node each time the two scripts alternate.
 cargo build --release --locked -p povm-node
 cargo build --release --locked -p povm-worker
+cargo build --release --locked -p povm-network-tests --bin povm-demo
 
-echo "[demo] building the coin-flip image" >&2
-image_dir="$POVM_REPO/target-images"
-digest="$(bash jobs/coinflip/build-image.sh "$image_dir" | tail -1)"
-case "$digest" in sha256:*) ;; *) echo "[demo] bad image digest: $digest" >&2; exit 1 ;; esac
+if [ -z "${POVM_COINFLIP_IMAGE:-}" ]; then
+	echo "[demo] building the coin-flip image" >&2
+	export POVM_IMAGE_DIR="$POVM_REPO/target-images"
+	POVM_COINFLIP_IMAGE="$(COINFLIP_TARGET_DIR="$CARGO_TARGET_DIR/coinflip-target" \
+		bash jobs/coinflip/build-image.sh "$POVM_IMAGE_DIR" | tail -1)"
+	export POVM_COINFLIP_IMAGE
+fi
+case "$POVM_COINFLIP_IMAGE" in sha256:*) ;; *) echo "[demo] bad image digest: $POVM_COINFLIP_IMAGE" >&2; exit 1 ;; esac
 
 # Run a private copy of the node: a rebuild of $POVM_NODE must not change it under the demo.
 node_copy="$(mktemp "${TMPDIR:-/tmp}/povm-demo-node.XXXXXX")"
@@ -35,5 +43,4 @@ trap 'rm -f "$node_copy"' EXIT
 cp "$POVM_NODE" "$node_copy"
 chmod +x "$node_copy"
 
-POVM_NODE="$node_copy" POVM_WORKER="$bin_dir/povm-worker" \
-	"$bin_dir/povm-demo" --image "$digest" --image-dir "$image_dir" "$@"
+POVM_NODE="$node_copy" POVM_WORKER="$bin_dir/povm-worker" "$bin_dir/povm-demo" "$@"

@@ -18,7 +18,10 @@ bash scripts/setup.sh
 
 step "build povm-node (release, runtime WASM included), povm-worker and the test-only cheater"
 start=$(date +%s)
-cargo build --release --locked -p povm-node -p povm-worker
+# Separately: one build of both would unify their dependencies' features differently and
+# relink the node each time this script and scripts/demo.sh alternate.
+cargo build --release --locked -p povm-node
+cargo build --release --locked -p povm-worker
 # The network tests' cheating provider: its own binary name, so `povm-worker` never has it.
 cargo build --release --locked -p povm-worker --features test-cheat --bin povm-worker-cheat
 echo "[test] build took $(($(date +%s) - start)) s"

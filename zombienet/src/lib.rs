@@ -7,6 +7,7 @@
 //! restarts it on the same ports and database; [`WorkerHandle`] kills, stops or restarts a
 //! worker and reads its log and metrics.
 
+pub mod chain;
 pub mod chain_spec;
 pub mod docker;
 pub mod images;
@@ -88,7 +89,12 @@ impl NetworkDef {
 		let path = path.as_ref();
 		let text = std::fs::read_to_string(path)
 			.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-		toml::from_str(&text).map_err(|e| format!("{} is not a valid network: {e}", path.display()))
+		Self::from_toml(&path.display().to_string(), &text)
+	}
+
+	/// Parses a definition from TOML text (`name` says where it came from, for errors).
+	pub fn from_toml(name: &str, text: &str) -> Result<Self> {
+		toml::from_str(text).map_err(|e| format!("{name} is not a valid network: {e}"))
 	}
 
 	/// The test timeout as a duration.
@@ -320,17 +326,45 @@ pub struct Network {
 	pub nodes: Vec<NodeHandle>,
 	/// The definition it was started from.
 	pub def: NetworkDef,
-	dir: tempfile::TempDir,
+	dir: WorkDir,
+}
+
+/// Where a network keeps its databases and logs.
+enum WorkDir {
+	/// A temporary directory, removed with the network.
+	Temp(tempfile::TempDir),
+	/// A directory the caller chose, kept.
+	Kept(PathBuf),
+}
+
+impl WorkDir {
+	fn path(&self) -> &Path {
+		match self {
+			WorkDir::Temp(t) => t.path(),
+			WorkDir::Kept(p) => p,
+		}
+	}
 }
 
 impl Network {
-	/// Starts every node of `def`; the first is the boot node of the others.
+	/// Starts every node of `def` (the first is the boot node of the others), then registers
+	/// and starts its workers; databases and logs go to a temporary directory.
 	pub fn start(def: NetworkDef) -> Result<Self> {
-		let binary = node_binary()?;
 		let dir = tempfile::Builder::new()
 			.prefix("povm-net-")
 			.tempdir()
 			.map_err(|e| format!("cannot create a temp dir: {e}"))?;
+		Self::start_with(def, WorkDir::Temp(dir))
+	}
+
+	/// As [`Network::start`], with databases and logs in `dir`, which is kept.
+	pub fn start_in(def: NetworkDef, dir: PathBuf) -> Result<Self> {
+		std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+		Self::start_with(def, WorkDir::Kept(dir))
+	}
+
+	fn start_with(def: NetworkDef, dir: WorkDir) -> Result<Self> {
+		let binary = node_binary()?;
 		let mut network = Network { workers: Vec::new(), nodes: Vec::new(), def: def.clone(), dir };
 		let chain = match &def.network.authorities {
 			Some(authorities) => {
@@ -471,6 +505,17 @@ impl Network {
 	/// Where databases and logs live.
 	pub fn dir(&self) -> &Path {
 		self.dir.path()
+	}
+
+	/// Stops the workers gracefully (SIGTERM, so they finish or abandon their containers
+	/// cleanly), then the nodes.
+	pub fn stop(&mut self) {
+		for worker in &mut self.workers {
+			worker.stop(Duration::from_secs(15));
+		}
+		for node in &mut self.nodes {
+			node.kill();
+		}
 	}
 }
 

@@ -13,8 +13,6 @@
 //! 3. `Session::Validators` becomes `[Dave]` at the following session, and blocks authored
 //!    with Dave's BABE key are finalised.
 
-mod common;
-
 use std::{path::PathBuf, time::Duration};
 
 use codec::Decode;
@@ -22,7 +20,7 @@ use povm_network_tests::{coinflip_image, Network, NetworkDef};
 use povm_primitives::{JobState, RedundancyPolicy};
 use povm_worker::{client::from_0x, prelude::*};
 
-use common::*;
+use povm_network_tests::chain::*;
 
 /// The last closed draw (`VrfLotteryApi_last_outcome`), with the runtime's balance type.
 type Outcome = pallet_vrf_lottery_outcome::OutcomeView;
@@ -91,7 +89,9 @@ async fn scenario(network: &mut Network) -> Result<(), String> {
 		if !(paid.contains(&&dave) && paid.contains(&&eve)) {
 			return Err(format!("both providers should have run and been paid: {job:?}"));
 		}
-		let epoch = client.session_index(Some(at)).await.map_err(|e| e.to_string())?;
+		// The epoch of the verdict block is the epoch its verified work counts in.
+		let (_, verdict) = verdict_block(&client, id, at).await;
+		let epoch = client.session_index(Some(verdict)).await.map_err(|e| e.to_string())?;
 		if epoch + 1 >= active_from {
 			work_epoch = Some(epoch);
 			break;

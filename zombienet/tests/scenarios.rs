@@ -14,15 +14,13 @@
 //!    (log, `povm_worker_docker_up 0`), keeps running and takes no work; Docker back, it
 //!    takes work again and is paid for a job.
 
-mod common;
-
 use std::{path::PathBuf, time::Duration};
 
 use povm_network_tests::{coinflip_image, Image, Network, NetworkDef, PrivateDocker};
 use povm_primitives::{JobState, RedundancyPolicy};
 use povm_worker::{client::ChainClient, prelude::*};
 
-use common::*;
+use povm_network_tests::chain::*;
 
 /// Flips per job: a fraction of a second of work.
 const FLIPS: u64 = 1_000_000;

@@ -1,8 +1,6 @@
-//! Chain-side helpers of the network tests: submit coin-flip jobs as a customer, wait for
-//! their verdicts, read storage and runtime APIs, and tell who authored a block. Built on the
-//! worker's chain client (jsonrpsee) and the runtime's SCALE types.
-
-#![allow(dead_code)]
+//! Chain-side helpers of the demo and the network tests: submit coin-flip jobs as a
+//! customer, wait for their verdicts, read storage and runtime APIs, and tell who authored a
+//! block. Built on the worker's chain client (jsonrpsee) and the runtime's SCALE types.
 
 use std::{
 	sync::Arc,
@@ -10,7 +8,7 @@ use std::{
 };
 
 use codec::Decode;
-use povm_network_tests::Image;
+use crate::Image;
 use povm_primitives::{Bytes, RedundancyPolicy, Resources, MAX_ARG_LEN};
 use povm_worker::{
 	client::{from_0x, ChainClient, Submitter, TxOutcome},
@@ -94,7 +92,9 @@ pub fn customer(client: &Arc<ChainClient>, uri: &str) -> Submitter {
 	Submitter::new(client.clone(), Signer::from_uri(uri).unwrap(), 0, 64, Duration::from_secs(60))
 }
 
-/// Submits `spec`; returns the job id (read from the job queue at the including block).
+/// Submits `spec`; returns the job id: the one job of this customer among those created in
+/// the including block (a customer submits one job at a time, other customers may submit in
+/// the same block).
 pub async fn submit(customer: &Submitter, spec: JobSpec) -> JobId {
 	let outcome = customer
 		.submit(&Call::SubmitJob { spec: Box::new(spec), budget: BUDGET })
@@ -104,12 +104,22 @@ pub async fn submit(customer: &Submitter, spec: JobSpec) -> JobId {
 		TxOutcome::InBlock(h) | TxOutcome::Finalized(h) => h,
 	};
 	let client = customer.client();
+	let header: serde_json::Value = client
+		.request("chain_getHeader", jsonrpsee::rpc_params![format!("{at:?}")])
+		.await
+		.expect("header of the including block");
+	let parent = header["parentHash"].as_str().expect("a parent hash");
+	let parent = H256::from_slice(&from_0x("parent hash", parent).expect("hex"));
+	let first: JobId = value(client, "JobQueue", "NextJobId", Some(parent)).await.unwrap_or(0);
 	let next: JobId =
 		value(client, "JobQueue", "NextJobId", Some(at)).await.expect("NextJobId is set");
-	let id = next - 1;
-	let view = client.job(id, Some(at)).await.expect("job read").expect("job exists");
-	assert_eq!(&view.owner, customer.account(), "job {id} is the customer's");
-	id
+	for id in first..next {
+		let view = client.job(id, Some(at)).await.expect("job read").expect("job exists");
+		if &view.owner == customer.account() {
+			return id;
+		}
+	}
+	panic!("no job of {} created in block {at:?} (ids {first}..{next})", customer.account());
 }
 
 /// Waits until `job` leaves the open states at the finalised head; returns its view and the
@@ -127,6 +137,27 @@ pub async fn wait_settled(client: &ChainClient, job: JobId, within: Duration) ->
 		assert!(Instant::now() < deadline, "job {job} not settled within {within:?}");
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	}
+}
+
+/// The first block at which `job` is settled, searching back from `seen` (a block where it is
+/// settled): the block of its verdict.
+pub async fn verdict_block(client: &ChainClient, job: JobId, seen: H256) -> (BlockNumber, H256) {
+	let header: serde_json::Value = client
+		.request("chain_getHeader", jsonrpsee::rpc_params![format!("{seen:?}")])
+		.await
+		.expect("header");
+	let number = header["number"].as_str().and_then(|n| {
+		BlockNumber::from_str_radix(n.trim_start_matches("0x"), 16).ok()
+	});
+	let (mut number, mut hash) = (number.expect("a block number"), seen);
+	while number > 0 {
+		let parent = client.block_hash(number - 1).await.expect("block hash").expect("exists");
+		match client.job(job, Some(parent)).await.expect("job read") {
+			Some(v) if !v.state.is_open() => (number, hash) = (number - 1, parent),
+			_ => break,
+		}
+	}
+	(number, hash)
 }
 
 /// `Session::Validators` at `at`.
