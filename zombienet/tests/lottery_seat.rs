@@ -79,7 +79,12 @@ async fn scenario(network: &mut Network) -> Result<(), String> {
 	let both = RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 2 };
 	let mut work_epoch = None;
 	for seed in 1..=6u64 {
-		let id = submit(&alice, coinflip_spec(&image, seed, 1_000_000, both)).await;
+		// Two seconds of VM time: tickets count the epoch's verified time in whole seconds.
+		let mut spec = coinflip_spec(&image, seed, 1_000_000, both);
+		for arg in ["--sleep", "2"] {
+			spec.args.try_push(arg.as_bytes().to_vec().try_into().unwrap()).unwrap();
+		}
+		let id = submit(&alice, spec).await;
 		let (job, at) = wait_settled(&client, id, Duration::from_secs(180)).await;
 		if job.state != JobState::Completed {
 			return Err(format!("job {id} ended {:?}: {job:?}", job.state));
