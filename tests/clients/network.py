@@ -264,12 +264,19 @@ class Network:
         self.stop()
 
 
+def _stop_on_signal(signum, _frame):
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 if __name__ == "__main__":
-    with Network() as net:
-        print(f"POVM_WS={net.ws}")
-        print(f"POVM_COINFLIP_IMAGE={net.image}")
-        print(f"logs under {net.root}; Ctrl-C to stop", flush=True)
-        try:
+    # Also when started in the background (where a shell ignores SIGINT) and on SIGTERM.
+    signal.signal(signal.SIGINT, _stop_on_signal)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
+    try:
+        with Network() as net:
+            print(f"POVM_WS={net.ws}")
+            print(f"POVM_COINFLIP_IMAGE={net.image}")
+            print(f"logs under {net.root}; Ctrl-C to stop", flush=True)
             signal.pause()
-        except KeyboardInterrupt:
-            print("stopping", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
