@@ -181,7 +181,8 @@ memory_mib = 512
         self.proc: subprocess.Popen | None = None
 
     def _command(self, *args: str) -> tuple[list[str], dict]:
-        env = dict(os.environ, POVM_CLIENT_TEST_PROVIDER_KEY=self.key, RUST_LOG="info,povm=debug")
+        env = dict(os.environ, POVM_CLIENT_TEST_PROVIDER_KEY=self.key, RUST_LOG="info,povm=debug",
+                   NO_COLOR="1")
         return [binary("povm-worker", "POVM_WORKER"), "--config", str(self.config), *args], env
 
     def register(self) -> str:
