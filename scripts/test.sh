@@ -48,8 +48,8 @@ if [ ! -x "$POVM_VENV/bin/pytest" ] || ! "$POVM_VENV/bin/python" -c 'import subs
 	"$POVM_VENV/bin/pip" install -q substrate-interface==1.8.1 pytest
 fi
 (cd tests/clients/polkadot-js && npm ci --no-audit --no-fund --loglevel=error)
+# povm-worker: built in the build step above.
 export POVM_WORKER="${POVM_WORKER:-$CARGO_TARGET_DIR/release/povm-worker}"
-[ -x "$POVM_WORKER" ] || cargo build --release --locked -p povm-worker
 # The coin-flip image: built by jobs/coinflip/build-image.sh next to the worker tests' copy
 # (same cargo target dir, so it is a cache hit), unless POVM_COINFLIP_IMAGE names one.
 export COINFLIP_TARGET_DIR="${COINFLIP_TARGET_DIR:-$CARGO_TARGET_DIR/tmp/coinflip-target}"
