@@ -6,7 +6,8 @@
 #   3. the network (zombienet/): one --dev node over RPC; a four-validator local network; a
 #      provider that wins the lottery and authors blocks; four validators with three workers
 #      through steady state, a killed validator, a killed worker, a cheater and Docker stopped;
-#   4. third-party clients: substrate-interface (PyPI) against a real dev node.
+#   4. third-party clients: substrate-interface (PyPI) and @polkadot/api (npm) against a real
+#      dev node with two providers running jobs in Docker.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$POVM_REPO"
@@ -36,11 +37,24 @@ cargo test --release --locked -p povm-worker -p coinflip -- --test-threads 1
 step "network tests (dev node; four validators; the lottery seat; scenarios 1-5 with workers)"
 cargo test --release --locked -p povm-network-tests -- --test-threads 1
 
-step "third-party client tests (substrate-interface)"
+step "third-party client tests (substrate-interface 1.8.1, @polkadot/api 16.5.6)"
+# One dev node plus two providers (//Bob, //Charlie) running povm-worker beside Docker;
+# both clients submit a coin-flip job and read it back (tests/clients/README.md).
+# substrate-interface==1.8.1 (PyPI) in $POVM_VENV; @polkadot/api@16.5.6 (npm), pinned by
+# tests/clients/polkadot-js/package-lock.json and installed with `npm ci`.
+start=$(date +%s)
 if [ ! -x "$POVM_VENV/bin/pytest" ] || ! "$POVM_VENV/bin/python" -c 'import substrateinterface' 2>/dev/null; then
 	python3 -m venv "$POVM_VENV"
 	"$POVM_VENV/bin/pip" install -q substrate-interface==1.8.1 pytest
 fi
-"$POVM_VENV/bin/pytest" -v tests/clients
+(cd tests/clients/polkadot-js && npm ci --no-audit --no-fund --loglevel=error)
+# povm-worker: built in the build step above.
+export POVM_WORKER="${POVM_WORKER:-$CARGO_TARGET_DIR/release/povm-worker}"
+# The coin-flip image: built by jobs/coinflip/build-image.sh next to the worker tests' copy
+# (same cargo target dir, so it is a cache hit), unless POVM_COINFLIP_IMAGE names one.
+export COINFLIP_TARGET_DIR="${COINFLIP_TARGET_DIR:-$CARGO_TARGET_DIR/tmp/coinflip-target}"
+export POVM_COINFLIP_IMAGE_DIR="${POVM_COINFLIP_IMAGE_DIR:-$CARGO_TARGET_DIR/tmp/povm-images}"
+"$POVM_VENV/bin/pytest" -v -p no:cacheprovider tests/clients
+echo "[test] client tests took $(($(date +%s) - start)) s"
 
 step "all tests passed"
