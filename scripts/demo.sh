@@ -9,7 +9,7 @@
 # Environment:
 #   POVM_NODE               the node binary (default $CARGO_TARGET_DIR/release/povm-node)
 #   POVM_DEMO_BIN_DIR       where povm-worker and povm-demo are (default $CARGO_TARGET_DIR/release)
-#   POVM_COINFLIP_IMAGE, POVM_IMAGE_DIR  a prebuilt coin-flip image (default: built here)
+#   POVM_COINFLIP_IMAGE, POVM_COINFLIP_IMAGE_DIR  a prebuilt coin-flip image (default: built here)
 #   POVM_DEMO_SKIP_SETUP=1  do not run scripts/setup.sh (the machine is set up already)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -30,9 +30,9 @@ cargo build --release --locked -p povm-network-tests --bin povm-demo
 
 if [ -z "${POVM_COINFLIP_IMAGE:-}" ]; then
 	echo "[demo] building the coin-flip image" >&2
-	export POVM_IMAGE_DIR="$POVM_REPO/target-images"
-	POVM_COINFLIP_IMAGE="$(COINFLIP_TARGET_DIR="$CARGO_TARGET_DIR/coinflip-target" \
-		bash jobs/coinflip/build-image.sh "$POVM_IMAGE_DIR" | tail -1)"
+	export POVM_COINFLIP_IMAGE_DIR="$CARGO_TARGET_DIR/tmp/povm-images"
+	POVM_COINFLIP_IMAGE="$(COINFLIP_TARGET_DIR="$CARGO_TARGET_DIR/tmp/coinflip-target" \
+		bash jobs/coinflip/build-image.sh "$POVM_COINFLIP_IMAGE_DIR" | tail -1)"
 	export POVM_COINFLIP_IMAGE
 fi
 case "$POVM_COINFLIP_IMAGE" in sha256:*) ;; *) echo "[demo] bad image digest: $POVM_COINFLIP_IMAGE" >&2; exit 1 ;; esac

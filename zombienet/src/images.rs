@@ -16,14 +16,15 @@ pub struct Image {
 	/// The directory workers load `<hex>.tar` from.
 	pub dir: PathBuf,
 	/// The static coin-flip binary inside the image, to compute expected results natively
-	/// (`$POVM_COINFLIP_BIN` with a given image; absent if unset).
+	/// (`$POVM_COINFLIP_BIN`, else the one `build-image.sh` built, if any).
 	pub binary: Option<PathBuf>,
 }
 
-/// The coin-flip image: `$POVM_COINFLIP_IMAGE` in `$POVM_IMAGE_DIR` when both are set, else
-/// built with `jobs/coinflip/build-image.sh` into `<target dir>/povm-images` (the static
-/// binary in its own `<target dir>/coinflip-target`, so the script never waits on the lock of
-/// the target dir running the tests).
+/// The coin-flip image: `$POVM_COINFLIP_IMAGE` in `$POVM_COINFLIP_IMAGE_DIR` when both are
+/// set, else built with `jobs/coinflip/build-image.sh` into `<target dir>/tmp/povm-images`
+/// (the static binary in its own `<target dir>/tmp/coinflip-target`, so the script never waits
+/// on the lock of the target dir running the tests; the worker's and the client tests use the
+/// same two directories, so one build serves all).
 pub fn coinflip_image() -> Result<Image> {
 	static IMAGE: OnceLock<std::result::Result<Image, String>> = OnceLock::new();
 	IMAGE.get_or_init(build).clone()
@@ -31,18 +32,18 @@ pub fn coinflip_image() -> Result<Image> {
 
 fn build() -> Result<Image> {
 	if let (Ok(digest), Ok(dir)) =
-		(std::env::var("POVM_COINFLIP_IMAGE"), std::env::var("POVM_IMAGE_DIR"))
+		(std::env::var("POVM_COINFLIP_IMAGE"), std::env::var("POVM_COINFLIP_IMAGE_DIR"))
 	{
-		let binary = std::env::var("POVM_COINFLIP_BIN").ok().map(PathBuf::from);
+		let binary = std::env::var("POVM_COINFLIP_BIN").ok().map(PathBuf::from).or_else(default_binary);
 		return Ok(Image { digest, dir: dir.into(), binary });
 	}
 	let target = target_dir();
-	let dir = target.join("povm-images");
+	let dir = target.join("tmp").join("povm-images");
 	let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../jobs/coinflip/build-image.sh");
 	let out = Command::new("bash")
 		.arg(&script)
 		.arg(&dir)
-		.env("COINFLIP_TARGET_DIR", target.join("coinflip-target"))
+		.env("COINFLIP_TARGET_DIR", target.join("tmp").join("coinflip-target"))
 		.output()
 		.map_err(|e| format!("cannot run {}: {e}", script.display()))?;
 	if !out.status.success() {
@@ -53,9 +54,13 @@ fn build() -> Result<Image> {
 	if !digest.starts_with("sha256:") {
 		return Err(format!("build-image.sh printed no image id: {stdout:?}"));
 	}
-	let binary = target
-		.join("coinflip-target/x86_64-unknown-linux-gnu/release/coinflip")
+	Ok(Image { digest, dir, binary: default_binary() })
+}
+
+/// The static coin-flip binary `build-image.sh` leaves in the target dir, if it is there.
+fn default_binary() -> Option<PathBuf> {
+	target_dir()
+		.join("tmp/coinflip-target/x86_64-unknown-linux-gnu/release/coinflip")
 		.canonicalize()
-		.ok();
-	Ok(Image { digest, dir, binary })
+		.ok()
 }
