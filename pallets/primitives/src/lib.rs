@@ -323,8 +323,9 @@ pub trait ProviderRegistry<AccountId, BlockNumber> {
 
 /// Verified work, as seen by the lottery.
 pub trait VerifiedWork<AccountId> {
-	/// VM-seconds of accepted results `who` delivered in `epoch`.
-	fn verified_vm_seconds(epoch: u32, who: &AccountId) -> u64;
+	/// VM-milliseconds of accepted results `who` delivered in `epoch` (wall time, capped at the
+	/// agreeing replicas' median).
+	fn verified_vm_millis(epoch: u32, who: &AccountId) -> u64;
 	/// Reputation of `who`: (agreed + 1) / (total + 2).
 	fn reputation(who: &AccountId) -> Perbill;
 	/// Providers with verified work in `epoch`.

@@ -166,8 +166,8 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 }
 
 impl<T: Config> VerifiedWork<T::AccountId> for Pallet<T> {
-	fn verified_vm_seconds(epoch: u32, who: &T::AccountId) -> u64 {
-		VerifiedMillis::<T>::get(epoch, who) / 1000
+	fn verified_vm_millis(epoch: u32, who: &T::AccountId) -> u64 {
+		VerifiedMillis::<T>::get(epoch, who)
 	}
 
 	fn reputation(who: &T::AccountId) -> Perbill {

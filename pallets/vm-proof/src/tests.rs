@@ -471,7 +471,7 @@ fn verified_work_and_reputation_are_recorded() {
 		let (id, ps) = assigned(1, 1, 1);
 		commit(id, ps[0], 1);
 		reveal(id, ps[0], 1, usage(20_000));
-		assert_eq!(VmProof::verified_vm_seconds(3, &10), 20);
+		assert_eq!(VmProof::verified_vm_millis(3, &10), 20_000);
 		assert_eq!(VmProof::providers_with_work(3), vec![10]);
 		// (1 + 1) / (1 + 2).
 		assert_eq!(VmProof::reputation(&10), Perbill::from_rational(2u32, 3u32));

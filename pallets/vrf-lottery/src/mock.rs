@@ -56,7 +56,7 @@ parameter_types! {
 /// Verified work as scripted by the test.
 pub struct MockWork;
 impl VerifiedWork<AccountId> for MockWork {
-	fn verified_vm_seconds(epoch: u32, who: &AccountId) -> u64 {
+	fn verified_vm_millis(epoch: u32, who: &AccountId) -> u64 {
 		WORK.with(|w| {
 			w.borrow()
 				.get(&epoch)
@@ -178,11 +178,16 @@ impl ExtBuilder {
 
 /// Record `secs` verified VM-seconds for `who` in `epoch`.
 pub fn set_work(epoch: u32, who: AccountId, secs: u64) {
+	set_work_millis(epoch, who, secs.saturating_mul(1000));
+}
+
+/// Scripts `millis` VM-milliseconds of verified work of `who` in `epoch`.
+pub fn set_work_millis(epoch: u32, who: AccountId, millis: u64) {
 	WORK.with(|w| {
 		let mut w = w.borrow_mut();
 		let v = w.entry(epoch).or_default();
 		v.retain(|(a, _)| *a != who);
-		v.push((who, secs));
+		v.push((who, millis));
 	});
 }
 

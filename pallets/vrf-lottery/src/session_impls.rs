@@ -36,10 +36,11 @@ pub struct ProviderView {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Tickets for `vm_seconds` of verified work at `reputation`: reputation-weighted
-	/// VM-milliseconds, `⌊reputation × vm_seconds × 1000⌋`.
-	pub fn tickets_for(vm_seconds: u64, reputation: Perbill) -> u64 {
-		reputation.mul_floor(vm_seconds.saturating_mul(1000))
+	/// Tickets for `vm_millis` of verified work at `reputation`: reputation-weighted
+	/// VM-milliseconds, `⌊reputation × vm_millis⌋`. Counting milliseconds, not whole seconds,
+	/// gives a provider of short jobs its share too.
+	pub fn tickets_for(vm_millis: u64, reputation: Perbill) -> u64 {
+		reputation.mul_floor(vm_millis)
 	}
 
 	/// Weight of a session boundary that snapshots `providers` and closes a draw with
@@ -80,7 +81,7 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			let tickets = Self::tickets_for(
-				T::Work::verified_vm_seconds(work_epoch, &who),
+				T::Work::verified_vm_millis(work_epoch, &who),
 				T::Work::reputation(&who),
 			);
 			if tickets == 0 {

@@ -52,6 +52,17 @@ fn tickets_come_from_accepted_work_only() {
 }
 
 #[test]
+fn sub_second_work_earns_tickets() {
+	ExtBuilder::default().build_and_execute(|| {
+		// 900 ms in the epoch at reputation 1/2: 450 tickets, not zero.
+		set_work_millis(0, 10, 900);
+		rotate();
+		assert_eq!(Tickets::<Test>::get(1, 10), Some(450));
+		assert_eq!(draw().total_tickets, 450);
+	});
+}
+
+#[test]
 fn tickets_scale_with_reputation() {
 	ExtBuilder::default().build_and_execute(|| {
 		set_reputation(10, Perbill::from_percent(25));
