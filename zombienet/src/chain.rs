@@ -221,10 +221,18 @@ pub fn expected_tally(image: &Image, seed: u64, flips: u64) -> Vec<u8> {
 	std::fs::read(out.join("tally.json")).expect("tally.json")
 }
 
-/// The provider record of `who` at the finalised head.
+/// The provider record of `who` at the finalised head, waiting (up to a minute) for its
+/// registration to be finalised.
 pub async fn provider(client: &ChainClient, who: &AccountId) -> povm_worker::client::ProviderRecord {
-	let (_, head) = client.finalized_head().await.expect("finalised head");
-	client.provider(who, Some(head)).await.expect("provider read").expect("registered")
+	let deadline = Instant::now() + Duration::from_secs(60);
+	loop {
+		let (_, head) = client.finalized_head().await.expect("finalised head");
+		if let Some(record) = client.provider(who, Some(head)).await.expect("provider read") {
+			return record;
+		}
+		assert!(Instant::now() < deadline, "{who} is not a registered provider");
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	}
 }
 
 /// Polls `check` every two seconds until it gives a value, or fails after `within`.
