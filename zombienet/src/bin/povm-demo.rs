@@ -186,7 +186,7 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 		network.worker("charlie").oneshot(&["session-keys", "--validator-rpc", &charlie_node])
 	})
 	.map_err(|e| anyhow!(e))?;
-	out.line(format!("provider charlie: his validator node's {}", keys.trim()));
+	out.line(format!("provider charlie: {} (generated in his validator node's keystore)", keys.trim()));
 	let charlie_babe: [u8; 32] = keys
 		.split_whitespace()
 		.last()
