@@ -314,8 +314,9 @@ mod tests {
 		let c = Call::SetSessionKeys { keys: vec![3; 64], proof: vec![4; 64] }.encode();
 		assert_eq!(&c[..2], &[6, 0]);
 		assert_eq!(&c[2..66], &[3u8; 64], "keys without a length prefix");
-		assert_eq!(c[66], 64 << 2, "proof with its compact length");
-		assert_eq!(&c[67..], &[4u8; 64]);
+		// Compact 64 takes two bytes: (64 << 2) | 0b01, little-endian.
+		assert_eq!(&c[66..68], &[0x01, 0x01], "proof with its compact length");
+		assert_eq!(&c[68..], &[4u8; 64]);
 	}
 
 	#[test]
