@@ -59,7 +59,8 @@ fn one_replica() -> RedundancyPolicy {
 	RedundancyPolicy { min_replicas: 1, max_replicas: 1, margin: 1 }
 }
 
-/// The arguments of a coin-flip job from `seed`, sleeping `sleep` seconds after the flips.
+/// The arguments of a coin-flip job from `seed` that also sleeps `sleep` seconds (a job that
+/// runs long enough to restart the node under it).
 fn job_args(seed: u64, sleep: u64) -> Vec<String> {
 	let mut args = coinflip_args(seed, FLIPS);
 	if sleep > 0 {
@@ -124,6 +125,7 @@ async fn local_result(args: &[String], dir: &Path) -> (Digest, Digest, Vec<u8>) 
 	(run.result_digest(), run.checkpoints_root(), out)
 }
 
+/// Asserts the job completed with the `expected` local result and paid `provider`.
 fn assert_accepted(view: &JobView, expected: &(Digest, Digest, Vec<u8>), provider: &AccountId) {
 	assert_eq!(view.state, JobState::Completed, "job {view:?}");
 	let r = view.result.as_ref().expect("a result");
