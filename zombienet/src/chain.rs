@@ -62,26 +62,42 @@ fn bytes<const N: u32>(s: &str) -> Bytes<N> {
 	s.as_bytes().to_vec().try_into().expect("within bound")
 }
 
-/// A coin-flip job of `flips` flips from `seed`, with the given redundancy.
-pub fn coinflip_spec(image: &Image, seed: u64, flips: u64, redundancy: RedundancyPolicy) -> JobSpec {
-	// Four checkpoints (a reveal carries at most 256).
+/// The coin-flip arguments of `flips` flips from `seed`, with four checkpoints (a reveal
+/// carries at most 256).
+pub fn coinflip_args(seed: u64, flips: u64) -> Vec<String> {
 	let every = (flips / 4).max(1).to_string();
-	let args: Vec<Bytes<MAX_ARG_LEN>> =
-		["--seed", &seed.to_string(), "--flips", &flips.to_string(), "--checkpoint-every", &every]
-			.iter()
-			.map(|a| bytes(a))
-			.collect();
+	["--seed", &seed.to_string(), "--flips", &flips.to_string(), "--checkpoint-every", &every]
+		.iter()
+		.map(|a| a.to_string())
+		.collect()
+}
+
+/// A job of the coin-flip `image` that runs `/coinflip` with `args` for at most
+/// `max_seconds`, with the given redundancy (half a core, 64 MiB).
+pub fn job_spec(
+	image: &Image,
+	args: &[String],
+	max_seconds: u32,
+	redundancy: RedundancyPolicy,
+) -> JobSpec {
+	let args: Vec<Bytes<MAX_ARG_LEN>> = args.iter().map(|a| bytes(a)).collect();
 	JobSpec {
 		image: bytes(&image.digest),
 		command: bytes("/coinflip"),
 		args: args.try_into().expect("few args"),
 		env: Default::default(),
 		input: None,
-		resources: Resources { millicores: 500, memory_mib: 64, max_seconds: 30 },
+		resources: Resources { millicores: 500, memory_mib: 64, max_seconds },
 		price_per_second: 1_000_000_000,
 		redundancy,
 		checkpoint_interval: 0,
 	}
+}
+
+/// A coin-flip job of `flips` flips from `seed` ([`coinflip_args`]), 30 seconds at most,
+/// with the given redundancy.
+pub fn coinflip_spec(image: &Image, seed: u64, flips: u64, redundancy: RedundancyPolicy) -> JobSpec {
+	job_spec(image, &coinflip_args(seed, flips), 30, redundancy)
 }
 
 /// The budget every test job reserves.
@@ -208,8 +224,7 @@ pub fn expected_tally(image: &Image, seed: u64, flips: u64) -> Vec<u8> {
 	std::fs::create_dir_all(&out).unwrap();
 	std::fs::create_dir_all(&cps).unwrap();
 	let status = std::process::Command::new(binary)
-		.args(["--seed", &seed.to_string(), "--flips", &flips.to_string()])
-		.args(["--checkpoint-every", &(flips / 4).max(1).to_string()])
+		.args(coinflip_args(seed, flips))
 		.arg("--out-dir")
 		.arg(&out)
 		.arg("--checkpoint-dir")

@@ -3,9 +3,10 @@
 //!
 //! [`NetworkDef::from_file`] reads the TOML, [`Network::start`] starts the nodes on their
 //! loopback addresses (with a chain spec limited to `authorities` when given), then registers
-//! and starts the workers; [`NodeHandle`] queries a node over JSON-RPC (HTTP), kills it or
-//! restarts it on the same ports and database; [`WorkerHandle`] kills, stops or restarts a
-//! worker and reads its log and metrics.
+//! and starts the workers; [`NodeHandle`] queries a node over JSON-RPC (HTTP), kills or stops
+//! it, or restarts it on the same ports and database; [`start_dev_node`] and
+//! [`start_dev_node_in`] start a single `--dev` node; [`WorkerHandle`] kills, stops or
+//! restarts a worker and reads its log and metrics.
 
 pub mod chain;
 pub mod chain_spec;
@@ -266,7 +267,26 @@ impl NodeHandle {
 		}
 	}
 
+	/// Stops the process with SIGINT (a clean shutdown that closes the database), SIGKILL
+	/// after `grace`, and waits for it.
+	pub fn stop(&mut self, grace: Duration) {
+		if let Some(mut child) = self.child.take() {
+			let _ = Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
+			let deadline = Instant::now() + grace;
+			while Instant::now() < deadline {
+				if matches!(child.try_wait(), Ok(Some(_))) {
+					return;
+				}
+				sleep(Duration::from_millis(200));
+			}
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
 	/// Starts the node again with the same ports, keys and database, and waits for its RPC.
+	/// A killed or stopped node is just started. A `--tmp` node (see [`start_dev_node`])
+	/// starts a new chain; one with a base path (see [`start_dev_node_in`]) resumes its own.
 	pub fn restart(&mut self) -> Result<()> {
 		self.kill();
 		self.start()
@@ -519,19 +539,37 @@ impl Network {
 	}
 }
 
-/// Starts a single `--dev --tmp` node on free ports.
+/// Starts a single `--dev --tmp` node on free ports; its log goes to the returned temporary
+/// directory. Its database is temporary too: a [`NodeHandle::restart`] starts a new chain.
 pub fn start_dev_node() -> Result<(NodeHandle, tempfile::TempDir)> {
-	let binary = node_binary()?;
 	let dir = tempfile::Builder::new()
 		.prefix("povm-dev-")
 		.tempdir()
 		.map_err(|e| format!("cannot create a temp dir: {e}"))?;
+	let node = dev_node(dir.path(), None)?;
+	Ok((node, dir))
+}
+
+/// Starts a single `--dev` node on free ports with its database in `<dir>/chain` and its log
+/// in `<dir>/dev.log` (`dir` is created if missing and kept): unlike [`start_dev_node`], a
+/// [`NodeHandle::restart`] resumes the same chain from its database.
+pub fn start_dev_node_in(dir: &Path) -> Result<NodeHandle> {
+	std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+	dev_node(dir, Some(&dir.join("chain")))
+}
+
+/// Starts a `--dev` node logging to `<dir>/dev.log`, with `--base-path base` or `--tmp`.
+fn dev_node(dir: &Path, base: Option<&Path>) -> Result<NodeHandle> {
+	let binary = node_binary()?;
 	let rpc_port = free_port(Ipv4Addr::LOCALHOST)?;
 	let prometheus_port = free_port(Ipv4Addr::LOCALHOST)?;
 	let p2p_port = free_port(Ipv4Addr::LOCALHOST)?;
-	let args = vec![
-		"--dev".to_string(),
-		"--tmp".into(),
+	let mut args = vec!["--dev".to_string()];
+	match base {
+		Some(base) => args.extend(["--base-path".into(), base.display().to_string()]),
+		None => args.push("--tmp".into()),
+	}
+	args.extend([
 		"--rpc-port".into(),
 		rpc_port.to_string(),
 		"--prometheus-port".into(),
@@ -539,17 +577,17 @@ pub fn start_dev_node() -> Result<(NodeHandle, tempfile::TempDir)> {
 		"--port".into(),
 		p2p_port.to_string(),
 		"--no-telemetry".into(),
-	];
+	]);
 	let mut handle = NodeHandle {
 		name: "dev".into(),
 		rpc_port,
 		p2p_port,
 		ip: Ipv4Addr::LOCALHOST,
 		prometheus_port,
-		launch: LaunchArgs { args, log_path: dir.path().join("dev.log") },
+		launch: LaunchArgs { args, log_path: dir.join("dev.log") },
 		child: None,
 		binary,
 	};
 	handle.start()?;
-	Ok((handle, dir))
+	Ok(handle)
 }

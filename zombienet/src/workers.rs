@@ -37,6 +37,22 @@ pub struct WorkerDef {
 	pub binary: Option<String>,
 }
 
+impl WorkerDef {
+	/// A worker `name` that signs with `key` and uses `node`'s RPC, with the defaults of a
+	/// `[[workers]]` entry: one slot, the default bond, the system Docker, `povm-worker`.
+	pub fn new(name: &str, key: &str, node: &str) -> Self {
+		Self {
+			name: name.into(),
+			key: key.into(),
+			node: node.into(),
+			slots: default_slots(),
+			bond: default_bond(),
+			docker_host: None,
+			binary: None,
+		}
+	}
+}
+
 fn default_slots() -> u32 {
 	1
 }

@@ -1,0 +1,315 @@
+//! The worker against a real `povm-node --dev` and a real Docker daemon: the chain client,
+//! and a provider's `povm-worker` that registers, runs coin-flip jobs in real containers,
+//! commits and reveals, through a worker crash and a node restart.
+//!
+//! Each test starts its own dev node on free ports (Alice validates alone and is the
+//! customer; Eve signs remarks; Bob, Charlie and Dave are the providers) with the runner's
+//! [`start_dev_node`] (or [`start_dev_node_in`] where the node restarts and must keep its
+//! chain), and its worker with [`WorkerHandle`]. The accepted results are compared with the
+//! same job run locally by the worker's own Docker executor.
+//!
+//! - `client_follows_heads_and_gets_signed_transactions_included`
+//! - `client_reconnects_after_the_node_restarts`
+//! - `worker_registers_heartbeats_commits_reveals_and_the_job_completes`
+//! - `worker_killed_between_commit_and_reveal_reveals_after_restart`
+//! - `worker_survives_a_node_restart_mid_job`
+
+use std::{
+	path::Path,
+	time::{Duration, Instant},
+};
+
+use povm_network_tests::{
+	chain::*, coinflip_image, start_dev_node, start_dev_node_in, Image, NodeHandle, WorkerDef,
+	WorkerHandle,
+};
+use povm_primitives::{AssignmentPhase, JobState, RedundancyPolicy};
+use povm_worker::{
+	client::{ChainClient, TxOutcome},
+	executor::{self, DockerConfig, DockerExecutor, Executor, JobRun},
+	prelude::*,
+	tx::Call,
+};
+
+/// Flips per job: four checkpoints of 250.
+const FLIPS: u64 = 1000;
+
+/// Only one chain test at a time: each runs a node and Docker jobs on a small machine.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Panics with the runner's message.
+fn ok<T>(result: Result<T, String>) -> T {
+	result.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The coin-flip image, built once per test process.
+fn image() -> Image {
+	ok(coinflip_image())
+}
+
+/// Provider `name` signing with `key`, a worker of `node` with its files under `root`
+/// (registered and started by the test).
+fn worker(name: &str, key: &str, root: &Path, node: &NodeHandle) -> WorkerHandle {
+	let def = WorkerDef::new(name, key, &node.name);
+	ok(WorkerHandle::new(def, root, node.rpc_port, &image().dir))
+}
+
+/// One replica: the test's one provider runs the job alone.
+fn one_replica() -> RedundancyPolicy {
+	RedundancyPolicy { min_replicas: 1, max_replicas: 1, margin: 1 }
+}
+
+/// The arguments of a coin-flip job from `seed` that also sleeps `sleep` seconds (a job that
+/// runs long enough to restart the node under it).
+fn job_args(seed: u64, sleep: u64) -> Vec<String> {
+	let mut args = coinflip_args(seed, FLIPS);
+	if sleep > 0 {
+		args.extend(["--sleep".to_string(), sleep.to_string()]);
+	}
+	args
+}
+
+/// Alice submits a coin-flip job with `args`; returns its id.
+async fn submit_job(
+	client: &std::sync::Arc<ChainClient>,
+	args: &[String],
+	max_seconds: u32,
+) -> JobId {
+	let spec = job_spec(&image(), args, max_seconds, one_replica());
+	let id = submit(&customer(client, "//Alice"), spec).await;
+	let view = client.job(id, None).await.unwrap().expect("job exists");
+	assert_eq!(view.owner, account("//Alice"));
+	id
+}
+
+/// Waits until `job` leaves the open states on the best chain; returns its view.
+async fn wait_finished(
+	client: &ChainClient,
+	job: JobId,
+	within: Duration,
+	who: &WorkerHandle,
+) -> JobView {
+	let finished = wait(within, &format!("job {job} to finish"), || async move {
+		client.job(job, None).await.ok().flatten().filter(|v| !v.state.is_open())
+	})
+	.await;
+	finished.unwrap_or_else(|e| panic!("{e}; worker log:\n{}", who.log()))
+}
+
+/// The result digest, checkpoints root and tally the same job gives when the worker's Docker
+/// executor runs it locally in `dir`.
+async fn local_result(args: &[String], dir: &Path) -> (Digest, Digest, Vec<u8>) {
+	let image = image();
+	let instance = format!("test-chain-expected-{}", std::process::id());
+	let exec = DockerExecutor::connect(DockerConfig::new(instance, image.dir.clone()))
+		.await
+		.expect("connect to Docker");
+	let job = JobRun {
+		job_id: (u64::from(std::process::id()) << 20) | 900,
+		spec: executor::JobSpec {
+			image: image.digest.clone(),
+			command: vec!["/coinflip".to_owned()],
+			args: args.to_vec(),
+			env: vec![],
+			resources: executor::Resources {
+				millicores: 500,
+				memory_mib: 64,
+				max_seconds: 60,
+				pids: 32,
+			},
+		},
+		work_dir: dir.to_owned(),
+	};
+	let run = exec.run(&job).await.expect("local run");
+	let out = run.output("tally.json").expect("tally").to_vec();
+	(run.result_digest(), run.checkpoints_root(), out)
+}
+
+/// Asserts the job completed with the `expected` local result and paid `provider`.
+fn assert_accepted(view: &JobView, expected: &(Digest, Digest, Vec<u8>), provider: &AccountId) {
+	assert_eq!(view.state, JobState::Completed, "job {view:?}");
+	let r = view.result.as_ref().expect("a result");
+	assert_eq!(r.result_digest, expected.0, "result digest agrees with a local run");
+	assert_eq!(r.checkpoints_root, expected.1, "checkpoints root agrees with a local run");
+	assert_eq!(r.output.to_vec(), expected.2, "the tally is on chain");
+	assert!(r.usage.wall_ms > 0);
+	assert!(r.payments.iter().any(|(who, amount)| who == provider && *amount > 0), "provider paid");
+}
+
+/// The client against any node, PoVM pallets or not: heads, runtime version, nonces, and a
+/// signed `System::remark` included in a block (twice, so the second nonce is checked too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_follows_heads_and_gets_signed_transactions_included() {
+	let _serial = SERIAL.lock().await;
+	let (node, _dir) = ok(start_dev_node());
+	let client = connect(&node.ws_url()).await;
+	let mut heads = client.subscribe_new_heads().await.unwrap();
+	let first = heads.next().await.unwrap().unwrap().number().unwrap();
+	let second = heads.next().await.unwrap().unwrap().number().unwrap();
+	assert!(second > first, "new heads advance: {first} then {second}");
+	let (spec, _tx) = client.runtime_version().await.unwrap();
+	assert!(spec > 0);
+	let eve = account("//Eve");
+	let nonce0 = client.next_nonce(&eve).await.unwrap();
+	let submitter = customer(&client, "//Eve");
+	for i in 0..2u8 {
+		let out = submitter.submit(&Call::Remark { remark: vec![i; 8] }).await;
+		assert!(matches!(out, Ok(TxOutcome::InBlock(_) | TxOutcome::Finalized(_))), "{out:?}");
+	}
+	let nonce = client.next_nonce(submitter.account()).await.unwrap();
+	assert_eq!(nonce, nonce0 + 2, "both transactions executed");
+}
+
+/// The client notices a node restart, reconnects with backoff and resubscribes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_reconnects_after_the_node_restarts() {
+	let _serial = SERIAL.lock().await;
+	let tmp = tempfile::tempdir().unwrap();
+	// A base path, not `--tmp`: the restarted node resumes the same chain.
+	let mut node = ok(start_dev_node_in(tmp.path()));
+	let client = connect(&node.ws_url()).await;
+	let mut sub = client.subscribe_finalized().await.unwrap();
+	let before = sub.next().await.unwrap().unwrap().number().unwrap();
+	node.stop(Duration::from_secs(20));
+	// The subscription ends and calls fail with a transient error.
+	let end = tokio::time::timeout(Duration::from_secs(30), async {
+		while let Some(Ok(_)) = sub.next().await {}
+	})
+	.await;
+	assert!(end.is_ok(), "subscription ended when the node stopped");
+	let err = client.finalized_head().await.unwrap_err();
+	assert!(err.is_transient(), "{err}");
+	// The node starts again while the client retries with backoff. `reconnect` is never
+	// cancelled here: a fresh (tokio-util) cancellation token, made with `Default`.
+	let restart = tokio::task::spawn_blocking(move || {
+		let restarted = node.restart();
+		(node, restarted)
+	});
+	let reconnected =
+		tokio::time::timeout(Duration::from_secs(120), client.reconnect(&Default::default())).await;
+	let (node, restarted) = restart.await.unwrap();
+	restarted.unwrap_or_else(|e| panic!("{e}\n{}", node.log()));
+	assert!(reconnected.unwrap());
+	assert_eq!(client.metrics().reconnects.get(), 1);
+	let mut sub = client.subscribe_finalized().await.unwrap();
+	let after = sub.next().await.unwrap().unwrap().number().unwrap();
+	assert!(after >= before, "the chain resumed from its database: {before} -> {after}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_registers_heartbeats_commits_reveals_and_the_job_completes() {
+	let _serial = SERIAL.lock().await;
+	let (node, dir) = ok(start_dev_node());
+	let client = connect(&node.ws_url()).await;
+	let mut bob = worker("bob", "//Bob", dir.path(), &node);
+	let out = ok(bob.register());
+	assert!(out.contains("registered"), "{out}");
+	// Registering again is idempotent.
+	assert!(ok(bob.register()).contains("already registered"));
+	let record = client.provider(&account("//Bob"), None).await.unwrap().expect("record");
+	assert_eq!(record.offer.millicores, 1000);
+	assert_eq!(record.bond, bob.def.bond);
+
+	ok(bob.start());
+	let args = job_args(42, 0);
+	let expected = local_result(&args, &dir.path().join("local")).await;
+	let job = submit_job(&client, &args, 30).await;
+	let view = wait_finished(&client, job, Duration::from_secs(300), &bob).await;
+	assert_accepted(&view, &expected, &account("//Bob"));
+
+	// Heartbeats went out (one per 10-block epoch), and the metrics endpoint shows the work.
+	let deadline = Instant::now() + Duration::from_secs(150);
+	loop {
+		let m = bob.metrics();
+		if m.contains("call=\"heartbeat\",outcome=\"in_block\"") {
+			assert!(m.contains("povm_worker_jobs_started_total 1"), "{m}");
+			assert!(m.contains("povm_worker_jobs_succeeded_total 1"), "{m}");
+			assert!(m.contains("call=\"commit_result\",outcome=\"in_block\""), "{m}");
+			assert!(m.contains("call=\"reveal_result\",outcome=\"in_block\""), "{m}");
+			break;
+		}
+		assert!(Instant::now() < deadline, "no heartbeat in the metrics:\n{m}");
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	}
+	let record = client.provider(&account("//Bob"), None).await.unwrap().expect("record");
+	assert_eq!((record.agreed, record.total), (1, 1));
+	let status = ok(bob.oneshot(&["status"]));
+	assert!(status.contains("registered      yes"), "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_killed_between_commit_and_reveal_reveals_after_restart() {
+	let _serial = SERIAL.lock().await;
+	let (node, dir) = ok(start_dev_node());
+	let client = connect(&node.ws_url()).await;
+	let mut charlie = worker("charlie", "//Charlie", dir.path(), &node);
+	ok(charlie.register());
+	ok(charlie.start());
+	let args = job_args(7, 0);
+	let expected = local_result(&args, &dir.path().join("local")).await;
+	let job = submit_job(&client, &args, 30).await;
+
+	// Watch the best chain (the worker acts on finalised blocks, a block or more later) and
+	// kill the worker as soon as its commitment is on chain.
+	let me = account("//Charlie");
+	let deadline = Instant::now() + Duration::from_secs(240);
+	let phase = loop {
+		let a = client.assignments(&me, None).await.unwrap_or_default();
+		if let Some(a) = a.iter().find(|a| a.job == job) {
+			if a.phase != AssignmentPhase::Commit {
+				charlie.kill();
+				break a.phase;
+			}
+		}
+		assert!(Instant::now() < deadline, "no commit; worker log:\n{}", charlie.log());
+		tokio::time::sleep(Duration::from_millis(200)).await;
+	};
+	assert!(
+		matches!(phase, AssignmentPhase::Committed | AssignmentPhase::Reveal),
+		"killed too late to test anything: {phase:?}"
+	);
+	tokio::time::sleep(Duration::from_secs(8)).await;
+	let a = client.assignments(&me, None).await.unwrap();
+	assert!(
+		a.iter().any(|a| a.job == job && a.phase == AssignmentPhase::Reveal),
+		"after the kill the job waits for our reveal: {a:?}"
+	);
+	assert!(charlie.dir.join(format!("state/commits/{job}.scale")).exists(), "salt persisted");
+
+	ok(charlie.start());
+	let view = wait_finished(&client, job, Duration::from_secs(240), &charlie).await;
+	assert_accepted(&view, &expected, &me);
+	let log = charlie.log();
+	assert_eq!(log.matches("running job").count(), 1, "the job ran once:\n{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_survives_a_node_restart_mid_job() {
+	let _serial = SERIAL.lock().await;
+	let tmp = tempfile::tempdir().unwrap();
+	// A base path, not `--tmp`: the restarted node still has the job.
+	let mut node = ok(start_dev_node_in(&tmp.path().join("node")));
+	let client = connect(&node.ws_url()).await;
+	let mut dave = worker("dave", "//Dave", tmp.path(), &node);
+	ok(dave.register());
+	ok(dave.start());
+	let args = job_args(99, 15);
+	let expected = local_result(&args, &tmp.path().join("local")).await;
+	let job = submit_job(&client, &args, 60).await;
+
+	// Wait until the worker runs the job, then restart the node under it.
+	let deadline = Instant::now() + Duration::from_secs(180);
+	while !dave.log().contains("running job") {
+		assert!(Instant::now() < deadline, "job not started; log:\n{}", dave.log());
+		tokio::time::sleep(Duration::from_millis(500)).await;
+	}
+	drop(client);
+	node.stop(Duration::from_secs(20));
+	tokio::time::sleep(Duration::from_secs(5)).await;
+	node.restart().unwrap_or_else(|e| panic!("{e}\n{}", node.log()));
+	let client = connect(&node.ws_url()).await;
+	let view = wait_finished(&client, job, Duration::from_secs(300), &dave).await;
+	assert_accepted(&view, &expected, &account("//Dave"));
+	let log = dave.log();
+	assert!(log.contains("reconnected to the node"), "the worker reconnected:\n{log}");
+}
