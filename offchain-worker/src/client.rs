@@ -469,8 +469,27 @@ impl ChainClient {
 	/// at most `wait`.
 	pub async fn wait_included(
 		call: &'static str,
+		sub: Subscription<serde_json::Value>,
+		wait: Duration,
+	) -> Result<TxOutcome, ChainError> {
+		Self::wait_status(call, sub, wait, false).await
+	}
+
+	/// Follows a transaction's status until its block is finalised (or it is refused), for at
+	/// most `wait`. Being in a block that a fork later drops (`retracted`) is not the end.
+	pub async fn wait_finalized(
+		call: &'static str,
+		sub: Subscription<serde_json::Value>,
+		wait: Duration,
+	) -> Result<TxOutcome, ChainError> {
+		Self::wait_status(call, sub, wait, true).await
+	}
+
+	async fn wait_status(
+		call: &'static str,
 		mut sub: Subscription<serde_json::Value>,
 		wait: Duration,
+		until_final: bool,
 	) -> Result<TxOutcome, ChainError> {
 		const METHOD: &str = "author_submitAndWatchExtrinsic";
 		let deadline = tokio::time::Instant::now() + wait;
@@ -500,7 +519,12 @@ impl ChainClient {
 				},
 				serde_json::Value::Object(o) => {
 					if let Some(h) = o.get("inBlock").and_then(|h| h.as_str()) {
-						return Ok(TxOutcome::InBlock(parse_h256("inBlock", h)?));
+						if !until_final {
+							return Ok(TxOutcome::InBlock(parse_h256("inBlock", h)?));
+						}
+					}
+					if o.contains_key("finalityTimeout") {
+						return Err(ChainError::Rejected { call, message: "finality timeout".into() });
 					}
 					if let Some(h) = o.get("finalized").and_then(|h| h.as_str()) {
 						return Ok(TxOutcome::Finalized(parse_h256("finalized", h)?));
@@ -596,7 +620,33 @@ impl Submitter {
 		r
 	}
 
+	/// As [`Submitter::submit`], but waits until the including block is finalised: for
+	/// one-shot commands whose next step depends on the call's effect (a block that a fork
+	/// drops would lose it).
+	pub async fn submit_final(&self, call: &Call) -> Result<TxOutcome, ChainError> {
+		let name = call.name();
+		let mut r = self.submit_inner_until(call, true).await;
+		for _ in 0..NONCE_RETRIES {
+			match &r {
+				Err(ChainError::Rejected { message, .. }) if lost_its_nonce(message) => {
+					tracing::info!(target: LOG_CLIENT, call = name, "{message}: signing again with the next nonce");
+					r = self.submit_inner_until(call, true).await;
+				},
+				_ => break,
+			}
+		}
+		match &r {
+			Ok(o) => tracing::info!(target: LOG_CLIENT, call = name, ?o, "transaction finalised"),
+			Err(e) => tracing::warn!(target: LOG_CLIENT, call = name, "transaction failed: {e}"),
+		}
+		r
+	}
+
 	async fn submit_inner(&self, call: &Call) -> Result<TxOutcome, ChainError> {
+		self.submit_inner_until(call, false).await
+	}
+
+	async fn submit_inner_until(&self, call: &Call, until_final: bool) -> Result<TxOutcome, ChainError> {
 		let sub = {
 			// Held until the pool accepted the transaction, so that the next
 			// `system_accountNextIndex` counts it and nonces never collide.
@@ -619,6 +669,10 @@ impl Submitter {
 			tracing::debug!(target: LOG_CLIENT, call = call.name(), nonce, "submitting");
 			self.client.submit_watch(call.name(), &xt).await?
 		};
-		ChainClient::wait_included(call.name(), sub, self.wait).await
+		if until_final {
+			ChainClient::wait_finalized(call.name(), sub, self.wait * 2).await
+		} else {
+			ChainClient::wait_included(call.name(), sub, self.wait).await
+		}
 	}
 }

@@ -91,8 +91,8 @@ pub async fn ensure_vrf_key(submitter: &Submitter) -> Result<u32, ChainError> {
 		}
 	}
 	let call = Call::RegisterVrfKey { key: key.0 };
-	submitter.submit(&call).await?;
-	// The call is in a block; read the record back (a failed dispatch leaves none).
+	submitter.submit_final(&call).await?;
+	// The call is final; read the record back (a failed dispatch leaves none).
 	for _ in 0..10 {
 		if let Some(record) = client.lottery_view(&me, None).await?.vrf_key {
 			if record.key == key {

@@ -37,8 +37,8 @@ pub async fn register(
 		Some(_) => Call::UpdateOffer { offer },
 		None => Call::RegisterProvider { offer, bond },
 	};
-	submitter.submit(&call).await?;
-	// The call is in a block; read the record back (a failed dispatch leaves it unchanged).
+	submitter.submit_final(&call).await?;
+	// The call is final; read the record back (a failed dispatch leaves it unchanged).
 	for _ in 0..10 {
 		if let Some(rec) = client.provider(&me, None).await? {
 			if rec.offer == offer {

@@ -55,7 +55,7 @@ pub async fn set_session_keys(
 		},
 	};
 	let call = Call::SetSessionKeys { keys: keys.clone(), proof };
-	submitter.submit(&call).await?;
+	submitter.submit_final(&call).await?;
 	let client = submitter.client();
 	for _ in 0..10 {
 		if client.storage(&next_keys_key(&me), None).await?.as_deref() == Some(&keys[..]) {
