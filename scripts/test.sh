@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up the machine (scripts/setup.sh) and runs every PoVM chain test:
 #   1. the pallets' tests on their mock runtimes (benchmarks included, as tests);
-#   2. the worker: executor against the real Docker daemon, extrinsic encoding, and the chain
-#      flow (register, heartbeat, commit, reveal, restarts) against a real dev node;
-#   3. the network (zombienet/): one --dev node over RPC; a four-validator local network; a
+#   2. the worker: unit tests, the executor against the real Docker daemon, extrinsic encoding;
+#   3. the network (zombienet/): one --dev node over RPC; the worker's chain flow (register,
+#      heartbeat, commit, reveal, restarts) against a dev node; a four-validator network; a
 #      provider that wins the lottery and authors blocks; four validators with three workers
 #      through steady state, a killed validator, a killed worker, a cheater and Docker stopped;
 #   4. third-party clients: substrate-interface (PyPI) and @polkadot/api (npm) against a real
@@ -31,7 +31,7 @@ step "pallet tests (mock runtimes, benchmarks as tests)"
 cargo test --release --locked -p povm-primitives -p pallet-job-queue -p pallet-vm-proof \
 	-p pallet-vrf-lottery --features runtime-benchmarks
 
-step "worker tests (real Docker, real node)"
+step "worker tests (unit, real Docker, extrinsic encoding)"
 cargo test --release --locked -p povm-worker -p coinflip -- --test-threads 1
 
 step "network tests (dev node; four validators; the lottery seat; scenarios 1-5 with workers)"
