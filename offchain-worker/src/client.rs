@@ -524,7 +524,10 @@ impl ChainClient {
 						}
 					}
 					if o.contains_key("finalityTimeout") {
-						return Err(ChainError::Rejected { call, message: "finality timeout".into() });
+						return Err(ChainError::Rejected {
+							call,
+							message: "finality timeout".into(),
+						});
 					}
 					if let Some(h) = o.get("finalized").and_then(|h| h.as_str()) {
 						return Ok(TxOutcome::Finalized(parse_h256("finalized", h)?));
@@ -596,13 +599,24 @@ impl Submitter {
 	/// `povm-worker session-keys` beside `povm-worker run`), it is signed again with the next
 	/// nonce, up to [`NONCE_RETRIES`] times.
 	pub async fn submit(&self, call: &Call) -> Result<TxOutcome, ChainError> {
+		self.submit_until(call, false).await
+	}
+
+	/// As [`Submitter::submit`], but waits until the including block is finalised: for
+	/// one-shot commands whose next step depends on the call's effect (a block that a fork
+	/// drops would lose it).
+	pub async fn submit_final(&self, call: &Call) -> Result<TxOutcome, ChainError> {
+		self.submit_until(call, true).await
+	}
+
+	async fn submit_until(&self, call: &Call, until_final: bool) -> Result<TxOutcome, ChainError> {
 		let name = call.name();
-		let mut r = self.submit_inner(call).await;
+		let mut r = self.submit_inner_until(call, until_final).await;
 		for _ in 0..NONCE_RETRIES {
 			match &r {
 				Err(ChainError::Rejected { message, .. }) if lost_its_nonce(message) => {
 					tracing::info!(target: LOG_CLIENT, call = name, "{message}: signing again with the next nonce");
-					r = self.submit_inner(call).await;
+					r = self.submit_inner_until(call, until_final).await;
 				},
 				_ => break,
 			}
@@ -620,33 +634,11 @@ impl Submitter {
 		r
 	}
 
-	/// As [`Submitter::submit`], but waits until the including block is finalised: for
-	/// one-shot commands whose next step depends on the call's effect (a block that a fork
-	/// drops would lose it).
-	pub async fn submit_final(&self, call: &Call) -> Result<TxOutcome, ChainError> {
-		let name = call.name();
-		let mut r = self.submit_inner_until(call, true).await;
-		for _ in 0..NONCE_RETRIES {
-			match &r {
-				Err(ChainError::Rejected { message, .. }) if lost_its_nonce(message) => {
-					tracing::info!(target: LOG_CLIENT, call = name, "{message}: signing again with the next nonce");
-					r = self.submit_inner_until(call, true).await;
-				},
-				_ => break,
-			}
-		}
-		match &r {
-			Ok(o) => tracing::info!(target: LOG_CLIENT, call = name, ?o, "transaction finalised"),
-			Err(e) => tracing::warn!(target: LOG_CLIENT, call = name, "transaction failed: {e}"),
-		}
-		r
-	}
-
-	async fn submit_inner(&self, call: &Call) -> Result<TxOutcome, ChainError> {
-		self.submit_inner_until(call, false).await
-	}
-
-	async fn submit_inner_until(&self, call: &Call, until_final: bool) -> Result<TxOutcome, ChainError> {
+	async fn submit_inner_until(
+		&self,
+		call: &Call,
+		until_final: bool,
+	) -> Result<TxOutcome, ChainError> {
 		let sub = {
 			// Held until the pool accepted the transaction, so that the next
 			// `system_accountNextIndex` counts it and nonces never collide.

@@ -83,7 +83,10 @@ async fn dispatch(command: Command, config: Config) -> anyhow::Result<()> {
 				Registered::Unchanged(r) => println!("already registered with this offer: {r:?}"),
 			}
 			let active_from = povm_worker::lottery::ensure_vrf_key(&submitter).await?;
-			println!("lottery VRF key {} active from draw epoch {active_from}", submitter.account());
+			println!(
+				"lottery VRF key {} active from draw epoch {active_from}",
+				submitter.account()
+			);
 			Ok(())
 		},
 		Command::Run => run(config).await,

@@ -7,8 +7,8 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use codec::Decode;
 use crate::Image;
+use codec::Decode;
 use povm_primitives::{Bytes, RedundancyPolicy, Resources, MAX_ARG_LEN};
 use povm_worker::{
 	client::{from_0x, ChainClient, Submitter, TxOutcome},
@@ -96,7 +96,12 @@ pub fn job_spec(
 
 /// A coin-flip job of `flips` flips from `seed` ([`coinflip_args`]), 30 seconds at most,
 /// with the given redundancy.
-pub fn coinflip_spec(image: &Image, seed: u64, flips: u64, redundancy: RedundancyPolicy) -> JobSpec {
+pub fn coinflip_spec(
+	image: &Image,
+	seed: u64,
+	flips: u64,
+	redundancy: RedundancyPolicy,
+) -> JobSpec {
 	job_spec(image, &coinflip_args(seed, flips), 30, redundancy)
 }
 
@@ -127,8 +132,9 @@ pub async fn submit(customer: &Submitter, spec: JobSpec) -> JobId {
 	let parent = header["parentHash"].as_str().expect("a parent hash");
 	let parent = H256::from_slice(&from_0x("parent hash", parent).expect("hex"));
 	let first: JobId = value(client, "JobQueue", "NextJobId", Some(parent)).await.unwrap_or(0);
-	let next: JobId =
-		value(client, "JobQueue", "NextJobId", Some(at)).await.expect("NextJobId is set");
+	let next: JobId = value(client, "JobQueue", "NextJobId", Some(at))
+		.await
+		.expect("NextJobId is set");
 	for id in first..next {
 		let view = client.job(id, Some(at)).await.expect("job read").expect("job exists");
 		if &view.owner == customer.account() {
@@ -162,9 +168,9 @@ pub async fn verdict_block(client: &ChainClient, job: JobId, seen: H256) -> (Blo
 		.request("chain_getHeader", jsonrpsee::rpc_params![format!("{seen:?}")])
 		.await
 		.expect("header");
-	let number = header["number"].as_str().and_then(|n| {
-		BlockNumber::from_str_radix(n.trim_start_matches("0x"), 16).ok()
-	});
+	let number = header["number"]
+		.as_str()
+		.and_then(|n| BlockNumber::from_str_radix(n.trim_start_matches("0x"), 16).ok());
 	let (mut number, mut hash) = (number.expect("a block number"), seen);
 	while number > 0 {
 		let parent = client.block_hash(number - 1).await.expect("block hash").expect("exists");
@@ -238,7 +244,10 @@ pub fn expected_tally(image: &Image, seed: u64, flips: u64) -> Vec<u8> {
 
 /// The provider record of `who` at the finalised head, waiting (up to a minute) for its
 /// registration to be finalised.
-pub async fn provider(client: &ChainClient, who: &AccountId) -> povm_worker::client::ProviderRecord {
+pub async fn provider(
+	client: &ChainClient,
+	who: &AccountId,
+) -> povm_worker::client::ProviderRecord {
 	let deadline = Instant::now() + Duration::from_secs(60);
 	loop {
 		let (_, head) = client.finalized_head().await.expect("finalised head");

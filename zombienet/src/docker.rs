@@ -12,7 +12,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use crate::Result;
+use crate::{process, Result};
 
 /// A `dockerd` process of the test, stopped when dropped.
 pub struct PrivateDocker {
@@ -23,7 +23,8 @@ pub struct PrivateDocker {
 impl PrivateDocker {
 	/// Starts a daemon with its state under `dir` and waits until it answers.
 	pub fn start(dir: &Path) -> Result<Self> {
-		std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+		std::fs::create_dir_all(dir)
+			.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
 		let mut daemon = Self { dir: dir.to_path_buf(), child: None };
 		daemon.restart()?;
 		Ok(daemon)
@@ -57,7 +58,14 @@ impl PrivateDocker {
 		let d = |name: &str| self.dir.join(name).display().to_string();
 		let child = Command::new("dockerd")
 			.args(["--host", &self.host()])
-			.args(["--data-root", &d("data"), "--exec-root", &d("exec"), "--pidfile", &d("dockerd.pid")])
+			.args([
+				"--data-root",
+				&d("data"),
+				"--exec-root",
+				&d("exec"),
+				"--pidfile",
+				&d("dockerd.pid"),
+			])
 			.args(["--bridge", "none", "--iptables=false", "--ip6tables=false", "--ip-masq=false"])
 			.stdin(Stdio::null())
 			.stdout(log)
@@ -68,7 +76,10 @@ impl PrivateDocker {
 		let deadline = Instant::now() + Duration::from_secs(60);
 		while !self.answers() {
 			if Instant::now() > deadline {
-				return Err(format!("private dockerd did not answer in 60 s; see {}", log_path.display()));
+				return Err(format!(
+					"private dockerd did not answer in 60 s; see {}",
+					log_path.display()
+				));
 			}
 			std::thread::sleep(Duration::from_millis(500));
 		}
@@ -77,18 +88,7 @@ impl PrivateDocker {
 
 	/// Stops the daemon (SIGTERM, SIGKILL after 20 s) and waits until it is gone.
 	pub fn stop(&mut self) {
-		if let Some(mut child) = self.child.take() {
-			let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-			let deadline = Instant::now() + Duration::from_secs(20);
-			while Instant::now() < deadline {
-				if matches!(child.try_wait(), Ok(Some(_))) {
-					return;
-				}
-				std::thread::sleep(Duration::from_millis(200));
-			}
-			let _ = child.kill();
-			let _ = child.wait();
-		}
+		process::stop(&mut self.child, process::Signal::Term, Duration::from_secs(20));
 	}
 }
 

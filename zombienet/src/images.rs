@@ -34,7 +34,10 @@ fn build() -> Result<Image> {
 	if let (Ok(digest), Ok(dir)) =
 		(std::env::var("POVM_COINFLIP_IMAGE"), std::env::var("POVM_COINFLIP_IMAGE_DIR"))
 	{
-		let binary = std::env::var("POVM_COINFLIP_BIN").ok().map(PathBuf::from).or_else(default_binary);
+		let binary = std::env::var("POVM_COINFLIP_BIN")
+			.ok()
+			.map(PathBuf::from)
+			.or_else(default_binary);
 		return Ok(Image { digest, dir: dir.into(), binary });
 	}
 	let target = target_dir();

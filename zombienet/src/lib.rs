@@ -12,6 +12,7 @@ pub mod chain;
 pub mod chain_spec;
 pub mod docker;
 pub mod images;
+pub mod process;
 pub mod workers;
 
 pub use docker::PrivateDocker;
@@ -106,9 +107,9 @@ impl NetworkDef {
 
 /// The cargo target dir: `$CARGO_TARGET_DIR`, else the workspace's `target/`.
 pub fn target_dir() -> PathBuf {
-	std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| {
-		PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target")
-	})
+	std::env::var("CARGO_TARGET_DIR")
+		.map(PathBuf::from)
+		.unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target"))
 }
 
 /// The `povm-node` binary the tests run: `$POVM_NODE`, else the release build in
@@ -233,7 +234,9 @@ impl NodeHandle {
 	/// How many peers the node is connected to.
 	pub fn peers(&self) -> Result<u64> {
 		let health = self.rpc("system_health", json!([]))?;
-		health["peers"].as_u64().ok_or_else(|| format!("bad system_health answer: {health}"))
+		health["peers"]
+			.as_u64()
+			.ok_or_else(|| format!("bad system_health answer: {health}"))
 	}
 
 	/// Waits until `check` holds, polling every second, or fails after `timeout` with `what`.
@@ -261,27 +264,13 @@ impl NodeHandle {
 
 	/// Kills the process (SIGKILL) and waits for it.
 	pub fn kill(&mut self) {
-		if let Some(mut child) = self.child.take() {
-			let _ = child.kill();
-			let _ = child.wait();
-		}
+		process::kill(&mut self.child);
 	}
 
 	/// Stops the process with SIGINT (a clean shutdown that closes the database), SIGKILL
 	/// after `grace`, and waits for it.
 	pub fn stop(&mut self, grace: Duration) {
-		if let Some(mut child) = self.child.take() {
-			let _ = Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
-			let deadline = Instant::now() + grace;
-			while Instant::now() < deadline {
-				if matches!(child.try_wait(), Ok(Some(_))) {
-					return;
-				}
-				sleep(Duration::from_millis(200));
-			}
-			let _ = child.kill();
-			let _ = child.wait();
-		}
+		process::stop(&mut self.child, process::Signal::Int, grace);
 	}
 
 	/// Starts the node again with the same ports, keys and database, and waits for its RPC.
@@ -379,7 +368,8 @@ impl Network {
 
 	/// As [`Network::start`], with databases and logs in `dir`, which is kept.
 	pub fn start_in(def: NetworkDef, dir: PathBuf) -> Result<Self> {
-		std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+		std::fs::create_dir_all(&dir)
+			.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
 		Self::start_with(def, WorkDir::Kept(dir))
 	}
 
@@ -474,7 +464,9 @@ impl Network {
 				.nodes
 				.iter()
 				.find(|n| n.name == def.node)
-				.ok_or_else(|| format!("worker {} names no node of the network: {}", def.name, def.node))?
+				.ok_or_else(|| {
+					format!("worker {} names no node of the network: {}", def.name, def.node)
+				})?
 				.rpc_port;
 			self.workers.push(WorkerHandle::new(def, self.dir.path(), port, &image.dir)?);
 		}

@@ -7,12 +7,12 @@ use std::{
 	net::Ipv4Addr,
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
-	time::Duration,
+	time::{Duration, Instant},
 };
 
 use serde::Deserialize;
 
-use crate::{free_port, target_dir, Result};
+use crate::{free_port, process, target_dir, Result};
 
 /// One `[[workers]]` entry.
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +82,9 @@ pub fn worker_binary(name: &str) -> Result<PathBuf> {
 	}
 }
 
+/// What `povm-worker run` logs once it serves assignments.
+const SERVING: &str = "serving assignments";
+
 /// The environment variable the runner passes the provider key in.
 const KEY_ENV: &str = "POVM_NET_PROVIDER_KEY";
 
@@ -101,7 +104,8 @@ impl WorkerHandle {
 	/// Writes the worker's config for `node_rpc_port` and the coin-flip `image_dir`.
 	pub fn new(def: WorkerDef, root: &Path, node_rpc_port: u16, image_dir: &Path) -> Result<Self> {
 		let dir = root.join(format!("worker-{}", def.name));
-		std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+		std::fs::create_dir_all(&dir)
+			.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
 		let metrics_port = free_port(Ipv4Addr::LOCALHOST)?;
 		let docker_host = match &def.docker_host {
 			Some(h) => format!("docker_host = \"{h}\"\n"),
@@ -173,17 +177,29 @@ memory_mib = 512
 		self.oneshot(&["register"])
 	}
 
-	/// Starts `povm-worker run`.
+	/// Starts `povm-worker run` and waits (up to a minute) until it serves assignments: it
+	/// reached the node, found its registration and connected to Docker.
 	pub fn start(&mut self) -> Result<()> {
 		if self.is_running() {
 			return Ok(());
 		}
+		let serving_before = self.log().matches(SERVING).count();
 		let child = self
 			.command(&["run"], "run.log")?
 			.stdout(Stdio::null())
 			.spawn()
 			.map_err(|e| format!("cannot start worker {}: {e}", self.def.name))?;
 		self.child = Some(child);
+		let deadline = Instant::now() + Duration::from_secs(60);
+		while self.log().matches(SERVING).count() == serving_before {
+			if !self.is_running() {
+				return Err(format!("worker {} exited at start:\n{}", self.def.name, self.log()));
+			}
+			if Instant::now() > deadline {
+				return Err(format!("worker {} not serving after 60 s", self.def.name));
+			}
+			std::thread::sleep(Duration::from_millis(200));
+		}
 		Ok(())
 	}
 
@@ -197,26 +213,12 @@ memory_mib = 512
 
 	/// Kills the process (SIGKILL), as a crash would.
 	pub fn kill(&mut self) {
-		if let Some(mut child) = self.child.take() {
-			let _ = child.kill();
-			let _ = child.wait();
-		}
+		process::kill(&mut self.child);
 	}
 
 	/// Stops the process with SIGTERM (graceful shutdown), SIGKILL after `grace`.
 	pub fn stop(&mut self, grace: Duration) {
-		if let Some(mut child) = self.child.take() {
-			let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
-			let deadline = std::time::Instant::now() + grace;
-			while std::time::Instant::now() < deadline {
-				if matches!(child.try_wait(), Ok(Some(_))) {
-					return;
-				}
-				std::thread::sleep(Duration::from_millis(200));
-			}
-			let _ = child.kill();
-			let _ = child.wait();
-		}
+		process::stop(&mut self.child, process::Signal::Term, grace);
 	}
 
 	/// The `run` log so far.

@@ -20,7 +20,10 @@ fn contains_scale_str(haystack: &[u8], name: &str) -> bool {
 
 fn hex_bytes(value: &serde_json::Value) -> Vec<u8> {
 	let s = value.as_str().expect("a hex string").trim_start_matches("0x");
-	(0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+	(0..s.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+		.collect()
 }
 
 fn timestamp_at(node: &povm_network_tests::NodeHandle, number: u64) -> u64 {
@@ -53,8 +56,12 @@ fn dev_node_produces_and_finalises_blocks_and_serves_metadata() {
 		}
 
 		let methods = node.rpc("rpc_methods", json!([]))?;
-		let methods: Vec<&str> =
-			methods["methods"].as_array().unwrap().iter().filter_map(|m| m.as_str()).collect();
+		let methods: Vec<&str> = methods["methods"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.filter_map(|m| m.as_str())
+			.collect();
 		for method in [
 			"system_accountNextIndex",
 			"payment_queryInfo",

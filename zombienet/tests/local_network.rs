@@ -21,9 +21,9 @@ fn four_validators_produce_and_finalise_blocks() {
 		}
 		// Every node sees the chain grow and finalise, and finality keeps up.
 		for name in ["alice", "bob", "charlie", "dave"] {
-			network.node(name).wait_for("block 5 finalised", timeout, |n| {
-				Ok(n.finalized_number()? >= 5)
-			})?;
+			network
+				.node(name)
+				.wait_for("block 5 finalised", timeout, |n| Ok(n.finalized_number()? >= 5))?;
 		}
 		let best = network.node("alice").best_number()?;
 		network.node("dave").wait_for("alice's best + 3 finalised", timeout, |n| {

@@ -59,7 +59,9 @@ async fn scenario(network: &mut Network) -> Result<(), String> {
 
 	// Dave's node generates session keys owned by Dave's account; the worker sets them.
 	let dave_node = network.node("dave").ws_url();
-	let out = network.worker("dave").oneshot(&["session-keys", "--validator-rpc", &dave_node])?;
+	let out = network
+		.worker("dave")
+		.oneshot(&["session-keys", "--validator-rpc", &dave_node])?;
 	let keys_hex = out
 		.split_whitespace()
 		.last()

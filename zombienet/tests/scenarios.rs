@@ -91,7 +91,8 @@ async fn submit_all(
 	ids
 }
 
-const MIN2_MAX4: RedundancyPolicy = RedundancyPolicy { min_replicas: 2, max_replicas: 4, margin: 2 };
+const MIN2_MAX4: RedundancyPolicy =
+	RedundancyPolicy { min_replicas: 2, max_replicas: 4, margin: 2 };
 
 #[test]
 fn steady_state() {
@@ -105,10 +106,11 @@ async fn steady_state_on(network: &mut Network) -> Result<(), String> {
 		let image = coinflip_image()?;
 		let client = connect(&network.node("alice").ws_url()).await;
 		// Four customers submit five jobs each, in parallel.
-		let batches = ["//Alice", "//Bob", "//Charlie", "//Dave"].iter().enumerate().map(|(i, who)| {
-			let seeds = (0..5).map(|j| 100 + (i * 5 + j) as u64).collect();
-			submit_all(&client, who, &image, seeds, MIN2_MAX4)
-		});
+		let batches =
+			["//Alice", "//Bob", "//Charlie", "//Dave"].iter().enumerate().map(|(i, who)| {
+				let seeds = (0..5).map(|j| 100 + (i * 5 + j) as u64).collect();
+				submit_all(&client, who, &image, seeds, MIN2_MAX4)
+			});
 		let jobs: Vec<(u64, JobId)> =
 			futures_util::future::join_all(batches).await.into_iter().flatten().collect();
 		if jobs.len() != 20 {
@@ -141,7 +143,9 @@ async fn validator_killed_on(network: &mut Network) -> Result<(), String> {
 	{
 		let image = coinflip_image()?;
 		let timeout = network.def.timeout();
-		network.node("alice").wait_for("block 3 finalised", timeout, |n| Ok(n.finalized_number()? >= 3))?;
+		network
+			.node("alice")
+			.wait_for("block 3 finalised", timeout, |n| Ok(n.finalized_number()? >= 3))?;
 		network.node("dave").kill();
 		let at_kill = network.node("alice").finalized_number()?;
 		// Three of four validators are a GRANDPA supermajority: finality goes on, work too.
@@ -182,16 +186,17 @@ async fn worker_killed_on(network: &mut Network) -> Result<(), String> {
 		// Kill the first provider seen running it.
 		let names = [("eve", "//Eve"), ("ferdie", "//Ferdie"), ("stash", "//Alice//stash")];
 		let net: &Network = network;
-		let (victim, victim_uri) = wait(Duration::from_secs(120), "a worker to start the job", || async {
-			for (name, uri) in names {
-				let a = client.assignments(&account(uri), None).await.ok()?;
-				if a.iter().any(|a| a.job == id) && started(net, name, id) {
-					return Some((name, uri));
+		let (victim, victim_uri) =
+			wait(Duration::from_secs(120), "a worker to start the job", || async {
+				for (name, uri) in names {
+					let a = client.assignments(&account(uri), None).await.ok()?;
+					if a.iter().any(|a| a.job == id) && started(net, name, id) {
+						return Some((name, uri));
+					}
 				}
-			}
-			None
-		})
-		.await?;
+				None
+			})
+			.await?;
 		let before = provider(&client, &account(victim_uri)).await;
 		network.worker(victim).kill();
 		let (job, _) = wait_settled(&client, id, Duration::from_secs(420)).await;
@@ -205,7 +210,10 @@ async fn worker_killed_on(network: &mut Network) -> Result<(), String> {
 		}
 		let after = provider(&client, &account(victim_uri)).await;
 		let reputation = |r: &povm_worker::client::ProviderRecord| (r.agreed, r.total);
-		if !(after.bond < before.bond && after.total > before.total && after.agreed == before.agreed) {
+		if !(after.bond < before.bond
+			&& after.total > before.total
+			&& after.agreed == before.agreed)
+		{
 			return Err(format!(
 				"the killed provider should be slashed and lose reputation: bond {} -> {}, \
 				 (agreed, total) {:?} -> {:?}",
@@ -282,7 +290,10 @@ fn docker_stopped_under_a_worker() {
 	finish(&network, result);
 }
 
-async fn docker_stopped_on(network: &mut Network, docker: &mut PrivateDocker) -> Result<(), String> {
+async fn docker_stopped_on(
+	network: &mut Network,
+	docker: &mut PrivateDocker,
+) -> Result<(), String> {
 	let image = coinflip_image()?;
 	let client = connect(&network.node("alice").ws_url()).await;
 	let metric = |network: &mut Network, series: &str| network.worker("stash").metric(series);
@@ -328,7 +339,13 @@ async fn docker_stopped_on(network: &mut Network, docker: &mut PrivateDocker) ->
 	let jobs = submit_all(&client, "//Bob", &image, vec![32], all_three).await;
 	let (job, _) = wait_settled(&client, jobs[0].1, Duration::from_secs(420)).await;
 	check_completed(&job, &image, 32)?;
-	let paid = job.result.as_ref().unwrap().payments.iter().any(|(w, _)| *w == account("//Alice//stash"));
+	let paid = job
+		.result
+		.as_ref()
+		.unwrap()
+		.payments
+		.iter()
+		.any(|(w, _)| *w == account("//Alice//stash"));
 	if !paid {
 		return Err(format!("the recovered worker was not paid: {job:?}"));
 	}

@@ -83,7 +83,11 @@ const ACCOUNTS: [(&str, &str); 5] = [
 const PROVIDERS: [&str; 3] = ["charlie", "dave", "eve"];
 
 fn uri(name: &str) -> &'static str {
-	ACCOUNTS.iter().find(|(n, _)| *n == name).map(|(_, u)| *u).expect("a demo account")
+	ACCOUNTS
+		.iter()
+		.find(|(n, _)| *n == name)
+		.map(|(_, u)| *u)
+		.expect("a demo account")
 }
 
 fn names() -> BTreeMap<AccountId, &'static str> {
@@ -171,7 +175,13 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 	// --- 1. the chain and the providers -------------------------------------------------------
 	let alice = chain::connect(&network.node("alice").ws_url()).await;
 	for node in &network.nodes {
-		out.line(format!("node {}: {} (p2p {}:{})", node.name, node.ws_url(), node.ip, node.p2p_port));
+		out.line(format!(
+			"node {}: {} (p2p {}:{})",
+			node.name,
+			node.ws_url(),
+			node.ip,
+			node.p2p_port
+		));
 	}
 	let mut progress = Progress::new();
 	let (n, _) = progress.head(&alice).await?;
@@ -183,10 +193,15 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 	}
 	let charlie_node = network.node("charlie").ws_url();
 	let keys = tokio::task::block_in_place(|| {
-		network.worker("charlie").oneshot(&["session-keys", "--validator-rpc", &charlie_node])
+		network
+			.worker("charlie")
+			.oneshot(&["session-keys", "--validator-rpc", &charlie_node])
 	})
 	.map_err(|e| anyhow!(e))?;
-	out.line(format!("provider charlie: {} (generated in his validator node's keystore)", keys.trim()));
+	out.line(format!(
+		"provider charlie: {} (generated in his validator node's keystore)",
+		keys.trim()
+	));
 	let charlie_babe: [u8; 32] = keys
 		.split_whitespace()
 		.last()
@@ -216,8 +231,9 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 
 	// --- 2. the jobs ---------------------------------------------------------------------------
 	let (start_block, start_hash) = progress.head(&alice).await?;
-	let first_id: JobId =
-		chain::value(&alice, "JobQueue", "NextJobId", Some(start_hash)).await.unwrap_or(0);
+	let first_id: JobId = chain::value(&alice, "JobQueue", "NextJobId", Some(start_hash))
+		.await
+		.unwrap_or(0);
 	let customer =
 		Submitter::new(alice.clone(), Signer::from_uri("//Alice")?, 0, 64, Duration::from_secs(90));
 	let redundancy = RedundancyPolicy { min_replicas: 2, max_replicas: 4, margin: 2 };
@@ -276,7 +292,8 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 		let (head, _) = progress.head(&alice).await?;
 		while scanned < head {
 			scanned += 1;
-			let hash = alice.block_hash(scanned).await?.ok_or_else(|| anyhow!("no block #{scanned}"))?;
+			let hash =
+				alice.block_hash(scanned).await?.ok_or_else(|| anyhow!("no block #{scanned}"))?;
 			for (id, t) in tracks.iter_mut().filter(|(_, t)| t.finished.is_none()) {
 				let Some(v) = alice.job(*id, Some(hash)).await? else { continue };
 				if t.submitted.is_none() {
@@ -333,7 +350,11 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 				(
 					String::from_utf8_lossy(&r.output).trim().replace('|', "/"),
 					paid.join(", "),
-					format!("{:.2} / {:.2}", r.usage.cpu_ms as f64 / 1e3, r.usage.wall_ms as f64 / 1e3),
+					format!(
+						"{:.2} / {:.2}",
+						r.usage.cpu_ms as f64 / 1e3,
+						r.usage.wall_ms as f64 / 1e3
+					),
 					r.footprint.energy_uwh,
 					r.footprint.carbon_ug,
 				)
@@ -366,7 +387,12 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 	let (_, head) = progress.head(&alice).await?;
 	for name in PROVIDERS {
 		if let Some(r) = alice.provider(&chain::account(uri(name)), Some(head)).await? {
-			out.line(format!("  provider {name}: agreed {}/{} verdicts, bond {} UNIT", r.agreed, r.total, units(r.bond)));
+			out.line(format!(
+				"  provider {name}: agreed {}/{} verdicts, bond {} UNIT",
+				r.agreed,
+				r.total,
+				units(r.bond)
+			));
 		}
 	}
 
@@ -414,7 +440,11 @@ async fn lottery(
 				));
 				for name in PROVIDERS {
 					let v = alice.lottery_view(&chain::account(uri(name)), Some(at)).await?;
-					out.line(format!("  {name}: {} tickets, threshold {:.4} of the output range", v.tickets, v.threshold as f64 / u128::MAX as f64));
+					out.line(format!(
+						"  {name}: {} tickets, threshold {:.4} of the output range",
+						v.tickets,
+						v.threshold as f64 / u128::MAX as f64
+					));
 				}
 				shown_open = true;
 			}
@@ -435,7 +465,10 @@ async fn lottery(
 		out.line("too few winners have session keys: the current validator set stays".to_string());
 		return Ok(());
 	};
-	out.line(format!("planned validator set (winners with session keys): [{}]", list(names, &planned)));
+	out.line(format!(
+		"planned validator set (winners with session keys): [{}]",
+		list(names, &planned)
+	));
 	let (seated_at, seated_hash) = loop {
 		let (n, at) = progress.head(alice).await?;
 		if chain::validators(alice, Some(at)).await == planned {
@@ -444,7 +477,10 @@ async fn lottery(
 		tokio::time::sleep(Duration::from_secs(2)).await;
 	};
 	let session = alice.session_index(Some(seated_hash)).await?;
-	out.line(format!("Session.Validators from session {session} (finalised #{seated_at}): [{}]", list(names, &planned)));
+	out.line(format!(
+		"Session.Validators from session {session} (finalised #{seated_at}): [{}]",
+		list(names, &planned)
+	));
 	if planned.contains(&chain::account("//Charlie")) {
 		let deadline = Instant::now() + Duration::from_secs(120);
 		let mut number = seated_at;
@@ -453,7 +489,13 @@ async fn lottery(
 			while number <= head {
 				if let Some(hash) = alice.block_hash(number).await? {
 					if chain::babe_author(alice, hash).await == Some(charlie_babe) {
-						out.line(format!("block #{number} authored by charlie's validator (BABE key 0x{}…)", charlie_babe[..4].iter().map(|b| format!("{b:02x}")).collect::<String>()));
+						out.line(format!(
+							"block #{number} authored by charlie's validator (BABE key 0x{}…)",
+							charlie_babe[..4]
+								.iter()
+								.map(|b| format!("{b:02x}"))
+								.collect::<String>()
+						));
 						return Ok(());
 					}
 				}
@@ -491,7 +533,10 @@ fn main() {
 			std::process::exit(1);
 		},
 	};
-	let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+	let rt = tokio::runtime::Builder::new_multi_thread()
+		.enable_all()
+		.build()
+		.expect("runtime");
 	let mut out = Out(Vec::new());
 	let outcome = rt.block_on(async {
 		let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -518,11 +563,17 @@ fn main() {
 			1
 		},
 		Some(Ok(false)) => {
-			eprintln!("povm-demo: FAILED: a job did not complete (see the table); logs in {}", dir.display());
+			eprintln!(
+				"povm-demo: FAILED: a job did not complete (see the table); logs in {}",
+				dir.display()
+			);
 			1
 		},
 		Some(Ok(true)) => {
-			println!("povm-demo: all jobs completed; finished in {:.0} s", began.elapsed().as_secs_f64());
+			println!(
+				"povm-demo: all jobs completed; finished in {:.0} s",
+				began.elapsed().as_secs_f64()
+			);
 			if !opt.keep {
 				let _ = std::fs::remove_dir_all(&dir);
 			}
