@@ -4,6 +4,8 @@
 # scripts/frame-weight-template.hbs). Raw results are kept under bench/weights/.
 #
 #   bash scripts/bench-weights.sh [STEPS] [REPEAT]    (defaults: 20 steps, 10 repeats)
+#
+# PALLETS="vrf-lottery" (folder names under pallets/) limits the run to those pallets.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$POVM_REPO"
@@ -19,9 +21,9 @@ SKIP_WASM_BUILD=1 cargo build --release --locked -p povm-node --features runtime
 NODE="$CARGO_TARGET_DIR/release/povm-node"
 mkdir -p bench/weights
 
-for pair in pallet_job_queue:job-queue pallet_vm_proof:vm-proof pallet_vrf_lottery:vrf-lottery; do
-	pallet=${pair%%:*}
-	dir=${pair##*:}
+for dir in ${PALLETS:-job-queue vm-proof vrf-lottery}; do
+	[ -d "pallets/$dir" ] || { echo "[bench] no pallet folder pallets/$dir" >&2; exit 1; }
+	pallet=pallet_${dir//-/_}
 	echo "[bench] $pallet"
 	"$NODE" benchmark pallet \
 		--runtime "$WASM" \

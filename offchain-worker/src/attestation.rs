@@ -66,7 +66,8 @@ pub struct Flags {
 	pub timed_out: bool,
 	/// The kernel OOM killer killed the run at its memory limit.
 	pub oom_killed: bool,
-	/// Stdout, stderr or the output files were longer than their caps and were cut.
+	/// Stdout, stderr or the output files were longer than their caps and were cut, or the
+	/// job wrote more checkpoints than a reveal carries (the first ones are kept).
 	pub truncated: bool,
 }
 

@@ -50,8 +50,6 @@ pub enum WaitReason {
 	NoTickets,
 	/// The VRF key becomes active in a later draw (epoch given).
 	KeyNotYetActive(u32),
-	/// The VRF key is registered in a block that is not final yet.
-	KeyPending,
 }
 
 /// The lottery step for `signer` given the open `draw` and its `view` of it.

@@ -14,7 +14,7 @@ use std::{
 use bollard::query_parameters::EventsOptions;
 use common::{coinflip_image, coinflip_job, executor_with, job_id};
 use futures_util::TryStreamExt;
-use povm_worker::executor::{ExecError, Execution, Executor, JOB_LABEL};
+use povm_worker::executor::{ExecError, Execution, Executor, JOB_LABEL, MAX_CHECKPOINTS};
 
 fn stdout(e: &Execution) -> String {
 	String::from_utf8_lossy(&e.stdout).into_owned()
@@ -52,6 +52,25 @@ async fn coin_flip_twice_gives_identical_result_digest_and_checkpoints_root() {
 	let c = exec.run(&coinflip_job(1, c_dir.path(), &other)).await.unwrap();
 	assert_ne!(a.result_digest(), c.result_digest());
 	assert_ne!(a.checkpoints_root(), c.checkpoints_root());
+}
+
+#[tokio::test]
+async fn a_job_writing_more_checkpoints_than_a_reveal_carries_keeps_the_first_and_is_flagged() {
+	let exec = executor_with("checkpoint-cap", |_| {}).await;
+	// 300 checkpoints: 44 more than `MAX_CHECKPOINTS`.
+	let args = ["--seed", "5", "--flips", "3000", "--checkpoint-every", "10"];
+	let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+	let a = exec.run(&coinflip_job(1, a_dir.path(), &args)).await.unwrap();
+	let b = exec.run(&coinflip_job(1, b_dir.path(), &args)).await.unwrap();
+
+	assert_eq!(a.exit_code, 0, "stderr: {}", String::from_utf8_lossy(&a.stderr));
+	assert_eq!(a.checkpoints.len(), MAX_CHECKPOINTS);
+	assert_eq!(a.checkpoints[0].name, "cp-000001");
+	assert_eq!(a.checkpoints[MAX_CHECKPOINTS - 1].name, "cp-000256");
+	assert!(a.flags.truncated, "cut checkpoints flag the result");
+	// Every honest replica cuts the same way: the same result and checkpoints root.
+	assert_eq!(a.result_digest(), b.result_digest());
+	assert_eq!(a.checkpoints_root(), b.checkpoints_root());
 }
 
 #[tokio::test]

@@ -113,14 +113,15 @@ pub fn customer(client: &Arc<ChainClient>, uri: &str) -> Submitter {
 	Submitter::new(client.clone(), Signer::from_uri(uri).unwrap(), 0, 64, Duration::from_secs(60))
 }
 
-/// Submits `spec`; returns the job id: the one job of this customer among those created in
-/// the including block (a customer submits one job at a time, other customers may submit in
-/// the same block).
+/// Submits `spec` and waits until it is finalised; returns the job id: the one job of this
+/// customer among those created in the including finalised block (a customer submits one job
+/// at a time, other customers may submit in the same block). Not the first block it was seen
+/// in: a fork may drop that block, and the ids it gave (a job id is the next free one) with it.
 pub async fn submit(customer: &Submitter, spec: JobSpec) -> JobId {
 	let outcome = customer
-		.submit(&Call::SubmitJob { spec: Box::new(spec), budget: BUDGET })
+		.submit_final(&Call::SubmitJob { spec: Box::new(spec), budget: BUDGET })
 		.await
-		.expect("submit_job included");
+		.expect("submit_job finalised");
 	let at = match outcome {
 		TxOutcome::InBlock(h) | TxOutcome::Finalized(h) => h,
 	};
@@ -260,7 +261,22 @@ pub async fn provider(
 }
 
 /// Polls `check` every two seconds until it gives a value, or fails after `within`.
-pub async fn wait<T, F, Fut>(within: Duration, what: &str, mut check: F) -> Result<T, String>
+pub async fn wait<T, F, Fut>(within: Duration, what: &str, check: F) -> Result<T, String>
+where
+	F: FnMut() -> Fut,
+	Fut: std::future::Future<Output = Option<T>>,
+{
+	wait_every(Duration::from_secs(2), within, what, check).await
+}
+
+/// Polls `check` every `every` until it gives a value, or fails after `within`, naming `what`
+/// it waited for.
+pub async fn wait_every<T, F, Fut>(
+	every: Duration,
+	within: Duration,
+	what: &str,
+	mut check: F,
+) -> Result<T, String>
 where
 	F: FnMut() -> Fut,
 	Fut: std::future::Future<Output = Option<T>>,
@@ -273,6 +289,6 @@ where
 		if tokio::time::Instant::now() > deadline {
 			return Err(format!("timed out after {within:?} waiting for {what}"));
 		}
-		tokio::time::sleep(Duration::from_secs(2)).await;
+		tokio::time::sleep(every).await;
 	}
 }

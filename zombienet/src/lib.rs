@@ -484,8 +484,16 @@ impl Network {
 		Ok(())
 	}
 
-	/// The worker named `name`.
-	pub fn worker(&mut self, name: &str) -> &mut WorkerHandle {
+	/// The worker named `name`, to read its log and metrics.
+	pub fn worker(&self, name: &str) -> &WorkerHandle {
+		self.workers
+			.iter()
+			.find(|w| w.def.name == name)
+			.unwrap_or_else(|| panic!("no worker named {name} in the network"))
+	}
+
+	/// The worker named `name`, to start, stop or kill it.
+	pub fn worker_mut(&mut self, name: &str) -> &mut WorkerHandle {
 		self.workers
 			.iter_mut()
 			.find(|w| w.def.name == name)

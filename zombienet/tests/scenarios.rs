@@ -198,7 +198,7 @@ async fn worker_killed_on(network: &mut Network) -> Result<(), String> {
 			})
 			.await?;
 		let before = provider(&client, &account(victim_uri)).await;
-		network.worker(victim).kill();
+		network.worker_mut(victim).kill();
 		let (job, _) = wait_settled(&client, id, Duration::from_secs(420)).await;
 		check_completed(&job, &image, 11)?;
 		let result = job.result.as_ref().unwrap();
@@ -224,16 +224,12 @@ async fn worker_killed_on(network: &mut Network) -> Result<(), String> {
 			));
 		}
 		// Restarted, the worker removes the container the killed process left behind.
-		network.worker(victim).start()?;
+		network.worker_mut(victim).start()?;
 		let worker = network.worker(victim);
-		let deadline = std::time::Instant::now() + Duration::from_secs(60);
-		while !worker.log().contains("removed orphaned job containers") {
-			if std::time::Instant::now() > deadline {
-				return Err(format!("restarted worker {victim} left job {id}'s container"));
-			}
-			tokio::time::sleep(Duration::from_secs(1)).await;
-		}
-		Ok(())
+		let removed =
+			|| async { worker.log().contains("removed orphaned job containers").then_some(()) };
+		wait(Duration::from_secs(60), &format!("{victim} to remove job {id}'s container"), removed)
+			.await
 	}
 }
 
@@ -296,42 +292,38 @@ async fn docker_stopped_on(
 ) -> Result<(), String> {
 	let image = coinflip_image()?;
 	let client = connect(&network.node("alice").ws_url()).await;
-	let metric = |network: &mut Network, series: &str| network.worker("stash").metric(series);
+	let worker = network.worker("stash");
+	let metric = |series: &str| worker.metric(series);
+	let docker_up =
+		|up: f64| async move { (metric("povm_worker_docker_up") == Some(up)).then_some(()) };
 
 	docker.stop();
-	let deadline = std::time::Instant::now() + Duration::from_secs(60);
-	while metric(network, "povm_worker_docker_up") != Some(0.0) {
-		if std::time::Instant::now() > deadline {
-			return Err("the worker did not report Docker down (povm_worker_docker_up)".into());
-		}
-		tokio::time::sleep(Duration::from_secs(1)).await;
-	}
-	let worker = network.worker("stash");
+	wait(Duration::from_secs(60), "the worker to report Docker down (docker_up 0)", || {
+		docker_up(0.0)
+	})
+	.await?;
 	if !worker.log().contains("Docker does not answer") {
 		return Err("the worker's log does not say that Docker is down".into());
 	}
 	if !worker.is_running() {
 		return Err("the worker exited when Docker went down".into());
 	}
-	let started_before = metric(network, "povm_worker_jobs_started_total").unwrap_or(0.0);
+	let started_before = metric("povm_worker_jobs_started_total").unwrap_or(0.0);
 	// Work goes on without it (it may still be drawn until its liveness window passes; such
 	// a replica is replaced).
 	let jobs = submit_all(&client, "//Bob", &image, vec![31], MIN2_MAX4).await;
 	let (job, _) = wait_settled(&client, jobs[0].1, Duration::from_secs(420)).await;
 	check_completed(&job, &image, 31)?;
-	if metric(network, "povm_worker_jobs_started_total").unwrap_or(0.0) != started_before {
+	if metric("povm_worker_jobs_started_total").unwrap_or(0.0) != started_before {
 		return Err("the worker started a job while Docker was down".into());
 	}
 
 	docker.restart()?;
-	let deadline = std::time::Instant::now() + Duration::from_secs(60);
-	while metric(network, "povm_worker_docker_up") != Some(1.0) {
-		if std::time::Instant::now() > deadline {
-			return Err("the worker did not notice Docker back (povm_worker_docker_up)".into());
-		}
-		tokio::time::sleep(Duration::from_secs(1)).await;
-	}
-	if !network.worker("stash").log().contains("Docker answers again") {
+	wait(Duration::from_secs(60), "the worker to notice Docker back (docker_up 1)", || {
+		docker_up(1.0)
+	})
+	.await?;
+	if !worker.log().contains("Docker answers again") {
 		return Err("the worker's log does not say that Docker is back".into());
 	}
 	// A job for all three providers completes and pays it.

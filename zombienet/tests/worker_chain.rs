@@ -14,10 +14,7 @@
 //! - `worker_killed_between_commit_and_reveal_reveals_after_restart`
 //! - `worker_survives_a_node_restart_mid_job`
 
-use std::{
-	path::Path,
-	time::{Duration, Instant},
-};
+use std::{path::Path, time::Duration};
 
 use povm_network_tests::{
 	chain::*, coinflip_image, start_dev_node, start_dev_node_in, Image, NodeHandle, WorkerDef,
@@ -218,19 +215,17 @@ async fn worker_registers_heartbeats_commits_reveals_and_the_job_completes() {
 	assert_accepted(&view, &expected, &account("//Bob"));
 
 	// Heartbeats went out (one per 10-block epoch), and the metrics endpoint shows the work.
-	let deadline = Instant::now() + Duration::from_secs(150);
-	loop {
+	let heartbeat = || async {
 		let m = bob.metrics();
-		if m.contains("call=\"heartbeat\",outcome=\"in_block\"") {
-			assert!(m.contains("povm_worker_jobs_started_total 1"), "{m}");
-			assert!(m.contains("povm_worker_jobs_succeeded_total 1"), "{m}");
-			assert!(m.contains("call=\"commit_result\",outcome=\"in_block\""), "{m}");
-			assert!(m.contains("call=\"reveal_result\",outcome=\"in_block\""), "{m}");
-			break;
-		}
-		assert!(Instant::now() < deadline, "no heartbeat in the metrics:\n{m}");
-		tokio::time::sleep(Duration::from_secs(2)).await;
-	}
+		m.contains("call=\"heartbeat\",outcome=\"in_block\"").then_some(m)
+	};
+	let m = wait(Duration::from_secs(150), "a heartbeat in the metrics", heartbeat)
+		.await
+		.unwrap_or_else(|e| panic!("{e}:\n{}", bob.metrics()));
+	assert!(m.contains("povm_worker_jobs_started_total 1"), "{m}");
+	assert!(m.contains("povm_worker_jobs_succeeded_total 1"), "{m}");
+	assert!(m.contains("call=\"commit_result\",outcome=\"in_block\""), "{m}");
+	assert!(m.contains("call=\"reveal_result\",outcome=\"in_block\""), "{m}");
 	let record = client.provider(&account("//Bob"), None).await.unwrap().expect("record");
 	assert_eq!((record.agreed, record.total), (1, 1));
 	let status = ok(bob.oneshot(&["status"]));
@@ -252,18 +247,17 @@ async fn worker_killed_between_commit_and_reveal_reveals_after_restart() {
 	// Watch the best chain (the worker acts on finalised blocks, a block or more later) and
 	// kill the worker as soon as its commitment is on chain.
 	let me = account("//Charlie");
-	let deadline = Instant::now() + Duration::from_secs(240);
-	let phase = loop {
+	let committed = || async {
 		let a = client.assignments(&me, None).await.unwrap_or_default();
-		if let Some(a) = a.iter().find(|a| a.job == job) {
-			if a.phase != AssignmentPhase::Commit {
-				charlie.kill();
-				break a.phase;
-			}
-		}
-		assert!(Instant::now() < deadline, "no commit; worker log:\n{}", charlie.log());
-		tokio::time::sleep(Duration::from_millis(200)).await;
+		a.iter()
+			.find(|a| a.job == job && a.phase != AssignmentPhase::Commit)
+			.map(|a| a.phase)
 	};
+	let phase =
+		wait_every(Duration::from_millis(200), Duration::from_secs(240), "a commit", committed)
+			.await
+			.unwrap_or_else(|e| panic!("{e}; worker log:\n{}", charlie.log()));
+	charlie.kill();
 	assert!(
 		matches!(phase, AssignmentPhase::Committed | AssignmentPhase::Reveal),
 		"killed too late to test anything: {phase:?}"
@@ -298,11 +292,10 @@ async fn worker_survives_a_node_restart_mid_job() {
 	let job = submit_job(&client, &args, 60).await;
 
 	// Wait until the worker runs the job, then restart the node under it.
-	let deadline = Instant::now() + Duration::from_secs(180);
-	while !dave.log().contains("running job") {
-		assert!(Instant::now() < deadline, "job not started; log:\n{}", dave.log());
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
+	let running = || async { dave.log().contains("running job").then_some(()) };
+	wait_every(Duration::from_millis(500), Duration::from_secs(180), "the job to start", running)
+		.await
+		.unwrap_or_else(|e| panic!("{e}; log:\n{}", dave.log()));
 	drop(client);
 	node.stop(Duration::from_secs(20));
 	tokio::time::sleep(Duration::from_secs(5)).await;

@@ -59,8 +59,6 @@ use crate::{
 /// Blocks to wait before re-sending a transaction whose effect is not yet visible, or
 /// retrying a job run that failed.
 pub const RESEND_AFTER: BlockNumber = 4;
-/// The most checkpoint hashes a reveal carries: the runtime's `VmProof::MaxCheckpoints`.
-pub const MAX_CHECKPOINTS: usize = 256;
 /// Capacity of the channel from the listener to the dispatcher.
 pub const HEAD_CHANNEL: usize = 16;
 
@@ -356,17 +354,10 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				return;
 			},
 		};
-		let mut decision = lottery::decide(self.submitter.signer(), draw.as_ref(), &view);
-		if decision == Decision::RegisterKey {
-			// The key may be registered in a block not yet final (by `register`, or by this
-			// step a moment ago): registering it again would restart its activation delay.
-			let mine = self.submitter.signer().public();
-			if let Ok(best) = client.lottery_view(self.me(), None).await {
-				if best.vrf_key.is_some_and(|k| k.key == mine) {
-					decision = Decision::Wait(lottery::WaitReason::KeyPending);
-				}
-			}
-		}
+		// A key registered in a block not final yet is not re-sent within `RESEND_AFTER`
+		// blocks; if it is, the pallet refuses it (`KeyAlreadyRegistered`) and its activation
+		// delay stands.
+		let decision = lottery::decide(self.submitter.signer(), draw.as_ref(), &view);
 		let call = {
 			let mut progress = self.lottery.lock().expect("not poisoned");
 			let recent = |at: BlockNumber| number < at.saturating_add(RESEND_AFTER);
@@ -509,17 +500,6 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		));
 		let mut salt = [0u8; 32];
 		rand::rngs::OsRng.fill_bytes(&mut salt);
-		if exec.checkpoints.len() > MAX_CHECKPOINTS {
-			self.metrics.error("too_many_checkpoints");
-			tracing::error!(
-				target: LOG_SERVICE,
-				job,
-				checkpoints = exec.checkpoints.len(),
-				"the job wrote more checkpoints than a reveal may carry ({MAX_CHECKPOINTS}): \
-				 not committing a result that cannot be revealed"
-			);
-			return Ok(None);
-		}
 		let record = pending_commit(job, &exec, salt, self.me());
 		#[cfg(feature = "test-cheat")]
 		let record = cheat::corrupt(record, self.me());

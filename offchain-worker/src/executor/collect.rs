@@ -89,10 +89,16 @@ pub(crate) fn collect_outputs(
 	Ok((outputs, cut))
 }
 
-/// Hashes every checkpoint file in `dir`, in name order.
-pub(crate) fn collect_checkpoints(dir: &Path) -> Result<Vec<CheckpointFile>, ExecError> {
-	let mut checkpoints = Vec::new();
-	for (name, path) in regular_files(dir)? {
+/// Hashes the first `cap` checkpoint files in `dir`, in name order. Returns them and whether
+/// the job wrote more (those are neither read nor hashed).
+pub(crate) fn collect_checkpoints(
+	dir: &Path,
+	cap: usize,
+) -> Result<(Vec<CheckpointFile>, bool), ExecError> {
+	let files = regular_files(dir)?;
+	let cut = files.len() > cap;
+	let mut checkpoints = Vec::with_capacity(files.len().min(cap));
+	for (name, path) in files.into_iter().take(cap) {
 		let err = |source| ExecError::Collect { path: path.clone(), source };
 		let mut file = open_nofollow(&path).map_err(err)?;
 		let mut hasher = Blake2b::<U32>::new();
@@ -108,7 +114,7 @@ pub(crate) fn collect_checkpoints(dir: &Path) -> Result<Vec<CheckpointFile>, Exe
 		}
 		checkpoints.push(CheckpointFile { name, size, digest: hasher.finalize().into() });
 	}
-	Ok(checkpoints)
+	Ok((checkpoints, cut))
 }
 
 #[cfg(test)]
@@ -148,9 +154,23 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		std::fs::write(dir.path().join("cp-000002"), b"two").unwrap();
 		std::fs::write(dir.path().join("cp-000001"), b"one").unwrap();
-		let cps = collect_checkpoints(dir.path()).unwrap();
+		let (cps, cut) = collect_checkpoints(dir.path(), 2).unwrap();
+		assert!(!cut);
 		assert_eq!(cps[0].name, "cp-000001");
 		assert_eq!(cps[0].digest, blake2_256(b"one"));
 		assert_eq!(cps[1].size, 3);
+	}
+
+	#[test]
+	fn checkpoints_beyond_the_cap_are_cut_in_name_order() {
+		let dir = tempfile::tempdir().unwrap();
+		for i in (0..5).rev() {
+			std::fs::write(dir.path().join(format!("cp-{i:06}")), [i as u8]).unwrap();
+		}
+		let (cps, cut) = collect_checkpoints(dir.path(), 3).unwrap();
+		assert!(cut);
+		let names: Vec<_> = cps.iter().map(|c| c.name.as_str()).collect();
+		assert_eq!(names, ["cp-000000", "cp-000001", "cp-000002"]);
+		assert_eq!(cps[2].digest, blake2_256(&[2]));
 	}
 }

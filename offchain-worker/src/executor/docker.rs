@@ -18,8 +18,8 @@ use super::{
 	collect::{collect_checkpoints, collect_outputs, CappedBuf},
 	parse_image_digest,
 	usage::UsageMeter,
-	DockerClient, ExecError, Execution, Executor, JobRun, CHECKPOINT_DIR, JOB_LABEL, OUT_DIR,
-	WORKER_LABEL,
+	DockerClient, ExecError, Execution, Executor, JobRun, CHECKPOINT_DIR, JOB_LABEL,
+	MAX_CHECKPOINTS, OUT_DIR, WORKER_LABEL,
 };
 use crate::{attestation::Flags, prelude::LOG_EXECUTOR};
 
@@ -412,7 +412,7 @@ impl Executor for DockerExecutor {
 		removed?;
 
 		let (outputs, outputs_cut) = collect_outputs(&out, self.config.max_output_bytes)?;
-		let checkpoints = collect_checkpoints(&checkpoints)?;
+		let (checkpoints, checkpoints_cut) = collect_checkpoints(&checkpoints, MAX_CHECKPOINTS)?;
 		let (stdout, stdout_cut) = s.stdout;
 		let (stderr, stderr_cut) = s.stderr;
 		let wall_ms = s.wall.as_millis() as u64;
@@ -421,7 +421,7 @@ impl Executor for DockerExecutor {
 			flags: Flags {
 				timed_out: s.timed_out,
 				oom_killed: s.oom_killed,
-				truncated: stdout_cut || stderr_cut || outputs_cut,
+				truncated: stdout_cut || stderr_cut || outputs_cut || checkpoints_cut,
 			},
 			stdout,
 			stderr,

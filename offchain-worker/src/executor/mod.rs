@@ -22,6 +22,10 @@ use crate::attestation::{self, Flags, Hash, ResultSummary};
 pub const OUT_DIR: &str = "/povm/out";
 /// Where the job writes its checkpoint files.
 pub const CHECKPOINT_DIR: &str = "/povm/checkpoints";
+/// The most checkpoints a run keeps (the first, in name order): a reveal carries at most the
+/// runtime's `VmProof::MaxCheckpoints` hashes. A run that writes more is flagged `truncated`,
+/// the same on every honest replica.
+pub const MAX_CHECKPOINTS: usize = 256;
 
 /// Runs one job to completion in a sandbox.
 pub trait Executor {

@@ -61,16 +61,19 @@ fn put_draw<T: Config>(total_tickets: u128, providers: u32, winners: u32) {
 mod benchmarks {
 	use super::*;
 
-	/// An account holding tickets (and checked against the provider registry) registers a key.
+	/// An account holding tickets (and checked against the provider registry) replaces its key:
+	/// the record read finds an earlier key.
 	#[benchmark]
 	fn register_vrf_key() {
 		let caller: T::AccountId = whitelisted_caller();
 		put_draw::<T>(1, 1, 0);
 		Tickets::<T>::insert(vrf::fixture::EPOCH, &caller, 1);
+		let earlier = sr25519::Public::from_raw([0u8; 32]);
+		VrfKeys::<T>::insert(&caller, VrfKeyRecord { key: earlier, active_from: 0 });
 		let key = sr25519::Public::from_raw(vrf::fixture::PUBLIC);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), key);
-		assert!(VrfKeys::<T>::contains_key(&caller));
+		assert_eq!(VrfKeys::<T>::get(&caller).map(|r| r.key), Some(key));
 	}
 
 	/// A winning claim: VRF verification, a threshold below 2^128, the last free winner slot.

@@ -13,6 +13,8 @@ impl<T: Config> Pallet<T> {
 		let is_provider = T::Providers::contains(&who);
 		ensure!(has_tickets || is_provider, Error::<T>::NotProvider);
 		ensure!(vrf::is_valid_key(&key), Error::<T>::InvalidVrfKey);
+		let on_record = VrfKeys::<T>::get(&who).map(|r| r.key);
+		ensure!(on_record != Some(key), Error::<T>::KeyAlreadyRegistered);
 		let epoch = current.map(|d| d.epoch).unwrap_or(0);
 		let active_from = epoch.saturating_add(T::KeyActivationDelay::get());
 		VrfKeys::<T>::insert(&who, VrfKeyRecord { key, active_from });

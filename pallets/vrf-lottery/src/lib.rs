@@ -259,6 +259,9 @@ pub mod pallet {
 		AboveThreshold,
 		/// The draw already has `MaxWinners` claims.
 		TooManyWinners,
+		/// The caller's VRF key on record is already this key: registering it again would
+		/// only restart its activation delay.
+		KeyAlreadyRegistered,
 	}
 
 	#[pallet::hooks]
@@ -299,7 +302,8 @@ pub mod pallet {
 		/// ## Details
 		///
 		/// The key may claim from draw epoch `current + KeyActivationDelay` on, so that nobody
-		/// chooses a key after the seed is known. Replacing a key restarts the delay.
+		/// chooses a key after the seed is known. Replacing a key restarts the delay;
+		/// registering the key already on record is refused ([`Error::KeyAlreadyRegistered`]).
 		///
 		/// ## Events
 		///

@@ -605,6 +605,21 @@ fn replacing_a_key_restarts_the_activation_delay() {
 }
 
 #[test]
+fn registering_the_same_key_again_is_refused_and_keeps_its_activation() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(8);
+		ready(&[(10, 100)]);
+		let active_from = VrfKeys::<Test>::get(10).unwrap().active_from;
+		assert_noop!(
+			VrfLottery::register_vrf_key(RuntimeOrigin::signed(10), pair(10).public()),
+			Error::<Test>::KeyAlreadyRegistered
+		);
+		assert_eq!(VrfKeys::<Test>::get(10).unwrap().active_from, active_from);
+		assert_ok!(claim(10));
+	});
+}
+
+#[test]
 fn runtime_api_views_expose_everything_to_recompute_a_claim() {
 	ExtBuilder::default().build_and_execute(|| {
 		ExpectedWinners::set(1);

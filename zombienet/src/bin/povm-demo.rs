@@ -255,16 +255,19 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 	for r in join_all(calls.iter().map(|c| customer.submit(c))).await {
 		r.context("submit_job")?;
 	}
-	// Alice's jobs from `first_id` on, matched to seeds through their args.
+	// Alice's jobs from `first_id` on, matched to seeds through their args, at the finalised
+	// head: a block a fork drops takes the ids it gave with it.
 	let mut tracks: BTreeMap<JobId, Track> = BTreeMap::new();
-	let deadline = Instant::now() + Duration::from_secs(60);
+	let deadline = Instant::now() + Duration::from_secs(90);
 	while tracks.len() < seeds.len() {
-		let next: JobId = chain::value(&alice, "JobQueue", "NextJobId", None).await.unwrap_or(0);
+		let (_, fin) = alice.finalized_head().await?;
+		let next: JobId =
+			chain::value(&alice, "JobQueue", "NextJobId", Some(fin)).await.unwrap_or(0);
 		for id in first_id..next {
 			if tracks.contains_key(&id) {
 				continue;
 			}
-			let Some(v) = alice.job(id, None).await? else { continue };
+			let Some(v) = alice.job(id, Some(fin)).await? else { continue };
 			let args: Vec<String> =
 				v.spec.args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
 			let seed = args
