@@ -16,7 +16,7 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use povm_network_tests::{coinflip_image, Image, Network, NetworkDef, PrivateDocker};
+use povm_network_tests::{coinflip_image, Image, Network, NetworkDef, PrivateDocker, WorkerHandle};
 use povm_primitives::{JobState, RedundancyPolicy};
 use povm_worker::{client::ChainClient, prelude::*};
 
@@ -286,28 +286,31 @@ fn docker_stopped_under_a_worker() {
 	finish(&network, result);
 }
 
+/// `Some(())` once `worker`'s metric `povm_worker_docker_up` reads `up`.
+fn docker_up(worker: &WorkerHandle, up: f64) -> Option<()> {
+	(worker.metric("povm_worker_docker_up") == Some(up)).then_some(())
+}
+
 async fn docker_stopped_on(
 	network: &mut Network,
 	docker: &mut PrivateDocker,
 ) -> Result<(), String> {
 	let image = coinflip_image()?;
 	let client = connect(&network.node("alice").ws_url()).await;
-	let worker = network.worker("stash");
-	let metric = |series: &str| worker.metric(series);
-	let docker_up =
-		|up: f64| async move { (metric("povm_worker_docker_up") == Some(up)).then_some(()) };
-
 	docker.stop();
-	wait(Duration::from_secs(60), "the worker to report Docker down (docker_up 0)", || {
-		docker_up(0.0)
+	let worker = network.worker("stash");
+	wait(Duration::from_secs(60), "the worker to report Docker down (docker_up 0)", || async {
+		docker_up(worker, 0.0)
 	})
 	.await?;
 	if !worker.log().contains("Docker does not answer") {
 		return Err("the worker's log does not say that Docker is down".into());
 	}
-	if !worker.is_running() {
+	if !network.worker_mut("stash").is_running() {
 		return Err("the worker exited when Docker went down".into());
 	}
+	let worker = network.worker("stash");
+	let metric = |series: &str| worker.metric(series);
 	let started_before = metric("povm_worker_jobs_started_total").unwrap_or(0.0);
 	// Work goes on without it (it may still be drawn until its liveness window passes; such
 	// a replica is replaced).
@@ -319,8 +322,8 @@ async fn docker_stopped_on(
 	}
 
 	docker.restart()?;
-	wait(Duration::from_secs(60), "the worker to notice Docker back (docker_up 1)", || {
-		docker_up(1.0)
+	wait(Duration::from_secs(60), "the worker to notice Docker back (docker_up 1)", || async {
+		docker_up(worker, 1.0)
 	})
 	.await?;
 	if !worker.log().contains("Docker answers again") {
