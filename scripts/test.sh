@@ -32,10 +32,11 @@ cargo test --release --locked -p povm-primitives -p pallet-job-queue -p pallet-v
 	-p pallet-vrf-lottery --features runtime-benchmarks
 
 step "worker tests (unit, real Docker, extrinsic encoding)"
-cargo test --release --locked -p povm-worker -p coinflip -- --test-threads 1
+cargo test --release --locked --no-fail-fast -p povm-worker -p coinflip -- --test-threads 1
 
 step "network tests (dev node; four validators; the lottery seat; scenarios 1-5 with workers)"
-cargo test --release --locked -p povm-network-tests -- --test-threads 1
+# --no-fail-fast: one failing test file does not hide the others' results.
+cargo test --release --locked --no-fail-fast -p povm-network-tests -- --test-threads 1
 
 step "third-party client tests (substrate-interface 1.8.1, @polkadot/api 16.5.6)"
 # One dev node plus two providers (//Bob, //Charlie) running povm-worker beside Docker;
