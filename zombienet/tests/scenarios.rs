@@ -44,11 +44,11 @@ fn finish(network: &Network, result: Result<(), String>) {
 
 /// Whether worker `name`'s log shows it started job `id`.
 fn started(network: &Network, name: &str, id: JobId) -> bool {
-	network.workers.iter().filter(|w| w.def.name == name).any(|w| {
-		w.log()
-			.lines()
-			.any(|line| line.contains("running job") && line.contains(&format!("job={id}")))
-	})
+	network
+		.worker(name)
+		.log()
+		.lines()
+		.any(|line| line.contains("running job") && line.contains(&format!("job={id}")))
 }
 
 /// Checks a settled job: completed, the native tally, escrow fully paid out.
@@ -310,14 +310,13 @@ async fn docker_stopped_on(
 		return Err("the worker exited when Docker went down".into());
 	}
 	let worker = network.worker("stash");
-	let metric = |series: &str| worker.metric(series);
-	let started_before = metric("povm_worker_jobs_started_total").unwrap_or(0.0);
+	let started_before = worker.metric("povm_worker_jobs_started_total").unwrap_or(0.0);
 	// Work goes on without it (it may still be drawn until its liveness window passes; such
 	// a replica is replaced).
 	let jobs = submit_all(&client, "//Bob", &image, vec![31], MIN2_MAX4).await;
 	let (job, _) = wait_settled(&client, jobs[0].1, Duration::from_secs(420)).await;
 	check_completed(&job, &image, 31)?;
-	if metric("povm_worker_jobs_started_total").unwrap_or(0.0) != started_before {
+	if worker.metric("povm_worker_jobs_started_total").unwrap_or(0.0) != started_before {
 		return Err("the worker started a job while Docker was down".into());
 	}
 
