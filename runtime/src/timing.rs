@@ -174,7 +174,7 @@ mod tests {
 		// The seed (`NextRandomness`) is public one session before its draw opens.
 		assert!(KEY_ACTIVATION_DELAY >= 2);
 		assert_eq!(
-			<Runtime as pallet_vrf_lottery::Config>::KeyActivationDelay::get(),
+			<<Runtime as pallet_vrf_lottery::Config>::KeyActivationDelay as Get<u32>>::get(),
 			KEY_ACTIVATION_DELAY
 		);
 	}
@@ -225,7 +225,7 @@ mod tests {
 	#[test]
 	fn job_deadlines_fit_the_sessions_they_need() {
 		let p = pallet_job_queue::DefaultParams::<Runtime>::get();
-		let ms = <Runtime as pallet_job_queue::Config>::MillisecsPerBlock::get();
+		let ms = <<Runtime as pallet_job_queue::Config>::MillisecsPerBlock as Get<u64>>::get();
 		assert_eq!(ms, MILLI_SECS_PER_BLOCK);
 		// A round: commit window, the block that closes commits, reveal window, the verdict.
 		let round = p.commit_window + 1 + p.reveal_window + 1;
