@@ -5,7 +5,7 @@ use sc_service::PartialComponents;
 
 use crate::{
 	chain_spec,
-	cli::{Cli, Subcommand},
+	cli::{Cli, ExportMetadataCmd, Subcommand},
 	service,
 };
 
@@ -147,6 +147,7 @@ pub fn run() -> sc_cli::Result<()> {
 				_ => Err("this benchmark subcommand is not available in povm-node".into()),
 			})
 		},
+		Some(Subcommand::ExportMetadata(cmd)) => export_metadata(cmd),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<povm_runtime::opaque::Block>(&config))
@@ -169,4 +170,22 @@ pub fn run() -> sc_cli::Result<()> {
 			})
 		},
 	}
+}
+
+/// Writes the metadata of the runtime compiled into this node (the same code as its WASM).
+fn export_metadata(cmd: &ExportMetadataCmd) -> sc_cli::Result<()> {
+	use std::io::Write;
+	let metadata = povm_runtime::Runtime::metadata_at_version(cmd.version).ok_or_else(|| {
+		sc_cli::Error::Input(format!(
+			"the runtime has no metadata version {} (it offers {:?})",
+			cmd.version,
+			povm_runtime::Runtime::metadata_versions()
+		))
+	})?;
+	let bytes: &[u8] = &metadata;
+	match &cmd.output {
+		Some(path) => std::fs::write(path, bytes)?,
+		None => std::io::stdout().write_all(bytes)?,
+	}
+	Ok(())
 }

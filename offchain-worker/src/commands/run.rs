@@ -45,7 +45,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use crate::{
 	attestation,
-	client::{ChainClient, Submitter},
+	client::{Call, ChainClient, Submitter},
 	config::Config,
 	error::ChainError,
 	executor::{self, Execution, Executor},
@@ -53,7 +53,6 @@ use crate::{
 	prelude::*,
 	prometheus::{energy_uwh, Metrics},
 	state::{PendingCommit, StateStore},
-	tx::Call,
 };
 
 /// Blocks to wait before re-sending a transaction whose effect is not yet visible, or
