@@ -221,6 +221,34 @@ impl Api {
 		Ok(out.0)
 	}
 
+	/// `VrfLotteryApi::last_outcome()`: the last closed draw, if any.
+	pub async fn last_outcome(&self, at: Option<H256>) -> Result<Option<OutcomeView>, Error> {
+		let call = runtime::apis().vrf_lottery_api().last_outcome();
+		let out = self
+			.at(at)
+			.await?
+			.runtime_apis()
+			.call(call)
+			.await
+			.map_err(|e| map_err("VrfLotteryApi::last_outcome")(e.into()))?;
+		Ok(out.map(|o| o.0))
+	}
+
+	/// `Timestamp::Now`: the block's timestamp in milliseconds.
+	pub async fn timestamp(&self, at: Option<H256>) -> Result<u64, Error> {
+		let at = self.at(at).await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().timestamp().now(), ())
+			.await
+			.map_err(|e| map_err("Timestamp::Now")(e.into()))?;
+		Ok(value
+			.map(|v| v.decode())
+			.transpose()
+			.map_err(|e| Error::Decode { what: "Timestamp::Now", message: e.to_string() })?
+			.unwrap_or_default())
+	}
+
 	/// `VmProof::Providers[who]`: the provider's record, if registered.
 	pub async fn provider(
 		&self,

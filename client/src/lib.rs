@@ -83,6 +83,10 @@ pub type AtBlock =
 		with = "::subxt::utils::Static<crate::types::LotteryView>"
 	),
 	substitute_type(
+		path = "pallet_vrf_lottery::runtime_api::OutcomeView",
+		with = "::subxt::utils::Static<crate::types::OutcomeView>"
+	),
+	substitute_type(
 		path = "pallet_vrf_lottery::types::VrfProofBytes",
 		with = "::subxt::utils::Static<::pallet_vrf_lottery::VrfProofBytes>"
 	)

@@ -25,6 +25,8 @@ pub type AssignmentView = povm_primitives::AssignmentView<BlockNumber>;
 pub type DrawView = pallet_vrf_lottery::DrawInfo<BlockNumber>;
 /// A provider's lottery standing as `VrfLotteryApi::provider` returns it.
 pub type LotteryView = pallet_vrf_lottery::ProviderView;
+/// The last closed lottery draw as `VrfLotteryApi::last_outcome` returns it.
+pub type OutcomeView = pallet_vrf_lottery::runtime_api::OutcomeView<AccountId, Balance>;
 /// A provider's registration status.
 pub type ProviderStatus = pallet_vm_proof::ProviderStatus<BlockNumber>;
 

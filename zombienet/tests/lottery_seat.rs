@@ -15,27 +15,11 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use codec::Decode;
 use povm_network_tests::{coinflip_image, Network, NetworkDef};
 use povm_primitives::{JobState, RedundancyPolicy};
 use povm_worker::{client::from_0x, prelude::*};
 
 use povm_network_tests::chain::*;
-
-/// The last closed draw (`VrfLotteryApi_last_outcome`), with the runtime's balance type.
-type Outcome = pallet_vrf_lottery_outcome::OutcomeView;
-
-mod pallet_vrf_lottery_outcome {
-	use super::*;
-	/// Mirror of `pallet_vrf_lottery::runtime_api::OutcomeView<AccountId, Balance>`.
-	#[derive(Debug, Decode)]
-	pub struct OutcomeView {
-		pub epoch: u32,
-		pub winners: Vec<AccountId>,
-		pub payout: Balance,
-		pub validators: Option<Vec<AccountId>>,
-	}
-}
 
 fn definition() -> NetworkDef {
 	let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lottery.toml");
@@ -109,8 +93,7 @@ async fn scenario(network: &mut Network) -> Result<(), String> {
 
 	// The draw of `draw_epoch` closes with Dave among the winners and seats him alone.
 	let outcome = wait(Duration::from_secs(300), "the draw to close", || async {
-		let raw = client.state_call("VrfLotteryApi_last_outcome", &[], None).await.ok()?;
-		let outcome = Option::<Outcome>::decode(&mut &raw[..]).ok()??;
+		let outcome = last_outcome(&client, None).await?;
 		(outcome.epoch >= draw_epoch).then_some(outcome)
 	})
 	.await?;
