@@ -12,7 +12,7 @@ use subxt::{
 	events::DecodeAsEvent,
 	extrinsics::ExtrinsicEvents,
 	rpcs::{methods::legacy::LegacyRpcMethods, RpcClient},
-	tx::{Payload, TransactionInBlock, TransactionProgress, TransactionStatus},
+	tx::{TransactionInBlock, TransactionProgress, TransactionStatus},
 	OnlineClient,
 };
 
@@ -353,68 +353,29 @@ impl Api {
 		let (number, hash) = settings.era_block;
 		let at = self.at(Some(hash)).await?;
 		let name = call.name();
-		let tx = runtime::tx();
-		let progress = match call {
-			Call::RegisterProvider { offer, bond } => {
-				let p = tx.vm_proof().register_provider(subxt::utils::Static(*offer), *bond);
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::UpdateOffer { offer } => {
-				let p = tx.vm_proof().update_offer(subxt::utils::Static(*offer));
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::Heartbeat => {
-				let p = tx.vm_proof().heartbeat();
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::Unregister => {
-				let p = tx.vm_proof().unregister();
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::CommitResult { job, commitment } => {
-				let p = tx.vm_proof().commit_result(*job, *commitment);
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::RevealResult { job, reveal, leaves } => {
-				let leaves = runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec(
-					leaves.clone(),
-				);
-				let p = tx.vm_proof().reveal_result(
-					*job,
-					subxt::utils::Static(reveal.clone()),
-					leaves,
-				);
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::Remark { remark } => {
-				let p = tx.system().remark(remark.clone());
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::SubmitJob { spec, budget } => {
-				let p = tx.job_queue().submit_job(subxt::utils::Static((**spec).clone()), *budget);
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::CancelJob { job } => {
-				let p = tx.job_queue().cancel_job(*job);
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::RegisterVrfKey { key } => {
-				let p = tx.vrf_lottery().register_vrf_key(*key);
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::ClaimTicket { epoch, signature } => {
-				let p = tx.vrf_lottery().claim_ticket(*epoch, subxt::utils::Static(*signature));
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-			Call::SetSessionKeys { keys, proof } => {
-				// The node's `author_rotateKeys*` gives the keys SCALE-encoded; their layout is the
-				// runtime's `SessionKeys`, decoded here with the generated type.
-				let keys = runtime::runtime_types::povm_runtime::SessionKeys::decode(&mut &keys[..])
-					.map_err(|e| Error::Decode { what: "session keys", message: e.to_string() })?;
-				let p = tx.session().set_keys(keys, proof.clone());
-				sign_and_watch(&at, name, &p, signer, settings, number, hash).await?
-			},
-		};
+		let tx = at.transactions();
+		// The call data is checked against the metadata of the block the transaction is built
+		// at, then re-read as that metadata describes it: what is signed is what the runtime
+		// will decode.
+		let call_data = call.encode_with(&tx)?;
+		let payload = tx
+			.from_call_data_bytes(&call_data)
+			.map_err(|e| Error::Incompatible { what: name, message: e.to_string() })?;
+		let params = SubstrateExtrinsicParamsBuilder::<PovmConfig>::new()
+			.nonce(settings.nonce)
+			.tip(settings.tip)
+			.mortal_from_unchecked(settings.mortality, u64::from(number), hash)
+			.build();
+		let mut signable = tx
+			.create_v4_signable_offline(&payload, params)
+			.map_err(|e| Error::Incompatible { what: name, message: e.to_string() })?;
+		let submittable = signable
+			.sign(signer)
+			.map_err(|e| Error::Decode { what: "signed transaction", message: e.to_string() })?;
+		let progress = submittable
+			.submit_and_watch()
+			.await
+			.map_err(|e| Error::Rejected { call: name, message: e.to_string() })?;
 		Ok(Watch { progress, call: name })
 	}
 }
@@ -435,35 +396,6 @@ impl Watch {
 }
 
 type Progress = TransactionProgress<PovmConfig, subxt::client::OnlineClientAtBlockImpl<PovmConfig>>;
-
-/// Builds, signs and submits `payload` at `at`; the pool's refusal is [`Error::Rejected`].
-async fn sign_and_watch<P: Payload>(
-	at: &AtBlock,
-	call: &'static str,
-	payload: &P,
-	signer: &PairSigner,
-	settings: &TxSettings,
-	number: BlockNumber,
-	hash: H256,
-) -> Result<Progress, Error> {
-	let params = SubstrateExtrinsicParamsBuilder::<PovmConfig>::new()
-		.nonce(settings.nonce)
-		.tip(settings.tip)
-		.mortal_from_unchecked(settings.mortality, u64::from(number), hash)
-		.build();
-	let tx = at.transactions();
-	tx.validate(payload).map_err(|e| Error::Incompatible { what: call, message: e.to_string() })?;
-	let mut signable = tx
-		.create_v4_signable_offline(payload, params)
-		.map_err(|e| Error::Incompatible { what: call, message: e.to_string() })?;
-	let submittable = signable
-		.sign(signer)
-		.map_err(|e| Error::Decode { what: "signed transaction", message: e.to_string() })?;
-	submittable
-		.submit_and_watch()
-		.await
-		.map_err(|e| Error::Rejected { call, message: e.to_string() })
-}
 
 /// Follows a submitted transaction until `wait`, then reads its events.
 async fn follow(mut progress: Progress, call: &'static str, wait: Wait) -> Result<Receipt, Error> {

@@ -46,6 +46,12 @@ pub type AtBlock =
 /// `metadata/povm.scale`. The pallet crates' own types stand in for their generated mirrors.
 #[subxt::subxt(
 	runtime_metadata_path = "metadata/povm.scale",
+	derive_for_type(path = "pallet_vm_proof::types::ProviderInfo", derive = "Clone, PartialEq, Eq"),
+	derive_for_type(
+		path = "povm_runtime::SessionKeys",
+		derive = "::subxt::ext::codec::Decode",
+		recursive
+	),
 	substitute_type(
 		path = "povm_primitives::JobSpec",
 		with = "::subxt::utils::Static<crate::types::JobSpec>"
