@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use codec::Decode;
 use subxt::{
-	backend::legacy::LegacyBackend,
+	backend::LegacyBackend,
 	config::{RpcConfigFor, SubstrateExtrinsicParamsBuilder},
 	error::TransactionEventsError,
 	events::DecodeAsEvent,
@@ -171,7 +171,7 @@ impl Api {
 		who: &AccountId,
 		at: Option<H256>,
 	) -> Result<Vec<AssignmentView>, Error> {
-		let call = runtime::apis().povm_jobs_api().provider_assignments(to_subxt_account(who));
+		let call = runtime::runtime_apis().povm_jobs_api().provider_assignments(to_subxt_account(who));
 		let out = self
 			.at(at)
 			.await?
@@ -184,7 +184,7 @@ impl Api {
 
 	/// `PovmJobsApi::job(id)`: a job, if it exists.
 	pub async fn job(&self, id: JobId, at: Option<H256>) -> Result<Option<JobView>, Error> {
-		let call = runtime::apis().povm_jobs_api().job(id);
+		let call = runtime::runtime_apis().povm_jobs_api().job(id);
 		let out = self
 			.at(at)
 			.await?
@@ -197,7 +197,7 @@ impl Api {
 
 	/// `VrfLotteryApi::current_draw()`: the open lottery draw, if any.
 	pub async fn current_draw(&self, at: Option<H256>) -> Result<Option<DrawView>, Error> {
-		let call = runtime::apis().vrf_lottery_api().current_draw();
+		let call = runtime::runtime_apis().vrf_lottery_api().current_draw();
 		let out = self
 			.at(at)
 			.await?
@@ -210,7 +210,7 @@ impl Api {
 
 	/// `VrfLotteryApi::provider(who)`: tickets, threshold, VRF key and claim in the open draw.
 	pub async fn lottery_view(&self, who: &AccountId, at: Option<H256>) -> Result<LotteryView, Error> {
-		let call = runtime::apis().vrf_lottery_api().provider(to_subxt_account(who));
+		let call = runtime::runtime_apis().vrf_lottery_api().provider(to_subxt_account(who));
 		let out = self
 			.at(at)
 			.await?
@@ -223,7 +223,7 @@ impl Api {
 
 	/// `VrfLotteryApi::last_outcome()`: the last closed draw, if any.
 	pub async fn last_outcome(&self, at: Option<H256>) -> Result<Option<OutcomeView>, Error> {
-		let call = runtime::apis().vrf_lottery_api().last_outcome();
+		let call = runtime::runtime_apis().vrf_lottery_api().last_outcome();
 		let out = self
 			.at(at)
 			.await?

@@ -164,7 +164,7 @@ impl Call {
 				call_data(tx, name, api.vrf_lottery().register_vrf_key(*key))
 			},
 			Call::ClaimTicket { epoch, signature } => {
-				call_data(tx, name, api.vrf_lottery().claim_ticket(*epoch, Static(*signature)))
+				call_data(tx, name, api.vrf_lottery().claim_ticket(*epoch, Static(signature.clone())))
 			},
 			Call::SetSessionKeys { keys, proof } => {
 				// The node's `author_rotateKeys*` gives the keys SCALE-encoded; their layout is the
