@@ -85,8 +85,8 @@ pub struct ChainView {
 	pub specs: BTreeMap<JobId, JobSpec>,
 	/// The lottery; `None` when it could not be read (the lottery step waits).
 	pub lottery: Option<LotteryChainView>,
-	/// Whether the provider record shows a heartbeat in the current epoch; `None` when not
-	/// read (no heartbeat due) or unreadable (a due heartbeat is sent).
+	/// Whether the provider record shows a heartbeat in the current epoch; `None` when it
+	/// could not be read (a due heartbeat is sent).
 	pub heartbeat_current: Option<bool>,
 	/// Whether Docker answers.
 	pub docker_up: bool,
@@ -212,12 +212,6 @@ pub fn needs_spec(a: &AssignmentView, state: &LocalState) -> bool {
 		&& !state.in_flight.contains(&Task::Run(a.job))
 }
 
-/// Whether a heartbeat may go out at `now` as far as the worker's own state goes (the chain
-/// may show one already; Docker may be down).
-pub fn heartbeat_may_start(state: &LocalState, now: BlockNumber, config: &Config) -> bool {
-	state.may_start(Task::Heartbeat, now, config.heartbeat_every)
-}
-
 /// The actions to take at `view` given `state`; `signer` evaluates the lottery VRF.
 pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Signer) -> Vec<Action> {
 	let now = view.finalized;
@@ -291,7 +285,7 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 
 	if view.docker_up
 		&& view.heartbeat_current != Some(true)
-		&& heartbeat_may_start(state, now, config)
+		&& state.may_start(Task::Heartbeat, now, config.heartbeat_every)
 	{
 		actions.push(Action::Heartbeat);
 	}
@@ -713,7 +707,6 @@ mod tests {
 		state.complete(submitted(Task::Heartbeat, in_block()));
 		// Not due before `heartbeat_every` blocks.
 		v.finalized = 100 + config.heartbeat_every - 1;
-		assert!(!heartbeat_may_start(&state, v.finalized, &config));
 		assert_eq!(step(&v, &mut state), vec![]);
 		// Due, but the chain shows this epoch's heartbeat already.
 		v.finalized = 100 + config.heartbeat_every;

@@ -128,28 +128,22 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 	}
 
 	/// Reads the chain (and pings Docker) at finalised block `number`; `None` when the block
-	/// is unknown to the node. `specs` caches the specs of assigned jobs across blocks.
+	/// is unknown to the node. `specs` caches the specs of assigned jobs across blocks (`None`:
+	/// the job was not found).
 	async fn read_view(
 		&self,
 		number: BlockNumber,
 		state: &mut LocalState,
-		specs: &mut BTreeMap<JobId, JobSpec>,
+		specs: &mut BTreeMap<JobId, Option<JobSpec>>,
 	) -> Result<Option<ChainView>, ChainError> {
 		self.metrics.finalized_block.set(i64::from(number));
 		let client = self.client();
 		let Some(hash) = client.block_hash(number).await? else { return Ok(None) };
-		let beat = plan::heartbeat_may_start(state, number, &self.config);
 		let (assignments, health, lottery, heartbeat_current) = tokio::join!(
 			client.assignments(self.me(), Some(hash)),
 			self.executor.health(),
 			self.read_lottery(hash),
-			async {
-				if beat {
-					self.read_heartbeat(hash).await
-				} else {
-					None
-				}
-			},
+			self.read_heartbeat(hash),
 		);
 		let assignments = assignments?;
 		tracing::debug!(target: LOG_SERVICE, number, ?assignments, "finalised block");
@@ -160,11 +154,11 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				continue;
 			}
 			match client.job(a.job, Some(hash)).await {
-				Ok(Some(view)) => {
-					specs.insert(a.job, view.spec);
-				},
-				Ok(None) => {
-					tracing::warn!(target: LOG_SERVICE, job = a.job, "assigned job not found")
+				Ok(view) => {
+					if view.is_none() {
+						tracing::warn!(target: LOG_SERVICE, job = a.job, "assigned job not found");
+					}
+					specs.insert(a.job, view.map(|v| v.spec));
 				},
 				Err(e) => {
 					self.metrics.error(e.kind());
@@ -175,7 +169,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		let specs = assignments
 			.iter()
 			.filter(|a| plan::needs_spec(a, state))
-			.filter_map(|a| specs.get(&a.job).map(|s| (a.job, s.clone())))
+			.filter_map(|a| Some((a.job, specs.get(&a.job)?.clone()?)))
 			.collect();
 		Ok(Some(ChainView {
 			finalized: number,
