@@ -39,6 +39,11 @@ pub struct Metrics {
 	pub lottery_draws: IntCounterVec,
 	/// 1 while Docker answers, 0 while it does not (the worker then takes no work).
 	pub docker_up: IntGauge,
+	/// Jobs declined (not run), by reason (`beyond_caps`, `not_utf8`, `too_late`).
+	pub jobs_declined: IntCounterVec,
+	/// Results of the worker's tasks, by task (`run`, `commit_result`, ...) and outcome (`ok`,
+	/// `transient`, `failed`).
+	pub task_results: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -79,6 +84,9 @@ impl Metrics {
 		let reconnects = counter("reconnects_total", "Reconnections to the node");
 		let lottery_draws =
 			vec("lottery_draws_total", "Lottery draws evaluated with tickets", &["result"]);
+		let jobs_declined = vec("jobs_declined_total", "Jobs declined, by reason", &["reason"]);
+		let task_results =
+			vec("task_results_total", "Results of the worker's tasks", &["task", "outcome"]);
 		let finalized_block =
 			IntGauge::new("povm_worker_finalized_block", "Last finalised block").expect("valid");
 		registry.register(Box::new(finalized_block.clone())).expect("unique metric");
@@ -100,6 +108,8 @@ impl Metrics {
 			reconnects,
 			lottery_draws,
 			docker_up,
+			jobs_declined,
+			task_results,
 		}
 	}
 
