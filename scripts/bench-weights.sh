@@ -14,7 +14,8 @@ REPEAT=${2:-10}
 
 # The runtime WASM with the Benchmark API. Built on its own: frame-benchmarking-cli brings a
 # storage test runtime whose WASM build fails outside its own workspace, so the node is
-# built with SKIP_WASM_BUILD and reads this runtime from a file (`--runtime`).
+# built with SKIP_WASM_BUILD and reads this runtime from a file (`--runtime`). The default
+# (production) runtime, without fast-runtime: no benchmarked call depends on the session length.
 cargo build --release --locked -p povm-runtime --features runtime-benchmarks
 WASM=$(ls -t "$CARGO_TARGET_DIR"/release/wbuild/povm-runtime/povm_runtime.compact.compressed.wasm | head -1)
 SKIP_WASM_BUILD=1 cargo build --release --locked -p povm-node --features runtime-benchmarks

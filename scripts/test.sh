@@ -18,11 +18,13 @@ step() { printf '\n[test] === %s ===\n' "$*"; }
 step "setup"
 bash scripts/setup.sh
 
-step "build povm-node (release, runtime WASM included), povm-worker and the test-only cheater"
+step "build povm-node (release, fast-runtime WASM included), povm-worker and the test-only cheater"
 start=$(date +%s)
 # Separately: one build of both would unify their dependencies' features differently and
 # relink the node each time this script and scripts/demo.sh alternate.
-cargo build --release --locked -p povm-node
+# fast-runtime: one-minute sessions (lottery epochs, key activation), which the network and
+# client tests wait for; the default build has production-sized (one-hour) sessions.
+cargo build --release --locked -p povm-node --features fast-runtime
 cargo build --release --locked -p povm-worker
 # The network tests' cheating provider: its own binary name, so `povm-worker` never has it.
 cargo build --release --locked -p povm-worker --features test-cheat --bin povm-worker-cheat

@@ -157,6 +157,17 @@ pub fn new_full<
 		other: (block_import, babe_link, babe_worker_handle, grandpa_link, mut telemetry),
 	} = new_partial(&config)?;
 
+	// The session length is the chain's (its genesis runtime), which a test or demo run with a
+	// production node (one-hour sessions) instead of a `fast-runtime` one needs to see.
+	let babe_config = babe_link.config();
+	log::info!(
+		target: "povm-node",
+		"⏱  Sessions (BABE epochs) of this chain: {} slots of {} ms; this node's built-in runtime is the {} build",
+		babe_config.epoch_length,
+		babe_config.slot_duration,
+		if cfg!(feature = "fast-runtime") { "fast-runtime" } else { "production" },
+	);
+
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,
 		<Block as BlockT>::Hash,

@@ -5,7 +5,12 @@
 //! `job-queue`, `vm-proof` and `vrf-lottery`.
 //!
 //! Layout: this file assembles the runtime; `configs/` holds each pallet's configuration,
-//! `apis.rs` the runtime APIs, `genesis_config_presets.rs` the named genesis presets.
+//! `apis.rs` the runtime APIs, `genesis_config_presets.rs` the named genesis presets,
+//! `timing.rs` the block time, the session length and everything that scales with it.
+//!
+//! Two builds: the default one has production-sized sessions (one hour); with the cargo
+//! feature `fast-runtime` sessions last one minute, for tests, the demo and local chains. The
+//! table of what differs is in [`timing`].
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime`-style macros generate deep recursion.
 #![recursion_limit = "256"]
@@ -23,6 +28,7 @@ mod benchmarks;
 pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
+pub mod timing;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -62,7 +68,9 @@ impl_opaque_keys! {
 }
 
 /// The runtime's version. `spec_version` must grow with every runtime change that reaches a
-/// live chain.
+/// live chain. Both builds (default and `fast-runtime`, see [`timing`]) carry the same
+/// version: they differ in the session length, which is fixed at genesis (BABE cannot change
+/// its epoch length on a running chain), so a chain never switches between them.
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
@@ -75,23 +83,12 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	system_version: 1,
 };
 
-/// Target block time: one block every 6 s.
-pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
-/// BABE slots have the length of a block.
-pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
-
-/// Blocks per minute, hour and day at the target block time.
-pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
-pub const HOURS: BlockNumber = MINUTES * 60;
-pub const DAYS: BlockNumber = HOURS * 24;
-
-/// A BABE epoch, and so a session and a lottery epoch, lasts this many blocks (one minute).
-///
-/// Short on purpose: PoVM jobs settle within minutes, and the lottery turns each epoch's
-/// verified VM time into the next validator set.
-pub const EPOCH_DURATION_IN_BLOCKS: BlockNumber = MINUTES;
-/// The same in slots (one slot per block at the target rate).
-pub const EPOCH_DURATION_IN_SLOTS: u64 = EPOCH_DURATION_IN_BLOCKS as u64;
+/// The block time (6 s in both builds) and the session length (one minute with `fast-runtime`,
+/// one hour otherwise): see [`timing`] for these and everything that scales with them.
+pub use timing::{
+	DAYS, EPOCH_DURATION_IN_BLOCKS, EPOCH_DURATION_IN_SLOTS, HOURS, MILLI_SECS_PER_BLOCK, MINUTES,
+	SLOT_DURATION,
+};
 
 /// The BABE configuration the chain starts with: primary slots with a 1/4 chance per
 /// authority, secondary VRF slots so that every slot gets a block.

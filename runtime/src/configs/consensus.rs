@@ -13,8 +13,10 @@ parameter_types! {
 	pub const MaxAuthorities: u32 = 100;
 	/// No nominators: seats come from the PoVM lottery, not from stake.
 	pub const MaxNominators: u32 = 0;
-	/// GRANDPA set-id history kept for equivocation reports (28 days of 1-minute sessions).
-	pub const MaxSetIdSessionEntries: u64 = 28 * 24 * 60;
+	/// GRANDPA set-id history kept for equivocation reports: 28 days of sessions (40,320
+	/// with `fast-runtime`, 672 in production; see `crate::timing`).
+	pub const MaxSetIdSessionEntries: u64 = crate::timing::MAX_SET_ID_SESSION_ENTRIES;
+	/// One session (`crate::timing`: one minute with `fast-runtime`, one hour otherwise).
 	pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 }

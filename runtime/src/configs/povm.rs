@@ -12,8 +12,7 @@ use frame_support::{
 };
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, JobQueue, Runtime, RuntimeHoldReason, VmProof,
-	MINUTES, UNIT,
+	AccountId, Balance, Balances, BlockNumber, JobQueue, Runtime, RuntimeHoldReason, VmProof, UNIT,
 };
 
 parameter_types! {
@@ -30,8 +29,9 @@ parameter_types! {
 	pub const JobDepositPerByte: Balance = UNIT / 100;
 	/// The smallest provider bond: 100 POVM.
 	pub const MinBond: Balance = 100 * UNIT;
-	/// A provider's bond stays held this long after it unregisters (one hour).
-	pub const UnbondingDelay: BlockNumber = 60 * MINUTES;
+	/// A provider's bond stays held this long after it unregisters: max(1 hour, 2 sessions),
+	/// 1 hour with `fast-runtime`, 2 hours in production (`crate::timing`).
+	pub const UnbondingDelay: BlockNumber = crate::timing::UNBONDING_DELAY;
 	/// Providers with verified work recorded per epoch, and so lottery entrants per draw.
 	pub const MaxEpochProviders: u32 = 1_000;
 }
@@ -80,8 +80,10 @@ impl pallet_vm_proof::Config for Runtime {
 }
 
 parameter_types! {
-	/// New POVM the lottery mints per epoch, shared by its winners: 100 POVM a minute.
-	pub const LotteryEpochIssuance: Balance = 100 * UNIT;
+	/// New POVM the lottery mints per epoch, shared by its winners: 10 POVM per block of the
+	/// session (100 POVM a minute, 144,000 a day in both builds), so 100 POVM per draw with
+	/// `fast-runtime` and 6,000 POVM in production (`crate::timing`).
+	pub const LotteryEpochIssuance: Balance = crate::timing::EPOCH_ISSUANCE;
 }
 
 /// The lottery's seed: BABE's randomness for the next epoch, fixed by the VRF outputs of
@@ -121,7 +123,8 @@ impl pallet_vrf_lottery::Config for Runtime {
 	type ExpectedWinners = ConstU32<16>;
 	type EpochIssuance = LotteryEpochIssuance;
 	// A key registered in epoch e claims from e + 2: after the seed it will meet is fixed.
-	type KeyActivationDelay = ConstU32<2>;
+	// Counted in sessions in both builds (`crate::timing`).
+	type KeyActivationDelay = ConstU32<{ crate::timing::KEY_ACTIVATION_DELAY }>;
 	// Equal to vm-proof's `MaxEpochProviders`: every provider with work gets tickets.
 	type MaxProviders = MaxEpochProviders;
 	type MaxWinners = ConstU32<64>;
