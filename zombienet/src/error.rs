@@ -19,7 +19,7 @@ use std::{
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RunnerError {
 	/// A file or directory of the runner could not be created, opened, read or written.
-	#[error("cannot {action} {}: {source}", path.display())]
+	#[error("cannot {action} {}: {source}", .path.display())]
 	Io {
 		/// What the runner tried: `create`, `open`, `read`, `write`, …
 		action: &'static str,
@@ -45,7 +45,7 @@ pub enum RunnerError {
 		node: String,
 	},
 	/// A binary the runner starts is not built.
-	#[error("{name} not found at {}: {hint}", path.display())]
+	#[error("{name} not found at {}: {hint}", .path.display())]
 	MissingBinary {
 		/// The binary's name (`povm-node`, `povm-worker`, …).
 		name: String,
@@ -63,7 +63,7 @@ pub enum RunnerError {
 		source: Arc<io::Error>,
 	},
 	/// A process could not be started.
-	#[error("cannot start {}: {source}", binary.display())]
+	#[error("cannot start {}: {source}", .binary.display())]
 	Spawn {
 		/// The binary started.
 		binary: PathBuf,
@@ -104,7 +104,7 @@ pub enum RunnerError {
 		last_error: Option<Box<RunnerError>>,
 	},
 	/// A private `dockerd` ([`crate::PrivateDocker`]) did not answer after it started.
-	#[error("private dockerd did not answer within {after:?}; see {}", log.display())]
+	#[error("private dockerd did not answer within {after:?}; see {}", .log.display())]
 	Docker {
 		/// How long the runner waited.
 		after: Duration,
@@ -112,7 +112,7 @@ pub enum RunnerError {
 		log: PathBuf,
 	},
 	/// The coin-flip image could not be built ([`crate::coinflip_image`]).
-	#[error("{} built no image ({status}):\n{output}", script.display())]
+	#[error("{} built no image ({status}):\n{output}", .script.display())]
 	ImageBuild {
 		/// The build script.
 		script: PathBuf,

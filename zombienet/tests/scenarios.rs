@@ -230,7 +230,8 @@ async fn worker_killed_on(network: &mut Network) -> anyhow::Result<()> {
 		let removed =
 			|| async { worker.log().contains("removed orphaned job containers").then_some(()) };
 		wait(Duration::from_secs(60), &format!("{victim} to remove job {id}'s container"), removed)
-			.await
+			.await?;
+		Ok(())
 	}
 }
 
