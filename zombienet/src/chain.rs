@@ -248,8 +248,9 @@ pub async fn provider(
 	}
 }
 
-/// Polls `check` every two seconds until it gives a value, or fails after `within`.
-pub async fn wait<T, F, Fut>(within: Duration, what: &str, check: F) -> Result<T, String>
+/// Polls `check` every two seconds until it gives a value, or fails after `within` with
+/// [`RunnerError::Timeout`](crate::RunnerError::Timeout).
+pub async fn wait<T, F, Fut>(within: Duration, what: &str, check: F) -> crate::Result<T>
 where
 	F: FnMut() -> Fut,
 	Fut: std::future::Future<Output = Option<T>>,
@@ -257,14 +258,14 @@ where
 	wait_every(Duration::from_secs(2), within, what, check).await
 }
 
-/// Polls `check` every `every` until it gives a value, or fails after `within`, naming `what`
-/// it waited for.
+/// Polls `check` every `every` until it gives a value, or fails after `within` with
+/// [`RunnerError::Timeout`](crate::RunnerError::Timeout), naming `what` it waited for.
 pub async fn wait_every<T, F, Fut>(
 	every: Duration,
 	within: Duration,
 	what: &str,
 	mut check: F,
-) -> Result<T, String>
+) -> crate::Result<T>
 where
 	F: FnMut() -> Fut,
 	Fut: std::future::Future<Output = Option<T>>,
@@ -275,7 +276,7 @@ where
 			return Ok(v);
 		}
 		if tokio::time::Instant::now() > deadline {
-			return Err(format!("timed out after {within:?} waiting for {what}"));
+			return Err(crate::RunnerError::timeout(what, within));
 		}
 		tokio::time::sleep(every).await;
 	}

@@ -30,11 +30,14 @@ use povm_worker::{
 /// Flips per job: four checkpoints of 250.
 const FLIPS: u64 = 1000;
 
+/// The worker's metric of the jobs it started (counted as it starts a job's container).
+const JOBS_STARTED: &str = "povm_worker_jobs_started_total";
+
 /// Only one chain test at a time: each runs a node and Docker jobs on a small machine.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Panics with the runner's message.
-fn ok<T>(result: Result<T, String>) -> T {
+fn ok<T>(result: povm_network_tests::Result<T>) -> T {
 	result.unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -267,6 +270,8 @@ async fn worker_killed_between_commit_and_reveal_reveals_after_restart() {
 		wait_every(Duration::from_millis(200), Duration::from_secs(240), "a commit", committed)
 			.await
 			.unwrap_or_else(|e| panic!("{e}; worker log:\n{}", charlie.log()));
+	// Jobs the killed process started (its metrics go with it).
+	let started_before_kill = charlie.metric(JOBS_STARTED);
 	charlie.kill();
 	assert!(
 		matches!(phase, AssignmentPhase::Committed | AssignmentPhase::Reveal),
@@ -283,8 +288,14 @@ async fn worker_killed_between_commit_and_reveal_reveals_after_restart() {
 	ok(charlie.start());
 	let view = wait_finished(&client, job, Duration::from_secs(240), &charlie).await;
 	assert_accepted(&view, &expected, &me);
-	let log = charlie.log();
-	assert_eq!(log.matches("running job").count(), 1, "the job ran once:\n{log}");
+	// The job ran once: before the kill, and not again after the restart.
+	let started_after_restart = charlie.metric(JOBS_STARTED);
+	assert_eq!(
+		(started_before_kill, started_after_restart),
+		(Some(1.0), Some(0.0)),
+		"the job ran once (jobs started before the kill, after the restart):\n{}",
+		charlie.log()
+	);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,7 +313,7 @@ async fn worker_survives_a_node_restart_mid_job() {
 	let job = submit_job(&client, &args, 60).await;
 
 	// Wait until the worker runs the job, then restart the node under it.
-	let running = || async { dave.log().contains("running job").then_some(()) };
+	let running = || async { (dave.metric(JOBS_STARTED).unwrap_or(0.0) >= 1.0).then_some(()) };
 	wait_every(Duration::from_millis(500), Duration::from_secs(180), "the job to start", running)
 		.await
 		.unwrap_or_else(|e| panic!("{e}; log:\n{}", dave.log()));
@@ -313,6 +324,6 @@ async fn worker_survives_a_node_restart_mid_job() {
 	let client = connect(&node.ws_url()).await;
 	let view = wait_finished(&client, job, Duration::from_secs(300), &dave).await;
 	assert_accepted(&view, &expected, &account("//Dave"));
-	let log = dave.log();
-	assert!(log.contains("reconnected to the node"), "the worker reconnected:\n{log}");
+	let reconnects = dave.metric("povm_worker_reconnects_total").unwrap_or(0.0);
+	assert!(reconnects >= 1.0, "the worker reconnected ({reconnects}):\n{}", dave.log());
 }
