@@ -39,6 +39,8 @@ pub struct Metrics {
 	pub lottery_draws: IntCounterVec,
 	/// 1 while Docker answers, 0 while it does not (the worker then takes no work).
 	pub docker_up: IntGauge,
+	/// 1 while `run` serves assignments (registered, Docker reached, following heads).
+	pub serving: IntGauge,
 	/// Jobs declined (not run), by reason (`beyond_caps`, `not_utf8`, `too_late`).
 	pub jobs_declined: IntCounterVec,
 	/// Results of the worker's tasks, by task (`run`, `commit_result`, ...) and outcome (`ok`,
@@ -94,6 +96,9 @@ impl Metrics {
 			IntGauge::new("povm_worker_docker_up", "1 while Docker answers").expect("valid");
 		docker_up.set(1);
 		registry.register(Box::new(docker_up.clone())).expect("unique metric");
+		let serving = IntGauge::new("povm_worker_serving", "1 while the worker serves assignments")
+			.expect("valid");
+		registry.register(Box::new(serving.clone())).expect("unique metric");
 		Self {
 			registry,
 			jobs_started,
@@ -108,6 +113,7 @@ impl Metrics {
 			reconnects,
 			lottery_draws,
 			docker_up,
+			serving,
 			jobs_declined,
 			task_results,
 		}

@@ -82,8 +82,8 @@ pub fn worker_binary(name: &str) -> Result<PathBuf> {
 	}
 }
 
-/// What `povm-worker run` logs once it serves assignments.
-const SERVING: &str = "serving assignments";
+/// The worker's metric that is 1 once `povm-worker run` serves assignments.
+const SERVING: &str = "povm_worker_serving";
 
 /// The environment variable the runner passes the provider key in.
 const KEY_ENV: &str = "POVM_NET_PROVIDER_KEY";
@@ -197,7 +197,6 @@ memory_mib = 512
 		if self.is_running() {
 			return Ok(());
 		}
-		let serving_before = self.log().matches(SERVING).count();
 		let child = self
 			.command(&["run"], "run.log")?
 			.stdout(Stdio::null())
@@ -206,7 +205,9 @@ memory_mib = 512
 		self.child = Some(child);
 		let timeout = Duration::from_secs(60);
 		let deadline = Instant::now() + timeout;
-		while self.log().matches(SERVING).count() == serving_before {
+		// The new process's metrics endpoint answers once it is up; its gauge turns 1 when it
+		// serves.
+		while self.metric(SERVING) != Some(1.0) {
 			if !self.is_running() {
 				return Err(RunnerError::Exited {
 					name: format!("worker {}", self.def.name),

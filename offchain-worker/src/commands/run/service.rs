@@ -70,6 +70,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		let (done_tx, mut done) = mpsc::channel::<Completion>(COMPLETION_CHANNEL);
 		tracker.spawn(listen(self.client().clone(), heads_tx, cancel.clone()));
 		let mut state = self.load_state();
+		self.metrics.serving.set(1);
 		let mut specs = BTreeMap::new();
 		let mut view: Option<ChainView> = None;
 		loop {
@@ -423,6 +424,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		mut state: LocalState,
 	) {
 		tracker.close();
+		self.metrics.serving.set(0);
 		let grace = Duration::from_secs(self.config.shutdown_grace_secs);
 		tracing::info!(
 			target: LOG_SERVICE,
