@@ -2,9 +2,8 @@
 //! jsonrpsee connection, through subxt's legacy-RPC backend (`state_*`, `chain_*`,
 //! `author_*`, which every Substrate node serves).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use codec::Decode;
 use subxt::{
 	backend::LegacyBackend,
 	config::{RpcConfigFor, SubstrateExtrinsicParamsBuilder},
@@ -88,13 +87,16 @@ pub struct Api {
 	online: OnlineClient<PovmConfig>,
 	rpc: LegacyRpcMethods<RpcConfigFor<PovmConfig>>,
 	/// The last block a client was made for: reads at the same block share it (subxt reads
-	/// the header and `Core_version` to make one).
-	last: Arc<Mutex<Option<(H256, AtBlock)>>>,
+	/// the header and `Core_version` to make one). Held while one is made, so concurrent
+	/// reads at a new block make it once.
+	last: Arc<tokio::sync::Mutex<Option<(H256, AtBlock)>>>,
 }
 
 impl std::fmt::Debug for Api {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-		f.debug_struct("Api").field("genesis", &self.online.genesis_hash()).finish_non_exhaustive()
+		f.debug_struct("Api")
+			.field("genesis", &self.online.genesis_hash())
+			.finish_non_exhaustive()
 	}
 }
 
@@ -102,7 +104,11 @@ impl std::fmt::Debug for Api {
 fn map_err(what: &'static str) -> impl Fn(subxt::Error) -> Error {
 	move |e| {
 		let message = e.to_string();
-		if message.contains("codegen") || message.contains("not found in the metadata") {
+		// subxt's words for a runtime that lacks the entry, or has it with other types.
+		if message.contains("not compatible")
+			|| message.contains("codegen")
+			|| message.contains("not found")
+		{
 			Error::Incompatible { what, message }
 		} else {
 			Error::Rpc { what, message }
@@ -137,31 +143,25 @@ impl Api {
 		&self.rpc
 	}
 
-	/// A client at block `hash`, or at the last finalised block when `None`.
+	/// A client at block `hash`, or at the node's best block when `None`.
 	pub async fn at(&self, hash: Option<H256>) -> Result<AtBlock, Error> {
 		let hash = match hash {
 			Some(h) => h,
 			None => self
 				.rpc
-				.chain_get_finalized_head()
+				.chain_get_block_hash(None)
 				.await
-				.map_err(|e| Error::rpc("chain_getFinalizedHead", e))?,
+				.map_err(|e| Error::rpc("chain_getBlockHash", e))?
+				.ok_or_else(|| Error::rpc("chain_getBlockHash", "the node has no best block"))?,
 		};
-		if let Ok(last) = self.last.lock() {
-			if let Some((h, at)) = last.as_ref() {
-				if *h == hash {
-					return Ok(at.clone());
-				}
+		let mut last = self.last.lock().await;
+		if let Some((h, at)) = last.as_ref() {
+			if *h == hash {
+				return Ok(at.clone());
 			}
 		}
-		let at = self
-			.online
-			.at_block(hash)
-			.await
-			.map_err(|e| Error::rpc("client at block", e))?;
-		if let Ok(mut last) = self.last.lock() {
-			*last = Some((hash, at.clone()));
-		}
+		let at = self.online.at_block(hash).await.map_err(|e| Error::rpc("client at block", e))?;
+		*last = Some((hash, at.clone()));
 		Ok(at)
 	}
 
@@ -171,7 +171,9 @@ impl Api {
 		who: &AccountId,
 		at: Option<H256>,
 	) -> Result<Vec<AssignmentView>, Error> {
-		let call = runtime::runtime_apis().povm_jobs_api().provider_assignments(to_subxt_account(who));
+		let call = runtime::runtime_apis()
+			.povm_jobs_api()
+			.provider_assignments(to_subxt_account(who));
 		let out = self
 			.at(at)
 			.await?
@@ -209,7 +211,11 @@ impl Api {
 	}
 
 	/// `VrfLotteryApi::provider(who)`: tickets, threshold, VRF key and claim in the open draw.
-	pub async fn lottery_view(&self, who: &AccountId, at: Option<H256>) -> Result<LotteryView, Error> {
+	pub async fn lottery_view(
+		&self,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<LotteryView, Error> {
 		let call = runtime::runtime_apis().vrf_lottery_api().provider(to_subxt_account(who));
 		let out = self
 			.at(at)
@@ -232,6 +238,16 @@ impl Api {
 			.await
 			.map_err(|e| map_err("VrfLotteryApi::last_outcome")(e.into()))?;
 		Ok(out.map(|o| o.0))
+	}
+
+	/// The job queue's `MillisecsPerBlock` constant: the block time jobs' run times are
+	/// counted in (from the metadata of the block's runtime).
+	pub async fn millisecs_per_block(&self, at: Option<H256>) -> Result<u64, Error> {
+		self.at(at)
+			.await?
+			.constants()
+			.entry(runtime::constants().job_queue().millisecs_per_block())
+			.map_err(|e| map_err("JobQueue::MillisecsPerBlock")(e.into()))
 	}
 
 	/// `Timestamp::Now`: the block's timestamp in milliseconds.
@@ -322,11 +338,10 @@ impl Api {
 			.await
 			.map_err(|e| map_err("Babe::Authorities")(e.into()))?;
 		let Some(value) = value else { return Ok(Vec::new()) };
-		// A `WeakBoundedVec<(AuthorityId, weight)>`: decoded with the metadata's layout.
-		let raw = value.bytes();
-		let list = <Vec<([u8; 32], u64)>>::decode(&mut &raw[..])
+		let list = value
+			.decode()
 			.map_err(|e| Error::Decode { what: "Babe::Authorities", message: e.to_string() })?;
-		Ok(list.into_iter().map(|(k, _)| k).collect())
+		Ok(list.0.into_iter().map(|(key, _weight)| key.0).collect())
 	}
 
 	/// Signs `call` with `signer` under `settings`, submits it, and follows it until `wait`.
@@ -351,7 +366,9 @@ impl Api {
 		settings: &TxSettings,
 	) -> Result<Watch, Error> {
 		let (number, hash) = settings.era_block;
-		let at = self.at(Some(hash)).await?;
+		// Built with the best block's runtime (its versions, metadata and call indices: right
+		// after an upgrade, before finality reaches it); mortal from the finalised era block.
+		let at = self.at(None).await?;
 		let name = call.name();
 		let tx = at.transactions();
 		// The call data is checked against the metadata of the block the transaction is built
@@ -372,10 +389,12 @@ impl Api {
 		let submittable = signable
 			.sign(signer)
 			.map_err(|e| Error::Decode { what: "signed transaction", message: e.to_string() })?;
+		// `Debug`, not `Display`: the pool's reason (`Transaction is outdated`, …) is in the
+		// JSON-RPC error's data, which the display leaves out.
 		let progress = submittable
 			.submit_and_watch()
 			.await
-			.map_err(|e| Error::Rejected { call: name, message: e.to_string() })?;
+			.map_err(|e| Error::Rejected { call: name, message: format!("{e}: {e:?}") })?;
 		Ok(Watch { progress, call: name })
 	}
 }
@@ -403,18 +422,23 @@ async fn follow(mut progress: Progress, call: &'static str, wait: Wait) -> Resul
 		let status = status.map_err(|e| Error::rpc("transaction status", e))?;
 		match status {
 			TransactionStatus::InBestBlock(in_block) if wait == Wait::InBlock => {
-				return receipt(in_block, call, false).await
+				match receipt(in_block, call, false).await {
+					// The events could not be read (yet): follow the transaction further, to its
+					// finalised block, rather than call an included transaction failed.
+					Err(Error::Rpc { .. }) => continue,
+					other => return other,
+				}
 			},
 			TransactionStatus::InFinalizedBlock(in_block) => {
 				return receipt(in_block, call, true).await
 			},
-			TransactionStatus::Error { message } |
-			TransactionStatus::Invalid { message } |
-			TransactionStatus::Dropped { message } => return Err(Error::Rejected { call, message }),
-			TransactionStatus::Validated |
-			TransactionStatus::Broadcasted |
-			TransactionStatus::NoLongerInBestBlock |
-			TransactionStatus::InBestBlock(_) => {},
+			TransactionStatus::Error { message }
+			| TransactionStatus::Invalid { message }
+			| TransactionStatus::Dropped { message } => return Err(Error::Rejected { call, message }),
+			TransactionStatus::Validated
+			| TransactionStatus::Broadcasted
+			| TransactionStatus::NoLongerInBestBlock
+			| TransactionStatus::InBestBlock(_) => {},
 		}
 	}
 	Err(Error::WatchEnded { call })

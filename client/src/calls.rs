@@ -2,7 +2,7 @@
 //! demo. Each maps to its generated payload ([`Call::encode_with`]); nothing here knows an
 //! index: the pallet and call indices come from the metadata the client works with.
 
-use codec::Decode;
+use codec::DecodeAll;
 use subxt::{
 	client::OfflineClientAtBlockT,
 	tx::{Payload, TransactionsClient},
@@ -147,8 +147,9 @@ impl Call {
 				call_data(tx, name, api.vm_proof().commit_result(*job, *commitment))
 			},
 			Call::RevealResult { job, reveal, leaves } => {
-				let leaves =
-					runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec(leaves.clone());
+				let leaves = runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec(
+					leaves.clone(),
+				);
 				call_data(
 					tx,
 					name,
@@ -163,14 +164,17 @@ impl Call {
 			Call::RegisterVrfKey { key } => {
 				call_data(tx, name, api.vrf_lottery().register_vrf_key(*key))
 			},
-			Call::ClaimTicket { epoch, signature } => {
-				call_data(tx, name, api.vrf_lottery().claim_ticket(*epoch, Static(signature.clone())))
-			},
+			Call::ClaimTicket { epoch, signature } => call_data(
+				tx,
+				name,
+				api.vrf_lottery().claim_ticket(*epoch, Static(signature.clone())),
+			),
 			Call::SetSessionKeys { keys, proof } => {
 				// The node's `author_rotateKeys*` gives the keys SCALE-encoded; their layout is the
 				// runtime's `SessionKeys`, decoded here with the generated type.
-				let keys = runtime::runtime_types::povm_runtime::SessionKeys::decode(&mut &keys[..])
-					.map_err(|e| Error::Decode { what: "session keys", message: e.to_string() })?;
+				let keys =
+					runtime::runtime_types::povm_runtime::SessionKeys::decode_all(&mut &keys[..])
+						.map_err(|e| Error::Decode { what: "session keys", message: e.to_string() })?;
 				call_data(tx, name, api.session().set_keys(keys, proof.clone()))
 			},
 		}

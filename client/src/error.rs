@@ -39,11 +39,7 @@ impl DispatchFailure {
 				},
 				Err(_) => Self { pallet: None, error: m.to_string(), docs: String::new() },
 			},
-			other => Self {
-				pallet: None,
-				error: format!("{other:?}"),
-				docs: other.to_string(),
-			},
+			other => Self { pallet: None, error: format!("{other:?}"), docs: other.to_string() },
 		}
 	}
 

@@ -46,7 +46,10 @@ pub type AtBlock =
 /// `metadata/povm.scale`. The pallet crates' own types stand in for their generated mirrors.
 #[subxt::subxt(
 	runtime_metadata_path = "metadata/povm.scale",
-	derive_for_type(path = "pallet_vm_proof::types::ProviderInfo", derive = "Clone, PartialEq, Eq"),
+	derive_for_type(
+		path = "pallet_vm_proof::types::ProviderInfo",
+		derive = "Clone, PartialEq, Eq"
+	),
 	derive_for_type(
 		path = "povm_runtime::SessionKeys",
 		derive = "::subxt::ext::codec::Decode",

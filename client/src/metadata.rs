@@ -65,7 +65,7 @@ pub fn shape_difference(committed: &[u8], live: &[u8]) -> Result<Option<String>,
 		return Ok(Some(format!("pallets (name, index) differ: committed {a:?}, runtime {b:?}")));
 	}
 	Ok(Some(
-		"calls, storage, events, errors, types, runtime APIs or transaction extensions differ"
+		"calls, storage, events, errors, types, runtime APIs, transaction extensions or their docs differ"
 			.into(),
 	))
 }

@@ -16,7 +16,9 @@ pub struct PairSigner {
 impl std::fmt::Debug for PairSigner {
 	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
 		// Never the secret.
-		f.debug_struct("PairSigner").field("account", &self.account).finish_non_exhaustive()
+		f.debug_struct("PairSigner")
+			.field("account", &self.account)
+			.finish_non_exhaustive()
 	}
 }
 

@@ -17,7 +17,8 @@ use subxt::{
 	metadata::Metadata,
 };
 
-fn offline_at() -> subxt::client::ClientAtBlock<PovmConfig, subxt::client::OfflineClientAtBlockImpl<PovmConfig>> {
+fn offline_at(
+) -> subxt::client::ClientAtBlock<PovmConfig, subxt::client::OfflineClientAtBlockImpl<PovmConfig>> {
 	let metadata = Metadata::decode_from(COMMITTED).expect("the committed metadata decodes");
 	let config = SubstrateConfig::builder()
 		.set_genesis_hash(H256::repeat_byte(1))
@@ -28,7 +29,9 @@ fn offline_at() -> subxt::client::ClientAtBlock<PovmConfig, subxt::client::Offli
 		}])
 		.set_metadata_for_spec_versions([(1, Arc::new(metadata))])
 		.build();
-	OfflineClient::new_with_config(config).at_block(0u64).expect("a client at block 0")
+	OfflineClient::new_with_config(config)
+		.at_block(0u64)
+		.expect("a client at block 0")
 }
 
 fn offer() -> VmOffer {
@@ -66,14 +69,26 @@ fn every_call() -> Vec<(Call, &'static str, &'static str)> {
 		usage: Usage { cpu_ms: 5, memory_mib_s: 6, wall_ms: 7 },
 	};
 	vec![
-		(Call::RegisterProvider { offer: offer(), bond: 10u128.pow(15) }, "VmProof", "register_provider"),
+		(
+			Call::RegisterProvider { offer: offer(), bond: 10u128.pow(15) },
+			"VmProof",
+			"register_provider",
+		),
 		(Call::UpdateOffer { offer: offer() }, "VmProof", "update_offer"),
 		(Call::Heartbeat, "VmProof", "heartbeat"),
 		(Call::Unregister, "VmProof", "unregister"),
 		(Call::CommitResult { job: 7, commitment: [9; 32] }, "VmProof", "commit_result"),
-		(Call::RevealResult { job: 7, reveal, leaves: vec![[4; 32]; 3] }, "VmProof", "reveal_result"),
+		(
+			Call::RevealResult { job: 7, reveal, leaves: vec![[4; 32]; 3] },
+			"VmProof",
+			"reveal_result",
+		),
 		(Call::Remark { remark: vec![1, 2, 3] }, "System", "remark"),
-		(Call::SubmitJob { spec: Box::new(spec()), budget: 10u128.pow(15) }, "JobQueue", "submit_job"),
+		(
+			Call::SubmitJob { spec: Box::new(spec()), budget: 10u128.pow(15) },
+			"JobQueue",
+			"submit_job",
+		),
 		(Call::CancelJob { job: 7 }, "JobQueue", "cancel_job"),
 		(Call::RegisterVrfKey { key: [5; 32] }, "VrfLottery", "register_vrf_key"),
 		(
@@ -108,8 +123,10 @@ fn every_call_encodes_at_the_metadata_indices_and_decodes_as_the_metadata_says()
 #[test]
 fn session_keys_of_the_wrong_length_are_refused_before_signing() {
 	let at = offline_at();
-	let err = Call::SetSessionKeys { keys: vec![8; 10], proof: vec![] }
-		.encode_with(&at.transactions())
-		.unwrap_err();
-	assert!(matches!(err, povm_client::Error::Decode { what: "session keys", .. }), "{err}");
+	for len in [10, 65] {
+		let err = Call::SetSessionKeys { keys: vec![8; len], proof: vec![] }
+			.encode_with(&at.transactions())
+			.unwrap_err();
+		assert!(matches!(err, povm_client::Error::Decode { what: "session keys", .. }), "{err}");
+	}
 }

@@ -23,7 +23,11 @@ fn export(version: u32) -> Vec<u8> {
 		.args(["export-metadata", "--version", &version.to_string()])
 		.output()
 		.unwrap_or_else(|e| panic!("cannot run {} (build povm-node first): {e}", node.display()));
-	assert!(out.status.success(), "export-metadata failed: {}", String::from_utf8_lossy(&out.stderr));
+	assert!(
+		out.status.success(),
+		"export-metadata failed: {}",
+		String::from_utf8_lossy(&out.stderr)
+	);
 	out.stdout
 }
 
@@ -45,7 +49,8 @@ fn a_moved_pallet_is_a_different_shape() {
 	// changed is not the same shape.
 	use codec::{Decode, Encode};
 	use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
-	let mut m = RuntimeMetadataPrefixed::decode(&mut &povm_client::metadata::COMMITTED[..]).unwrap();
+	let mut m =
+		RuntimeMetadataPrefixed::decode(&mut &povm_client::metadata::COMMITTED[..]).unwrap();
 	let RuntimeMetadata::V15(v) = &mut m.1 else { panic!("V15 committed") };
 	let vm_proof = v.pallets.iter_mut().find(|p| p.name == "VmProof").expect("VmProof");
 	vm_proof.index += 10;
@@ -56,10 +61,15 @@ fn a_moved_pallet_is_a_different_shape() {
 	assert!(diff.contains("VmProof"), "{diff}");
 
 	// A constant's value alone (a `fast-runtime` session length) is not.
-	let mut m = RuntimeMetadataPrefixed::decode(&mut &povm_client::metadata::COMMITTED[..]).unwrap();
+	let mut m =
+		RuntimeMetadataPrefixed::decode(&mut &povm_client::metadata::COMMITTED[..]).unwrap();
 	let RuntimeMetadata::V15(v) = &mut m.1 else { unreachable!() };
 	let babe = v.pallets.iter_mut().find(|p| p.name == "Babe").expect("Babe");
-	let c = babe.constants.iter_mut().find(|c| c.name == "EpochDuration").expect("EpochDuration");
+	let c = babe
+		.constants
+		.iter_mut()
+		.find(|c| c.name == "EpochDuration")
+		.expect("EpochDuration");
 	c.value = 7u64.encode();
 	assert_eq!(
 		povm_client::metadata::shape_difference(povm_client::metadata::COMMITTED, &m.encode())

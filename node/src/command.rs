@@ -47,9 +47,11 @@ impl SubstrateCli for Cli {
 						path.display()
 					));
 				}
-				Box::new(chain_spec::ChainSpec::from_json_file(path.clone()).map_err(|e| {
-					format!("chain-spec file {} is not valid: {e}", path.display())
-				})?)
+				Box::new(
+					chain_spec::ChainSpec::from_json_file(path.clone()).map_err(|e| {
+						format!("chain-spec file {} is not valid: {e}", path.display())
+					})?,
+				)
 			},
 		})
 	}
@@ -131,10 +133,11 @@ pub fn run() -> sc_cli::Result<()> {
 			}
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
-				BenchmarkCmd::Pallet(cmd) => cmd
-					.run_with_spec::<sp_runtime::traits::HashingFor<povm_runtime::opaque::Block>, service::HostFunctions>(
-						Some(config.chain_spec),
-					),
+				BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<sp_runtime::traits::HashingFor<
+					povm_runtime::opaque::Block,
+				>, service::HostFunctions>(Some(
+					config.chain_spec,
+				)),
 				BenchmarkCmd::Storage(cmd) => {
 					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
 					let db = backend.expose_db();
@@ -142,8 +145,9 @@ pub fn run() -> sc_cli::Result<()> {
 					let shared_trie_cache = backend.expose_shared_trie_cache();
 					cmd.run(config, client, db, storage, shared_trie_cache)
 				},
-				BenchmarkCmd::Machine(cmd) =>
-					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone()),
+				BenchmarkCmd::Machine(cmd) => {
+					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
+				},
 				_ => Err("this benchmark subcommand is not available in povm-node".into()),
 			})
 		},
@@ -163,9 +167,10 @@ pub fn run() -> sc_cli::Result<()> {
 						>,
 					>(config)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p =>
+					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
-							.map_err(sc_cli::Error::Service),
+							.map_err(sc_cli::Error::Service)
+					},
 				}
 			})
 		},

@@ -347,7 +347,7 @@ impl ChainClient {
 		self.request("system_accountNextIndex", rpc_params![who.to_ss58check()]).await
 	}
 
-	/// `PovmJobsApi::provider_assignments(who)` at `at` (the last finalised block if unset).
+	/// `PovmJobsApi::provider_assignments(who)` at `at` (the best block if unset).
 	pub async fn assignments(
 		&self,
 		who: &AccountId,
@@ -357,7 +357,7 @@ impl ChainClient {
 			.await
 	}
 
-	/// `PovmJobsApi::job(id)` at `at` (the last finalised block if unset).
+	/// `PovmJobsApi::job(id)` at `at` (the best block if unset).
 	pub async fn job(&self, id: JobId, at: Option<H256>) -> Result<Option<JobView>, ChainError> {
 		self.read("job", |api| async move { api.job(id, at).await }).await
 	}
@@ -373,7 +373,8 @@ impl ChainClient {
 		who: &AccountId,
 		at: Option<H256>,
 	) -> Result<LotteryView, ChainError> {
-		self.read("lottery_provider", |api| async move { api.lottery_view(who, at).await }).await
+		self.read("lottery_provider", |api| async move { api.lottery_view(who, at).await })
+			.await
 	}
 
 	/// The provider record of `who`, if registered.
@@ -387,7 +388,8 @@ impl ChainClient {
 
 	/// The current session index (the vm-proof epoch).
 	pub async fn session_index(&self, at: Option<H256>) -> Result<u32, ChainError> {
-		self.read("session_index", |api| async move { api.session_index(at).await }).await
+		self.read("session_index", |api| async move { api.session_index(at).await })
+			.await
 	}
 }
 
@@ -508,7 +510,10 @@ impl Submitter {
 			Wait::Finalized => self.wait * 2,
 		};
 		match tokio::time::timeout(limit, watch.wait(wait)).await {
-			Err(_) => Err(ChainError::Timeout { method: "author_submitAndWatchExtrinsic", timeout: limit }),
+			Err(_) => Err(ChainError::Timeout {
+				method: "author_submitAndWatchExtrinsic",
+				timeout: limit,
+			}),
 			Ok(r) => r.map_err(|e| ChainError::from_client(e, conn.ws.is_connected())),
 		}
 	}

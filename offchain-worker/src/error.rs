@@ -102,10 +102,10 @@ impl ChainError {
 		match self {
 			ChainError::Connect { .. } | ChainError::Timeout { .. } => true,
 			ChainError::Rpc { disconnected, .. } => *disconnected,
-			ChainError::Decode { .. } |
-			ChainError::Rejected { .. } |
-			ChainError::Incompatible { .. } |
-			ChainError::Dispatch { .. } => false,
+			ChainError::Decode { .. }
+			| ChainError::Rejected { .. }
+			| ChainError::Incompatible { .. }
+			| ChainError::Dispatch { .. } => false,
 		}
 	}
 
@@ -127,7 +127,9 @@ impl ChainError {
 	pub fn from_client(e: povm_client::Error, connected: bool) -> Self {
 		use povm_client::Error as E;
 		match e {
-			E::Rpc { what, message } => ChainError::Rpc { method: what, message, disconnected: !connected },
+			E::Rpc { what, message } => {
+				ChainError::Rpc { method: what, message, disconnected: !connected }
+			},
 			E::WatchEnded { call } => ChainError::Rpc {
 				method: call,
 				message: "the node stopped reporting the transaction's status".into(),

@@ -1,8 +1,8 @@
 //! Log targets and type aliases shared by the worker's modules.
 
 pub use crate::attestation::Hash;
-pub use povm_primitives::{Digest, JobId};
 pub use povm_client::types::{AccountId, H256};
+pub use povm_primitives::{Digest, JobId};
 
 /// Log target of the container executor.
 pub const LOG_EXECUTOR: &str = "povm::executor";

@@ -233,10 +233,7 @@ pub fn expected_tally(image: &Image, seed: u64, flips: u64) -> Vec<u8> {
 
 /// The provider record of `who` at the finalised head, waiting (up to a minute) for its
 /// registration to be finalised.
-pub async fn provider(
-	client: &ChainClient,
-	who: &AccountId,
-) -> ProviderRecord {
+pub async fn provider(client: &ChainClient, who: &AccountId) -> ProviderRecord {
 	let deadline = Instant::now() + Duration::from_secs(60);
 	loop {
 		let (_, head) = client.finalized_head().await.expect("finalised head");

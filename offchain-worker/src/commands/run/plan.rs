@@ -57,10 +57,6 @@ use crate::{
 /// retrying a job run that failed.
 pub const RESEND_AFTER: BlockNumber = 4;
 
-/// The runtime's target block time in milliseconds (`MILLI_SECS_PER_BLOCK`), with which a
-/// job's `max_seconds` become blocks.
-pub const BLOCK_MILLIS: u64 = 6_000;
-
 /// Blocks a commit needs after its run ends: one to be included in, one of finality lag.
 pub const COMMIT_MARGIN_BLOCKS: BlockNumber = 2;
 
@@ -78,6 +74,9 @@ pub struct LotteryChainView {
 pub struct ChainView {
 	/// The finalised block.
 	pub finalized: BlockNumber,
+	/// The runtime's block time in milliseconds (the job queue's `MillisecsPerBlock`
+	/// constant), with which a job's `max_seconds` become blocks.
+	pub millis_per_block: u64,
 	/// This provider's assignments at it.
 	pub assignments: Vec<AssignmentView>,
 	/// Specs of the assigned jobs the worker may still run (see [`needs_spec`]); a job
@@ -196,8 +195,8 @@ impl Action {
 
 /// Blocks a job of `max_seconds` needs before its commit deadline: its run time in blocks,
 /// rounded up, plus [`COMMIT_MARGIN_BLOCKS`].
-pub fn blocks_needed(max_seconds: u32) -> BlockNumber {
-	let run = (u64::from(max_seconds) * 1000).div_ceil(BLOCK_MILLIS);
+pub fn blocks_needed(max_seconds: u32, millis_per_block: u64) -> BlockNumber {
+	let run = (u64::from(max_seconds) * 1000).div_ceil(millis_per_block.max(1));
 	BlockNumber::try_from(run)
 		.unwrap_or(BlockNumber::MAX)
 		.saturating_add(COMMIT_MARGIN_BLOCKS)
@@ -246,7 +245,7 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 						continue;
 					}
 					let left = a.commit_deadline.saturating_sub(now);
-					let needed = blocks_needed(spec.resources.max_seconds);
+					let needed = blocks_needed(spec.resources.max_seconds, view.millis_per_block);
 					if left < needed {
 						let reason = DeclineReason::TooLate { left, needed };
 						actions.push(Action::Decline { job: a.job, reason });
@@ -377,6 +376,7 @@ mod tests {
 	fn view(finalized: BlockNumber, assignments: Vec<AssignmentView>) -> ChainView {
 		ChainView {
 			finalized,
+			millis_per_block: 6_000,
 			specs: assignments.iter().map(|a| (a.job, spec(30))).collect(),
 			assignments,
 			lottery: None,
@@ -482,10 +482,12 @@ mod tests {
 
 	#[test]
 	fn blocks_needed_round_the_run_time_up() {
-		assert_eq!(blocks_needed(0), COMMIT_MARGIN_BLOCKS);
-		assert_eq!(blocks_needed(6), 1 + COMMIT_MARGIN_BLOCKS);
-		assert_eq!(blocks_needed(7), 2 + COMMIT_MARGIN_BLOCKS);
-		assert_eq!(blocks_needed(u32::MAX), 715_827_883 + COMMIT_MARGIN_BLOCKS);
+		assert_eq!(blocks_needed(0, 6_000), COMMIT_MARGIN_BLOCKS);
+		assert_eq!(blocks_needed(6, 6_000), 1 + COMMIT_MARGIN_BLOCKS);
+		assert_eq!(blocks_needed(7, 6_000), 2 + COMMIT_MARGIN_BLOCKS);
+		assert_eq!(blocks_needed(u32::MAX, 6_000), 715_827_883 + COMMIT_MARGIN_BLOCKS);
+		// The block time is the runtime's: 2 s blocks need three times the blocks.
+		assert_eq!(blocks_needed(6, 2_000), 3 + COMMIT_MARGIN_BLOCKS);
 	}
 
 	#[test]

@@ -171,8 +171,15 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			.filter(|a| plan::needs_spec(a, state))
 			.filter_map(|a| Some((a.job, specs.get(&a.job)?.clone()?)))
 			.collect();
+		let millis_per_block = client
+			.read(
+				"millisecs_per_block",
+				|api| async move { api.millisecs_per_block(Some(hash)).await },
+			)
+			.await?;
 		Ok(Some(ChainView {
 			finalized: number,
+			millis_per_block,
 			assignments,
 			specs,
 			lottery,
