@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the machine (scripts/setup.sh) and runs every PoVM chain test:
 #   1. the pallets' tests on their mock runtimes (benchmarks included, as tests);
-#   2. the worker: unit tests, the executor against the real Docker daemon, extrinsic encoding;
+#   2. the client: the committed runtime metadata against the built node's (stale = failure);
+#      the worker: unit tests (its plan among them), the executor against the real Docker daemon;
 #   3. the network (zombienet/): one --dev node over RPC; the worker's chain flow (register,
 #      heartbeat, commit, reveal, restarts) against a dev node; a four-validator network; a
 #      provider that wins the lottery and authors blocks; four validators with three workers
@@ -33,8 +34,8 @@ step "pallet tests (mock runtimes, benchmarks as tests)"
 cargo test --release --locked -p povm-primitives -p pallet-job-queue -p pallet-vm-proof \
 	-p pallet-vrf-lottery --features runtime-benchmarks
 
-step "worker tests (unit, real Docker, extrinsic encoding)"
-cargo test --release --locked --no-fail-fast -p povm-worker -p coinflip -- --test-threads 1
+step "client and worker tests (committed metadata vs the node's runtime; unit; real Docker)"
+cargo test --release --locked --no-fail-fast -p povm-client -p povm-worker -p coinflip -- --test-threads 1
 
 step "network tests (dev node; four validators; the lottery seat; scenarios 1-5 with workers)"
 # --no-fail-fast: one failing test file does not hide the others' results.

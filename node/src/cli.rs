@@ -42,6 +42,23 @@ pub enum Subcommand {
 
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Write the runtime's metadata (SCALE-encoded `RuntimeMetadataPrefixed`) to stdout or a
+	/// file: the source `povm-client` generates its typed calls, storage, events and runtime
+	/// APIs from (`client/metadata/povm.scale`).
+	ExportMetadata(ExportMetadataCmd),
+}
+
+/// `povm-node export-metadata`: the metadata of the runtime built into this node.
+#[derive(Debug, clap::Parser)]
+pub struct ExportMetadataCmd {
+	/// The metadata version to export (15 or 16, as the runtime offers them).
+	#[arg(long, default_value_t = 15)]
+	pub version: u32,
+
+	/// Write to this file instead of stdout.
+	#[arg(long)]
+	pub output: Option<std::path::PathBuf>,
 }
 
 /// The node's command line.

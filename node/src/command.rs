@@ -5,7 +5,7 @@ use sc_service::PartialComponents;
 
 use crate::{
 	chain_spec,
-	cli::{Cli, Subcommand},
+	cli::{Cli, ExportMetadataCmd, Subcommand},
 	service,
 };
 
@@ -47,9 +47,11 @@ impl SubstrateCli for Cli {
 						path.display()
 					));
 				}
-				Box::new(chain_spec::ChainSpec::from_json_file(path.clone()).map_err(|e| {
-					format!("chain-spec file {} is not valid: {e}", path.display())
-				})?)
+				Box::new(
+					chain_spec::ChainSpec::from_json_file(path.clone()).map_err(|e| {
+						format!("chain-spec file {} is not valid: {e}", path.display())
+					})?,
+				)
 			},
 		})
 	}
@@ -131,10 +133,11 @@ pub fn run() -> sc_cli::Result<()> {
 			}
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| match cmd {
-				BenchmarkCmd::Pallet(cmd) => cmd
-					.run_with_spec::<sp_runtime::traits::HashingFor<povm_runtime::opaque::Block>, service::HostFunctions>(
-						Some(config.chain_spec),
-					),
+				BenchmarkCmd::Pallet(cmd) => cmd.run_with_spec::<sp_runtime::traits::HashingFor<
+					povm_runtime::opaque::Block,
+				>, service::HostFunctions>(Some(
+					config.chain_spec,
+				)),
 				BenchmarkCmd::Storage(cmd) => {
 					let PartialComponents { client, backend, .. } = service::new_partial(&config)?;
 					let db = backend.expose_db();
@@ -142,11 +145,13 @@ pub fn run() -> sc_cli::Result<()> {
 					let shared_trie_cache = backend.expose_shared_trie_cache();
 					cmd.run(config, client, db, storage, shared_trie_cache)
 				},
-				BenchmarkCmd::Machine(cmd) =>
-					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone()),
+				BenchmarkCmd::Machine(cmd) => {
+					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
+				},
 				_ => Err("this benchmark subcommand is not available in povm-node".into()),
 			})
 		},
+		Some(Subcommand::ExportMetadata(cmd)) => export_metadata(cmd),
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;
 			runner.sync_run(|config| cmd.run::<povm_runtime::opaque::Block>(&config))
@@ -162,11 +167,30 @@ pub fn run() -> sc_cli::Result<()> {
 						>,
 					>(config)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p =>
+					sc_network::config::NetworkBackendType::Litep2p => {
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
-							.map_err(sc_cli::Error::Service),
+							.map_err(sc_cli::Error::Service)
+					},
 				}
 			})
 		},
 	}
+}
+
+/// Writes the metadata of the runtime compiled into this node (the same code as its WASM).
+fn export_metadata(cmd: &ExportMetadataCmd) -> sc_cli::Result<()> {
+	use std::io::Write;
+	let metadata = povm_runtime::Runtime::metadata_at_version(cmd.version).ok_or_else(|| {
+		sc_cli::Error::Input(format!(
+			"the runtime has no metadata version {} (it offers {:?})",
+			cmd.version,
+			povm_runtime::Runtime::metadata_versions()
+		))
+	})?;
+	let bytes: &[u8] = &metadata;
+	match &cmd.output {
+		Some(path) => std::fs::write(path, bytes)?,
+		None => std::io::stdout().write_all(bytes)?,
+	}
+	Ok(())
 }

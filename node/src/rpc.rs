@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use jsonrpsee::RpcModule;
 use povm_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use sc_consensus_babe::BabeWorkerHandle;
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
 use sp_block_builder::BlockBuilder;
-use sc_consensus_babe::BabeWorkerHandle;
 use sp_blockchain::{Error as BlockChainError, HeaderBackend, HeaderMetadata};
 use sp_consensus::SelectChain;
 use sp_keystore::KeystorePtr;

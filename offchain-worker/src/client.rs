@@ -1,10 +1,13 @@
-//! The chain client: JSON-RPC over WebSocket (jsonrpsee), with a timeout, a typed error and a
-//! metric on every call, reconnection with exponential backoff, runtime-API reads decoded
-//! with the shared SCALE types, and signed transaction submission with explicit nonces.
+//! The chain client: one jsonrpsee WebSocket connection to the node, with a timeout, a typed
+//! error and a metric on every call, and reconnection with exponential backoff.
+//!
+//! Everything that depends on the runtime's shape (runtime APIs, storage, calls, the
+//! transaction extensions, events) goes through [`povm_client::Api`], generated from the
+//! runtime's metadata and riding on the same connection. What stays here is plain node RPC:
+//! heads, block hashes, the pool-aware nonce.
 
 use std::{sync::Arc, time::Duration};
 
-use codec::{Decode, Encode};
 use jsonrpsee::{
 	core::{
 		client::{ClientT, Error as RpcError, Subscription, SubscriptionClientT},
@@ -13,19 +16,15 @@ use jsonrpsee::{
 	rpc_params,
 	ws_client::{WsClient, WsClientBuilder},
 };
-use pallet_vm_proof::{ProviderStatus, VmOffer};
+use povm_client::{Api, PovmConfig, TxSettings, Wait};
 use serde::{de::DeserializeOwned, Deserialize};
 use sp_core::crypto::Ss58Codec;
 use tokio::sync::{Mutex, RwLock};
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-	error::ChainError,
-	prelude::*,
-	prometheus::Metrics,
-	signer::Signer,
-	tx::{signed_extrinsic, Call, TxParams},
-};
+use crate::{error::ChainError, prelude::*, prometheus::Metrics, signer::Signer};
+
+pub use povm_client::{types::ProviderRecord, Call, Receipt};
 
 /// Shortest wait between reconnection attempts.
 pub const BACKOFF_MIN: Duration = Duration::from_millis(250);
@@ -51,32 +50,6 @@ impl RpcHeader {
 	}
 }
 
-/// A provider's record in `VmProof::Providers` (layout of `pallet_vm_proof::ProviderInfo`).
-#[derive(Clone, Debug, Decode, PartialEq, Eq)]
-pub struct ProviderRecord {
-	/// The VM offer.
-	pub offer: VmOffer,
-	/// Bond held.
-	pub bond: Balance,
-	/// Registration status.
-	pub status: ProviderStatus<BlockNumber>,
-	/// Last epoch with a heartbeat.
-	pub last_heartbeat: u32,
-	/// Verdicts agreed with.
-	pub agreed: u32,
-	/// Verdicts taken part in.
-	pub total: u32,
-}
-
-/// How a submitted transaction ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TxOutcome {
-	/// Included in the given block.
-	InBlock(H256),
-	/// Finalised in the given block.
-	Finalized(H256),
-}
-
 /// `0x`-hex of `bytes`.
 pub fn to_0x(bytes: &[u8]) -> String {
 	format!("0x{}", hex::encode(bytes))
@@ -96,29 +69,15 @@ fn parse_h256(what: &'static str, s: &str) -> Result<H256, ChainError> {
 	Ok(H256::from_slice(&b))
 }
 
-fn decode<T: Decode>(what: &'static str, bytes: &[u8]) -> Result<T, ChainError> {
-	T::decode(&mut &bytes[..]).map_err(|e| ChainError::Decode { what, message: e.to_string() })
-}
-
-/// The storage key of `VmProof::Providers[who]` (`Blake2_128Concat`).
-pub fn provider_key(who: &AccountId) -> Vec<u8> {
-	let mut key = sp_io::hashing::twox_128(b"VmProof").to_vec();
-	key.extend(sp_io::hashing::twox_128(b"Providers"));
-	key.extend(sp_io::hashing::blake2_128(who.as_ref()));
-	key.extend_from_slice(who.as_ref());
-	key
-}
-
-/// The storage key of `Session::CurrentIndex`.
-pub fn session_index_key() -> Vec<u8> {
-	let mut key = sp_io::hashing::twox_128(b"Session").to_vec();
-	key.extend(sp_io::hashing::twox_128(b"CurrentIndex"));
-	key
-}
-
 /// The next wait of an exponential backoff.
 pub fn next_backoff(current: Duration) -> Duration {
 	(current * 2).min(BACKOFF_MAX)
+}
+
+/// One open connection: the WebSocket and the typed API over it.
+struct Connection {
+	ws: Arc<WsClient>,
+	api: Api,
 }
 
 /// A connection to one node that can be re-established.
@@ -126,8 +85,10 @@ pub struct ChainClient {
 	url: String,
 	timeout: Duration,
 	metrics: Arc<Metrics>,
-	inner: RwLock<Arc<WsClient>>,
-	genesis: Mutex<Option<H256>>,
+	/// subxt's configuration, kept across reconnections: it caches the metadata of every
+	/// runtime version seen.
+	config: PovmConfig,
+	inner: RwLock<Arc<Connection>>,
 }
 
 impl std::fmt::Debug for ChainClient {
@@ -136,14 +97,24 @@ impl std::fmt::Debug for ChainClient {
 	}
 }
 
-async fn open(url: &str, timeout: Duration) -> Result<WsClient, ChainError> {
-	WsClientBuilder::default()
+async fn open(url: &str, timeout: Duration, config: &PovmConfig) -> Result<Connection, ChainError> {
+	let connect = |e: &dyn std::fmt::Display| ChainError::Connect {
+		url: url.to_owned(),
+		message: e.to_string(),
+	};
+	let ws = WsClientBuilder::default()
 		.request_timeout(timeout)
 		.connection_timeout(timeout)
 		.max_buffer_capacity_per_subscription(64)
 		.build(url)
 		.await
-		.map_err(|e| ChainError::Connect { url: url.to_owned(), message: e.to_string() })
+		.map_err(|e| connect(&e))?;
+	let ws = Arc::new(ws);
+	let api = tokio::time::timeout(timeout, Api::new(ws.clone(), config.clone()))
+		.await
+		.map_err(|_| connect(&"no answer to the genesis-hash request"))?
+		.map_err(|e| connect(&e))?;
+	Ok(Connection { ws, api })
 }
 
 impl ChainClient {
@@ -153,14 +124,15 @@ impl ChainClient {
 		timeout: Duration,
 		metrics: Arc<Metrics>,
 	) -> Result<Self, ChainError> {
-		let ws = open(url, timeout).await?;
+		let config = PovmConfig::new();
+		let conn = open(url, timeout, &config).await?;
 		tracing::info!(target: LOG_CLIENT, url, "connected to the node");
 		Ok(Self {
 			url: url.to_owned(),
 			timeout,
 			metrics,
-			inner: RwLock::new(Arc::new(ws)),
-			genesis: Mutex::new(None),
+			config,
+			inner: RwLock::new(Arc::new(conn)),
 		})
 	}
 
@@ -200,7 +172,7 @@ impl ChainClient {
 
 	/// Whether the current connection is up.
 	pub async fn is_connected(&self) -> bool {
-		self.inner.read().await.is_connected()
+		self.inner.read().await.ws.is_connected()
 	}
 
 	/// Re-establishes the connection (when it is down) with exponential backoff. Returns
@@ -211,9 +183,9 @@ impl ChainClient {
 			if self.is_connected().await {
 				return true;
 			}
-			match open(&self.url, self.timeout).await {
-				Ok(ws) => {
-					*self.inner.write().await = Arc::new(ws);
+			match open(&self.url, self.timeout, &self.config).await {
+				Ok(conn) => {
+					*self.inner.write().await = Arc::new(conn);
 					self.metrics.reconnects.inc();
 					tracing::info!(target: LOG_CLIENT, url = %self.url, "reconnected to the node");
 					return true;
@@ -231,8 +203,13 @@ impl ChainClient {
 		}
 	}
 
-	async fn current(&self) -> Arc<WsClient> {
+	async fn current(&self) -> Arc<Connection> {
 		self.inner.read().await.clone()
+	}
+
+	/// The typed API of the current connection.
+	pub async fn api(&self) -> Api {
+		self.current().await.api.clone()
 	}
 
 	fn map_error(
@@ -274,15 +251,32 @@ impl ChainClient {
 		method: &'static str,
 		params: ArrayParams,
 	) -> Result<R, ChainError> {
-		let client = self.current().await;
-		let r = match tokio::time::timeout(self.timeout, client.request::<R, _>(method, params))
+		let conn = self.current().await;
+		let r = match tokio::time::timeout(self.timeout, conn.ws.request::<R, _>(method, params))
 			.await
 		{
 			Err(_) => Err(ChainError::Timeout { method, timeout: self.timeout }),
 			Ok(Ok(v)) => Ok(v),
-			Ok(Err(e)) => Err(Self::map_error(method, e, client.is_connected(), self.timeout)),
+			Ok(Err(e)) => Err(Self::map_error(method, e, conn.ws.is_connected(), self.timeout)),
 		};
 		self.record(method, &r);
+		r
+	}
+
+	/// One typed read through [`Api`], with the client's timeout, a metric labelled `what`,
+	/// and the connection's state deciding whether a failure is transient.
+	pub async fn read<T, F, Fut>(&self, what: &'static str, f: F) -> Result<T, ChainError>
+	where
+		F: FnOnce(Api) -> Fut,
+		Fut: std::future::Future<Output = Result<T, povm_client::Error>>,
+	{
+		let conn = self.current().await;
+		let r = match tokio::time::timeout(self.timeout, f(conn.api.clone())).await {
+			Err(_) => Err(ChainError::Timeout { method: what, timeout: self.timeout }),
+			Ok(Ok(v)) => Ok(v),
+			Ok(Err(e)) => Err(ChainError::from_client(e, conn.ws.is_connected())),
+		};
+		self.record(what, &r);
 		r
 	}
 
@@ -292,16 +286,16 @@ impl ChainClient {
 		params: ArrayParams,
 		unsubscribe: &'static str,
 	) -> Result<Subscription<N>, ChainError> {
-		let client = self.current().await;
+		let conn = self.current().await;
 		let r = match tokio::time::timeout(
 			self.timeout,
-			client.subscribe::<N, _>(method, params, unsubscribe),
+			conn.ws.subscribe::<N, _>(method, params, unsubscribe),
 		)
 		.await
 		{
 			Err(_) => Err(ChainError::Timeout { method, timeout: self.timeout }),
 			Ok(Ok(s)) => Ok(s),
-			Ok(Err(e)) => Err(Self::map_error(method, e, client.is_connected(), self.timeout)),
+			Ok(Err(e)) => Err(Self::map_error(method, e, conn.ws.is_connected(), self.timeout)),
 		};
 		self.record(method, &r);
 		r
@@ -329,18 +323,9 @@ impl ChainClient {
 		h.map(|h| parse_h256("block hash", &h)).transpose()
 	}
 
-	/// The genesis hash (cached).
-	pub async fn genesis_hash(&self) -> Result<H256, ChainError> {
-		let mut g = self.genesis.lock().await;
-		if let Some(h) = *g {
-			return Ok(h);
-		}
-		let h = self
-			.block_hash(0)
-			.await?
-			.ok_or(ChainError::Decode { what: "genesis hash", message: "no block 0".into() })?;
-		*g = Some(h);
-		Ok(h)
+	/// The header of block `hash`, if the node has it.
+	pub async fn header(&self, hash: H256) -> Result<Option<RpcHeader>, ChainError> {
+		self.request("chain_getHeader", rpc_params![to_0x(hash.as_bytes())]).await
 	}
 
 	/// The last finalised block: number and hash.
@@ -351,15 +336,10 @@ impl ChainClient {
 		Ok((header.number()?, hash))
 	}
 
-	/// `spec_version` and `transaction_version` of the runtime.
-	pub async fn runtime_version(&self) -> Result<(u32, u32), ChainError> {
-		let v: serde_json::Value = self.request("state_getRuntimeVersion", rpc_params![]).await?;
-		let field = |name: &str| {
-			v.get(name).and_then(|x| x.as_u64()).map(|x| x as u32).ok_or_else(|| {
-				ChainError::Decode { what: "runtime version", message: format!("no {name}") }
-			})
-		};
-		Ok((field("specVersion")?, field("transactionVersion")?))
+	/// The best block's number.
+	pub async fn best_number(&self) -> Result<BlockNumber, ChainError> {
+		let header: RpcHeader = self.request("chain_getHeader", rpc_params![]).await?;
+		header.number()
 	}
 
 	/// The next nonce of `who`, counting transactions in the pool.
@@ -367,50 +347,24 @@ impl ChainClient {
 		self.request("system_accountNextIndex", rpc_params![who.to_ss58check()]).await
 	}
 
-	/// Calls runtime API function `method` with SCALE `args` at block `at` (best if unset).
-	pub async fn state_call(
-		&self,
-		method: &str,
-		args: &[u8],
-		at: Option<H256>,
-	) -> Result<Vec<u8>, ChainError> {
-		let at = at.map(|h| to_0x(h.as_bytes()));
-		let out: String = self.request("state_call", rpc_params![method, to_0x(args), at]).await?;
-		from_0x("state_call result", &out)
-	}
-
-	/// Raw storage at `key`.
-	pub async fn storage(
-		&self,
-		key: &[u8],
-		at: Option<H256>,
-	) -> Result<Option<Vec<u8>>, ChainError> {
-		let at = at.map(|h| to_0x(h.as_bytes()));
-		let out: Option<String> =
-			self.request("state_getStorage", rpc_params![to_0x(key), at]).await?;
-		out.map(|s| from_0x("storage value", &s)).transpose()
-	}
-
-	/// `PovmJobsApi::provider_assignments(who)`.
+	/// `PovmJobsApi::provider_assignments(who)` at `at` (the best block if unset).
 	pub async fn assignments(
 		&self,
 		who: &AccountId,
 		at: Option<H256>,
 	) -> Result<Vec<AssignmentView>, ChainError> {
-		let out = self.state_call("PovmJobsApi_provider_assignments", &who.encode(), at).await?;
-		decode("provider_assignments", &out)
+		self.read("provider_assignments", |api| async move { api.assignments(who, at).await })
+			.await
 	}
 
-	/// `PovmJobsApi::job(id)`.
+	/// `PovmJobsApi::job(id)` at `at` (the best block if unset).
 	pub async fn job(&self, id: JobId, at: Option<H256>) -> Result<Option<JobView>, ChainError> {
-		let out = self.state_call("PovmJobsApi_job", &id.encode(), at).await?;
-		decode("job", &out)
+		self.read("job", |api| async move { api.job(id, at).await }).await
 	}
 
 	/// `VrfLotteryApi::current_draw()`: the open lottery draw, if any.
 	pub async fn current_draw(&self, at: Option<H256>) -> Result<Option<DrawView>, ChainError> {
-		let out = self.state_call("VrfLotteryApi_current_draw", &[], at).await?;
-		decode("current_draw", &out)
+		self.read("current_draw", |api| async move { api.current_draw(at).await }).await
 	}
 
 	/// `VrfLotteryApi::provider(who)`: tickets, threshold, VRF key and claim in the open draw.
@@ -419,8 +373,8 @@ impl ChainClient {
 		who: &AccountId,
 		at: Option<H256>,
 	) -> Result<LotteryView, ChainError> {
-		let out = self.state_call("VrfLotteryApi_provider", &who.encode(), at).await?;
-		decode("lottery provider view", &out)
+		self.read("lottery_provider", |api| async move { api.lottery_view(who, at).await })
+			.await
 	}
 
 	/// The provider record of `who`, if registered.
@@ -429,117 +383,13 @@ impl ChainClient {
 		who: &AccountId,
 		at: Option<H256>,
 	) -> Result<Option<ProviderRecord>, ChainError> {
-		self.storage(&provider_key(who), at)
-			.await?
-			.map(|b| decode("provider record", &b))
-			.transpose()
+		self.read("provider", |api| async move { api.provider(who, at).await }).await
 	}
 
-	/// The current session index (the vm-proof epoch). The storage value is absent while it is
-	/// 0 (a `ValueQuery` default).
+	/// The current session index (the vm-proof epoch).
 	pub async fn session_index(&self, at: Option<H256>) -> Result<u32, ChainError> {
-		self.storage(&session_index_key(), at)
-			.await?
-			.map(|b| decode("session index", &b))
-			.transpose()
-			.map(Option::unwrap_or_default)
-	}
-
-	/// Submits `xt` and returns the watch of its status; errors when the pool refuses it.
-	pub async fn submit_watch(
-		&self,
-		call: &'static str,
-		xt: &[u8],
-	) -> Result<Subscription<serde_json::Value>, ChainError> {
-		self.subscribe(
-			"author_submitAndWatchExtrinsic",
-			rpc_params![to_0x(xt)],
-			"author_unwatchExtrinsic",
-		)
-		.await
-		.map_err(|e| match e {
-			ChainError::Rpc { message, disconnected: false, .. } => {
-				ChainError::Rejected { call, message }
-			},
-			other => other,
-		})
-	}
-
-	/// Follows a transaction's status until it is in a block (or finalised, or refused), for
-	/// at most `wait`.
-	pub async fn wait_included(
-		call: &'static str,
-		sub: Subscription<serde_json::Value>,
-		wait: Duration,
-	) -> Result<TxOutcome, ChainError> {
-		Self::wait_status(call, sub, wait, false).await
-	}
-
-	/// Follows a transaction's status until its block is finalised (or it is refused), for at
-	/// most `wait`. Being in a block that a fork later drops (`retracted`) is not the end.
-	pub async fn wait_finalized(
-		call: &'static str,
-		sub: Subscription<serde_json::Value>,
-		wait: Duration,
-	) -> Result<TxOutcome, ChainError> {
-		Self::wait_status(call, sub, wait, true).await
-	}
-
-	async fn wait_status(
-		call: &'static str,
-		mut sub: Subscription<serde_json::Value>,
-		wait: Duration,
-		until_final: bool,
-	) -> Result<TxOutcome, ChainError> {
-		const METHOD: &str = "author_submitAndWatchExtrinsic";
-		let deadline = tokio::time::Instant::now() + wait;
-		loop {
-			let next = tokio::time::timeout_at(deadline, sub.next())
-				.await
-				.map_err(|_| ChainError::Timeout { method: METHOD, timeout: wait })?;
-			let status = match next {
-				None => {
-					return Err(ChainError::Rpc {
-						method: METHOD,
-						message: "watch ended (node gone?)".into(),
-						disconnected: true,
-					})
-				},
-				Some(Err(e)) => {
-					return Err(ChainError::Decode {
-						what: "transaction status",
-						message: e.to_string(),
-					})
-				},
-				Some(Ok(s)) => s,
-			};
-			match &status {
-				serde_json::Value::String(s) if s == "dropped" || s == "invalid" => {
-					return Err(ChainError::Rejected { call, message: s.clone() })
-				},
-				serde_json::Value::Object(o) => {
-					if let Some(h) = o.get("inBlock").and_then(|h| h.as_str()) {
-						if !until_final {
-							return Ok(TxOutcome::InBlock(parse_h256("inBlock", h)?));
-						}
-					}
-					if o.contains_key("finalityTimeout") {
-						return Err(ChainError::Rejected {
-							call,
-							message: "finality timeout".into(),
-						});
-					}
-					if let Some(h) = o.get("finalized").and_then(|h| h.as_str()) {
-						return Ok(TxOutcome::Finalized(parse_h256("finalized", h)?));
-					}
-					if o.contains_key("usurped") {
-						return Err(ChainError::Rejected { call, message: "usurped".into() });
-					}
-				},
-				_ => {},
-			}
-			tracing::debug!(target: LOG_CLIENT, call, %status, "transaction status");
-		}
+		self.read("session_index", |api| async move { api.session_index(at).await })
+			.await
 	}
 }
 
@@ -549,7 +399,7 @@ pub const NONCE_RETRIES: usize = 3;
 /// Whether a refusal means another transaction of the account took the nonce: replaced in the
 /// pool (`usurped`), or refused as a duplicate nonce (`Priority is too low`, `outdated`).
 pub fn lost_its_nonce(message: &str) -> bool {
-	["usurped", "Priority is too low", "outdated", "Transaction is outdated"]
+	["usurped", "Usurped", "Priority is too low", "outdated", "Transaction is outdated"]
 		.iter()
 		.any(|m| message.contains(m))
 }
@@ -594,77 +444,77 @@ impl Submitter {
 		&self.signer
 	}
 
-	/// Signs and submits `call`, and waits until it is in a block. When another transaction
-	/// of the same account took its nonce (another process signing for this account, such as
-	/// `povm-worker session-keys` beside `povm-worker run`), it is signed again with the next
-	/// nonce, up to [`NONCE_RETRIES`] times.
-	pub async fn submit(&self, call: &Call) -> Result<TxOutcome, ChainError> {
-		self.submit_until(call, false).await
+	/// Signs and submits `call`, and waits until it is in a block and its dispatch succeeded
+	/// ([`ChainError::Dispatch`] names the runtime's error when it failed). When another
+	/// transaction of the same account took its nonce (another process signing for this
+	/// account, such as `povm-worker session-keys` beside `povm-worker run`), it is signed
+	/// again with the next nonce, up to [`NONCE_RETRIES`] times.
+	pub async fn submit(&self, call: &Call) -> Result<Receipt, ChainError> {
+		self.submit_until(call, Wait::InBlock).await
 	}
 
 	/// As [`Submitter::submit`], but waits until the including block is finalised: for
 	/// one-shot commands whose next step depends on the call's effect (a block that a fork
 	/// drops would lose it).
-	pub async fn submit_final(&self, call: &Call) -> Result<TxOutcome, ChainError> {
-		self.submit_until(call, true).await
+	pub async fn submit_final(&self, call: &Call) -> Result<Receipt, ChainError> {
+		self.submit_until(call, Wait::Finalized).await
 	}
 
-	async fn submit_until(&self, call: &Call, until_final: bool) -> Result<TxOutcome, ChainError> {
+	async fn submit_until(&self, call: &Call, wait: Wait) -> Result<Receipt, ChainError> {
 		let name = call.name();
-		let mut r = self.submit_inner_until(call, until_final).await;
+		let mut r = self.submit_once(call, wait).await;
 		for _ in 0..NONCE_RETRIES {
 			match &r {
 				Err(ChainError::Rejected { message, .. }) if lost_its_nonce(message) => {
 					tracing::info!(target: LOG_CLIENT, call = name, "{message}: signing again with the next nonce");
-					r = self.submit_inner_until(call, until_final).await;
+					r = self.submit_once(call, wait).await;
 				},
 				_ => break,
 			}
 		}
 		let outcome = match &r {
-			Ok(TxOutcome::InBlock(_)) => "in_block",
-			Ok(TxOutcome::Finalized(_)) => "finalized",
+			Ok(rc) if rc.finalized => "finalized",
+			Ok(_) => "in_block",
 			Err(e) => e.kind(),
 		};
 		self.client.metrics().submissions.with_label_values(&[name, outcome]).inc();
 		match &r {
-			Ok(o) => tracing::info!(target: LOG_CLIENT, call = name, ?o, "transaction included"),
+			Ok(rc) => {
+				tracing::info!(target: LOG_CLIENT, call = name, block = ?rc.block, finalized = rc.finalized, "transaction included, dispatch succeeded")
+			},
 			Err(e) => tracing::warn!(target: LOG_CLIENT, call = name, "transaction failed: {e}"),
 		}
 		r
 	}
 
-	async fn submit_inner_until(
-		&self,
-		call: &Call,
-		until_final: bool,
-	) -> Result<TxOutcome, ChainError> {
-		let sub = {
+	async fn submit_once(&self, call: &Call, wait: Wait) -> Result<Receipt, ChainError> {
+		let conn = self.client.current().await;
+		let watch = {
 			// Held until the pool accepted the transaction, so that the next
 			// `system_accountNextIndex` counts it and nonces never collide.
 			let _guard = self.lock.lock().await;
 			let nonce = self.client.next_nonce(self.account()).await?;
-			let (spec_version, transaction_version) = self.client.runtime_version().await?;
-			let genesis_hash = self.client.genesis_hash().await?;
-			let (era_block_number, era_block_hash) = self.client.finalized_head().await?;
-			let params = TxParams {
-				spec_version,
-				transaction_version,
-				genesis_hash,
-				era_block_number,
-				era_block_hash,
-				mortality: self.mortality,
-				nonce,
+			let era_block = self.client.finalized_head().await?;
+			let settings = TxSettings {
+				nonce: u64::from(nonce),
 				tip: self.tip,
+				mortality: self.mortality,
+				era_block,
 			};
-			let xt = signed_extrinsic(call, &params, &self.signer);
 			tracing::debug!(target: LOG_CLIENT, call = call.name(), nonce, "submitting");
-			self.client.submit_watch(call.name(), &xt).await?
+			conn.api.submit_watch(self.signer.pair_signer(), call, &settings).await
 		};
-		if until_final {
-			ChainClient::wait_finalized(call.name(), sub, self.wait * 2).await
-		} else {
-			ChainClient::wait_included(call.name(), sub, self.wait).await
+		let watch = watch.map_err(|e| ChainError::from_client(e, conn.ws.is_connected()))?;
+		let limit = match wait {
+			Wait::InBlock => self.wait,
+			Wait::Finalized => self.wait * 2,
+		};
+		match tokio::time::timeout(limit, watch.wait(wait)).await {
+			Err(_) => Err(ChainError::Timeout {
+				method: "author_submitAndWatchExtrinsic",
+				timeout: limit,
+			}),
+			Ok(r) => r.map_err(|e| ChainError::from_client(e, conn.ws.is_connected())),
 		}
 	}
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use sp_core::H256;
+
 /// A configuration or key problem; fatal at start-up.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -66,6 +68,24 @@ pub enum ChainError {
 		/// Why.
 		message: String,
 	},
+	/// The connected runtime does not have the shape the client was generated for.
+	#[error("{what} does not match the connected runtime: {message}")]
+	Incompatible {
+		/// The call, storage entry or runtime API.
+		what: &'static str,
+		/// Why.
+		message: String,
+	},
+	/// The transaction was included and its dispatch failed: the runtime's error, named.
+	#[error("{call} failed on chain: {failure}")]
+	Dispatch {
+		/// The call.
+		call: &'static str,
+		/// The block that includes it.
+		block: H256,
+		/// The runtime's error (`VmProof::NotAssigned`, …).
+		failure: povm_client::DispatchFailure,
+	},
 	/// The node refused the transaction (invalid, dropped or usurped).
 	#[error("{call} transaction rejected: {message}")]
 	Rejected {
@@ -82,7 +102,10 @@ impl ChainError {
 		match self {
 			ChainError::Connect { .. } | ChainError::Timeout { .. } => true,
 			ChainError::Rpc { disconnected, .. } => *disconnected,
-			ChainError::Decode { .. } | ChainError::Rejected { .. } => false,
+			ChainError::Decode { .. }
+			| ChainError::Rejected { .. }
+			| ChainError::Incompatible { .. }
+			| ChainError::Dispatch { .. } => false,
 		}
 	}
 
@@ -94,6 +117,39 @@ impl ChainError {
 			ChainError::Rpc { .. } => "rpc",
 			ChainError::Decode { .. } => "decode",
 			ChainError::Rejected { .. } => "rejected",
+			ChainError::Incompatible { .. } => "incompatible",
+			ChainError::Dispatch { .. } => "dispatch",
+		}
+	}
+
+	/// The chain client's error; `connected` tells whether the connection is still up (a
+	/// failure on a lost connection is transient).
+	pub fn from_client(e: povm_client::Error, connected: bool) -> Self {
+		use povm_client::Error as E;
+		match e {
+			E::Rpc { what, message } => {
+				ChainError::Rpc { method: what, message, disconnected: !connected }
+			},
+			E::WatchEnded { call } => ChainError::Rpc {
+				method: call,
+				message: "the node stopped reporting the transaction's status".into(),
+				disconnected: true,
+			},
+			E::Incompatible { what, message } => ChainError::Incompatible { what, message },
+			E::Decode { what, message } => ChainError::Decode { what, message },
+			E::Rejected { call, message } if !connected => {
+				ChainError::Rpc { method: call, message, disconnected: true }
+			},
+			E::Rejected { call, message } => ChainError::Rejected { call, message },
+			E::Dispatch { call, block, failure } => ChainError::Dispatch { call, block, failure },
+		}
+	}
+
+	/// The runtime's named error, when a dispatch failed on chain.
+	pub fn dispatch_failure(&self) -> Option<&povm_client::DispatchFailure> {
+		match self {
+			ChainError::Dispatch { failure, .. } => Some(failure),
+			_ => None,
 		}
 	}
 }

@@ -12,4 +12,3 @@ pub mod prelude;
 pub mod prometheus;
 pub mod signer;
 pub mod state;
-pub mod tx;

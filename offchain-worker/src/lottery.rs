@@ -8,7 +8,12 @@
 
 use pallet_vrf_lottery::{vrf, VrfProofBytes};
 
-use crate::{client::Submitter, error::ChainError, prelude::*, signer::Signer, tx::Call};
+use crate::{
+	client::{Call, Submitter},
+	error::ChainError,
+	prelude::*,
+	signer::Signer,
+};
 
 /// What the provider should do in the lottery now.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,22 +94,16 @@ pub async fn ensure_vrf_key(submitter: &Submitter) -> Result<u32, ChainError> {
 		}
 	}
 	let call = Call::RegisterVrfKey { key: key.0 };
-	submitter.submit_final(&call).await?;
-	// The call is final; read the record back (a failed dispatch leaves none).
-	for _ in 0..10 {
-		if let Some(record) = client.lottery_view(&me, None).await?.vrf_key {
-			if record.key == key {
-				return Ok(record.active_from);
-			}
-		}
-		tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+	// A failed dispatch (not a registered provider) comes back as `ChainError::Dispatch`;
+	// on success the record is read at the including block.
+	let receipt = submitter.submit_final(&call).await?;
+	match client.lottery_view(&me, Some(receipt.block)).await?.vrf_key {
+		Some(record) if record.key == key => Ok(record.active_from),
+		_ => Err(ChainError::Decode {
+			what: "VRF key record",
+			message: format!("{} succeeded but the key is not on record", call.name()),
+		}),
 	}
-	Err(ChainError::Rejected {
-		call: call.name(),
-		message: "included, but no VRF key is on record (dispatch failed: not a registered \
-		          provider?)"
-			.into(),
-	})
 }
 
 #[cfg(test)]

@@ -150,8 +150,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
 	let executor = DockerExecutor::connect(DockerConfig::new(instance, config.image_dir.clone()))
 		.await
 		.context("cannot use Docker")?;
-	tracing::info!(target: LOG_SERVICE, provider = %me, offer = ?record.offer, "serving assignments");
-	let worker = commands::run::Worker::new(config, submitter, executor, store, record.offer);
+	tracing::info!(target: LOG_SERVICE, provider = %me, offer = ?record.offer.0, "serving assignments");
+	let worker = commands::run::Worker::new(config, submitter, executor, store, record.offer.0);
 	worker.serve(cancel).await?;
 	tracing::info!(target: LOG_SERVICE, "stopped");
 	Ok(())

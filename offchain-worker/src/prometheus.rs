@@ -39,6 +39,13 @@ pub struct Metrics {
 	pub lottery_draws: IntCounterVec,
 	/// 1 while Docker answers, 0 while it does not (the worker then takes no work).
 	pub docker_up: IntGauge,
+	/// 1 while `run` serves assignments (registered, Docker reached, following heads).
+	pub serving: IntGauge,
+	/// Jobs declined (not run), by reason (`beyond_caps`, `not_utf8`, `too_late`).
+	pub jobs_declined: IntCounterVec,
+	/// Results of the worker's tasks, by task (`run`, `commit_result`, ...) and outcome (`ok`,
+	/// `transient`, `failed`).
+	pub task_results: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -79,6 +86,9 @@ impl Metrics {
 		let reconnects = counter("reconnects_total", "Reconnections to the node");
 		let lottery_draws =
 			vec("lottery_draws_total", "Lottery draws evaluated with tickets", &["result"]);
+		let jobs_declined = vec("jobs_declined_total", "Jobs declined, by reason", &["reason"]);
+		let task_results =
+			vec("task_results_total", "Results of the worker's tasks", &["task", "outcome"]);
 		let finalized_block =
 			IntGauge::new("povm_worker_finalized_block", "Last finalised block").expect("valid");
 		registry.register(Box::new(finalized_block.clone())).expect("unique metric");
@@ -86,6 +96,9 @@ impl Metrics {
 			IntGauge::new("povm_worker_docker_up", "1 while Docker answers").expect("valid");
 		docker_up.set(1);
 		registry.register(Box::new(docker_up.clone())).expect("unique metric");
+		let serving = IntGauge::new("povm_worker_serving", "1 while the worker serves assignments")
+			.expect("valid");
+		registry.register(Box::new(serving.clone())).expect("unique metric");
 		Self {
 			registry,
 			jobs_started,
@@ -100,6 +113,9 @@ impl Metrics {
 			reconnects,
 			lottery_draws,
 			docker_up,
+			serving,
+			jobs_declined,
+			task_results,
 		}
 	}
 

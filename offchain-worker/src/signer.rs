@@ -21,6 +21,8 @@ pub enum KeySource {
 pub struct Signer {
 	pair: sr25519::Pair,
 	account: AccountId,
+	/// The same key, as the chain client signs transactions with it.
+	pair_signer: povm_client::PairSigner,
 }
 
 impl fmt::Debug for Signer {
@@ -36,7 +38,8 @@ impl Signer {
 		let pair = sr25519::Pair::from_string(uri.trim(), None)
 			.map_err(|_| ConfigError::BadKey("not a valid sr25519 secret URI".into()))?;
 		let account = AccountId::from(pair.public());
-		Ok(Self { pair, account })
+		let pair_signer = povm_client::PairSigner::new(pair.clone());
+		Ok(Self { pair, account, pair_signer })
 	}
 
 	/// Loads the secret URI from `source`.
@@ -62,6 +65,11 @@ impl Signer {
 	/// The account id.
 	pub fn account(&self) -> &AccountId {
 		&self.account
+	}
+
+	/// The key as the chain client signs transactions with it.
+	pub fn pair_signer(&self) -> &povm_client::PairSigner {
+		&self.pair_signer
 	}
 
 	/// Signs `message`.

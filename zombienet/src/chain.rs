@@ -1,6 +1,7 @@
 //! Chain-side helpers of the demo and the network tests: submit coin-flip jobs as a
 //! customer, wait for their verdicts, read storage and runtime APIs, and tell who authored a
-//! block. Built on the worker's chain client (jsonrpsee) and the runtime's SCALE types.
+//! block. Built on the worker's chain client, whose typed reads and calls come from
+//! `povm-client` (generated from the runtime's metadata): no storage key or call index here.
 
 use std::{
 	sync::Arc,
@@ -9,13 +10,13 @@ use std::{
 
 use crate::Image;
 use codec::Decode;
+use povm_client::types::OutcomeView;
 use povm_primitives::{Bytes, RedundancyPolicy, Resources, MAX_ARG_LEN};
 use povm_worker::{
-	client::{from_0x, ChainClient, Submitter, TxOutcome},
+	client::{from_0x, Call, ChainClient, ProviderRecord, Submitter},
 	prelude::*,
 	prometheus::Metrics,
 	signer::Signer,
-	tx::Call,
 };
 
 /// The account of a secret URI.
@@ -40,22 +41,28 @@ pub async fn connect(url: &str) -> Arc<ChainClient> {
 	}
 }
 
-/// `twox128(pallet) ++ twox128(item)`.
-pub fn storage_key(pallet: &str, item: &str) -> Vec<u8> {
-	let mut key = sp_io::hashing::twox_128(pallet.as_bytes()).to_vec();
-	key.extend(sp_io::hashing::twox_128(item.as_bytes()));
-	key
+/// `JobQueue::NextJobId` at `at`: the id the next job gets.
+pub async fn next_job_id(client: &ChainClient, at: Option<H256>) -> JobId {
+	client
+		.read("next_job_id", |api| async move { api.next_job_id(at).await })
+		.await
+		.expect("JobQueue::NextJobId read")
 }
 
-/// A plain storage value, decoded; `None` when absent.
-pub async fn value<T: Decode>(
-	client: &ChainClient,
-	pallet: &str,
-	item: &str,
-	at: Option<H256>,
-) -> Option<T> {
-	let raw = client.storage(&storage_key(pallet, item), at).await.expect("storage read")?;
-	Some(T::decode(&mut &raw[..]).unwrap_or_else(|e| panic!("{pallet}::{item}: {e}")))
+/// `Timestamp::Now` at `at`, in milliseconds.
+pub async fn timestamp(client: &ChainClient, at: Option<H256>) -> u64 {
+	client
+		.read("timestamp", |api| async move { api.timestamp(at).await })
+		.await
+		.expect("Timestamp::Now read")
+}
+
+/// `VrfLotteryApi::last_outcome` at `at`: the last closed lottery draw.
+pub async fn last_outcome(client: &ChainClient, at: Option<H256>) -> Option<OutcomeView> {
+	client
+		.read("last_outcome", |api| async move { api.last_outcome(at).await })
+		.await
+		.expect("VrfLotteryApi::last_outcome call")
 }
 
 fn bytes<const N: u32>(s: &str) -> Bytes<N> {
@@ -113,36 +120,18 @@ pub fn customer(client: &Arc<ChainClient>, uri: &str) -> Submitter {
 	Submitter::new(client.clone(), Signer::from_uri(uri).unwrap(), 0, 64, Duration::from_secs(60))
 }
 
-/// Submits `spec` and waits until it is finalised; returns the job id: the one job of this
-/// customer among those created in the including finalised block (a customer submits one job
-/// at a time, other customers may submit in the same block). Not the first block it was seen
-/// in: a fork may drop that block, and the ids it gave (a job id is the next free one) with it.
+/// Submits `spec` and waits until it is finalised; returns the job id its `JobSubmitted`
+/// event names. Not the first block it was seen in: a fork may drop that block, and the id it
+/// gave (a job id is the next free one) with it.
 pub async fn submit(customer: &Submitter, spec: JobSpec) -> JobId {
-	let outcome = customer
+	let receipt = customer
 		.submit_final(&Call::SubmitJob { spec: Box::new(spec), budget: BUDGET })
 		.await
-		.expect("submit_job finalised");
-	let at = match outcome {
-		TxOutcome::InBlock(h) | TxOutcome::Finalized(h) => h,
-	};
-	let client = customer.client();
-	let header: serde_json::Value = client
-		.request("chain_getHeader", jsonrpsee::rpc_params![format!("{at:?}")])
-		.await
-		.expect("header of the including block");
-	let parent = header["parentHash"].as_str().expect("a parent hash");
-	let parent = H256::from_slice(&from_0x("parent hash", parent).expect("hex"));
-	let first: JobId = value(client, "JobQueue", "NextJobId", Some(parent)).await.unwrap_or(0);
-	let next: JobId = value(client, "JobQueue", "NextJobId", Some(at))
-		.await
-		.expect("NextJobId is set");
-	for id in first..next {
-		let view = client.job(id, Some(at)).await.expect("job read").expect("job exists");
-		if &view.owner == customer.account() {
-			return id;
-		}
-	}
-	panic!("no job of {} created in block {at:?} (ids {first}..{next})", customer.account());
+		.expect("submit_job finalised and dispatched");
+	receipt
+		.submitted_job()
+		.expect("events decode")
+		.unwrap_or_else(|| panic!("no JobSubmitted event in block {:?}", receipt.block))
 }
 
 /// Waits until `job` leaves the open states at the finalised head; returns its view and the
@@ -165,14 +154,8 @@ pub async fn wait_settled(client: &ChainClient, job: JobId, within: Duration) ->
 /// The first block at which `job` is settled, searching back from `seen` (a block where it is
 /// settled): the block of its verdict.
 pub async fn verdict_block(client: &ChainClient, job: JobId, seen: H256) -> (BlockNumber, H256) {
-	let header: serde_json::Value = client
-		.request("chain_getHeader", jsonrpsee::rpc_params![format!("{seen:?}")])
-		.await
-		.expect("header");
-	let number = header["number"]
-		.as_str()
-		.and_then(|n| BlockNumber::from_str_radix(n.trim_start_matches("0x"), 16).ok());
-	let (mut number, mut hash) = (number.expect("a block number"), seen);
+	let header = client.header(seen).await.expect("header read").expect("the block exists");
+	let (mut number, mut hash) = (header.number().expect("a block number"), seen);
 	while number > 0 {
 		let parent = client.block_hash(number - 1).await.expect("block hash").expect("exists");
 		match client.job(job, Some(parent)).await.expect("job read") {
@@ -185,7 +168,10 @@ pub async fn verdict_block(client: &ChainClient, job: JobId, seen: H256) -> (Blo
 
 /// `Session::Validators` at `at`.
 pub async fn validators(client: &ChainClient, at: Option<H256>) -> Vec<AccountId> {
-	value(client, "Session", "Validators", at).await.unwrap_or_default()
+	client
+		.read("validators", |api| async move { api.validators(at).await })
+		.await
+		.expect("Session::Validators read")
 }
 
 /// The BABE authority index in a block header's pre-runtime digest.
@@ -216,9 +202,11 @@ pub async fn babe_author(client: &ChainClient, hash: H256) -> Option<[u8; 32]> {
 		.await
 		.ok()?;
 	let index = babe_author_index(&header)? as usize;
-	let authorities: Vec<([u8; 32], u64)> =
-		value(client, "Babe", "Authorities", Some(hash)).await?;
-	authorities.get(index).map(|(key, _)| *key)
+	let authorities = client
+		.read("babe_authorities", |api| async move { api.babe_authorities(Some(hash)).await })
+		.await
+		.ok()?;
+	authorities.get(index).copied()
 }
 
 /// The tally a coin-flip job of `flips` from `seed` must produce: the same static binary run
@@ -245,10 +233,7 @@ pub fn expected_tally(image: &Image, seed: u64, flips: u64) -> Vec<u8> {
 
 /// The provider record of `who` at the finalised head, waiting (up to a minute) for its
 /// registration to be finalised.
-pub async fn provider(
-	client: &ChainClient,
-	who: &AccountId,
-) -> povm_worker::client::ProviderRecord {
+pub async fn provider(client: &ChainClient, who: &AccountId) -> ProviderRecord {
 	let deadline = Instant::now() + Duration::from_secs(60);
 	loop {
 		let (_, head) = client.finalized_head().await.expect("finalised head");
@@ -260,8 +245,9 @@ pub async fn provider(
 	}
 }
 
-/// Polls `check` every two seconds until it gives a value, or fails after `within`.
-pub async fn wait<T, F, Fut>(within: Duration, what: &str, check: F) -> Result<T, String>
+/// Polls `check` every two seconds until it gives a value, or fails after `within` with
+/// [`RunnerError::Timeout`](crate::RunnerError::Timeout).
+pub async fn wait<T, F, Fut>(within: Duration, what: &str, check: F) -> crate::Result<T>
 where
 	F: FnMut() -> Fut,
 	Fut: std::future::Future<Output = Option<T>>,
@@ -269,14 +255,14 @@ where
 	wait_every(Duration::from_secs(2), within, what, check).await
 }
 
-/// Polls `check` every `every` until it gives a value, or fails after `within`, naming `what`
-/// it waited for.
+/// Polls `check` every `every` until it gives a value, or fails after `within` with
+/// [`RunnerError::Timeout`](crate::RunnerError::Timeout), naming `what` it waited for.
 pub async fn wait_every<T, F, Fut>(
 	every: Duration,
 	within: Duration,
 	what: &str,
 	mut check: F,
-) -> Result<T, String>
+) -> crate::Result<T>
 where
 	F: FnMut() -> Fut,
 	Fut: std::future::Future<Output = Option<T>>,
@@ -287,7 +273,7 @@ where
 			return Ok(v);
 		}
 		if tokio::time::Instant::now() > deadline {
-			return Err(format!("timed out after {within:?} waiting for {what}"));
+			return Err(crate::RunnerError::timeout(what, within));
 		}
 		tokio::time::sleep(every).await;
 	}

@@ -12,7 +12,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use crate::{process, Result};
+use crate::{process, Result, RunnerError};
 
 /// A `dockerd` process of the test, stopped when dropped.
 pub struct PrivateDocker {
@@ -23,8 +23,7 @@ pub struct PrivateDocker {
 impl PrivateDocker {
 	/// Starts a daemon with its state under `dir` and waits until it answers.
 	pub fn start(dir: &Path) -> Result<Self> {
-		std::fs::create_dir_all(dir)
-			.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+		std::fs::create_dir_all(dir).map_err(|e| RunnerError::io("create", dir, e))?;
 		let mut daemon = Self { dir: dir.to_path_buf(), child: None };
 		daemon.restart()?;
 		Ok(daemon)
@@ -45,7 +44,8 @@ impl PrivateDocker {
 			.is_ok_and(|s| s.success())
 	}
 
-	/// Starts the daemon (again) and waits up to a minute until it answers.
+	/// Starts the daemon (again) and waits up to a minute until it answers; fails with
+	/// [`RunnerError::Docker`] when it does not.
 	pub fn restart(&mut self) -> Result<()> {
 		self.stop();
 		let log_path = self.dir.join("dockerd.log");
@@ -53,8 +53,8 @@ impl PrivateDocker {
 			.create(true)
 			.append(true)
 			.open(&log_path)
-			.map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
-		let err = log.try_clone().map_err(|e| e.to_string())?;
+			.map_err(|e| RunnerError::io("open", &log_path, e))?;
+		let err = log.try_clone().map_err(|e| RunnerError::io("open", &log_path, e))?;
 		let d = |name: &str| self.dir.join(name).display().to_string();
 		let child = Command::new("dockerd")
 			.args(["--host", &self.host()])
@@ -71,15 +71,13 @@ impl PrivateDocker {
 			.stdout(log)
 			.stderr(err)
 			.spawn()
-			.map_err(|e| format!("cannot start dockerd: {e}"))?;
+			.map_err(|e| RunnerError::spawn("dockerd", e))?;
 		self.child = Some(child);
-		let deadline = Instant::now() + Duration::from_secs(60);
+		let timeout = Duration::from_secs(60);
+		let deadline = Instant::now() + timeout;
 		while !self.answers() {
 			if Instant::now() > deadline {
-				return Err(format!(
-					"private dockerd did not answer in 60 s; see {}",
-					log_path.display()
-				));
+				return Err(RunnerError::Docker { after: timeout, log: log_path });
 			}
 			std::thread::sleep(Duration::from_millis(500));
 		}

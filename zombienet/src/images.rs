@@ -6,7 +6,7 @@ use std::{
 	sync::OnceLock,
 };
 
-use crate::{target_dir, Result};
+use crate::{target_dir, Result, RunnerError};
 
 /// A job image: its id (`sha256:<hex>`) and the directory holding `<hex>.tar`.
 #[derive(Debug, Clone)]
@@ -24,9 +24,10 @@ pub struct Image {
 /// set, else built with `jobs/coinflip/build-image.sh` into `<target dir>/tmp/povm-images`
 /// (the static binary in its own `<target dir>/tmp/coinflip-target`, so the script never waits
 /// on the lock of the target dir running the tests; the worker's and the client tests use the
-/// same two directories, so one build serves all).
+/// same two directories, so one build serves all). Fails with [`RunnerError::ImageBuild`]
+/// when the script builds no image; a failure is kept, and every later call returns it.
 pub fn coinflip_image() -> Result<Image> {
-	static IMAGE: OnceLock<std::result::Result<Image, String>> = OnceLock::new();
+	static IMAGE: OnceLock<Result<Image>> = OnceLock::new();
 	IMAGE.get_or_init(build).clone()
 }
 
@@ -48,14 +49,22 @@ fn build() -> Result<Image> {
 		.arg(&dir)
 		.env("COINFLIP_TARGET_DIR", target.join("tmp").join("coinflip-target"))
 		.output()
-		.map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+		.map_err(|e| RunnerError::spawn("bash", e))?;
 	if !out.status.success() {
-		return Err(format!("build-image.sh failed:\n{}", String::from_utf8_lossy(&out.stderr)));
+		return Err(RunnerError::ImageBuild {
+			script,
+			status: out.status,
+			output: String::from_utf8_lossy(&out.stderr).into_owned(),
+		});
 	}
 	let stdout = String::from_utf8_lossy(&out.stdout);
 	let digest = stdout.lines().last().unwrap_or_default().trim().to_owned();
 	if !digest.starts_with("sha256:") {
-		return Err(format!("build-image.sh printed no image id: {stdout:?}"));
+		return Err(RunnerError::ImageBuild {
+			script,
+			status: out.status,
+			output: format!("no image id on the last line of its output:\n{stdout}"),
+		});
 	}
 	Ok(Image { digest, dir, binary: default_binary() })
 }

@@ -7,15 +7,20 @@
 //! it, or restarts it on the same ports and database; [`start_dev_node`] and
 //! [`start_dev_node_in`] start a single `--dev` node; [`WorkerHandle`] kills, stops or
 //! restarts a worker and reads its log and metrics.
+//!
+//! Every fallible call returns a [`RunnerError`], whose variants say what failed (starting a
+//! process, a process exiting early, an RPC call, a wait timing out, …) with its context.
 
 pub mod chain;
 pub mod chain_spec;
 pub mod docker;
+mod error;
 pub mod images;
 pub mod process;
 pub mod workers;
 
 pub use docker::PrivateDocker;
+pub use error::RunnerError;
 pub use images::{coinflip_image, Image};
 pub use workers::{worker_binary, WorkerDef, WorkerHandle};
 
@@ -25,6 +30,7 @@ use std::{
 	net::{Ipv4Addr, SocketAddrV4, TcpListener},
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
+	sync::Arc,
 	thread::sleep,
 	time::{Duration, Instant},
 };
@@ -32,10 +38,11 @@ use std::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-/// A failure of the runner or of a node, with a message that says which.
-pub type Error = String;
 /// The runner's result type.
-pub type Result<T> = std::result::Result<T, Error>;
+pub type Result<T> = std::result::Result<T, RunnerError>;
+
+/// Lines of a process's log that an error or [`Network::logs`] shows.
+const LOG_TAIL: usize = 40;
 
 /// `[settings]` of a network definition.
 #[derive(Debug, Clone, Deserialize)]
@@ -89,14 +96,14 @@ impl NetworkDef {
 	/// Reads a definition from a TOML file.
 	pub fn from_file(path: impl AsRef<Path>) -> Result<Self> {
 		let path = path.as_ref();
-		let text = std::fs::read_to_string(path)
-			.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+		let text = std::fs::read_to_string(path).map_err(|e| RunnerError::io("read", path, e))?;
 		Self::from_toml(&path.display().to_string(), &text)
 	}
 
 	/// Parses a definition from TOML text (`name` says where it came from, for errors).
 	pub fn from_toml(name: &str, text: &str) -> Result<Self> {
-		toml::from_str(text).map_err(|e| format!("{name} is not a valid network: {e}"))
+		toml::from_str(text)
+			.map_err(|e| RunnerError::Config { path: name.into(), message: e.to_string() })
 	}
 
 	/// The test timeout as a duration.
@@ -122,18 +129,20 @@ pub fn node_binary() -> Result<PathBuf> {
 	if path.exists() {
 		Ok(path)
 	} else {
-		Err(format!(
-			"povm-node not found at {}: run `cargo build --release -p povm-node` or set POVM_NODE",
-			path.display()
-		))
+		Err(RunnerError::MissingBinary {
+			name: "povm-node".into(),
+			path,
+			hint: "run `cargo build --release -p povm-node` or set POVM_NODE".into(),
+		})
 	}
 }
 
 /// A free TCP port on `ip`.
 pub fn free_port(ip: Ipv4Addr) -> Result<u16> {
-	let listener = TcpListener::bind(SocketAddrV4::new(ip, 0))
-		.map_err(|e| format!("no free port on {ip}: {e}"))?;
-	listener.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+	TcpListener::bind(SocketAddrV4::new(ip, 0))
+		.and_then(|listener| listener.local_addr())
+		.map(|a| a.port())
+		.map_err(|e| RunnerError::FreePort { ip, source: Arc::new(e) })
 }
 
 /// What a node was started with, kept to restart it the same way.
@@ -167,15 +176,15 @@ impl NodeHandle {
 			.create(true)
 			.append(true)
 			.open(&self.launch.log_path)
-			.map_err(|e| format!("cannot open {}: {e}", self.launch.log_path.display()))?;
-		let err = log.try_clone().map_err(|e| e.to_string())?;
+			.map_err(|e| RunnerError::io("open", &self.launch.log_path, e))?;
+		let err = log.try_clone().map_err(|e| RunnerError::io("open", &self.launch.log_path, e))?;
 		let child = Command::new(&self.binary)
 			.args(&self.launch.args)
 			.stdin(Stdio::null())
 			.stdout(log)
 			.stderr(err)
 			.spawn()
-			.map_err(|e| format!("cannot start {}: {e}", self.binary.display()))?;
+			.map_err(|e| RunnerError::spawn(&self.binary, e))?;
 		self.child = Some(child);
 		Ok(())
 	}
@@ -207,7 +216,21 @@ impl NodeHandle {
 
 	/// Calls `method` with `params` and returns its `result`.
 	pub fn rpc(&self, method: &str, params: Value) -> Result<Value> {
-		rpc_call(&self.rpc_url(), method, params)
+		rpc_at(&self.rpc_node(), &self.rpc_url(), method, params)
+	}
+
+	/// How [`RunnerError::Rpc`] names this node: its name and RPC URL.
+	fn rpc_node(&self) -> String {
+		format!("{} ({})", self.name, self.rpc_url())
+	}
+
+	/// The error for an answer to `method` that is not what it should be.
+	fn bad_answer(&self, method: &str, answer: &Value) -> RunnerError {
+		RunnerError::Rpc {
+			node: self.rpc_node(),
+			method: method.into(),
+			message: format!("unexpected answer {answer}"),
+		}
 	}
 
 	/// Whether the process is still running.
@@ -221,14 +244,14 @@ impl NodeHandle {
 	/// The number of the best block.
 	pub fn best_number(&self) -> Result<u64> {
 		let header = self.rpc("chain_getHeader", json!([]))?;
-		parse_number(&header["number"])
+		parse_number(&header["number"]).ok_or_else(|| self.bad_answer("chain_getHeader", &header))
 	}
 
 	/// The number of the last finalised block.
 	pub fn finalized_number(&self) -> Result<u64> {
 		let hash = self.rpc("chain_getFinalizedHead", json!([]))?;
 		let header = self.rpc("chain_getHeader", json!([hash]))?;
-		parse_number(&header["number"])
+		parse_number(&header["number"]).ok_or_else(|| self.bad_answer("chain_getHeader", &header))
 	}
 
 	/// How many peers the node is connected to.
@@ -236,10 +259,12 @@ impl NodeHandle {
 		let health = self.rpc("system_health", json!([]))?;
 		health["peers"]
 			.as_u64()
-			.ok_or_else(|| format!("bad system_health answer: {health}"))
+			.ok_or_else(|| self.bad_answer("system_health", &health))
 	}
 
-	/// Waits until `check` holds, polling every second, or fails after `timeout` with `what`.
+	/// Waits until `check` holds, polling every second. Fails with [`RunnerError::Exited`]
+	/// if the node exits, or after `timeout` with [`RunnerError::Timeout`] naming `what` and
+	/// the last error `check` gave.
 	pub fn wait_for(
 		&mut self,
 		what: &str,
@@ -247,19 +272,27 @@ impl NodeHandle {
 		mut check: impl FnMut(&NodeHandle) -> Result<bool>,
 	) -> Result<()> {
 		let start = Instant::now();
-		let mut last_error = String::new();
+		let mut last_error = None;
 		while start.elapsed() < timeout {
 			if !self.is_running() {
-				return Err(format!("{} exited while waiting for {what}", self.name));
+				return Err(RunnerError::Exited {
+					name: self.name.clone(),
+					what: what.into(),
+					log_tail: error::log_tail(&self.log(), LOG_TAIL),
+				});
 			}
 			match check(self) {
 				Ok(true) => return Ok(()),
 				Ok(false) => {},
-				Err(e) => last_error = e,
+				Err(e) => last_error = Some(Box::new(e)),
 			}
 			sleep(Duration::from_secs(1));
 		}
-		Err(format!("{}: timed out after {timeout:?} waiting for {what} ({last_error})", self.name))
+		Err(RunnerError::Timeout {
+			what: format!("{what} on {}", self.name),
+			after: timeout,
+			last_error,
+		})
 	}
 
 	/// Kills the process (SIGKILL) and waits for it.
@@ -303,25 +336,31 @@ impl Drop for NodeHandle {
 }
 
 /// Parses a block number given as a hex string or a JSON number.
-fn parse_number(value: &Value) -> Result<u64> {
+fn parse_number(value: &Value) -> Option<u64> {
 	match value {
-		Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16)
-			.map_err(|e| format!("bad block number {s}: {e}")),
-		Value::Number(n) => n.as_u64().ok_or_else(|| format!("bad block number {n}")),
-		other => Err(format!("bad block number {other}")),
+		Value::String(s) => u64::from_str_radix(s.trim_start_matches("0x"), 16).ok(),
+		Value::Number(n) => n.as_u64(),
+		_ => None,
 	}
 }
 
 /// One JSON-RPC call over HTTP.
 pub fn rpc_call(url: &str, method: &str, params: Value) -> Result<Value> {
+	rpc_at(url, url, method, params)
+}
+
+/// One JSON-RPC call over HTTP to `url`, whose errors name the node `node`.
+fn rpc_at(node: &str, url: &str, method: &str, params: Value) -> Result<Value> {
+	let error =
+		|message: String| RunnerError::Rpc { node: node.into(), method: method.into(), message };
 	let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
 	let response = ureq::post(url)
 		.timeout(Duration::from_secs(30))
 		.send_json(body)
-		.map_err(|e| format!("{method} at {url}: {e}"))?;
-	let reply: Value = response.into_json().map_err(|e| format!("{method}: bad JSON: {e}"))?;
-	if let Some(error) = reply.get("error") {
-		return Err(format!("{method} failed: {error}"));
+		.map_err(|e| error(e.to_string()))?;
+	let reply: Value = response.into_json().map_err(|e| error(format!("bad JSON: {e}")))?;
+	if let Some(e) = reply.get("error") {
+		return Err(error(format!("error answer {e}")));
 	}
 	Ok(reply["result"].clone())
 }
@@ -362,14 +401,13 @@ impl Network {
 		let dir = tempfile::Builder::new()
 			.prefix("povm-net-")
 			.tempdir()
-			.map_err(|e| format!("cannot create a temp dir: {e}"))?;
+			.map_err(|e| RunnerError::io("create a temp dir in", std::env::temp_dir(), e))?;
 		Self::start_with(def, WorkDir::Temp(dir))
 	}
 
 	/// As [`Network::start`], with databases and logs in `dir`, which is kept.
 	pub fn start_in(def: NetworkDef, dir: PathBuf) -> Result<Self> {
-		std::fs::create_dir_all(&dir)
-			.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+		std::fs::create_dir_all(&dir).map_err(|e| RunnerError::io("create", &dir, e))?;
 		Self::start_with(def, WorkDir::Kept(dir))
 	}
 
@@ -443,8 +481,10 @@ impl Network {
 			handle.start()?;
 			if bootnode.is_none() {
 				let peer_id = handle.rpc("system_localPeerId", json!([]))?;
-				let peer_id =
-					peer_id.as_str().ok_or_else(|| format!("bad peer id {peer_id}"))?.to_string();
+				let peer_id = peer_id
+					.as_str()
+					.ok_or_else(|| handle.bad_answer("system_localPeerId", &peer_id))?
+					.to_string();
 				bootnode = Some(format!("/ip4/{}/tcp/{p2p_port}/p2p/{peer_id}", node.ip));
 			}
 			network.nodes.push(handle);
@@ -464,8 +504,9 @@ impl Network {
 				.nodes
 				.iter()
 				.find(|n| n.name == def.node)
-				.ok_or_else(|| {
-					format!("worker {} names no node of the network: {}", def.name, def.node)
+				.ok_or_else(|| RunnerError::UnknownNode {
+					worker: def.name.clone(),
+					node: def.node.clone(),
 				})?
 				.rpc_port;
 			self.workers.push(WorkerHandle::new(def, self.dir.path(), port, &image.dir)?);
@@ -475,7 +516,7 @@ impl Network {
 				self.workers.iter().map(|w| s.spawn(move || w.register())).collect();
 			registrations
 				.into_iter()
-				.map(|r| r.join().unwrap_or_else(|_| Err("register panicked".into())))
+				.map(|r| r.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
 				.collect::<Result<Vec<_>>>()
 		})?;
 		for worker in &mut self.workers {
@@ -511,10 +552,9 @@ impl Network {
 	/// Every node's and worker's log tail, for a failing test's output.
 	pub fn logs(&self) -> String {
 		let tail = |name: &str, log: String| {
-			let lines: Vec<&str> = log.lines().rev().take(40).collect();
 			format!(
-				"===== {name} (last 40 lines) =====\n{}",
-				lines.into_iter().rev().collect::<Vec<_>>().join("\n")
+				"===== {name} (last {LOG_TAIL} lines) =====\n{}",
+				error::log_tail(&log, LOG_TAIL)
 			)
 		};
 		let nodes = self.nodes.iter().map(|n| tail(&n.name, n.log()));
@@ -545,7 +585,7 @@ pub fn start_dev_node() -> Result<(NodeHandle, tempfile::TempDir)> {
 	let dir = tempfile::Builder::new()
 		.prefix("povm-dev-")
 		.tempdir()
-		.map_err(|e| format!("cannot create a temp dir: {e}"))?;
+		.map_err(|e| RunnerError::io("create a temp dir in", std::env::temp_dir(), e))?;
 	let node = dev_node(dir.path(), None)?;
 	Ok((node, dir))
 }
@@ -554,7 +594,7 @@ pub fn start_dev_node() -> Result<(NodeHandle, tempfile::TempDir)> {
 /// in `<dir>/dev.log` (`dir` is created if missing and kept): unlike [`start_dev_node`], a
 /// [`NodeHandle::restart`] resumes the same chain from its database.
 pub fn start_dev_node_in(dir: &Path) -> Result<NodeHandle> {
-	std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+	std::fs::create_dir_all(dir).map_err(|e| RunnerError::io("create", dir, e))?;
 	dev_node(dir, Some(&dir.join("chain")))
 }
 

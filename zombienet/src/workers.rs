@@ -12,7 +12,7 @@ use std::{
 
 use serde::Deserialize;
 
-use crate::{free_port, process, target_dir, Result};
+use crate::{error::log_tail, free_port, process, target_dir, Result, RunnerError, LOG_TAIL};
 
 /// One `[[workers]]` entry.
 #[derive(Debug, Clone, Deserialize)]
@@ -74,16 +74,16 @@ pub fn worker_binary(name: &str) -> Result<PathBuf> {
 		Ok(path)
 	} else {
 		let features = if name == "povm-worker-cheat" { " --features test-cheat" } else { "" };
-		Err(format!(
-			"{name} not found at {}: run `cargo build --release -p povm-worker{features} --bin \
-			 {name}`",
-			path.display()
-		))
+		let mut hint = format!("run `cargo build --release -p povm-worker{features} --bin {name}`");
+		if name == "povm-worker" {
+			hint.push_str(" or set POVM_WORKER");
+		}
+		Err(RunnerError::MissingBinary { name: name.into(), path, hint })
 	}
 }
 
-/// What `povm-worker run` logs once it serves assignments.
-const SERVING: &str = "serving assignments";
+/// The worker's metric that is 1 once `povm-worker run` serves assignments.
+const SERVING: &str = "povm_worker_serving";
 
 /// The environment variable the runner passes the provider key in.
 const KEY_ENV: &str = "POVM_NET_PROVIDER_KEY";
@@ -104,8 +104,7 @@ impl WorkerHandle {
 	/// Writes the worker's config for `node_rpc_port` and the coin-flip `image_dir`.
 	pub fn new(def: WorkerDef, root: &Path, node_rpc_port: u16, image_dir: &Path) -> Result<Self> {
 		let dir = root.join(format!("worker-{}", def.name));
-		std::fs::create_dir_all(&dir)
-			.map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+		std::fs::create_dir_all(&dir).map_err(|e| RunnerError::io("create", &dir, e))?;
 		let metrics_port = free_port(Ipv4Addr::LOCALHOST)?;
 		let docker_host = match &def.docker_host {
 			Some(h) => format!("docker_host = \"{h}\"\n"),
@@ -133,8 +132,9 @@ memory_mib = 512
 			name = def.name,
 			pid = std::process::id(),
 		);
-		std::fs::write(dir.join("worker.toml"), config)
-			.map_err(|e| format!("cannot write the config of worker {}: {e}", def.name))?;
+		let config_path = dir.join("worker.toml");
+		std::fs::write(&config_path, config)
+			.map_err(|e| RunnerError::io("write", &config_path, e))?;
 		let binary = worker_binary(def.binary.as_deref().unwrap_or("povm-worker"))?;
 		Ok(Self { def, dir, metrics_port, binary, child: None })
 	}
@@ -146,7 +146,7 @@ memory_mib = 512
 			.create(true)
 			.append(true)
 			.open(&log_path)
-			.map_err(|e| format!("cannot open {}: {e}", log_path.display()))?;
+			.map_err(|e| RunnerError::io("open", &log_path, e))?;
 		let mut cmd = Command::new(&self.binary);
 		cmd.arg("--config")
 			.arg(self.dir.join("worker.toml"))
@@ -159,17 +159,30 @@ memory_mib = 512
 		Ok(cmd)
 	}
 
-	/// Runs a one-shot subcommand (`register`, `session-keys …`) and returns its stdout.
+	/// Runs a one-shot subcommand (`register`, `session-keys …`) and returns its stdout. Fails
+	/// with [`RunnerError::WorkerCommand`] (with what it logged and printed) when it exits
+	/// with an error.
 	pub fn oneshot(&self, args: &[&str]) -> Result<String> {
+		let log_path = self.dir.join("oneshot.log");
+		let logged_before = std::fs::metadata(&log_path).map(|m| m.len() as usize).unwrap_or(0);
 		let out = self
 			.command(args, "oneshot.log")?
 			.output()
-			.map_err(|e| format!("cannot run povm-worker {args:?}: {e}"))?;
+			.map_err(|e| RunnerError::spawn(&self.binary, e))?;
+		let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
 		if !out.status.success() {
-			let log = std::fs::read_to_string(self.dir.join("oneshot.log")).unwrap_or_default();
-			return Err(format!("worker {}: povm-worker {args:?} failed:\n{log}", self.def.name));
+			let log = std::fs::read(&log_path).unwrap_or_default();
+			let mut output =
+				String::from_utf8_lossy(log.get(logged_before..).unwrap_or_default()).into_owned();
+			output.push_str(&stdout);
+			return Err(RunnerError::WorkerCommand {
+				worker: self.def.name.clone(),
+				args: args.iter().map(|a| a.to_string()).collect(),
+				status: out.status,
+				output,
+			});
 		}
-		Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+		Ok(stdout)
 	}
 
 	/// Registers the provider (offer, bond, lottery VRF key).
@@ -178,25 +191,35 @@ memory_mib = 512
 	}
 
 	/// Starts `povm-worker run` and waits (up to a minute) until it serves assignments: it
-	/// reached the node, found its registration and connected to Docker.
+	/// reached the node, found its registration and connected to Docker. Fails with
+	/// [`RunnerError::Exited`] if it exits first, [`RunnerError::Timeout`] after the minute.
 	pub fn start(&mut self) -> Result<()> {
 		if self.is_running() {
 			return Ok(());
 		}
-		let serving_before = self.log().matches(SERVING).count();
 		let child = self
 			.command(&["run"], "run.log")?
 			.stdout(Stdio::null())
 			.spawn()
-			.map_err(|e| format!("cannot start worker {}: {e}", self.def.name))?;
+			.map_err(|e| RunnerError::spawn(&self.binary, e))?;
 		self.child = Some(child);
-		let deadline = Instant::now() + Duration::from_secs(60);
-		while self.log().matches(SERVING).count() == serving_before {
+		let timeout = Duration::from_secs(60);
+		let deadline = Instant::now() + timeout;
+		// The new process's metrics endpoint answers once it is up; its gauge turns 1 when it
+		// serves.
+		while self.metric(SERVING) != Some(1.0) {
 			if !self.is_running() {
-				return Err(format!("worker {} exited at start:\n{}", self.def.name, self.log()));
+				return Err(RunnerError::Exited {
+					name: format!("worker {}", self.def.name),
+					what: "it to serve assignments".into(),
+					log_tail: log_tail(&self.log(), LOG_TAIL),
+				});
 			}
 			if Instant::now() > deadline {
-				return Err(format!("worker {} not serving after 60 s", self.def.name));
+				return Err(RunnerError::timeout(
+					format!("worker {} to serve assignments", self.def.name),
+					timeout,
+				));
 			}
 			std::thread::sleep(Duration::from_millis(200));
 		}

@@ -15,7 +15,7 @@ fn four_validators_produce_and_finalise_blocks() {
 	let timeout = def.timeout();
 	let mut network = Network::start(def).expect("the network starts");
 
-	let result = (|| -> Result<(), String> {
+	let result = (|| -> povm_network_tests::Result<()> {
 		for name in ["alice", "bob", "charlie", "dave"] {
 			network.node(name).wait_for("3 peers", timeout, |n| Ok(n.peers()? >= 3))?;
 		}

@@ -7,7 +7,7 @@
 //!
 //! 1. the draw's tickets are the verified work, and Dave's worker claims (its VRF output is
 //!    below its threshold; with two providers and 16 expected winners both are certain to
-//!    win) — the claim is on chain with the output the worker logged;
+//!    win) — its metric `povm_worker_lottery_draws_total{result="won"}` counts the win;
 //! 2. the draw closes with Dave among the winners, paid, and the planned validator set is
 //!    Dave alone (Eve won too but has no session keys);
 //! 3. `Session::Validators` becomes `[Dave]` at the following session, and blocks authored
@@ -15,27 +15,12 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use codec::Decode;
+use anyhow::{bail, Context};
 use povm_network_tests::{coinflip_image, Network, NetworkDef};
 use povm_primitives::{JobState, RedundancyPolicy};
 use povm_worker::{client::from_0x, prelude::*};
 
 use povm_network_tests::chain::*;
-
-/// The last closed draw (`VrfLotteryApi_last_outcome`), with the runtime's balance type.
-type Outcome = pallet_vrf_lottery_outcome::OutcomeView;
-
-mod pallet_vrf_lottery_outcome {
-	use super::*;
-	/// Mirror of `pallet_vrf_lottery::runtime_api::OutcomeView<AccountId, Balance>`.
-	#[derive(Debug, Decode)]
-	pub struct OutcomeView {
-		pub epoch: u32,
-		pub winners: Vec<AccountId>,
-		pub payout: Balance,
-		pub validators: Option<Vec<AccountId>>,
-	}
-}
 
 fn definition() -> NetworkDef {
 	let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("lottery.toml");
@@ -48,11 +33,11 @@ fn provider_wins_the_lottery_and_authors_blocks_in_the_next_session() {
 	let rt = tokio::runtime::Runtime::new().unwrap();
 	let result = rt.block_on(scenario(&mut network));
 	if let Err(e) = result {
-		panic!("{e}\n{}", network.logs());
+		panic!("{e:#}\n{}", network.logs());
 	}
 }
 
-async fn scenario(network: &mut Network) -> Result<(), String> {
+async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	let image = coinflip_image()?;
 	let dave = account("//Dave");
 	let eve = account("//Eve");
@@ -65,16 +50,16 @@ async fn scenario(network: &mut Network) -> Result<(), String> {
 	let keys_hex = out
 		.split_whitespace()
 		.last()
-		.ok_or_else(|| format!("session-keys printed nothing: {out:?}"))?;
-	let keys = from_0x("session keys", keys_hex).map_err(|e| e.to_string())?;
+		.with_context(|| format!("session-keys printed nothing: {out:?}"))?;
+	let keys = from_0x("session keys", keys_hex)?;
 	if keys.len() != 64 {
-		return Err(format!("SessionKeys are BABE ‖ GRANDPA, 64 bytes; got {}", keys.len()));
+		bail!("SessionKeys are BABE ‖ GRANDPA, 64 bytes; got {}", keys.len());
 	}
 	let dave_babe: [u8; 32] = keys[..32].try_into().unwrap();
 
 	let client = connect(&network.node("alice").ws_url()).await;
-	let view = client.lottery_view(&dave, None).await.map_err(|e| e.to_string())?;
-	let active_from = view.vrf_key.ok_or("Dave's worker registered no VRF key")?.active_from;
+	let view = client.lottery_view(&dave, None).await?;
+	let active_from = view.vrf_key.context("Dave's worker registered no VRF key")?.active_from;
 
 	// Jobs until one is verified in an epoch whose draw Dave's key may claim in.
 	let alice = customer(&client, "//Alice");
@@ -89,43 +74,42 @@ async fn scenario(network: &mut Network) -> Result<(), String> {
 		let id = submit(&alice, spec).await;
 		let (job, at) = wait_settled(&client, id, Duration::from_secs(180)).await;
 		if job.state != JobState::Completed {
-			return Err(format!("job {id} ended {:?}: {job:?}", job.state));
+			bail!("job {id} ended {:?}: {job:?}", job.state);
 		}
-		let result = job.result.as_ref().ok_or("a completed job has a result")?;
+		let result = job.result.as_ref().context("a completed job has a result")?;
 		let paid: Vec<&AccountId> = result.payments.iter().map(|(who, _)| who).collect();
 		if !(paid.contains(&&dave) && paid.contains(&&eve)) {
-			return Err(format!("both providers should have run and been paid: {job:?}"));
+			bail!("both providers should have run and been paid: {job:?}");
 		}
 		// The epoch of the verdict block is the epoch its verified work counts in.
 		let (_, verdict) = verdict_block(&client, id, at).await;
-		let epoch = client.session_index(Some(verdict)).await.map_err(|e| e.to_string())?;
+		let epoch = client.session_index(Some(verdict)).await?;
 		if epoch + 1 >= active_from {
 			work_epoch = Some(epoch);
 			break;
 		}
 	}
-	let work_epoch = work_epoch.ok_or("no job was verified late enough for an active key")?;
+	let work_epoch = work_epoch.context("no job was verified late enough for an active key")?;
 	let draw_epoch = work_epoch + 1;
 
 	// The draw of `draw_epoch` closes with Dave among the winners and seats him alone.
 	let outcome = wait(Duration::from_secs(300), "the draw to close", || async {
-		let raw = client.state_call("VrfLotteryApi_last_outcome", &[], None).await.ok()?;
-		let outcome = Option::<Outcome>::decode(&mut &raw[..]).ok()??;
+		let outcome = last_outcome(&client, None).await?;
 		(outcome.epoch >= draw_epoch).then_some(outcome)
 	})
 	.await?;
 	if outcome.epoch != draw_epoch {
-		return Err(format!("draw {draw_epoch} was skipped: {outcome:?}"));
+		bail!("draw {draw_epoch} was skipped: {outcome:?}");
 	}
 	if !outcome.winners.contains(&dave) || outcome.payout == 0 {
-		return Err(format!("Dave should have won and been paid: {outcome:?}"));
+		bail!("Dave should have won and been paid: {outcome:?}");
 	}
 	if outcome.validators.as_deref() != Some(&[dave.clone()][..]) {
-		return Err(format!("the planned set should be Dave alone: {outcome:?}"));
+		bail!("the planned set should be Dave alone: {outcome:?}");
 	}
 	let won = network.worker("dave").metric("povm_worker_lottery_draws_total{result=\"won\"}");
 	if won.unwrap_or(0.0) < 1.0 {
-		return Err(format!("Dave's worker reports no won draw (metric {won:?})"));
+		bail!("Dave's worker reports no won draw (metric {won:?})");
 	}
 
 	// Dave validates the next session, and blocks authored with his BABE key are finalised.

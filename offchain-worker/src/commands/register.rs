@@ -1,14 +1,11 @@
 //! `povm-worker register`: register the VM offer with a bond (or update the offer).
 
-use std::time::Duration;
-
 use pallet_vm_proof::VmOffer;
 
 use crate::{
-	client::{ProviderRecord, Submitter},
+	client::{Call, ProviderRecord, Submitter},
 	error::ChainError,
 	prelude::*,
-	tx::Call,
 };
 
 /// What `register` did.
@@ -33,27 +30,21 @@ pub async fn register(
 	let me = submitter.account().clone();
 	let existing = client.provider(&me, None).await?;
 	let call = match &existing {
-		Some(rec) if rec.offer == offer => return Ok(Registered::Unchanged(rec.clone())),
+		Some(rec) if rec.offer.0 == offer => return Ok(Registered::Unchanged(rec.clone())),
 		Some(_) => Call::UpdateOffer { offer },
 		None => Call::RegisterProvider { offer, bond },
 	};
-	submitter.submit_final(&call).await?;
-	// The call is final; read the record back (a failed dispatch leaves it unchanged).
-	for _ in 0..10 {
-		if let Some(rec) = client.provider(&me, None).await? {
-			if rec.offer == offer {
-				return Ok(match existing {
-					None => Registered::New(rec),
-					Some(_) => Registered::Updated(rec),
-				});
-			}
-		}
-		tokio::time::sleep(Duration::from_millis(500)).await;
+	// A failed dispatch (bond below the minimum, balance too low, a bad offer) comes back as
+	// `ChainError::Dispatch`, named; on success the record is read at the including block.
+	let receipt = submitter.submit_final(&call).await?;
+	match client.provider(&me, Some(receipt.block)).await? {
+		Some(rec) => Ok(match existing {
+			None => Registered::New(rec),
+			Some(_) => Registered::Updated(rec),
+		}),
+		None => Err(ChainError::Decode {
+			what: "provider record",
+			message: format!("{} succeeded but no record is on chain", call.name()),
+		}),
 	}
-	Err(ChainError::Rejected {
-		call: call.name(),
-		message: "included, but the provider record does not show the offer (dispatch failed: \
-		          bond below the minimum, balance too low, or a bad offer?)"
-			.into(),
-	})
 }

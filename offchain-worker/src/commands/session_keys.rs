@@ -3,19 +3,17 @@
 //! The lottery seats only winners whose account has session keys (`Session::NextKeys`). The
 //! validator node generates the keys in its own keystore with `author_rotateKeysWithOwner`,
 //! which also returns the proof that the keys' owner is the provider account; the worker then
-//! sends `Session::set_keys(keys, proof)` signed by the provider and reads the keys back.
-
-use std::time::Duration;
+//! sends `Session::set_keys(keys, proof)` signed by the provider and waits for its block to be
+//! final with the dispatch succeeded.
 
 use codec::Encode;
 use jsonrpsee::rpc_params;
 use serde::Deserialize;
 
 use crate::{
-	client::{from_0x, to_0x, ChainClient, Submitter},
+	client::{from_0x, to_0x, Call, ChainClient, Submitter},
 	error::ChainError,
 	prelude::*,
-	tx::Call,
 };
 
 /// The answer of `author_rotateKeysWithOwner`.
@@ -25,17 +23,8 @@ struct GeneratedKeys {
 	proof: Option<String>,
 }
 
-/// The storage key of `Session::NextKeys[who]` (`Twox64Concat`).
-pub fn next_keys_key(who: &AccountId) -> Vec<u8> {
-	let mut key = sp_io::hashing::twox_128(b"Session").to_vec();
-	key.extend(sp_io::hashing::twox_128(b"NextKeys"));
-	key.extend(sp_io::hashing::twox_64(who.as_ref()));
-	key.extend_from_slice(who.as_ref());
-	key
-}
-
 /// Has `validator` generate session keys owned by the submitter's account, sets them on chain
-/// and returns them (SCALE-encoded `SessionKeys`) once `Session::NextKeys` shows them.
+/// and returns them (SCALE-encoded `SessionKeys`) once the call is final and succeeded.
 pub async fn set_session_keys(
 	submitter: &Submitter,
 	validator: &ChainClient,
@@ -55,19 +44,9 @@ pub async fn set_session_keys(
 		},
 	};
 	let call = Call::SetSessionKeys { keys: keys.clone(), proof };
-	submitter.submit_final(&call).await?;
-	let client = submitter.client();
-	for _ in 0..10 {
-		if client.storage(&next_keys_key(&me), None).await?.as_deref() == Some(&keys[..]) {
-			tracing::info!(target: LOG_CLIENT, keys = %to_0x(&keys), "session keys set");
-			return Ok(keys);
-		}
-		tokio::time::sleep(Duration::from_millis(500)).await;
-	}
-	Err(ChainError::Rejected {
-		call: call.name(),
-		message: "included, but Session::NextKeys does not show the keys (dispatch failed: bad \
-		          proof, keys in use by another account, or no balance for the deposit?)"
-			.into(),
-	})
+	// A failed dispatch (a bad proof, keys in use by another account, no balance for the
+	// deposit) comes back as `ChainError::Dispatch`, named.
+	let receipt = submitter.submit_final(&call).await?;
+	tracing::info!(target: LOG_CLIENT, keys = %to_0x(&keys), block = ?receipt.block, "session keys set");
+	Ok(keys)
 }

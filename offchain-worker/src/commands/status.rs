@@ -17,9 +17,9 @@ pub async fn status(client: &ChainClient, who: &AccountId) -> Result<String, Cha
 			let _ = writeln!(out, "registered      no (run `povm-worker register`)");
 		},
 		Some(rec) => {
-			let _ = writeln!(out, "registered      yes, {:?}", rec.status);
+			let _ = writeln!(out, "registered      yes, {:?}", rec.status.0);
 			let _ = writeln!(out, "bond            {}", rec.bond);
-			let o = rec.offer;
+			let o = rec.offer.0;
 			let _ = writeln!(
 				out,
 				"offer           {} millicores, {} MiB, {:?}, {} slots, {} gCO2e/kWh, PUE {}‰, {} mW/core",

@@ -26,15 +26,13 @@ use std::{
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
-use codec::Decode;
 use futures_util::future::join_all;
 use povm_network_tests::{chain, coinflip_image, Network, NetworkDef};
 use povm_primitives::{JobState, RedundancyPolicy};
 use povm_worker::{
-	client::{ChainClient, Submitter},
+	client::{Call, ChainClient, Submitter},
 	prelude::*,
 	signer::Signer,
-	tx::Call,
 };
 use sp_core::crypto::Ss58Codec;
 
@@ -107,16 +105,6 @@ fn units(p: Balance) -> String {
 	format!("{}.{:06}", p / 10u128.pow(12), (p % 10u128.pow(12)) / 10u128.pow(6))
 }
 
-/// The last closed draw (`VrfLotteryApi_last_outcome`): a mirror of the pallet's
-/// `OutcomeView<AccountId, Balance>`.
-#[derive(Decode, Debug)]
-struct OutcomeView {
-	epoch: u32,
-	winners: Vec<AccountId>,
-	payout: Balance,
-	validators: Option<Vec<AccountId>>,
-}
-
 /// A line of output, echoed to stdout and kept for the Markdown file.
 struct Out(Vec<String>);
 
@@ -164,7 +152,7 @@ struct Track {
 }
 
 async fn timestamp(client: &ChainClient, at: H256) -> Result<u64> {
-	Ok(chain::value::<u64>(client, "Timestamp", "Now", Some(at)).await.unwrap_or(0))
+	Ok(chain::timestamp(client, Some(at)).await)
 }
 
 /// Runs the demo on `network`; `Ok(true)` when every job completed.
@@ -230,10 +218,7 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 	}
 
 	// --- 2. the jobs ---------------------------------------------------------------------------
-	let (start_block, start_hash) = progress.head(&alice).await?;
-	let first_id: JobId = chain::value(&alice, "JobQueue", "NextJobId", Some(start_hash))
-		.await
-		.unwrap_or(0);
+	let (start_block, _) = progress.head(&alice).await?;
 	let customer =
 		Submitter::new(alice.clone(), Signer::from_uri("//Alice")?, 0, 64, Duration::from_secs(90));
 	let redundancy = RedundancyPolicy { min_replicas: 2, max_replicas: 4, margin: 2 };
@@ -252,39 +237,14 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 		opt.flips,
 		opt.max_seconds
 	));
-	for r in join_all(calls.iter().map(|c| customer.submit(c))).await {
-		r.context("submit_job")?;
-	}
-	// Alice's jobs from `first_id` on, matched to seeds through their args, at the finalised
-	// head: a block a fork drops takes the ids it gave with it.
+	// Each job's id is the one its `JobSubmitted` event names in the finalised block that
+	// includes it (a block a fork drops would take the id it gave with it).
 	let mut tracks: BTreeMap<JobId, Track> = BTreeMap::new();
-	let deadline = Instant::now() + Duration::from_secs(90);
-	while tracks.len() < seeds.len() {
-		let (_, fin) = alice.finalized_head().await?;
-		let next: JobId =
-			chain::value(&alice, "JobQueue", "NextJobId", Some(fin)).await.unwrap_or(0);
-		for id in first_id..next {
-			if tracks.contains_key(&id) {
-				continue;
-			}
-			let Some(v) = alice.job(id, Some(fin)).await? else { continue };
-			let args: Vec<String> =
-				v.spec.args.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect();
-			let seed = args
-				.iter()
-				.position(|a| a == "--seed")
-				.and_then(|i| args.get(i + 1))
-				.and_then(|s| s.parse().ok());
-			if v.owner == chain::account("//Alice") {
-				if let Some(seed) = seed.filter(|s| seeds.contains(s)) {
-					tracks.insert(id, Track { seed, ..Default::default() });
-				}
-			}
-		}
-		if Instant::now() > deadline {
-			bail!("only {} of {} submitted jobs found on chain", tracks.len(), seeds.len());
-		}
-		tokio::time::sleep(Duration::from_millis(500)).await;
+	let receipts = join_all(calls.iter().map(|c| customer.submit_final(c))).await;
+	for (seed, r) in seeds.iter().zip(receipts) {
+		let receipt = r.context("submit_job")?;
+		let id = receipt.submitted_job()?.ok_or_else(|| anyhow!("no JobSubmitted event"))?;
+		tracks.insert(id, Track { seed: *seed, ..Default::default() });
 	}
 	out.line(format!("jobs: ids {:?}", tracks.keys().collect::<Vec<_>>()));
 
@@ -452,8 +412,7 @@ async fn lottery(
 				shown_open = true;
 			}
 		}
-		let raw = alice.state_call("VrfLotteryApi_last_outcome", &[], Some(at)).await?;
-		if let Some(o) = Option::<OutcomeView>::decode(&mut &raw[..])?.filter(|o| o.epoch >= draw) {
+		if let Some(o) = chain::last_outcome(alice, Some(at)).await.filter(|o| o.epoch >= draw) {
 			break o;
 		}
 		tokio::time::sleep(Duration::from_secs(2)).await;

@@ -1,0 +1,461 @@
+//! [`Api`]: typed reads at a block and transactions followed to their events, over one
+//! jsonrpsee connection, through subxt's legacy-RPC backend (`state_*`, `chain_*`,
+//! `author_*`, which every Substrate node serves).
+
+use std::sync::Arc;
+
+use subxt::{
+	backend::LegacyBackend,
+	config::{RpcConfigFor, SubstrateExtrinsicParamsBuilder},
+	error::TransactionEventsError,
+	events::DecodeAsEvent,
+	extrinsics::ExtrinsicEvents,
+	rpcs::{methods::legacy::LegacyRpcMethods, RpcClient},
+	tx::{TransactionInBlock, TransactionProgress, TransactionStatus},
+	OnlineClient,
+};
+
+use crate::{
+	calls::Call,
+	error::{DispatchFailure, Error},
+	runtime,
+	signer::PairSigner,
+	types::*,
+	AtBlock, PovmConfig,
+};
+
+/// What a transaction waits for before [`Api::submit`] returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+	/// Its inclusion in a block of the best chain (which a fork may still drop).
+	InBlock,
+	/// The finalisation of the block that includes it.
+	Finalized,
+}
+
+/// The transaction extensions' inputs the caller chooses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxSettings {
+	/// The account nonce (from `system_accountNextIndex`, which counts the pool).
+	pub nonce: u64,
+	/// Tip to the block author.
+	pub tip: Balance,
+	/// Mortality in blocks (rounded up to a power of two), counted from `era_block`.
+	pub mortality: u64,
+	/// The block the transaction is built at and its mortality starts from (a finalised one,
+	/// so that a fork cannot make it invalid): number and hash.
+	pub era_block: (BlockNumber, H256),
+}
+
+/// A transaction that was included and whose dispatch succeeded.
+#[derive(Debug)]
+pub struct Receipt {
+	/// The block that includes it.
+	pub block: H256,
+	/// Whether that block was final when the receipt was made.
+	pub finalized: bool,
+	events: ExtrinsicEvents<PovmConfig>,
+}
+
+impl Receipt {
+	/// The first event of type `E` that the transaction emitted.
+	pub fn find_first<E: DecodeAsEvent>(&self) -> Result<Option<E>, Error> {
+		self.events
+			.find_first::<E>()
+			.transpose()
+			.map_err(|e| Error::Decode { what: "transaction event", message: e.to_string() })
+	}
+
+	/// The id of the job a `submit_job` created (its `JobSubmitted` event).
+	pub fn submitted_job(&self) -> Result<Option<JobId>, Error> {
+		Ok(self.find_first::<runtime::job_queue::events::JobSubmitted>()?.map(|e| e.job))
+	}
+
+	/// The names (`Pallet::Event`) of every event the transaction emitted, in order.
+	pub fn event_names(&self) -> Vec<String> {
+		self.events
+			.iter()
+			.filter_map(Result::ok)
+			.map(|e| format!("{}::{}", e.pallet_name(), e.event_name()))
+			.collect()
+	}
+}
+
+/// A typed view of the PoVM chain over one RPC connection.
+#[derive(Clone)]
+pub struct Api {
+	online: OnlineClient<PovmConfig>,
+	rpc: LegacyRpcMethods<RpcConfigFor<PovmConfig>>,
+	/// The last block a client was made for: reads at the same block share it (subxt reads
+	/// the header and `Core_version` to make one). Held while one is made, so concurrent
+	/// reads at a new block make it once.
+	last: Arc<tokio::sync::Mutex<Option<(H256, AtBlock)>>>,
+}
+
+impl std::fmt::Debug for Api {
+	fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+		f.debug_struct("Api")
+			.field("genesis", &self.online.genesis_hash())
+			.finish_non_exhaustive()
+	}
+}
+
+/// Maps a subxt error into [`Error`], telling an incompatible runtime apart.
+fn map_err(what: &'static str) -> impl Fn(subxt::Error) -> Error {
+	move |e| {
+		let message = e.to_string();
+		// subxt's words for a runtime that lacks the entry, or has it with other types.
+		if message.contains("not compatible")
+			|| message.contains("codegen")
+			|| message.contains("not found")
+		{
+			Error::Incompatible { what, message }
+		} else {
+			Error::Rpc { what, message }
+		}
+	}
+}
+
+impl Api {
+	/// An API over `client` (for example a `jsonrpsee` WebSocket client). `config` carries the
+	/// metadata cache: pass the same one when reconnecting to keep it.
+	pub async fn new(client: impl Into<RpcClient>, config: PovmConfig) -> Result<Self, Error> {
+		let client = client.into();
+		let backend = LegacyBackend::<PovmConfig>::builder().build(client.clone());
+		let online = OnlineClient::from_backend_with_config(config, Arc::new(backend))
+			.await
+			.map_err(|e| Error::rpc("genesis hash", e))?;
+		Ok(Self { online, rpc: LegacyRpcMethods::new(client), last: Default::default() })
+	}
+
+	/// The chain's genesis hash.
+	pub fn genesis_hash(&self) -> H256 {
+		self.online.genesis_hash()
+	}
+
+	/// The underlying subxt client, for what this API does not cover.
+	pub fn online(&self) -> &OnlineClient<PovmConfig> {
+		&self.online
+	}
+
+	/// The node's legacy RPC methods.
+	pub fn rpc(&self) -> &LegacyRpcMethods<RpcConfigFor<PovmConfig>> {
+		&self.rpc
+	}
+
+	/// A client at block `hash`, or at the node's best block when `None`.
+	pub async fn at(&self, hash: Option<H256>) -> Result<AtBlock, Error> {
+		let hash = match hash {
+			Some(h) => h,
+			None => self
+				.rpc
+				.chain_get_block_hash(None)
+				.await
+				.map_err(|e| Error::rpc("chain_getBlockHash", e))?
+				.ok_or_else(|| Error::rpc("chain_getBlockHash", "the node has no best block"))?,
+		};
+		let mut last = self.last.lock().await;
+		if let Some((h, at)) = last.as_ref() {
+			if *h == hash {
+				return Ok(at.clone());
+			}
+		}
+		let at = self.online.at_block(hash).await.map_err(|e| Error::rpc("client at block", e))?;
+		*last = Some((hash, at.clone()));
+		Ok(at)
+	}
+
+	/// `PovmJobsApi::provider_assignments(who)`: the provider's open assignments.
+	pub async fn assignments(
+		&self,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<Vec<AssignmentView>, Error> {
+		let call = runtime::runtime_apis()
+			.povm_jobs_api()
+			.provider_assignments(to_subxt_account(who));
+		let out = self
+			.at(at)
+			.await?
+			.runtime_apis()
+			.call(call)
+			.await
+			.map_err(|e| map_err("PovmJobsApi::provider_assignments")(e.into()))?;
+		Ok(out.into_iter().map(|a| a.0).collect())
+	}
+
+	/// `PovmJobsApi::job(id)`: a job, if it exists.
+	pub async fn job(&self, id: JobId, at: Option<H256>) -> Result<Option<JobView>, Error> {
+		let call = runtime::runtime_apis().povm_jobs_api().job(id);
+		let out = self
+			.at(at)
+			.await?
+			.runtime_apis()
+			.call(call)
+			.await
+			.map_err(|e| map_err("PovmJobsApi::job")(e.into()))?;
+		Ok(out.map(|v| v.0))
+	}
+
+	/// `VrfLotteryApi::current_draw()`: the open lottery draw, if any.
+	pub async fn current_draw(&self, at: Option<H256>) -> Result<Option<DrawView>, Error> {
+		let call = runtime::runtime_apis().vrf_lottery_api().current_draw();
+		let out = self
+			.at(at)
+			.await?
+			.runtime_apis()
+			.call(call)
+			.await
+			.map_err(|e| map_err("VrfLotteryApi::current_draw")(e.into()))?;
+		Ok(out.map(|d| d.0))
+	}
+
+	/// `VrfLotteryApi::provider(who)`: tickets, threshold, VRF key and claim in the open draw.
+	pub async fn lottery_view(
+		&self,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<LotteryView, Error> {
+		let call = runtime::runtime_apis().vrf_lottery_api().provider(to_subxt_account(who));
+		let out = self
+			.at(at)
+			.await?
+			.runtime_apis()
+			.call(call)
+			.await
+			.map_err(|e| map_err("VrfLotteryApi::provider")(e.into()))?;
+		Ok(out.0)
+	}
+
+	/// `VrfLotteryApi::last_outcome()`: the last closed draw, if any.
+	pub async fn last_outcome(&self, at: Option<H256>) -> Result<Option<OutcomeView>, Error> {
+		let call = runtime::runtime_apis().vrf_lottery_api().last_outcome();
+		let out = self
+			.at(at)
+			.await?
+			.runtime_apis()
+			.call(call)
+			.await
+			.map_err(|e| map_err("VrfLotteryApi::last_outcome")(e.into()))?;
+		Ok(out.map(|o| o.0))
+	}
+
+	/// The job queue's `MillisecsPerBlock` constant: the block time jobs' run times are
+	/// counted in (from the metadata of the block's runtime).
+	pub async fn millisecs_per_block(&self, at: Option<H256>) -> Result<u64, Error> {
+		self.at(at)
+			.await?
+			.constants()
+			.entry(runtime::constants().job_queue().millisecs_per_block())
+			.map_err(|e| map_err("JobQueue::MillisecsPerBlock")(e.into()))
+	}
+
+	/// `Timestamp::Now`: the block's timestamp in milliseconds.
+	pub async fn timestamp(&self, at: Option<H256>) -> Result<u64, Error> {
+		let at = self.at(at).await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().timestamp().now(), ())
+			.await
+			.map_err(|e| map_err("Timestamp::Now")(e.into()))?;
+		Ok(value
+			.map(|v| v.decode())
+			.transpose()
+			.map_err(|e| Error::Decode { what: "Timestamp::Now", message: e.to_string() })?
+			.unwrap_or_default())
+	}
+
+	/// `VmProof::Providers[who]`: the provider's record, if registered.
+	pub async fn provider(
+		&self,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<Option<ProviderRecord>, Error> {
+		let at = self.at(at).await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().vm_proof().providers(), (to_subxt_account(who),))
+			.await
+			.map_err(|e| map_err("VmProof::Providers")(e.into()))?;
+		value
+			.map(|v| v.decode())
+			.transpose()
+			.map_err(|e| Error::Decode { what: "VmProof::Providers", message: e.to_string() })
+	}
+
+	/// `Session::CurrentIndex`: the session, which is the vm-proof epoch.
+	pub async fn session_index(&self, at: Option<H256>) -> Result<u32, Error> {
+		let at = self.at(at).await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().session().current_index(), ())
+			.await
+			.map_err(|e| map_err("Session::CurrentIndex")(e.into()))?;
+		Ok(value
+			.map(|v| v.decode())
+			.transpose()
+			.map_err(|e| Error::Decode { what: "Session::CurrentIndex", message: e.to_string() })?
+			.unwrap_or_default())
+	}
+
+	/// `Session::Validators`: the current validator set.
+	pub async fn validators(&self, at: Option<H256>) -> Result<Vec<AccountId>, Error> {
+		let at = self.at(at).await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().session().validators(), ())
+			.await
+			.map_err(|e| map_err("Session::Validators")(e.into()))?;
+		let validators = value
+			.map(|v| v.decode())
+			.transpose()
+			.map_err(|e| Error::Decode { what: "Session::Validators", message: e.to_string() })?
+			.unwrap_or_default();
+		Ok(validators.iter().map(from_subxt_account).collect())
+	}
+
+	/// `JobQueue::NextJobId`: the id the next submitted job gets.
+	pub async fn next_job_id(&self, at: Option<H256>) -> Result<JobId, Error> {
+		let at = self.at(at).await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().job_queue().next_job_id(), ())
+			.await
+			.map_err(|e| map_err("JobQueue::NextJobId")(e.into()))?;
+		Ok(value
+			.map(|v| v.decode())
+			.transpose()
+			.map_err(|e| Error::Decode { what: "JobQueue::NextJobId", message: e.to_string() })?
+			.unwrap_or_default())
+	}
+
+	/// `Babe::Authorities`: the BABE public keys of the current epoch, in authority-index order.
+	pub async fn babe_authorities(&self, at: Option<H256>) -> Result<Vec<[u8; 32]>, Error> {
+		let at = self.at(at).await?;
+		let value = at
+			.storage()
+			.try_fetch(runtime::storage().babe().authorities(), ())
+			.await
+			.map_err(|e| map_err("Babe::Authorities")(e.into()))?;
+		let Some(value) = value else { return Ok(Vec::new()) };
+		let list = value
+			.decode()
+			.map_err(|e| Error::Decode { what: "Babe::Authorities", message: e.to_string() })?;
+		Ok(list.0.into_iter().map(|(key, _weight)| key.0).collect())
+	}
+
+	/// Signs `call` with `signer` under `settings`, submits it, and follows it until `wait`.
+	/// A transaction whose dispatch fails on chain is [`Error::Dispatch`], with the runtime's
+	/// error named; one the pool refuses or drops is [`Error::Rejected`].
+	pub async fn submit(
+		&self,
+		signer: &PairSigner,
+		call: &Call,
+		settings: &TxSettings,
+		wait: Wait,
+	) -> Result<Receipt, Error> {
+		self.submit_watch(signer, call, settings).await?.wait(wait).await
+	}
+
+	/// Signs `call` with `signer` under `settings` and submits it: returns once the pool
+	/// accepted it (so that the node's next nonce counts it), with the [`Watch`] to follow it.
+	pub async fn submit_watch(
+		&self,
+		signer: &PairSigner,
+		call: &Call,
+		settings: &TxSettings,
+	) -> Result<Watch, Error> {
+		let (number, hash) = settings.era_block;
+		// Built with the best block's runtime (its versions, metadata and call indices: right
+		// after an upgrade, before finality reaches it); mortal from the finalised era block.
+		let at = self.at(None).await?;
+		let name = call.name();
+		let tx = at.transactions();
+		// The call data is checked against the metadata of the block the transaction is built
+		// at, then re-read as that metadata describes it: what is signed is what the runtime
+		// will decode.
+		let call_data = call.encode_with(&tx)?;
+		let payload = tx
+			.from_call_data_bytes(&call_data)
+			.map_err(|e| Error::Incompatible { what: name, message: e.to_string() })?;
+		let params = SubstrateExtrinsicParamsBuilder::<PovmConfig>::new()
+			.nonce(settings.nonce)
+			.tip(settings.tip)
+			.mortal_from_unchecked(settings.mortality, u64::from(number), hash)
+			.build();
+		let mut signable = tx
+			.create_v4_signable_offline(&payload, params)
+			.map_err(|e| Error::Incompatible { what: name, message: e.to_string() })?;
+		let submittable = signable
+			.sign(signer)
+			.map_err(|e| Error::Decode { what: "signed transaction", message: e.to_string() })?;
+		// `Debug`, not `Display`: the pool's reason (`Transaction is outdated`, …) is in the
+		// JSON-RPC error's data, which the display leaves out.
+		let progress = submittable
+			.submit_and_watch()
+			.await
+			.map_err(|e| Error::Rejected { call: name, message: format!("{e}: {e:?}") })?;
+		Ok(Watch { progress, call: name })
+	}
+}
+
+/// A transaction the pool accepted, to follow to its block.
+#[derive(Debug)]
+pub struct Watch {
+	progress: Progress,
+	call: &'static str,
+}
+
+impl Watch {
+	/// Follows the transaction until `wait`, then reads its events: its [`Receipt`], or
+	/// [`Error::Dispatch`] with the runtime's error named when its dispatch failed.
+	pub async fn wait(self, wait: Wait) -> Result<Receipt, Error> {
+		follow(self.progress, self.call, wait).await
+	}
+}
+
+type Progress = TransactionProgress<PovmConfig, subxt::client::OnlineClientAtBlockImpl<PovmConfig>>;
+
+/// Follows a submitted transaction until `wait`, then reads its events.
+async fn follow(mut progress: Progress, call: &'static str, wait: Wait) -> Result<Receipt, Error> {
+	while let Some(status) = progress.next().await {
+		let status = status.map_err(|e| Error::rpc("transaction status", e))?;
+		match status {
+			TransactionStatus::InBestBlock(in_block) if wait == Wait::InBlock => {
+				match receipt(in_block, call, false).await {
+					// The events could not be read (yet): follow the transaction further, to its
+					// finalised block, rather than call an included transaction failed.
+					Err(Error::Rpc { .. }) => continue,
+					other => return other,
+				}
+			},
+			TransactionStatus::InFinalizedBlock(in_block) => {
+				return receipt(in_block, call, true).await
+			},
+			TransactionStatus::Error { message }
+			| TransactionStatus::Invalid { message }
+			| TransactionStatus::Dropped { message } => return Err(Error::Rejected { call, message }),
+			TransactionStatus::Validated
+			| TransactionStatus::Broadcasted
+			| TransactionStatus::NoLongerInBestBlock
+			| TransactionStatus::InBestBlock(_) => {},
+		}
+	}
+	Err(Error::WatchEnded { call })
+}
+
+/// The receipt of a transaction in a block: its events, or its dispatch error, named.
+async fn receipt(
+	in_block: TransactionInBlock<PovmConfig, subxt::client::OnlineClientAtBlockImpl<PovmConfig>>,
+	call: &'static str,
+	finalized: bool,
+) -> Result<Receipt, Error> {
+	let block = in_block.block_hash();
+	match in_block.wait_for_success().await {
+		Ok(events) => Ok(Receipt { block, finalized, events }),
+		Err(TransactionEventsError::ExtrinsicFailed(e)) => {
+			Err(Error::Dispatch { call, block, failure: DispatchFailure::from_subxt(&e) })
+		},
+		Err(e) => Err(Error::rpc("transaction events", e)),
+	}
+}

@@ -1,0 +1,182 @@
+//! The calls PoVM's own tools send: the provider's worker, and customers in the tests and the
+//! demo. Each maps to its generated payload ([`Call::encode_with`]); nothing here knows an
+//! index: the pallet and call indices come from the metadata the client works with.
+
+use codec::DecodeAll;
+use subxt::{
+	client::OfflineClientAtBlockT,
+	tx::{Payload, TransactionsClient},
+	utils::Static,
+};
+
+use crate::{
+	error::Error,
+	runtime,
+	types::{Balance, Digest, JobId, JobSpec, Reveal, VmOffer, VrfProofBytes},
+	PovmConfig,
+};
+
+/// A runtime call sent by the worker, a test customer or the demo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+	/// `VmProof::register_provider(offer, bond)`.
+	RegisterProvider {
+		/// The VM offer.
+		offer: VmOffer,
+		/// Bond to hold.
+		bond: Balance,
+	},
+	/// `VmProof::update_offer(offer)`.
+	UpdateOffer {
+		/// The new offer.
+		offer: VmOffer,
+	},
+	/// `VmProof::heartbeat()`.
+	Heartbeat,
+	/// `VmProof::unregister()`.
+	Unregister,
+	/// `VmProof::commit_result(job, commitment)`.
+	CommitResult {
+		/// The job.
+		job: JobId,
+		/// The commitment.
+		commitment: Digest,
+	},
+	/// `VmProof::reveal_result(job, reveal, leaves)`.
+	RevealResult {
+		/// The job.
+		job: JobId,
+		/// The revealed result.
+		reveal: Reveal,
+		/// Checkpoint hashes, in order.
+		leaves: Vec<Digest>,
+	},
+	/// `System::remark(remark)`: a no-op, for liveness checks of the signing path.
+	Remark {
+		/// Bytes to note.
+		remark: Vec<u8>,
+	},
+	/// `JobQueue::submit_job(spec, budget)`.
+	SubmitJob {
+		/// The job.
+		spec: Box<JobSpec>,
+		/// Budget to reserve.
+		budget: Balance,
+	},
+	/// `JobQueue::cancel_job(job)`.
+	CancelJob {
+		/// The job.
+		job: JobId,
+	},
+	/// `VrfLottery::register_vrf_key(key)`.
+	RegisterVrfKey {
+		/// The sr25519 public key the provider evaluates its lottery VRF with.
+		key: [u8; 32],
+	},
+	/// `VrfLottery::claim_ticket(epoch, signature)`.
+	ClaimTicket {
+		/// The open draw's epoch.
+		epoch: u32,
+		/// The VRF signature on the draw's transcript.
+		signature: VrfProofBytes,
+	},
+	/// `Session::set_keys(keys, proof)`: the validator node's session keys, SCALE-encoded as
+	/// `author_rotateKeysWithOwner` returns them, with the proof that the caller owns them.
+	SetSessionKeys {
+		/// Encoded `SessionKeys` (BABE ‖ GRANDPA public keys).
+		keys: Vec<u8>,
+		/// The ownership proof.
+		proof: Vec<u8>,
+	},
+}
+
+impl Call {
+	/// The call's name in the runtime, for logs and metrics.
+	pub fn name(&self) -> &'static str {
+		match self {
+			Call::RegisterProvider { .. } => "register_provider",
+			Call::UpdateOffer { .. } => "update_offer",
+			Call::Heartbeat => "heartbeat",
+			Call::Unregister => "unregister",
+			Call::CommitResult { .. } => "commit_result",
+			Call::RevealResult { .. } => "reveal_result",
+			Call::SubmitJob { .. } => "submit_job",
+			Call::CancelJob { .. } => "cancel_job",
+			Call::Remark { .. } => "remark",
+			Call::RegisterVrfKey { .. } => "register_vrf_key",
+			Call::ClaimTicket { .. } => "claim_ticket",
+			Call::SetSessionKeys { .. } => "set_keys",
+		}
+	}
+}
+
+/// The call data of a generated payload, after checking it against the metadata of `tx`'s
+/// block: a call whose shape differs from the generated one is [`Error::Incompatible`].
+fn call_data<P: Payload, C: OfflineClientAtBlockT<PovmConfig>>(
+	tx: &TransactionsClient<PovmConfig, C>,
+	name: &'static str,
+	payload: P,
+) -> Result<Vec<u8>, Error> {
+	let incompatible = |e: subxt::error::ExtrinsicError| Error::Incompatible {
+		what: name,
+		message: e.to_string(),
+	};
+	tx.validate(&payload).map_err(incompatible)?;
+	tx.call_data(&payload).map_err(incompatible)
+}
+
+impl Call {
+	/// The SCALE call data of this call (pallet index, call index, arguments) as the metadata of
+	/// `tx`'s block lays it out.
+	pub fn encode_with<C: OfflineClientAtBlockT<PovmConfig>>(
+		&self,
+		tx: &TransactionsClient<PovmConfig, C>,
+	) -> Result<Vec<u8>, Error> {
+		let api = runtime::tx();
+		let name = self.name();
+		match self {
+			Call::RegisterProvider { offer, bond } => {
+				call_data(tx, name, api.vm_proof().register_provider(Static(*offer), *bond))
+			},
+			Call::UpdateOffer { offer } => {
+				call_data(tx, name, api.vm_proof().update_offer(Static(*offer)))
+			},
+			Call::Heartbeat => call_data(tx, name, api.vm_proof().heartbeat()),
+			Call::Unregister => call_data(tx, name, api.vm_proof().unregister()),
+			Call::CommitResult { job, commitment } => {
+				call_data(tx, name, api.vm_proof().commit_result(*job, *commitment))
+			},
+			Call::RevealResult { job, reveal, leaves } => {
+				let leaves = runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec(
+					leaves.clone(),
+				);
+				call_data(
+					tx,
+					name,
+					api.vm_proof().reveal_result(*job, Static(reveal.clone()), leaves),
+				)
+			},
+			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),
+			Call::SubmitJob { spec, budget } => {
+				call_data(tx, name, api.job_queue().submit_job(Static((**spec).clone()), *budget))
+			},
+			Call::CancelJob { job } => call_data(tx, name, api.job_queue().cancel_job(*job)),
+			Call::RegisterVrfKey { key } => {
+				call_data(tx, name, api.vrf_lottery().register_vrf_key(*key))
+			},
+			Call::ClaimTicket { epoch, signature } => call_data(
+				tx,
+				name,
+				api.vrf_lottery().claim_ticket(*epoch, Static(signature.clone())),
+			),
+			Call::SetSessionKeys { keys, proof } => {
+				// The node's `author_rotateKeys*` gives the keys SCALE-encoded; their layout is the
+				// runtime's `SessionKeys`, decoded here with the generated type.
+				let keys =
+					runtime::runtime_types::povm_runtime::SessionKeys::decode_all(&mut &keys[..])
+						.map_err(|e| Error::Decode { what: "session keys", message: e.to_string() })?;
+				call_data(tx, name, api.session().set_keys(keys, proof.clone()))
+			},
+		}
+	}
+}

@@ -1,0 +1,255 @@
+//! From an on-chain job to an executor run, and from a run to the pending commit: pure
+//! conversions, plus the network tests' cheat.
+
+use std::path::PathBuf;
+
+use pallet_vm_proof::Reveal;
+use povm_primitives::{Usage, MAX_OUTPUT_LEN};
+
+use crate::{
+	attestation,
+	config::{Caps, Config},
+	executor::{self, Execution},
+	prelude::*,
+	state::PendingCommit,
+};
+
+/// Why a job spec cannot be run on this host.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+	/// The spec asks for more than the configured caps allow.
+	#[error("resources {resources:?} exceed the caps {caps:?}")]
+	BeyondCaps {
+		/// What the spec asks for.
+		resources: povm_primitives::Resources,
+		/// The caps of this host.
+		caps: Caps,
+	},
+	/// A text field of the spec is not UTF-8 (the container API takes strings).
+	#[error("the {0} is not UTF-8")]
+	NotUtf8(&'static str),
+}
+
+impl SpecError {
+	/// A short label for metrics.
+	pub fn label(&self) -> &'static str {
+		match self {
+			SpecError::BeyondCaps { .. } => "beyond_caps",
+			SpecError::NotUtf8(_) => "not_utf8",
+		}
+	}
+}
+
+/// Where the run of `job` keeps its files: `<state dir>/runs/<job>`.
+pub fn work_dir(config: &Config, job: JobId) -> PathBuf {
+	config.state_dir.join("runs").join(job.to_string())
+}
+
+/// The executor's job for an on-chain spec, checked against the caps.
+pub fn to_job_run(
+	job: JobId,
+	spec: &JobSpec,
+	config: &Config,
+	work_dir: PathBuf,
+) -> Result<executor::JobRun, SpecError> {
+	let text = |b: &[u8], what: &'static str| {
+		String::from_utf8(b.to_vec()).map_err(|_| SpecError::NotUtf8(what))
+	};
+	let r = spec.resources;
+	let caps = config.caps;
+	if r.millicores > caps.millicores
+		|| r.memory_mib > caps.memory_mib
+		|| r.max_seconds > caps.max_seconds
+	{
+		return Err(SpecError::BeyondCaps { resources: r, caps });
+	}
+	let command = text(&spec.command, "command")?;
+	Ok(executor::JobRun {
+		job_id: job,
+		spec: executor::JobSpec {
+			image: text(&spec.image, "image")?,
+			command: if command.is_empty() { vec![] } else { vec![command] },
+			args: spec.args.iter().map(|a| text(a, "argument")).collect::<Result<_, _>>()?,
+			env: spec
+				.env
+				.iter()
+				.map(|e| Ok((text(&e.key, "env key")?, text(&e.value, "env value")?)))
+				.collect::<Result<_, SpecError>>()?,
+			resources: executor::Resources {
+				millicores: r.millicores,
+				memory_mib: r.memory_mib,
+				max_seconds: r.max_seconds,
+				pids: caps.pids,
+			},
+		},
+		work_dir,
+	})
+}
+
+/// Usage in the chain's units: CPU ms, memory MiB·s (the executor measures MiB·ms), wall ms.
+pub fn chain_usage(u: &executor::Usage) -> Usage {
+	Usage { cpu_ms: u.cpu_ms, memory_mib_s: u.memory_mib_seconds(), wall_ms: u.wall_ms }
+}
+
+/// The small output stored on chain: the only output file, or else the first in name order
+/// that fits in 1 KiB, or else stdout when it fits, or else nothing.
+pub fn small_output(exec: &Execution) -> Vec<u8> {
+	let fits = |b: &[u8]| b.len() <= MAX_OUTPUT_LEN as usize;
+	exec.outputs
+		.iter()
+		.map(|o| o.content.as_slice())
+		.find(|c| fits(c))
+		.or_else(|| fits(&exec.stdout).then_some(exec.stdout.as_slice()))
+		.unwrap_or_default()
+		.to_vec()
+}
+
+/// The pending commit of a run: result digest, checkpoints root, salt, output and usage.
+pub fn pending_commit(
+	job: JobId,
+	exec: &Execution,
+	salt: [u8; 32],
+	me: &AccountId,
+) -> PendingCommit {
+	let result_digest = exec.result_digest();
+	let leaves: Vec<Digest> = exec.checkpoints.iter().map(|c| c.digest).collect();
+	let checkpoints_root = attestation::merkle_root(&leaves);
+	let commitment =
+		povm_primitives::attestation::commitment(&result_digest, &checkpoints_root, &salt, me);
+	PendingCommit {
+		job,
+		commitment,
+		reveal: Reveal {
+			result_digest,
+			checkpoints_root,
+			salt,
+			output: small_output(exec).try_into().expect("at most MAX_OUTPUT_LEN bytes"),
+			usage: chain_usage(&exec.usage),
+		},
+		leaves,
+	}
+}
+
+/// A cheating provider, for the network tests only: built solely into the
+/// `povm-worker-cheat` binary (feature `test-cheat`), never into `povm-worker`.
+#[cfg(feature = "test-cheat")]
+pub(crate) mod cheat {
+	use super::*;
+
+	/// Replaces the result digest with a wrong one and commits to that, consistently, so the
+	/// reveal matches the commitment and only redundancy can tell the result is wrong.
+	pub fn corrupt(mut record: PendingCommit, me: &AccountId) -> PendingCommit {
+		record.reveal.result_digest = sp_io::hashing::blake2_256(&record.reveal.result_digest);
+		record.commitment = povm_primitives::attestation::commitment(
+			&record.reveal.result_digest,
+			&record.reveal.checkpoints_root,
+			&record.reveal.salt,
+			me,
+		);
+		tracing::warn!(target: LOG_SERVICE, job = record.job, "test-cheat: committing a corrupted result");
+		record
+	}
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+	use super::*;
+	use crate::executor::{CheckpointFile, OutputFile};
+
+	fn exec() -> Execution {
+		Execution {
+			exit_code: 0,
+			flags: Default::default(),
+			stdout: b"heads 3\n".to_vec(),
+			stderr: vec![],
+			outputs: vec![OutputFile {
+				name: "tally.json".into(),
+				content: b"{\"heads\":3}".to_vec(),
+				digest: attestation::blake2_256(b"{\"heads\":3}"),
+			}],
+			checkpoints: (0..3)
+				.map(|i| CheckpointFile { name: format!("{i:04}"), size: 1, digest: [i; 32] })
+				.collect(),
+			usage: executor::Usage {
+				cpu_ms: 120,
+				memory_mib_ms: 5_500,
+				peak_memory_mib: 2,
+				wall_ms: 300,
+				samples: 3,
+			},
+		}
+	}
+
+	/// A coin-flip spec that runs for at most `max_seconds` (half a core, 64 MiB).
+	pub(crate) fn spec(max_seconds: u32) -> JobSpec {
+		JobSpec {
+			image: format!("sha256:{}", "a".repeat(64)).into_bytes().try_into().unwrap(),
+			command: b"/coinflip".to_vec().try_into().unwrap(),
+			args: vec![b"--seed".to_vec().try_into().unwrap()].try_into().unwrap(),
+			env: Default::default(),
+			input: None,
+			resources: povm_primitives::Resources { millicores: 500, memory_mib: 64, max_seconds },
+			price_per_second: 1,
+			redundancy: povm_primitives::RedundancyPolicy {
+				min_replicas: 1,
+				max_replicas: 1,
+				margin: 1,
+			},
+			checkpoint_interval: 0,
+		}
+	}
+
+	#[test]
+	fn usage_is_converted_to_mib_seconds() {
+		let u = chain_usage(&exec().usage);
+		assert_eq!(u, Usage { cpu_ms: 120, memory_mib_s: 5, wall_ms: 300 });
+	}
+
+	#[test]
+	fn pending_commit_matches_the_chain_rules() {
+		let me = AccountId::new([7; 32]);
+		let e = exec();
+		let r = pending_commit(9, &e, [1; 32], &me);
+		let leaves = [[0u8; 32], [1; 32], [2; 32]];
+		assert_eq!(r.leaves, leaves);
+		assert_eq!(r.reveal.checkpoints_root, povm_primitives::attestation::merkle_root(&leaves));
+		assert_eq!(r.reveal.result_digest, e.result_digest());
+		// The vm-proof pallet recomputes exactly this from the reveal.
+		assert_eq!(
+			r.commitment,
+			povm_primitives::attestation::commitment(
+				&r.reveal.result_digest,
+				&r.reveal.checkpoints_root,
+				&r.reveal.salt,
+				&me
+			)
+		);
+		assert_eq!(r.reveal.output.to_vec(), b"{\"heads\":3}".to_vec());
+	}
+
+	#[test]
+	fn large_outputs_fall_back_to_stdout_or_nothing() {
+		let mut e = exec();
+		e.outputs[0].content = vec![0; 2000];
+		assert_eq!(small_output(&e), b"heads 3\n");
+		e.stdout = vec![0; 2000];
+		assert!(small_output(&e).is_empty());
+	}
+
+	#[test]
+	fn specs_beyond_the_caps_or_not_utf8_are_refused() {
+		let config = Config::default();
+		let mut spec = spec(10);
+		let run = to_job_run(1, &spec, &config, "/tmp/x".into()).unwrap();
+		assert_eq!(run.spec.command, ["/coinflip"]);
+		assert_eq!(run.spec.args, ["--seed"]);
+		assert_eq!(run.spec.resources.pids, config.caps.pids);
+		spec.resources.memory_mib = config.caps.memory_mib + 1;
+		let e = to_job_run(1, &spec, &config, "/tmp/x".into()).unwrap_err();
+		assert_eq!(e.label(), "beyond_caps");
+		spec.resources.memory_mib = 64;
+		spec.args = vec![vec![0xff].try_into().unwrap()].try_into().unwrap();
+		let e = to_job_run(1, &spec, &config, "/tmp/x".into()).unwrap_err();
+		assert_eq!(e, SpecError::NotUtf8("argument"));
+	}
+}

@@ -1,0 +1,322 @@
+//! The worker's own scheduling state: what is in flight, when each task was last tried and how
+//! it went, the pending commit records, and what was already reported.
+//!
+//! One loop owns a [`LocalState`] (no locks): it records every action it starts with
+//! [`LocalState::apply`] and every result its tasks send back with [`LocalState::complete`].
+//! Both are plain updates, so the plan's tests drive them directly.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::plan::{Action, RESEND_AFTER};
+use crate::{
+	error::{ChainError, StateError},
+	executor::ExecError,
+	prelude::*,
+	state::PendingCommit,
+};
+
+/// The longest wait, in blocks, before retrying a task that failed for a reason retrying does
+/// not cure by itself (see [`retry_gap`]).
+pub const BACKOFF_CAP: BlockNumber = 64;
+
+/// Something the worker does in a task of its own and hears back from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Task {
+	/// Run a job and persist its pending commit.
+	Run(JobId),
+	/// Send `commit_result` for a job.
+	Commit(JobId),
+	/// Send `reveal_result` for a job.
+	Reveal(JobId),
+	/// Send `heartbeat`.
+	Heartbeat,
+	/// Send `register_vrf_key` with the provider key.
+	RegisterVrfKey,
+	/// Send `claim_ticket` in the draw of this epoch.
+	Claim(u32),
+}
+
+impl Task {
+	/// The job the task is about, if any.
+	pub fn job(&self) -> Option<JobId> {
+		match self {
+			Task::Run(j) | Task::Commit(j) | Task::Reveal(j) => Some(*j),
+			Task::Heartbeat | Task::RegisterVrfKey | Task::Claim(_) => None,
+		}
+	}
+
+	/// A short name for logs and metrics.
+	pub fn name(&self) -> &'static str {
+		match self {
+			Task::Run(_) => "run",
+			Task::Commit(_) => "commit_result",
+			Task::Reveal(_) => "reveal_result",
+			Task::Heartbeat => "heartbeat",
+			Task::RegisterVrfKey => "register_vrf_key",
+			Task::Claim(_) => "claim_ticket",
+		}
+	}
+
+	/// Blocks between two tries after one that went well (or failed transiently): the
+	/// heartbeat period for heartbeats, [`RESEND_AFTER`] for everything else.
+	pub fn base_gap(&self, heartbeat_every: BlockNumber) -> BlockNumber {
+		match self {
+			Task::Heartbeat => heartbeat_every,
+			_ => RESEND_AFTER,
+		}
+	}
+}
+
+/// The last start of a task.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Try {
+	/// Finalised block at which it started.
+	pub at: BlockNumber,
+	/// Consecutive failures that retrying does not cure by itself (a refused transaction, a
+	/// wrong image); each doubles the wait before the next try (see [`retry_gap`]).
+	pub failures: u32,
+}
+
+/// Blocks to wait after a try before the next one: `base` while the task has not failed
+/// for good, else [`RESEND_AFTER`] doubled per such failure, at most [`BACKOFF_CAP`] (and
+/// never less than `base`).
+pub fn retry_gap(base: BlockNumber, failures: u32) -> BlockNumber {
+	if failures == 0 {
+		return base;
+	}
+	let backoff = RESEND_AFTER.saturating_mul(1 << failures.min(16)).min(BACKOFF_CAP);
+	backoff.max(base)
+}
+
+/// Why a job run produced no pending commit.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+	/// The executor could not run or observe the job (Docker down, image missing, ...).
+	#[error("executor failed: {0}")]
+	Executor(#[from] ExecError),
+	/// The pending commit could not be persisted (disk full?), so it is not committed.
+	#[error("cannot persist the pending commit: {0}")]
+	Persist(#[from] StateError),
+}
+
+impl RunError {
+	/// Whether running again may help without anyone changing anything: not when the
+	/// spec's image digest or resources are unusable, or the image found is another one.
+	pub fn is_transient(&self) -> bool {
+		!matches!(
+			self,
+			RunError::Executor(
+				ExecError::InvalidDigest { .. }
+					| ExecError::InvalidResources(_)
+					| ExecError::DigestMismatch { .. }
+			)
+		)
+	}
+}
+
+/// What a task reports back to the loop when it ends.
+#[derive(Debug)]
+pub enum Completion {
+	/// A [`Task::Run`] ended: the persisted pending commit, or why there is none.
+	Ran {
+		/// The job.
+		job: JobId,
+		/// The pending commit, already on disk.
+		result: Result<PendingCommit, RunError>,
+	},
+	/// A transaction task ended with the submitter's result.
+	Submitted {
+		/// The task.
+		task: Task,
+		/// The submitter's result: the block that includes the transaction (its dispatch
+		/// succeeded), or why not (a failed dispatch is `ChainError::Dispatch`, named).
+		result: Result<H256, ChainError>,
+	},
+}
+
+impl Completion {
+	/// The task that ended.
+	pub fn task(&self) -> Task {
+		match self {
+			Completion::Ran { job, .. } => Task::Run(*job),
+			Completion::Submitted { task, .. } => *task,
+		}
+	}
+
+	/// `None` when it went well, else whether the failure is transient.
+	pub fn failure(&self) -> Option<bool> {
+		match self {
+			Completion::Ran { result: Err(e), .. } => Some(e.is_transient()),
+			Completion::Submitted { result: Err(e), .. } => Some(e.is_transient()),
+			Completion::Ran { result: Ok(_), .. } | Completion::Submitted { result: Ok(_), .. } => {
+				None
+			},
+		}
+	}
+
+	/// A short label for metrics: `ok`, `transient` or `failed`.
+	pub fn outcome(&self) -> &'static str {
+		match self.failure() {
+			None => "ok",
+			Some(true) => "transient",
+			Some(false) => "failed",
+		}
+	}
+}
+
+/// The worker's scheduling state, owned by the service loop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalState {
+	/// Tasks running now.
+	pub in_flight: BTreeSet<Task>,
+	/// The last start of each task (of jobs still known, and of the lottery and heartbeat).
+	pub tries: BTreeMap<Task, Try>,
+	/// Pending commit records, as on disk: loaded at start, added when a run persists one,
+	/// dropped when their job is forgotten.
+	pub records: BTreeMap<JobId, PendingCommit>,
+	/// Jobs this worker will not run (declined once, not retried).
+	pub declined: BTreeSet<JobId>,
+	/// Jobs in the reveal phase whose missing record was reported.
+	pub missing_reported: BTreeSet<JobId>,
+	/// The last lottery draw (epoch) whose result was reported.
+	pub draw_reported: Option<u32>,
+	/// Whether Docker answered at the last check (so a change is reported once).
+	pub docker_up: bool,
+}
+
+impl Default for LocalState {
+	fn default() -> Self {
+		Self::from_records([])
+	}
+}
+
+impl LocalState {
+	/// The state at start: nothing in flight, the pending commits found on disk, Docker
+	/// assumed up until a check says otherwise.
+	pub fn from_records(records: impl IntoIterator<Item = PendingCommit>) -> Self {
+		Self {
+			in_flight: BTreeSet::new(),
+			tries: BTreeMap::new(),
+			records: records.into_iter().map(|r| (r.job, r)).collect(),
+			declined: BTreeSet::new(),
+			missing_reported: BTreeSet::new(),
+			draw_reported: None,
+			docker_up: true,
+		}
+	}
+
+	/// Whether `task` may start at finalised block `now`: it is not running, and the wait
+	/// after its last try ([`retry_gap`] of `base` and its failures) is over.
+	pub fn may_start(&self, task: Task, now: BlockNumber, base: BlockNumber) -> bool {
+		if self.in_flight.contains(&task) {
+			return false;
+		}
+		self.tries
+			.get(&task)
+			.is_none_or(|t| now >= t.at.saturating_add(retry_gap(base, t.failures)))
+	}
+
+	/// Job runs in flight.
+	pub fn runs_in_flight(&self) -> usize {
+		self.in_flight.iter().filter(|t| matches!(t, Task::Run(_))).count()
+	}
+
+	/// Whether a task of `job` is running.
+	pub fn job_in_flight(&self, job: JobId) -> bool {
+		self.in_flight.iter().any(|t| t.job() == Some(job))
+	}
+
+	/// Every job the state knows something about.
+	pub fn known_jobs(&self) -> BTreeSet<JobId> {
+		self.records
+			.keys()
+			.chain(&self.declined)
+			.chain(&self.missing_reported)
+			.copied()
+			.chain(self.tries.keys().filter_map(Task::job))
+			.chain(self.in_flight.iter().filter_map(Task::job))
+			.collect()
+	}
+
+	/// Records that the loop took `action` at finalised block `at`: a task it starts is in
+	/// flight and tried at `at`; a decline, report or forget is remembered.
+	pub fn apply(&mut self, action: &Action, at: BlockNumber) {
+		if let Some(task) = action.task() {
+			self.in_flight.insert(task);
+			self.tries.entry(task).or_default().at = at;
+			if let Task::Claim(epoch) = task {
+				self.tries.retain(|t, _| !matches!(t, Task::Claim(e) if *e != epoch));
+			}
+			return;
+		}
+		match action {
+			Action::Decline { job, .. } => {
+				self.declined.insert(*job);
+			},
+			Action::ReportMissingRecord { job } => {
+				self.missing_reported.insert(*job);
+			},
+			Action::ReportDraw { epoch, .. } => self.draw_reported = Some(*epoch),
+			Action::Forget { job } => self.forget(*job),
+			// Tasks, handled above.
+			Action::Run { .. }
+			| Action::Commit(_)
+			| Action::Reveal(_)
+			| Action::Heartbeat
+			| Action::RegisterVrfKey
+			| Action::ClaimTicket { .. } => {},
+		}
+	}
+
+	/// Takes in what a task reported: it is no longer in flight; a run's record is kept; a
+	/// success clears the task's failures, a failure that retrying does not cure adds one
+	/// (a transient failure leaves them: the task is tried again after its base gap).
+	pub fn complete(&mut self, completion: Completion) {
+		let task = completion.task();
+		self.in_flight.remove(&task);
+		match completion.failure() {
+			None => {
+				if let Some(t) = self.tries.get_mut(&task) {
+					t.failures = 0;
+				}
+			},
+			Some(true) => {},
+			Some(false) => self.tries.entry(task).or_default().failures += 1,
+		}
+		if let Completion::Ran { job, result: Ok(record) } = completion {
+			self.records.insert(job, record);
+		}
+	}
+
+	/// Forgets everything about `job` (its record on disk is the caller's).
+	pub fn forget(&mut self, job: JobId) {
+		self.records.remove(&job);
+		self.declined.remove(&job);
+		self.missing_reported.remove(&job);
+		self.tries.retain(|t, _| t.job() != Some(job));
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn retry_gap_doubles_after_lasting_failures_up_to_the_cap() {
+		assert_eq!(retry_gap(RESEND_AFTER, 0), RESEND_AFTER);
+		assert_eq!(retry_gap(5, 0), 5);
+		assert_eq!(retry_gap(RESEND_AFTER, 1), 2 * RESEND_AFTER);
+		assert_eq!(retry_gap(RESEND_AFTER, 2), 4 * RESEND_AFTER);
+		assert_eq!(retry_gap(RESEND_AFTER, 40), BACKOFF_CAP);
+		assert_eq!(retry_gap(100, 1), 100);
+	}
+
+	#[test]
+	fn run_errors_about_the_spec_or_image_identity_are_not_transient() {
+		let bad = RunError::Executor(ExecError::InvalidDigest { digest: "x".into() });
+		assert!(!bad.is_transient());
+		let io = std::io::Error::other("disk full");
+		let disk = RunError::Persist(StateError::Io { path: "p".into(), source: io });
+		assert!(disk.is_transient());
+	}
+}

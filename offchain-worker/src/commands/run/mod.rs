@@ -1,0 +1,60 @@
+//! `povm-worker run`: serve assignments until SIGINT or SIGTERM.
+//!
+//! A listener ([`listen`]) follows finalised heads (reconnecting and resubscribing with
+//! exponential backoff when the node goes away) and feeds block numbers through a bounded
+//! channel to one service loop ([`service`]). For each finalised block the loop reads a
+//! [`ChainView`](plan::ChainView): this provider's assignments and the specs of the jobs it
+//! may still run, the lottery draw and its standing in it, whether its heartbeat of the
+//! current epoch is on chain, and whether Docker answers. It hands the view and its
+//! [`LocalState`](local::LocalState) to [`plan::plan`], a pure function, and carries out the
+//! [`Action`](plan::Action)s it returns: a job run or a transaction becomes a task, which
+//! reports its result back through a channel; the loop logs and counts each result and updates
+//! its state from it (it then plans again, so a finished run is committed at once). The loop
+//! alone owns the state: no locks.
+//!
+//! What the plan decides, idempotently by job id (see [`plan`] for the rules):
+//!
+//! - `Commit` with no pending record: run the job (one slot each, earliest deadline first),
+//!   compute the result digest and checkpoints root, draw a fresh salt, **persist** the
+//!   pending commit, then send `commit_result`. With a pending record (a restart, or a commit
+//!   that did not land): send the same commitment again. A job this worker will not run (a
+//!   spec beyond its caps or with non-UTF-8 fields, or too little time left before the commit
+//!   deadline for its `max_seconds` plus a margin) is declined: logged once, counted in
+//!   `povm_worker_jobs_declined_total`, not retried. (The chain has no decline call yet; the
+//!   assignment runs out at its deadline.)
+//! - `Reveal`: send `reveal_result` from the pending record; without one, report it once.
+//! - `Committed` / `Revealed`: wait.
+//!
+//! A transaction is re-sent only when the chain, [`RESEND_AFTER`] blocks later, still shows
+//! the phase it was meant to change; one that the node refused (not a lost connection or a
+//! timeout) is retried after a doubling wait. Pending records and other state of jobs no
+//! longer assigned are forgotten. Every `heartbeat_every` finalised blocks the worker sends a
+//! heartbeat unless its provider record shows one for the current epoch (session) already.
+//!
+//! Every finalised block the worker pings Docker. While Docker does not answer it takes no
+//! work: it starts no job and sends no heartbeat (so the chain stops drawing it once its
+//! liveness window passes), logs the fault once, and sets `povm_worker_docker_up` to 0;
+//! commits and reveals of jobs that already ran go on. When Docker answers again it says so
+//! and takes work again.
+//!
+//! On every finalised block the worker also takes its lottery step ([`crate::lottery`]): it
+//! registers the provider key as VRF key if none is on record, and in an open draw where it
+//! holds tickets it evaluates the VRF, reports the draw once, and sends `claim_ticket` when
+//! the output wins.
+//!
+//! Modules: [`plan`] (the decisions), [`local`] (the state and its updates), [`service`] (the
+//! loop and its tasks), [`listen`] (the finalised-head follower), [`job`] (spec to run, run to
+//! pending commit).
+
+pub mod job;
+pub mod listen;
+pub mod local;
+pub mod plan;
+pub mod service;
+
+pub use self::{
+	job::{chain_usage, pending_commit, small_output, to_job_run, SpecError},
+	listen::HEAD_CHANNEL,
+	plan::RESEND_AFTER,
+	service::Worker,
+};

@@ -1,0 +1,860 @@
+//! The worker's decisions: [`plan`], a pure function from what the chain shows at a finalised
+//! block ([`ChainView`]), what the worker remembers ([`LocalState`]) and its configuration to
+//! the [`Action`]s to take now.
+//!
+//! The plan is called on every new finalised block and after every task result, so it must
+//! be idempotent: a task that runs or ran less than its gap ago is not started again
+//! ([`LocalState::may_start`]), and a decline or report is remembered once taken.
+//!
+//! # Per assignment
+//!
+//! - `Commit`, with a pending record (a restart, or a commit that did not land): send the same
+//!   commitment again, while the commit deadline is not past.
+//! - `Commit`, without a record: decline a spec beyond the caps or with non-UTF-8 fields;
+//!   while Docker does not answer, wait; decline when fewer blocks are left before the commit
+//!   deadline than the job's `max_seconds` plus [`COMMIT_MARGIN_BLOCKS`] take
+//!   ([`blocks_needed`]); else run it when a slot is free (earliest deadline first).
+//! - `Reveal`: reveal from the record, while the reveal deadline is not past; without a record
+//!   (lost or corrupt state), report that once.
+//! - `Committed` / `Revealed`: wait.
+//!
+//! A job the state knows but the chain no longer assigns (settled, expired, replaced) is
+//! forgotten, unless a task of it still runs.
+//!
+//! # Provider
+//!
+//! A heartbeat goes out every `heartbeat_every` blocks while Docker answers, unless the
+//! provider record shows one for the current epoch already. The lottery step is
+//! [`lottery::decide`]: register the VRF key, claim a winning ticket, report each draw once.
+//!
+//! # Clock
+//!
+//! The plan's clock is the finalised block. The best chain is ahead of it by the finality
+//! lag, which the plan does not know (the worker follows finalised heads only), so the time
+//! left before a deadline is over-estimated by that lag: [`COMMIT_MARGIN_BLOCKS`] covers the
+//! usual one or two blocks. When finality stalls no new finalised head arrives and the plan
+//! runs only on task results: nothing new starts, tasks in flight finish.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pallet_vrf_lottery::VrfProofBytes;
+use povm_primitives::AssignmentPhase;
+
+use super::{
+	job::{self, SpecError},
+	local::{LocalState, Task},
+};
+use crate::{
+	config::Config,
+	executor::JobRun,
+	lottery::{self, Decision},
+	prelude::*,
+	signer::Signer,
+	state::PendingCommit,
+};
+
+/// Blocks to wait before re-sending a transaction whose effect is not yet visible, or
+/// retrying a job run that failed.
+pub const RESEND_AFTER: BlockNumber = 4;
+
+/// Blocks a commit needs after its run ends: one to be included in, one of finality lag.
+pub const COMMIT_MARGIN_BLOCKS: BlockNumber = 2;
+
+/// The lottery as the chain shows it to this provider.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LotteryChainView {
+	/// The open draw, if any (`VrfLotteryApi_current_draw`).
+	pub draw: Option<DrawView>,
+	/// The provider's standing in it (`VrfLotteryApi_provider`).
+	pub provider: LotteryView,
+}
+
+/// What the worker reads from the chain (and Docker) at one finalised block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainView {
+	/// The finalised block.
+	pub finalized: BlockNumber,
+	/// The runtime's block time in milliseconds (the job queue's `MillisecsPerBlock`
+	/// constant), with which a job's `max_seconds` become blocks.
+	pub millis_per_block: u64,
+	/// This provider's assignments at it.
+	pub assignments: Vec<AssignmentView>,
+	/// Specs of the assigned jobs the worker may still run (see [`needs_spec`]); a job
+	/// missing here (its read failed) waits.
+	pub specs: BTreeMap<JobId, JobSpec>,
+	/// The lottery; `None` when it could not be read (the lottery step waits).
+	pub lottery: Option<LotteryChainView>,
+	/// Whether the provider record shows a heartbeat in the current epoch; `None` when it
+	/// could not be read (a due heartbeat is sent).
+	pub heartbeat_current: Option<bool>,
+	/// Whether Docker answers.
+	pub docker_up: bool,
+}
+
+/// Why the worker will not run a job.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeclineReason {
+	/// The spec cannot run on this host.
+	#[error("{0}")]
+	Spec(#[from] SpecError),
+	/// Too few blocks are left before the commit deadline.
+	#[error("{left} blocks left before the commit deadline, {needed} needed to run and commit")]
+	TooLate {
+		/// Blocks left after the finalised block, up to the deadline.
+		left: BlockNumber,
+		/// Blocks the run and the commit take ([`blocks_needed`]).
+		needed: BlockNumber,
+	},
+}
+
+impl DeclineReason {
+	/// A short label for metrics.
+	pub fn label(&self) -> &'static str {
+		match self {
+			DeclineReason::Spec(e) => e.label(),
+			DeclineReason::TooLate { .. } => "too_late",
+		}
+	}
+}
+
+/// Something to do now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+	/// Run the job and persist its pending commit (task [`Task::Run`]).
+	Run {
+		/// The job.
+		job: JobId,
+		/// What the executor runs.
+		run: Box<JobRun>,
+	},
+	/// Send `commit_result` with this record's commitment (task [`Task::Commit`]).
+	Commit(Box<PendingCommit>),
+	/// Send `reveal_result` from this record (task [`Task::Reveal`]).
+	Reveal(Box<PendingCommit>),
+	/// Do not run the job: log it, count it, remember it. (The chain has no decline call
+	/// yet: the assignment runs out at its commit deadline.)
+	Decline {
+		/// The job.
+		job: JobId,
+		/// Why.
+		reason: DeclineReason,
+	},
+	/// Report that a job waits for a reveal the worker cannot send (no pending record).
+	ReportMissingRecord {
+		/// The job.
+		job: JobId,
+	},
+	/// Forget a job no longer assigned: its record, its tries, its reports.
+	Forget {
+		/// The job.
+		job: JobId,
+	},
+	/// Send `heartbeat` (task [`Task::Heartbeat`]).
+	Heartbeat,
+	/// Send `register_vrf_key` with the provider key (task [`Task::RegisterVrfKey`]).
+	RegisterVrfKey,
+	/// Send `claim_ticket` (task [`Task::Claim`]).
+	ClaimTicket {
+		/// The open draw's epoch.
+		epoch: u32,
+		/// The VRF signature to claim with.
+		signature: VrfProofBytes,
+	},
+	/// Report the result of a draw the provider holds tickets in (log, metric), once.
+	ReportDraw {
+		/// The draw's epoch.
+		epoch: u32,
+		/// Whether the VRF output is below the threshold.
+		won: bool,
+		/// The VRF output's lottery value.
+		value: u128,
+		/// The threshold.
+		threshold: u128,
+		/// The provider's tickets.
+		tickets: u64,
+	},
+}
+
+impl Action {
+	/// The task the action starts, if it starts one.
+	pub fn task(&self) -> Option<Task> {
+		match self {
+			Action::Run { job, .. } => Some(Task::Run(*job)),
+			Action::Commit(r) => Some(Task::Commit(r.job)),
+			Action::Reveal(r) => Some(Task::Reveal(r.job)),
+			Action::Heartbeat => Some(Task::Heartbeat),
+			Action::RegisterVrfKey => Some(Task::RegisterVrfKey),
+			Action::ClaimTicket { epoch, .. } => Some(Task::Claim(*epoch)),
+			Action::Decline { .. }
+			| Action::ReportMissingRecord { .. }
+			| Action::Forget { .. }
+			| Action::ReportDraw { .. } => None,
+		}
+	}
+}
+
+/// Blocks a job of `max_seconds` needs before its commit deadline: its run time in blocks,
+/// rounded up, plus [`COMMIT_MARGIN_BLOCKS`].
+pub fn blocks_needed(max_seconds: u32, millis_per_block: u64) -> BlockNumber {
+	let run = (u64::from(max_seconds) * 1000).div_ceil(millis_per_block.max(1));
+	BlockNumber::try_from(run)
+		.unwrap_or(BlockNumber::MAX)
+		.saturating_add(COMMIT_MARGIN_BLOCKS)
+}
+
+/// Whether the worker may still run assignment `a`, so needs its spec: commit phase, no
+/// record, not declined, not running.
+pub fn needs_spec(a: &AssignmentView, state: &LocalState) -> bool {
+	a.phase == AssignmentPhase::Commit
+		&& !state.records.contains_key(&a.job)
+		&& !state.declined.contains(&a.job)
+		&& !state.in_flight.contains(&Task::Run(a.job))
+}
+
+/// The actions to take at `view` given `state`; `signer` evaluates the lottery VRF.
+pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Signer) -> Vec<Action> {
+	let now = view.finalized;
+	let mut actions = Vec::new();
+	let mut free_slots = (config.slots as usize).saturating_sub(state.runs_in_flight());
+	let mut assignments = view.assignments.clone();
+	assignments.sort_by_key(|a| (a.commit_deadline, a.job));
+	for a in &assignments {
+		match a.phase {
+			AssignmentPhase::Commit => match state.records.get(&a.job) {
+				Some(record) => {
+					if now <= a.commit_deadline
+						&& state.may_start(Task::Commit(a.job), now, RESEND_AFTER)
+					{
+						actions.push(Action::Commit(Box::new(record.clone())));
+					}
+				},
+				None => {
+					if !needs_spec(a, state) {
+						continue;
+					}
+					let Some(spec) = view.specs.get(&a.job) else { continue };
+					let run =
+						match job::to_job_run(a.job, spec, config, job::work_dir(config, a.job)) {
+							Ok(run) => run,
+							Err(e) => {
+								actions.push(Action::Decline { job: a.job, reason: e.into() });
+								continue;
+							},
+						};
+					if !view.docker_up {
+						continue;
+					}
+					let left = a.commit_deadline.saturating_sub(now);
+					let needed = blocks_needed(spec.resources.max_seconds, view.millis_per_block);
+					if left < needed {
+						let reason = DeclineReason::TooLate { left, needed };
+						actions.push(Action::Decline { job: a.job, reason });
+						continue;
+					}
+					if free_slots > 0 && state.may_start(Task::Run(a.job), now, RESEND_AFTER) {
+						free_slots -= 1;
+						actions.push(Action::Run { job: a.job, run: Box::new(run) });
+					}
+				},
+			},
+			AssignmentPhase::Reveal => match state.records.get(&a.job) {
+				Some(record) => {
+					if now <= a.reveal_deadline
+						&& state.may_start(Task::Reveal(a.job), now, RESEND_AFTER)
+					{
+						actions.push(Action::Reveal(Box::new(record.clone())));
+					}
+				},
+				None => {
+					if !state.missing_reported.contains(&a.job) {
+						actions.push(Action::ReportMissingRecord { job: a.job });
+					}
+				},
+			},
+			AssignmentPhase::Committed | AssignmentPhase::Revealed => {},
+		}
+	}
+
+	let assigned: BTreeSet<JobId> = view.assignments.iter().map(|a| a.job).collect();
+	for job in state.known_jobs() {
+		if !assigned.contains(&job) && !state.job_in_flight(job) {
+			actions.push(Action::Forget { job });
+		}
+	}
+
+	if view.docker_up
+		&& view.heartbeat_current != Some(true)
+		&& state.may_start(Task::Heartbeat, now, config.heartbeat_every)
+	{
+		actions.push(Action::Heartbeat);
+	}
+
+	if let Some(l) = &view.lottery {
+		lottery_step(l, state, now, signer, &mut actions);
+	}
+	actions
+}
+
+/// The lottery part of [`plan`].
+fn lottery_step(
+	l: &LotteryChainView,
+	state: &LocalState,
+	now: BlockNumber,
+	signer: &Signer,
+	actions: &mut Vec<Action>,
+) {
+	let tickets = l.provider.tickets;
+	// A key registered in a block not final yet is not re-sent within `RESEND_AFTER`
+	// blocks; if it is, the pallet refuses it (`KeyAlreadyRegistered`) and its activation
+	// delay stands.
+	match lottery::decide(signer, l.draw.as_ref(), &l.provider) {
+		Decision::RegisterKey => {
+			if state.may_start(Task::RegisterVrfKey, now, RESEND_AFTER) {
+				actions.push(Action::RegisterVrfKey);
+			}
+		},
+		Decision::Wait(_) => {},
+		Decision::Lost { epoch, value, threshold } => {
+			if state.draw_reported != Some(epoch) {
+				actions.push(Action::ReportDraw { epoch, won: false, value, threshold, tickets });
+			}
+		},
+		Decision::Claim { epoch, signature, value, threshold } => {
+			if state.draw_reported != Some(epoch) {
+				actions.push(Action::ReportDraw { epoch, won: true, value, threshold, tickets });
+			}
+			if state.may_start(Task::Claim(epoch), now, RESEND_AFTER) {
+				actions.push(Action::ClaimTicket { epoch, signature });
+			}
+		},
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use pallet_vrf_lottery::{ClaimRecord, VrfKeyRecord};
+
+	use super::*;
+	use crate::{
+		commands::run::{
+			job::tests::spec,
+			local::{Completion, RunError},
+		},
+		error::ChainError,
+		executor::ExecError,
+	};
+
+	const DEADLINE: BlockNumber = 120;
+	/// A 30-second job needs 5 blocks of run time and the margin.
+	const NEEDED: BlockNumber = 5 + COMMIT_MARGIN_BLOCKS;
+
+	fn signer() -> Signer {
+		Signer::from_uri("//Dave").expect("a dev key")
+	}
+
+	fn assignment(job: JobId, phase: AssignmentPhase) -> AssignmentView {
+		AssignmentView { job, phase, commit_deadline: DEADLINE, reveal_deadline: DEADLINE + 20 }
+	}
+
+	fn record(job: JobId) -> PendingCommit {
+		PendingCommit {
+			job,
+			commitment: [9; 32],
+			reveal: pallet_vm_proof::Reveal {
+				result_digest: [1; 32],
+				checkpoints_root: [2; 32],
+				salt: [3; 32],
+				output: b"{}".to_vec().try_into().unwrap(),
+				usage: povm_primitives::Usage { cpu_ms: 5, memory_mib_s: 6, wall_ms: 7 },
+			},
+			leaves: vec![[4; 32]],
+		}
+	}
+
+	/// The chain at `finalized` with `assignments` (30-second specs for all), Docker up, the
+	/// heartbeat of this epoch on chain, the lottery not read.
+	fn view(finalized: BlockNumber, assignments: Vec<AssignmentView>) -> ChainView {
+		ChainView {
+			finalized,
+			millis_per_block: 6_000,
+			specs: assignments.iter().map(|a| (a.job, spec(30))).collect(),
+			assignments,
+			lottery: None,
+			heartbeat_current: Some(true),
+			docker_up: true,
+		}
+	}
+
+	/// Plans at `view` and applies the actions, as the service loop does.
+	fn step(view: &ChainView, state: &mut LocalState) -> Vec<Action> {
+		step_with(view, state, &Config::default())
+	}
+
+	fn step_with(view: &ChainView, state: &mut LocalState, config: &Config) -> Vec<Action> {
+		let actions = plan(view, state, config, &signer());
+		for a in &actions {
+			state.apply(a, view.finalized);
+		}
+		actions
+	}
+
+	fn run_of(job: JobId) -> Action {
+		let config = Config::default();
+		let run = job::to_job_run(job, &spec(30), &config, job::work_dir(&config, job)).unwrap();
+		Action::Run { job, run: Box::new(run) }
+	}
+
+	fn commit(job: JobId) -> Action {
+		Action::Commit(Box::new(record(job)))
+	}
+
+	fn reveal(job: JobId) -> Action {
+		Action::Reveal(Box::new(record(job)))
+	}
+
+	fn submitted(task: Task, result: Result<H256, ChainError>) -> Completion {
+		Completion::Submitted { task, result }
+	}
+
+	fn in_block() -> Result<H256, ChainError> {
+		Ok(H256::zero())
+	}
+
+	fn timeout() -> ChainError {
+		ChainError::Timeout {
+			method: "author_submitAndWatchExtrinsic",
+			timeout: Default::default(),
+		}
+	}
+
+	fn rejected() -> ChainError {
+		ChainError::Rejected { call: "commit_result", message: "invalid".into() }
+	}
+
+	#[test]
+	fn commit_phase_without_record_runs_the_job() {
+		let mut state = LocalState::default();
+		let v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&v, &mut state), vec![run_of(1)]);
+		assert!(state.in_flight.contains(&Task::Run(1)));
+	}
+
+	#[test]
+	fn a_finished_run_is_committed_at_once() {
+		let mut state = LocalState::default();
+		let v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		step(&v, &mut state);
+		state.complete(Completion::Ran { job: 1, result: Ok(record(1)) });
+		// The loop plans again on the result, with the same view.
+		assert_eq!(step(&v, &mut state), vec![commit(1)]);
+		assert_eq!(state.records.get(&1), Some(&record(1)));
+	}
+
+	#[test]
+	fn commit_phase_with_record_commits_again() {
+		let mut state = LocalState::from_records([record(1)]);
+		let v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&v, &mut state), vec![commit(1)]);
+	}
+
+	#[test]
+	fn no_commit_once_the_commit_deadline_is_past() {
+		let mut state = LocalState::from_records([record(1)]);
+		let v = view(DEADLINE + 1, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&v, &mut state), vec![]);
+	}
+
+	#[test]
+	fn commit_deadline_too_near_declines_once_and_does_not_run() {
+		let mut state = LocalState::default();
+		// Exactly enough blocks left: run.
+		let v = view(DEADLINE - NEEDED, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&v, &mut state.clone()), vec![run_of(1)]);
+		// One block fewer: decline, once.
+		let v = view(DEADLINE - NEEDED + 1, vec![assignment(1, AssignmentPhase::Commit)]);
+		let reason = DeclineReason::TooLate { left: NEEDED - 1, needed: NEEDED };
+		assert_eq!(step(&v, &mut state), vec![Action::Decline { job: 1, reason }]);
+		assert!(state.declined.contains(&1));
+		assert_eq!(step(&v, &mut state), vec![]);
+		let later = view(DEADLINE, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&later, &mut state), vec![]);
+	}
+
+	#[test]
+	fn blocks_needed_round_the_run_time_up() {
+		assert_eq!(blocks_needed(0, 6_000), COMMIT_MARGIN_BLOCKS);
+		assert_eq!(blocks_needed(6, 6_000), 1 + COMMIT_MARGIN_BLOCKS);
+		assert_eq!(blocks_needed(7, 6_000), 2 + COMMIT_MARGIN_BLOCKS);
+		assert_eq!(blocks_needed(u32::MAX, 6_000), 715_827_883 + COMMIT_MARGIN_BLOCKS);
+		// The block time is the runtime's: 2 s blocks need three times the blocks.
+		assert_eq!(blocks_needed(6, 2_000), 3 + COMMIT_MARGIN_BLOCKS);
+	}
+
+	#[test]
+	fn specs_beyond_the_caps_or_not_utf8_are_declined_even_with_docker_down() {
+		let config = Config::default();
+		let mut state = LocalState::default();
+		let mut v = view(
+			100,
+			vec![assignment(1, AssignmentPhase::Commit), assignment(2, AssignmentPhase::Commit)],
+		);
+		v.docker_up = false;
+		v.specs.get_mut(&1).unwrap().resources.millicores = config.caps.millicores + 1;
+		v.specs.get_mut(&2).unwrap().image = vec![0xff].try_into().unwrap();
+		let actions = step(&v, &mut state);
+		let labels: Vec<_> = actions
+			.iter()
+			.map(|a| match a {
+				Action::Decline { job, reason } => (*job, reason.label()),
+				other => panic!("{other:?}"),
+			})
+			.collect();
+		assert_eq!(labels, [(1, "beyond_caps"), (2, "not_utf8")]);
+		assert_eq!(step(&v, &mut state), vec![]);
+	}
+
+	#[test]
+	fn a_job_whose_spec_was_not_read_waits() {
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		v.specs.clear();
+		assert_eq!(step(&v, &mut state), vec![]);
+	}
+
+	#[test]
+	fn docker_down_runs_nothing_sends_no_heartbeat_but_commits_and_reveals_go_on() {
+		let mut state = LocalState::from_records([record(2), record(3)]);
+		let mut v = view(
+			100,
+			vec![
+				assignment(1, AssignmentPhase::Commit),
+				assignment(2, AssignmentPhase::Commit),
+				assignment(3, AssignmentPhase::Reveal),
+			],
+		);
+		v.docker_up = false;
+		v.heartbeat_current = Some(false);
+		assert_eq!(step(&v, &mut state), vec![commit(2), reveal(3)]);
+		// Docker back: the job runs and the heartbeat goes out.
+		v.docker_up = true;
+		assert_eq!(step(&v, &mut state), vec![run_of(1), Action::Heartbeat]);
+	}
+
+	#[test]
+	fn docker_down_past_the_time_to_run_declines() {
+		let mut state = LocalState::default();
+		let mut v = view(DEADLINE, vec![assignment(1, AssignmentPhase::Commit)]);
+		v.docker_up = false;
+		assert_eq!(step(&v, &mut state), vec![]);
+		v.docker_up = true;
+		let reason = DeclineReason::TooLate { left: 0, needed: NEEDED };
+		assert_eq!(step(&v, &mut state), vec![Action::Decline { job: 1, reason }]);
+	}
+
+	#[test]
+	fn restart_mid_reveal_reveals_from_the_record_on_disk() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = crate::state::StateStore::open(dir.path()).unwrap();
+		store.save(&record(4)).unwrap();
+		// A new process: the state is rebuilt from the records on disk.
+		let records = store.jobs().unwrap().into_iter().map(|j| store.load(j).unwrap().unwrap());
+		let mut state = LocalState::from_records(records);
+		let v = view(130, vec![assignment(4, AssignmentPhase::Reveal)]);
+		assert_eq!(step(&v, &mut state), vec![reveal(4)]);
+	}
+
+	#[test]
+	fn no_reveal_once_the_reveal_deadline_is_past() {
+		let mut state = LocalState::from_records([record(4)]);
+		let v = view(DEADLINE + 21, vec![assignment(4, AssignmentPhase::Reveal)]);
+		assert_eq!(step(&v, &mut state), vec![]);
+	}
+
+	#[test]
+	fn reveal_phase_without_record_is_reported_once() {
+		let mut state = LocalState::default();
+		let v = view(130, vec![assignment(4, AssignmentPhase::Reveal)]);
+		assert_eq!(step(&v, &mut state), vec![Action::ReportMissingRecord { job: 4 }]);
+		assert_eq!(step(&v, &mut state), vec![]);
+		assert_eq!(step(&view(131, v.assignments.clone()), &mut state), vec![]);
+	}
+
+	#[test]
+	fn committed_and_revealed_wait() {
+		let mut state = LocalState::from_records([record(1), record(2)]);
+		let v = view(
+			100,
+			vec![
+				assignment(1, AssignmentPhase::Committed),
+				assignment(2, AssignmentPhase::Revealed),
+			],
+		);
+		assert_eq!(step(&v, &mut state), vec![]);
+	}
+
+	#[test]
+	fn resend_after_is_respected() {
+		let mut state = LocalState::from_records([record(1)]);
+		let a = vec![assignment(1, AssignmentPhase::Commit)];
+		assert_eq!(step(&view(100, a.clone()), &mut state), vec![commit(1)]);
+		state.complete(submitted(Task::Commit(1), in_block()));
+		// The chain does not show the commit yet.
+		for n in 101..100 + RESEND_AFTER {
+			assert_eq!(step(&view(n, a.clone()), &mut state), vec![], "block {n}");
+		}
+		assert_eq!(step(&view(100 + RESEND_AFTER, a), &mut state), vec![commit(1)]);
+	}
+
+	#[test]
+	fn in_flight_tasks_are_not_duplicated() {
+		let mut state = LocalState::from_records([record(2)]);
+		let mut a =
+			vec![assignment(1, AssignmentPhase::Commit), assignment(2, AssignmentPhase::Reveal)];
+		// Deadlines far off, so that only the tasks in flight hold the plan back.
+		for x in &mut a {
+			(x.commit_deadline, x.reveal_deadline) = (1000, 1000);
+		}
+		let mut v = view(100, a);
+		v.heartbeat_current = Some(false);
+		assert_eq!(step(&v, &mut state), vec![run_of(1), reveal(2), Action::Heartbeat]);
+		// Long after, all three still run: nothing starts twice.
+		assert_eq!(step(&view(200, v.assignments.clone()), &mut state), vec![]);
+		v.finalized = 200;
+		assert_eq!(step(&v, &mut state), vec![]);
+	}
+
+	#[test]
+	fn a_failed_run_is_retried_after_resend_after() {
+		let mut state = LocalState::default();
+		let a = vec![assignment(1, AssignmentPhase::Commit)];
+		assert_eq!(step(&view(100, a.clone()), &mut state), vec![run_of(1)]);
+		let source = std::io::Error::other("no space left");
+		let e = RunError::Executor(ExecError::WorkDir { path: "/tmp/x".into(), source });
+		assert!(e.is_transient());
+		state.complete(Completion::Ran { job: 1, result: Err(e) });
+		assert_eq!(step(&view(101, a.clone()), &mut state), vec![]);
+		assert_eq!(step(&view(100 + RESEND_AFTER, a), &mut state), vec![run_of(1)]);
+	}
+
+	#[test]
+	fn a_transient_submit_failure_is_retried_after_resend_after() {
+		let mut state = LocalState::from_records([record(1)]);
+		let a = vec![assignment(1, AssignmentPhase::Commit)];
+		step(&view(100, a.clone()), &mut state);
+		state.complete(submitted(Task::Commit(1), Err(timeout())));
+		assert_eq!(step(&view(100 + RESEND_AFTER - 1, a.clone()), &mut state), vec![]);
+		assert_eq!(step(&view(100 + RESEND_AFTER, a), &mut state), vec![commit(1)]);
+	}
+
+	#[test]
+	fn a_lasting_submit_failure_backs_off() {
+		let mut state = LocalState::from_records([record(1)]);
+		let mut a = vec![assignment(1, AssignmentPhase::Commit)];
+		a[0].commit_deadline = 1000;
+		step(&view(100, a.clone()), &mut state);
+		state.complete(submitted(Task::Commit(1), Err(rejected())));
+		// Twice the gap after one refusal, four times after two.
+		assert_eq!(step(&view(100 + RESEND_AFTER, a.clone()), &mut state), vec![]);
+		assert_eq!(step(&view(100 + 2 * RESEND_AFTER, a.clone()), &mut state), vec![commit(1)]);
+		state.complete(submitted(Task::Commit(1), Err(rejected())));
+		let at = 100 + 2 * RESEND_AFTER;
+		assert_eq!(step(&view(at + 2 * RESEND_AFTER, a.clone()), &mut state), vec![]);
+		assert_eq!(step(&view(at + 4 * RESEND_AFTER, a.clone()), &mut state), vec![commit(1)]);
+		// A success resets the backoff.
+		state.complete(submitted(Task::Commit(1), in_block()));
+		let at = at + 4 * RESEND_AFTER;
+		assert_eq!(step(&view(at + RESEND_AFTER, a), &mut state), vec![commit(1)]);
+	}
+
+	#[test]
+	fn slots_limit_the_runs_earliest_deadline_first() {
+		let mut state = LocalState::default();
+		let mut a =
+			vec![assignment(1, AssignmentPhase::Commit), assignment(2, AssignmentPhase::Commit)];
+		a[0].commit_deadline = DEADLINE + 5;
+		let v = view(100, a.clone());
+		// One slot (the default): the job due first runs, the other waits.
+		assert_eq!(step(&v, &mut state), vec![run_of(2)]);
+		assert_eq!(step(&v, &mut state), vec![]);
+		// The slot is free again: job 2 commits, job 1 runs.
+		state.complete(Completion::Ran { job: 2, result: Ok(record(2)) });
+		assert_eq!(step(&v, &mut state), vec![commit(2), run_of(1)]);
+		// Two slots: both at once.
+		let config = Config { slots: 2, ..Config::default() };
+		let mut fresh = LocalState::default();
+		assert_eq!(step_with(&v, &mut fresh, &config), vec![run_of(2), run_of(1)]);
+	}
+
+	#[test]
+	fn needs_spec_only_for_jobs_it_may_still_run() {
+		let mut state = LocalState::from_records([record(2)]);
+		state.declined.insert(3);
+		state.in_flight.insert(Task::Run(4));
+		let commit_phase = |job| assignment(job, AssignmentPhase::Commit);
+		assert!(needs_spec(&commit_phase(1), &state));
+		assert!(!needs_spec(&commit_phase(2), &state), "ran already");
+		assert!(!needs_spec(&commit_phase(3), &state), "declined");
+		assert!(!needs_spec(&commit_phase(4), &state), "running");
+		assert!(!needs_spec(&assignment(1, AssignmentPhase::Reveal), &state));
+	}
+
+	#[test]
+	fn heartbeat_due_not_due_and_already_on_chain() {
+		let config = Config::default();
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![]);
+		v.heartbeat_current = Some(false);
+		assert_eq!(step(&v, &mut state), vec![Action::Heartbeat]);
+		state.complete(submitted(Task::Heartbeat, in_block()));
+		// Not due before `heartbeat_every` blocks.
+		v.finalized = 100 + config.heartbeat_every - 1;
+		assert_eq!(step(&v, &mut state), vec![]);
+		// Due, but the chain shows this epoch's heartbeat already.
+		v.finalized = 100 + config.heartbeat_every;
+		v.heartbeat_current = Some(true);
+		assert_eq!(step(&v, &mut state), vec![]);
+		// Due and not on chain (or the record could not be read): sent.
+		v.heartbeat_current = None;
+		assert_eq!(step(&v, &mut state), vec![Action::Heartbeat]);
+	}
+
+	#[test]
+	fn a_refused_heartbeat_backs_off_beyond_its_period() {
+		let config = Config::default();
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![]);
+		v.heartbeat_current = Some(false);
+		step(&v, &mut state);
+		state.complete(submitted(Task::Heartbeat, Err(rejected())));
+		v.finalized = 100 + config.heartbeat_every;
+		assert_eq!(step(&v, &mut state), vec![]);
+		v.finalized = 100 + 2 * RESEND_AFTER.max(config.heartbeat_every);
+		assert_eq!(step(&v, &mut state), vec![Action::Heartbeat]);
+	}
+
+	fn draw(epoch: u32) -> DrawView {
+		DrawView {
+			epoch,
+			work_epoch: epoch - 1,
+			seed: [3; 32],
+			total_tickets: 1000,
+			providers: 2,
+			expected_winners: 1,
+			winners: 0,
+			opened_at: 10,
+		}
+	}
+
+	fn lottery(signer: &Signer, epoch: u32, threshold: u128) -> LotteryChainView {
+		LotteryChainView {
+			draw: Some(draw(epoch)),
+			provider: LotteryView {
+				epoch,
+				tickets: 10,
+				threshold,
+				vrf_key: Some(VrfKeyRecord { key: signer.public(), active_from: 1 }),
+				claim: None,
+			},
+		}
+	}
+
+	#[test]
+	fn lottery_registers_the_key_and_resends_only_after_resend_after() {
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![]);
+		let mut l = lottery(&signer(), 4, u128::MAX);
+		l.provider.vrf_key = None;
+		v.lottery = Some(l);
+		assert_eq!(step(&v, &mut state), vec![Action::RegisterVrfKey]);
+		state.complete(submitted(Task::RegisterVrfKey, in_block()));
+		v.finalized = 100 + RESEND_AFTER - 1;
+		assert_eq!(step(&v, &mut state), vec![]);
+		v.finalized = 100 + RESEND_AFTER;
+		assert_eq!(step(&v, &mut state), vec![Action::RegisterVrfKey]);
+	}
+
+	#[test]
+	fn lottery_claims_a_win_and_reports_it_once() {
+		let me = signer();
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![]);
+		v.lottery = Some(lottery(&me, 4, u128::MAX));
+		let actions = step(&v, &mut state);
+		let [Action::ReportDraw { epoch: 4, won: true, tickets: 10, .. }, Action::ClaimTicket { epoch: 4, .. }] =
+			actions.as_slice()
+		else {
+			panic!("{actions:?}")
+		};
+		state.complete(submitted(Task::Claim(4), Err(timeout())));
+		// Claimed again after the gap, but reported only once.
+		v.finalized = 100 + RESEND_AFTER;
+		let again = step(&v, &mut state);
+		assert!(matches!(again.as_slice(), [Action::ClaimTicket { epoch: 4, .. }]), "{again:?}");
+		state.complete(submitted(Task::Claim(4), in_block()));
+		// Once the claim is on chain there is nothing left to do.
+		v.lottery.as_mut().unwrap().provider.claim =
+			Some(ClaimRecord { output: [0; 32], threshold: u128::MAX });
+		v.finalized += RESEND_AFTER;
+		assert_eq!(step(&v, &mut state), vec![]);
+	}
+
+	#[test]
+	fn lottery_loss_is_reported_once_per_draw() {
+		let me = signer();
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![]);
+		v.lottery = Some(lottery(&me, 4, 0));
+		let actions = step(&v, &mut state);
+		assert!(
+			matches!(actions.as_slice(), [Action::ReportDraw { epoch: 4, won: false, .. }]),
+			"{actions:?}"
+		);
+		v.finalized = 101;
+		assert_eq!(step(&v, &mut state), vec![]);
+		// The next draw is reported again.
+		v.lottery = Some(lottery(&me, 5, 0));
+		let actions = step(&v, &mut state);
+		assert!(
+			matches!(actions.as_slice(), [Action::ReportDraw { epoch: 5, won: false, .. }]),
+			"{actions:?}"
+		);
+	}
+
+	#[test]
+	fn lottery_unread_or_nothing_to_do_waits() {
+		let me = signer();
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![]);
+		assert_eq!(step(&v, &mut state), vec![]);
+		let mut l = lottery(&me, 4, u128::MAX);
+		l.draw = None;
+		v.lottery = Some(l);
+		assert_eq!(step(&v, &mut state), vec![]);
+	}
+
+	#[test]
+	fn forgets_unassigned_jobs_but_not_in_flight_ones() {
+		let mut state = LocalState::from_records([record(1), record(2)]);
+		state.declined.insert(3);
+		let a = vec![
+			assignment(1, AssignmentPhase::Commit),
+			assignment(2, AssignmentPhase::Reveal),
+			assignment(5, AssignmentPhase::Commit),
+		];
+		let actions = step(&view(100, a), &mut state);
+		assert_eq!(actions, vec![commit(1), reveal(2), run_of(5), Action::Forget { job: 3 }]);
+		// None of them is assigned any more; 1, 2 and 5 still have tasks running.
+		assert_eq!(step(&view(101, vec![]), &mut state), vec![]);
+		assert!(!state.declined.contains(&3));
+		state.complete(submitted(Task::Commit(1), in_block()));
+		state.complete(submitted(Task::Reveal(2), in_block()));
+		assert_eq!(
+			step(&view(102, vec![]), &mut state),
+			vec![Action::Forget { job: 1 }, Action::Forget { job: 2 }]
+		);
+		assert!(state.records.is_empty());
+		state.complete(Completion::Ran { job: 5, result: Ok(record(5)) });
+		assert_eq!(step(&view(103, vec![]), &mut state), vec![Action::Forget { job: 5 }]);
+		assert_eq!(state, LocalState::default());
+	}
+}

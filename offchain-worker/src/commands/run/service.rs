@@ -1,0 +1,469 @@
+//! The service loop: read the [`ChainView`] at each finalised block, call [`plan`], start a
+//! task per action, and take the tasks' results back in through a channel.
+//!
+//! The loop alone owns the [`LocalState`]; tasks only run one job or send one transaction
+//! and report a [`Completion`], so no result is dropped: each is logged, counted in
+//! `povm_worker_task_results_total`, and decides when the task may run again.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use pallet_vm_proof::VmOffer;
+use rand::RngCore;
+use tokio::sync::mpsc;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use super::{
+	job,
+	listen::{listen, HEAD_CHANNEL},
+	local::{retry_gap, Completion, LocalState, RunError, Task},
+	plan::{self, plan, Action, ChainView, LotteryChainView},
+};
+use crate::{
+	client::{Call, ChainClient, Submitter},
+	config::Config,
+	error::ChainError,
+	executor::{ExecError, Executor, JobRun},
+	prelude::*,
+	prometheus::{energy_uwh, Metrics},
+	state::{PendingCommit, StateStore},
+};
+
+/// Capacity of the channel from the tasks to the loop.
+pub const COMPLETION_CHANNEL: usize = 64;
+
+/// The assignment service.
+pub struct Worker<E> {
+	config: Config,
+	submitter: Arc<Submitter>,
+	executor: Arc<E>,
+	store: StateStore,
+	metrics: Arc<Metrics>,
+	offer: VmOffer,
+}
+
+impl<E: Executor + Send + Sync + 'static> Worker<E> {
+	/// A worker serving `submitter`'s account with `executor`.
+	pub fn new(
+		config: Config,
+		submitter: Arc<Submitter>,
+		executor: E,
+		store: StateStore,
+		offer: VmOffer,
+	) -> Arc<Self> {
+		let metrics = submitter.client().metrics().clone();
+		Arc::new(Self { config, submitter, executor: Arc::new(executor), store, metrics, offer })
+	}
+
+	fn client(&self) -> &Arc<ChainClient> {
+		self.submitter.client()
+	}
+
+	fn me(&self) -> &AccountId {
+		self.submitter.account()
+	}
+
+	/// Runs until `cancel`, then waits up to the shutdown grace for running jobs and
+	/// submissions to finish (still taking in their results).
+	pub async fn serve(self: Arc<Self>, cancel: CancellationToken) -> Result<(), ChainError> {
+		let tracker = TaskTracker::new();
+		let (heads_tx, mut heads) = mpsc::channel::<BlockNumber>(HEAD_CHANNEL);
+		let (done_tx, mut done) = mpsc::channel::<Completion>(COMPLETION_CHANNEL);
+		tracker.spawn(listen(self.client().clone(), heads_tx, cancel.clone()));
+		let mut state = self.load_state();
+		self.metrics.serving.set(1);
+		let mut specs = BTreeMap::new();
+		let mut view: Option<ChainView> = None;
+		loop {
+			tokio::select! {
+				_ = cancel.cancelled() => break,
+				n = heads.recv() => {
+					let Some(mut number) = n else { break };
+					// Catch up: only the newest finalised block matters.
+					while let Ok(n) = heads.try_recv() {
+						number = number.max(n);
+					}
+					match self.read_view(number, &mut state, &mut specs).await {
+						Ok(Some(v)) => view = Some(v),
+						Ok(None) => continue,
+						Err(e) => {
+							self.metrics.error(e.kind());
+							tracing::warn!(target: LOG_SERVICE, number, "block not processed: {e}");
+							continue;
+						},
+					}
+				},
+				Some(c) = done.recv() => {
+					self.complete(&mut state, c);
+					while let Ok(c) = done.try_recv() {
+						self.complete(&mut state, c);
+					}
+				},
+			}
+			let Some(view) = &view else { continue };
+			for action in plan(view, &state, &self.config, self.submitter.signer()) {
+				state.apply(&action, view.finalized);
+				self.execute(action, &tracker, &done_tx);
+			}
+		}
+		self.drain(tracker, done, state).await;
+		Ok(())
+	}
+
+	/// The local state at start: the pending commits on disk.
+	fn load_state(&self) -> LocalState {
+		let jobs = self.store.jobs().unwrap_or_else(|e| {
+			self.metrics.error("state");
+			tracing::error!(target: LOG_SERVICE, "cannot list pending commits: {e}");
+			Vec::new()
+		});
+		let records = jobs.into_iter().filter_map(|job| match self.store.load(job) {
+			Ok(r) => r,
+			Err(e) => {
+				self.metrics.error("state");
+				tracing::error!(target: LOG_SERVICE, job, "{e}");
+				None
+			},
+		});
+		LocalState::from_records(records)
+	}
+
+	/// Reads the chain (and pings Docker) at finalised block `number`; `None` when the block
+	/// is unknown to the node. `specs` caches the specs of assigned jobs across blocks (`None`:
+	/// the job was not found).
+	async fn read_view(
+		&self,
+		number: BlockNumber,
+		state: &mut LocalState,
+		specs: &mut BTreeMap<JobId, Option<JobSpec>>,
+	) -> Result<Option<ChainView>, ChainError> {
+		self.metrics.finalized_block.set(i64::from(number));
+		let client = self.client();
+		let Some(hash) = client.block_hash(number).await? else { return Ok(None) };
+		let (assignments, health, lottery, heartbeat_current) = tokio::join!(
+			client.assignments(self.me(), Some(hash)),
+			self.executor.health(),
+			self.read_lottery(hash),
+			self.read_heartbeat(hash),
+		);
+		let assignments = assignments?;
+		tracing::debug!(target: LOG_SERVICE, number, ?assignments, "finalised block");
+		let docker_up = self.note_docker(state, health);
+		specs.retain(|job, _| assignments.iter().any(|a| a.job == *job));
+		for a in assignments.iter().filter(|a| plan::needs_spec(a, state)) {
+			if specs.contains_key(&a.job) {
+				continue;
+			}
+			match client.job(a.job, Some(hash)).await {
+				Ok(view) => {
+					if view.is_none() {
+						tracing::warn!(target: LOG_SERVICE, job = a.job, "assigned job not found");
+					}
+					specs.insert(a.job, view.map(|v| v.spec));
+				},
+				Err(e) => {
+					self.metrics.error(e.kind());
+					tracing::warn!(target: LOG_SERVICE, job = a.job, "job spec not read: {e}");
+				},
+			}
+		}
+		let specs = assignments
+			.iter()
+			.filter(|a| plan::needs_spec(a, state))
+			.filter_map(|a| Some((a.job, specs.get(&a.job)?.clone()?)))
+			.collect();
+		let millis_per_block = client
+			.read(
+				"millisecs_per_block",
+				|api| async move { api.millisecs_per_block(Some(hash)).await },
+			)
+			.await?;
+		Ok(Some(ChainView {
+			finalized: number,
+			millis_per_block,
+			assignments,
+			specs,
+			lottery,
+			heartbeat_current,
+			docker_up,
+		}))
+	}
+
+	/// The lottery at block `at`; `None` (logged, counted) when it cannot be read.
+	async fn read_lottery(&self, at: H256) -> Option<LotteryChainView> {
+		let client = self.client();
+		let read = tokio::try_join!(
+			client.current_draw(Some(at)),
+			client.lottery_view(self.me(), Some(at))
+		);
+		match read {
+			Ok((draw, provider)) => Some(LotteryChainView { draw, provider }),
+			Err(e) => {
+				self.metrics.error(e.kind());
+				tracing::warn!(target: LOG_SERVICE, "lottery state not read: {e}");
+				None
+			},
+		}
+	}
+
+	/// Whether the provider record at block `at` shows a heartbeat in the current epoch (the
+	/// session index); `None` when it cannot be read.
+	async fn read_heartbeat(&self, at: H256) -> Option<bool> {
+		let client = self.client();
+		match tokio::try_join!(client.provider(self.me(), Some(at)), client.session_index(Some(at)))
+		{
+			Ok((record, epoch)) => Some(record.is_some_and(|r| r.last_heartbeat >= epoch)),
+			Err(e) => {
+				self.metrics.error(e.kind());
+				tracing::warn!(target: LOG_SERVICE, "provider record not read: {e}");
+				None
+			},
+		}
+	}
+
+	/// Takes in a Docker ping; reports a change of state once (log, metric). Returns whether
+	/// Docker answers.
+	fn note_docker(&self, state: &mut LocalState, health: Result<(), ExecError>) -> bool {
+		let up = health.is_ok();
+		let was_up = std::mem::replace(&mut state.docker_up, up);
+		self.metrics.docker_up.set(i64::from(up));
+		match health {
+			Err(e) if was_up => {
+				self.metrics.error("docker_down");
+				tracing::error!(
+					target: LOG_SERVICE,
+					"Docker does not answer ({e}): taking no work until it does (no jobs start, \
+					 no heartbeats are sent); commits and reveals of finished runs go on"
+				);
+			},
+			Ok(()) if !was_up => {
+				tracing::info!(target: LOG_SERVICE, "Docker answers again: taking work");
+			},
+			_ => {},
+		}
+		up
+	}
+
+	/// Carries out `action`: starts its task, or logs and counts what it reports.
+	fn execute(
+		self: &Arc<Self>,
+		action: Action,
+		tracker: &TaskTracker,
+		done: &mpsc::Sender<Completion>,
+	) {
+		match action {
+			Action::Run { job, run } => {
+				let (this, done) = (self.clone(), done.clone());
+				tracker.spawn(async move {
+					let result = this.run(*run).await;
+					report(&done, Completion::Ran { job, result }).await;
+				});
+			},
+			Action::Commit(r) => {
+				let call = Call::CommitResult { job: r.job, commitment: r.commitment };
+				self.submit(Task::Commit(r.job), call, tracker, done);
+			},
+			Action::Reveal(r) => {
+				let PendingCommit { job, reveal, leaves, .. } = *r;
+				self.submit(
+					Task::Reveal(job),
+					Call::RevealResult { job, reveal, leaves },
+					tracker,
+					done,
+				);
+			},
+			Action::Heartbeat => self.submit(Task::Heartbeat, Call::Heartbeat, tracker, done),
+			Action::RegisterVrfKey => {
+				tracing::info!(target: LOG_SERVICE, "registering the provider key as lottery VRF key");
+				let key = self.submitter.signer().public().0;
+				self.submit(Task::RegisterVrfKey, Call::RegisterVrfKey { key }, tracker, done);
+			},
+			Action::ClaimTicket { epoch, signature } => {
+				tracing::info!(target: LOG_SERVICE, epoch, "claiming a lottery ticket");
+				self.submit(
+					Task::Claim(epoch),
+					Call::ClaimTicket { epoch, signature },
+					tracker,
+					done,
+				);
+			},
+			Action::ReportDraw { epoch, won, value, threshold, tickets } => {
+				let result = if won { "won" } else { "lost" };
+				self.metrics.lottery_draws.with_label_values(&[result]).inc();
+				if won {
+					tracing::info!(
+						target: LOG_SERVICE,
+						epoch,
+						tickets,
+						"lottery draw won: VRF value {value} is below threshold {threshold}"
+					);
+				} else {
+					tracing::info!(
+						target: LOG_SERVICE,
+						epoch,
+						tickets,
+						"lottery draw lost: VRF value {value} is not below threshold {threshold}"
+					);
+				}
+			},
+			Action::Decline { job, reason } => {
+				self.metrics.jobs_declined.with_label_values(&[reason.label()]).inc();
+				tracing::warn!(target: LOG_SERVICE, job, "declining the job: {reason}");
+			},
+			Action::ReportMissingRecord { job } => {
+				self.metrics.error("no_pending_commit");
+				tracing::error!(
+					target: LOG_SERVICE,
+					job,
+					"committed but no pending record on disk: cannot reveal"
+				);
+			},
+			Action::Forget { job } => {
+				tracing::info!(target: LOG_SERVICE, job, "job no longer assigned; forgetting it");
+				if let Err(e) = self.store.remove(job) {
+					self.metrics.error("state");
+					tracing::warn!(target: LOG_SERVICE, job, "{e}");
+				}
+			},
+		}
+	}
+
+	/// Starts a task sending `call` that reports its result as `task`.
+	fn submit(
+		self: &Arc<Self>,
+		task: Task,
+		call: Call,
+		tracker: &TaskTracker,
+		done: &mpsc::Sender<Completion>,
+	) {
+		let (this, done) = (self.clone(), done.clone());
+		tracker.spawn(async move {
+			let result = this.submitter.submit(&call).await.map(|receipt| receipt.block);
+			report(&done, Completion::Submitted { task, result }).await;
+		});
+	}
+
+	/// Takes in a task's result: logs and counts it, and updates the state.
+	fn complete(&self, state: &mut LocalState, completion: Completion) {
+		let task = completion.task();
+		let outcome = completion.outcome();
+		self.metrics.task_results.with_label_values(&[task.name(), outcome]).inc();
+		let error = match &completion {
+			Completion::Ran { result: Err(e), .. } => Some(e.to_string()),
+			Completion::Submitted { result: Err(e), .. } => Some(e.to_string()),
+			Completion::Ran { result: Ok(_), .. } => None,
+			Completion::Submitted { result: Ok(o), .. } => {
+				tracing::debug!(target: LOG_SERVICE, task = task.name(), job = task.job(), block = ?o, "included, dispatch succeeded");
+				None
+			},
+		};
+		state.complete(completion);
+		if let Some(error) = error {
+			let failures = state.tries.get(&task).map_or(0, |t| t.failures);
+			let gap = retry_gap(task.base_gap(self.config.heartbeat_every), failures);
+			tracing::warn!(
+				target: LOG_SERVICE,
+				task = task.name(),
+				job = task.job(),
+				outcome,
+				failures,
+				"{error}; trying again in {gap} blocks if still needed"
+			);
+		}
+	}
+
+	/// Runs `run` and persists its pending commit.
+	async fn run(&self, run: JobRun) -> Result<PendingCommit, RunError> {
+		let job = run.job_id;
+		self.metrics.jobs_started.inc();
+		tracing::info!(target: LOG_SERVICE, job, image = %run.spec.image, "running job");
+		let exec = self.executor.run(&run).await.map_err(|e| {
+			self.metrics.jobs_failed.inc();
+			self.metrics.error("executor");
+			tracing::error!(target: LOG_SERVICE, job, "executor failed (Docker down or image missing?): {e}");
+			RunError::from(e)
+		})?;
+		if exec.exit_code == 0 && exec.flags == Default::default() {
+			self.metrics.jobs_succeeded.inc();
+		} else {
+			self.metrics.jobs_failed.inc();
+		}
+		let usage = job::chain_usage(&exec.usage);
+		self.metrics.vm_milliseconds.inc_by(usage.wall_ms);
+		self.metrics.energy_uwh.inc_by(energy_uwh(
+			usage.cpu_ms,
+			usage.memory_mib_s,
+			self.offer.core_milliwatts,
+			self.offer.pue_permille,
+		));
+		let mut salt = [0u8; 32];
+		rand::rngs::OsRng.fill_bytes(&mut salt);
+		let record = job::pending_commit(job, &exec, salt, self.me());
+		#[cfg(feature = "test-cheat")]
+		let record = job::cheat::corrupt(record, self.me());
+		tracing::info!(
+			target: LOG_SERVICE,
+			job,
+			exit_code = exec.exit_code,
+			result = %hex::encode(record.reveal.result_digest),
+			wall_ms = usage.wall_ms,
+			"job ran"
+		);
+		self.store.save(&record).map_err(|e| {
+			self.metrics.error("state");
+			tracing::error!(
+				target: LOG_SERVICE,
+				job,
+				"cannot persist the pending commit (disk full?), so not committing: {e}"
+			);
+			RunError::from(e)
+		})?;
+		if let Err(e) = std::fs::remove_dir_all(&run.work_dir) {
+			tracing::debug!(target: LOG_SERVICE, job, "run directory not removed: {e}");
+		}
+		Ok(record)
+	}
+
+	/// Shutdown: waits up to the grace period for the tasks, still taking in their results.
+	async fn drain(
+		&self,
+		tracker: TaskTracker,
+		mut done: mpsc::Receiver<Completion>,
+		mut state: LocalState,
+	) {
+		tracker.close();
+		self.metrics.serving.set(0);
+		let grace = Duration::from_secs(self.config.shutdown_grace_secs);
+		tracing::info!(
+			target: LOG_SERVICE,
+			tasks = tracker.len(),
+			"shutting down; waiting up to {grace:?} for running jobs and submissions"
+		);
+		let deadline = tokio::time::sleep(grace);
+		tokio::pin!(deadline);
+		loop {
+			tokio::select! {
+				Some(c) = done.recv() => self.complete(&mut state, c),
+				_ = tracker.wait() => break,
+				_ = &mut deadline => {
+					tracing::warn!(
+						target: LOG_SERVICE,
+						"grace period over; unfinished jobs are left to the next start (their \
+						 containers are removed then, and they run again if the commit window is \
+						 open)"
+					);
+					break;
+				},
+			}
+		}
+		while let Ok(c) = done.try_recv() {
+			self.complete(&mut state, c);
+		}
+	}
+}
+
+/// Sends a task's result to the loop; after shutdown there is no loop to take it.
+async fn report(done: &mpsc::Sender<Completion>, completion: Completion) {
+	if let Err(e) = done.send(completion).await {
+		tracing::debug!(target: LOG_SERVICE, completion = ?e.0, "result after shutdown, not recorded");
+	}
+}
