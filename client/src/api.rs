@@ -71,14 +71,6 @@ impl Receipt {
 		Ok(self.find_first::<runtime::job_queue::events::JobSubmitted>()?.map(|e| e.job))
 	}
 
-	/// The names (`Pallet::Event`) of every event the transaction emitted, in order.
-	pub fn event_names(&self) -> Vec<String> {
-		self.events
-			.iter()
-			.filter_map(Result::ok)
-			.map(|e| format!("{}::{}", e.pallet_name(), e.event_name()))
-			.collect()
-	}
 }
 
 /// A typed view of the PoVM chain over one RPC connection.
@@ -133,16 +125,6 @@ impl Api {
 		self.online.genesis_hash()
 	}
 
-	/// The underlying subxt client, for what this API does not cover.
-	pub fn online(&self) -> &OnlineClient<PovmConfig> {
-		&self.online
-	}
-
-	/// The node's legacy RPC methods.
-	pub fn rpc(&self) -> &LegacyRpcMethods<RpcConfigFor<PovmConfig>> {
-		&self.rpc
-	}
-
 	/// A client at block `hash`, or at the node's best block when `None`.
 	pub async fn at(&self, hash: Option<H256>) -> Result<AtBlock, Error> {
 		let hash = match hash {
@@ -165,6 +147,42 @@ impl Api {
 		Ok(at)
 	}
 
+	/// Calls the runtime API of `payload` at `at`; `what` names it in errors.
+	async fn call_api<P: subxt::runtime_apis::Payload>(
+		&self,
+		what: &'static str,
+		at: Option<H256>,
+		payload: P,
+	) -> Result<P::ReturnType, Error> {
+		self.at(at)
+			.await?
+			.runtime_apis()
+			.call(payload)
+			.await
+			.map_err(|e| map_err(what)(e.into()))
+	}
+
+	/// Reads and decodes the storage entry `addr[keys]` at `at`; `None` when it holds nothing
+	/// (and has no default); `what` names it in errors.
+	async fn fetch<A: subxt::storage::Address>(
+		&self,
+		what: &'static str,
+		at: Option<H256>,
+		addr: A,
+		keys: A::KeyParts,
+	) -> Result<Option<A::Value>, Error> {
+		let at = self.at(at).await?;
+		let value = at
+			.storage()
+			.try_fetch(addr, keys)
+			.await
+			.map_err(|e| map_err(what)(e.into()))?;
+		value
+			.map(|v| v.decode())
+			.transpose()
+			.map_err(|e| Error::Decode { what, message: e.to_string() })
+	}
+
 	/// `PovmJobsApi::provider_assignments(who)`: the provider's open assignments.
 	pub async fn assignments(
 		&self,
@@ -174,40 +192,20 @@ impl Api {
 		let call = runtime::runtime_apis()
 			.povm_jobs_api()
 			.provider_assignments(to_subxt_account(who));
-		let out = self
-			.at(at)
-			.await?
-			.runtime_apis()
-			.call(call)
-			.await
-			.map_err(|e| map_err("PovmJobsApi::provider_assignments")(e.into()))?;
+		let out = self.call_api("PovmJobsApi::provider_assignments", at, call).await?;
 		Ok(out.into_iter().map(|a| a.0).collect())
 	}
 
 	/// `PovmJobsApi::job(id)`: a job, if it exists.
 	pub async fn job(&self, id: JobId, at: Option<H256>) -> Result<Option<JobView>, Error> {
 		let call = runtime::runtime_apis().povm_jobs_api().job(id);
-		let out = self
-			.at(at)
-			.await?
-			.runtime_apis()
-			.call(call)
-			.await
-			.map_err(|e| map_err("PovmJobsApi::job")(e.into()))?;
-		Ok(out.map(|v| v.0))
+		Ok(self.call_api("PovmJobsApi::job", at, call).await?.map(|v| v.0))
 	}
 
 	/// `VrfLotteryApi::current_draw()`: the open lottery draw, if any.
 	pub async fn current_draw(&self, at: Option<H256>) -> Result<Option<DrawView>, Error> {
 		let call = runtime::runtime_apis().vrf_lottery_api().current_draw();
-		let out = self
-			.at(at)
-			.await?
-			.runtime_apis()
-			.call(call)
-			.await
-			.map_err(|e| map_err("VrfLotteryApi::current_draw")(e.into()))?;
-		Ok(out.map(|d| d.0))
+		Ok(self.call_api("VrfLotteryApi::current_draw", at, call).await?.map(|d| d.0))
 	}
 
 	/// `VrfLotteryApi::provider(who)`: tickets, threshold, VRF key and claim in the open draw.
@@ -217,27 +215,13 @@ impl Api {
 		at: Option<H256>,
 	) -> Result<LotteryView, Error> {
 		let call = runtime::runtime_apis().vrf_lottery_api().provider(to_subxt_account(who));
-		let out = self
-			.at(at)
-			.await?
-			.runtime_apis()
-			.call(call)
-			.await
-			.map_err(|e| map_err("VrfLotteryApi::provider")(e.into()))?;
-		Ok(out.0)
+		Ok(self.call_api("VrfLotteryApi::provider", at, call).await?.0)
 	}
 
 	/// `VrfLotteryApi::last_outcome()`: the last closed draw, if any.
 	pub async fn last_outcome(&self, at: Option<H256>) -> Result<Option<OutcomeView>, Error> {
 		let call = runtime::runtime_apis().vrf_lottery_api().last_outcome();
-		let out = self
-			.at(at)
-			.await?
-			.runtime_apis()
-			.call(call)
-			.await
-			.map_err(|e| map_err("VrfLotteryApi::last_outcome")(e.into()))?;
-		Ok(out.map(|o| o.0))
+		Ok(self.call_api("VrfLotteryApi::last_outcome", at, call).await?.map(|o| o.0))
 	}
 
 	/// The job queue's `MillisecsPerBlock` constant: the block time jobs' run times are
@@ -252,17 +236,8 @@ impl Api {
 
 	/// `Timestamp::Now`: the block's timestamp in milliseconds.
 	pub async fn timestamp(&self, at: Option<H256>) -> Result<u64, Error> {
-		let at = self.at(at).await?;
-		let value = at
-			.storage()
-			.try_fetch(runtime::storage().timestamp().now(), ())
-			.await
-			.map_err(|e| map_err("Timestamp::Now")(e.into()))?;
-		Ok(value
-			.map(|v| v.decode())
-			.transpose()
-			.map_err(|e| Error::Decode { what: "Timestamp::Now", message: e.to_string() })?
-			.unwrap_or_default())
+		let addr = runtime::storage().timestamp().now();
+		Ok(self.fetch("Timestamp::Now", at, addr, ()).await?.unwrap_or_default())
 	}
 
 	/// `VmProof::Providers[who]`: the provider's record, if registered.
@@ -271,76 +246,36 @@ impl Api {
 		who: &AccountId,
 		at: Option<H256>,
 	) -> Result<Option<ProviderRecord>, Error> {
-		let at = self.at(at).await?;
-		let value = at
-			.storage()
-			.try_fetch(runtime::storage().vm_proof().providers(), (to_subxt_account(who),))
-			.await
-			.map_err(|e| map_err("VmProof::Providers")(e.into()))?;
-		value
-			.map(|v| v.decode())
-			.transpose()
-			.map_err(|e| Error::Decode { what: "VmProof::Providers", message: e.to_string() })
+		let addr = runtime::storage().vm_proof().providers();
+		self.fetch("VmProof::Providers", at, addr, (to_subxt_account(who),)).await
 	}
 
 	/// `Session::CurrentIndex`: the session, which is the vm-proof epoch.
 	pub async fn session_index(&self, at: Option<H256>) -> Result<u32, Error> {
-		let at = self.at(at).await?;
-		let value = at
-			.storage()
-			.try_fetch(runtime::storage().session().current_index(), ())
-			.await
-			.map_err(|e| map_err("Session::CurrentIndex")(e.into()))?;
-		Ok(value
-			.map(|v| v.decode())
-			.transpose()
-			.map_err(|e| Error::Decode { what: "Session::CurrentIndex", message: e.to_string() })?
-			.unwrap_or_default())
+		let addr = runtime::storage().session().current_index();
+		Ok(self.fetch("Session::CurrentIndex", at, addr, ()).await?.unwrap_or_default())
 	}
 
 	/// `Session::Validators`: the current validator set.
 	pub async fn validators(&self, at: Option<H256>) -> Result<Vec<AccountId>, Error> {
-		let at = self.at(at).await?;
-		let value = at
-			.storage()
-			.try_fetch(runtime::storage().session().validators(), ())
-			.await
-			.map_err(|e| map_err("Session::Validators")(e.into()))?;
-		let validators = value
-			.map(|v| v.decode())
-			.transpose()
-			.map_err(|e| Error::Decode { what: "Session::Validators", message: e.to_string() })?
-			.unwrap_or_default();
+		let addr = runtime::storage().session().validators();
+		let validators =
+			self.fetch("Session::Validators", at, addr, ()).await?.unwrap_or_default();
 		Ok(validators.iter().map(from_subxt_account).collect())
 	}
 
 	/// `JobQueue::NextJobId`: the id the next submitted job gets.
 	pub async fn next_job_id(&self, at: Option<H256>) -> Result<JobId, Error> {
-		let at = self.at(at).await?;
-		let value = at
-			.storage()
-			.try_fetch(runtime::storage().job_queue().next_job_id(), ())
-			.await
-			.map_err(|e| map_err("JobQueue::NextJobId")(e.into()))?;
-		Ok(value
-			.map(|v| v.decode())
-			.transpose()
-			.map_err(|e| Error::Decode { what: "JobQueue::NextJobId", message: e.to_string() })?
-			.unwrap_or_default())
+		let addr = runtime::storage().job_queue().next_job_id();
+		Ok(self.fetch("JobQueue::NextJobId", at, addr, ()).await?.unwrap_or_default())
 	}
 
 	/// `Babe::Authorities`: the BABE public keys of the current epoch, in authority-index order.
 	pub async fn babe_authorities(&self, at: Option<H256>) -> Result<Vec<[u8; 32]>, Error> {
-		let at = self.at(at).await?;
-		let value = at
-			.storage()
-			.try_fetch(runtime::storage().babe().authorities(), ())
-			.await
-			.map_err(|e| map_err("Babe::Authorities")(e.into()))?;
-		let Some(value) = value else { return Ok(Vec::new()) };
-		let list = value
-			.decode()
-			.map_err(|e| Error::Decode { what: "Babe::Authorities", message: e.to_string() })?;
+		let addr = runtime::storage().babe().authorities();
+		let Some(list) = self.fetch("Babe::Authorities", at, addr, ()).await? else {
+			return Ok(Vec::new());
+		};
 		Ok(list.0.into_iter().map(|(key, _weight)| key.0).collect())
 	}
 

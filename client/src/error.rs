@@ -118,14 +118,6 @@ impl Error {
 		}
 	}
 
-	/// The named runtime error, when the dispatch failed on chain.
-	pub fn dispatch_failure(&self) -> Option<&DispatchFailure> {
-		match self {
-			Error::Dispatch { failure, .. } => Some(failure),
-			_ => None,
-		}
-	}
-
 	pub(crate) fn rpc(what: &'static str, e: impl std::fmt::Display) -> Self {
 		Error::Rpc { what, message: e.to_string() }
 	}

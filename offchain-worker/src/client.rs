@@ -207,11 +207,6 @@ impl ChainClient {
 		self.inner.read().await.clone()
 	}
 
-	/// The typed API of the current connection.
-	pub async fn api(&self) -> Api {
-		self.current().await.api.clone()
-	}
-
 	fn map_error(
 		method: &'static str,
 		e: RpcError,
@@ -334,12 +329,6 @@ impl ChainClient {
 		let hash = parse_h256("finalized head", &h)?;
 		let header: RpcHeader = self.request("chain_getHeader", rpc_params![h]).await?;
 		Ok((header.number()?, hash))
-	}
-
-	/// The best block's number.
-	pub async fn best_number(&self) -> Result<BlockNumber, ChainError> {
-		let header: RpcHeader = self.request("chain_getHeader", rpc_params![]).await?;
-		header.number()
 	}
 
 	/// The next nonce of `who`, counting transactions in the pool.

@@ -145,13 +145,6 @@ impl ChainError {
 		}
 	}
 
-	/// The runtime's named error, when a dispatch failed on chain.
-	pub fn dispatch_failure(&self) -> Option<&povm_client::DispatchFailure> {
-		match self {
-			ChainError::Dispatch { failure, .. } => Some(failure),
-			_ => None,
-		}
-	}
 }
 
 /// A failure to persist worker state.

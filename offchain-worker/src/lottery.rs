@@ -107,11 +107,12 @@ pub async fn ensure_vrf_key(submitter: &Submitter) -> Result<u32, ChainError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
 	use super::*;
 	use pallet_vrf_lottery::{ClaimRecord, VrfKeyRecord};
 
-	fn draw(epoch: u32) -> DrawView {
+	/// An open draw of `epoch` (shared with the run plan's tests).
+	pub(crate) fn draw(epoch: u32) -> DrawView {
 		DrawView {
 			epoch,
 			work_epoch: epoch - 1,
@@ -124,7 +125,13 @@ mod tests {
 		}
 	}
 
-	fn view(signer: &Signer, tickets: u64, threshold: u128, active_from: u32) -> LotteryView {
+	/// `signer`'s standing in draw 4 (shared with the run plan's tests).
+	pub(crate) fn view(
+		signer: &Signer,
+		tickets: u64,
+		threshold: u128,
+		active_from: u32,
+	) -> LotteryView {
 		LotteryView {
 			epoch: 4,
 			tickets,

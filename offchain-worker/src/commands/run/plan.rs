@@ -332,7 +332,7 @@ fn lottery_step(
 
 #[cfg(test)]
 mod tests {
-	use pallet_vrf_lottery::{ClaimRecord, VrfKeyRecord};
+	use pallet_vrf_lottery::ClaimRecord;
 
 	use super::*;
 	use crate::{
@@ -732,30 +732,10 @@ mod tests {
 		assert_eq!(step(&v, &mut state), vec![Action::Heartbeat]);
 	}
 
-	fn draw(epoch: u32) -> DrawView {
-		DrawView {
-			epoch,
-			work_epoch: epoch - 1,
-			seed: [3; 32],
-			total_tickets: 1000,
-			providers: 2,
-			expected_winners: 1,
-			winners: 0,
-			opened_at: 10,
-		}
-	}
-
 	fn lottery(signer: &Signer, epoch: u32, threshold: u128) -> LotteryChainView {
-		LotteryChainView {
-			draw: Some(draw(epoch)),
-			provider: LotteryView {
-				epoch,
-				tickets: 10,
-				threshold,
-				vrf_key: Some(VrfKeyRecord { key: signer.public(), active_from: 1 }),
-				claim: None,
-			},
-		}
+		let mut provider = crate::lottery::tests::view(signer, 10, threshold, 1);
+		provider.epoch = epoch;
+		LotteryChainView { draw: Some(crate::lottery::tests::draw(epoch)), provider }
 	}
 
 	#[test]
