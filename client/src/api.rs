@@ -70,7 +70,6 @@ impl Receipt {
 	pub fn submitted_job(&self) -> Result<Option<JobId>, Error> {
 		Ok(self.find_first::<runtime::job_queue::events::JobSubmitted>()?.map(|e| e.job))
 	}
-
 }
 
 /// A typed view of the PoVM chain over one RPC connection.
@@ -97,9 +96,9 @@ fn map_err(what: &'static str) -> impl Fn(subxt::Error) -> Error {
 	move |e| {
 		let message = e.to_string();
 		// subxt's words for a runtime that lacks the entry, or has it with other types.
-		if message.contains("not compatible")
-			|| message.contains("codegen")
-			|| message.contains("not found")
+		if message.contains("not compatible") ||
+			message.contains("codegen") ||
+			message.contains("not found")
 		{
 			Error::Incompatible { what, message }
 		} else {
@@ -172,11 +171,8 @@ impl Api {
 		keys: A::KeyParts,
 	) -> Result<Option<A::Value>, Error> {
 		let at = self.at(at).await?;
-		let value = at
-			.storage()
-			.try_fetch(addr, keys)
-			.await
-			.map_err(|e| map_err(what)(e.into()))?;
+		let value =
+			at.storage().try_fetch(addr, keys).await.map_err(|e| map_err(what)(e.into()))?;
 		value
 			.map(|v| v.decode())
 			.transpose()
@@ -259,8 +255,7 @@ impl Api {
 	/// `Session::Validators`: the current validator set.
 	pub async fn validators(&self, at: Option<H256>) -> Result<Vec<AccountId>, Error> {
 		let addr = runtime::storage().session().validators();
-		let validators =
-			self.fetch("Session::Validators", at, addr, ()).await?.unwrap_or_default();
+		let validators = self.fetch("Session::Validators", at, addr, ()).await?.unwrap_or_default();
 		Ok(validators.iter().map(from_subxt_account).collect())
 	}
 
@@ -364,16 +359,15 @@ async fn follow(mut progress: Progress, call: &'static str, wait: Wait) -> Resul
 					other => return other,
 				}
 			},
-			TransactionStatus::InFinalizedBlock(in_block) => {
-				return receipt(in_block, call, true).await
-			},
-			TransactionStatus::Error { message }
-			| TransactionStatus::Invalid { message }
-			| TransactionStatus::Dropped { message } => return Err(Error::Rejected { call, message }),
-			TransactionStatus::Validated
-			| TransactionStatus::Broadcasted
-			| TransactionStatus::NoLongerInBestBlock
-			| TransactionStatus::InBestBlock(_) => {},
+			TransactionStatus::InFinalizedBlock(in_block) =>
+				return receipt(in_block, call, true).await,
+			TransactionStatus::Error { message } |
+			TransactionStatus::Invalid { message } |
+			TransactionStatus::Dropped { message } => return Err(Error::Rejected { call, message }),
+			TransactionStatus::Validated |
+			TransactionStatus::Broadcasted |
+			TransactionStatus::NoLongerInBestBlock |
+			TransactionStatus::InBestBlock(_) => {},
 		}
 	}
 	Err(Error::WatchEnded { call })
@@ -388,9 +382,8 @@ async fn receipt(
 	let block = in_block.block_hash();
 	match in_block.wait_for_success().await {
 		Ok(events) => Ok(Receipt { block, finalized, events }),
-		Err(TransactionEventsError::ExtrinsicFailed(e)) => {
-			Err(Error::Dispatch { call, block, failure: DispatchFailure::from_subxt(&e) })
-		},
+		Err(TransactionEventsError::ExtrinsicFailed(e)) =>
+			Err(Error::Dispatch { call, block, failure: DispatchFailure::from_subxt(&e) }),
 		Err(e) => Err(Error::rpc("transaction events", e)),
 	}
 }

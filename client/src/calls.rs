@@ -135,17 +135,14 @@ impl Call {
 		let api = runtime::tx();
 		let name = self.name();
 		match self {
-			Call::RegisterProvider { offer, bond } => {
-				call_data(tx, name, api.vm_proof().register_provider(Static(*offer), *bond))
-			},
-			Call::UpdateOffer { offer } => {
-				call_data(tx, name, api.vm_proof().update_offer(Static(*offer)))
-			},
+			Call::RegisterProvider { offer, bond } =>
+				call_data(tx, name, api.vm_proof().register_provider(Static(*offer), *bond)),
+			Call::UpdateOffer { offer } =>
+				call_data(tx, name, api.vm_proof().update_offer(Static(*offer))),
 			Call::Heartbeat => call_data(tx, name, api.vm_proof().heartbeat()),
 			Call::Unregister => call_data(tx, name, api.vm_proof().unregister()),
-			Call::CommitResult { job, commitment } => {
-				call_data(tx, name, api.vm_proof().commit_result(*job, *commitment))
-			},
+			Call::CommitResult { job, commitment } =>
+				call_data(tx, name, api.vm_proof().commit_result(*job, *commitment)),
 			Call::RevealResult { job, reveal, leaves } => {
 				let leaves = runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec(
 					leaves.clone(),
@@ -157,13 +154,11 @@ impl Call {
 				)
 			},
 			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),
-			Call::SubmitJob { spec, budget } => {
-				call_data(tx, name, api.job_queue().submit_job(Static((**spec).clone()), *budget))
-			},
+			Call::SubmitJob { spec, budget } =>
+				call_data(tx, name, api.job_queue().submit_job(Static((**spec).clone()), *budget)),
 			Call::CancelJob { job } => call_data(tx, name, api.job_queue().cancel_job(*job)),
-			Call::RegisterVrfKey { key } => {
-				call_data(tx, name, api.vrf_lottery().register_vrf_key(*key))
-			},
+			Call::RegisterVrfKey { key } =>
+				call_data(tx, name, api.vrf_lottery().register_vrf_key(*key)),
 			Call::ClaimTicket { epoch, signature } => call_data(
 				tx,
 				name,

@@ -35,12 +35,11 @@ pub fn shape(bytes: &[u8]) -> Result<Vec<u8>, Error> {
 		RuntimeMetadata::V16(v) => v.pallets.iter_mut().for_each(|p| {
 			p.constants.iter_mut().for_each(|c| c.value.clear());
 		}),
-		other => {
+		other =>
 			return Err(Error::Decode {
 				what: "runtime metadata",
 				message: format!("unsupported metadata version {}", other.version()),
-			})
-		},
+			}),
 	}
 	Ok(m.encode())
 }

@@ -145,9 +145,8 @@ pub fn run() -> sc_cli::Result<()> {
 					let shared_trie_cache = backend.expose_shared_trie_cache();
 					cmd.run(config, client, db, storage, shared_trie_cache)
 				},
-				BenchmarkCmd::Machine(cmd) => {
-					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone())
-				},
+				BenchmarkCmd::Machine(cmd) =>
+					cmd.run(&config, frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE.clone()),
 				_ => Err("this benchmark subcommand is not available in povm-node".into()),
 			})
 		},
@@ -167,10 +166,9 @@ pub fn run() -> sc_cli::Result<()> {
 						>,
 					>(config)
 					.map_err(sc_cli::Error::Service),
-					sc_network::config::NetworkBackendType::Litep2p => {
+					sc_network::config::NetworkBackendType::Litep2p =>
 						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
-							.map_err(sc_cli::Error::Service)
-					},
+							.map_err(sc_cli::Error::Service),
 				}
 			})
 		},

@@ -223,12 +223,10 @@ impl ChainClient {
 				},
 				disconnected: false,
 			},
-			RpcError::RestartNeeded(inner) => {
-				ChainError::Rpc { method, message: inner.to_string(), disconnected: true }
-			},
-			other => {
-				ChainError::Rpc { method, message: other.to_string(), disconnected: !connected }
-			},
+			RpcError::RestartNeeded(inner) =>
+				ChainError::Rpc { method, message: inner.to_string(), disconnected: true },
+			other =>
+				ChainError::Rpc { method, message: other.to_string(), disconnected: !connected },
 		}
 	}
 

@@ -189,9 +189,8 @@ impl Config {
 		let text = std::fs::read_to_string(path)
 			.map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
 		Self::parse(&text).map_err(|e| match e {
-			ConfigError::Parse { message, .. } => {
-				ConfigError::Parse { path: path.display().to_string(), message }
-			},
+			ConfigError::Parse { message, .. } =>
+				ConfigError::Parse { path: path.display().to_string(), message },
 			other => other,
 		})
 	}

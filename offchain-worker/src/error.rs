@@ -102,10 +102,10 @@ impl ChainError {
 		match self {
 			ChainError::Connect { .. } | ChainError::Timeout { .. } => true,
 			ChainError::Rpc { disconnected, .. } => *disconnected,
-			ChainError::Decode { .. }
-			| ChainError::Rejected { .. }
-			| ChainError::Incompatible { .. }
-			| ChainError::Dispatch { .. } => false,
+			ChainError::Decode { .. } |
+			ChainError::Rejected { .. } |
+			ChainError::Incompatible { .. } |
+			ChainError::Dispatch { .. } => false,
 		}
 	}
 
@@ -127,9 +127,8 @@ impl ChainError {
 	pub fn from_client(e: povm_client::Error, connected: bool) -> Self {
 		use povm_client::Error as E;
 		match e {
-			E::Rpc { what, message } => {
-				ChainError::Rpc { method: what, message, disconnected: !connected }
-			},
+			E::Rpc { what, message } =>
+				ChainError::Rpc { method: what, message, disconnected: !connected },
 			E::WatchEnded { call } => ChainError::Rpc {
 				method: call,
 				message: "the node stopped reporting the transaction's status".into(),
@@ -137,14 +136,12 @@ impl ChainError {
 			},
 			E::Incompatible { what, message } => ChainError::Incompatible { what, message },
 			E::Decode { what, message } => ChainError::Decode { what, message },
-			E::Rejected { call, message } if !connected => {
-				ChainError::Rpc { method: call, message, disconnected: true }
-			},
+			E::Rejected { call, message } if !connected =>
+				ChainError::Rpc { method: call, message, disconnected: true },
 			E::Rejected { call, message } => ChainError::Rejected { call, message },
 			E::Dispatch { call, block, failure } => ChainError::Dispatch { call, block, failure },
 		}
 	}
-
 }
 
 /// A failure to persist worker state.

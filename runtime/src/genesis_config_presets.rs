@@ -40,11 +40,7 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
 			keys: validators
 				.into_iter()
 				.map(|v| {
-					(
-						v.account.clone(),
-						v.account,
-						SessionKeys { babe: v.babe, grandpa: v.grandpa },
-					)
+					(v.account.clone(), v.account, SessionKeys { babe: v.babe, grandpa: v.grandpa })
 				})
 				.collect(),
 		},

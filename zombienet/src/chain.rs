@@ -29,11 +29,10 @@ pub async fn connect(url: &str) -> Arc<ChainClient> {
 	let deadline = Instant::now() + Duration::from_secs(120);
 	loop {
 		match ChainClient::connect(url, Duration::from_secs(20), Arc::new(Metrics::new())).await {
-			Ok(c) => {
+			Ok(c) =>
 				if matches!(c.finalized_head().await, Ok((n, _)) if n >= 1) {
 					return Arc::new(c);
-				}
-			},
+				},
 			Err(e) if Instant::now() > deadline => panic!("node at {url} not up: {e}"),
 			Err(_) => {},
 		}

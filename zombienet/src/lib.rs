@@ -132,8 +132,9 @@ pub fn node_binary() -> Result<PathBuf> {
 		Err(RunnerError::MissingBinary {
 			name: "povm-node".into(),
 			path,
-			hint: "run `cargo build --release -p povm-node --features fast-runtime` or set POVM_NODE"
-				.into(),
+			hint:
+				"run `cargo build --release -p povm-node --features fast-runtime` or set POVM_NODE"
+					.into(),
 		})
 	}
 }

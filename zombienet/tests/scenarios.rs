@@ -210,9 +210,9 @@ async fn worker_killed_on(network: &mut Network) -> anyhow::Result<()> {
 		}
 		let after = provider(&client, &account(victim_uri)).await;
 		let reputation = |r: &povm_worker::client::ProviderRecord| (r.agreed, r.total);
-		if !(after.bond < before.bond
-			&& after.total > before.total
-			&& after.agreed == before.agreed)
+		if !(after.bond < before.bond &&
+			after.total > before.total &&
+			after.agreed == before.agreed)
 		{
 			bail!(
 				"the killed provider should be slashed and lose reputation: bond {} -> {}, \

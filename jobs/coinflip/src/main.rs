@@ -92,9 +92,8 @@ fn parse_args(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
 			"--sleep-ms" => args.sleep_ms = num(&flag, it.next())?,
 			"--print-bytes" => args.print_bytes = num(&flag, it.next())?,
 			"--out-dir" => args.out_dir = it.next().ok_or("--out-dir needs a value")?.into(),
-			"--checkpoint-dir" => {
-				args.checkpoint_dir = it.next().ok_or("--checkpoint-dir needs a value")?.into()
-			},
+			"--checkpoint-dir" =>
+				args.checkpoint_dir = it.next().ok_or("--checkpoint-dir needs a value")?.into(),
 			"--connect" => args.connect.push(it.next().ok_or("--connect needs a value")?),
 			"--try-write" => args.try_write.push(it.next().ok_or("--try-write needs a value")?),
 			"--net-report" => args.net_report = true,

@@ -36,12 +36,11 @@ pub async fn set_session_keys(
 	let keys = from_0x("session keys", &generated.keys)?;
 	let proof = match generated.proof {
 		Some(p) => from_0x("session keys proof", &p)?,
-		None => {
+		None =>
 			return Err(ChainError::Rejected {
 				call: "set_keys",
 				message: "the validator node returned no ownership proof for the keys".into(),
-			})
-		},
+			}),
 	};
 	let call = Call::SetSessionKeys { keys: keys.clone(), proof };
 	// A failed dispatch (a bad proof, keys in use by another account, no balance for the

@@ -299,12 +299,11 @@ impl DockerClient {
 				Ok(_) => {},
 				// bollard reports a non-zero exit code as an error; the code is read by inspect.
 				Err(BollardError::DockerContainerWaitError { .. }) => {},
-				Err(source) => {
+				Err(source) =>
 					return Err(DockerError::WaitContainer {
 						container: container.to_owned(),
 						source,
-					})
-				},
+					}),
 			}
 		}
 		Ok(())
@@ -317,9 +316,8 @@ impl DockerClient {
 			Ok(()) => Ok(()),
 			// 409: the container is not running any more.
 			Err(BollardError::DockerResponseServerError { status_code: 409, .. }) => Ok(()),
-			Err(source) => {
-				Err(DockerError::KillContainer { container: container.to_owned(), source })
-			},
+			Err(source) =>
+				Err(DockerError::KillContainer { container: container.to_owned(), source }),
 		}
 	}
 
@@ -351,9 +349,8 @@ impl DockerClient {
 		match self.docker.remove_container(container, Some(options)).await {
 			Ok(()) => Ok(()),
 			Err(e) if is_not_found(&e) => Ok(()),
-			Err(source) => {
-				Err(DockerError::RemoveContainer { container: container.to_owned(), source })
-			},
+			Err(source) =>
+				Err(DockerError::RemoveContainer { container: container.to_owned(), source }),
 		}
 	}
 }

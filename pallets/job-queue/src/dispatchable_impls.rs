@@ -18,13 +18,13 @@ use sp_runtime::{
 impl<T: Config> Pallet<T> {
 	/// Whether `params` are within range.
 	pub fn params_valid(params: &ProtocolParamsOf<T>) -> bool {
-		!params.queue_timeout.is_zero()
-			&& Self::fits_commit_window(1, params)
-			&& !params.reveal_window.is_zero()
-			&& params.max_replicas >= 1
-			&& params.max_replicas <= T::MaxReplicas::get()
-			&& params.max_assignments_per_block >= 1
-			&& params.max_assignments_per_block <= T::MaxQueueLen::get()
+		!params.queue_timeout.is_zero() &&
+			Self::fits_commit_window(1, params) &&
+			!params.reveal_window.is_zero() &&
+			params.max_replicas >= 1 &&
+			params.max_replicas <= T::MaxReplicas::get() &&
+			params.max_assignments_per_block >= 1 &&
+			params.max_assignments_per_block <= T::MaxQueueLen::get()
 	}
 
 	/// Whether a job of `max_seconds` plus `START_MARGIN_SECS` fits in `params.commit_window`
@@ -85,8 +85,8 @@ impl<T: Config> Pallet<T> {
 		let deposit = Self::deposit_for(&spec).ok_or(Error::<T>::Overflow)?;
 		let total = budget.checked_add(&deposit).ok_or(Error::<T>::Overflow)?;
 		ensure!(
-			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite)
-				>= total,
+			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite) >=
+				total,
 			Error::<T>::InsufficientBalance
 		);
 
@@ -231,9 +231,8 @@ impl<T: Config> Pallet<T> {
 					ensure!(in_queue == 0, "finished job still queued");
 					ensure!(job.budget.is_zero(), "finished job still holds budget");
 				},
-				JobState::Expired | JobState::Cancelled => {
-					return Err("expired or cancelled job still stored".into())
-				},
+				JobState::Expired | JobState::Cancelled =>
+					return Err("expired or cancelled job still stored".into()),
 			}
 			ensure!(
 				(job.state == JobState::Completed) == Results::<T>::contains_key(id),

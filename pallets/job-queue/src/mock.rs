@@ -67,9 +67,9 @@ impl ProviderRegistry<AccountId, u64> for MockRegistry {
 			p.borrow()
 				.iter()
 				.filter(|x| {
-					x.offer.millicores >= r.millicores
-						&& x.offer.memory_mib >= r.memory_mib
-						&& x.used < x.slots
+					x.offer.millicores >= r.millicores &&
+						x.offer.memory_mib >= r.memory_mib &&
+						x.used < x.slots
 				})
 				.take(limit as usize)
 				.map(|x| (x.who, x.reputation))

@@ -36,9 +36,8 @@ impl<T: Config> Pallet<T> {
 				changed = true;
 				if let Some(job) = Jobs::<T>::get(entry.job) {
 					match Self::refund_and_remove(entry.job, &job) {
-						Ok(refunded) => {
-							Self::deposit_event(Event::JobExpired { job: entry.job, refunded })
-						},
+						Ok(refunded) =>
+							Self::deposit_event(Event::JobExpired { job: entry.job, refunded }),
 						Err(e) => {
 							log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", entry.job, e)
 						},

@@ -361,7 +361,7 @@ pub struct AssignmentView<BlockNumber> {
 /// Whether `image` is `sha256:` followed by exactly 64 lowercase hex digits.
 pub fn is_valid_image_ref(image: &[u8]) -> bool {
 	const PREFIX: &[u8] = b"sha256:";
-	image.len() == PREFIX.len() + 64
-		&& image.starts_with(PREFIX)
-		&& image[PREFIX.len()..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+	image.len() == PREFIX.len() + 64 &&
+		image.starts_with(PREFIX) &&
+		image[PREFIX.len()..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
 }

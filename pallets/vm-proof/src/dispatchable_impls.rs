@@ -16,13 +16,13 @@ use sp_runtime::{traits::Saturating, DispatchResult, Perbill};
 impl<T: Config> Pallet<T> {
 	/// Whether an offer is acceptable.
 	pub fn offer_valid(offer: &VmOffer) -> bool {
-		offer.millicores > 0
-			&& offer.memory_mib > 0
-			&& offer.slots >= 1
-			&& offer.slots <= T::MaxSlots::get()
-			&& offer.grid_intensity > 0
-			&& offer.core_milliwatts > 0
-			&& offer.pue_permille >= 1000
+		offer.millicores > 0 &&
+			offer.memory_mib > 0 &&
+			offer.slots >= 1 &&
+			offer.slots <= T::MaxSlots::get() &&
+			offer.grid_intensity > 0 &&
+			offer.core_milliwatts > 0 &&
+			offer.pue_permille >= 1000
 	}
 
 	/// Reputation `(agreed + 1) / (total + 2)`.
@@ -163,9 +163,8 @@ impl<T: Config> Pallet<T> {
 		match m.status {
 			MemberStatus::Committed => {},
 			MemberStatus::Revealed => return Err(Error::<T>::AlreadyRevealed.into()),
-			MemberStatus::Assigned if m.commit_deadline >= now => {
-				return Err(Error::<T>::CommitsNotClosed.into())
-			},
+			MemberStatus::Assigned if m.commit_deadline >= now =>
+				return Err(Error::<T>::CommitsNotClosed.into()),
 			_ => return Err(Error::<T>::NotCommitted.into()),
 		}
 		ensure!(now <= deadline, Error::<T>::RevealDeadlinePassed);
@@ -208,8 +207,8 @@ impl<T: Config> Pallet<T> {
 	/// go straight to the verdict).
 	pub(crate) fn maybe_close_commits(job: JobId, now: BlockNumberFor<T>) -> DispatchResult {
 		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(()) };
-		if round.phase != Phase::Committing
-			|| round.members.iter().any(|m| m.status == MemberStatus::Assigned)
+		if round.phase != Phase::Committing ||
+			round.members.iter().any(|m| m.status == MemberStatus::Assigned)
 		{
 			return Ok(());
 		}

@@ -11,11 +11,11 @@ use sp_runtime::{traits::Saturating, Perbill};
 impl<T: Config> Pallet<T> {
 	/// Whether `info` may be drawn now for `r`.
 	pub fn eligible(who: &T::AccountId, info: &ProviderInfo<T>, r: &Resources) -> bool {
-		info.status == ProviderStatus::Active
-			&& info.last_heartbeat.saturating_add(1) >= T::Epoch::get()
-			&& info.bond >= T::MinBond::get()
-			&& info.offer.fits(r)
-			&& (ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32) < info.offer.slots
+		info.status == ProviderStatus::Active &&
+			info.last_heartbeat.saturating_add(1) >= T::Epoch::get() &&
+			info.bond >= T::MinBond::get() &&
+			info.offer.fits(r) &&
+			(ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32) < info.offer.slots
 	}
 
 	/// The open assignments of `who`, for the worker.
@@ -27,18 +27,14 @@ impl<T: Config> Pallet<T> {
 				let m = round.members.iter().find(|m| &m.who == who)?;
 				let (phase, reveal_deadline) = match (round.phase, m.status) {
 					(_, MemberStatus::Assigned) => (AssignmentPhase::Commit, m.commit_deadline),
-					(Phase::Committing, MemberStatus::Committed) => {
-						(AssignmentPhase::Committed, m.commit_deadline)
-					},
-					(Phase::Revealing { deadline }, MemberStatus::Committed) => {
-						(AssignmentPhase::Reveal, deadline)
-					},
-					(Phase::Revealing { deadline }, MemberStatus::Revealed) => {
-						(AssignmentPhase::Revealed, deadline)
-					},
-					(Phase::Committing, MemberStatus::Revealed) => {
-						(AssignmentPhase::Revealed, m.commit_deadline)
-					},
+					(Phase::Committing, MemberStatus::Committed) =>
+						(AssignmentPhase::Committed, m.commit_deadline),
+					(Phase::Revealing { deadline }, MemberStatus::Committed) =>
+						(AssignmentPhase::Reveal, deadline),
+					(Phase::Revealing { deadline }, MemberStatus::Revealed) =>
+						(AssignmentPhase::Revealed, deadline),
+					(Phase::Committing, MemberStatus::Revealed) =>
+						(AssignmentPhase::Revealed, m.commit_deadline),
 					(_, MemberStatus::NoShow) => return None,
 				};
 				Some(AssignmentView {

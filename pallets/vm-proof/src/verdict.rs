@@ -73,9 +73,8 @@ impl<T: Config> Pallet<T> {
 
 		let valid = revealed.len() as u32;
 		// No-shows must not shrink the replica count a verdict rests on.
-		if valid >= terms.redundancy.min_replicas
-			&& lead >= 1
-			&& lead.saturating_sub(runner) >= terms.redundancy.margin
+		if valid >= terms.redundancy.min_replicas &&
+			lead >= 1 && lead.saturating_sub(runner) >= terms.redundancy.margin
 		{
 			let winner = tally[0].0;
 			return Self::accept(job, round, terms, revealed, winner);
@@ -143,8 +142,8 @@ impl<T: Config> Pallet<T> {
 			};
 			let pay = terms
 				.price_per_second
-				.saturating_mul(BalanceOf::<T>::unique_saturated_from(capped.wall_ms))
-				/ BalanceOf::<T>::from(1000u32);
+				.saturating_mul(BalanceOf::<T>::unique_saturated_from(capped.wall_ms)) /
+				BalanceOf::<T>::from(1000u32);
 			payments.push((who.clone(), pay));
 
 			let Some(mut info) = Providers::<T>::get(who) else { continue };

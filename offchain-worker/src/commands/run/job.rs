@@ -57,9 +57,9 @@ pub fn to_job_run(
 	};
 	let r = spec.resources;
 	let caps = config.caps;
-	if r.millicores > caps.millicores
-		|| r.memory_mib > caps.memory_mib
-		|| r.max_seconds > caps.max_seconds
+	if r.millicores > caps.millicores ||
+		r.memory_mib > caps.memory_mib ||
+		r.max_seconds > caps.max_seconds
 	{
 		return Err(SpecError::BeyondCaps { resources: r, caps });
 	}

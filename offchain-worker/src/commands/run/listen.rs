@@ -47,11 +47,10 @@ pub async fn listen(
 			};
 			match next {
 				Ok(Some(Ok(header))) => match header.number() {
-					Ok(n) => {
+					Ok(n) =>
 						if tx.send(n).await.is_err() {
 							return;
-						}
-					},
+						},
 					Err(e) => tracing::warn!(target: LOG_SERVICE, "{e}"),
 				},
 				Ok(Some(Err(e))) => tracing::warn!(target: LOG_SERVICE, "bad header: {e}"),

@@ -106,9 +106,9 @@ impl RunError {
 		!matches!(
 			self,
 			RunError::Executor(
-				ExecError::InvalidDigest { .. }
-					| ExecError::InvalidResources(_)
-					| ExecError::DigestMismatch { .. }
+				ExecError::InvalidDigest { .. } |
+					ExecError::InvalidResources(_) |
+					ExecError::DigestMismatch { .. }
 			)
 		)
 	}
@@ -148,9 +148,8 @@ impl Completion {
 		match self {
 			Completion::Ran { result: Err(e), .. } => Some(e.is_transient()),
 			Completion::Submitted { result: Err(e), .. } => Some(e.is_transient()),
-			Completion::Ran { result: Ok(_), .. } | Completion::Submitted { result: Ok(_), .. } => {
-				None
-			},
+			Completion::Ran { result: Ok(_), .. } | Completion::Submitted { result: Ok(_), .. } =>
+				None,
 		}
 	}
 
@@ -259,12 +258,12 @@ impl LocalState {
 			Action::ReportDraw { epoch, .. } => self.draw_reported = Some(*epoch),
 			Action::Forget { job } => self.forget(*job),
 			// Tasks, handled above.
-			Action::Run { .. }
-			| Action::Commit(_)
-			| Action::Reveal(_)
-			| Action::Heartbeat
-			| Action::RegisterVrfKey
-			| Action::ClaimTicket { .. } => {},
+			Action::Run { .. } |
+			Action::Commit(_) |
+			Action::Reveal(_) |
+			Action::Heartbeat |
+			Action::RegisterVrfKey |
+			Action::ClaimTicket { .. } => {},
 		}
 	}
 
@@ -275,11 +274,10 @@ impl LocalState {
 		let task = completion.task();
 		self.in_flight.remove(&task);
 		match completion.failure() {
-			None => {
+			None =>
 				if let Some(t) = self.tries.get_mut(&task) {
 					t.failures = 0;
-				}
-			},
+				},
 			Some(true) => {},
 			Some(false) => self.tries.entry(task).or_default().failures += 1,
 		}

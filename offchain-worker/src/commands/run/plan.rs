@@ -185,10 +185,10 @@ impl Action {
 			Action::Heartbeat => Some(Task::Heartbeat),
 			Action::RegisterVrfKey => Some(Task::RegisterVrfKey),
 			Action::ClaimTicket { epoch, .. } => Some(Task::Claim(*epoch)),
-			Action::Decline { .. }
-			| Action::ReportMissingRecord { .. }
-			| Action::Forget { .. }
-			| Action::ReportDraw { .. } => None,
+			Action::Decline { .. } |
+			Action::ReportMissingRecord { .. } |
+			Action::Forget { .. } |
+			Action::ReportDraw { .. } => None,
 		}
 	}
 }
@@ -205,10 +205,10 @@ pub fn blocks_needed(max_seconds: u32, millis_per_block: u64) -> BlockNumber {
 /// Whether the worker may still run assignment `a`, so needs its spec: commit phase, no
 /// record, not declined, not running.
 pub fn needs_spec(a: &AssignmentView, state: &LocalState) -> bool {
-	a.phase == AssignmentPhase::Commit
-		&& !state.records.contains_key(&a.job)
-		&& !state.declined.contains(&a.job)
-		&& !state.in_flight.contains(&Task::Run(a.job))
+	a.phase == AssignmentPhase::Commit &&
+		!state.records.contains_key(&a.job) &&
+		!state.declined.contains(&a.job) &&
+		!state.in_flight.contains(&Task::Run(a.job))
 }
 
 /// The actions to take at `view` given `state`; `signer` evaluates the lottery VRF.
@@ -222,8 +222,8 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 		match a.phase {
 			AssignmentPhase::Commit => match state.records.get(&a.job) {
 				Some(record) => {
-					if now <= a.commit_deadline
-						&& state.may_start(Task::Commit(a.job), now, RESEND_AFTER)
+					if now <= a.commit_deadline &&
+						state.may_start(Task::Commit(a.job), now, RESEND_AFTER)
 					{
 						actions.push(Action::Commit(Box::new(record.clone())));
 					}
@@ -259,17 +259,16 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 			},
 			AssignmentPhase::Reveal => match state.records.get(&a.job) {
 				Some(record) => {
-					if now <= a.reveal_deadline
-						&& state.may_start(Task::Reveal(a.job), now, RESEND_AFTER)
+					if now <= a.reveal_deadline &&
+						state.may_start(Task::Reveal(a.job), now, RESEND_AFTER)
 					{
 						actions.push(Action::Reveal(Box::new(record.clone())));
 					}
 				},
-				None => {
+				None =>
 					if !state.missing_reported.contains(&a.job) {
 						actions.push(Action::ReportMissingRecord { job: a.job });
-					}
-				},
+					},
 			},
 			AssignmentPhase::Committed | AssignmentPhase::Revealed => {},
 		}
@@ -282,9 +281,9 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 		}
 	}
 
-	if view.docker_up
-		&& view.heartbeat_current != Some(true)
-		&& state.may_start(Task::Heartbeat, now, config.heartbeat_every)
+	if view.docker_up &&
+		view.heartbeat_current != Some(true) &&
+		state.may_start(Task::Heartbeat, now, config.heartbeat_every)
 	{
 		actions.push(Action::Heartbeat);
 	}
@@ -308,17 +307,15 @@ fn lottery_step(
 	// blocks; if it is, the pallet refuses it (`KeyAlreadyRegistered`) and its activation
 	// delay stands.
 	match lottery::decide(signer, l.draw.as_ref(), &l.provider) {
-		Decision::RegisterKey => {
+		Decision::RegisterKey =>
 			if state.may_start(Task::RegisterVrfKey, now, RESEND_AFTER) {
 				actions.push(Action::RegisterVrfKey);
-			}
-		},
+			},
 		Decision::Wait(_) => {},
-		Decision::Lost { epoch, value, threshold } => {
+		Decision::Lost { epoch, value, threshold } =>
 			if state.draw_reported != Some(epoch) {
 				actions.push(Action::ReportDraw { epoch, won: false, value, threshold, tickets });
-			}
-		},
+			},
 		Decision::Claim { epoch, signature, value, threshold } => {
 			if state.draw_reported != Some(epoch) {
 				actions.push(Action::ReportDraw { epoch, won: true, value, threshold, tickets });
