@@ -24,7 +24,7 @@ bin_dir="${POVM_DEMO_BIN_DIR:-$CARGO_TARGET_DIR/release}"
 echo "[demo] building povm-node, povm-worker and povm-demo (release)" >&2
 # Separately, as scripts/test.sh does: one build of all would unify their dependencies'
 # features differently and relink the node each time the two scripts alternate.
-# fast-runtime: one-minute sessions, so the lottery's draws and seats come within minutes
+# fast-runtime: 3 s blocks and 30 s sessions, so the lottery's draws and seats come within minutes
 # (the default build's sessions last an hour); the same node as scripts/test.sh builds.
 cargo build --release --locked -p povm-node --features fast-runtime
 cargo build --release --locked -p povm-worker

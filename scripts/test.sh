@@ -22,7 +22,7 @@ step "build povm-node (release, fast-runtime WASM included), povm-worker and the
 start=$(date +%s)
 # Separately: one build of both would unify their dependencies' features differently and
 # relink the node each time this script and scripts/demo.sh alternate.
-# fast-runtime: one-minute sessions (lottery epochs, key activation), which the network and
+# fast-runtime: 3 s blocks and 30 s sessions (lottery epochs, key activation), which the network and
 # client tests wait for; the default build has production-sized (one-hour) sessions.
 cargo build --release --locked -p povm-node --features fast-runtime
 cargo build --release --locked -p povm-worker

@@ -8,9 +8,9 @@
 //! `apis.rs` the runtime APIs, `genesis_config_presets.rs` the named genesis presets,
 //! `timing.rs` the block time, the session length and everything that scales with it.
 //!
-//! Two builds: the default one has production-sized sessions (one hour); with the cargo
-//! feature `fast-runtime` sessions last one minute, for tests, the demo and local chains. The
-//! table of what differs is in [`timing`].
+//! Two builds: the default one has 6 s blocks and production-sized sessions (one hour); with
+//! the cargo feature `fast-runtime` blocks take 3 s and sessions 10 blocks (30 s), for tests,
+//! the demo and local chains. The table of what differs is in [`timing`].
 #![cfg_attr(not(feature = "std"), no_std)]
 // `construct_runtime`-style macros generate deep recursion.
 #![recursion_limit = "256"]
@@ -83,7 +83,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	system_version: 1,
 };
 
-/// The block time (6 s in both builds) and the session length (one minute with `fast-runtime`,
+/// The block time (3 s with `fast-runtime`, 6 s otherwise) and the session length (30 s with `fast-runtime`,
 /// one hour otherwise): see [`timing`] for these and everything that scales with them.
 pub use timing::{
 	DAYS, EPOCH_DURATION_IN_BLOCKS, EPOCH_DURATION_IN_SLOTS, HOURS, MILLI_SECS_PER_BLOCK, MINUTES,

@@ -56,6 +56,14 @@ pub async fn timestamp(client: &ChainClient, at: Option<H256>) -> u64 {
 		.expect("Timestamp::Now read")
 }
 
+/// The runtime's block time in milliseconds (`JobQueue::MillisecsPerBlock`, the BABE slot).
+pub async fn millis_per_block(client: &ChainClient) -> u64 {
+	client
+		.read("millisecs_per_block", |api| async move { api.millisecs_per_block(None).await })
+		.await
+		.expect("JobQueue::MillisecsPerBlock read")
+}
+
 /// `VrfLotteryApi::last_outcome` at `at`: the last closed lottery draw.
 pub async fn last_outcome(client: &ChainClient, at: Option<H256>) -> Option<OutcomeView> {
 	client

@@ -22,13 +22,19 @@ fn hex_bytes(value: &serde_json::Value) -> Vec<u8> {
 		.collect()
 }
 
-/// `Timestamp::Now` of block `number`, read through the typed client.
-fn timestamp_at(node: &povm_network_tests::NodeHandle, number: u64) -> u64 {
+/// `Timestamp::Now` of blocks `a` and `b` and the runtime's block time, read through the typed
+/// client.
+fn timestamps_and_slot(node: &povm_network_tests::NodeHandle, a: u64, b: u64) -> (u64, u64, u64) {
+	use povm_network_tests::chain;
 	let rt = tokio::runtime::Runtime::new().unwrap();
 	rt.block_on(async {
-		let client = povm_network_tests::chain::connect(&node.ws_url()).await;
-		let hash = client.block_hash(number as u32).await.unwrap().expect("the block exists");
-		povm_network_tests::chain::timestamp(&client, Some(hash)).await
+		let client = chain::connect(&node.ws_url()).await;
+		let mut stamps = Vec::new();
+		for number in [a, b] {
+			let hash = client.block_hash(number as u32).await.unwrap().expect("the block exists");
+			stamps.push(chain::timestamp(&client, Some(hash)).await);
+		}
+		(stamps[0], stamps[1], chain::millis_per_block(&client).await)
 	})
 }
 
@@ -41,12 +47,14 @@ fn dev_node_produces_and_finalises_blocks_and_serves_metadata() {
 		node.wait_for("block 3", timeout, |n| Ok(n.best_number()? >= 3))?;
 		node.wait_for("a finalised block", timeout, |n| Ok(n.finalized_number()? >= 1))?;
 
-		// Every slot is 6 s and the only authority claims each one: consecutive blocks are in
-		// consecutive slots. A block is stamped with its author's clock when it is proposed,
-		// which pallet-babe checks to lie in the block's slot (`timestamp / 6000 == slot`);
-		// the stamps themselves are a few milliseconds either side of 6000 apart.
-		let (t2, t3) = (timestamp_at(&node, 2), timestamp_at(&node, 3));
-		assert_eq!(t3 / 6000, t2 / 6000 + 1, "blocks 2 and 3 should be in consecutive 6 s slots");
+		// Every slot is one block time (3 s in the fast-runtime build the tests use) and the
+		// only authority claims each one: consecutive blocks are in consecutive slots. A block
+		// is stamped with its author's clock when it is proposed, which pallet-babe checks to
+		// lie in the block's slot (`timestamp / slot == slot number`); the stamps themselves are
+		// a few milliseconds either side of one slot apart.
+		let (t2, t3, slot) = timestamps_and_slot(&node, 2, 3);
+		assert_eq!(slot, 3_000, "the tests run the fast-runtime build (3 s blocks)");
+		assert_eq!(t3 / slot, t2 / slot + 1, "blocks 2 and 3 should be in consecutive slots");
 
 		let metadata = hex_bytes(&node.rpc("state_getMetadata", json!([]))?);
 		// "meta" magic, then the metadata version.

@@ -310,7 +310,7 @@ async fn worker_survives_a_node_restart_mid_job() {
 	ok(dave.start());
 	let args = job_args(99, 15);
 	let expected = local_result(&args, &tmp.path().join("local")).await;
-	let job = submit_job(&client, &args, 60).await;
+	let job = submit_job(&client, &args, 30).await;
 
 	// Wait until the worker runs the job, then restart the node under it.
 	let running = || async { (dave.metric(JOBS_STARTED).unwrap_or(0.0) >= 1.0).then_some(()) };

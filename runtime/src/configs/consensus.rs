@@ -16,7 +16,7 @@ parameter_types! {
 	/// GRANDPA set-id history kept for equivocation reports: 28 days of sessions (40,320
 	/// with `fast-runtime`, 672 in production; see `crate::timing`).
 	pub const MaxSetIdSessionEntries: u64 = crate::timing::MAX_SET_ID_SESSION_ENTRIES;
-	/// One session (`crate::timing`: one minute with `fast-runtime`, one hour otherwise).
+	/// One session (`crate::timing`: 10 blocks of 3 s with `fast-runtime`, one hour otherwise).
 	pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 }

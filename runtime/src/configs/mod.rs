@@ -29,7 +29,8 @@ const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
 parameter_types! {
 	pub const Version: RuntimeVersion = VERSION;
-	/// Two seconds of compute per 6 s block, 5 MiB of proof.
+	/// Two seconds of compute per block (BABE's proposal time in a 3 s `fast-runtime` slot, a third
+	/// of a 6 s production slot: see `crate::timing`), 5 MiB of proof.
 	pub RuntimeBlockWeights: BlockWeights = BlockWeights::with_sensible_defaults(
 		Weight::from_parts(2u64 * WEIGHT_REF_TIME_PER_SECOND, u64::MAX),
 		NORMAL_DISPATCH_RATIO,
