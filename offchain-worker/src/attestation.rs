@@ -30,11 +30,19 @@
 //!
 //! # Commitment
 //!
-//! [`commitment`] = `blake2_256(result ‖ checkpoints_root ‖ salt ‖ provider)` over four
-//! 32-byte arrays. SCALE encodes a fixed-size `[u8; 32]` as its bytes with no length prefix,
-//! so this plain concatenation is byte-for-byte the SCALE encoding of the tuple
-//! `(result, root, salt, provider)` that the chain hashes with
-//! `blake2_256(&(result, root, salt, provider).encode())` for an `AccountId32` provider.
+//! [`commitment`] is the chain's rule, [`povm_primitives::attestation::commitment`]:
+//!
+//! ```text
+//! blake2_256("povm/commitment2" ‖ job (u64 LE) ‖ wave (u32 LE) ‖ result ‖ output_digest ‖
+//!            checkpoints_root ‖ cpu_ms (u64 LE) ‖ memory_mib_s (u64 LE) ‖ wall_ms (u64 LE) ‖
+//!            salt ‖ provider)
+//! ```
+//!
+//! the SCALE encoding of `(Attestation, salt, provider)` behind the 16-byte tag. `wave` is the
+//! draw wave the provider was assigned in (the `provider_assignments` runtime API reports it),
+//! `output_digest` = [`output_digest`] of the small output bytes, and the usage is the one
+//! revealed, capped at the job's bound ([`povm_primitives::Resources::usage_bound`]). The chain
+//! recomputes it from the reveal and refuses any field that differs.
 
 use blake2::{digest::consts::U32, Blake2b, Digest};
 
@@ -137,15 +145,12 @@ pub fn merkle_root(leaves: &[Hash]) -> Hash {
 	povm_primitives::attestation::merkle_root(leaves)
 }
 
-/// The commit–reveal commitment `blake2_256(result ‖ checkpoints_root ‖ salt ‖ provider)`:
-/// the chain's own rule, [`povm_primitives::attestation::commitment`], for a 32-byte account.
-pub fn commitment(
-	result: &Hash,
-	checkpoints_root: &Hash,
-	salt: &[u8; 32],
-	provider: &[u8; 32],
-) -> Hash {
-	povm_primitives::attestation::commitment(result, checkpoints_root, salt, provider)
+pub use povm_primitives::attestation::{output_digest, Attestation};
+
+/// The commit–reveal commitment of `provider` to `attestation` (see the module docs): the
+/// chain's own rule, [`povm_primitives::attestation::commitment`], for a 32-byte account.
+pub fn commitment(attestation: &Attestation, salt: &[u8; 32], provider: &[u8; 32]) -> Hash {
+	povm_primitives::attestation::commitment(attestation, salt, provider)
 }
 
 /// Lower-case hex of `bytes`.
@@ -292,31 +297,50 @@ mod tests {
 		assert_eq!(encode_result(&s), tuple.encode());
 	}
 
+	fn attestation() -> Attestation {
+		Attestation {
+			job: 9,
+			wave: 2,
+			result_digest: h(1),
+			output_digest: output_digest(b"{\"heads\":3}"),
+			checkpoints_root: h(2),
+			usage: povm_primitives::Usage { cpu_ms: 120, memory_mib_s: 5, wall_ms: 300 },
+		}
+	}
+
 	#[test]
 	fn commitment_equals_the_chain_rule_for_an_account_id() {
-		let (r, c, s) = (h(1), h(2), h(3));
 		let who = sp_core::crypto::AccountId32::new(h(4));
 		assert_eq!(
-			commitment(&r, &c, &s, &h(4)),
-			povm_primitives::attestation::commitment(&r, &c, &s, &who)
+			commitment(&attestation(), &h(3), &h(4)),
+			povm_primitives::attestation::commitment(&attestation(), &h(3), &who)
 		);
 	}
 
 	#[test]
-	fn commitment_equals_hash_of_scale_encoded_tuple() {
-		use codec::Encode;
-		let (r, c, s, p) = (h(1), h(2), h(3), h(4));
-		assert_eq!(commitment(&r, &c, &s, &p), blake2_256(&(r, c, s, p).encode()));
+	fn commitment_is_hash_of_the_tagged_plain_concatenation() {
+		let a = attestation();
+		let mut cat = b"povm/commitment2".to_vec();
+		cat.extend_from_slice(&9u64.to_le_bytes());
+		cat.extend_from_slice(&2u32.to_le_bytes());
+		for x in [a.result_digest, a.output_digest, a.checkpoints_root] {
+			cat.extend_from_slice(&x);
+		}
+		for n in [120u64, 5, 300] {
+			cat.extend_from_slice(&n.to_le_bytes());
+		}
+		cat.extend_from_slice(&h(3));
+		cat.extend_from_slice(&h(4));
+		assert_eq!(commitment(&a, &h(3), &h(4)), blake2_256(&cat));
+		assert_ne!(commitment(&a, &h(3), &h(4)), commitment(&a, &h(5), &h(4)));
+		assert_ne!(
+			commitment(&a, &h(3), &h(4)),
+			commitment(&Attestation { wave: 0, ..a }, &h(3), &h(4))
+		);
 	}
 
 	#[test]
-	fn commitment_is_hash_of_plain_concatenation() {
-		let (r, c, s, p) = (h(1), h(2), h(3), h(4));
-		let mut cat = Vec::new();
-		for x in [r, c, s, p] {
-			cat.extend_from_slice(&x);
-		}
-		assert_eq!(commitment(&r, &c, &s, &p), blake2_256(&cat));
-		assert_ne!(commitment(&r, &c, &s, &p), commitment(&r, &c, &h(5), &p));
+	fn output_digest_is_blake2_256_of_the_output_bytes() {
+		assert_eq!(output_digest(b"tails"), blake2_256(b"tails"));
 	}
 }

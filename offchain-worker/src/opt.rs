@@ -73,7 +73,7 @@ pub struct RunOpt {
 	/// Directory for the run's `out/` and `checkpoints/`.
 	#[arg(long)]
 	pub work_dir: PathBuf,
-	/// Job id used for the container label.
+	/// Job id used for the container label and the commitment.
 	#[arg(long, default_value_t = 0)]
 	pub job_id: u64,
 	/// CPU limit in millicores.
@@ -91,6 +91,9 @@ pub struct RunOpt {
 	/// Environment variable `KEY=VALUE` (repeatable).
 	#[arg(long = "env", value_parser = parse_env)]
 	pub env: Vec<(String, String)>,
+	/// Draw wave the provider was assigned in, for the commitment (0: the job's first draw).
+	#[arg(long, default_value_t = 0)]
+	pub wave: u32,
 	/// Salt of the commitment, 32 bytes in hex (printed only with `--provider`).
 	#[arg(long, value_parser = parse_hex32)]
 	pub salt: Option<[u8; 32]>,

@@ -21,6 +21,8 @@ use crate::{error::StateError, prelude::*};
 pub struct PendingCommit {
 	/// The job.
 	pub job: JobId,
+	/// The draw wave this provider was assigned in (part of the commitment).
+	pub wave: u32,
 	/// The commitment sent (or to send).
 	pub commitment: Digest,
 	/// What will be revealed, salt included.
@@ -29,8 +31,10 @@ pub struct PendingCommit {
 	pub leaves: Vec<Digest>,
 }
 
-/// File format version, the first byte of every record.
-const FORMAT: u8 = 1;
+/// File format version, the first byte of every record. Version 2 added the wave (records of
+/// version 1 hold commitments under the chain's earlier rule, which can no longer be revealed;
+/// they are reported as unknown and skipped).
+const FORMAT: u8 = 2;
 
 /// Pending commits on disk, under `<state dir>/commits/<job>.scale`.
 #[derive(Clone, Debug)]
@@ -135,6 +139,7 @@ mod tests {
 	fn record(job: JobId) -> PendingCommit {
 		PendingCommit {
 			job,
+			wave: 1,
 			commitment: [9; 32],
 			reveal: Reveal {
 				result_digest: [1; 32],
@@ -160,6 +165,18 @@ mod tests {
 		again.remove(7).unwrap();
 		assert_eq!(again.load(7).unwrap(), None);
 		assert_eq!(again.jobs().unwrap(), vec![3]);
+	}
+
+	#[test]
+	fn records_of_the_earlier_format_are_reported_not_misread() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = StateStore::open(dir.path()).unwrap();
+		store.save(&record(4)).unwrap();
+		let path = dir.path().join("commits/4.scale");
+		let mut bytes = fs::read(&path).unwrap();
+		bytes[0] = 1;
+		fs::write(&path, bytes).unwrap();
+		assert!(matches!(store.load(4), Err(StateError::Corrupt { .. })));
 	}
 
 	#[test]

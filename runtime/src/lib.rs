@@ -149,8 +149,11 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations to run on the next runtime upgrade.
+///
+/// - vm-proof v1 → v2: round members get their draw wave (commitments bind it) and the
+///   footprint sums widen to `u128`.
 #[allow(unused_parens)]
-type Migrations = ();
+type Migrations = (pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,);
 
 /// Dispatches extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -1,7 +1,8 @@
 //! `povm-worker exec`: run one job locally and print its attestation (no chain involved).
 
 use crate::{
-	attestation::{commitment, to_hex},
+	attestation::{commitment, output_digest, to_hex},
+	commands::run::{chain_usage, small_output},
 	executor::{DockerConfig, DockerExecutor, Executor, JobRun, JobSpec, Resources},
 	opt::RunOpt,
 };
@@ -43,12 +44,33 @@ pub async fn exec(opt: RunOpt) -> anyhow::Result<()> {
 	println!("checkpoints      {}", run.checkpoints.len());
 	println!("result_digest    0x{}", to_hex(&result));
 	println!("checkpoints_root 0x{}", to_hex(&root));
-	if let (Some(salt), Some(provider)) = (opt.salt, opt.provider) {
-		println!("commitment       0x{}", to_hex(&commitment(&result, &root, &salt, &provider)));
+	let output = small_output(&run);
+	let bound = povm_primitives::Resources {
+		millicores: opt.millicores,
+		memory_mib: opt.memory_mib,
+		max_seconds: opt.max_seconds,
 	}
+	.usage_bound();
+	let usage = chain_usage(&run.usage).capped_at(&bound);
+	println!("output_digest    0x{}", to_hex(&output_digest(&output)));
 	let u = run.usage;
 	println!("cpu_ms           {}", u.cpu_ms);
 	println!("memory_mib_ms    {}", u.memory_mib_ms);
 	println!("wall_ms          {}", u.wall_ms);
+	if let (Some(salt), Some(provider)) = (opt.salt, opt.provider) {
+		let attestation = crate::attestation::Attestation {
+			job: opt.job_id,
+			wave: opt.wave,
+			result_digest: result,
+			output_digest: output_digest(&output),
+			checkpoints_root: root,
+			usage,
+		};
+		println!(
+			"committed usage  cpu_ms {} memory_mib_s {} wall_ms {}",
+			usage.cpu_ms, usage.memory_mib_s, usage.wall_ms
+		);
+		println!("commitment       0x{}", to_hex(&commitment(&attestation, &salt, &provider)));
+	}
 	Ok(())
 }

@@ -45,6 +45,7 @@ impl<T: Config> Pallet<T> {
 			r.millicores > 0 && r.memory_mib > 0 && r.max_seconds > 0,
 			Error::<T>::ZeroResources
 		);
+		ensure!(r.within_physical_bounds(), Error::<T>::ResourcesTooLarge);
 		let params = Params::<T>::get();
 		ensure!(
 			Self::fits_commit_window(r.max_seconds, &params),

@@ -49,6 +49,11 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 	fn complete(id: JobId, s: Settlement<T::AccountId, BalanceOf<T>>) -> DispatchResult {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.state.is_open() && job.state != JobState::Queued, Error::<T>::BadState);
+		// Only an output that hashes to the digest the replicas agreed on is ever published.
+		ensure!(
+			povm_primitives::attestation::output_digest(&s.output) == s.output_digest,
+			Error::<T>::OutputDigestMismatch
+		);
 		let reason = HoldReason::JobBudget.into();
 		let mut remaining = job.budget;
 		let mut payments = PaymentsOf::<T>::default();

@@ -251,6 +251,10 @@ pub mod pallet {
 		BadImageRef,
 		/// Millicores, memory or max seconds is zero. Ask for some of each.
 		ZeroResources,
+		/// Millicores, memory or max seconds is above its physical bound
+		/// (`povm_primitives::MAX_MILLICORES` 1024 cores, `MAX_MEMORY_MIB` 32 TiB,
+		/// `MAX_JOB_SECONDS` 7 days). Ask for less.
+		ResourcesTooLarge,
 		/// The price per VM-second is zero. Offer a price.
 		ZeroPrice,
 		/// `min_replicas` is zero. Ask for at least one replica.
@@ -285,6 +289,9 @@ pub mod pallet {
 		NotFinished,
 		/// The job is not in a state that allows this transition.
 		BadState,
+		/// A settlement's output does not hash to its agreed output digest; the job queue
+		/// never stores such a result. (An internal check of the vm-proof pallet's verdict.)
+		OutputDigestMismatch,
 		/// Protocol parameters out of range: windows and timeout must be non-zero, the commit
 		/// window must fit a one-second job plus `START_MARGIN_SECS`,
 		/// `1 <= max_replicas <= MaxReplicas`, `1 <= max_assignments_per_block <= MaxQueueLen`.
@@ -332,7 +339,8 @@ pub mod pallet {
 		///
 		/// The spec is checked field by field, each failure a named error, and nothing is held
 		/// unless all pass: the image must be `sha256:` + 64 lowercase hex digits; resources and
-		/// price non-zero; `max_seconds + START_MARGIN_SECS` within the commit window
+		/// price non-zero; resources within their physical bounds (at most 1024 cores, 32 TiB
+		/// and 7 days, `povm_primitives::MAX_*`); `max_seconds + START_MARGIN_SECS` within the commit window
 		/// (`Params.commit_window × MillisecsPerBlock`);
 		/// `1 <= min_replicas <= max_replicas <= Params.max_replicas`;
 		/// `1 <= margin <= max_replicas`. `budget` must cover

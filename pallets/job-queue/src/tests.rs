@@ -110,6 +110,30 @@ fn submit_job_refuses_zero_resources() {
 }
 
 #[test]
+fn submit_job_refuses_resources_beyond_physical_bounds() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut s = good();
+		s.resources.millicores = povm_primitives::MAX_MILLICORES + 1;
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 1_000),
+			Error::<Test>::ResourcesTooLarge
+		);
+		let mut s = good();
+		s.resources.memory_mib = povm_primitives::MAX_MEMORY_MIB + 1;
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 1_000),
+			Error::<Test>::ResourcesTooLarge
+		);
+		let mut s = good();
+		s.resources.max_seconds = povm_primitives::MAX_JOB_SECONDS + 1;
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 1_000),
+			Error::<Test>::ResourcesTooLarge
+		);
+	});
+}
+
+#[test]
 fn submit_job_refuses_zero_price() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(
@@ -464,6 +488,7 @@ fn ledger_complete_pays_providers_and_refunds_rest() {
 			Settlement {
 				result_digest: [1; 32],
 				checkpoints_root: [2; 32],
+				output_digest: povm_primitives::attestation::output_digest(b"heads"),
 				output: BoundedVec::truncate_from(b"heads".to_vec()),
 				usage: Default::default(),
 				footprint: Default::default(),
@@ -486,6 +511,31 @@ fn ledger_complete_pays_providers_and_refunds_rest() {
 }
 
 #[test]
+fn ledger_complete_refuses_an_output_that_does_not_hash_to_the_agreed_digest() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(1, 2);
+		let p = Jobs::<Test>::get(id).unwrap().providers[0];
+		assert_noop!(
+			JobQueue::complete(
+				id,
+				Settlement {
+					result_digest: [1; 32],
+					checkpoints_root: [2; 32],
+					output_digest: povm_primitives::attestation::output_digest(b"heads"),
+					output: BoundedVec::truncate_from(b"tails".to_vec()),
+					usage: Default::default(),
+					footprint: Default::default(),
+					payments: vec![(p, 30)],
+					first_divergence: None,
+				}
+			),
+			Error::<Test>::OutputDigestMismatch
+		);
+		assert!(Results::<Test>::get(id).is_none());
+	});
+}
+
+#[test]
 fn ledger_complete_caps_payments_at_escrow() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = assigned_job(1, 2);
@@ -495,6 +545,7 @@ fn ledger_complete_caps_payments_at_escrow() {
 			Settlement {
 				result_digest: [1; 32],
 				checkpoints_root: [2; 32],
+				output_digest: povm_primitives::attestation::output_digest(b""),
 				output: Default::default(),
 				usage: Default::default(),
 				footprint: Default::default(),

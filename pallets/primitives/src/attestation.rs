@@ -17,12 +17,33 @@
 //!
 //! # Commitment
 //!
-//! [`commitment`] = `blake2_256(SCALE((result_digest, checkpoints_root, salt, provider)))`.
-//! For a 32-byte account id this is the hash of the plain 128-byte concatenation, since SCALE
-//! encodes fixed-size arrays without a length prefix.
+//! [`commitment`] binds a provider to everything the chain publishes or pays on for its
+//! replica, described by an [`Attestation`]:
+//!
+//! ```text
+//! commitment = blake2_256(COMMITMENT_TAG ‖ SCALE((attestation, salt, provider)))
+//! attestation = (job: u64, wave: u32, result_digest, output_digest, checkpoints_root,
+//!                usage: (cpu_ms: u64, memory_mib_s: u64, wall_ms: u64))
+//! ```
+//!
+//! - `job` and `wave` (the draw wave the provider was assigned in, see
+//!   [`crate::AssignmentView::wave`]) keep a commitment from being replayed on another job or
+//!   by a provider drawn later for the same job;
+//! - `output_digest` = [`output_digest`] of the small output bytes (blake2-256 of the raw
+//!   bytes), so the output published on chain is the one committed;
+//! - `usage` is committed so that a late revealer cannot tune its claim after seeing the
+//!   others' reveals;
+//! - `provider` keeps a copier from submitting another provider's commitment;
+//! - [`COMMITMENT_TAG`] separates this hash from every other blake2-256 in the protocol.
+//!
+//! SCALE encodes the integers little-endian with fixed width and the 32-byte arrays as their
+//! bytes, so for a 32-byte account id the hashed bytes are the plain concatenation
+//! `tag ‖ job (8) ‖ wave (4) ‖ result (32) ‖ output (32) ‖ root (32) ‖ cpu (8) ‖ mem (8) ‖
+//! wall (8) ‖ salt (32) ‖ provider (32)`.
 
-use crate::Digest;
-use codec::Encode;
+use crate::{Digest, JobId, Usage};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
 
 /// The root of an empty checkpoint list.
 pub const EMPTY_ROOT: Digest = [0u8; 32];
@@ -68,15 +89,52 @@ pub fn merkle_root(leaves: &[Digest]) -> Digest {
 	level[0]
 }
 
-/// The commit–reveal commitment of a provider to a result:
-/// `blake2_256(SCALE((result_digest, checkpoints_root, salt, provider)))`.
+/// Domain tag hashed in front of every commitment (see the module docs).
+pub const COMMITMENT_TAG: &[u8; 16] = b"povm/commitment2";
+
+/// Everything a provider commits to for one replica of a job (see the module docs).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Attestation {
+	/// The job.
+	pub job: JobId,
+	/// The draw wave of the job the provider was assigned in (0 for the first draw).
+	pub wave: u32,
+	/// Digest of the result (exit code, flags, stdout/stderr digests, output files).
+	pub result_digest: Digest,
+	/// [`output_digest`] of the small output published on chain.
+	pub output_digest: Digest,
+	/// Merkle root of the checkpoint hashes ([`merkle_root`]).
+	pub checkpoints_root: Digest,
+	/// The measured usage, within the job's bounds ([`crate::Resources::usage_bound`]).
+	pub usage: Usage,
+}
+
+/// The digest of a small output: `blake2_256(output bytes)`.
+pub fn output_digest(output: &[u8]) -> Digest {
+	sp_io::hashing::blake2_256(output)
+}
+
+/// The commit–reveal commitment of `provider` to `attestation`:
+/// `blake2_256(COMMITMENT_TAG ‖ SCALE((attestation, salt, provider)))`.
 pub fn commitment<AccountId: Encode>(
-	result_digest: &Digest,
-	checkpoints_root: &Digest,
+	attestation: &Attestation,
 	salt: &[u8; 32],
 	provider: &AccountId,
 ) -> Digest {
-	sp_io::hashing::blake2_256(&(result_digest, checkpoints_root, salt, provider).encode())
+	let mut buf = COMMITMENT_TAG.to_vec();
+	(attestation, salt, provider).encode_to(&mut buf);
+	sp_io::hashing::blake2_256(&buf)
 }
 
 #[cfg(test)]
@@ -127,10 +185,64 @@ mod tests {
 		assert_ne!(two, forged);
 	}
 
+	fn attestation() -> Attestation {
+		Attestation {
+			job: 7,
+			wave: 1,
+			result_digest: h(1),
+			output_digest: output_digest(b"heads"),
+			checkpoints_root: h(2),
+			usage: Usage { cpu_ms: 3, memory_mib_s: 4, wall_ms: 5 },
+		}
+	}
+
 	#[test]
-	fn commitment_is_hash_of_the_concatenation_for_32_byte_accounts() {
-		let (r, c, s, p) = (h(1), h(2), h(3), h(4));
-		assert_eq!(commitment(&r, &c, &s, &p), hash(&[&r, &c, &s, &p]));
-		assert_ne!(commitment(&r, &c, &s, &p), commitment(&r, &c, &h(5), &p));
+	fn commitment_is_hash_of_the_tagged_concatenation_for_32_byte_accounts() {
+		let a = attestation();
+		let (s, p) = (h(3), h(4));
+		let expected = hash(&[
+			COMMITMENT_TAG,
+			&7u64.to_le_bytes(),
+			&1u32.to_le_bytes(),
+			&h(1),
+			&output_digest(b"heads"),
+			&h(2),
+			&3u64.to_le_bytes(),
+			&4u64.to_le_bytes(),
+			&5u64.to_le_bytes(),
+			&s,
+			&p,
+		]);
+		assert_eq!(commitment(&a, &s, &p), expected);
+	}
+
+	#[test]
+	fn commitment_changes_with_every_field() {
+		let (s, p) = (h(3), h(4));
+		let base = commitment(&attestation(), &s, &p);
+		let variants = [
+			Attestation { job: 8, ..attestation() },
+			Attestation { wave: 0, ..attestation() },
+			Attestation { result_digest: h(9), ..attestation() },
+			Attestation { output_digest: output_digest(b"tails"), ..attestation() },
+			Attestation { checkpoints_root: h(9), ..attestation() },
+			Attestation { usage: Usage { cpu_ms: 4, ..attestation().usage }, ..attestation() },
+			Attestation {
+				usage: Usage { memory_mib_s: 5, ..attestation().usage },
+				..attestation()
+			},
+			Attestation { usage: Usage { wall_ms: 6, ..attestation().usage }, ..attestation() },
+		];
+		for v in variants {
+			assert_ne!(commitment(&v, &s, &p), base, "{v:?}");
+		}
+		assert_ne!(commitment(&attestation(), &h(5), &p), base);
+		assert_ne!(commitment(&attestation(), &s, &h(5)), base);
+	}
+
+	#[test]
+	fn output_digest_is_blake2_of_the_bytes() {
+		assert_eq!(output_digest(b"tails"), hash(&[b"tails"]));
+		assert_ne!(output_digest(b"tails"), output_digest(b"heads"));
 	}
 }

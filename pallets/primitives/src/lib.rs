@@ -35,6 +35,19 @@ pub const MAX_ENV_VALUE_LEN: u32 = 256;
 /// Most bytes of a small output stored on chain (1 KiB).
 pub const MAX_OUTPUT_LEN: u32 = 1024;
 
+/// Most millicores a job may ask for (and an offer may declare per slot): 1024 cores.
+///
+/// The largest single machines sold today have a few hundred cores (two 192-core sockets);
+/// 1024 cores leaves room for growth while keeping every footprint input bounded (see
+/// [`Resources::usage_bound`]).
+pub const MAX_MILLICORES: u32 = 1_024_000;
+/// Most memory a job may ask for (and an offer may declare per slot), in MiB: 32 TiB, the
+/// memory of the largest eight-socket servers.
+pub const MAX_MEMORY_MIB: u32 = 32 * 1024 * 1024;
+/// Most wall-clock seconds a job may ask for: 7 days (the commit window bounds it further;
+/// this bound holds whatever root sets the window to).
+pub const MAX_JOB_SECONDS: u32 = 7 * 24 * 3600;
+
 /// A bounded byte string of at most `N` bytes.
 pub type Bytes<const N: u32> = BoundedVec<u8, ConstU32<N>>;
 /// A small result output stored on chain.
@@ -72,6 +85,29 @@ pub struct Resources {
 	pub memory_mib: u32,
 	/// Wall-clock limit in seconds.
 	pub max_seconds: u32,
+}
+
+impl Resources {
+	/// Whether every field is within the physical bounds [`MAX_MILLICORES`],
+	/// [`MAX_MEMORY_MIB`] and [`MAX_JOB_SECONDS`].
+	pub fn within_physical_bounds(&self) -> bool {
+		self.millicores <= MAX_MILLICORES &&
+			self.memory_mib <= MAX_MEMORY_MIB &&
+			self.max_seconds <= MAX_JOB_SECONDS
+	}
+
+	/// The most usage a replica of a job with these resources can have: CPU
+	/// `millicores × max_seconds` core-ms (a thousandth of a core for a second is a core-ms),
+	/// memory `memory_mib × max_seconds` MiB·s, wall `max_seconds × 1000` ms. A reveal claiming
+	/// more is refused.
+	pub fn usage_bound(&self) -> Usage {
+		let secs = self.max_seconds as u64;
+		Usage {
+			cpu_ms: (self.millicores as u64).saturating_mul(secs),
+			memory_mib_s: (self.memory_mib as u64).saturating_mul(secs),
+			wall_ms: secs.saturating_mul(1000),
+		}
+	}
 }
 
 /// How many replicas run a job and how strongly they must agree.
@@ -143,6 +179,25 @@ pub struct Usage {
 	pub memory_mib_s: u64,
 	/// Wall-clock time in milliseconds.
 	pub wall_ms: u64,
+}
+
+impl Usage {
+	/// Whether no component exceeds `bound`'s.
+	pub fn within(&self, bound: &Usage) -> bool {
+		self.cpu_ms <= bound.cpu_ms &&
+			self.memory_mib_s <= bound.memory_mib_s &&
+			self.wall_ms <= bound.wall_ms
+	}
+
+	/// Each component capped at `bound`'s (what a worker commits for a measurement that
+	/// overshot the limits by its sampling error).
+	pub fn capped_at(&self, bound: &Usage) -> Usage {
+		Usage {
+			cpu_ms: self.cpu_ms.min(bound.cpu_ms),
+			memory_mib_s: self.memory_mib_s.min(bound.memory_mib_s),
+			wall_ms: self.wall_ms.min(bound.wall_ms),
+		}
+	}
 }
 
 /// Energy and carbon of some verified work.
@@ -270,6 +325,9 @@ pub struct Settlement<AccountId, Balance> {
 	pub result_digest: Digest,
 	/// The accepted checkpoints root.
 	pub checkpoints_root: Digest,
+	/// The agreed output digest ([`attestation::output_digest`] of `output`); the job queue
+	/// refuses a settlement whose output does not hash to it.
+	pub output_digest: Digest,
 	/// Small output.
 	pub output: Output,
 	/// Median usage of the agreeing replicas.
@@ -350,6 +408,9 @@ pub enum AssignmentPhase {
 pub struct AssignmentView<BlockNumber> {
 	/// The job.
 	pub job: JobId,
+	/// The draw wave of the job the provider was assigned in (0 for the first draw, one more
+	/// for each later draw); part of the commitment ([`attestation::Attestation::wave`]).
+	pub wave: u32,
 	/// Where the provider stands.
 	pub phase: AssignmentPhase,
 	/// Commit deadline (inclusive).

@@ -70,10 +70,17 @@ fn reveal_for<T: Config>(who: &T::AccountId) -> (Reveal, BoundedVec<Digest, T::M
 	(reveal, leaves)
 }
 
-fn commit<T: Config>(job: JobId, who: &T::AccountId) -> sp_runtime::DispatchResult {
+/// The commitment `who` makes on `job` to [`reveal_for`].
+fn commitment_for<T: Config>(job: JobId, who: &T::AccountId) -> Result<Digest, BenchmarkError> {
 	let (r, _) = reveal_for::<T>(who);
-	let c = Pallet::<T>::commitment_of(&r.result_digest, &r.checkpoints_root, &r.salt, who);
-	Pallet::<T>::do_commit(who.clone(), job, c)
+	let wave = Pallet::<T>::wave_of(job, who).ok_or(BenchmarkError::Stop("not a member"))?;
+	Ok(Pallet::<T>::commitment_of(job, wave, &r, who))
+}
+
+fn commit<T: Config>(job: JobId, who: &T::AccountId) -> Result<(), BenchmarkError> {
+	let c = commitment_for::<T>(job, who)?;
+	Pallet::<T>::do_commit(who.clone(), job, c)?;
+	Ok(())
 }
 
 /// A job assigned to `m` fresh providers.
@@ -151,8 +158,7 @@ mod benchmarks {
 		for p in others {
 			commit::<T>(job, p)?;
 		}
-		let (r, _) = reveal_for::<T>(last);
-		let c = Pallet::<T>::commitment_of(&r.result_digest, &r.checkpoints_root, &r.salt, last);
+		let c = commitment_for::<T>(job, last)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last.clone()), job, c);
 		assert!(matches!(Rounds::<T>::get(job).map(|r| r.phase), Some(Phase::Revealing { .. })));

@@ -14,15 +14,27 @@ use povm_primitives::JobLedger;
 use sp_runtime::{traits::Saturating, DispatchResult, Perbill};
 
 impl<T: Config> Pallet<T> {
-	/// Whether an offer is acceptable.
+	/// Whether an offer is acceptable: every field non-zero, at most `MaxSlots` slots, and
+	/// every footprint input within its physical range (see [`MAX_GRID_INTENSITY`],
+	/// [`MAX_PUE_PERMILLE`], [`MAX_CORE_MILLIWATTS`], [`povm_primitives::MAX_MILLICORES`],
+	/// [`povm_primitives::MAX_MEMORY_MIB`]).
 	pub fn offer_valid(offer: &VmOffer) -> bool {
-		offer.millicores > 0 &&
-			offer.memory_mib > 0 &&
+		(1..=povm_primitives::MAX_MILLICORES).contains(&offer.millicores) &&
+			(1..=povm_primitives::MAX_MEMORY_MIB).contains(&offer.memory_mib) &&
 			offer.slots >= 1 &&
 			offer.slots <= T::MaxSlots::get() &&
-			offer.grid_intensity > 0 &&
-			offer.core_milliwatts > 0 &&
-			offer.pue_permille >= 1000
+			(1..=MAX_GRID_INTENSITY).contains(&offer.grid_intensity) &&
+			(1..=MAX_CORE_MILLIWATTS).contains(&offer.core_milliwatts) &&
+			(1000..=MAX_PUE_PERMILLE).contains(&offer.pue_permille)
+	}
+
+	/// The share of the bond a reveal no-show loses: the larger of the no-show and the
+	/// wrong-result shares, so that a committed provider that sees it would dissent gains
+	/// nothing by withholding its reveal.
+	pub fn reveal_no_show_slash(
+		params: &povm_primitives::ProtocolParams<BlockNumberFor<T>>,
+	) -> Perbill {
+		params.no_show_slash.max(params.wrong_result_slash)
 	}
 
 	/// Reputation `(agreed + 1) / (total + 2)`.
@@ -33,15 +45,15 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// The commitment a provider must submit for a result (shared with the worker through
-	/// [`povm_primitives::attestation::commitment`]).
-	pub fn commitment_of(
-		result_digest: &Digest,
-		checkpoints_root: &Digest,
-		salt: &[u8; 32],
-		who: &T::AccountId,
-	) -> Digest {
-		povm_primitives::attestation::commitment(result_digest, checkpoints_root, salt, who)
+	/// The commitment `who`, assigned to `job` in `wave`, must submit for `reveal` (shared
+	/// with the worker through [`povm_primitives::attestation::commitment`]).
+	pub fn commitment_of(job: JobId, wave: u32, reveal: &Reveal, who: &T::AccountId) -> Digest {
+		povm_primitives::attestation::commitment(&reveal.attestation(job, wave), &reveal.salt, who)
+	}
+
+	/// The draw wave `who` was assigned to `job` in, if it is a member of the job's round.
+	pub fn wave_of(job: JobId, who: &T::AccountId) -> Option<u32> {
+		Rounds::<T>::get(job)?.members.iter().find(|m| &m.who == who).map(|m| m.wave)
 	}
 
 	pub(crate) fn do_register(
@@ -168,13 +180,12 @@ impl<T: Config> Pallet<T> {
 			_ => return Err(Error::<T>::NotCommitted.into()),
 		}
 		ensure!(now <= deadline, Error::<T>::RevealDeadlinePassed);
-		let expected = Self::commitment_of(
-			&reveal.result_digest,
-			&reveal.checkpoints_root,
-			&reveal.salt,
-			&who,
-		);
+		// Everything published or paid on must be what was committed: the output's digest is
+		// computed here from the revealed bytes, the job and wave from the round.
+		let expected = Self::commitment_of(job, m.wave, &reveal, &who);
 		ensure!(m.commitment == Some(expected), Error::<T>::RevealMismatch);
+		let terms = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?;
+		ensure!(reveal.usage.within(&terms.resources.usage_bound()), Error::<T>::UsageOutOfBounds);
 		ensure!(
 			verdict::merkle_root(&leaves) == reveal.checkpoints_root,
 			Error::<T>::CheckpointsMismatch

@@ -9,11 +9,14 @@ pub use pallet::*;
 mod benchmarking;
 mod dispatchable_impls;
 pub mod energy;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod registry_impl;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_verdict;
 mod tick_impls;
 pub mod types;
 pub mod verdict;
@@ -38,7 +41,7 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -172,11 +175,12 @@ pub mod pallet {
 	/// Energy and carbon of accepted work, per provider (all time).
 	#[pallet::storage]
 	pub type ProviderFootprint<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, Footprint, ValueQuery>;
+		StorageMap<_, Blake2_128Concat, T::AccountId, FootprintTotal, ValueQuery>;
 
 	/// Energy and carbon of accepted work, per epoch.
 	#[pallet::storage]
-	pub type EpochFootprint<T: Config> = StorageMap<_, Twox64Concat, u32, Footprint, ValueQuery>;
+	pub type EpochFootprint<T: Config> =
+		StorageMap<_, Twox64Concat, u32, FootprintTotal, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -300,7 +304,9 @@ pub mod pallet {
 		AlreadyRegistered,
 		/// The account is not a registered provider.
 		NotRegistered,
-		/// The offer has a zero field, more slots than `MaxSlots`, or a PUE below 1000.
+		/// The offer has a zero field, more slots than `MaxSlots`, a PUE below 1000, or a field
+		/// above its physical bound (`MAX_MILLICORES`, `MAX_MEMORY_MIB`, `MAX_GRID_INTENSITY`,
+		/// `MAX_PUE_PERMILLE`, `MAX_CORE_MILLIWATTS`).
 		BadOffer,
 		/// The bond is below `MinBond`.
 		BondTooLow,
@@ -334,8 +340,14 @@ pub mod pallet {
 		AlreadyRevealed,
 		/// The reveal deadline passed.
 		RevealDeadlinePassed,
-		/// The reveal does not hash to the caller's commitment.
+		/// The reveal, with the job, the caller's wave and the caller, does not hash to the
+		/// caller's commitment: some field (result, output, checkpoints root, usage, salt)
+		/// differs from what was committed. Reveal exactly what was committed.
 		RevealMismatch,
+		/// The revealed usage exceeds what the job's resources allow (CPU above
+		/// `millicores × max_seconds` core-ms, memory above `memory_mib × max_seconds` MiB·s,
+		/// or wall time above `max_seconds × 1000` ms). Commit usage capped at those bounds.
+		UsageOutOfBounds,
 		/// The checkpoint leaves do not hash to the revealed checkpoints root.
 		CheckpointsMismatch,
 		/// Too many deadlines fall in the coming blocks; try again later.
@@ -377,7 +389,10 @@ pub mod pallet {
 		/// ## Details
 		///
 		/// The offer must have non-zero millicores, memory, slots (at most `MaxSlots`), grid
-		/// intensity and power per core, and a PUE of at least 1000 per-mille. The bond must be
+		/// intensity and power per core, and a PUE of at least 1000 per-mille; millicores,
+		/// memory, grid intensity, PUE and power per core are bounded by physical ranges
+		/// (`MAX_MILLICORES`, `MAX_MEMORY_MIB`, `MAX_GRID_INTENSITY` 2000 gCO2e/kWh,
+		/// `MAX_PUE_PERMILLE` 3000, `MAX_CORE_MILLIWATTS` 250 W). The bond must be
 		/// at least `MinBond`; it is held and slashed for faults. Registration counts as the
 		/// heartbeat of the current epoch.
 		///
@@ -481,8 +496,12 @@ pub mod pallet {
 		///
 		/// ## Details
 		///
-		/// `commitment = blake2_256(SCALE(result_digest, checkpoints_root, salt, provider))`,
-		/// with `salt` 32 random bytes kept for the reveal. Allowed until the provider's commit
+		/// `commitment = blake2_256("povm/commitment2" ‖ SCALE((attestation, salt, provider)))`
+		/// where the attestation is `(job, wave, result_digest, output_digest,
+		/// checkpoints_root, usage)` (see `povm_primitives::attestation`): `wave` is the
+		/// provider's draw wave (from the `provider_assignments` runtime API),
+		/// `output_digest` the blake2-256 of the small output, `usage` within the job's bound,
+		/// and `salt` 32 random bytes kept for the reveal. Allowed until the provider's commit
 		/// deadline (inclusive). When every current assignee has committed or timed out, the
 		/// reveal phase opens.
 		///
@@ -507,11 +526,15 @@ pub mod pallet {
 		///
 		/// ## Details
 		///
-		/// Only in the reveal phase and until its deadline (inclusive). The reveal must hash to
-		/// the commitment, and `leaves` (the checkpoint hashes, in order) must have
-		/// `checkpoints_root` as their Merkle root (see [`verdict::merkle_root`]). The output is
-		/// at most 1 KiB; usage is CPU core-ms, memory MiB·s and wall ms. When the last
-		/// committed provider reveals, the verdict is taken at once.
+		/// Only in the reveal phase and until its deadline (inclusive). The reveal, with the
+		/// job, the caller's wave and the caller, must hash to the commitment (the output's
+		/// digest is computed here from the revealed bytes), its usage must be within the job's
+		/// bound (CPU core-ms `<= millicores × max_seconds`, memory MiB·s
+		/// `<= memory_mib × max_seconds`, wall ms `<= max_seconds × 1000`), and `leaves` (the
+		/// checkpoint hashes, in order) must have `checkpoints_root` as their Merkle root (see
+		/// [`verdict::merkle_root`]). The output is at most 1 KiB. When the last committed
+		/// provider reveals, the verdict is taken at once. A committed provider that never
+		/// gets a valid reveal in is slashed at least the wrong-result share.
 		///
 		/// ## Events
 		///

@@ -39,6 +39,7 @@ impl<T: Config> Pallet<T> {
 				};
 				Some(AssignmentView {
 					job,
+					wave: m.wave,
 					phase,
 					commit_deadline: m.commit_deadline,
 					reveal_deadline,
@@ -56,6 +57,8 @@ impl<T: Config> Pallet<T> {
 	/// - Each provider holds no more jobs than its slots, and only jobs whose round lists it as
 	///   a member that has not been faulted.
 	/// - Every member of a round is registered, and every round's job is open.
+	/// - Every member's wave is below the round's wave count, and waves never decrease in
+	///   member (draw) order.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
@@ -87,6 +90,11 @@ impl<T: Config> Pallet<T> {
 		for (job, round) in Rounds::<T>::iter() {
 			let terms = T::Jobs::job_terms(job).ok_or("round for unknown job")?;
 			ensure!(terms.state.is_open(), "round for a closed job");
+			ensure!(round.members.iter().all(|m| m.wave < round.waves), "wave beyond count");
+			ensure!(
+				round.members.windows(2).all(|w| w[0].wave <= w[1].wave),
+				"waves out of draw order"
+			);
 			for m in round.members.iter() {
 				ensure!(Providers::<T>::contains_key(&m.who), "member not registered");
 				if m.status != MemberStatus::NoShow {
@@ -119,8 +127,12 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
 		let commit_deadline = now.saturating_add(T::Jobs::protocol_params().commit_window);
-		let mut round = Rounds::<T>::get(job)
-			.unwrap_or(Round { members: BoundedVec::default(), phase: Phase::Committing });
+		let mut round = Rounds::<T>::get(job).unwrap_or(Round {
+			members: BoundedVec::default(),
+			phase: Phase::Committing,
+			waves: 0,
+		});
+		let wave = round.waves;
 		for who in providers {
 			let info = Providers::<T>::get(who).ok_or(Error::<T>::NotRegistered)?;
 			ensure!(info.status == ProviderStatus::Active, Error::<T>::NotActive);
@@ -136,9 +148,11 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 					status: MemberStatus::Assigned,
 					commit_deadline,
 					commitment: None,
+					wave,
 				})
 				.map_err(|_| Error::<T>::TooManyMembers)?;
 		}
+		round.waves = wave.saturating_add(1);
 		round.phase = Phase::Committing;
 		Rounds::<T>::insert(job, round);
 		Self::schedule(job, commit_deadline.saturating_add(1u32.into()))?;

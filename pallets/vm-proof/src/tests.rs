@@ -91,9 +91,11 @@ fn usage(wall_ms: u64) -> Usage {
 	Usage { cpu_ms: wall_ms, memory_mib_s: 10_240, wall_ms }
 }
 
-fn commit(job: JobId, who: AccountId, tag: u8) {
-	let (digest, l) = result(tag);
-	let c = VmProof::commitment_of(&digest, &merkle_root(&l), &[who as u8; 32], &who);
+/// Commit `who` to result `tag` with usage `u` (what [`reveal`] reveals).
+fn commit(job: JobId, who: AccountId, tag: u8, u: Usage) {
+	let (r, _) = reveal_of(who, tag, u);
+	let wave = VmProof::wave_of(job, &who).expect("assigned");
+	let c = VmProof::commitment_of(job, wave, &r, &who);
 	assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(who), job, c));
 }
 
@@ -151,6 +153,11 @@ fn register_refuses_bad_offers() {
 			VmOffer { pue_permille: 999, ..offer() },
 			VmOffer { core_milliwatts: 0, ..offer() },
 			VmOffer { grid_intensity: 0, ..offer() },
+			VmOffer { grid_intensity: MAX_GRID_INTENSITY + 1, ..offer() },
+			VmOffer { pue_permille: MAX_PUE_PERMILLE + 1, ..offer() },
+			VmOffer { core_milliwatts: MAX_CORE_MILLIWATTS + 1, ..offer() },
+			VmOffer { millicores: povm_primitives::MAX_MILLICORES + 1, ..offer() },
+			VmOffer { memory_mib: povm_primitives::MAX_MEMORY_MIB + 1, ..offer() },
 		];
 		for o in bad {
 			assert_noop!(
@@ -309,7 +316,7 @@ fn commit_twice_refused() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
 		let (id, ps) = assigned(2, 2, 1);
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(1_000));
 		assert_noop!(
 			VmProof::commit_result(RuntimeOrigin::signed(ps[0]), id, [0; 32]),
 			Error::<Test>::AlreadyCommitted
@@ -336,14 +343,14 @@ fn last_commit_opens_reveals() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
 		let (id, ps) = assigned(2, 2, 1);
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(1_000));
 		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Committing);
 		let (r, l) = reveal_of(ps[0], 1, usage(1000));
 		assert_noop!(
 			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
 			Error::<Test>::CommitsNotClosed
 		);
-		commit(id, ps[1], 1);
+		commit(id, ps[1], 1, usage(1_000));
 		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { deadline: 7 });
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Revealing);
 		assert!(queue_events()
@@ -356,7 +363,7 @@ fn reveal_not_matching_commit_refused() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
 		let (id, ps) = assigned(1, 1, 1);
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(1_000));
 		let (r, l) = reveal_of(ps[0], 2, usage(1000));
 		assert_noop!(
 			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
@@ -377,7 +384,7 @@ fn reveal_with_wrong_leaves_refused() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
 		let (id, ps) = assigned(1, 1, 1);
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(1_000));
 		let (r, mut l) = reveal_of(ps[0], 1, usage(1000));
 		l[0] = [0xee; 32];
 		assert_noop!(
@@ -393,7 +400,7 @@ fn reveal_from_others_refused() {
 		setup(&[10, 11]);
 		let (id, ps) = assigned(1, 1, 1);
 		let other = if ps[0] == 10 { 11 } else { 10 };
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(1_000));
 		let (r, l) = reveal_of(ps[0], 1, usage(1000));
 		assert_noop!(
 			VmProof::reveal_result(RuntimeOrigin::signed(other), id, r, l),
@@ -407,8 +414,8 @@ fn reveal_after_deadline_refused() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
 		let (id, ps) = assigned(2, 2, 1);
-		commit(id, ps[0], 1);
-		commit(id, ps[1], 1);
+		commit(id, ps[0], 1, usage(1_000));
+		commit(id, ps[1], 1, usage(1_000));
 		System::set_block_number(8);
 		let (r, l) = reveal_of(ps[0], 1, usage(1000));
 		assert_noop!(
@@ -426,7 +433,7 @@ fn single_replica_is_accepted_paid_and_refunded() {
 		setup(&[10]);
 		let (id, ps) = assigned(1, 1, 1);
 		let before = Balances::balance(&CUSTOMER);
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(20_000));
 		reveal(id, ps[0], 1, usage(20_000));
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!(job.state, JobState::Completed);
@@ -445,10 +452,10 @@ fn energy_and_carbon_follow_green_algorithms() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10]);
 		let (id, ps) = assigned(1, 1, 1);
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(20_000));
 		// 20 000 core-ms × 10 W + 10 GiB·s × 0.3725 W = 203.725 J; × PUE 1.2 = 244.47 J.
 		reveal(id, ps[0], 1, usage(20_000));
-		let fp = Footprint { energy_uwh: 67_908, carbon_ug: 27_163 };
+		let fp = FootprintTotal { energy_uwh: 67_908, carbon_ug: 27_163 };
 		assert_eq!(ProviderFootprint::<Test>::get(10), fp);
 		assert_eq!(EpochFootprint::<Test>::get(0), fp);
 		assert!(queue_events().iter().any(|e| matches!(
@@ -469,7 +476,7 @@ fn verified_work_and_reputation_are_recorded() {
 		Epoch::set(3);
 		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(10)));
 		let (id, ps) = assigned(1, 1, 1);
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(20_000));
 		reveal(id, ps[0], 1, usage(20_000));
 		assert_eq!(VmProof::verified_vm_millis(3, &10), 20_000);
 		assert_eq!(VmProof::providers_with_work(3), vec![10]);
@@ -483,8 +490,8 @@ fn usage_claims_above_median_are_capped() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12]);
 		let (id, ps) = assigned(3, 3, 1);
-		for p in ps.iter() {
-			commit(id, *p, 1);
+		for (p, ms) in ps.iter().zip([10_000, 20_000, 50_000]) {
+			commit(id, *p, 1, usage(ms));
 		}
 		reveal(id, ps[0], 1, usage(10_000));
 		reveal(id, ps[1], 1, usage(20_000));
@@ -505,8 +512,8 @@ fn divergence_draws_another_replica_then_slashes_the_wrong_one() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12]);
 		let (id, ps) = assigned(2, 3, 1);
-		commit(id, ps[0], 1);
-		commit(id, ps[1], 2);
+		commit(id, ps[0], 1, usage(10_000));
+		commit(id, ps[1], 2, usage(10_000));
 		reveal(id, ps[0], 1, usage(10_000));
 		reveal(id, ps[1], 2, usage(10_000));
 		// 1 : 1 does not reach margin 1: a third provider is drawn.
@@ -516,7 +523,7 @@ fn divergence_draws_another_replica_then_slashes_the_wrong_one() {
 		assert_eq!(job.providers.len(), 3);
 		let third = job.providers[2];
 		assert!(!ps.contains(&third));
-		commit(id, third, 1);
+		commit(id, third, 1, usage(10_000));
 		reveal(id, third, 1, usage(10_000));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
 		// The wrong one loses 10% of its bond and reputation 1/3.
@@ -537,8 +544,8 @@ fn divergence_at_max_replicas_is_disputed_and_refunded() {
 		setup(&[10, 11, 12]);
 		let (id, ps) = assigned(2, 2, 1);
 		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
-		commit(id, ps[0], 1);
-		commit(id, ps[1], 2);
+		commit(id, ps[0], 1, usage(10_000));
+		commit(id, ps[1], 2, usage(10_000));
 		reveal(id, ps[0], 1, usage(10_000));
 		reveal(id, ps[1], 2, usage(10_000));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
@@ -555,8 +562,8 @@ fn margin_two_needs_two_more_votes() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12]);
 		let (id, ps) = assigned(2, 3, 2);
-		commit(id, ps[0], 1);
-		commit(id, ps[1], 1);
+		commit(id, ps[0], 1, usage(10_000));
+		commit(id, ps[1], 1, usage(10_000));
 		reveal(id, ps[0], 1, usage(10_000));
 		reveal(id, ps[1], 1, usage(10_000));
 		// 2 : 0 meets margin 2.
@@ -582,7 +589,7 @@ fn commit_no_show_is_slashed_and_replaced() {
 		let repl = job.providers[1];
 		assert_ne!(repl, ps[0]);
 		assert!(ProviderJobs::<Test>::get(ps[0]).is_empty());
-		commit(id, repl, 1);
+		commit(id, repl, 1, usage(1_000));
 		reveal(id, repl, 1, usage(1_000));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
 	});
@@ -592,8 +599,8 @@ fn commit_no_show_is_slashed_and_replaced() {
 fn one_reveal_one_no_show(providers: &[AccountId]) -> (JobId, Vec<AccountId>) {
 	setup(providers);
 	let (id, ps) = assigned(2, 2, 1);
-	commit(id, ps[0], 1);
-	commit(id, ps[1], 1);
+	commit(id, ps[0], 1, usage(1_000));
+	commit(id, ps[1], 1, usage(1_000));
 	reveal(id, ps[0], 1, usage(1_000));
 	run_to_block(8);
 	(id, ps)
@@ -603,10 +610,11 @@ fn one_reveal_one_no_show(providers: &[AccountId]) -> (JobId, Vec<AccountId>) {
 fn reveal_no_show_is_slashed() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (_, ps) = one_reveal_one_no_show(&[10, 11, 12]);
-		assert_eq!(bond_of(ps[1]), BOND - 100);
+		// The larger of the no-show (1%) and wrong-result (10%) shares.
+		assert_eq!(bond_of(ps[1]), BOND - 1_000);
 		assert!(events().iter().any(|e| matches!(
 			e,
-			Event::ProviderFaulted { fault: Fault::RevealNoShow, slashed: 100, who, .. } if *who == ps[1]
+			Event::ProviderFaulted { fault: Fault::RevealNoShow, slashed: 1_000, who, .. } if *who == ps[1]
 		)));
 	});
 }
@@ -631,7 +639,7 @@ fn replacement_reveal_completes_the_verdict_with_min_replicas() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (id, ps) = one_reveal_one_no_show(&[10, 11, 12]);
 		let repl = Jobs::<Test>::get(id).unwrap().providers[2];
-		commit(id, repl, 1);
+		commit(id, repl, 1, usage(1_000));
 		reveal(id, repl, 1, usage(1_000));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
 		assert!(events().iter().any(|e| matches!(e,
@@ -672,9 +680,9 @@ fn assignments_are_reported_for_the_worker() {
 		let v = VmProof::assignments_of(&ps[0]);
 		assert_eq!(v.len(), 1);
 		assert_eq!((v[0].job, v[0].phase, v[0].commit_deadline), (id, AssignmentPhase::Commit, 7));
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(1_000));
 		assert_eq!(VmProof::assignments_of(&ps[0])[0].phase, AssignmentPhase::Committed);
-		commit(id, ps[1], 1);
+		commit(id, ps[1], 1, usage(1_000));
 		assert_eq!(VmProof::assignments_of(&ps[0])[0].phase, AssignmentPhase::Reveal);
 		reveal(id, ps[0], 1, usage(1_000));
 		assert_eq!(VmProof::assignments_of(&ps[0])[0].phase, AssignmentPhase::Revealed);
@@ -719,7 +727,7 @@ fn slashes_leave_issuance_and_are_the_only_loss() {
 		// The no-show's 1% slash is burnt (OnSlash = ()); nothing else changes issuance.
 		assert_eq!(Balances::total_issuance(), issuance - 100);
 		let repl = Jobs::<Test>::get(id).unwrap().providers[1];
-		commit(id, repl, 1);
+		commit(id, repl, 1, usage(5_000));
 		reveal(id, repl, 1, usage(5_000));
 		assert_eq!(Balances::total_issuance(), issuance - 100);
 		let _ = ps;

@@ -76,7 +76,7 @@ impl<T: Config> Pallet<T> {
 				Rounds::<T>::insert(job, &round);
 				for who in missed.iter() {
 					Self::release_slot(job, who);
-					Self::fault(job, who, Fault::RevealNoShow, params.no_show_slash);
+					Self::fault(job, who, Fault::RevealNoShow, Self::reveal_no_show_slash(&params));
 				}
 				Self::evaluate(job)
 			},

@@ -7,7 +7,9 @@ use frame_support::{
 	traits::fungible::Inspect, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-pub use povm_primitives::{Digest, Footprint, JobId, Output, Resources, Usage};
+pub use povm_primitives::{
+	attestation::Attestation, Digest, Footprint, JobId, Output, Resources, Usage,
+};
 use scale_info::TypeInfo;
 
 /// The balance type of the configured currency.
@@ -36,6 +38,22 @@ pub enum Arch {
 	Riscv64,
 }
 
+/// Highest grid carbon intensity an offer may declare, gCO2e/kWh.
+///
+/// The dirtiest grids (lignite and oil) emit about 1 100–1 300 gCO2e/kWh over their life
+/// cycle; 2 000 leaves margin and bounds the carbon of every joule the chain accounts for.
+pub const MAX_GRID_INTENSITY: u32 = 2_000;
+/// Highest power usage effectiveness an offer may declare, per-mille (3.0).
+///
+/// Surveys put the worst legacy data centres around 2.5 and server closets with poor cooling
+/// below 3: a PUE above 3 would mean two thirds of the energy went into overhead.
+pub const MAX_PUE_PERMILLE: u32 = 3_000;
+/// Highest power draw per core an offer may declare, in mW (250 W).
+///
+/// Server CPUs draw 2–20 W per core at full load (a 500 W package has 32 or more cores); a
+/// single core drawing 250 W is beyond any CPU sold, so the bound only stops absurd claims.
+pub const MAX_CORE_MILLIWATTS: u32 = 250_000;
+
 /// What a provider's VM offers, and what its energy figures are computed from.
 #[derive(
 	Clone,
@@ -50,19 +68,19 @@ pub enum Arch {
 	MaxEncodedLen,
 )]
 pub struct VmOffer {
-	/// CPU in thousandths of a core per job slot.
+	/// CPU in thousandths of a core per job slot (1..=[`povm_primitives::MAX_MILLICORES`]).
 	pub millicores: u32,
-	/// Memory in MiB per job slot.
+	/// Memory in MiB per job slot (1..=[`povm_primitives::MAX_MEMORY_MIB`]).
 	pub memory_mib: u32,
 	/// CPU architecture.
 	pub arch: Arch,
 	/// Jobs run concurrently (1..=`MaxSlots`).
 	pub slots: u32,
-	/// Declared grid carbon intensity, gCO2e per kWh.
+	/// Declared grid carbon intensity, gCO2e per kWh (1..=[`MAX_GRID_INTENSITY`]).
 	pub grid_intensity: u32,
-	/// Power usage effectiveness in per-mille (1000 = 1.0; at least 1000).
+	/// Power usage effectiveness in per-mille (1000 = 1.0; 1000..=[`MAX_PUE_PERMILLE`]).
 	pub pue_permille: u32,
-	/// Power draw per core in milliwatts.
+	/// Power draw per core in milliwatts (1..=[`MAX_CORE_MILLIWATTS`]).
 	pub core_milliwatts: u32,
 }
 
@@ -132,6 +150,9 @@ pub struct RoundMember<T: Config> {
 	pub commit_deadline: BlockNumberFor<T>,
 	/// Its commitment, once committed.
 	pub commitment: Option<Digest>,
+	/// The draw wave it was assigned in (0 for the job's first draw); committed to in
+	/// [`Attestation::wave`].
+	pub wave: u32,
 }
 
 /// Phase of a job's commit–reveal round.
@@ -156,9 +177,12 @@ pub struct Round<T: Config> {
 	pub members: BoundedVec<RoundMember<T>, T::MaxMembers>,
 	/// Current phase.
 	pub phase: Phase<BlockNumberFor<T>>,
+	/// Draw waves so far: the members of the next draw get this wave number.
+	pub waves: u32,
 }
 
-/// What a provider reveals (besides the checkpoint leaves).
+/// What a provider reveals (besides the checkpoint leaves): together with the job and its
+/// wave, exactly the [`Attestation`] it committed to, plus the salt.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
@@ -169,10 +193,61 @@ pub struct Reveal {
 	pub checkpoints_root: Digest,
 	/// The salt of the commitment.
 	pub salt: [u8; 32],
-	/// Small output (<= 1 KiB), e.g. a coin flip.
+	/// Small output (<= 1 KiB), e.g. a coin flip; its blake2-256 is committed
+	/// ([`Attestation::output_digest`]) and part of the agreement.
 	pub output: Output,
-	/// Measured usage.
+	/// Measured usage, committed, within the job's bound ([`Resources::usage_bound`]).
 	pub usage: Usage,
+}
+
+impl Reveal {
+	/// The attestation this reveal opens for `job` and `wave` (the output digest computed
+	/// here, from the revealed bytes).
+	pub fn attestation(&self, job: JobId, wave: u32) -> Attestation {
+		Attestation {
+			job,
+			wave,
+			result_digest: self.result_digest,
+			output_digest: povm_primitives::attestation::output_digest(&self.output),
+			checkpoints_root: self.checkpoints_root,
+			usage: self.usage,
+		}
+	}
+}
+
+/// Cumulative energy and carbon (per provider, per epoch), in `u128`.
+///
+/// One job's [`Footprint`] fits in `u64` (see `energy`'s bound test), but sums over all time
+/// are kept in `u128` so that they cannot saturate: at the runtime's most jobs per block and
+/// the worst footprint every input allows, `u128` lasts over 10^13 years.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct FootprintTotal {
+	/// Energy in µWh.
+	pub energy_uwh: u128,
+	/// Carbon in µg CO2e.
+	pub carbon_ug: u128,
+}
+
+impl FootprintTotal {
+	/// Adds one footprint (saturating, which the bounds make unreachable).
+	pub fn add(self, f: Footprint) -> FootprintTotal {
+		FootprintTotal {
+			energy_uwh: self.energy_uwh.saturating_add(f.energy_uwh as u128),
+			carbon_ug: self.carbon_ug.saturating_add(f.carbon_ug as u128),
+		}
+	}
 }
 
 /// A stored reveal.
@@ -185,6 +260,18 @@ pub struct RevealRecord<T: Config> {
 	pub reveal: Reveal,
 	/// Checkpoint leaf hashes.
 	pub leaves: BoundedVec<Digest, T::MaxCheckpoints>,
+}
+
+impl AsRef<Reveal> for Reveal {
+	fn as_ref(&self) -> &Reveal {
+		self
+	}
+}
+
+impl<T: Config> AsRef<Reveal> for RevealRecord<T> {
+	fn as_ref(&self) -> &Reveal {
+		&self.reveal
+	}
 }
 
 /// Why a provider was faulted.
@@ -203,7 +290,9 @@ pub struct RevealRecord<T: Config> {
 pub enum Fault {
 	/// Did not commit before the commit deadline.
 	CommitNoShow,
-	/// Did not reveal (a matching reveal) before the reveal deadline.
+	/// Did not reveal (a matching reveal) before the reveal deadline; slashed at least the
+	/// wrong-result share, so that withholding a reveal never costs less than revealing a
+	/// wrong result.
 	RevealNoShow,
 	/// Revealed a result other than the accepted one.
 	WrongResult,

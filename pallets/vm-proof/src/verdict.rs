@@ -26,6 +26,51 @@ pub fn first_difference(a: &[Digest], b: &[Digest]) -> Option<u32> {
 	u32::try_from(n).ok()
 }
 
+/// What replicas must agree on: the result digest and the digest of the small output.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct AgreementKey {
+	/// The result digest (exit code, flags, stdout/stderr digests, output files).
+	pub result_digest: Digest,
+	/// blake2-256 of the small output published on chain.
+	pub output_digest: Digest,
+}
+
+/// The agreement key of a reveal, its output digest computed from the revealed bytes.
+pub fn agreement_key(reveal: &Reveal) -> AgreementKey {
+	AgreementKey {
+		result_digest: reveal.result_digest,
+		output_digest: povm_primitives::attestation::output_digest(&reveal.output),
+	}
+}
+
+/// The agreeing reveal whose output and checkpoints root are published for `winner`.
+///
+/// Among the records that agree on `winner`, the checkpoints root most of them share is
+/// taken (the earliest such record on a tie), so that one agreeing replica alone cannot
+/// publish a root of its own. Returns `None` when no record's output hashes to
+/// `winner.output_digest` or its result differs: the chain never publishes an output that
+/// does not hash to the agreed digest.
+pub fn published_record<'a, R: AsRef<Reveal>>(
+	records: &[&'a R],
+	winner: &AgreementKey,
+) -> Option<&'a R> {
+	let matching: Vec<&'a R> = records
+		.iter()
+		.copied()
+		.filter(|r| agreement_key(r.as_ref()) == *winner)
+		.collect();
+	let votes =
+		|root: &Digest| matching.iter().filter(|r| r.as_ref().checkpoints_root == *root).count();
+	let mut best: Option<(&'a R, usize)> = None;
+	for r in matching.iter() {
+		let n = votes(&r.as_ref().checkpoints_root);
+		if best.map_or(true, |(_, b)| n > b) {
+			best = Some((*r, n));
+		}
+	}
+	best.map(|(r, _)| r)
+}
+
 fn median(mut v: Vec<u64>) -> u64 {
 	if v.is_empty() {
 		return 0;
@@ -43,7 +88,9 @@ fn median(mut v: Vec<u64>) -> u64 {
 impl<T: Config> Pallet<T> {
 	/// Take the verdict on `job` once no committed member is left to reveal.
 	///
-	/// The revealed results are grouped by result digest. If at least `min_replicas` members
+	/// The revealed results are grouped by [`AgreementKey`]: result digest and output digest
+	/// (usage differs between honest replicas and is never part of agreement). If at least
+	/// `min_replicas` members
 	/// revealed validly and the leader leads the runner-up by the policy margin, it is accepted.
 	/// Otherwise (too few valid reveals, e.g. after no-shows, or no clear leader), while fewer
 	/// than `max_replicas` replicas revealed validly, more providers are drawn (enough to reach
@@ -59,12 +106,13 @@ impl<T: Config> Pallet<T> {
 			.filter_map(|m| Reveals::<T>::get(job, &m.who).map(|r| (m.who.clone(), r)))
 			.collect();
 
-		// Tally by result digest, in order of first appearance.
-		let mut tally: Vec<(Digest, u32)> = Vec::new();
+		// Tally by agreement key, in order of first appearance.
+		let mut tally: Vec<(AgreementKey, u32)> = Vec::new();
 		for (_, r) in revealed.iter() {
-			match tally.iter_mut().find(|(d, _)| *d == r.reveal.result_digest) {
+			let key = agreement_key(&r.reveal);
+			match tally.iter_mut().find(|(k, _)| *k == key) {
 				Some((_, n)) => *n = n.saturating_add(1),
-				None => tally.push((r.reveal.result_digest, 1)),
+				None => tally.push((key, 1)),
 			}
 		}
 		tally.sort_by(|a, b| b.1.cmp(&a.1));
@@ -95,8 +143,8 @@ impl<T: Config> Pallet<T> {
 		// Divergence between the two leading results.
 		let first_divergence = match (tally.first(), tally.get(1)) {
 			(Some((a, _)), Some((b, _))) => {
-				let la = revealed.iter().find(|(_, r)| r.reveal.result_digest == *a);
-				let lb = revealed.iter().find(|(_, r)| r.reveal.result_digest == *b);
+				let la = revealed.iter().find(|(_, r)| agreement_key(&r.reveal) == *a);
+				let lb = revealed.iter().find(|(_, r)| agreement_key(&r.reveal) == *b);
 				match (la, lb) {
 					(Some((_, x)), Some((_, y))) => first_difference(&x.leaves, &y.leaves),
 					_ => None,
@@ -115,13 +163,14 @@ impl<T: Config> Pallet<T> {
 		round: Round<T>,
 		terms: povm_primitives::JobTerms<T::AccountId, BalanceOf<T>>,
 		revealed: Vec<(T::AccountId, RevealRecord<T>)>,
-		winner: Digest,
+		winner: AgreementKey,
 	) -> DispatchResult {
 		let params = T::Jobs::protocol_params();
 		let epoch = T::Epoch::get();
 		let (agree, dissent): (Vec<_>, Vec<_>) =
-			revealed.into_iter().partition(|(_, r)| r.reveal.result_digest == winner);
-		let leader = agree.first().map(|(_, r)| r.clone()).ok_or(Error::<T>::NoRound)?;
+			revealed.into_iter().partition(|(_, r)| agreement_key(&r.reveal) == winner);
+		let agreed: Vec<&RevealRecord<T>> = agree.iter().map(|(_, r)| r).collect();
+		let leader = published_record(&agreed, &winner).ok_or(Error::<T>::RevealMismatch)?;
 
 		let max_wall_ms = (terms.resources.max_seconds as u64).saturating_mul(1000);
 		let med = Usage {
@@ -133,6 +182,7 @@ impl<T: Config> Pallet<T> {
 
 		let mut payments = Vec::new();
 		let mut total = Footprint::default();
+		let mut epoch_total = FootprintTotal::default();
 		for (who, r) in agree.iter() {
 			let u = r.reveal.usage;
 			let capped = Usage {
@@ -149,11 +199,12 @@ impl<T: Config> Pallet<T> {
 			let Some(mut info) = Providers::<T>::get(who) else { continue };
 			let fp = energy::footprint(&capped, &info.offer);
 			total = total.saturating_add(fp);
+			epoch_total = epoch_total.add(fp);
 			info.agreed = info.agreed.saturating_add(1);
 			info.total = info.total.saturating_add(1);
 			let reputation = Self::reputation_of(&info);
 			Providers::<T>::insert(who, info);
-			ProviderFootprint::<T>::mutate(who, |f| *f = f.saturating_add(fp));
+			ProviderFootprint::<T>::mutate(who, |f| *f = f.add(fp));
 			VerifiedMillis::<T>::mutate(epoch, who, |v| *v = v.saturating_add(capped.wall_ms));
 			EpochProviders::<T>::mutate(epoch, |list| {
 				if !list.contains(who) {
@@ -171,7 +222,10 @@ impl<T: Config> Pallet<T> {
 				reputation,
 			});
 		}
-		EpochFootprint::<T>::mutate(epoch, |f| *f = f.saturating_add(total));
+		EpochFootprint::<T>::mutate(epoch, |f| {
+			f.energy_uwh = f.energy_uwh.saturating_add(epoch_total.energy_uwh);
+			f.carbon_ug = f.carbon_ug.saturating_add(epoch_total.carbon_ug);
+		});
 
 		let mut first_divergence: Option<u32> = None;
 		for (who, r) in dissent.iter() {
@@ -190,8 +244,9 @@ impl<T: Config> Pallet<T> {
 		T::Jobs::complete(
 			job,
 			Settlement {
-				result_digest: winner,
+				result_digest: winner.result_digest,
 				checkpoints_root: leader.reveal.checkpoints_root,
+				output_digest: winner.output_digest,
 				output: leader.reveal.output.clone(),
 				usage: med,
 				footprint: total,
@@ -201,7 +256,7 @@ impl<T: Config> Pallet<T> {
 		)?;
 		Self::deposit_event(Event::ResultAccepted {
 			job,
-			result_digest: winner,
+			result_digest: winner.result_digest,
 			agreeing,
 			dissenting,
 			first_divergence,

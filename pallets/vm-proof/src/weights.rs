@@ -7,6 +7,12 @@
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor @ 2.80GHz`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `None`, DB CACHE: 1024
+//!
+//! Not re-measured since storage version 2 (issue 11): the proof sizes of `Rounds` (+4 bytes
+//! per member, +4 per round), `ProviderFootprint` and `EpochFootprint` (+16 bytes each) were
+//! adjusted by hand; the extra computation of `reveal_result` and `process_deadline` (one
+//! blake2-256 of at most 1 KiB per reveal, and the usage check) is not in the ref-time figures.
+//! Rerun `scripts/bench-weights.sh`.
 
 // Executed Command:
 // /root/.cache/povm-target/release/povm-node
@@ -138,7 +144,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
-	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1142), added: 3617, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1210), added: 3685, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Params` (r:1 w:0)
 	/// Proof: `JobQueue::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Jobs` (r:1 w:1)
@@ -150,12 +156,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `9821`
 		//  Estimated: `23111`
 		// Minimum execution time: 66_445_000 picoseconds.
-		Weight::from_parts(74_552_000, 23111)
+		Weight::from_parts(74_552_000, 23179)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
-	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1142), added: 3617, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1210), added: 3685, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Jobs` (r:1 w:1)
 	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(19646), added: 22121, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::Reveals` (r:7 w:8)
@@ -167,13 +173,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::Providers` (r:8 w:8)
 	/// Proof: `VmProof::Providers` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ProviderFootprint` (r:8 w:8)
-	/// Proof: `VmProof::ProviderFootprint` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ProviderFootprint` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::VerifiedMillis` (r:8 w:8)
 	/// Proof: `VmProof::VerifiedMillis` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::EpochProviders` (r:1 w:1)
 	/// Proof: `VmProof::EpochProviders` (`max_values`: None, `max_size`: Some(32014), added: 34489, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::EpochFootprint` (r:1 w:1)
-	/// Proof: `VmProof::EpochFootprint` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::EpochFootprint` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ProviderJobs` (r:8 w:8)
 	/// Proof: `VmProof::ProviderJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -187,7 +193,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `22329`
 		//  Estimated: `84143`
 		// Minimum execution time: 1_135_395_000 picoseconds.
-		Weight::from_parts(1_188_652_000, 84143)
+		Weight::from_parts(1_188_652_000, 84355)
 			.saturating_add(T::DbWeight::get().reads(55_u64))
 			.saturating_add(T::DbWeight::get().writes(55_u64))
 	}
@@ -202,7 +208,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
-	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1142), added: 3617, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1210), added: 3685, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Params` (r:1 w:0)
 	/// Proof: `JobQueue::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ProviderJobs` (r:16 w:16)
@@ -220,13 +226,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Session::CurrentIndex` (r:1 w:0)
 	/// Proof: `Session::CurrentIndex` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `VmProof::ProviderFootprint` (r:15 w:15)
-	/// Proof: `VmProof::ProviderFootprint` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ProviderFootprint` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::VerifiedMillis` (r:15 w:15)
 	/// Proof: `VmProof::VerifiedMillis` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::EpochProviders` (r:1 w:1)
 	/// Proof: `VmProof::EpochProviders` (`max_values`: None, `max_size`: Some(32014), added: 34489, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::EpochFootprint` (r:1 w:1)
-	/// Proof: `VmProof::EpochFootprint` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::EpochFootprint` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Results` (r:0 w:1)
 	/// Proof: `JobQueue::Results` (`max_values`: None, `max_size`: Some(1931), added: 4406, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ActiveProviders` (r:1 w:0)
@@ -237,14 +243,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `18690 + m * (453 ±0)`
 		//  Estimated: `35479 + m * (9695 ±54)`
 		// Minimum execution time: 244_117_000 picoseconds.
-		Weight::from_parts(249_059_000, 35479)
+		Weight::from_parts(249_059_000, 35563)
 			// Standard Error: 1_004_501
 			.saturating_add(Weight::from_parts(79_019_112, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(10_u64))
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(m.into())))
-			.saturating_add(Weight::from_parts(0, 9695).saturating_mul(m.into()))
+			.saturating_add(Weight::from_parts(0, 9711).saturating_mul(m.into()))
 	}
 }
 
@@ -276,12 +282,12 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(74_552_000, 23111)
+		Weight::from_parts(74_552_000, 23179)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(1_188_652_000, 84143)
+		Weight::from_parts(1_188_652_000, 84355)
 			.saturating_add(RocksDbWeight::get().reads(55_u64))
 			.saturating_add(RocksDbWeight::get().writes(55_u64))
 	}
@@ -290,12 +296,12 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	fn process_deadline(m: u32, ) -> Weight {
-		Weight::from_parts(249_059_000, 35479)
+		Weight::from_parts(249_059_000, 35563)
 			.saturating_add(Weight::from_parts(79_019_112, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(14_u64))
 			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(m.into())))
-			.saturating_add(Weight::from_parts(0, 9695).saturating_mul(m.into()))
+			.saturating_add(Weight::from_parts(0, 9711).saturating_mul(m.into()))
 	}
 }

@@ -104,30 +104,29 @@ pub fn small_output(exec: &Execution) -> Vec<u8> {
 		.to_vec()
 }
 
-/// The pending commit of a run: result digest, checkpoints root, salt, output and usage.
+/// The pending commit of a run of `job`, assigned in draw `wave`, on a spec of `resources`:
+/// result digest, output and its digest, checkpoints root, usage capped at the job's bound
+/// (the chain refuses a reveal above it; the executor's sampled figures can overshoot the
+/// limits it enforces by a sampling interval), and the commitment to all of it.
 pub fn pending_commit(
 	job: JobId,
+	wave: u32,
+	resources: &povm_primitives::Resources,
 	exec: &Execution,
 	salt: [u8; 32],
 	me: &AccountId,
 ) -> PendingCommit {
-	let result_digest = exec.result_digest();
 	let leaves: Vec<Digest> = exec.checkpoints.iter().map(|c| c.digest).collect();
-	let checkpoints_root = attestation::merkle_root(&leaves);
+	let reveal = Reveal {
+		result_digest: exec.result_digest(),
+		checkpoints_root: attestation::merkle_root(&leaves),
+		salt,
+		output: small_output(exec).try_into().expect("at most MAX_OUTPUT_LEN bytes"),
+		usage: chain_usage(&exec.usage).capped_at(&resources.usage_bound()),
+	};
 	let commitment =
-		povm_primitives::attestation::commitment(&result_digest, &checkpoints_root, &salt, me);
-	PendingCommit {
-		job,
-		commitment,
-		reveal: Reveal {
-			result_digest,
-			checkpoints_root,
-			salt,
-			output: small_output(exec).try_into().expect("at most MAX_OUTPUT_LEN bytes"),
-			usage: chain_usage(&exec.usage),
-		},
-		leaves,
-	}
+		povm_primitives::attestation::commitment(&reveal.attestation(job, wave), &reveal.salt, me);
+	PendingCommit { job, wave, commitment, reveal, leaves }
 }
 
 /// A cheating provider, for the network tests only: built solely into the
@@ -141,8 +140,7 @@ pub(crate) mod cheat {
 	pub fn corrupt(mut record: PendingCommit, me: &AccountId) -> PendingCommit {
 		record.reveal.result_digest = sp_io::hashing::blake2_256(&record.reveal.result_digest);
 		record.commitment = povm_primitives::attestation::commitment(
-			&record.reveal.result_digest,
-			&record.reveal.checkpoints_root,
+			&record.reveal.attestation(record.job, record.wave),
 			&record.reveal.salt,
 			me,
 		);
@@ -209,22 +207,47 @@ pub(crate) mod tests {
 	fn pending_commit_matches_the_chain_rules() {
 		let me = AccountId::new([7; 32]);
 		let e = exec();
-		let r = pending_commit(9, &e, [1; 32], &me);
+		let resources = spec(30).resources;
+		let r = pending_commit(9, 2, &resources, &e, [1; 32], &me);
 		let leaves = [[0u8; 32], [1; 32], [2; 32]];
+		assert_eq!((r.job, r.wave), (9, 2));
 		assert_eq!(r.leaves, leaves);
 		assert_eq!(r.reveal.checkpoints_root, povm_primitives::attestation::merkle_root(&leaves));
 		assert_eq!(r.reveal.result_digest, e.result_digest());
-		// The vm-proof pallet recomputes exactly this from the reveal.
+		assert_eq!(r.reveal.usage, Usage { cpu_ms: 120, memory_mib_s: 5, wall_ms: 300 });
+		// The vm-proof pallet recomputes exactly this from the reveal, the job and the wave:
+		// the output's digest from the revealed bytes.
+		let attestation = povm_primitives::attestation::Attestation {
+			job: 9,
+			wave: 2,
+			result_digest: e.result_digest(),
+			output_digest: attestation::blake2_256(b"{\"heads\":3}"),
+			checkpoints_root: povm_primitives::attestation::merkle_root(&leaves),
+			usage: Usage { cpu_ms: 120, memory_mib_s: 5, wall_ms: 300 },
+		};
 		assert_eq!(
 			r.commitment,
-			povm_primitives::attestation::commitment(
-				&r.reveal.result_digest,
-				&r.reveal.checkpoints_root,
-				&r.reveal.salt,
-				&me
-			)
+			povm_primitives::attestation::commitment(&attestation, &[1; 32], &me)
 		);
 		assert_eq!(r.reveal.output.to_vec(), b"{\"heads\":3}".to_vec());
+		// Another job or wave gives another commitment.
+		assert_ne!(pending_commit(10, 2, &resources, &e, [1; 32], &me).commitment, r.commitment);
+		assert_ne!(pending_commit(9, 0, &resources, &e, [1; 32], &me).commitment, r.commitment);
+	}
+
+	#[test]
+	fn committed_usage_is_capped_at_the_jobs_bound() {
+		let me = AccountId::new([7; 32]);
+		let mut e = exec();
+		// The sampled figures overshoot a 1-second, half-core, 1 MiB job.
+		e.usage.wall_ms = 1_050;
+		e.usage.cpu_ms = 700;
+		e.usage.memory_mib_ms = 9_000;
+		let resources =
+			povm_primitives::Resources { millicores: 500, memory_mib: 1, max_seconds: 1 };
+		let r = pending_commit(9, 0, &resources, &e, [1; 32], &me);
+		assert_eq!(r.reveal.usage, Usage { cpu_ms: 500, memory_mib_s: 1, wall_ms: 1_000 });
+		assert!(r.reveal.usage.within(&resources.usage_bound()));
 	}
 
 	#[test]

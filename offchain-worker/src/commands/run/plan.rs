@@ -124,6 +124,10 @@ pub enum Action {
 	Run {
 		/// The job.
 		job: JobId,
+		/// The draw wave this provider was assigned in (committed to).
+		wave: u32,
+		/// The job's resources on chain (they bound the committed usage).
+		resources: povm_primitives::Resources,
 		/// What the executor runs.
 		run: Box<JobRun>,
 	},
@@ -253,7 +257,12 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 					}
 					if free_slots > 0 && state.may_start(Task::Run(a.job), now, RESEND_AFTER) {
 						free_slots -= 1;
-						actions.push(Action::Run { job: a.job, run: Box::new(run) });
+						actions.push(Action::Run {
+							job: a.job,
+							wave: a.wave,
+							resources: spec.resources,
+							run: Box::new(run),
+						});
 					}
 				},
 			},
@@ -350,12 +359,19 @@ mod tests {
 	}
 
 	fn assignment(job: JobId, phase: AssignmentPhase) -> AssignmentView {
-		AssignmentView { job, phase, commit_deadline: DEADLINE, reveal_deadline: DEADLINE + 20 }
+		AssignmentView {
+			job,
+			wave: 0,
+			phase,
+			commit_deadline: DEADLINE,
+			reveal_deadline: DEADLINE + 20,
+		}
 	}
 
 	fn record(job: JobId) -> PendingCommit {
 		PendingCommit {
 			job,
+			wave: 0,
 			commitment: [9; 32],
 			reveal: pallet_vm_proof::Reveal {
 				result_digest: [1; 32],
@@ -398,7 +414,7 @@ mod tests {
 	fn run_of(job: JobId) -> Action {
 		let config = Config::default();
 		let run = job::to_job_run(job, &spec(30), &config, job::work_dir(&config, job)).unwrap();
-		Action::Run { job, run: Box::new(run) }
+		Action::Run { job, wave: 0, resources: spec(30).resources, run: Box::new(run) }
 	}
 
 	fn commit(job: JobId) -> Action {

@@ -251,10 +251,10 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		done: &mpsc::Sender<Completion>,
 	) {
 		match action {
-			Action::Run { job, run } => {
+			Action::Run { job, wave, resources, run } => {
 				let (this, done) = (self.clone(), done.clone());
 				tracker.spawn(async move {
-					let result = this.run(*run).await;
+					let result = this.run(*run, wave, resources).await;
 					report(&done, Completion::Ran { job, result }).await;
 				});
 			},
@@ -371,8 +371,14 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		}
 	}
 
-	/// Runs `run` and persists its pending commit.
-	async fn run(&self, run: JobRun) -> Result<PendingCommit, RunError> {
+	/// Runs `run` (assigned in draw `wave`, on a spec of `resources`) and persists its pending
+	/// commit.
+	async fn run(
+		&self,
+		run: JobRun,
+		wave: u32,
+		resources: povm_primitives::Resources,
+	) -> Result<PendingCommit, RunError> {
 		let job = run.job_id;
 		self.metrics.jobs_started.inc();
 		tracing::info!(target: LOG_SERVICE, job, image = %run.spec.image, "running job");
@@ -397,7 +403,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		));
 		let mut salt = [0u8; 32];
 		rand::rngs::OsRng.fill_bytes(&mut salt);
-		let record = job::pending_commit(job, &exec, salt, self.me());
+		let record = job::pending_commit(job, wave, &resources, &exec, salt, self.me());
 		#[cfg(feature = "test-cheat")]
 		let record = job::cheat::corrupt(record, self.me());
 		tracing::info!(
