@@ -205,6 +205,7 @@ pub enum Fault {
 	CommitNoShow,
 	/// Did not reveal (a matching reveal) before the reveal deadline.
 	RevealNoShow,
-	/// Revealed a result other than the accepted one.
+	/// Revealed a result other than the accepted one, outvoted by a clear majority (see
+	/// [`crate::verdict::clear_majority`]).
 	WrongResult,
 }
