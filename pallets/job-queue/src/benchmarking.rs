@@ -23,11 +23,16 @@ pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 	image.extend(core::iter::repeat(b'a').take(64));
 	let arg: povm_primitives::Bytes<{ povm_primitives::MAX_ARG_LEN }> =
 		BoundedVec::truncate_from(vec![b'x'; povm_primitives::MAX_ARG_LEN as usize]);
+	// Every text field at its bound: the UTF-8 checks of `validate_spec` scan all of it.
+	let var = povm_primitives::EnvVar {
+		key: BoundedVec::truncate_from(vec![b'K'; povm_primitives::MAX_ENV_KEY_LEN as usize]),
+		value: BoundedVec::truncate_from(vec![b'v'; povm_primitives::MAX_ENV_VALUE_LEN as usize]),
+	};
 	JobSpec {
 		image: BoundedVec::truncate_from(image),
 		command: BoundedVec::truncate_from(vec![b'c'; povm_primitives::MAX_COMMAND_LEN as usize]),
 		args: BoundedVec::truncate_from(vec![arg; povm_primitives::MAX_ARGS as usize]),
-		env: BoundedVec::default(),
+		env: BoundedVec::truncate_from(vec![var; povm_primitives::MAX_ENV as usize]),
 		input: Some([7u8; 32]),
 		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
 		price_per_second: BalanceOf::<T>::from(1u32),
@@ -102,7 +107,7 @@ mod benchmarks {
 		let spec = bench_spec::<T>(1);
 		let providers = T::Providers::bench_register(1, &spec.resources);
 		let id = Pallet::<T>::bench_assigned_job(caller.clone(), providers)?;
-		<Pallet<T> as JobLedger<_, _, _>>::dispute(id, None)?;
+		<Pallet<T> as JobLedger<_, _, _>>::dispute(id, None, vec![])?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), id);
 		assert!(!Jobs::<T>::contains_key(id));

@@ -40,6 +40,7 @@ impl<T: Config> Pallet<T> {
 	/// Checks a spec; returns the minimum budget it needs.
 	pub fn validate_spec(spec: &JobSpecOf<T>) -> Result<BalanceOf<T>, Error<T>> {
 		ensure!(povm_primitives::is_valid_image_ref(&spec.image), Error::<T>::BadImageRef);
+		Self::validate_text(spec)?;
 		let r = &spec.resources;
 		ensure!(
 			r.millicores > 0 && r.memory_mib > 0 && r.max_seconds > 0,
@@ -59,6 +60,19 @@ impl<T: Config> Pallet<T> {
 		ensure!(p.margin >= 1, Error::<T>::ZeroMargin);
 		ensure!(p.margin <= p.max_replicas, Error::<T>::MarginUnreachable);
 		Self::max_cost(spec).ok_or(Error::<T>::Overflow)
+	}
+
+	/// Checks that the command, arguments and environment are text a worker can hand to a
+	/// process (see [`povm_primitives::is_exec_text`] and [`povm_primitives::is_env_name`]).
+	fn validate_text(spec: &JobSpecOf<T>) -> Result<(), Error<T>> {
+		use povm_primitives::{is_env_name, is_exec_text};
+		ensure!(is_exec_text(&spec.command), Error::<T>::BadCommand);
+		ensure!(spec.args.iter().all(|a| is_exec_text(a)), Error::<T>::BadArg);
+		ensure!(
+			spec.env.iter().all(|e| is_env_name(&e.key) && is_exec_text(&e.value)),
+			Error::<T>::BadEnvVar
+		);
+		Ok(())
 	}
 
 	/// `max_replicas × max_seconds × price_per_second`, if it does not overflow.

@@ -54,30 +54,7 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 			povm_primitives::attestation::output_digest(&s.output) == s.output_digest,
 			Error::<T>::OutputDigestMismatch
 		);
-		let reason = HoldReason::JobBudget.into();
-		let mut remaining = job.budget;
-		let mut payments = PaymentsOf::<T>::default();
-		for (who, amount) in s.payments {
-			let amount = amount.min(remaining);
-			if !amount.is_zero() {
-				T::Currency::transfer_on_hold(
-					&reason,
-					&job.owner,
-					&who,
-					amount,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Polite,
-				)?;
-			}
-			remaining = remaining.saturating_sub(amount);
-			payments.try_push((who, amount)).map_err(|_| Error::<T>::TooManyReplicas)?;
-		}
-		let refunded = if remaining.is_zero() {
-			Zero::zero()
-		} else {
-			T::Currency::release(&reason, &job.owner, remaining, Precision::BestEffort)?
-		};
+		let (payments, refunded) = Self::pay_from_escrow(&job, s.payments)?;
 		job.budget = Zero::zero();
 		job.state = JobState::Completed;
 		Jobs::<T>::insert(id, job);
@@ -108,19 +85,18 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		Ok(())
 	}
 
-	fn dispute(id: JobId, first_divergence: Option<u32>) -> DispatchResult {
+	fn dispute(
+		id: JobId,
+		first_divergence: Option<u32>,
+		payments: Vec<(T::AccountId, BalanceOf<T>)>,
+	) -> DispatchResult {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.state.is_open() && job.state != JobState::Queued, Error::<T>::BadState);
-		let refunded = T::Currency::release(
-			&HoldReason::JobBudget.into(),
-			&job.owner,
-			job.budget,
-			Precision::BestEffort,
-		)?;
+		let (payments, refunded) = Self::pay_from_escrow(&job, payments)?;
 		job.budget = Zero::zero();
 		job.state = JobState::Disputed;
 		Jobs::<T>::insert(id, job);
-		Self::deposit_event(Event::JobDisputed { job: id, first_divergence, refunded });
+		Self::deposit_event(Event::JobDisputed { job: id, first_divergence, payments, refunded });
 		Ok(())
 	}
 
@@ -146,6 +122,40 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 }
 
 impl<T: Config> Pallet<T> {
+	/// Pay `payments` out of `job`'s escrow in order, each cut to what is left, and release the
+	/// rest to the owner. Returns what was paid (as recorded) and what was refunded; the caller
+	/// zeroes the job's budget.
+	fn pay_from_escrow(
+		job: &Job<T>,
+		requested: Vec<(T::AccountId, BalanceOf<T>)>,
+	) -> Result<(PaymentsOf<T>, BalanceOf<T>), DispatchError> {
+		let reason = HoldReason::JobBudget.into();
+		let mut remaining = job.budget;
+		let mut payments = PaymentsOf::<T>::default();
+		for (who, amount) in requested {
+			let amount = amount.min(remaining);
+			if !amount.is_zero() {
+				T::Currency::transfer_on_hold(
+					&reason,
+					&job.owner,
+					&who,
+					amount,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Polite,
+				)?;
+			}
+			remaining = remaining.saturating_sub(amount);
+			payments.try_push((who, amount)).map_err(|_| Error::<T>::TooManyReplicas)?;
+		}
+		let refunded = if remaining.is_zero() {
+			Zero::zero()
+		} else {
+			T::Currency::release(&reason, &job.owner, remaining, Precision::BestEffort)?
+		};
+		Ok((payments, refunded))
+	}
+
 	fn do_assign_more(id: JobId, count: u32) -> Result<Vec<T::AccountId>, DispatchError> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(

@@ -207,12 +207,17 @@ pub mod pallet {
 			/// First checkpoint index where a dissenting replica differed, if any.
 			first_divergence: Option<u32>,
 		},
-		/// No result reached the margin within `max_replicas`; refunded (`-> Disputed`).
+		/// No result reached the margin within `max_replicas` (or no more providers could be
+		/// drawn): each valid revealer was paid its capped time from the escrow and the rest
+		/// refunded (`-> Disputed`).
 		JobDisputed {
 			/// The job.
 			job: JobId,
 			/// First checkpoint index where the replicas differed, if known.
 			first_divergence: Option<u32>,
+			/// Payment per valid revealer: its wall time, capped at `max_seconds` and at the
+			/// revealers' upper median, at `price_per_second`.
+			payments: PaymentsOf<T>,
 			/// Refunded to the owner.
 			refunded: BalanceOf<T>,
 		},
@@ -249,6 +254,16 @@ pub mod pallet {
 		/// The image is not `sha256:` followed by 64 lowercase hex digits. Reference the image
 		/// by its content digest.
 		BadImageRef,
+		/// The command is not valid UTF-8 or holds a NUL byte, so no worker could start it.
+		/// Send the command as UTF-8 text.
+		BadCommand,
+		/// An argument is not valid UTF-8 or holds a NUL byte, so no worker could pass it.
+		/// Send every argument as UTF-8 text.
+		BadArg,
+		/// An environment variable's name is empty or holds `=`, or its name or value is not
+		/// valid UTF-8 or holds a NUL byte, so no worker could set it. Use UTF-8 names without
+		/// `=` and UTF-8 values.
+		BadEnvVar,
 		/// Millicores, memory or max seconds is zero. Ask for some of each.
 		ZeroResources,
 		/// Millicores, memory or max seconds is above its physical bound
@@ -338,7 +353,9 @@ pub mod pallet {
 		/// ## Details
 		///
 		/// The spec is checked field by field, each failure a named error, and nothing is held
-		/// unless all pass: the image must be `sha256:` + 64 lowercase hex digits; resources and
+		/// unless all pass: the image must be `sha256:` + 64 lowercase hex digits; the command,
+		/// arguments and environment values UTF-8 without NUL bytes, environment names also
+		/// non-empty and without `=` (a worker could not run the job otherwise); resources and
 		/// price non-zero; resources within their physical bounds (at most 1024 cores, 32 TiB
 		/// and 7 days, `povm_primitives::MAX_*`); `max_seconds + START_MARGIN_SECS` within the commit window
 		/// (`Params.commit_window × MillisecsPerBlock`);

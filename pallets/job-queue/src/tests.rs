@@ -97,6 +97,65 @@ fn submit_job_refuses_bad_image_refs() {
 	});
 }
 
+/// Specs whose command, arguments or environment a worker cannot pass to a process.
+fn bad_text_specs() -> Vec<(Error<Test>, JobSpecOf<Test>)> {
+	fn text<const N: u32>(b: &[u8]) -> povm_primitives::Bytes<N> {
+		BoundedVec::truncate_from(b.to_vec())
+	}
+	let env = |k: &[u8], v: &[u8]| povm_primitives::EnvVar { key: text(k), value: text(v) };
+	let mut out = Vec::new();
+	let mut s = good();
+	s.command = text(b"/bin/\xff");
+	out.push((Error::<Test>::BadCommand, s));
+	let mut s = good();
+	s.command = text(b"/bin/a\0b");
+	out.push((Error::<Test>::BadCommand, s));
+	let mut s = good();
+	s.args = BoundedVec::truncate_from(vec![text(b"ok"), text(&[0xc3, 0x28])]);
+	out.push((Error::<Test>::BadArg, s));
+	let mut s = good();
+	s.args = BoundedVec::truncate_from(vec![text(b"a\0")]);
+	out.push((Error::<Test>::BadArg, s));
+	let mut s = good();
+	s.env = BoundedVec::truncate_from(vec![env(b"K\xfe", b"v")]);
+	out.push((Error::<Test>::BadEnvVar, s));
+	let mut s = good();
+	s.env = BoundedVec::truncate_from(vec![env(b"K", &[0xe2, 0x82])]);
+	out.push((Error::<Test>::BadEnvVar, s));
+	let mut s = good();
+	s.env = BoundedVec::truncate_from(vec![env(b"", b"v")]);
+	out.push((Error::<Test>::BadEnvVar, s));
+	let mut s = good();
+	s.env = BoundedVec::truncate_from(vec![env(b"A=B", b"v")]);
+	out.push((Error::<Test>::BadEnvVar, s));
+	let mut s = good();
+	s.env = BoundedVec::truncate_from(vec![env(b"K", b"v\0")]);
+	out.push((Error::<Test>::BadEnvVar, s));
+	out
+}
+
+#[test]
+fn submit_job_refuses_text_a_worker_cannot_run() {
+	ExtBuilder::default().build_and_execute(|| {
+		for (error, s) in bad_text_specs() {
+			let budget = JobQueue::max_cost(&s).unwrap();
+			assert_noop!(
+				JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), budget),
+				error
+			);
+		}
+		// Text that is fine: UTF-8 beyond ASCII, `=` in values, an empty command.
+		let mut s = good();
+		s.command = BoundedVec::default();
+		s.args = BoundedVec::truncate_from(vec![BoundedVec::truncate_from("caf\u{e9}".into())]);
+		s.env = BoundedVec::truncate_from(vec![povm_primitives::EnvVar {
+			key: BoundedVec::truncate_from(b"OPTS".to_vec()),
+			value: BoundedVec::truncate_from(b"a=b".to_vec()),
+		}]);
+		submit(ALICE, s);
+	});
+}
+
 #[test]
 fn submit_job_refuses_zero_resources() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -558,18 +617,54 @@ fn ledger_complete_caps_payments_at_escrow() {
 }
 
 #[test]
-fn ledger_dispute_refunds_budget() {
+fn ledger_dispute_without_revealers_refunds_budget() {
 	ExtBuilder::default().build_and_execute(|| {
 		let id = assigned_job(1, 1);
 		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
-		assert_ok!(JobQueue::dispute(id, Some(3)));
+		assert_ok!(JobQueue::dispute(id, Some(3), vec![]));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
 		assert_eq!(Balances::balance(&ALICE), 1_000_000 - deposit);
 		assert!(matches!(
 			events().last(),
 			Some(Event::JobDisputed { first_divergence: Some(3), refunded: 50, .. })
 		));
-		assert_noop!(JobQueue::dispute(id, None), Error::<Test>::BadState);
+		assert_noop!(JobQueue::dispute(id, None, vec![]), Error::<Test>::BadState);
+	});
+}
+
+#[test]
+fn ledger_dispute_pays_revealers_within_escrow_and_refunds_rest() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Budget 2 × 10 s × 5 = 100.
+		let id = assigned_job(2, 2);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		let ps = Jobs::<Test>::get(id).unwrap().providers;
+		assert_ok!(JobQueue::dispute(id, None, vec![(ps[0], 30), (ps[1], 20)]));
+		assert_eq!(Balances::balance(&ps[0]), 30);
+		assert_eq!(Balances::balance(&ps[1]), 20);
+		assert_eq!(Balances::balance(&ALICE), 1_000_000 - deposit - 50);
+		assert_eq!(held(ALICE), (0, deposit));
+		assert_eq!(
+			events().last(),
+			Some(&Event::JobDisputed {
+				job: id,
+				first_divergence: None,
+				payments: BoundedVec::truncate_from(vec![(ps[0], 30), (ps[1], 20)]),
+				refunded: 50,
+			})
+		);
+	});
+}
+
+#[test]
+fn ledger_dispute_caps_payments_at_escrow() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(2, 2);
+		let ps = Jobs::<Test>::get(id).unwrap().providers;
+		assert_ok!(JobQueue::dispute(id, None, vec![(ps[0], 80), (ps[1], 80)]));
+		assert_eq!(Balances::balance(&ps[0]), 80);
+		assert_eq!(Balances::balance(&ps[1]), 20);
+		assert!(matches!(events().last(), Some(Event::JobDisputed { refunded: 0, .. })));
 	});
 }
 
@@ -581,7 +676,7 @@ fn reap_job_releases_deposit_of_finished_jobs_only() {
 			JobQueue::reap_job(RuntimeOrigin::signed(ALICE), id),
 			Error::<Test>::NotFinished
 		);
-		assert_ok!(JobQueue::dispute(id, None));
+		assert_ok!(JobQueue::dispute(id, None, vec![]));
 		assert_noop!(JobQueue::reap_job(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotOwner);
 		assert_ok!(JobQueue::reap_job(RuntimeOrigin::signed(ALICE), id));
 		assert!(Jobs::<Test>::get(id).is_none());

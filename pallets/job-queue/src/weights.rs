@@ -75,7 +75,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `29163`
 		//  Estimated: `29487`
 		// Minimum execution time: 267_699_000 picoseconds.
-		Weight::from_parts(285_931_000, 29487)
+		Weight::from_parts(345_931_000, 29487)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -192,7 +192,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
-		Weight::from_parts(285_931_000, 29487)
+		Weight::from_parts(345_931_000, 29487)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}

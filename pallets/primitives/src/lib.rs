@@ -255,7 +255,8 @@ pub enum JobState {
 	Revealing,
 	/// A result was accepted and paid.
 	Completed,
-	/// No result reached the margin within `max_replicas`; refunded.
+	/// No result reached the margin within `max_replicas`: the valid revealers were paid their
+	/// capped time, the rest refunded.
 	Disputed,
 	/// No fitting provider within the queue timeout; refunded.
 	Expired,
@@ -354,8 +355,13 @@ pub trait JobLedger<AccountId, Balance, BlockNumber> {
 	fn assign_more(job: JobId, count: u32) -> Result<Vec<AccountId>, DispatchError>;
 	/// Accept a result: pay providers from escrow, refund the rest, `-> Completed`.
 	fn complete(job: JobId, settlement: Settlement<AccountId, Balance>) -> DispatchResult;
-	/// No result reached the margin: refund everything, `-> Disputed`.
-	fn dispute(job: JobId, first_divergence: Option<u32>) -> DispatchResult;
+	/// No result reached the margin: pay each valid revealer its capped time from escrow
+	/// (`payments`, in order, each cut to what is left), refund the rest, `-> Disputed`.
+	fn dispute(
+		job: JobId,
+		first_divergence: Option<u32>,
+		payments: Vec<(AccountId, Balance)>,
+	) -> DispatchResult;
 	/// Benchmark helper: create a job already assigned to `providers`.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bench_assigned_job(
@@ -425,4 +431,39 @@ pub fn is_valid_image_ref(image: &[u8]) -> bool {
 	image.len() == PREFIX.len() + 64 &&
 		image.starts_with(PREFIX) &&
 		image[PREFIX.len()..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Whether `text` can be handed to a process as one argument or environment value: valid UTF-8
+/// (the worker passes text to Docker) without a NUL byte (which no `execve` string can hold).
+pub fn is_exec_text(text: &[u8]) -> bool {
+	core::str::from_utf8(text).is_ok() && !text.contains(&0)
+}
+
+/// Whether `name` is usable as an environment variable's name: non-empty exec text without
+/// `=` (the worker writes `name=value`, so a name with `=` would change both).
+pub fn is_env_name(name: &[u8]) -> bool {
+	!name.is_empty() && !name.contains(&b'=') && is_exec_text(name)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn exec_text_is_utf8_without_nul() {
+		assert!(is_exec_text(b""));
+		assert!(is_exec_text("--name=caf\u{e9}".as_bytes()));
+		assert!(!is_exec_text(b"\xff"));
+		assert!(!is_exec_text(&[0xe2, 0x82]));
+		assert!(!is_exec_text(b"a\0b"));
+	}
+
+	#[test]
+	fn env_names_are_non_empty_text_without_equals() {
+		assert!(is_env_name(b"RUST_LOG"));
+		assert!(!is_env_name(b""));
+		assert!(!is_env_name(b"A=B"));
+		assert!(!is_env_name(b"K\xfe"));
+		assert!(!is_env_name(b"K\0"));
+	}
 }

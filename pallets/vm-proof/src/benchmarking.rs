@@ -166,6 +166,12 @@ mod benchmarks {
 	}
 
 	/// The last reveal of a job, which takes the verdict and settles.
+	///
+	/// Acceptance by all `max_replicas` replicas is the worst verdict: per replica it pays from
+	/// escrow and writes four provider records (`Providers`, `ProviderFootprint`,
+	/// `VerifiedMillis`, the slot). A dispute of as many distinct results pays each revealer
+	/// the same one transfer but writes no provider record, and an outvoted dissenter writes at
+	/// most its `Providers` record (and a slash).
 	#[benchmark]
 	fn reveal_result() -> Result<(), BenchmarkError> {
 		let m = T::Jobs::protocol_params().max_replicas;
@@ -196,7 +202,10 @@ mod benchmarks {
 	}
 
 	/// A reveal deadline with `m` members: the last one no-shows, the rest agree; the job is
-	/// settled.
+	/// settled. While `m` is within the job's `max_replicas`, the `m − 1` reveals are below
+	/// `min_replicas`, no replacement can be drawn, and the job is disputed, paying all `m − 1`
+	/// revealers; above it, the `m − 1` agree and are paid and credited, which costs more per
+	/// member. The hook charges `m = MaxMembers`.
 	#[benchmark]
 	fn process_deadline(m: Linear<2, { T::MaxMembers::get() }>) -> Result<(), BenchmarkError> {
 		let (job, providers) = assigned_job::<T>(m)?;

@@ -259,17 +259,37 @@ pub mod pallet {
 			result_digest: Digest,
 			/// Providers whose result agreed (paid).
 			agreeing: BoundedVec<T::AccountId, T::MaxMembers>,
-			/// Providers whose result differed (slashed).
+			/// Providers whose result differed (not paid; slashed only when outvoted by a clear
+			/// majority, see [`verdict::clear_majority`]).
 			dissenting: BoundedVec<T::AccountId, T::MaxMembers>,
 			/// First checkpoint index where a dissenting replica differs from the accepted one.
 			first_divergence: Option<u32>,
 		},
 		/// No result led by the margin and no more replicas can be drawn: the job is disputed.
+		/// Nobody is slashed; every valid revealer is paid its capped time from the escrow.
 		ResultDisputed {
 			/// The job.
 			job: JobId,
 			/// First checkpoint index where the two leading results differ, if any.
 			first_divergence: Option<u32>,
+			/// The valid revealers, paid in this order (amounts in the job queue's
+			/// `JobDisputed`).
+			paid: BoundedVec<T::AccountId, T::MaxMembers>,
+		},
+		/// A dissenting provider was outvoted, but not by a clear majority (see
+		/// [`verdict::clear_majority`]): it is not paid and not slashed; its reputation records
+		/// the disagreement.
+		DissentNotSlashed {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			who: T::AccountId,
+			/// Replicas that agreed on the accepted result.
+			agreeing: u32,
+			/// Replicas that revealed this provider's result (itself included).
+			group: u32,
+			/// Reputation after the verdict.
+			reputation: Perbill,
 		},
 		/// No verdict yet (margin not reached, or fewer than `min_replicas` valid reveals);
 		/// more providers are being drawn.

@@ -507,8 +507,31 @@ fn usage_claims_above_median_are_capped() {
 	});
 }
 
+/// A customer's own provider drawn beside an honest one claims no time at all: with the lower
+/// median as the pay cap the honest replica was paid nothing (free compute for the customer).
+/// The pay cap is the upper median, so the low claim cuts only the claimant's own pay, while
+/// verified time (lottery tickets) still follows the lower median.
 #[test]
-fn divergence_draws_another_replica_then_slashes_the_wrong_one() {
+fn an_under_claiming_replica_cuts_only_its_own_pay() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		let (id, ps) = assigned(2, 2, 2);
+		let (shill, honest) = (ps[0], ps[1]);
+		commit(id, shill, 1, usage(0));
+		commit(id, honest, 1, usage(20_000));
+		reveal(id, shill, 1, usage(0));
+		reveal(id, honest, 1, usage(20_000));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		let res = pallet_job_queue::Results::<Test>::get(id).unwrap();
+		let paid: Vec<_> = res.payments.iter().map(|(w, a)| (*w, *a)).collect();
+		assert_eq!(paid, vec![(shill, 0), (honest, 200)]);
+		// Tickets: neither replica is credited more than the lower median (0 ms).
+		assert_eq!(VerifiedMillis::<Test>::get(0, honest), 0);
+	});
+}
+
+#[test]
+fn divergence_draws_another_replica_then_outvotes_the_wrong_one() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12]);
 		let (id, ps) = assigned(2, 3, 1);
@@ -526,20 +549,27 @@ fn divergence_draws_another_replica_then_slashes_the_wrong_one() {
 		commit(id, third, 1, usage(10_000));
 		reveal(id, third, 1, usage(10_000));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
-		// The wrong one loses 10% of its bond and reputation 1/3.
-		assert_eq!(bond_of(ps[1]), BOND - 1_000);
+		// 2 : 1 is not a clear majority: the wrong one is unpaid, keeps its bond and its
+		// reputation drops to 1/3.
+		assert_eq!(bond_of(ps[1]), BOND);
+		assert_eq!(Balances::balance(&ps[1]), 100_000 - BOND);
 		assert_eq!(VmProof::reputation(&ps[1]), Perbill::from_rational(1u32, 3u32));
 		assert_eq!(VmProof::reputation(&ps[0]), Perbill::from_rational(2u32, 3u32));
 		// Leaves differ from index 2 on.
 		assert!(events().iter().any(|e| matches!(e,
 			Event::ResultAccepted { first_divergence: Some(2), dissenting, .. } if dissenting.to_vec() == vec![ps[1]])));
-		assert!(events().iter().any(|e| matches!(e,
-			Event::ProviderFaulted { fault: Fault::WrongResult, slashed: 1_000, .. })));
+		assert!(events().contains(&Event::DissentNotSlashed {
+			job: id,
+			who: ps[1],
+			agreeing: 2,
+			group: 1,
+			reputation: Perbill::from_rational(1u32, 3u32),
+		}));
 	});
 }
 
 #[test]
-fn divergence_at_max_replicas_is_disputed_and_refunded() {
+fn divergence_at_max_replicas_is_disputed_and_both_revealers_paid() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12]);
 		let (id, ps) = assigned(2, 2, 1);
@@ -547,13 +577,111 @@ fn divergence_at_max_replicas_is_disputed_and_refunded() {
 		commit(id, ps[0], 1, usage(10_000));
 		commit(id, ps[1], 2, usage(10_000));
 		reveal(id, ps[0], 1, usage(10_000));
-		reveal(id, ps[1], 2, usage(10_000));
+		// A claim above `max_seconds` (60 s) is paid as 60 s.
+		reveal(id, ps[1], 2, usage(90_000));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
-		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit);
-		assert!(events().contains(&Event::ResultDisputed { job: id, first_divergence: Some(2) }));
+		// 100 + 600 paid of the 1 200 escrow.
+		assert_eq!(Balances::balance(&ps[0]), 100_000 - BOND + 100);
+		assert_eq!(Balances::balance(&ps[1]), 100_000 - BOND + 600);
+		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit - 700);
+		assert!(events().contains(&Event::ResultDisputed {
+			job: id,
+			first_divergence: Some(2),
+			paid: BoundedVec::truncate_from(vec![ps[0], ps[1]]),
+		}));
+		assert!(queue_events().contains(&pallet_job_queue::Event::JobDisputed {
+			job: id,
+			first_divergence: Some(2),
+			payments: BoundedVec::truncate_from(vec![(ps[0], 100), (ps[1], 600)]),
+			refunded: 500,
+		}));
 		// Nobody is slashed on a dispute.
 		assert_eq!(bond_of(ps[0]), BOND);
 		assert_eq!(bond_of(ps[1]), BOND);
+	});
+}
+
+// ---------- non-deterministic jobs ----------
+
+/// Every member of a fresh `n`-replica job commits and reveals `tags[i]` with `walls[i]` ms.
+fn run_split(n: u32, tags: &[u8], walls: &[u64]) -> (JobId, Vec<AccountId>) {
+	let providers: Vec<AccountId> = (10..10 + n as u64).collect();
+	setup(&providers);
+	let (id, ps) = assigned(n, n, 1);
+	for (p, t) in ps.iter().zip(tags) {
+		commit(id, *p, *t);
+	}
+	for ((p, t), w) in ps.iter().zip(tags).zip(walls) {
+		reveal(id, *p, *t, usage(*w));
+	}
+	(id, ps)
+}
+
+#[test]
+fn all_different_results_are_disputed_and_every_revealer_is_paid() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, ps) = run_split(3, &[1, 2, 3], &[10_000, 20_000, 50_000]);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+		// Each paid its own time, capped at the revealers' (upper) median of 20 s, at 10 per
+		// second: 100, 200, 200 out of the 1 800 escrow; the customer gets 1 300 back.
+		let paid: Vec<u64> = ps.iter().map(|p| Balances::balance(p) - (100_000 - BOND)).collect();
+		assert_eq!(paid, vec![100, 200, 200]);
+		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit - 500);
+		// Nobody is slashed; reputations are unchanged.
+		for p in ps.iter() {
+			assert_eq!(bond_of(*p), BOND);
+			assert_eq!(VmProof::reputation(p), Perbill::from_rational(1u32, 2u32));
+		}
+	});
+}
+
+#[test]
+fn two_against_one_does_not_slash_the_single_dissenter() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, ps) = run_split(3, &[1, 1, 2], &[10_000, 10_000, 10_000]);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		// Not a clear majority: the dissenter is neither paid nor slashed.
+		assert_eq!(bond_of(ps[2]), BOND);
+		assert_eq!(Balances::balance(&ps[2]), 100_000 - BOND);
+		assert!(!events().iter().any(|e| matches!(e, Event::ProviderFaulted { .. })));
+		// Its reputation records the disagreement: (0 + 1) / (1 + 2).
+		assert_eq!(VmProof::reputation(&ps[2]), Perbill::from_rational(1u32, 3u32));
+		assert_eq!(VmProof::reputation(&ps[0]), Perbill::from_rational(2u32, 3u32));
+	});
+}
+
+#[test]
+fn three_against_one_slashes_the_dissenter() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, ps) = run_split(4, &[1, 1, 1, 2], &[10_000; 4]);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		assert_eq!(bond_of(ps[3]), BOND - 1_000);
+		assert!(
+			events().iter().any(|e| matches!(e,
+			Event::ProviderFaulted { fault: Fault::WrongResult, who, slashed: 1_000, .. } if *who == ps[3]))
+		);
+	});
+}
+
+#[test]
+fn three_against_two_does_not_slash_the_pair() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (id, ps) = run_split(5, &[1, 1, 1, 2, 2], &[10_000; 5]);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		assert_eq!(bond_of(ps[3]), BOND);
+		assert_eq!(bond_of(ps[4]), BOND);
+		assert!(!events().iter().any(|e| matches!(e, Event::ProviderFaulted { .. })));
+	});
+}
+
+#[test]
+fn three_against_two_singles_slashes_both() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (_, ps) = run_split(5, &[1, 1, 1, 2, 3], &[10_000; 5]);
+		assert_eq!(bond_of(ps[3]), BOND - 1_000);
+		assert_eq!(bond_of(ps[4]), BOND - 1_000);
+		assert_eq!(bond_of(ps[0]), BOND);
 	});
 }
 
@@ -648,16 +776,20 @@ fn replacement_reveal_completes_the_verdict_with_min_replicas() {
 }
 
 #[test]
-fn lone_reveal_without_replacement_is_disputed_and_refunded() {
+fn lone_reveal_without_replacement_is_disputed_and_the_revealer_paid() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (id, ps) = one_reveal_one_no_show(&[10, 11]);
 		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
-		assert!(events().contains(&Event::ResultDisputed { job: id, first_divergence: None }));
-		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit);
-		// The lone revealer is neither paid nor slashed.
+		assert!(events().contains(&Event::ResultDisputed {
+			job: id,
+			first_divergence: None,
+			paid: BoundedVec::truncate_from(vec![ps[0]]),
+		}));
+		// The lone revealer's output is public: its 1 s is paid (10), not slashed.
+		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit - 10);
 		assert_eq!(bond_of(ps[0]), BOND);
-		assert_eq!(Balances::balance(&ps[0]), 100_000 - BOND);
+		assert_eq!(Balances::balance(&ps[0]), 100_000 - BOND + 10);
 	});
 }
 

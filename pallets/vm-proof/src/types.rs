@@ -294,6 +294,7 @@ pub enum Fault {
 	/// wrong-result share, so that withholding a reveal never costs less than revealing a
 	/// wrong result.
 	RevealNoShow,
-	/// Revealed a result other than the accepted one.
+	/// Revealed a result other than the accepted one, outvoted by a clear majority (see
+	/// [`crate::verdict::clear_majority`]).
 	WrongResult,
 }

@@ -85,6 +85,35 @@ fn median(mut v: Vec<u64>) -> u64 {
 	}
 }
 
+/// Upper median: the middle value, or the higher of the two middle values of an even count
+/// (0 for none).
+fn upper_median(mut v: Vec<u64>) -> u64 {
+	v.sort_unstable();
+	v.get(v.len() / 2).copied().unwrap_or(0)
+}
+
+/// `price_per_second × wall_ms / 1000`, saturating.
+fn pay_for<B: sp_runtime::traits::AtLeast32BitUnsigned + Copy>(
+	price_per_second: B,
+	wall_ms: u64,
+) -> B {
+	price_per_second.saturating_mul(B::unique_saturated_from(wall_ms)) / B::from(1000u32)
+}
+
+/// Whether `agreeing` replicas of the accepted result are a clear majority against the `group`
+/// replicas that revealed one dissenting result, so that the dissent is a wrong result and
+/// slashed: the accepted result has at least twice the votes (two thirds of the two) and leads
+/// by at least two.
+///
+/// A lead of one is what chance gives a non-deterministic program (three replicas of a coin
+/// flip split 2 : 1 three times in four), so 2 : 1 never slashes the single dissenter, nor a
+/// colluding pair that outvotes one honest replica; 3 : 1 does. A pair that dissents together
+/// is slashed at 4 : 2, not at 3 : 2. Each dissenting result is judged against its own group,
+/// so several random cheaters cannot shield one another by each adding a dissent.
+pub fn clear_majority(agreeing: u32, group: u32) -> bool {
+	agreeing >= group.saturating_mul(2) && agreeing >= group.saturating_add(2)
+}
+
 impl<T: Config> Pallet<T> {
 	/// Take the verdict on `job` once no committed member is left to reveal.
 	///
@@ -153,8 +182,10 @@ impl<T: Config> Pallet<T> {
 			_ => None,
 		};
 		Self::close_round(job, &round);
-		T::Jobs::dispute(job, first_divergence)?;
-		Self::deposit_event(Event::ResultDisputed { job, first_divergence });
+		let payments = Self::dispute_payments(&terms, &revealed);
+		let paid = BoundedVec::truncate_from(payments.iter().map(|(w, _)| w.clone()).collect());
+		T::Jobs::dispute(job, first_divergence, payments)?;
+		Self::deposit_event(Event::ResultDisputed { job, first_divergence, paid });
 		Ok(())
 	}
 
@@ -180,6 +211,13 @@ impl<T: Config> Pallet<T> {
 				.min(max_wall_ms),
 		};
 
+		// Pay is capped by the upper median of the agreeing claims, so a replica that claims
+		// less (a customer's own provider claiming 0) cuts only its own pay; verified time and
+		// footprint by the lower median, so a replica that claims more (up to the job's bound)
+		// earns no extra lottery tickets. With one agreeing replica both are its own claim.
+		let pay_cap = upper_median(agree.iter().map(|(_, r)| r.reveal.usage.wall_ms).collect())
+			.min(max_wall_ms);
+
 		let mut payments = Vec::new();
 		let mut total = Footprint::default();
 		let mut epoch_total = FootprintTotal::default();
@@ -190,11 +228,7 @@ impl<T: Config> Pallet<T> {
 				memory_mib_s: u.memory_mib_s.min(med.memory_mib_s),
 				wall_ms: u.wall_ms.min(med.wall_ms),
 			};
-			let pay = terms
-				.price_per_second
-				.saturating_mul(BalanceOf::<T>::unique_saturated_from(capped.wall_ms)) /
-				BalanceOf::<T>::from(1000u32);
-			payments.push((who.clone(), pay));
+			payments.push((who.clone(), pay_for(terms.price_per_second, u.wall_ms.min(pay_cap))));
 
 			let Some(mut info) = Providers::<T>::get(who) else { continue };
 			let fp = energy::footprint(&capped, &info.offer);
@@ -229,7 +263,10 @@ impl<T: Config> Pallet<T> {
 
 		let mut first_divergence: Option<u32> = None;
 		for (who, r) in dissent.iter() {
-			Self::fault(job, who, Fault::WrongResult, params.wrong_result_slash);
+			// Same grouping as the tally: replicas that revealed this dissenter's result.
+			let key = agreement_key(&r.reveal);
+			let group = dissent.iter().filter(|(_, o)| agreement_key(&o.reveal) == key);
+			Self::judge_dissent(job, who, agree.len(), group.count(), params.wrong_result_slash);
 			if let Some(i) = first_difference(&leader.leaves, &r.leaves) {
 				first_divergence = Some(first_divergence.map_or(i, |d| d.min(i)));
 			}
@@ -262,6 +299,60 @@ impl<T: Config> Pallet<T> {
 			first_divergence,
 		});
 		Ok(())
+	}
+
+	/// What each valid revealer of a disputed job is paid, in reveal order.
+	///
+	/// A dispute has no accepted result to pay for, but every revealed output is public, so the
+	/// customer pays for the runs it saw: each revealer its wall time at the job's price, capped
+	/// at the job's `max_seconds` (as in an accepted job) and at the upper median of all valid
+	/// reveals' wall times. The upper median keeps a lone inflated claim from being paid in full
+	/// when three or more revealed, and keeps one low claim (say, of the customer's own
+	/// provider) from setting everyone else's pay.
+	pub(crate) fn dispute_payments(
+		terms: &povm_primitives::JobTerms<T::AccountId, BalanceOf<T>>,
+		revealed: &[(T::AccountId, RevealRecord<T>)],
+	) -> Vec<(T::AccountId, BalanceOf<T>)> {
+		let max_wall_ms = (terms.resources.max_seconds as u64).saturating_mul(1000);
+		let cap = upper_median(revealed.iter().map(|(_, r)| r.reveal.usage.wall_ms).collect())
+			.min(max_wall_ms);
+		revealed
+			.iter()
+			.map(|(who, r)| {
+				let wall_ms = r.reveal.usage.wall_ms.min(cap);
+				(who.clone(), pay_for(terms.price_per_second, wall_ms))
+			})
+			.collect()
+	}
+
+	/// Settle with a provider whose result differs from the accepted one: slashed for a wrong
+	/// result when `agreeing` replicas form a [`clear_majority`] against the `group` that
+	/// revealed its result; otherwise only its reputation records the disagreement. Either way
+	/// it is not paid.
+	pub(crate) fn judge_dissent(
+		job: JobId,
+		who: &T::AccountId,
+		agreeing: usize,
+		group: usize,
+		slash: sp_runtime::Perbill,
+	) {
+		let (agreeing, group) =
+			(u32::try_from(agreeing).unwrap_or(u32::MAX), u32::try_from(group).unwrap_or(u32::MAX));
+		if clear_majority(agreeing, group) {
+			Self::fault(job, who, Fault::WrongResult, slash);
+			return;
+		}
+		let Some(mut info) = Providers::<T>::get(who) else { return };
+		info.total = info.total.saturating_add(1);
+		let reputation = Self::reputation_of(&info);
+		Providers::<T>::insert(who, info);
+		Self::deposit_event(Event::DissentNotSlashed {
+			job,
+			who: who.clone(),
+			agreeing,
+			group,
+			reputation,
+		});
 	}
 
 	/// Free every remaining slot and remove the round and its reveals.
@@ -299,6 +390,36 @@ mod tests {
 		assert_eq!(first_difference(&[a, a, a], &[a, b, a]), Some(1));
 		assert_eq!(first_difference(&[a, a], &[a, a, b]), Some(2));
 		assert_eq!(first_difference(&[a], &[a]), None);
+	}
+
+	#[test]
+	fn clear_majority_needs_two_thirds_and_a_lead_of_two() {
+		// A single dissenter: 2 : 1 is chance, 3 : 1 is clear.
+		assert!(!clear_majority(1, 1));
+		assert!(!clear_majority(2, 1));
+		assert!(clear_majority(3, 1));
+		// A dissenting pair: 3 : 2 is not, 4 : 2 is.
+		assert!(!clear_majority(3, 2));
+		assert!(clear_majority(4, 2));
+		// Three: 5 : 3 is not, 6 : 3 is.
+		assert!(!clear_majority(5, 3));
+		assert!(clear_majority(6, 3));
+		assert!(!clear_majority(u32::MAX - 1, u32::MAX));
+	}
+
+	#[test]
+	fn upper_median_is_upper_middle() {
+		assert_eq!(upper_median(vec![5, 1, 9]), 5);
+		assert_eq!(upper_median(vec![4, 8]), 8);
+		assert_eq!(upper_median(vec![7]), 7);
+		assert_eq!(upper_median(vec![]), 0);
+	}
+
+	#[test]
+	fn pay_for_prices_milliseconds() {
+		assert_eq!(pay_for(10u64, 20_000), 200);
+		assert_eq!(pay_for(10u64, 999), 9);
+		assert_eq!(pay_for(u64::MAX, u64::MAX), u64::MAX / 1000);
 	}
 
 	#[test]
