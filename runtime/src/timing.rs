@@ -191,7 +191,10 @@ mod tests {
 		// BABE's slot and the timestamp's expected block time are this build's block time.
 		assert_eq!(MILLI_SECS_PER_BLOCK, millis_per_block(BUILD));
 		assert_eq!(SLOT_DURATION, MILLI_SECS_PER_BLOCK);
-		assert_eq!(<Runtime as pallet_babe::Config>::ExpectedBlockTime::get(), MILLI_SECS_PER_BLOCK);
+		assert_eq!(
+			<Runtime as pallet_babe::Config>::ExpectedBlockTime::get(),
+			MILLI_SECS_PER_BLOCK
+		);
 		assert_eq!(
 			<<Runtime as pallet_job_queue::Config>::MillisecsPerBlock as Get<u64>>::get(),
 			MILLI_SECS_PER_BLOCK

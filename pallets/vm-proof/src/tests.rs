@@ -575,10 +575,11 @@ fn divergence_at_max_replicas_is_disputed_and_both_revealers_paid() {
 		let (id, ps) = assigned(2, 2, 1);
 		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
 		commit(id, ps[0], 1, usage(10_000));
-		commit(id, ps[1], 2, usage(10_000));
+		commit(id, ps[1], 2, usage(60_000));
 		reveal(id, ps[0], 1, usage(10_000));
-		// A claim above `max_seconds` (60 s) is paid as 60 s.
-		reveal(id, ps[1], 2, usage(90_000));
+		// A claim of the whole `max_seconds` (60 s; more is refused as `UsageOutOfBounds`) is
+		// paid: the upper median of the two claims is 60 s.
+		reveal(id, ps[1], 2, usage(60_000));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
 		// 100 + 600 paid of the 1 200 escrow.
 		assert_eq!(Balances::balance(&ps[0]), 100_000 - BOND + 100);
@@ -608,8 +609,8 @@ fn run_split(n: u32, tags: &[u8], walls: &[u64]) -> (JobId, Vec<AccountId>) {
 	let providers: Vec<AccountId> = (10..10 + n as u64).collect();
 	setup(&providers);
 	let (id, ps) = assigned(n, n, 1);
-	for (p, t) in ps.iter().zip(tags) {
-		commit(id, *p, *t);
+	for ((p, t), w) in ps.iter().zip(tags).zip(walls) {
+		commit(id, *p, *t, usage(*w));
 	}
 	for ((p, t), w) in ps.iter().zip(tags).zip(walls) {
 		reveal(id, *p, *t, usage(*w));
