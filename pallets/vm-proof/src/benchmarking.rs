@@ -1,7 +1,7 @@
 //! Benchmarks (v2) for vm-proof: every call and the per-job cost of the deadline hook.
 
 use super::*;
-use crate::pallet::{Deadlines, ProviderJobs, Providers, Rounds};
+use crate::pallet::{Deadlines, ProviderCount, ProviderJobs, Providers, Rounds};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -91,6 +91,29 @@ fn assigned_job<T: Config>(m: u32) -> Result<(JobId, Vec<T::AccountId>), Benchma
 	Ok((id, providers))
 }
 
+/// Mark `members` of `job` as having missed an earlier commit deadline (as
+/// `process_deadline` leaves them: `NoShow`, slot freed).
+fn miss_commits<T: Config>(job: JobId, members: &[T::AccountId]) -> Result<(), BenchmarkError> {
+	let mut round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
+	for m in round.members.iter_mut().filter(|m| members.contains(&m.who)) {
+		m.status = MemberStatus::NoShow;
+		Pallet::<T>::release_slot(job, &m.who);
+	}
+	Rounds::<T>::insert(job, round);
+	Ok(())
+}
+
+/// Register eligible providers up to `MaxProviders` or 64 (the runtime's `MaxCandidates`),
+/// so that a draw scans a full candidate list.
+fn candidate_pool<T: Config>() {
+	let pool = T::MaxProviders::get().min(64);
+	let have = ProviderCount::<T>::get();
+	(have..pool).for_each(|i| {
+		let who: T::AccountId = account("candidate", i, 0);
+		let _ = register_provider_for::<T>(&who, &default_resources());
+	});
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -149,19 +172,26 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The last commit of a job, which opens reveals.
+	/// The last commit of a round, in its worst case: every other member missed its commit,
+	/// so fewer than `min_replicas` results are sealed and `min_replicas − 1` replacements are
+	/// drawn from a full candidate list while the round stays in the commit phase. The last
+	/// commit that opens reveals instead (enough results sealed, or nobody to draw) writes the
+	/// round, the job and one deadline, and costs less.
 	#[benchmark]
 	fn commit_result() -> Result<(), BenchmarkError> {
 		let m = T::Jobs::protocol_params().max_replicas;
 		let (job, providers) = assigned_job::<T>(m)?;
 		let (last, others) = providers.split_last().ok_or(BenchmarkError::Stop("no providers"))?;
-		for p in others {
-			commit::<T>(job, p)?;
-		}
+		miss_commits::<T>(job, others)?;
+		candidate_pool::<T>();
 		let c = commitment_for::<T>(job, last)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last.clone()), job, c);
-		assert!(matches!(Rounds::<T>::get(job).map(|r| r.phase), Some(Phase::Revealing { .. })));
+		let round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
+		if m > 1 {
+			assert_eq!(round.phase, Phase::Committing);
+			assert_eq!(round.members.len() as u32, m.saturating_mul(2).saturating_sub(1));
+		}
 		Ok(())
 	}
 
@@ -228,6 +258,35 @@ mod benchmarks {
 		}
 		assert!(Rounds::<T>::get(job).is_none());
 		let _ = (Deadlines::<T>::get(now), ProviderJobs::<T>::iter().count());
+		Ok(())
+	}
+
+	/// A commit deadline, in its worst case: of `MaxMembers − (min_replicas − 1)` members one
+	/// committed and the rest missed the deadline, so each is faulted (slashed, its slot freed)
+	/// and `min_replicas − 1` replacements are drawn from a full candidate list, filling the
+	/// round to `MaxMembers`. The hook charges the larger of this and
+	/// [`process_deadline`](Self::process_deadline) at `MaxMembers`.
+	#[benchmark]
+	fn process_commit_deadline() -> Result<(), BenchmarkError> {
+		let min = T::Jobs::protocol_params().max_replicas;
+		let n = T::MaxMembers::get().saturating_sub(min.saturating_sub(1)).max(1);
+		let (job, providers) = assigned_job::<T>(n)?;
+		let (first, _) = providers.split_first().ok_or(BenchmarkError::Stop("no providers"))?;
+		commit::<T>(job, first)?;
+		candidate_pool::<T>();
+		let round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
+		let deadline = round.members.last().map(|m| m.commit_deadline).unwrap_or_default();
+		let now = deadline.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(now);
+		#[block]
+		{
+			Pallet::<T>::process_deadline(job, now)?;
+		}
+		let round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
+		if min > 1 && n > 1 {
+			assert_eq!(round.phase, Phase::Committing);
+			assert_eq!(round.members.len() as u32, T::MaxMembers::get());
+		}
 		Ok(())
 	}
 

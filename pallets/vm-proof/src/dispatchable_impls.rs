@@ -1,6 +1,6 @@
 //! Implementations of the calls (`do_*`) and shared helpers.
 
-use crate::{pallet::*, types::*, verdict};
+use crate::{pallet::*, tick_impls::LOG_TARGET, types::*, verdict};
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -214,8 +214,18 @@ impl<T: Config> Pallet<T> {
 		Err(Error::<T>::DeadlinesFull.into())
 	}
 
-	/// If no member still has to commit, open reveals (or, if nobody committed in this wave,
-	/// go straight to the verdict).
+	/// If no member still has to commit, open reveals, draw more replicas first, or go to the
+	/// verdict.
+	///
+	/// Reveals open only once at least `min_replicas` results are sealed: members that
+	/// committed, plus members that already revealed in an earlier wave. While fewer are
+	/// sealed and more providers can be drawn (below `max_replicas` sealed results and the
+	/// job queue's `MaxAssignees`), replacements are drawn at once and the round stays in
+	/// `Committing`, so that a replacement commits while every result of this round is still
+	/// sealed: nobody drawn late can copy a reveal (see the copier in `docs/protocol.md`).
+	/// When none can be drawn (or the draw fails), reveals open with what was committed (the
+	/// verdict then disputes if too few reveal); if nobody committed at all, the verdict is
+	/// taken at once.
 	pub(crate) fn maybe_close_commits(job: JobId, now: BlockNumberFor<T>) -> DispatchResult {
 		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(()) };
 		if round.phase != Phase::Committing ||
@@ -223,7 +233,31 @@ impl<T: Config> Pallet<T> {
 		{
 			return Ok(());
 		}
-		if round.members.iter().any(|m| m.status == MemberStatus::Committed) {
+		let count = |s: MemberStatus| round.members.iter().filter(|m| m.status == s).count();
+		let committed = u32::try_from(count(MemberStatus::Committed)).unwrap_or(u32::MAX);
+		let revealed = u32::try_from(count(MemberStatus::Revealed)).unwrap_or(u32::MAX);
+		let sealed = committed.saturating_add(revealed);
+		let redundancy = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?.redundancy;
+		if sealed < redundancy.min_replicas {
+			let room = redundancy.max_replicas.saturating_sub(sealed);
+			let want = redundancy.min_replicas.saturating_sub(sealed).min(room);
+			if want > 0 {
+				// A draw that fails (say, no room in the deadline buckets) must not refuse the
+				// commit that closed the round: it counts as nobody drawn.
+				let added = T::Jobs::assign_more(job, want).unwrap_or_else(|e| {
+					log::warn!(target: LOG_TARGET, "draw for {job} failed: {e:?}");
+					alloc::vec::Vec::new()
+				});
+				if !added.is_empty() {
+					Self::deposit_event(Event::MoreReplicasRequested {
+						job,
+						added: u32::try_from(added.len()).unwrap_or(u32::MAX),
+					});
+					return Ok(());
+				}
+			}
+		}
+		if committed > 0 {
 			let deadline = now.saturating_add(T::Jobs::protocol_params().reveal_window);
 			round.phase = Phase::Revealing { deadline };
 			Rounds::<T>::insert(job, round);

@@ -291,8 +291,9 @@ pub mod pallet {
 			/// Reputation after the verdict.
 			reputation: Perbill,
 		},
-		/// No verdict yet (margin not reached, or fewer than `min_replicas` valid reveals);
-		/// more providers are being drawn.
+		/// More providers are being drawn: commits closed with fewer than `min_replicas` results
+		/// sealed (drawn before any reveal opens), or no verdict yet after reveals (margin not
+		/// reached, or fewer than `min_replicas` valid reveals).
 		MoreReplicasRequested {
 			/// The job.
 			job: JobId,
@@ -352,7 +353,9 @@ pub mod pallet {
 		AlreadyCommitted,
 		/// The commit deadline passed.
 		CommitDeadlinePassed,
-		/// Reveals open only once every current assignee committed or timed out.
+		/// Reveals open only once every current assignee committed or timed out and at least
+		/// `min_replicas` results are sealed (or no replacement can be drawn); wait for the
+		/// reveal phase (`AssignmentPhase::Reveal`).
 		CommitsNotClosed,
 		/// The caller has not committed (or was faulted), so it cannot reveal.
 		NotCommitted,
@@ -523,11 +526,15 @@ pub mod pallet {
 		/// `output_digest` the blake2-256 of the small output, `usage` within the job's bound,
 		/// and `salt` 32 random bytes kept for the reveal. Allowed until the provider's commit
 		/// deadline (inclusive). When every current assignee has committed or timed out, the
-		/// reveal phase opens.
+		/// reveal phase opens if at least `min_replicas` results are sealed (committed, or
+		/// revealed in an earlier wave); while fewer are and more providers can be drawn,
+		/// replacements are drawn first and the round stays in the commit phase, so nobody
+		/// drawn late sees a reveal before it commits.
 		///
 		/// ## Events
 		///
-		/// [`Event::ResultCommitted`]; possibly the job queue's `JobRevealing`.
+		/// [`Event::ResultCommitted`]; possibly the job queue's `JobRevealing`, or
+		/// [`Event::MoreReplicasRequested`] and the job queue's `JobReassigned`.
 		#[pallet::call_index(5)]
 		pub fn commit_result(
 			origin: OriginFor<T>,

@@ -10,7 +10,11 @@ use crate::{
 	verdict::{merkle_root, published_record, AgreementKey},
 	Error, Event,
 };
-use frame_support::{assert_noop, assert_ok, traits::Get, BoundedVec};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::Inspect, Get},
+	BoundedVec,
+};
 use pallet_job_queue::{Jobs, Params, Results};
 use povm_primitives::{
 	attestation::output_digest, JobSpec, JobState, RedundancyPolicy, MAX_JOB_SECONDS,
@@ -512,4 +516,146 @@ fn the_reveal_no_show_share_is_the_larger_of_the_two() {
 	assert_eq!(VmProof::reveal_no_show_slash(&p), Perbill::from_percent(10));
 	p.no_show_slash = Perbill::from_percent(20);
 	assert_eq!(VmProof::reveal_no_show_slash(&p), Perbill::from_percent(20));
+}
+
+// ---------- the copier: no late replica sees a reveal before it commits ----------
+
+/// Whether any reveal of `job` is public.
+fn any_reveal_public(job: JobId) -> bool {
+	Reveals::<Test>::iter_prefix(job).next().is_some()
+}
+
+/// The copier attack: a job needs two replicas; A commits X, B misses its commit (by accident,
+/// or B is A's own account), and C is drawn to replace B. Before, reveals opened with A alone
+/// and C was drawn only after A's reveal was stored: C committed to a copy of it (result,
+/// output, root and leaves, with its own salt and usage), the two agreed and C was paid and
+/// credited for a run it never made. Now C is drawn at the commit deadline, before any reveal
+/// opens: there is nothing public to copy when C must commit.
+#[test]
+fn a_replacement_is_drawn_while_every_result_is_still_sealed() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12]);
+		let (id, ps) = assigned(2, 2, 1);
+		let (a, b) = (ps[0], ps[1]);
+		commit(id, a, 1, b"X", usage(10_000));
+		// B misses its commit.
+		run_to_block(8);
+		assert_eq!(bond_of(b), BOND - 100);
+		// A reveals as soon as it may, to show its result to whoever is drawn next.
+		let early = try_reveal(id, a, 1, b"X", usage(10_000));
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.providers.len(), 3);
+		let c = job.providers[2];
+		assert!(!ps.contains(&c));
+
+		// The copier's move: commit to whatever of A's is public, with its own salt and usage.
+		if let Some(rec) = Reveals::<Test>::get(id, a) {
+			let mut copy = rec.reveal.clone();
+			copy.salt = [c as u8; 32];
+			copy.usage = usage(20_000);
+			commit_to(id, c, &copy);
+			let _ = VmProof::reveal_result(RuntimeOrigin::signed(c), id, copy, rec.leaves);
+		}
+		assert_eq!(Balances::balance(&c), 100_000 - BOND, "the copier was paid for A's run");
+		assert_eq!(VerifiedMillis::<Test>::get(0, c), 0, "the copier was credited A's run");
+
+		// C was drawn at B's commit deadline, in the commit phase, with A's result sealed.
+		assert!(!any_reveal_public(id));
+		assert!(events().contains(&Event::MoreReplicasRequested { job: id, added: 1 }));
+		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Committing);
+		assert_eq!(job.state, JobState::Assigned);
+		assert_eq!(early, Err(Error::<Test>::CommitsNotClosed.into()));
+		assert!(!queue_events()
+			.iter()
+			.any(|e| matches!(e, pallet_job_queue::Event::JobRevealing { .. })));
+		// The replacement has a commit window of its own and its deadline is scheduled.
+		let deadline = Rounds::<Test>::get(id)
+			.unwrap()
+			.members
+			.iter()
+			.find(|m| m.who == c)
+			.unwrap()
+			.commit_deadline;
+		assert_eq!(deadline, 8 + 5);
+		assert!(Deadlines::<Test>::get(deadline + 1).contains(&id));
+
+		// C has to run the job itself; once it commits, reveals open and both are paid.
+		commit(id, c, 1, b"X", usage(10_000));
+		assert!(matches!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { .. }));
+		reveal(id, a, 1, b"X", usage(10_000));
+		reveal(id, c, 1, b"X", usage(10_000));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		assert!(events().iter().any(|e| matches!(e,
+			Event::ResultAccepted { agreeing, .. } if agreeing.to_vec() == vec![a, c])));
+		assert_eq!(Balances::balance(&c), 100_000 - BOND + 10);
+	});
+}
+
+/// A replacement that misses its commit too is replaced in turn, still before any reveal.
+#[test]
+fn replacements_keep_being_drawn_before_reveals_while_below_min_replicas() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 2, 1);
+		commit(id, ps[0], 1, b"X", usage(10_000));
+		run_to_block(8);
+		let c = Jobs::<Test>::get(id).unwrap().providers[2];
+		// C misses its commit deadline (block 13) as well.
+		run_to_block(14);
+		assert_eq!(bond_of(c), BOND - 100);
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.providers.len(), 4);
+		let d = job.providers[3];
+		assert!(!any_reveal_public(id));
+		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Committing);
+		assert_eq!(VmProof::wave_of(id, &d), Some(2));
+		commit(id, d, 1, b"X", usage(10_000));
+		reveal(id, ps[0], 1, b"X", usage(10_000));
+		reveal(id, d, 1, b"X", usage(10_000));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+	});
+}
+
+/// When no replacement can be drawn, reveals open with the one commitment and the verdict is
+/// taken as before: one valid reveal of two asked for is disputed and the revealer paid.
+#[test]
+fn without_a_replacement_to_draw_reveals_open_and_the_verdict_is_as_before() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		let (id, ps) = assigned(2, 2, 1);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		commit(id, ps[0], 1, b"X", usage(10_000));
+		run_to_block(8);
+		assert!(!events().iter().any(|e| matches!(e, Event::MoreReplicasRequested { .. })));
+		assert!(matches!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { .. }));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Revealing);
+		reveal(id, ps[0], 1, b"X", usage(10_000));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+		assert!(events().contains(&Event::ResultDisputed {
+			job: id,
+			first_divergence: None,
+			paid: BoundedVec::truncate_from(vec![ps[0]]),
+		}));
+		assert_eq!(Balances::balance(&ps[0]), 100_000 - BOND + 10);
+		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit - 10);
+	});
+}
+
+/// Results already revealed in an earlier wave count as sealed: a tie-break wave of one opens
+/// reveals as soon as its member commits (the residual risk of that wave is documented in
+/// `docs/protocol.md`).
+#[test]
+fn a_tie_break_wave_counts_the_earlier_reveals() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12]);
+		let (id, ps) = assigned(2, 3, 1);
+		commit(id, ps[0], 1, b"X", usage(10_000));
+		commit(id, ps[1], 2, b"Y", usage(10_000));
+		reveal(id, ps[0], 1, b"X", usage(10_000));
+		reveal(id, ps[1], 2, b"Y", usage(10_000));
+		let c = Jobs::<Test>::get(id).unwrap().providers[2];
+		commit(id, c, 1, b"X", usage(10_000));
+		assert!(matches!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { .. }));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().providers.len(), 3);
+	});
 }

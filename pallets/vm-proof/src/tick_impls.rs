@@ -20,7 +20,10 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		let due = Deadlines::<T>::take(now);
-		let per_job = T::WeightInfo::process_deadline(T::MaxMembers::get());
+		// A reveal deadline settles up to `MaxMembers`; a commit deadline faults its no-shows
+		// and may draw replacements among a full candidate list: charge the larger.
+		let per_job = T::WeightInfo::process_deadline(T::MaxMembers::get())
+			.max(T::WeightInfo::process_commit_deadline());
 		let next = now.saturating_add(1u32.into());
 		for (i, job) in due.iter().enumerate() {
 			if meter.try_consume(per_job).is_err() {

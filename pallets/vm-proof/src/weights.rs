@@ -12,6 +12,10 @@
 //! per member, +4 per round), `ProviderFootprint` and `EpochFootprint` (+16 bytes each) were
 //! adjusted by hand; the extra computation of `reveal_result` and `process_deadline` (one
 //! blake2-256 of at most 1 KiB per reveal, and the usage check) is not in the ref-time figures.
+//! `commit_result` and `process_commit_deadline` were estimated, not measured, when a commit
+//! close began to draw replacements before any reveal opens: each is its earlier figure (for
+//! `process_commit_deadline`, `process_deadline` at 16 members) plus `pallet_job_queue`'s
+//! measured `assign_job(64)` (a draw among a full candidate list and `on_assigned`).
 //! Rerun `scripts/bench-weights.sh`.
 
 // Executed Command:
@@ -62,6 +66,7 @@ pub trait WeightInfo {
 	fn reveal_result() -> Weight;
 	fn process_deadlines_base() -> Weight;
 	fn process_deadline(m: u32, ) -> Weight;
+	fn process_commit_deadline() -> Weight;
 }
 
 /// Weights for `pallet_vm_proof` measured on the reference machine, with the runtime's database
@@ -151,14 +156,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(19646), added: 22121, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::Deadlines` (r:1 w:1)
 	/// Proof: `VmProof::Deadlines` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::ActiveProviders` (r:1 w:0)
+	/// Proof: `VmProof::ActiveProviders` (`max_values`: Some(1), `max_size`: Some(32002), added: 32497, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::ProviderJobs` (r:64 w:4)
+	/// Proof: `VmProof::ProviderJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::Providers` (r:68 w:0)
+	/// Proof: `VmProof::Providers` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::NextRandomness` (r:1 w:0)
+	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `9821`
-		//  Estimated: `23111`
-		// Minimum execution time: 66_445_000 picoseconds.
-		Weight::from_parts(74_552_000, 23179)
-			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		//  Measured:  `9821 + 64 * (117 ±0)` (estimated: not measured)
+		//  Estimated: `241626`
+		// Minimum execution time: 784_622_580 picoseconds (estimated: not measured).
+		Weight::from_parts(784_622_580, 241626)
+			.saturating_add(T::DbWeight::get().reads(144_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
 	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1210), added: 3685, mode: `MaxEncodedLen`)
@@ -252,6 +265,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 9711).saturating_mul(m.into()))
 	}
+	/// Storage: `VmProof::Rounds` (r:1 w:1)
+	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1210), added: 3685, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Params` (r:1 w:0)
+	/// Proof: `JobQueue::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::ProviderJobs` (r:80 w:16)
+	/// Proof: `VmProof::ProviderJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::Providers` (r:80 w:12)
+	/// Proof: `VmProof::Providers` (`max_values`: None, `max_size`: Some(106), added: 2581, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:12 w:12)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Jobs` (r:1 w:1)
+	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(19646), added: 22121, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::ActiveProviders` (r:1 w:0)
+	/// Proof: `VmProof::ActiveProviders` (`max_values`: Some(1), `max_size`: Some(32002), added: 32497, mode: `MaxEncodedLen`)
+	/// Storage: `Babe::NextRandomness` (r:1 w:0)
+	/// Proof: `Babe::NextRandomness` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::Deadlines` (r:1 w:1)
+	/// Proof: `VmProof::Deadlines` (`max_values`: None, `max_size`: Some(2062), added: 4537, mode: `MaxEncodedLen`)
+	fn process_commit_deadline() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `18690 + 16 * (453 ±0) + 64 * (117 ±0)` (estimated: not measured)
+		//  Estimated: `409386`
+		// Minimum execution time: 2_223_435_372 picoseconds (estimated: not measured).
+		Weight::from_parts(2_223_435_372, 409386)
+			.saturating_add(T::DbWeight::get().reads(234_u64))
+			.saturating_add(T::DbWeight::get().writes(101_u64))
+	}
 }
 
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
@@ -282,9 +322,9 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(74_552_000, 23179)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+		Weight::from_parts(784_622_580, 241626)
+			.saturating_add(RocksDbWeight::get().reads(144_u64))
+			.saturating_add(RocksDbWeight::get().writes(14_u64))
 	}
 	fn reveal_result() -> Weight {
 		Weight::from_parts(1_188_652_000, 84355)
@@ -303,5 +343,10 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(10_u64))
 			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 9711).saturating_mul(m.into()))
+	}
+	fn process_commit_deadline() -> Weight {
+		Weight::from_parts(2_223_435_372, 409386)
+			.saturating_add(RocksDbWeight::get().reads(234_u64))
+			.saturating_add(RocksDbWeight::get().writes(101_u64))
 	}
 }
