@@ -52,6 +52,12 @@ pub struct DockerConfig {
 	pub max_log_bytes: usize,
 	/// Cap on the total content of output files, in bytes.
 	pub max_output_bytes: usize,
+	/// Disk quota of a run: most bytes the job can store in `out/` and `checkpoints/`
+	/// together.
+	pub disk_quota_bytes: u64,
+	/// Most files (and directories) the job can create in `out/` and `checkpoints/` together,
+	/// and, each, in `/tmp` and `/dev/shm`.
+	pub max_files: u32,
 	/// Timeout of each Docker request; must exceed the longest job's `max_seconds`.
 	pub request_timeout: Duration,
 }
@@ -69,6 +75,8 @@ impl DockerConfig {
 			tmpfs_mib: 64,
 			max_log_bytes: 1 << 20,
 			max_output_bytes: 1 << 20,
+			disk_quota_bytes: 256 << 20,
+			max_files: 4096,
 			request_timeout: Duration::from_secs(6 * 3600),
 		}
 	}
