@@ -103,8 +103,9 @@ async fn a_job_writing_past_its_disk_quota_is_cut_flagged_and_agreed() {
 async fn a_job_creating_more_files_than_the_cap_is_cut_flagged_and_agreed() {
 	let exec = quota_executor("file-cap").await;
 	// Up to 1000 files in each writable place (20 times the cap), counting how many it got.
+	// (`true`, not `:`: a failed redirection of a special built-in ends the shell.)
 	let script = "for d in /povm/out /tmp /dev/shm; do \
-			i=0; while [ $i -lt 1000 ]; do : > $d/f$i 2>/dev/null || break; i=$((i+1)); done; \
+			i=0; while [ $i -lt 1000 ]; do true > $d/f$i 2>/dev/null || break; i=$((i+1)); done; \
 			echo \"$d made $i\"; \
 		done";
 	let (a, b) = run_twice(&exec, |dir| shell_job(2, dir, script)).await;
