@@ -88,7 +88,9 @@ async fn worker(
 	assert_eq!(run.exit_code, 0);
 	let mut salt = [0u8; 32];
 	rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
-	let record = pending_commit(n, &run, salt, &me);
+	// The job's on-chain resources, as the spec above asks: usage is committed capped at them.
+	let bound = povm_primitives::Resources { millicores: 500, memory_mib: 64, max_seconds: 60 };
+	let record = pending_commit(n, 0, &bound, &run, salt, &me);
 	store.save(&record).expect("persist");
 	let _ = std::fs::remove_dir_all(&job.work_dir);
 	t.elapsed()

@@ -17,6 +17,10 @@
 //! max_seconds = 3600
 //! pids = 256
 //!
+//! [sandbox]                                # per run; keep the defaults (see `Sandbox`)
+//! disk_quota_mib = 256
+//! max_files = 4096
+//!
 //! [offer]                                  # unset fields are measured from the host
 //! millicores = 1000
 //! memory_mib = 1024
@@ -30,7 +34,12 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use pallet_vm_proof::{Arch, VmOffer};
 use serde::Deserialize;
 
-use crate::{error::ConfigError, prelude::Balance, signer::KeySource};
+use crate::{
+	error::ConfigError,
+	executor::{DockerConfig, DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES},
+	prelude::Balance,
+	signer::KeySource,
+};
 
 /// Name of the default environment variable holding the provider's secret URI.
 pub const DEFAULT_KEY_ENV: &str = "POVM_WORKER_KEY";
@@ -84,9 +93,44 @@ pub struct Config {
 	/// Resource caps per job.
 	#[serde(default)]
 	pub caps: Caps,
+	/// The sandbox's storage limits per run.
+	#[serde(default)]
+	pub sandbox: Sandbox,
 	/// The VM offer; unset fields are measured from the host.
 	#[serde(default)]
 	pub offer: OfferConfig,
+}
+
+/// Storage limits of every run: what the job can write to `out/` and `checkpoints/`.
+///
+/// A job that reaches a limit is cut (its writes fail) and its result is flagged truncated.
+/// Replicas agree on such a job only if they have the same limits, so keep the defaults:
+/// a provider with other values disagrees with the others on exactly those jobs.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Sandbox {
+	/// Disk quota of `out/` and `checkpoints/` together, in MiB (1..=65536). The files are
+	/// held in memory and count against the job's memory limit.
+	#[serde(default = "default_disk_quota")]
+	pub disk_quota_mib: u32,
+	/// Most files, directories and symlinks a job can create there (1..=1048576), and in
+	/// each of `/tmp` and `/dev/shm`.
+	#[serde(default = "default_max_files")]
+	pub max_files: u32,
+}
+
+impl Default for Sandbox {
+	fn default() -> Self {
+		Self { disk_quota_mib: DEFAULT_DISK_QUOTA_MIB, max_files: DEFAULT_MAX_FILES }
+	}
+}
+
+impl Sandbox {
+	/// Sets these limits on the executor's settings.
+	pub fn apply(&self, docker: &mut DockerConfig) {
+		docker.disk_quota_bytes = u64::from(self.disk_quota_mib) << 20;
+		docker.max_files = self.max_files;
+	}
 }
 
 /// Most a job may get on this host.
@@ -176,6 +220,12 @@ fn default_rpc_timeout() -> u64 {
 fn default_grace() -> u64 {
 	60
 }
+fn default_disk_quota() -> u32 {
+	DEFAULT_DISK_QUOTA_MIB
+}
+fn default_max_files() -> u32 {
+	DEFAULT_MAX_FILES
+}
 
 impl Default for Config {
 	fn default() -> Self {
@@ -215,6 +265,12 @@ impl Config {
 		}
 		if self.mortality < 4 || self.mortality > 65536 {
 			return Err(ConfigError::Invalid("mortality must be 4..=65536 blocks".into()));
+		}
+		if !(1..=65536).contains(&self.sandbox.disk_quota_mib) {
+			return Err(ConfigError::Invalid("sandbox.disk_quota_mib must be 1..=65536".into()));
+		}
+		if !(1..=1 << 20).contains(&self.sandbox.max_files) {
+			return Err(ConfigError::Invalid("sandbox.max_files must be 1..=1048576".into()));
 		}
 		if self.key_file.is_some() && self.key_env.is_some() {
 			return Err(ConfigError::Invalid("set key_file or key_env, not both".into()));
@@ -311,6 +367,14 @@ mod tests {
 		assert_eq!(c.node_url, "ws://127.0.0.1:9944");
 		assert_eq!(c.slots, 1);
 		assert_eq!(c.key_source(), KeySource::Env(DEFAULT_KEY_ENV.into()));
+		assert_eq!(c.sandbox, Sandbox { disk_quota_mib: 256, max_files: 4096 });
+		let mut docker = DockerConfig::new("w", "images");
+		c.sandbox.apply(&mut docker);
+		assert_eq!(
+			(docker.disk_quota_bytes, docker.max_files),
+			(DockerConfig::new("w", "images").disk_quota_bytes, 4096),
+			"the file's defaults are the executor's"
+		);
 	}
 
 	#[test]
@@ -328,6 +392,9 @@ mod tests {
 			memory_mib = 512
 			max_seconds = 60
 			pids = 32
+			[sandbox]
+			disk_quota_mib = 64
+			max_files = 100
 			[offer]
 			millicores = 2000
 			grid_intensity = 50
@@ -336,6 +403,9 @@ mod tests {
 		.unwrap();
 		assert_eq!(c.key_source(), KeySource::File("/k".into()));
 		assert_eq!(c.bond, Some(1000));
+		let mut docker = DockerConfig::new("w", "images");
+		c.sandbox.apply(&mut docker);
+		assert_eq!((docker.disk_quota_bytes, docker.max_files), (64 << 20, 100));
 		let big = Config::parse("bond = \"1_000_000_000_000_000_000_000\"").unwrap();
 		assert_eq!(big.bond, Some(10u128.pow(21)));
 		let host = HostInfo { cores: 8, memory_mib: 8192, arch: Arch::X86_64 };
@@ -350,6 +420,9 @@ mod tests {
 	fn bad_values_are_refused() {
 		assert!(Config::parse("heartbeat_every = 10").is_err());
 		assert!(Config::parse("slots = 0").is_err());
+		assert!(Config::parse("[sandbox]\ndisk_quota_mib = 0").is_err());
+		assert!(Config::parse("[sandbox]\nmax_files = 0").is_err());
+		assert!(Config::parse("[sandbox]\nquota = 1").is_err(), "unknown fields are refused");
 		assert!(Config::parse("key_file = \"a\"\nkey_env = \"B\"").is_err());
 		assert!(Config::parse("secret = \"//Alice\"").is_err(), "unknown fields are refused");
 	}

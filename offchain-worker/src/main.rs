@@ -147,9 +147,9 @@ async fn run(config: Config) -> anyhow::Result<()> {
 		anyhow::bail!("{me} is not a registered provider: run `povm-worker register` first");
 	};
 	let instance = config.instance_label(&me.to_string());
-	let executor = DockerExecutor::connect(DockerConfig::new(instance, config.image_dir.clone()))
-		.await
-		.context("cannot use Docker")?;
+	let mut docker = DockerConfig::new(instance, config.image_dir.clone());
+	config.sandbox.apply(&mut docker);
+	let executor = DockerExecutor::connect(docker).await.context("cannot use Docker")?;
 	tracing::info!(target: LOG_SERVICE, provider = %me, offer = ?record.offer.0, "serving assignments");
 	let worker = commands::run::Worker::new(config, submitter, executor, store, record.offer.0);
 	worker.serve(cancel).await?;

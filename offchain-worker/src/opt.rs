@@ -88,6 +88,12 @@ pub struct RunOpt {
 	/// Process and thread limit.
 	#[arg(long, default_value_t = 64)]
 	pub pids: u32,
+	/// Disk quota of `out/` and `checkpoints/` together, in MiB.
+	#[arg(long, default_value_t = crate::executor::DEFAULT_DISK_QUOTA_MIB)]
+	pub disk_quota_mib: u32,
+	/// Most files the job can create in `out/` and `checkpoints/` together.
+	#[arg(long, default_value_t = crate::executor::DEFAULT_MAX_FILES)]
+	pub max_files: u32,
 	/// Environment variable `KEY=VALUE` (repeatable).
 	#[arg(long = "env", value_parser = parse_env)]
 	pub env: Vec<(String, String)>,
@@ -138,6 +144,8 @@ mod tests {
 			"/tmp/w",
 			"--memory-mib",
 			"32",
+			"--disk-quota-mib",
+			"16",
 			"--env",
 			"A=b=c",
 			"--",
@@ -149,6 +157,7 @@ mod tests {
 		let Command::Exec(run) = opt.command else { panic!("not exec") };
 		assert_eq!(run.memory_mib, 32);
 		assert_eq!(run.millicores, 1000);
+		assert_eq!((run.disk_quota_mib, run.max_files), (16, crate::executor::DEFAULT_MAX_FILES));
 		assert_eq!(run.env, [("A".to_owned(), "b=c".to_owned())]);
 		assert_eq!(run.command, ["/coinflip", "--seed", "1"]);
 		assert_eq!(run.salt, None);

@@ -9,7 +9,9 @@ use crate::{
 
 /// Runs the job of `opt` and prints what the worker would attest.
 pub async fn exec(opt: RunOpt) -> anyhow::Result<()> {
-	let config = DockerConfig::new(format!("cli-{}", std::process::id()), opt.image_dir);
+	let mut config = DockerConfig::new(format!("cli-{}", std::process::id()), opt.image_dir);
+	config.disk_quota_bytes = u64::from(opt.disk_quota_mib) << 20;
+	config.max_files = opt.max_files;
 	let executor = DockerExecutor::connect(config).await?;
 	let mut command = opt.command;
 	let args = command.split_off(1);

@@ -89,18 +89,27 @@ pub(crate) fn collect_outputs(
 	Ok((outputs, cut))
 }
 
-/// Hashes the first `cap` checkpoint files in `dir`, in name order. Returns them and whether
-/// the job wrote more (those are neither read nor hashed).
+/// Hashes the first `cap` checkpoint files in `dir`, in name order, reading at most
+/// `max_bytes` of content in total. Returns them and whether anything was left out: files
+/// beyond `cap` (neither read nor hashed), or content beyond `max_bytes` (a file that crosses
+/// the budget is hashed up to it, and its `size` is what was hashed).
+///
+/// The byte budget is the run's disk quota: no file written within it is cut, but a sparse
+/// file (a large apparent size in few pages, `truncate -s 1T`) is, so the worker never reads
+/// for hours past its commit deadline.
 pub(crate) fn collect_checkpoints(
 	dir: &Path,
 	cap: usize,
+	max_bytes: u64,
 ) -> Result<(Vec<CheckpointFile>, bool), ExecError> {
 	let files = regular_files(dir)?;
-	let cut = files.len() > cap;
+	let mut cut = files.len() > cap;
+	let mut left = max_bytes;
 	let mut checkpoints = Vec::with_capacity(files.len().min(cap));
 	for (name, path) in files.into_iter().take(cap) {
 		let err = |source| ExecError::Collect { path: path.clone(), source };
-		let mut file = open_nofollow(&path).map_err(err)?;
+		// Read one byte past the budget to learn whether the file is longer.
+		let mut file = open_nofollow(&path).map_err(err)?.take(left.saturating_add(1));
 		let mut hasher = Blake2b::<U32>::new();
 		let mut buf = vec![0u8; 64 * 1024];
 		let mut size = 0u64;
@@ -109,9 +118,14 @@ pub(crate) fn collect_checkpoints(
 			if n == 0 {
 				break;
 			}
-			size += n as u64;
-			hasher.update(&buf[..n]);
+			let keep = (n as u64).min(left - size) as usize;
+			if keep < n {
+				cut = true;
+			}
+			size += keep as u64;
+			hasher.update(&buf[..keep]);
 		}
+		left -= size;
 		checkpoints.push(CheckpointFile { name, size, digest: hasher.finalize().into() });
 	}
 	Ok((checkpoints, cut))
@@ -154,7 +168,7 @@ mod tests {
 		let dir = tempfile::tempdir().unwrap();
 		std::fs::write(dir.path().join("cp-000002"), b"two").unwrap();
 		std::fs::write(dir.path().join("cp-000001"), b"one").unwrap();
-		let (cps, cut) = collect_checkpoints(dir.path(), 2).unwrap();
+		let (cps, cut) = collect_checkpoints(dir.path(), 2, 6).unwrap();
 		assert!(!cut);
 		assert_eq!(cps[0].name, "cp-000001");
 		assert_eq!(cps[0].digest, blake2_256(b"one"));
@@ -167,10 +181,32 @@ mod tests {
 		for i in (0..5).rev() {
 			std::fs::write(dir.path().join(format!("cp-{i:06}")), [i as u8]).unwrap();
 		}
-		let (cps, cut) = collect_checkpoints(dir.path(), 3).unwrap();
+		let (cps, cut) = collect_checkpoints(dir.path(), 3, u64::MAX).unwrap();
 		assert!(cut);
 		let names: Vec<_> = cps.iter().map(|c| c.name.as_str()).collect();
 		assert_eq!(names, ["cp-000000", "cp-000001", "cp-000002"]);
 		assert_eq!(cps[2].digest, blake2_256(&[2]));
+	}
+
+	#[test]
+	fn checkpoint_content_beyond_the_byte_budget_is_cut_even_in_a_sparse_file() {
+		let dir = tempfile::tempdir().unwrap();
+		std::fs::write(dir.path().join("cp-1"), b"12345").unwrap();
+		// 1 TiB of apparent size in no blocks: only the budget is read.
+		let sparse = std::fs::File::create(dir.path().join("cp-2")).unwrap();
+		sparse.set_len(1 << 40).unwrap();
+		std::fs::write(dir.path().join("cp-3"), b"x").unwrap();
+		let (cps, cut) = collect_checkpoints(dir.path(), 10, 8).unwrap();
+		assert!(cut);
+		assert_eq!(cps.len(), 3);
+		assert_eq!((cps[0].size, cps[0].digest), (5, blake2_256(b"12345")));
+		assert_eq!((cps[1].size, cps[1].digest), (3, blake2_256(&[0, 0, 0])));
+		assert_eq!((cps[2].size, cps[2].digest), (0, blake2_256(b"")));
+		// Exactly at the budget is not a cut.
+		let exact = tempfile::tempdir().unwrap();
+		std::fs::write(exact.path().join("cp-1"), b"12345").unwrap();
+		let (cps, cut) = collect_checkpoints(exact.path(), 10, 5).unwrap();
+		assert!(!cut);
+		assert_eq!(cps[0].size, 5);
 	}
 }

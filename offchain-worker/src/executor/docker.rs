@@ -9,7 +9,9 @@ use std::{
 
 use bollard::{
 	container::LogOutput,
-	models::{ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount, MountType},
+	models::{
+		ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount, MountType, ResourcesUlimits,
+	},
 };
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
@@ -17,9 +19,10 @@ use tokio::sync::oneshot;
 use super::{
 	collect::{collect_checkpoints, collect_outputs, CappedBuf},
 	parse_image_digest,
+	quota::{self, JobFs, Quota},
 	usage::UsageMeter,
-	DockerClient, ExecError, Execution, Executor, JobRun, CHECKPOINT_DIR, JOB_LABEL,
-	MAX_CHECKPOINTS, OUT_DIR, WORKER_LABEL,
+	DockerClient, ExecError, Execution, Executor, JobRun, CHECKPOINT_DIR, HOSTNAME, JOB_LABEL,
+	MAX_CHECKPOINTS, OUT_DIR, PINNED_ENV, WORKER_LABEL,
 };
 use crate::{attestation::Flags, prelude::LOG_EXECUTOR};
 
@@ -30,6 +33,26 @@ const MIN_MEMORY_MIB: u32 = 6;
 const MIN_MILLICORES: u32 = 10;
 /// How long to wait for the output stream to end after the container exited.
 const LOG_DRAIN_GRACE: Duration = Duration::from_secs(10);
+/// Default disk quota of a run, in MiB ([`DockerConfig::disk_quota_bytes`]).
+pub const DEFAULT_DISK_QUOTA_MIB: u32 = 256;
+/// Default file cap of a run ([`DockerConfig::max_files`]).
+pub const DEFAULT_MAX_FILES: u32 = 4096;
+/// The job's `/etc/resolv.conf`: it has no network, and the host's resolvers are the host's.
+const RESOLV_CONF: &str = "# no network\n";
+/// The job's `/etc/hosts`, the same on every host.
+const HOSTS: &str = "127.0.0.1\tlocalhost\n::1\tlocalhost\n127.0.1.1\tpovm\n";
+/// Resource limits (`ulimit`) of every job, soft and hard, instead of the daemon's (which are
+/// the host's). Each is at or below any sane host's hard limit: the container's init may lower
+/// a limit but not raise one, and a container that cannot start is a missed commit. `nproc`
+/// is not pinned: it counts the uid's processes across the host, and `pids_limit` binds.
+const ULIMITS: [(&str, i64, i64); 6] = [
+	("core", 0, 0),
+	("nofile", 1024, 1024),
+	("sigpending", 1024, 1024),
+	("msgqueue", 819_200, 819_200),
+	("memlock", 64 << 10, 64 << 10),
+	("stack", 8 << 20, 8 << 20),
+];
 
 /// Settings of a [`DockerExecutor`] that are the provider's, not the job's.
 #[derive(Clone, Debug)]
@@ -46,19 +69,27 @@ pub struct DockerConfig {
 	pub uid: u32,
 	/// Group id the job runs as.
 	pub gid: u32,
-	/// Size of the tmpfs at `/tmp` in MiB.
+	/// Size of the tmpfs at `/tmp`, and of the one at `/dev/shm`, in MiB.
 	pub tmpfs_mib: u32,
 	/// Cap on captured stdout and on captured stderr, each, in bytes.
 	pub max_log_bytes: usize,
 	/// Cap on the total content of output files, in bytes.
 	pub max_output_bytes: usize,
+	/// Disk quota of a run: most bytes the job can store in `out/` and `checkpoints/`
+	/// together (whole 4 KiB pages). Also the most checkpoint content the worker reads back.
+	/// Replicas with other quotas disagree on a job that reaches one: keep the default.
+	pub disk_quota_bytes: u64,
+	/// Most files, directories and symlinks the job can create in `out/` and `checkpoints/`
+	/// together, and, each, in `/tmp` and `/dev/shm`. Keep the default, as for the quota.
+	pub max_files: u32,
 	/// Timeout of each Docker request; must exceed the longest job's `max_seconds`.
 	pub request_timeout: Duration,
 }
 
 impl DockerConfig {
 	/// Defaults for `instance`: images from `image_dir`, no pulls, user `65534:65534`
-	/// (nobody), 64 MiB `/tmp`, 1 MiB per log stream, 1 MiB of output files.
+	/// (nobody), 64 MiB `/tmp` and `/dev/shm`, 1 MiB per log stream, 1 MiB of output files,
+	/// a 256 MiB disk quota and 4096 files.
 	pub fn new(instance: impl Into<String>, image_dir: impl Into<PathBuf>) -> Self {
 		Self {
 			instance: instance.into(),
@@ -69,6 +100,8 @@ impl DockerConfig {
 			tmpfs_mib: 64,
 			max_log_bytes: 1 << 20,
 			max_output_bytes: 1 << 20,
+			disk_quota_bytes: u64::from(DEFAULT_DISK_QUOTA_MIB) << 20,
+			max_files: DEFAULT_MAX_FILES,
 			request_timeout: Duration::from_secs(6 * 3600),
 		}
 	}
@@ -88,10 +121,18 @@ pub enum ImageSource {
 /// Runs jobs as containers on the local Docker daemon.
 ///
 /// Each container: the exact image id from the spec, no network (`none`), read-only root,
-/// a size-capped tmpfs `/tmp`, the run's `out/` and `checkpoints/` bind-mounted writable,
-/// memory (without swap), CPU and pids limits, all capabilities dropped,
-/// `no-new-privileges`, a non-root user, no log driver (output is read from an attach
-/// stream, capped), and a SIGKILL at `max_seconds`. The container is always removed.
+/// size- and file-capped tmpfs `/tmp` and `/dev/shm`, the run's `out/` and `checkpoints/`
+/// bind-mounted writable from a tmpfs with the run's disk quota and file cap (see
+/// [`quota`](super::quota)), memory (without swap), CPU and pids limits, all capabilities
+/// dropped, `no-new-privileges`, a non-root user, no log driver (output is read from an
+/// attach stream, capped), and a SIGKILL at `max_seconds`. The container is always removed.
+///
+/// Every replica sees the same environment, so that honest replicas of a deterministic
+/// program agree: the host name [`HOSTNAME`] (not the container id), an empty NIS domain
+/// name, `TZ=UTC` and the `C.UTF-8` locale ([`PINNED_ENV`], unless the spec sets them), fixed
+/// `/etc/hosts` and `/etc/resolv.conf` (not the host's resolvers), and fixed resource limits
+/// (`ulimit`) instead of the daemon's. Not pinned: the clock, the CPU model and count, and the
+/// kernel version, which Docker cannot hide.
 #[derive(Clone, Debug)]
 pub struct DockerExecutor {
 	client: DockerClient,
@@ -139,11 +180,17 @@ impl DockerExecutor {
 	/// Connects to the daemon and removes orphaned containers of this instance (left by a
 	/// crash or an abandoned run).
 	pub async fn connect(config: DockerConfig) -> Result<Self, ExecError> {
+		// Every run needs its quota'd storage: refuse to start where it cannot be mounted.
+		quota::probe()?;
 		let client = DockerClient::connect(config.request_timeout).await?;
 		let executor = Self { client, config };
 		let removed = executor.remove_orphans().await?;
 		if removed > 0 {
 			tracing::info!(target: LOG_EXECUTOR, removed, "removed orphaned job containers");
+		}
+		let unmounted = quota::remove_orphan_mounts(&executor.config.instance);
+		if unmounted > 0 {
+			tracing::info!(target: LOG_EXECUTOR, unmounted, "removed orphaned run storage");
 		}
 		Ok(executor)
 	}
@@ -218,32 +265,40 @@ impl DockerExecutor {
 		Ok(())
 	}
 
-	/// (Re)creates `dir` empty and owned by (or, failing that, writable for) the job user.
-	fn prepare_dir(&self, dir: &Path) -> Result<(), ExecError> {
-		let err = |source| ExecError::WorkDir { path: dir.to_owned(), source };
-		match std::fs::remove_dir_all(dir) {
-			Ok(()) => {},
-			Err(e) if e.kind() == std::io::ErrorKind::NotFound => {},
-			Err(e) => return Err(err(e)),
-		}
-		std::fs::create_dir_all(dir).map_err(err)?;
-		if std::os::unix::fs::chown(dir, Some(self.config.uid), Some(self.config.gid)).is_err() {
-			// Not root: let the job user write through the permission bits instead.
-			use std::os::unix::fs::PermissionsExt;
-			std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).map_err(err)?;
-		}
-		Ok(())
+	/// Writes the job's fixed `/etc` files into `<work_dir>/etc`; returns the directory.
+	fn write_etc(work_dir: &Path) -> Result<PathBuf, ExecError> {
+		let dir = work_dir.join("etc");
+		let err = |source| ExecError::WorkDir { path: dir.clone(), source };
+		std::fs::create_dir_all(&dir).map_err(err)?;
+		std::fs::write(dir.join("resolv.conf"), RESOLV_CONF).map_err(err)?;
+		std::fs::write(dir.join("hosts"), HOSTS).map_err(err)?;
+		Ok(dir)
 	}
 
-	fn container_body(&self, job: &JobRun, out: &Path, checkpoints: &Path) -> ContainerCreateBody {
+	fn container_body(&self, job: &JobRun, fs: &JobFs, etc: &Path) -> ContainerCreateBody {
 		let r = &job.spec.resources;
-		let bind = |source: &Path, target: &str| Mount {
+		let bind = |source: &Path, target: &str, read_only: bool| Mount {
 			target: Some(target.to_owned()),
 			source: Some(source.display().to_string()),
 			typ: Some(MountType::BIND),
-			read_only: Some(false),
+			read_only: Some(read_only),
 			..Default::default()
 		};
+		// The root inode of each tmpfs counts too: the job gets `max_files` of its own. (Docker
+		// refuses `huge=`; the host's `shmem_enabled` is `never` or `within_size` by default.)
+		let tmpfs = format!(
+			"rw,nosuid,nodev,noexec,size={}m,nr_inodes={}",
+			self.config.tmpfs_mib,
+			u64::from(self.config.max_files) + 1,
+		);
+		// The spec's variables first: a process reads the first of duplicate entries, and the
+		// pinned ones are only defaults.
+		let mut env: Vec<String> = job.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+		for (key, value) in PINNED_ENV {
+			if !job.spec.env.iter().any(|(k, _)| k == key) {
+				env.push(format!("{key}={value}"));
+			}
+		}
 		let host_config = HostConfig {
 			memory: Some(i64::from(r.memory_mib) * MIB),
 			// Equal to the memory limit: no swap, so the limit really bounds the job.
@@ -252,11 +307,27 @@ impl DockerExecutor {
 			pids_limit: Some(i64::from(r.pids)),
 			network_mode: Some("none".to_owned()),
 			readonly_rootfs: Some(true),
-			tmpfs: Some(HashMap::from([(
-				"/tmp".to_owned(),
-				format!("rw,nosuid,nodev,noexec,size={}m", self.config.tmpfs_mib),
-			)])),
-			mounts: Some(vec![bind(out, OUT_DIR), bind(checkpoints, CHECKPOINT_DIR)]),
+			// A mount at `/dev/shm` replaces Docker's own (64 MiB, no file cap).
+			tmpfs: Some(HashMap::from([
+				("/tmp".to_owned(), tmpfs.clone()),
+				("/dev/shm".to_owned(), tmpfs),
+			])),
+			mounts: Some(vec![
+				bind(&fs.out(), OUT_DIR, false),
+				bind(&fs.checkpoints(), CHECKPOINT_DIR, false),
+				bind(&etc.join("resolv.conf"), "/etc/resolv.conf", true),
+				bind(&etc.join("hosts"), "/etc/hosts", true),
+			]),
+			ulimits: Some(
+				ULIMITS
+					.iter()
+					.map(|&(name, soft, hard)| ResourcesUlimits {
+						name: Some(name.to_owned()),
+						soft: Some(soft),
+						hard: Some(hard),
+					})
+					.collect(),
+			),
 			cap_drop: Some(vec!["ALL".to_owned()]),
 			security_opt: Some(vec!["no-new-privileges".to_owned()]),
 			// Output is read from the attach stream, so nothing piles up in log files.
@@ -268,7 +339,9 @@ impl DockerExecutor {
 			image: Some(job.spec.image.clone()),
 			entrypoint: (!job.spec.command.is_empty()).then(|| job.spec.command.clone()),
 			cmd: Some(job.spec.args.clone()),
-			env: Some(job.spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+			env: Some(env),
+			hostname: Some(HOSTNAME.to_owned()),
+			domainname: Some(String::new()),
 			user: Some(format!("{}:{}", self.config.uid, self.config.gid)),
 			labels: Some(HashMap::from([
 				(JOB_LABEL.to_owned(), job.job_id.to_string()),
@@ -393,12 +466,17 @@ impl Executor for DockerExecutor {
 		// Refuse a wrong or missing image before any container exists.
 		self.ensure_image(&job.spec.image).await?;
 
-		let out = job.work_dir.join("out");
-		let checkpoints = job.work_dir.join("checkpoints");
-		self.prepare_dir(&out)?;
-		self.prepare_dir(&checkpoints)?;
+		let quota = Quota {
+			bytes: self.config.disk_quota_bytes,
+			files: self.config.max_files,
+			uid: self.config.uid,
+			gid: self.config.gid,
+		};
+		// Unmounted on every path out of here: explicitly below, or when dropped.
+		let fs = JobFs::mount(&job.work_dir, &self.config.instance, quota)?;
+		let etc = Self::write_etc(&job.work_dir)?;
 
-		let body = self.container_body(job, &out, &checkpoints);
+		let body = self.container_body(job, &fs, &etc);
 		let id = self.client.create_container(job.job_id, body).await?;
 		let mut guard = ContainerGuard { client: self.client.clone(), id: Some(id.clone()) };
 		tracing::debug!(target: LOG_EXECUTOR, job = job.job_id, container = %id, "container created");
@@ -411,8 +489,14 @@ impl Executor for DockerExecutor {
 		let s = supervised?;
 		removed?;
 
-		let (outputs, outputs_cut) = collect_outputs(&out, self.config.max_output_bytes)?;
-		let (checkpoints, checkpoints_cut) = collect_checkpoints(&checkpoints, MAX_CHECKPOINTS)?;
+		let (outputs, outputs_cut) = collect_outputs(&fs.out(), self.config.max_output_bytes)?;
+		let (checkpoints, checkpoints_cut) =
+			collect_checkpoints(&fs.checkpoints(), MAX_CHECKPOINTS, self.config.disk_quota_bytes)?;
+		let over_quota = fs.is_full()?;
+		fs.unmount()?;
+		if over_quota {
+			tracing::info!(target: LOG_EXECUTOR, job = job.job_id, "the job used up its disk quota or file cap");
+		}
 		let (stdout, stdout_cut) = s.stdout;
 		let (stderr, stderr_cut) = s.stderr;
 		let wall_ms = s.wall.as_millis() as u64;
@@ -421,7 +505,7 @@ impl Executor for DockerExecutor {
 			flags: Flags {
 				timed_out: s.timed_out,
 				oom_killed: s.oom_killed,
-				truncated: stdout_cut || stderr_cut || outputs_cut || checkpoints_cut,
+				truncated: stdout_cut || stderr_cut || outputs_cut || checkpoints_cut || over_quota,
 			},
 			stdout,
 			stderr,

@@ -46,6 +46,16 @@ pub enum ExecError {
 		#[source]
 		source: std::io::Error,
 	},
+	/// The run's quota'd storage could not be mounted, inspected or unmounted (mounting needs
+	/// `CAP_SYS_ADMIN`: run the worker as root on the Docker host).
+	#[error("run storage {path:?} (a tmpfs the worker mounts; it must run as root): {source}")]
+	JobFs {
+		/// The mount point.
+		path: PathBuf,
+		/// The I/O error.
+		#[source]
+		source: std::io::Error,
+	},
 	/// A file the job wrote could not be read back.
 	#[error("cannot collect {path:?}: {source}")]
 	Collect {

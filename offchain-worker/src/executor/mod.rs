@@ -7,12 +7,15 @@ mod collect;
 mod docker;
 mod docker_client;
 mod error;
+mod quota;
 mod usage;
 
 use std::{future::Future, path::PathBuf};
 
 pub use self::{
-	docker::{DockerConfig, DockerExecutor, ImageSource},
+	docker::{
+		DockerConfig, DockerExecutor, ImageSource, DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES,
+	},
 	docker_client::{DockerClient, DockerError, JOB_LABEL, WORKER_LABEL},
 	error::ExecError,
 };
@@ -22,6 +25,12 @@ use crate::attestation::{self, Flags, Hash, ResultSummary};
 pub const OUT_DIR: &str = "/povm/out";
 /// Where the job writes its checkpoint files.
 pub const CHECKPOINT_DIR: &str = "/povm/checkpoints";
+/// The host name every job sees (`hostname`, `uname -n`), instead of the container id.
+pub const HOSTNAME: &str = "povm";
+/// Environment every job gets unless its spec sets the variable: the same time zone and
+/// locale on every replica, whatever the host's.
+pub const PINNED_ENV: [(&str, &str); 3] =
+	[("TZ", "UTC"), ("LANG", "C.UTF-8"), ("LC_ALL", "C.UTF-8")];
 /// The most checkpoints a run keeps (the first, in name order): a reveal carries at most the
 /// runtime's `VmProof::MaxCheckpoints` hashes. A run that writes more is flagged `truncated`,
 /// the same on every honest replica.
@@ -74,8 +83,10 @@ pub struct JobRun {
 	pub job_id: u64,
 	/// What to run.
 	pub spec: JobSpec,
-	/// Host directory owned by this run. The executor (re)creates `out/` and `checkpoints/`
-	/// in it, empty, and bind-mounts them at [`OUT_DIR`] and [`CHECKPOINT_DIR`].
+	/// Host directory owned by this run. The executor mounts the run's storage at `fs/` in it
+	/// (a tmpfs with the disk quota and file cap, unmounted when the run returns), with
+	/// `out/` and `checkpoints/` bind-mounted at [`OUT_DIR`] and [`CHECKPOINT_DIR`], and
+	/// writes the job's fixed `/etc` files to `etc/`.
 	pub work_dir: PathBuf,
 }
 
