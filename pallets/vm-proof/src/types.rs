@@ -208,3 +208,13 @@ pub enum Fault {
 	/// Revealed a result other than the accepted one.
 	WrongResult,
 }
+
+/// A job whose deadline processing failed (and was rolled back).
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct DeadlineFailure<BlockNumber> {
+	/// Failed attempts in a row.
+	pub attempts: u32,
+	/// Block of the next attempt; `None` once `MaxDeadlineAttempts` attempts failed: the job is
+	/// no longer retried and waits for `force_dispute`.
+	pub retry_at: Option<BlockNumber>,
+}
