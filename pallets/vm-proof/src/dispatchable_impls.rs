@@ -253,8 +253,12 @@ impl<T: Config> Pallet<T> {
 		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
 		let slots_freed =
 			round.members.iter().filter(|m| m.status != MemberStatus::NoShow).count() as u32;
+		// A round whose job is gone or already finished (which `try_state` flags) is only closed.
+		let open = T::Jobs::job_terms(job).is_some_and(|t| t.state.is_open());
 		Self::close_round(job, &round);
-		T::Jobs::dispute(job, None)?;
+		if open {
+			T::Jobs::dispute(job, None)?;
+		}
 		Self::deposit_event(Event::JobForceDisputed { job, slots_freed });
 		Ok(())
 	}

@@ -913,6 +913,25 @@ fn force_dispute_needs_the_force_origin_and_a_round() {
 }
 
 #[test]
+fn force_dispute_closes_a_round_whose_job_is_gone() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		// An orphaned round (its job unknown to the job queue), built by hand.
+		let round = Rounds::<Test>::get(id).unwrap();
+		Rounds::<Test>::insert(999, round);
+		ProviderJobs::<Test>::mutate(10, |jobs| jobs.try_push(999).unwrap());
+		assert!(VmProof::do_try_state().is_err());
+		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), 999));
+		assert!(Rounds::<Test>::get(999).is_none());
+		assert_eq!(ProviderJobs::<Test>::get(10).to_vec(), vec![id]);
+		assert!(!queue_disputed(999));
+		// The real job is untouched.
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+	});
+}
+
+#[test]
 fn overflow_pages_are_processed_at_their_block() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
