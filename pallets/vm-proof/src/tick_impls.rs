@@ -10,11 +10,11 @@ use sp_runtime::traits::Saturating;
 pub(crate) const LOG_TARGET: &str = "runtime::vm-proof";
 
 impl<T: Config> Pallet<T> {
-	/// Weight of starting a block's deadlines: its first page, its overflow page count and the
-	/// cursor.
+	/// Weight of starting a block's deadlines: the measured base (its first page) plus, not
+	/// measured, the cursor (read and write) and the block's overflow page count (read).
 	pub(crate) fn deadline_block_weight() -> Weight {
 		T::WeightInfo::process_deadlines_base()
-			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
+			.saturating_add(T::DbWeight::get().reads_writes(2, 1))
 	}
 
 	/// Weight of one job's deadline: the processing at the most members, plus the bookkeeping of
