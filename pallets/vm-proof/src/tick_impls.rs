@@ -128,7 +128,7 @@ impl<T: Config> Pallet<T> {
 			);
 			FailedDeadlines::<T>::insert(job, DeadlineFailure { attempts, retry_at: None });
 			// A job already given up may still fail on an older pending deadline: say it once.
-			if before.map_or(true, |f| f.retry_at.is_some()) {
+			if before.is_none_or(|f| f.retry_at.is_some()) {
 				Self::deposit_event(Event::DeadlineAbandoned { job, attempts, error });
 			}
 			return;
@@ -240,7 +240,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn try_state_deadlines() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_set::BTreeSet;
 		let cursor = DeadlineCursor::<T>::get();
-		let after_cursor = |b: BlockNumberFor<T>| cursor.map_or(true, |c| b >= c);
+		let after_cursor = |b: BlockNumberFor<T>| cursor.is_none_or(|c| b >= c);
 		let mut pending: BTreeSet<JobId> = BTreeSet::new();
 		for (b, jobs) in Deadlines::<T>::iter() {
 			ensure!(after_cursor(b), "deadline list before the cursor");
