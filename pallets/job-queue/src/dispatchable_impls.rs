@@ -211,6 +211,8 @@ impl<T: Config> Pallet<T> {
 	///   jobs are in the queue, once, ordered by price; `Queued` jobs have no providers,
 	///   other jobs at least one.
 	/// - Every provider of an open (assigned or revealing) job is registered.
+	/// - No hold outlives its record: every account with escrow held has an open job with a
+	///   budget, every account with a deposit held has a job record.
 	/// - Job ids are below `NextJobId`.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -256,17 +258,30 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(queued == queue.len(), "queue holds jobs that are not queued");
 		ensure!(queue.windows(2).all(|w| w[0].price >= w[1].price), "queue not ordered by price");
-		for (who, total) in budgets {
+		for (who, total) in budgets.iter() {
 			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), &who) == total,
+				T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), who) == *total,
 				"held escrow differs from open budgets"
 			);
 		}
-		for (who, total) in deposits {
+		for (who, total) in deposits.iter() {
 			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &who) == total,
+				T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), who) == *total,
 				"held deposits differ from job records"
 			);
+		}
+		// No hold outlives its record: an account holding escrow or deposits owns jobs (the
+		// maps above hold every owner).
+		for who in frame_system::Account::<T>::iter_keys() {
+			if !T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), &who).is_zero() {
+				ensure!(
+					budgets.get(&who).is_some_and(|b| !b.is_zero()),
+					"escrow held without an open job"
+				);
+			}
+			if !T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &who).is_zero() {
+				ensure!(deposits.contains_key(&who), "deposit held without a job record");
+			}
 		}
 		Ok(())
 	}

@@ -1,7 +1,9 @@
 //! Benchmarks (v2) for vm-proof: every call and the per-job cost of the deadline hook.
 
 use super::*;
-use crate::pallet::{Deadlines, ProviderCount, ProviderJobs, Providers, Rounds};
+use crate::pallet::{
+	Deadlines, FailedDeadlines, ProviderCount, ProviderJobs, Providers, Rounds,
+};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -287,6 +289,36 @@ mod benchmarks {
 			assert_eq!(round.phase, Phase::Committing);
 			assert_eq!(round.members.len() as u32, T::MaxMembers::get());
 		}
+		Ok(())
+	}
+
+	/// A stuck job with `m` members, all committed and all but one revealed: the round is
+	/// closed (every slot freed, every reveal dropped) and the job disputed.
+	#[benchmark]
+	fn force_dispute(m: Linear<1, { T::MaxMembers::get() }>) -> Result<(), BenchmarkError> {
+		let origin =
+			<T::ForceOrigin as frame_support::traits::EnsureOrigin<_>>::try_successful_origin()
+				.map_err(|_| BenchmarkError::Weightless)?;
+		let (job, providers) = assigned_job::<T>(m)?;
+		for p in providers.iter() {
+			commit::<T>(job, p)?;
+		}
+		let (_, others) = providers.split_last().ok_or(BenchmarkError::Stop("no providers"))?;
+		for p in others {
+			let (r, l) = reveal_for::<T>(p);
+			Pallet::<T>::do_reveal(p.clone(), job, r, l)?;
+		}
+		FailedDeadlines::<T>::insert(job, DeadlineFailure { attempts: 1, retry_at: None });
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, job);
+		assert!(Rounds::<T>::get(job).is_none());
+		assert!(providers.iter().all(|p| ProviderJobs::<T>::get(p).is_empty()));
+		frame_system::Pallet::<T>::assert_last_event(
+			<T as frame_system::Config>::RuntimeEvent::from(Event::<T>::JobForceDisputed {
+				job,
+				slots_freed: m,
+			}),
+		);
 		Ok(())
 	}
 

@@ -201,19 +201,6 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Put `job` in the deadline bucket of `at` or the next block with room (10 tries).
-	pub(crate) fn schedule(job: JobId, at: BlockNumberFor<T>) -> DispatchResult {
-		let mut b = at;
-		for _ in 0..10 {
-			let ok = Deadlines::<T>::mutate(b, |v| v.contains(&job) || v.try_push(job).is_ok());
-			if ok {
-				return Ok(());
-			}
-			b = b.saturating_add(1u32.into());
-		}
-		Err(Error::<T>::DeadlinesFull.into())
-	}
-
 	/// If no member still has to commit, open reveals, draw more replicas first, or go to the
 	/// verdict.
 	///
@@ -262,7 +249,8 @@ impl<T: Config> Pallet<T> {
 			round.phase = Phase::Revealing { deadline };
 			Rounds::<T>::insert(job, round);
 			T::Jobs::set_revealing(job, deadline)?;
-			Self::schedule(job, deadline.saturating_add(1u32.into()))
+			Self::schedule(job, deadline.saturating_add(1u32.into()));
+			Ok(())
 		} else {
 			Self::evaluate(job)
 		}
@@ -303,5 +291,20 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		});
+	}
+
+	/// Close `job`'s round without a verdict and dispute it (see [`Pallet::force_dispute`]).
+	pub(crate) fn do_force_dispute(job: JobId) -> DispatchResult {
+		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		let slots_freed =
+			round.members.iter().filter(|m| m.status != MemberStatus::NoShow).count() as u32;
+		// A round whose job is gone or already finished (which `try_state` flags) is only closed.
+		let open = T::Jobs::job_terms(job).is_some_and(|t| t.state.is_open());
+		Self::close_round(job, &round);
+		if open {
+			T::Jobs::dispute(job, None)?;
+		}
+		Self::deposit_event(Event::JobForceDisputed { job, slots_freed });
+		Ok(())
 	}
 }

@@ -99,6 +99,24 @@ pub mod pallet {
 
 		/// Weight information for the calls and hooks.
 		type WeightInfo: WeightInfo;
+
+		/// The origin that may close a stuck job with [`Pallet::force_dispute`] (root in the
+		/// runtime).
+		type ForceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+
+		/// How many times in a row a job's deadline processing may fail before it is no longer
+		/// retried and waits for [`Pallet::force_dispute`] (listed in [`FailedDeadlines`]).
+		///
+		/// Invariant: at least 1 (checked in `integrity_test`).
+		#[pallet::constant]
+		type MaxDeadlineAttempts: Get<u32>;
+
+		/// Blocks between a failed deadline and its first retry; each further retry waits twice
+		/// as long as the one before.
+		///
+		/// Invariant: at least 1 (checked in `integrity_test`).
+		#[pallet::constant]
+		type DeadlineRetryDelay: Get<BlockNumberFor<Self>>;
 	}
 
 	#[pallet::pallet]
@@ -147,7 +165,8 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
-	/// Jobs with a deadline to process at a block.
+	/// Jobs with a deadline to process at a block: the block's first page of deadlines (later
+	/// pages are in [`DeadlineOverflow`]).
 	#[pallet::storage]
 	pub type Deadlines<T: Config> = StorageMap<
 		_,
@@ -181,6 +200,36 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type EpochFootprint<T: Config> =
 		StorageMap<_, Twox64Concat, u32, FootprintTotal, ValueQuery>;
+
+	/// Further pages of a block's deadlines, numbered from 1, used once its first page
+	/// ([`Deadlines`]) is full, so that scheduling a deadline never fails.
+	#[pallet::storage]
+	pub type DeadlineOverflow<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Twox64Concat,
+		u32,
+		BoundedVec<JobId, T::MaxDeadlinesPerBlock>,
+		ValueQuery,
+	>;
+
+	/// How many pages of [`DeadlineOverflow`] a block has (pages `1..=count`).
+	#[pallet::storage]
+	pub type DeadlineOverflowPages<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
+
+	/// The first block whose deadlines are not all processed yet. Blocks before it hold no
+	/// deadlines; `None` before the hook first ran.
+	#[pallet::storage]
+	pub type DeadlineCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, OptionQuery>;
+
+	/// Open jobs whose last deadline processing failed (and was rolled back): how often in a
+	/// row, and when it is tried again. `retry_at: None` means it is no longer retried: the
+	/// job waits for [`Pallet::force_dispute`].
+	#[pallet::storage]
+	pub type FailedDeadlines<T: Config> =
+		StorageMap<_, Twox64Concat, JobId, DeadlineFailure<BlockNumberFor<T>>, OptionQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -317,6 +366,35 @@ pub mod pallet {
 			/// Reputation after the verdict.
 			reputation: Perbill,
 		},
+		/// Processing a job's deadline failed and was rolled back; it will be tried again.
+		DeadlineRetryScheduled {
+			/// The job.
+			job: JobId,
+			/// Failed attempts in a row so far.
+			attempts: u32,
+			/// Block of the next attempt.
+			retry_at: BlockNumberFor<T>,
+			/// Why the attempt failed.
+			error: DispatchError,
+		},
+		/// Processing a job's deadline failed `MaxDeadlineAttempts` times in a row: it is no
+		/// longer retried. Its round, slots and escrow stay as they were and it is listed in
+		/// `FailedDeadlines` until the force origin calls `force_dispute`.
+		DeadlineAbandoned {
+			/// The job.
+			job: JobId,
+			/// Failed attempts in a row.
+			attempts: u32,
+			/// Why the last attempt failed.
+			error: DispatchError,
+		},
+		/// The force origin closed a job's round and disputed it: slots freed, escrow refunded.
+		JobForceDisputed {
+			/// The job.
+			job: JobId,
+			/// Members whose slot was freed.
+			slots_freed: u32,
+		},
 	}
 
 	#[pallet::error]
@@ -373,7 +451,8 @@ pub mod pallet {
 		UsageOutOfBounds,
 		/// The checkpoint leaves do not hash to the revealed checkpoints root.
 		CheckpointsMismatch,
-		/// Too many deadlines fall in the coming blocks; try again later.
+		/// No longer returned: scheduling a deadline cannot fail (a full block gets overflow
+		/// pages). Kept so that the indices of later errors do not change.
 		DeadlinesFull,
 		/// A job has more assignees than `MaxMembers`.
 		TooManyMembers,
@@ -393,6 +472,19 @@ pub mod pallet {
 			assert!(T::MaxSlots::get() >= 1, "a provider needs a slot");
 			assert!(T::MaxMembers::get() >= 1, "a job needs a member");
 			assert!(T::MaxDeadlinesPerBlock::get() >= 1, "deadlines need room");
+			assert!(T::MaxDeadlineAttempts::get() >= 1, "a deadline needs an attempt");
+			assert!(
+				T::DeadlineRetryDelay::get() >= 1u32.into(),
+				"a retry must wait at least a block"
+			);
+			// The hook must be able to process at least one deadline per block, or none ever is.
+			let hook = T::BlockWeights::get().max_block / 5;
+			assert!(
+				Pallet::<T>::deadline_block_weight()
+					.saturating_add(Pallet::<T>::deadline_job_weight())
+					.all_lte(hook),
+				"one deadline must fit the deadline hook's budget"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -575,6 +667,34 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_reveal(who, job, reveal, leaves)
+		}
+
+		/// Close a stuck job: end its round and dispute it.
+		///
+		/// ## Dispatch Origin
+		///
+		/// `ForceOrigin` (root in the runtime).
+		///
+		/// ## Details
+		///
+		/// For a job whose deadline processing keeps failing (see [`Event::DeadlineAbandoned`]
+		/// and [`FailedDeadlines`]), or any other open round that cannot progress. Frees every
+		/// member's slot, drops the reveals and the failure record, and disputes the job through
+		/// the job queue, which refunds the remaining escrow to the owner (the owner reaps the
+		/// record to get the deposit back). Bonds and reputations are not touched: nobody is
+		/// slashed or paid. A round whose job is unknown to the job queue or already finished
+		/// (an inconsistency `try_state` reports) is closed without a dispute. Fails with
+		/// [`Error::NoRound`] if the job has no open round, and with the job queue's error if it
+		/// cannot dispute the job (nothing changes then).
+		///
+		/// ## Events
+		///
+		/// [`Event::JobForceDisputed`]; the job queue's `JobDisputed`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::force_dispute(T::MaxMembers::get()))]
+		pub fn force_dispute(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			T::ForceOrigin::ensure_origin(origin)?;
+			Self::do_force_dispute(job)
 		}
 	}
 }

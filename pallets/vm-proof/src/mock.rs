@@ -42,6 +42,49 @@ impl Randomness<H256, u64> for TestRandomness {
 
 parameter_types! {
 	pub static Epoch: u32 = 0;
+	/// How many of the next `JobLedger::dispute` calls fail (see [`FlakyJobs`]).
+	pub static LedgerDisputeFailures: u32 = 0;
+}
+
+/// The job queue as vm-proof's `JobLedger`, with one injected fault: while
+/// [`LedgerDisputeFailures`] is non-zero, `dispute` fails (and counts down) before touching
+/// the job queue. Everything else goes to the real `JobQueue`. This stands for a ledger error
+/// the pallet cannot rule out (a currency or state error in the settlement path).
+pub struct FlakyJobs;
+impl povm_primitives::JobLedger<AccountId, Balance, u64> for FlakyJobs {
+	fn job_terms(job: u64) -> Option<povm_primitives::JobTerms<AccountId, Balance>> {
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::job_terms(job)
+	}
+	fn protocol_params() -> povm_primitives::ProtocolParams<u64> {
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::protocol_params()
+	}
+	fn set_revealing(job: u64, deadline: u64) -> sp_runtime::DispatchResult {
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::set_revealing(job, deadline)
+	}
+	fn assign_more(job: u64, count: u32) -> Result<Vec<AccountId>, sp_runtime::DispatchError> {
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::assign_more(job, count)
+	}
+	fn complete(
+		job: u64,
+		s: povm_primitives::Settlement<AccountId, Balance>,
+	) -> sp_runtime::DispatchResult {
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::complete(job, s)
+	}
+	fn dispute(job: u64, first_divergence: Option<u32>) -> sp_runtime::DispatchResult {
+		let left = LedgerDisputeFailures::get();
+		if left > 0 {
+			LedgerDisputeFailures::set(left - 1);
+			return Err(sp_runtime::DispatchError::Other("injected ledger failure"));
+		}
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::dispute(job, first_divergence)
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bench_assigned_job(
+		owner: AccountId,
+		providers: Vec<AccountId>,
+	) -> Result<u64, sp_runtime::DispatchError> {
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::bench_assigned_job(owner, providers)
+	}
 }
 
 impl pallet_job_queue::Config for Test {
@@ -63,7 +106,7 @@ impl pallet_job_queue::Config for Test {
 impl pallet_vm_proof::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	type Jobs = JobQueue;
+	type Jobs = FlakyJobs;
 	type Epoch = Epoch;
 	type OnSlash = ();
 	type MinBond = ConstU64<1_000>;
@@ -75,6 +118,9 @@ impl pallet_vm_proof::Config for Test {
 	type MaxDeadlinesPerBlock = ConstU32<8>;
 	type MaxEpochProviders = ConstU32<32>;
 	type WeightInfo = ();
+	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
+	type MaxDeadlineAttempts = ConstU32<3>;
+	type DeadlineRetryDelay = ConstU64<2>;
 }
 
 pub const CUSTOMER: AccountId = 1;
@@ -96,6 +142,7 @@ impl Default for ExtBuilder {
 impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		Epoch::set(0);
+		LedgerDisputeFailures::set(0);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut t)

@@ -59,6 +59,9 @@ impl<T: Config> Pallet<T> {
 	/// - Every member of a round is registered, and every round's job is open.
 	/// - Every member's wave is below the round's wave count, and waves never decrease in
 	///   member (draw) order.
+	/// - No bond is held without a provider record (see [`Self::try_state_bond_holds`]).
+	/// - Every open round has a pending deadline or waits for `force_dispute` (see
+	///   [`Self::try_state_deadlines`]).
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
@@ -101,6 +104,25 @@ impl<T: Config> Pallet<T> {
 					ensure!(ProviderJobs::<T>::get(&m.who).contains(&job), "member without slot");
 				}
 			}
+		}
+		Self::try_state_bond_holds()?;
+		Self::try_state_deadlines()?;
+		Ok(())
+	}
+
+	/// No provider-bond hold outlives its record: every account holding funds for
+	/// `HoldReason::ProviderBond` has a [`Providers`] record (whose bond equals the hold, checked
+	/// in [`Self::do_try_state`]).
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub(crate) fn try_state_bond_holds() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::traits::fungible::InspectHold;
+		use sp_runtime::traits::Zero;
+		for who in frame_system::Account::<T>::iter_keys() {
+			let held = T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who);
+			ensure!(
+				held.is_zero() || Providers::<T>::contains_key(&who),
+				"bond held without a provider record"
+			);
 		}
 		Ok(())
 	}
@@ -155,7 +177,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 		round.waves = wave.saturating_add(1);
 		round.phase = Phase::Committing;
 		Rounds::<T>::insert(job, round);
-		Self::schedule(job, commit_deadline.saturating_add(1u32.into()))?;
+		Self::schedule(job, commit_deadline.saturating_add(1u32.into()));
 		Ok(commit_deadline)
 	}
 

@@ -834,19 +834,27 @@ fn no_provider_gets_two_replicas() {
 }
 
 #[test]
-fn deadlines_beyond_the_meter_move_to_the_next_block() {
-	use crate::WeightInfo;
+fn deadlines_beyond_the_meter_wait_for_the_next_block() {
 	use frame_support::weights::WeightMeter;
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10]);
 		let (id, _) = assigned(1, 1, 1);
 		assert!(Deadlines::<Test>::get(8).contains(&id));
-		let mut meter = WeightMeter::with_limit(<() as WeightInfo>::process_deadlines_base());
+		run_to_block(7);
+		assert_eq!(DeadlineCursor::<Test>::get(), Some(8));
+		// Block 8 with room to open its list but not to process a job.
+		System::set_block_number(8);
+		let mut meter = WeightMeter::with_limit(VmProof::deadline_block_weight());
 		VmProof::process_deadlines(8, &mut meter);
-		assert!(!Deadlines::<Test>::contains_key(8));
-		assert!(Deadlines::<Test>::get(9).contains(&id));
-		// Nothing was processed yet.
+		// Nothing was processed or moved: the job stays on block 8's list, the cursor at 8.
+		assert!(Deadlines::<Test>::get(8).contains(&id));
+		assert_eq!(DeadlineCursor::<Test>::get(), Some(8));
 		assert_eq!(Rounds::<Test>::get(id).unwrap().members[0].status, MemberStatus::Assigned);
+		// The next block resumes at block 8.
+		run_to_block(9);
+		assert!(!Deadlines::<Test>::contains_key(8));
+		assert_eq!(DeadlineCursor::<Test>::get(), Some(10));
+		assert_eq!(bond_of(10), BOND - 100);
 	});
 }
 
@@ -872,5 +880,314 @@ fn integrity_test_passes() {
 	use frame_support::traits::Hooks;
 	ExtBuilder::default().build_and_execute(|| {
 		<VmProof as Hooks<u64>>::integrity_test();
+	});
+}
+
+// ---------- deadlines are never lost ----------
+
+/// Fill the deadline buckets of blocks `from..=to` with ids of jobs that do not exist.
+fn fill_buckets(from: u64, to: u64) {
+	use frame_support::traits::Get;
+	let cap: u32 = <Test as crate::Config>::MaxDeadlinesPerBlock::get();
+	let cap = cap as u64;
+	for b in from..=to {
+		let junk: Vec<JobId> = (0..cap).map(|i| 1_000_000 + b * 100 + i).collect();
+		Deadlines::<Test>::insert(b, BoundedVec::truncate_from(junk));
+	}
+}
+
+#[test]
+fn failed_deadline_is_retried_and_settles_later() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		// The no-show at block 8 leaves no replacement: the job must be disputed, but the
+		// ledger fails the first two times.
+		LedgerDisputeFailures::set(2);
+		run_to_block(8);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+		run_to_block(40);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+		assert!(Rounds::<Test>::get(id).is_none());
+		assert!(ProviderJobs::<Test>::get(10).is_empty());
+		// Rolled-back attempts slash nothing: one no-show, one 1 % slash.
+		assert_eq!(bond_of(10), BOND - 100);
+		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit);
+		// Tried at 8, then 2 and 4 blocks later (DeadlineRetryDelay = 2, doubling).
+		let retries: Vec<_> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::DeadlineRetryScheduled { job, attempts, retry_at, error } => {
+					assert_eq!(job, id);
+					// `Other`'s message is not encoded: stored events carry an empty one.
+					assert!(matches!(error, DispatchError::Other(_)));
+					Some((attempts, retry_at))
+				},
+				_ => None,
+			})
+			.collect();
+		assert_eq!(retries, vec![(1, 10), (2, 14)]);
+		assert_eq!(LedgerDisputeFailures::get(), 0);
+		assert!(FailedDeadlines::<Test>::get(id).is_none());
+	});
+}
+
+#[test]
+fn deadline_failing_every_time_is_given_up_and_stays_visible() {
+	use pallet_job_queue::HoldReason as JobHold;
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		let job = Jobs::<Test>::get(id).unwrap();
+		LedgerDisputeFailures::set(1_000);
+		run_to_block(200);
+		// Tried at 8, 10 and 14 (MaxDeadlineAttempts = 3), then never again.
+		assert_eq!(LedgerDisputeFailures::get(), 1_000 - 3);
+		let retries = events()
+			.iter()
+			.filter(|e| matches!(e, Event::DeadlineRetryScheduled { .. }))
+			.count();
+		assert_eq!(retries, 2);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::DeadlineAbandoned { job, attempts: 3, error: DispatchError::Other(_) } if *job == id
+		)));
+		assert_eq!(
+			FailedDeadlines::<Test>::get(id),
+			Some(DeadlineFailure { attempts: 3, retry_at: None })
+		);
+		// Nothing moved: the round, the slot and the escrow are as before the deadline.
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+		assert_eq!(ProviderJobs::<Test>::get(10).to_vec(), vec![id]);
+		assert_eq!(Balances::balance_on_hold(&JobHold::JobBudget.into(), &CUSTOMER), job.budget);
+		assert_eq!(bond_of(10), BOND);
+		// The invariants hold: a given-up round needs no pending deadline.
+		assert_ok!(VmProof::do_try_state());
+	});
+}
+
+fn queue_disputed(id: JobId) -> bool {
+	queue_events()
+		.iter()
+		.any(|e| matches!(e, pallet_job_queue::Event::JobDisputed { job, .. } if *job == id))
+}
+
+#[test]
+fn force_dispute_frees_a_given_up_job() {
+	use pallet_job_queue::HoldReason as JobHold;
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		LedgerDisputeFailures::set(1_000);
+		run_to_block(30);
+		assert!(FailedDeadlines::<Test>::get(id).is_some_and(|f| f.retry_at.is_none()));
+		// While the ledger still fails, root's call fails and changes nothing.
+		assert_noop!(
+			VmProof::force_dispute(RuntimeOrigin::root(), id),
+			DispatchError::Other("injected ledger failure")
+		);
+		LedgerDisputeFailures::set(0);
+		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), id));
+		assert_eq!(events().last(), Some(&Event::JobForceDisputed { job: id, slots_freed: 1 }));
+		assert!(queue_disputed(id));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+		assert!(Rounds::<Test>::get(id).is_none());
+		assert!(FailedDeadlines::<Test>::get(id).is_none());
+		assert!(ProviderJobs::<Test>::get(10).is_empty());
+		// Escrow refunded; the deposit waits for the owner's reap; the bond is untouched.
+		assert_eq!(Balances::balance_on_hold(&JobHold::JobBudget.into(), &CUSTOMER), 0);
+		assert_eq!(Balances::balance_on_hold(&JobHold::JobDeposit.into(), &CUSTOMER), deposit);
+		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit);
+		assert_eq!(bond_of(10), BOND);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::ProviderBond.into(), &10), BOND);
+		// The stale deadline of the closed round is harmless.
+		run_to_block(40);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+	});
+}
+
+#[test]
+fn force_dispute_closes_a_round_mid_reveal() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12]);
+		let (id, ps) = assigned(2, 2, 1);
+		commit(id, ps[0], 1);
+		commit(id, ps[1], 1);
+		reveal(id, ps[0], 1, usage(1_000));
+		assert!(Reveals::<Test>::contains_key(id, ps[0]));
+		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), id));
+		assert_eq!(events().last(), Some(&Event::JobForceDisputed { job: id, slots_freed: 2 }));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+		assert!(!Reveals::<Test>::contains_key(id, ps[0]));
+		for p in ps.iter() {
+			assert!(ProviderJobs::<Test>::get(p).is_empty());
+			assert_eq!(bond_of(*p), BOND);
+		}
+		// Free slots: the providers can leave.
+		assert_ok!(VmProof::unregister(RuntimeOrigin::signed(ps[0])));
+	});
+}
+
+#[test]
+fn force_dispute_needs_the_force_origin_and_a_round() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		assert_noop!(
+			VmProof::force_dispute(RuntimeOrigin::signed(CUSTOMER), id),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			VmProof::force_dispute(RuntimeOrigin::signed(10), id),
+			DispatchError::BadOrigin
+		);
+		// A queued job has no round, nor has an unknown one.
+		let queued = submit(2, 2, 1);
+		assert_noop!(VmProof::force_dispute(RuntimeOrigin::root(), queued), Error::<Test>::NoRound);
+		assert_noop!(VmProof::force_dispute(RuntimeOrigin::root(), 999), Error::<Test>::NoRound);
+		// Nor has a finished one.
+		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), id));
+		assert_noop!(VmProof::force_dispute(RuntimeOrigin::root(), id), Error::<Test>::NoRound);
+	});
+}
+
+#[test]
+fn force_dispute_closes_a_round_whose_job_is_gone() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		// An orphaned round (its job unknown to the job queue), built by hand.
+		let round = Rounds::<Test>::get(id).unwrap();
+		Rounds::<Test>::insert(999, round);
+		ProviderJobs::<Test>::mutate(10, |jobs| jobs.try_push(999).unwrap());
+		assert!(VmProof::do_try_state().is_err());
+		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), 999));
+		assert!(Rounds::<Test>::get(999).is_none());
+		assert_eq!(ProviderJobs::<Test>::get(10).to_vec(), vec![id]);
+		assert!(!queue_disputed(999));
+		// The real job is untouched.
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+	});
+}
+
+#[test]
+fn overflow_pages_are_processed_at_their_block() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		fill_buckets(8, 8);
+		let a = submit(1, 1, 1);
+		let b = submit(1, 1, 1);
+		run_to_block(2);
+		// Both deadlines at block 8 went to its first overflow page.
+		assert_eq!(DeadlineOverflowPages::<Test>::get(8), 1);
+		assert_eq!(DeadlineOverflow::<Test>::get(8, 1).to_vec(), vec![a, b]);
+		run_to_block(8);
+		assert_eq!(DeadlineOverflowPages::<Test>::get(8), 0);
+		assert!(!DeadlineOverflow::<Test>::contains_key(8, 1));
+		assert!(!Deadlines::<Test>::contains_key(8));
+		// Both were processed: each no-show faulted.
+		assert_eq!(bond_of(10), BOND - 100);
+		assert_eq!(bond_of(11), BOND - 100);
+	});
+}
+
+#[test]
+fn try_state_catches_a_retry_that_is_not_scheduled() {
+	ExtBuilder::default().build().execute_with(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		FailedDeadlines::<Test>::insert(id, DeadlineFailure { attempts: 1, retry_at: Some(50) });
+		assert!(VmProof::do_try_state().is_err());
+		FailedDeadlines::<Test>::insert(id, DeadlineFailure { attempts: 3, retry_at: None });
+		assert_ok!(VmProof::do_try_state());
+		// A given-up round needs no pending deadline; a record of a closed round is stale.
+		Deadlines::<Test>::remove(8);
+		assert_ok!(VmProof::do_try_state());
+		FailedDeadlines::<Test>::insert(999, DeadlineFailure { attempts: 3, retry_at: None });
+		assert!(VmProof::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn deadline_failing_on_full_buckets_is_not_lost() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		let (id, ps) = assigned(2, 2, 1);
+		commit(id, ps[0], 1);
+		// At block 8 `ps[1]` misses its commit and reveals open until 13, to be processed at
+		// 14: every bucket from 14 on that scheduling could reach is full.
+		fill_buckets(14, 30);
+		run_to_block(8);
+		assert_eq!(bond_of(ps[1]), BOND - 100);
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!((job.state, job.reveal_deadline), (JobState::Revealing, Some(13)));
+		run_to_block(14);
+		// `ps[0]` did not reveal either: faulted at the reveal deadline, job disputed.
+		assert_eq!(bond_of(ps[0]), BOND - 100);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+	});
+}
+
+#[test]
+fn schedule_with_every_bucket_in_reach_full_still_schedules() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		// The job is assigned at block 2 with a commit deadline of 7, processed at 8.
+		fill_buckets(8, 30);
+		let id = submit(1, 1, 1);
+		run_to_block(2);
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.state, JobState::Assigned);
+		let first = job.providers[0];
+		run_to_block(8);
+		// Processed at its deadline: the no-show is faulted and replaced.
+		assert_eq!(bond_of(first), BOND - 100);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().providers.len(), 2);
+	});
+}
+
+#[test]
+fn try_state_catches_a_stranded_round() {
+	ExtBuilder::default().build().execute_with(|| {
+		setup(&[10]);
+		let (id, _) = assigned(1, 1, 1);
+		assert_ok!(VmProof::do_try_state());
+		// The round's only deadline is lost.
+		Deadlines::<Test>::remove(8);
+		assert!(Rounds::<Test>::contains_key(id));
+		assert!(VmProof::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn try_state_catches_a_bond_hold_without_provider() {
+	use frame_support::traits::fungible::MutateHold;
+	ExtBuilder::default().build().execute_with(|| {
+		setup(&[10]);
+		assert_ok!(VmProof::do_try_state());
+		assert_ok!(Balances::hold(&HoldReason::ProviderBond.into(), &15, 500));
+		assert!(VmProof::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn try_state_catches_an_escrow_hold_without_job() {
+	use frame_support::traits::fungible::MutateHold;
+	ExtBuilder::default().build().execute_with(|| {
+		setup(&[10]);
+		assert_ok!(JobQueue::do_try_state());
+		assert_ok!(Balances::hold(&pallet_job_queue::HoldReason::JobBudget.into(), &2, 500));
+		assert!(JobQueue::do_try_state().is_err());
+		assert_ok!(Balances::release(
+			&pallet_job_queue::HoldReason::JobBudget.into(),
+			&2,
+			500,
+			frame_support::traits::tokens::Precision::Exact
+		));
+		assert_ok!(JobQueue::do_try_state());
+		assert_ok!(Balances::hold(&pallet_job_queue::HoldReason::JobDeposit.into(), &2, 500));
+		assert!(JobQueue::do_try_state().is_err());
 	});
 }

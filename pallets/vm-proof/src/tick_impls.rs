@@ -1,7 +1,7 @@
 //! Per-block work: commit and reveal deadlines.
 
 use crate::{pallet::*, types::*, WeightInfo};
-use frame_support::{pallet_prelude::*, weights::WeightMeter};
+use frame_support::{pallet_prelude::*, weights::WeightMeter, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use povm_primitives::JobLedger;
 use sp_runtime::traits::Saturating;
@@ -10,35 +10,176 @@ use sp_runtime::traits::Saturating;
 pub(crate) const LOG_TARGET: &str = "runtime::vm-proof";
 
 impl<T: Config> Pallet<T> {
-	/// Process the jobs whose deadlines fall at `now`, within `meter`. What does not fit moves
-	/// to the next block.
+	/// Weight of starting a block's deadlines: the measured base (its first page) plus, not
+	/// measured, the cursor (read and write) and the block's overflow page count (read).
+	pub(crate) fn deadline_block_weight() -> Weight {
+		T::WeightInfo::process_deadlines_base()
+			.saturating_add(T::DbWeight::get().reads_writes(2, 1))
+	}
+
+	/// Weight of one job's deadline: the larger of a reveal deadline settling up to
+	/// `MaxMembers` and a commit deadline faulting its no-shows and drawing replacements among
+	/// a full candidate list, plus the bookkeeping of a failure (the failure record, and a
+	/// retry scheduled on a possibly new overflow page).
+	pub(crate) fn deadline_job_weight() -> Weight {
+		T::WeightInfo::process_deadline(T::MaxMembers::get())
+			.max(T::WeightInfo::process_commit_deadline())
+			.saturating_add(T::DbWeight::get().reads_writes(3, 4))
+	}
+
+	/// Process pending deadlines, from [`DeadlineCursor`] up to `now`, within `meter`.
+	///
+	/// Blocks are taken in order; within a block, its overflow pages (last first), then its
+	/// first page. When the meter runs out, the unprocessed jobs stay where they are and the
+	/// cursor stays at their block, so the next block resumes there: nothing is moved or lost.
+	/// A job whose processing fails is rolled back and retried (see [`Self::deadline_failed`]).
 	pub(crate) fn process_deadlines(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
-		if meter.try_consume(T::WeightInfo::process_deadlines_base()).is_err() {
-			return;
-		}
-		if !Deadlines::<T>::contains_key(now) {
-			return;
-		}
-		let due = Deadlines::<T>::take(now);
-		// A reveal deadline settles up to `MaxMembers`; a commit deadline faults its no-shows
-		// and may draw replacements among a full candidate list: charge the larger.
-		let per_job = T::WeightInfo::process_deadline(T::MaxMembers::get())
-			.max(T::WeightInfo::process_commit_deadline());
-		let next = now.saturating_add(1u32.into());
-		for (i, job) in due.iter().enumerate() {
-			if meter.try_consume(per_job).is_err() {
-				for later in due.iter().skip(i) {
-					if Self::schedule(*later, next).is_err() {
-						log::error!(target: LOG_TARGET, "deadline of {} lost", later);
-					}
-				}
+		let start = DeadlineCursor::<T>::get();
+		let mut b = start.unwrap_or(now);
+		while b <= now {
+			if meter.try_consume(Self::deadline_block_weight()).is_err() {
 				break;
 			}
-			let res =
-				frame_support::storage::with_storage_layer(|| Self::process_deadline(*job, now));
-			if let Err(e) = res {
-				log::error!(target: LOG_TARGET, "deadline of {} failed: {:?}", job, e);
+			if !Self::process_block_deadlines(b, now, meter) {
+				break;
 			}
+			b = b.saturating_add(1u32.into());
+		}
+		if start != Some(b) {
+			DeadlineCursor::<T>::put(b);
+		}
+	}
+
+	/// Process the deadlines listed for block `b`. Returns whether all of them were processed.
+	fn process_block_deadlines(
+		b: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+		meter: &mut WeightMeter,
+	) -> bool {
+		let pages = DeadlineOverflowPages::<T>::get(b);
+		let mut page = pages;
+		while page > 0 {
+			let done = meter.try_consume(T::DbWeight::get().reads_writes(1, 2)).is_ok() && {
+				let jobs = DeadlineOverflow::<T>::take(b, page);
+				let rest = Self::process_jobs(jobs, now, meter);
+				let done = rest.is_empty();
+				if !done {
+					DeadlineOverflow::<T>::insert(b, page, rest);
+				}
+				done
+			};
+			if !done {
+				DeadlineOverflowPages::<T>::insert(b, page);
+				return false;
+			}
+			page = page.saturating_sub(1);
+		}
+		if pages > 0 {
+			DeadlineOverflowPages::<T>::remove(b);
+		}
+		if !Deadlines::<T>::contains_key(b) {
+			return true;
+		}
+		let rest = Self::process_jobs(Deadlines::<T>::take(b), now, meter);
+		if rest.is_empty() {
+			return true;
+		}
+		Deadlines::<T>::insert(b, rest);
+		false
+	}
+
+	/// Process `jobs` in order while the meter allows; returns the jobs left unprocessed.
+	fn process_jobs(
+		jobs: BoundedVec<JobId, T::MaxDeadlinesPerBlock>,
+		now: BlockNumberFor<T>,
+		meter: &mut WeightMeter,
+	) -> BoundedVec<JobId, T::MaxDeadlinesPerBlock> {
+		let per_job = Self::deadline_job_weight();
+		let mut jobs = jobs.into_inner();
+		for i in 0..jobs.len() {
+			if meter.try_consume(per_job).is_err() {
+				return BoundedVec::truncate_from(jobs.split_off(i));
+			}
+			let job = jobs[i];
+			let res =
+				frame_support::storage::with_storage_layer(|| Self::process_deadline(job, now));
+			match res {
+				Ok(()) => FailedDeadlines::<T>::remove(job),
+				Err(error) => Self::deadline_failed(job, now, error),
+			}
+		}
+		BoundedVec::default()
+	}
+
+	/// Record a failed (rolled back) deadline of `job` at `now`.
+	///
+	/// The job is tried again after `DeadlineRetryDelay × 2^(attempts − 1)` blocks; after
+	/// `MaxDeadlineAttempts` failures in a row it is no longer retried: it stays in
+	/// [`FailedDeadlines`] with no retry, and waits for [`Pallet::force_dispute`]. A job that
+	/// fails every time therefore costs at most `MaxDeadlineAttempts` attempts, ever further
+	/// apart.
+	pub(crate) fn deadline_failed(job: JobId, now: BlockNumberFor<T>, error: DispatchError) {
+		let before = FailedDeadlines::<T>::get(job);
+		let attempts = before.map_or(0, |f| f.attempts).saturating_add(1);
+		if attempts >= T::MaxDeadlineAttempts::get() {
+			log::error!(
+				target: LOG_TARGET,
+				"deadline of {} failed {} times, left for force_dispute: {:?}",
+				job,
+				attempts,
+				error
+			);
+			FailedDeadlines::<T>::insert(job, DeadlineFailure { attempts, retry_at: None });
+			// A job already given up may still fail on an older pending deadline: say it once.
+			if before.is_none_or(|f| f.retry_at.is_some()) {
+				Self::deposit_event(Event::DeadlineAbandoned { job, attempts, error });
+			}
+			return;
+		}
+		let factor: BlockNumberFor<T> = (1u32 << attempts.saturating_sub(1).min(16)).into();
+		let retry_at = now.saturating_add(T::DeadlineRetryDelay::get().saturating_mul(factor));
+		log::warn!(
+			target: LOG_TARGET,
+			"deadline of {} failed (attempt {}), retry at {:?}: {:?}",
+			job,
+			attempts,
+			retry_at,
+			error
+		);
+		Self::schedule(job, retry_at);
+		FailedDeadlines::<T>::insert(job, DeadlineFailure { attempts, retry_at: Some(retry_at) });
+		Self::deposit_event(Event::DeadlineRetryScheduled { job, attempts, retry_at, error });
+	}
+
+	/// Put `job` in the deadline list of block `at` (at the earliest the next block, which the
+	/// hook has not started). Cannot fail: when the block's first page ([`Deadlines`]) is full,
+	/// the job goes on the block's last overflow page, or a new one. A job already on the
+	/// first page is not added twice; processing a deadline twice is harmless (the second time
+	/// finds nothing overdue).
+	pub(crate) fn schedule(job: JobId, at: BlockNumberFor<T>) {
+		let next = frame_system::Pallet::<T>::block_number().saturating_add(1u32.into());
+		let at = at.max(next);
+		if Deadlines::<T>::mutate(at, |v| v.contains(&job) || v.try_push(job).is_ok()) {
+			return;
+		}
+		let placed = DeadlineOverflowPages::<T>::mutate(at, |pages| {
+			if *pages > 0 && DeadlineOverflow::<T>::mutate(at, *pages, |v| v.try_push(job).is_ok())
+			{
+				return true;
+			}
+			// A fresh page has room, since `MaxDeadlinesPerBlock >= 1`. Page numbers cannot run
+			// out: each page holds at least one job, and 2^32 weighed calls cannot target one
+			// block.
+			match pages.checked_add(1) {
+				Some(p) => {
+					*pages = p;
+					DeadlineOverflow::<T>::mutate(at, p, |v| v.try_push(job).is_ok())
+				},
+				None => false,
+			}
+		});
+		if !placed {
+			log::error!(target: LOG_TARGET, "deadline of {} at {:?} not placed", job, at);
 		}
 	}
 
@@ -84,5 +225,51 @@ impl<T: Config> Pallet<T> {
 				Self::evaluate(job)
 			},
 		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The invariants of deadline processing (part of [`Pallet::do_try_state`]).
+	///
+	/// # Invariants
+	///
+	/// - No deadline list lies before [`DeadlineCursor`] (processed lists are removed), and
+	///   overflow pages of a block are numbered within its [`DeadlineOverflowPages`] count.
+	/// - Every open round has a pending deadline (on a first or overflow page), or has been
+	///   given up (in [`FailedDeadlines`] without a retry) and waits for `force_dispute`.
+	/// - Every failure record belongs to an open round, and a record with a retry has the job
+	///   on a list of its retry block.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub(crate) fn try_state_deadlines() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_set::BTreeSet;
+		let cursor = DeadlineCursor::<T>::get();
+		let after_cursor = |b: BlockNumberFor<T>| cursor.is_none_or(|c| b >= c);
+		let mut pending: BTreeSet<JobId> = BTreeSet::new();
+		for (b, jobs) in Deadlines::<T>::iter() {
+			ensure!(after_cursor(b), "deadline list before the cursor");
+			pending.extend(jobs.iter().copied());
+		}
+		for (b, page, jobs) in DeadlineOverflow::<T>::iter() {
+			ensure!(after_cursor(b), "overflow page before the cursor");
+			ensure!(
+				page >= 1 && page <= DeadlineOverflowPages::<T>::get(b),
+				"overflow page beyond its block's count"
+			);
+			pending.extend(jobs.iter().copied());
+		}
+		for job in Rounds::<T>::iter_keys() {
+			let given_up = FailedDeadlines::<T>::get(job).is_some_and(|f| f.retry_at.is_none());
+			ensure!(pending.contains(&job) || given_up, "open round without a pending deadline");
+		}
+		for (job, failure) in FailedDeadlines::<T>::iter() {
+			ensure!(Rounds::<T>::contains_key(job), "failure record of a closed round");
+			if let Some(at) = failure.retry_at {
+				let listed = Deadlines::<T>::get(at).contains(&job) ||
+					(1..=DeadlineOverflowPages::<T>::get(at))
+						.any(|p| DeadlineOverflow::<T>::get(at, p).contains(&job));
+				ensure!(listed, "retry not scheduled at its block");
+			}
+		}
+		Ok(())
 	}
 }

@@ -298,3 +298,13 @@ pub enum Fault {
 	/// [`crate::verdict::clear_majority`]).
 	WrongResult,
 }
+
+/// A job whose deadline processing failed (and was rolled back).
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct DeadlineFailure<BlockNumber> {
+	/// Failed attempts in a row.
+	pub attempts: u32,
+	/// Block of the next attempt; `None` once `MaxDeadlineAttempts` attempts failed: the job is
+	/// no longer retried and waits for `force_dispute`.
+	pub retry_at: Option<BlockNumber>,
+}

@@ -352,13 +352,14 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Free every remaining slot and remove the round and its reveals.
+	/// Free every remaining slot and remove the round, its reveals and its failure record.
 	pub(crate) fn close_round(job: JobId, round: &Round<T>) {
 		for m in round.members.iter() {
 			Self::release_slot(job, &m.who);
 		}
 		Rounds::<T>::remove(job);
 		let _ = Reveals::<T>::clear_prefix(job, T::MaxMembers::get(), None);
+		FailedDeadlines::<T>::remove(job);
 	}
 }
 

@@ -67,6 +67,7 @@ pub trait WeightInfo {
 	fn process_deadlines_base() -> Weight;
 	fn process_deadline(m: u32, ) -> Weight;
 	fn process_commit_deadline() -> Weight;
+	fn force_dispute(m: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_vm_proof` measured on the reference machine, with the runtime's database
@@ -292,6 +293,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(234_u64))
 			.saturating_add(T::DbWeight::get().writes(101_u64))
 	}
+	/// ESTIMATED, not measured: `force_dispute` was added after the last benchmark run. Rerun
+	/// `scripts/bench-weights.sh` to replace it. Estimated from `process_deadline` (which
+	/// frees the same slots and reveals) and the job queue's dispute path.
+	/// Storage: `VmProof::Rounds` (r:1 w:1)
+	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1142), added: 3617, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::ProviderJobs` (r:16 w:16)
+	/// Proof: `VmProof::ProviderJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::Reveals` (r:0 w:16)
+	/// Proof: `VmProof::Reveals` (`max_values`: None, `max_size`: Some(9404), added: 11879, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::FailedDeadlines` (r:0 w:1)
+	/// Proof: `VmProof::FailedDeadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Jobs` (r:1 w:1)
+	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(19646), added: 22121, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// The range of component `m` is `[1, 16]`.
+	fn force_dispute(m: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `18690 + m * (453 ±0)`
+		//  Estimated: `30937 + m * (14916 ±0)`
+		// Minimum execution time: 120_000_000 picoseconds.
+		Weight::from_parts(130_000_000, 30937)
+			.saturating_add(Weight::from_parts(20_000_000, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 14916).saturating_mul(m.into()))
+	}
 }
 
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
@@ -348,5 +380,14 @@ impl WeightInfo for () {
 		Weight::from_parts(2_223_435_372, 409386)
 			.saturating_add(RocksDbWeight::get().reads(234_u64))
 			.saturating_add(RocksDbWeight::get().writes(101_u64))
+	}
+	fn force_dispute(m: u32, ) -> Weight {
+		Weight::from_parts(130_000_000, 30937)
+			.saturating_add(Weight::from_parts(20_000_000, 0).saturating_mul(m.into()))
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(m.into())))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 14916).saturating_mul(m.into()))
 	}
 }

@@ -77,6 +77,11 @@ impl pallet_vm_proof::Config for Runtime {
 	type MaxDeadlinesPerBlock = ConstU32<256>;
 	type MaxEpochProviders = MaxEpochProviders;
 	type WeightInfo = pallet_vm_proof::weights::SubstrateWeight<Runtime>;
+	// Root closes jobs whose deadline processing keeps failing.
+	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
+	// 5 attempts, 10 + 20 + 40 + 80 blocks apart: a failing job is given up after 150 blocks.
+	type MaxDeadlineAttempts = ConstU32<5>;
+	type DeadlineRetryDelay = ConstU32<10>;
 }
 
 parameter_types! {
