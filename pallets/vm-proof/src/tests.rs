@@ -608,8 +608,8 @@ fn run_split(n: u32, tags: &[u8], walls: &[u64]) -> (JobId, Vec<AccountId>) {
 	let providers: Vec<AccountId> = (10..10 + n as u64).collect();
 	setup(&providers);
 	let (id, ps) = assigned(n, n, 1);
-	for (p, t) in ps.iter().zip(tags) {
-		commit(id, *p, *t);
+	for ((p, t), w) in ps.iter().zip(tags).zip(walls) {
+		commit(id, *p, *t, usage(*w));
 	}
 	for ((p, t), w) in ps.iter().zip(tags).zip(walls) {
 		reveal(id, *p, *t, usage(*w));

@@ -4,10 +4,7 @@ use crate::{energy, pallet::*, types::*};
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, BoundedVec};
 use povm_primitives::{JobLedger, Settlement};
-use sp_runtime::{
-	traits::{Saturating, UniqueSaturatedFrom},
-	DispatchResult,
-};
+use sp_runtime::DispatchResult;
 
 /// Merkle root of checkpoint leaves, shared with the worker: domain-separated leaf and inner
 /// nodes, an odd last node promoted unchanged, no leaves give 32 zero bytes (see
