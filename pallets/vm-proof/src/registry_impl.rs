@@ -9,9 +9,12 @@ use povm_primitives::{AssignmentPhase, AssignmentView, JobLedger, ProviderRegist
 use sp_runtime::{traits::Saturating, Perbill};
 
 impl<T: Config> Pallet<T> {
-	/// Whether `info` may be drawn now for `r`.
+	/// Whether `info` may be drawn now for `r`: active, live, bonded, with a free slot and an
+	/// offer that fits `r` and is valid now ([`Self::offer_valid`], re-checked so that an
+	/// offer stored before a bound existed is never drawn).
 	pub fn eligible(who: &T::AccountId, info: &ProviderInfo<T>, r: &Resources) -> bool {
 		info.status == ProviderStatus::Active &&
+			Self::offer_valid(&info.offer) &&
 			info.last_heartbeat.saturating_add(1) >= T::Epoch::get() &&
 			info.bond >= T::MinBond::get() &&
 			info.offer.fits(r) &&
@@ -59,6 +62,8 @@ impl<T: Config> Pallet<T> {
 	/// - Every member of a round is registered, and every round's job is open.
 	/// - Every member's wave is below the round's wave count, and waves never decrease in
 	///   member (draw) order.
+	/// - A legacy member (committed under the version-1 rule before the upgrade) has committed:
+	///   it is never `Assigned` and always has a commitment.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
@@ -97,6 +102,10 @@ impl<T: Config> Pallet<T> {
 			);
 			for m in round.members.iter() {
 				ensure!(Providers::<T>::contains_key(&m.who), "member not registered");
+				ensure!(
+					!m.legacy || (m.status != MemberStatus::Assigned && m.commitment.is_some()),
+					"legacy member without a commitment"
+				);
 				if m.status != MemberStatus::NoShow {
 					ensure!(ProviderJobs::<T>::get(&m.who).contains(&job), "member without slot");
 				}
@@ -149,6 +158,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 					commit_deadline,
 					commitment: None,
 					wave,
+					legacy: false,
 				})
 				.map_err(|_| Error::<T>::TooManyMembers)?;
 		}
