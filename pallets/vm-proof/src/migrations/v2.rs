@@ -20,9 +20,10 @@
 //! upgrade, is checked against the version-2 rule only.
 //!
 //! The alternative, sending them back to commit under a fresh deadline, was not taken: it would
-//! throw away finished runs, re-run deadlines the job queue already published (`JobRevealing`)
-//! and hand the others' commitments' timing to whoever re-commits last. The price of the legacy
-//! check is bounded and confined to rounds open at the upgrade: a legacy member's commitment
+//! throw away finished runs (or have workers re-send results under a rule they did not commit
+//! to) and rewind deadlines the job queue already published (`JobRevealing`), with a
+//! migration that has to re-schedule every such round. The price of the legacy check is
+//! bounded and confined to rounds open at the upgrade: a legacy member's commitment
 //! does not bind its output or usage, but its output must still agree with the majority's
 //! (output digest) to be accepted, and its usage is still refused above the job's bound at the
 //! reveal and capped at it at the verdict.
@@ -221,8 +222,11 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 		for (_, r) in v1::Rounds::<T>::iter() {
 			rounds += 1;
 			members += r.members.len() as u32;
-			pending +=
-				r.members.iter().filter(|m| m.status == MemberStatus::Committed).count() as u32;
+			pending += r
+				.members
+				.iter()
+				.filter(|m| m.status == MemberStatus::Committed && m.commitment.is_some())
+				.count() as u32;
 		}
 		if pending > 0 {
 			log::info!(
@@ -672,6 +676,38 @@ mod tests {
 				assert!(VmProof::offer_valid(&Providers::<Test>::get(p).unwrap().offer));
 			}
 		});
+	}
+
+	/// `post_upgrade` checks what the migration promises: every offer in range, every pending
+	/// member marked legacy.
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn post_upgrade_catches_an_unclamped_offer_and_an_unmarked_member() {
+		let run = |spoil: fn(JobId)| {
+			ExtBuilder::default().build().execute_with(|| {
+				setup(&[10, 11, 12]);
+				let (id, ps) = assigned(2, 2, 1);
+				for p in ps.iter() {
+					let (r, _) = rev(*p, 1, usage(1_000));
+					let c = v1_commitment(*p, &r);
+					assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(*p), id, c));
+				}
+				back_to_v1(id);
+				let pre = InnerMigrateV1ToV2::<Test>::pre_upgrade().unwrap();
+				MigrateV1ToV2::<Test>::on_runtime_upgrade();
+				spoil(id);
+				InnerMigrateV1ToV2::<Test>::post_upgrade(pre)
+			})
+		};
+		assert!(run(|_| {}).is_ok());
+		assert!(run(|_| {
+			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer.grid_intensity = u32::MAX)
+		})
+		.is_err());
+		assert!(run(|id| {
+			Rounds::<Test>::mutate(id, |r| r.as_mut().unwrap().members[0].legacy = false)
+		})
+		.is_err());
 	}
 
 	#[test]
