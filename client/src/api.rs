@@ -15,6 +15,8 @@ use subxt::{
 	OnlineClient,
 };
 
+use pallet_job_queue::runtime_api::{POVM_JOBS_API_ID, POVM_JOBS_API_VERSION};
+
 use crate::{
 	calls::Call,
 	error::{DispatchFailure, Error},
@@ -107,6 +109,30 @@ fn map_err(what: &'static str) -> impl Fn(subxt::Error) -> Error {
 	}
 }
 
+/// The version of API `id` in a SCALE-encoded `Core_version` answer (an `sp_version`
+/// `RuntimeVersion`: spec name, impl name, authoring, spec and impl versions, then the
+/// `apis` list of `(id, version)`; the fields after it are not read).
+pub fn api_version_in(core_version: &[u8], id: &[u8; 8]) -> Result<Option<u32>, Error> {
+	type Head = (String, String, u32, u32, u32, Vec<([u8; 8], u32)>);
+	let (_, _, _, _, _, apis) = <Head as codec::Decode>::decode(&mut &core_version[..])
+		.map_err(|e| Error::Decode { what: "Core_version", message: e.to_string() })?;
+	Ok(apis.into_iter().find(|(i, _)| i == id).map(|(_, v)| v))
+}
+
+/// Whether a runtime declaring `PovmJobsApi` at `version` returns the assignments this client
+/// decodes (version [`POVM_JOBS_API_VERSION`] or later); why not otherwise.
+pub fn check_povm_jobs_api(version: Option<u32>) -> Result<(), String> {
+	match version {
+		Some(v) if v >= POVM_JOBS_API_VERSION => Ok(()),
+		Some(v) => Err(format!(
+			"the runtime's PovmJobsApi is version {v}, this client reads version \
+			 {POVM_JOBS_API_VERSION} (assignments with their draw wave): the runtime has not been \
+			 upgraded to spec 101 yet"
+		)),
+		None => Err("the runtime has no PovmJobsApi".into()),
+	}
+}
+
 impl Api {
 	/// An API over `client` (for example a `jsonrpsee` WebSocket client). `config` carries the
 	/// metadata cache: pass the same one when reconnecting to keep it.
@@ -179,16 +205,50 @@ impl Api {
 			.map_err(|e| Error::Decode { what, message: e.to_string() })
 	}
 
+	/// The version of the runtime API `id` that the runtime at `at` (the best block if unset)
+	/// declares in its `Core_version`, or `None` when it has no such API.
+	pub async fn runtime_api_version(
+		&self,
+		id: [u8; 8],
+		at: Option<H256>,
+	) -> Result<Option<u32>, Error> {
+		let bytes = self
+			.rpc
+			.state_call("Core_version", None, at)
+			.await
+			.map_err(|e| Error::rpc("Core_version", e))?;
+		api_version_in(&bytes, &id)
+	}
+
 	/// `PovmJobsApi::provider_assignments(who)`: the provider's open assignments.
+	///
+	/// Refused with [`Error::Incompatible`] when the runtime at the block declares
+	/// `PovmJobsApi` below [`POVM_JOBS_API_VERSION`]: version 1 (runtimes before spec 101)
+	/// returns assignments without the draw wave, which a version-2 commitment needs.
 	pub async fn assignments(
 		&self,
 		who: &AccountId,
 		at: Option<H256>,
 	) -> Result<Vec<AssignmentView>, Error> {
+		const WHAT: &str = "PovmJobsApi::provider_assignments";
+		// One block for both reads, so the version checked is the version called.
+		let hash = match at {
+			Some(h) => h,
+			None => self
+				.rpc
+				.chain_get_block_hash(None)
+				.await
+				.map_err(|e| Error::rpc("chain_getBlockHash", e))?
+				.ok_or_else(|| Error::rpc("chain_getBlockHash", "the node has no best block"))?,
+		};
+		let version = self.runtime_api_version(POVM_JOBS_API_ID, Some(hash)).await?;
+		check_povm_jobs_api(version)
+			.map_err(|message| Error::Incompatible { what: WHAT, message })?;
+		let at = Some(hash);
 		let call = runtime::runtime_apis()
 			.povm_jobs_api()
 			.provider_assignments(to_subxt_account(who));
-		let out = self.call_api("PovmJobsApi::provider_assignments", at, call).await?;
+		let out = self.call_api(WHAT, at, call).await?;
 		Ok(out.into_iter().map(|a| a.0).collect())
 	}
 
@@ -385,5 +445,33 @@ async fn receipt(
 		Err(TransactionEventsError::ExtrinsicFailed(e)) =>
 			Err(Error::Dispatch { call, block, failure: DispatchFailure::from_subxt(&e) }),
 		Err(e) => Err(Error::rpc("transaction events", e)),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use codec::Encode;
+
+	/// A `Core_version` answer as the runtime encodes it (`sp_version::RuntimeVersion`).
+	fn core_version(apis: Vec<([u8; 8], u32)>) -> Vec<u8> {
+		("povm".to_string(), "povm-node".to_string(), 1u32, 101u32, 1u32, apis, 1u32, 1u8).encode()
+	}
+
+	#[test]
+	fn the_povm_jobs_api_version_is_read_from_core_version() {
+		let other = [1u8; 8];
+		let bytes = core_version(vec![(other, 5), (POVM_JOBS_API_ID, 2)]);
+		assert_eq!(api_version_in(&bytes, &POVM_JOBS_API_ID).unwrap(), Some(2));
+		assert_eq!(api_version_in(&bytes, &[9u8; 8]).unwrap(), None);
+		assert!(api_version_in(&[1, 2], &POVM_JOBS_API_ID).is_err());
+	}
+
+	#[test]
+	fn a_runtime_before_the_upgrade_is_told_apart() {
+		assert_eq!(check_povm_jobs_api(Some(POVM_JOBS_API_VERSION)), Ok(()));
+		let err = check_povm_jobs_api(Some(1)).unwrap_err();
+		assert!(err.contains("version 1"), "{err}");
+		assert!(check_povm_jobs_api(None).is_err());
 	}
 }

@@ -4,6 +4,16 @@
 //! *before* the commit transaction is sent, so that a worker restarted between commit and
 //! reveal still has the salt and the result to reveal. Records are removed once the job is no
 //! longer assigned to this provider.
+//!
+//! # Formats
+//!
+//! The first byte of a record is its format. Format 2 (this worker) holds the draw wave and a
+//! commitment under the chain's version-2 rule (runtime spec 101). Format 1 (workers before
+//! it) has no wave and a commitment under the version-1 rule; such a record is still loaded,
+//! as a [`PendingCommit::legacy`] record: the chain lets a member that had committed before
+//! its upgrade reveal under the version-1 rule, with the same `reveal_result` call, so the
+//! worker reveals it rather than being slashed as a reveal no-show. A legacy record is never
+//! sent as a commitment again (see the run plan).
 
 use std::{
 	fs,
@@ -29,12 +39,27 @@ pub struct PendingCommit {
 	pub reveal: Reveal,
 	/// Checkpoint hashes, in order.
 	pub leaves: Vec<Digest>,
+	/// Whether the record was written in format 1 (see the module docs): its commitment
+	/// follows the chain's version-1 rule, its `wave` is 0 and means nothing. Not part of the
+	/// format-2 encoding.
+	#[codec(skip)]
+	pub legacy: bool,
 }
 
-/// File format version, the first byte of every record. Version 2 added the wave (records of
-/// version 1 hold commitments under the chain's earlier rule, which can no longer be revealed;
-/// they are reported as unknown and skipped).
+/// A record of format 1: no wave, a commitment under the chain's version-1 rule.
+#[derive(Encode, Decode)]
+struct PendingCommitV1 {
+	job: JobId,
+	commitment: Digest,
+	reveal: Reveal,
+	leaves: Vec<Digest>,
+}
+
+/// File format version, the first byte of every record written. Version 2 added the wave.
 const FORMAT: u8 = 2;
+/// The format of records written before the chain bound commitments to the job, the wave, the
+/// output and the usage; still read (and written back as such), see the module docs.
+const FORMAT_1: u8 = 1;
 
 /// Pending commits on disk, under `<state dir>/commits/<job>.scale`.
 #[derive(Clone, Debug)]
@@ -62,8 +87,15 @@ impl StateStore {
 	pub fn save(&self, record: &PendingCommit) -> Result<(), StateError> {
 		let path = self.path(record.job);
 		let tmp = self.dir.join(format!("{}.tmp", record.job));
-		let mut bytes = vec![FORMAT];
-		record.encode_to(&mut bytes);
+		let mut bytes = Vec::new();
+		if record.legacy {
+			let PendingCommit { job, commitment, reveal, leaves, .. } = record.clone();
+			bytes.push(FORMAT_1);
+			PendingCommitV1 { job, commitment, reveal, leaves }.encode_to(&mut bytes);
+		} else {
+			bytes.push(FORMAT);
+			record.encode_to(&mut bytes);
+		}
 		let write = || -> std::io::Result<()> {
 			let mut f = fs::File::create(&tmp)?;
 			f.write_all(&bytes)?;
@@ -91,13 +123,24 @@ impl StateStore {
 	fn decode(path: &Path, bytes: &[u8]) -> Result<PendingCommit, StateError> {
 		let corrupt =
 			|message: String| StateError::Corrupt { path: path.display().to_string(), message };
+		let whole = |rest: &[u8]| {
+			if rest.is_empty() {
+				Ok(())
+			} else {
+				Err(corrupt("trailing bytes".into()))
+			}
+		};
 		match bytes.split_first() {
 			Some((&FORMAT, mut rest)) => {
 				let r = PendingCommit::decode(&mut rest).map_err(|e| corrupt(e.to_string()))?;
-				if !rest.is_empty() {
-					return Err(corrupt("trailing bytes".into()));
-				}
+				whole(rest)?;
 				Ok(r)
+			},
+			Some((&FORMAT_1, mut rest)) => {
+				let PendingCommitV1 { job, commitment, reveal, leaves } =
+					PendingCommitV1::decode(&mut rest).map_err(|e| corrupt(e.to_string()))?;
+				whole(rest)?;
+				Ok(PendingCommit { job, wave: 0, commitment, reveal, leaves, legacy: true })
 			},
 			_ => Err(corrupt("unknown format".into())),
 		}
@@ -149,6 +192,7 @@ mod tests {
 				usage: povm_primitives::Usage { cpu_ms: 5, memory_mib_s: 6, wall_ms: 7 },
 			},
 			leaves: vec![[4; 32], [5; 32]],
+			legacy: false,
 		}
 	}
 
@@ -167,14 +211,37 @@ mod tests {
 		assert_eq!(again.jobs().unwrap(), vec![3]);
 	}
 
+	/// A record as a format-1 worker wrote it: `1 ‖ SCALE((job, commitment, reveal, leaves))`.
+	fn format_1_bytes(r: &PendingCommit) -> Vec<u8> {
+		let mut bytes = vec![1u8];
+		(r.job, r.commitment, r.reveal.clone(), r.leaves.clone()).encode_to(&mut bytes);
+		bytes
+	}
+
+	/// Before the fix a format-1 record was refused as corrupt, so a job committed before the
+	/// chain's upgrade was never revealed and its provider slashed as a reveal no-show.
 	#[test]
-	fn records_of_the_earlier_format_are_reported_not_misread() {
+	fn records_of_format_1_are_loaded_as_legacy_records() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = StateStore::open(dir.path()).unwrap();
+		let old = record(4);
+		fs::write(dir.path().join("commits/4.scale"), format_1_bytes(&old)).unwrap();
+		let loaded = store.load(4).unwrap().unwrap();
+		assert_eq!(loaded, PendingCommit { wave: 0, legacy: true, ..old.clone() });
+		// Written back in format 1, byte for byte.
+		store.save(&loaded).unwrap();
+		assert_eq!(fs::read(dir.path().join("commits/4.scale")).unwrap(), format_1_bytes(&old));
+		assert_eq!(store.load(4).unwrap(), Some(loaded));
+	}
+
+	#[test]
+	fn records_of_an_unknown_format_are_reported_not_misread() {
 		let dir = tempfile::tempdir().unwrap();
 		let store = StateStore::open(dir.path()).unwrap();
 		store.save(&record(4)).unwrap();
 		let path = dir.path().join("commits/4.scale");
 		let mut bytes = fs::read(&path).unwrap();
-		bytes[0] = 1;
+		bytes[0] = 3;
 		fs::write(&path, bytes).unwrap();
 		assert!(matches!(store.load(4), Err(StateError::Corrupt { .. })));
 	}

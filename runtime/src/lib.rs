@@ -68,7 +68,12 @@ impl_opaque_keys! {
 }
 
 /// The runtime's version. `spec_version` must grow with every runtime change that reaches a
-/// live chain. Both builds (default and `fast-runtime`, see [`timing`]) carry the same
+/// live chain: `frame_executive` runs the [`Migrations`] only when it grows, and
+/// `system.set_code` refuses a runtime whose `spec_version` is not higher.
+///
+/// - 100: genesis.
+/// - 101: commitments bind the job, wave, output digest, checkpoints root and usage (vm-proof
+///   storage version 2, `PovmJobsApi` version 2: assignments carry their draw wave). Both builds (default and `fast-runtime`, see [`timing`]) carry the same
 /// version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
 #[sp_version::runtime_version]
@@ -76,7 +81,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -150,8 +155,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations to run on the next runtime upgrade.
 ///
-/// - vm-proof v1 → v2: round members get their draw wave (commitments bind it) and the
-///   footprint sums widen to `u128`.
+/// - vm-proof v1 → v2 (spec 101): round members get their draw wave (commitments bind it);
+///   members committed but not revealed at the upgrade are marked legacy and reveal under the
+///   version-1 rule; offers outside the version-2 bounds are clamped into them; the footprint
+///   sums widen to `u128`.
 #[allow(unused_parens)]
 type Migrations = (pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,);
 
@@ -209,4 +216,28 @@ mod runtime {
 	pub type VmProof = pallet_vm_proof;
 	#[runtime::pallet_index(22)]
 	pub type VrfLottery = pallet_vrf_lottery;
+}
+
+#[cfg(test)]
+mod version_tests {
+	use super::*;
+	use frame_support::traits::GetStorageVersion;
+	use pallet_job_queue::runtime_api::{POVM_JOBS_API_ID, POVM_JOBS_API_VERSION};
+
+	/// The `spec_version` of the runtimes with vm-proof storage version 1 (genesis).
+	const SPEC_OF_VM_PROOF_STORAGE_V1: u32 = 100;
+
+	#[test]
+	fn vm_proof_storage_version_2_ships_with_a_higher_spec_version() {
+		// Without a higher spec version `set_code` refuses the runtime and the migration
+		// never runs.
+		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 2);
+		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V1);
+	}
+
+	#[test]
+	fn the_runtime_reports_povm_jobs_api_version_2() {
+		let reported = VERSION.apis.iter().find(|(id, _)| *id == POVM_JOBS_API_ID).map(|a| a.1);
+		assert_eq!(reported, Some(POVM_JOBS_API_VERSION));
+	}
 }

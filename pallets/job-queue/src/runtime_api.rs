@@ -52,8 +52,36 @@ pub struct ResultView<AccountId, Balance> {
 	pub refunded: Balance,
 }
 
+/// An assignment as version 1 of [`PovmJobsApi`] returned it (runtimes before spec 101): an
+/// [`AssignmentView`] without the draw wave. Only for reading a runtime that has not been
+/// upgraded yet (`provider_assignments_before_version_2` on a native client).
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
+pub struct AssignmentViewV1<BlockNumber> {
+	/// The job.
+	pub job: JobId,
+	/// Where the provider stands.
+	pub phase: povm_primitives::AssignmentPhase,
+	/// Commit deadline (inclusive).
+	pub commit_deadline: BlockNumber,
+	/// Reveal deadline (inclusive); only meaningful once commits closed.
+	pub reveal_deadline: BlockNumber,
+}
+
+/// The version of [`PovmJobsApi`] declared here (its `#[api_version]`; the runtime reports it
+/// in `Core_version`'s `apis`). Version 2 added the draw wave to `provider_assignments`'s
+/// [`AssignmentView`]; a client reading version 2 must refuse a runtime that reports less.
+pub const POVM_JOBS_API_VERSION: u32 = 2;
+
+/// The id of [`PovmJobsApi`] in `Core_version`'s `apis`: `blake2_64("PovmJobsApi")`, as
+/// `sp_api` derives it (checked by a test against `RuntimeApiInfo::ID`).
+pub const POVM_JOBS_API_ID: [u8; 8] = [0xc1, 0x29, 0xcf, 0x81, 0x7b, 0x16, 0x98, 0x60];
+
 sp_api::decl_runtime_apis! {
 	/// The PoVM job API.
+	///
+	/// Version 2 (runtime spec 101): [`AssignmentView`] carries the provider's draw wave, which
+	/// the commitment binds. Version 1 returned [`AssignmentViewV1`].
+	#[api_version(2)]
 	pub trait PovmJobsApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -62,7 +90,12 @@ sp_api::decl_runtime_apis! {
 	{
 		/// A job's spec, state or verdict, result digest, output, usage, energy and carbon.
 		fn job(id: JobId) -> Option<JobView<AccountId, Balance, BlockNumber>>;
-		/// The jobs `who` is assigned to and not yet finished with, with its phase and deadlines.
+		/// The jobs `who` is assigned to and not yet finished with, with its phase and deadlines
+		/// (version 1: without the draw wave).
+		#[changed_in(2)]
+		fn provider_assignments(who: AccountId) -> Vec<AssignmentViewV1<BlockNumber>>;
+		/// The jobs `who` is assigned to and not yet finished with, with its draw wave, phase
+		/// and deadlines.
 		fn provider_assignments(who: AccountId) -> Vec<AssignmentView<BlockNumber>>;
 	}
 }
@@ -95,5 +128,40 @@ impl<T: crate::Config> crate::Pallet<T> {
 			reveal_deadline: job.reveal_deadline,
 			result,
 		})
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_api::RuntimeApiInfo;
+
+	type Block = frame_system::mocking::MockBlock<crate::mock::Test>;
+	type Api = dyn PovmJobsApi<Block, u64, u64, u64>;
+
+	#[test]
+	fn the_declared_version_and_id_are_what_the_runtime_reports() {
+		assert_eq!(<Api as RuntimeApiInfo>::VERSION, POVM_JOBS_API_VERSION);
+		assert_eq!(<Api as RuntimeApiInfo>::ID, POVM_JOBS_API_ID);
+	}
+
+	#[test]
+	fn version_2_views_carry_the_wave_and_version_1_views_do_not() {
+		let v2 = AssignmentView {
+			job: 7,
+			wave: 3,
+			phase: povm_primitives::AssignmentPhase::Reveal,
+			commit_deadline: 10u32,
+			reveal_deadline: 15u32,
+		};
+		let v1 = AssignmentViewV1 {
+			job: 7,
+			phase: povm_primitives::AssignmentPhase::Reveal,
+			commit_deadline: 10u32,
+			reveal_deadline: 15u32,
+		};
+		// The two encodings differ by the wave's four bytes: a client must know which it reads.
+		assert_eq!(v2.encode().len(), v1.encode().len() + 4);
+		assert_ne!(AssignmentViewV1::<u32>::decode(&mut &v2.encode()[..]).ok(), Some(v1));
 	}
 }

@@ -137,6 +137,21 @@ pub fn commitment<AccountId: Encode>(
 	sp_io::hashing::blake2_256(&buf)
 }
 
+/// The version-1 commitment (storage version 1 of the vm-proof pallet, runtimes before spec
+/// 101): `blake2_256(SCALE((result_digest, checkpoints_root, salt, provider)))`.
+///
+/// It binds neither the job, the wave, the output nor the usage. The chain checks it only for
+/// the members that had committed but not yet revealed when the runtime was upgraded (the
+/// migration marks them `legacy`); no commitment made after the upgrade is checked against it.
+pub fn legacy_commitment<AccountId: Encode>(
+	result_digest: &Digest,
+	checkpoints_root: &Digest,
+	salt: &[u8; 32],
+	provider: &AccountId,
+) -> Digest {
+	sp_io::hashing::blake2_256(&(result_digest, checkpoints_root, salt, provider).encode())
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -238,6 +253,15 @@ mod tests {
 		}
 		assert_ne!(commitment(&attestation(), &h(5), &p), base);
 		assert_ne!(commitment(&attestation(), &s, &h(5)), base);
+	}
+
+	#[test]
+	fn legacy_commitment_is_the_untagged_version_1_hash() {
+		let (r, c, s, p) = (h(1), h(2), h(3), h(4));
+		assert_eq!(legacy_commitment(&r, &c, &s, &p), hash(&[&r, &c, &s, &p]));
+		// The version-2 commitment of the same values never equals it (tag and extra fields).
+		let a = Attestation { result_digest: r, checkpoints_root: c, ..attestation() };
+		assert_ne!(commitment(&a, &s, &p), legacy_commitment(&r, &c, &s, &p));
 	}
 
 	#[test]

@@ -51,6 +51,34 @@ impl<T: Config> Pallet<T> {
 		povm_primitives::attestation::commitment(&reveal.attestation(job, wave), &reveal.salt, who)
 	}
 
+	/// Whether `reveal` opens the commitment of member `m` of `job`.
+	///
+	/// A member drawn after the upgrade to storage version 2 is checked against
+	/// [`Self::commitment_of`] only. A [`RoundMember::legacy`] member (committed under the
+	/// version-1 rule before the upgrade, and not yet revealed) is checked against
+	/// [`povm_primitives::attestation::legacy_commitment`] only: its output and usage are not
+	/// bound by its commitment. That weaker check applies to rounds open at the upgrade alone;
+	/// there the output must still agree with the majority to be accepted and the usage is
+	/// still bounded by the job's resources (and capped again at the verdict).
+	pub fn opens_commitment(
+		job: JobId,
+		m: &RoundMember<T>,
+		reveal: &Reveal,
+		who: &T::AccountId,
+	) -> bool {
+		let expected = if m.legacy {
+			povm_primitives::attestation::legacy_commitment(
+				&reveal.result_digest,
+				&reveal.checkpoints_root,
+				&reveal.salt,
+				who,
+			)
+		} else {
+			Self::commitment_of(job, m.wave, reveal, who)
+		};
+		m.commitment == Some(expected)
+	}
+
 	/// The draw wave `who` was assigned to `job` in, if it is a member of the job's round.
 	pub fn wave_of(job: JobId, who: &T::AccountId) -> Option<u32> {
 		Rounds::<T>::get(job)?.members.iter().find(|m| &m.who == who).map(|m| m.wave)
@@ -181,9 +209,9 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(now <= deadline, Error::<T>::RevealDeadlinePassed);
 		// Everything published or paid on must be what was committed: the output's digest is
-		// computed here from the revealed bytes, the job and wave from the round.
-		let expected = Self::commitment_of(job, m.wave, &reveal, &who);
-		ensure!(m.commitment == Some(expected), Error::<T>::RevealMismatch);
+		// computed here from the revealed bytes, the job and wave from the round (members
+		// committed before the upgrade: the version-1 rule, see `opens_commitment`).
+		ensure!(Self::opens_commitment(job, m, &reveal, &who), Error::<T>::RevealMismatch);
 		let terms = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?;
 		ensure!(reveal.usage.within(&terms.resources.usage_bound()), Error::<T>::UsageOutOfBounds);
 		ensure!(

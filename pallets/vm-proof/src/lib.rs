@@ -443,7 +443,8 @@ pub mod pallet {
 		RevealDeadlinePassed,
 		/// The reveal, with the job, the caller's wave and the caller, does not hash to the
 		/// caller's commitment: some field (result, output, checkpoints root, usage, salt)
-		/// differs from what was committed. Reveal exactly what was committed.
+		/// differs from what was committed (for a member committed before the upgrade to storage
+		/// version 2: the result, checkpoints root or salt). Reveal exactly what was committed.
 		RevealMismatch,
 		/// The revealed usage exceeds what the job's resources allow (CPU above
 		/// `millicores × max_seconds` core-ms, memory above `memory_mib × max_seconds` MiB·s,
@@ -647,7 +648,10 @@ pub mod pallet {
 		///
 		/// Only in the reveal phase and until its deadline (inclusive). The reveal, with the
 		/// job, the caller's wave and the caller, must hash to the commitment (the output's
-		/// digest is computed here from the revealed bytes), its usage must be within the job's
+		/// digest is computed here from the revealed bytes; a member that had committed before
+		/// the upgrade to storage version 2 is marked legacy and checked against the version-1
+		/// commitment `blake2_256(SCALE((result_digest, checkpoints_root, salt, provider)))`
+		/// instead), its usage must be within the job's
 		/// bound (CPU core-ms `<= millicores × max_seconds`, memory MiB·s
 		/// `<= memory_mib × max_seconds`, wall ms `<= max_seconds × 1000`), and `leaves` (the
 		/// checkpoint hashes, in order) must have `checkpoints_root` as their Merkle root (see

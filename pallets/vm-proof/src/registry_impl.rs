@@ -9,9 +9,12 @@ use povm_primitives::{AssignmentPhase, AssignmentView, JobLedger, ProviderRegist
 use sp_runtime::{traits::Saturating, Perbill};
 
 impl<T: Config> Pallet<T> {
-	/// Whether `info` may be drawn now for `r`.
+	/// Whether `info` may be drawn now for `r`: active, live, bonded, with a free slot and an
+	/// offer that fits `r` and is valid now ([`Self::offer_valid`], re-checked so that an
+	/// offer stored before a bound existed is never drawn).
 	pub fn eligible(who: &T::AccountId, info: &ProviderInfo<T>, r: &Resources) -> bool {
 		info.status == ProviderStatus::Active &&
+			Self::offer_valid(&info.offer) &&
 			info.last_heartbeat.saturating_add(1) >= T::Epoch::get() &&
 			info.bond >= T::MinBond::get() &&
 			info.offer.fits(r) &&
@@ -62,6 +65,8 @@ impl<T: Config> Pallet<T> {
 	/// - No bond is held without a provider record (see [`Self::try_state_bond_holds`]).
 	/// - Every open round has a pending deadline or waits for `force_dispute` (see
 	///   [`Self::try_state_deadlines`]).
+	/// - A legacy member (committed under the version-1 rule before the upgrade) has committed:
+	///   it is never `Assigned` and always has a commitment.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
@@ -100,6 +105,10 @@ impl<T: Config> Pallet<T> {
 			);
 			for m in round.members.iter() {
 				ensure!(Providers::<T>::contains_key(&m.who), "member not registered");
+				ensure!(
+					!m.legacy || (m.status != MemberStatus::Assigned && m.commitment.is_some()),
+					"legacy member without a commitment"
+				);
 				if m.status != MemberStatus::NoShow {
 					ensure!(ProviderJobs::<T>::get(&m.who).contains(&job), "member without slot");
 				}
@@ -171,6 +180,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 					commit_deadline,
 					commitment: None,
 					wave,
+					legacy: false,
 				})
 				.map_err(|_| Error::<T>::TooManyMembers)?;
 		}

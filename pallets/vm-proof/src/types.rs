@@ -153,6 +153,15 @@ pub struct RoundMember<T: Config> {
 	/// The draw wave it was assigned in (0 for the job's first draw); committed to in
 	/// [`Attestation::wave`].
 	pub wave: u32,
+	/// Whether its commitment follows the version-1 rule
+	/// ([`povm_primitives::attestation::legacy_commitment`], which binds neither the job, the
+	/// wave, the output nor the usage).
+	///
+	/// Set only by the storage migration to version 2, for the members that had committed and
+	/// not yet revealed when the runtime was upgraded, so that they can still reveal what they
+	/// committed instead of being slashed as reveal no-shows. Every member drawn after the
+	/// upgrade has `false` and is checked against the version-2 rule only.
+	pub legacy: bool,
 }
 
 /// Phase of a job's commit–reveal round.
@@ -271,6 +280,12 @@ impl AsRef<Reveal> for Reveal {
 impl<T: Config> AsRef<Reveal> for RevealRecord<T> {
 	fn as_ref(&self) -> &Reveal {
 		&self.reveal
+	}
+}
+
+impl<T: Config> AsMut<Reveal> for RevealRecord<T> {
+	fn as_mut(&mut self) -> &mut Reveal {
+		&mut self.reveal
 	}
 }
 

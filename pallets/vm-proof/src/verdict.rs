@@ -68,6 +68,23 @@ pub fn published_record<'a, R: AsRef<Reveal>>(
 	best.map(|(r, _)| r)
 }
 
+/// `records` with every reveal's usage capped at `bound`, the job's
+/// [`Resources::usage_bound`].
+///
+/// A reveal accepted since storage version 2 is within the bound already (`reveal_result`
+/// refuses one above it); a reveal stored before the upgrade may not be, and must not reach the
+/// medians, the pay, the verified time or the footprint.
+pub fn capped_usage<A, R: AsMut<Reveal>>(records: Vec<(A, R)>, bound: &Usage) -> Vec<(A, R)> {
+	records
+		.into_iter()
+		.map(|(who, mut r)| {
+			let reveal = r.as_mut();
+			reveal.usage = reveal.usage.capped_at(bound);
+			(who, r)
+		})
+		.collect()
+}
+
 fn median(mut v: Vec<u64>) -> u64 {
 	if v.is_empty() {
 		return 0;
@@ -197,6 +214,7 @@ impl<T: Config> Pallet<T> {
 		let epoch = T::Epoch::get();
 		let (agree, dissent): (Vec<_>, Vec<_>) =
 			revealed.into_iter().partition(|(_, r)| agreement_key(&r.reveal) == winner);
+		let agree = capped_usage(agree, &terms.resources.usage_bound());
 		let agreed: Vec<&RevealRecord<T>> = agree.iter().map(|(_, r)| r).collect();
 		let leader = published_record(&agreed, &winner).ok_or(Error::<T>::RevealMismatch)?;
 

@@ -126,7 +126,7 @@ pub fn pending_commit(
 	};
 	let commitment =
 		povm_primitives::attestation::commitment(&reveal.attestation(job, wave), &reveal.salt, me);
-	PendingCommit { job, wave, commitment, reveal, leaves }
+	PendingCommit { job, wave, commitment, reveal, leaves, legacy: false }
 }
 
 /// A cheating provider, for the network tests only: built solely into the

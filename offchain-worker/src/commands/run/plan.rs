@@ -9,13 +9,18 @@
 //! # Per assignment
 //!
 //! - `Commit`, with a pending record (a restart, or a commit that did not land): send the same
-//!   commitment again, while the commit deadline is not past.
+//!   commitment again, while the commit deadline is not past. A legacy (format-1) record is
+//!   never sent: its commitment follows the chain's version-1 rule, which the chain checks only
+//!   for members that had committed before its upgrade; it is forgotten, so the job runs again
+//!   and commits under the version-2 rule.
 //! - `Commit`, without a record: decline a spec beyond the caps or with non-UTF-8 fields;
 //!   while Docker does not answer, wait; decline when fewer blocks are left before the commit
 //!   deadline than the job's `max_seconds` plus [`COMMIT_MARGIN_BLOCKS`] take
 //!   ([`blocks_needed`]); else run it when a slot is free (earliest deadline first).
 //! - `Reveal`: reveal from the record, while the reveal deadline is not past; without a record
-//!   (lost or corrupt state), report that once.
+//!   (lost or corrupt state), report that once. A legacy record is revealed like any other (the
+//!   `reveal_result` call did not change; the chain checks a legacy member's reveal against the
+//!   version-1 rule).
 //! - `Committed` / `Revealed`: wait.
 //!
 //! A job the state knows but the chain no longer assigns (settled, expired, replaced) is
@@ -148,7 +153,8 @@ pub enum Action {
 		/// The job.
 		job: JobId,
 	},
-	/// Forget a job no longer assigned: its record, its tries, its reports.
+	/// Forget a job no longer assigned, or a legacy record whose commit never landed: its
+	/// record, its tries, its reports.
 	Forget {
 		/// The job.
 		job: JobId,
@@ -225,6 +231,10 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 	for a in &assignments {
 		match a.phase {
 			AssignmentPhase::Commit => match state.records.get(&a.job) {
+				Some(record) if record.legacy =>
+					if !state.job_in_flight(a.job) {
+						actions.push(Action::Forget { job: a.job });
+					},
 				Some(record) => {
 					if now <= a.commit_deadline &&
 						state.may_start(Task::Commit(a.job), now, RESEND_AFTER)
@@ -381,7 +391,19 @@ mod tests {
 				usage: povm_primitives::Usage { cpu_ms: 5, memory_mib_s: 6, wall_ms: 7 },
 			},
 			leaves: vec![[4; 32]],
+			legacy: false,
 		}
+	}
+
+	/// `record(job)` as a format-1 worker left it on disk, loaded back.
+	fn legacy_record(dir: &std::path::Path, job: JobId) -> PendingCommit {
+		use codec::Encode;
+		let store = crate::state::StateStore::open(dir).unwrap();
+		let r = record(job);
+		let mut bytes = vec![1u8];
+		(r.job, r.commitment, r.reveal, r.leaves).encode_to(&mut bytes);
+		std::fs::write(dir.join(format!("commits/{job}.scale")), bytes).unwrap();
+		store.load(job).unwrap().unwrap()
 	}
 
 	/// The chain at `finalized` with `assignments` (30-second specs for all), Docker up, the
@@ -574,6 +596,28 @@ mod tests {
 		let mut state = LocalState::from_records(records);
 		let v = view(130, vec![assignment(4, AssignmentPhase::Reveal)]);
 		assert_eq!(step(&v, &mut state), vec![reveal(4)]);
+	}
+
+	/// Before the fix, a format-1 record was refused as corrupt: the worker reported a missing
+	/// record and the provider was slashed as a reveal no-show, although the chain lets it
+	/// reveal what it committed before the upgrade.
+	#[test]
+	fn a_job_committed_before_the_upgrade_is_revealed_from_its_format_1_record() {
+		let dir = tempfile::tempdir().unwrap();
+		let legacy = legacy_record(dir.path(), 4);
+		assert!(legacy.legacy);
+		let mut state = LocalState::from_records([legacy.clone()]);
+		let v = view(130, vec![assignment(4, AssignmentPhase::Reveal)]);
+		assert_eq!(step(&v, &mut state), vec![Action::Reveal(Box::new(legacy))]);
+	}
+
+	#[test]
+	fn a_format_1_record_whose_commit_never_landed_is_not_sent_and_the_job_runs_again() {
+		let dir = tempfile::tempdir().unwrap();
+		let mut state = LocalState::from_records([legacy_record(dir.path(), 1)]);
+		let v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&v, &mut state), vec![Action::Forget { job: 1 }]);
+		assert_eq!(step(&v, &mut state), vec![run_of(1)]);
 	}
 
 	#[test]

@@ -318,7 +318,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				);
 			},
 			Action::Forget { job } => {
-				tracing::info!(target: LOG_SERVICE, job, "job no longer assigned; forgetting it");
+				tracing::info!(target: LOG_SERVICE, job, "forgetting the job (no longer assigned, or a format-1 record that cannot be committed)");
 				if let Err(e) = self.store.remove(job) {
 					self.metrics.error("state");
 					tracing::warn!(target: LOG_SERVICE, job, "{e}");

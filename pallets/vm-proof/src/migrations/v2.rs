@@ -9,10 +9,32 @@
 //! draw gets the same deadline (`now + commit_window`), and a later draw happens in a later
 //! block, so the members' distinct deadlines, in member order, number the waves 0, 1, 2, ….
 //!
-//! Members that committed before the upgrade committed with the version-1 rule, so their
-//! reveal cannot match the version-2 rule: they end as reveal no-shows. Enact the upgrade
-//! when no round is between commit and reveal (for example after pausing submissions for one
-//! commit plus reveal window), as the `pre_upgrade` check warns.
+//! # Rounds open at the upgrade
+//!
+//! Members that had committed but not yet revealed committed with the version-1 rule
+//! ([`povm_primitives::attestation::legacy_commitment`]); their reveal cannot match the
+//! version-2 rule, and without help they would be slashed as reveal no-shows (now the larger,
+//! wrong-result share) for the upgrade's sake. The migration marks exactly those members
+//! [`RoundMember::legacy`], and `reveal_result` checks a legacy member's reveal against the
+//! version-1 rule (and only against it); every other member, and every member drawn after the
+//! upgrade, is checked against the version-2 rule only.
+//!
+//! The alternative, sending them back to commit under a fresh deadline, was not taken: it would
+//! throw away finished runs (or have workers re-send results under a rule they did not commit
+//! to) and rewind deadlines the job queue already published (`JobRevealing`), with a
+//! migration that has to re-schedule every such round. The price of the legacy check is
+//! bounded and confined to rounds open at the upgrade: a legacy member's commitment
+//! does not bind its output or usage, but its output must still agree with the majority's
+//! (output digest) to be accepted, and its usage is still refused above the job's bound at the
+//! reveal and capped at it at the verdict.
+//!
+//! # Offers registered before the bounds
+//!
+//! Version 2 bounds every footprint input of an offer ([`crate::Pallet::offer_valid`]).
+//! Offers registered before may lie outside; [`clamp_offer`] moves each field into its range
+//! (grid intensity, PUE, power per core, millicores, memory, slots), the closest valid value,
+//! so no provider is dropped and no footprint is computed from an absurd figure. The draw
+//! re-checks `offer_valid` as well ([`crate::Pallet::eligible`]).
 
 use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
@@ -93,18 +115,40 @@ pub fn migrate_round<T: crate::Config>(old: v1::RoundOf<T>) -> Round<T> {
 				}
 				last = Some(m.commit_deadline);
 			}
+			// Committed and not yet revealed: committed under the version-1 rule.
+			let legacy = m.status == MemberStatus::Committed && m.commitment.is_some();
 			RoundMember {
 				who: m.who,
 				status: m.status,
 				commit_deadline: m.commit_deadline,
 				commitment: m.commitment,
 				wave: waves,
+				legacy,
 			}
 		})
 		.collect();
 	let waves = if members.is_empty() { 0 } else { waves.saturating_add(1) };
 	// Same bound, same length: the conversion cannot fail.
 	Round { members: BoundedVec::truncate_from(members), phase: old.phase, waves }
+}
+
+/// `offer` with every field moved into its version-2 range (the closest valid value): millicores
+/// `1..=MAX_MILLICORES`, memory `1..=MAX_MEMORY_MIB`, slots `1..=MaxSlots`, grid intensity
+/// `1..=MAX_GRID_INTENSITY`, PUE `1000..=MAX_PUE_PERMILLE`, power per core
+/// `1..=MAX_CORE_MILLIWATTS`. A valid offer is returned unchanged.
+///
+/// Slots clamped down to `MaxSlots` still cover the jobs held (at most `MaxSlots`), and a
+/// provider with zero slots held no job.
+pub fn clamp_offer<T: crate::Config>(offer: VmOffer) -> VmOffer {
+	VmOffer {
+		millicores: offer.millicores.clamp(1, povm_primitives::MAX_MILLICORES),
+		memory_mib: offer.memory_mib.clamp(1, povm_primitives::MAX_MEMORY_MIB),
+		arch: offer.arch,
+		slots: offer.slots.clamp(1, T::MaxSlots::get().max(1)),
+		grid_intensity: offer.grid_intensity.clamp(1, MAX_GRID_INTENSITY),
+		pue_permille: offer.pue_permille.clamp(1000, MAX_PUE_PERMILLE),
+		core_milliwatts: offer.core_milliwatts.clamp(1, MAX_CORE_MILLIWATTS),
+	}
 }
 
 fn widen(f: Footprint) -> FootprintTotal {
@@ -120,6 +164,10 @@ pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
 struct PreState {
 	rounds: u32,
 	members: u32,
+	/// Members committed and not yet revealed (to be marked legacy).
+	pending: u32,
+	/// Registered providers.
+	registered: u32,
 	providers: u32,
 	epochs: u32,
 	provider_sum: (u128, u128),
@@ -146,7 +194,24 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 			items = items.saturating_add(1);
 			Some(widen(old))
 		});
-		T::DbWeight::get().reads_writes(items, items)
+		// Same layout: only the out-of-range offers are rewritten.
+		let mut reads = items;
+		for (who, mut info) in Providers::<T>::iter().collect::<Vec<_>>() {
+			reads = reads.saturating_add(1);
+			if crate::Pallet::<T>::offer_valid(&info.offer) {
+				continue;
+			}
+			info.offer = clamp_offer::<T>(info.offer);
+			log::info!(
+				target: crate::tick_impls::LOG_TARGET,
+				"offer of {:?} clamped into the version-2 bounds: {:?}",
+				who,
+				info.offer
+			);
+			Providers::<T>::insert(&who, info);
+			items = items.saturating_add(1);
+		}
+		T::DbWeight::get().reads_writes(reads, items)
 	}
 
 	#[cfg(feature = "try-runtime")]
@@ -157,19 +222,24 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 		for (_, r) in v1::Rounds::<T>::iter() {
 			rounds += 1;
 			members += r.members.len() as u32;
-			pending +=
-				r.members.iter().filter(|m| m.status == MemberStatus::Committed).count() as u32;
+			pending += r
+				.members
+				.iter()
+				.filter(|m| m.status == MemberStatus::Committed && m.commitment.is_some())
+				.count() as u32;
 		}
 		if pending > 0 {
-			log::warn!(
+			log::info!(
 				target: crate::tick_impls::LOG_TARGET,
-				"{pending} members committed under the v1 rule cannot reveal under v2"
+				"{pending} members committed under the v1 rule: marked legacy, they reveal under v1"
 			);
 		}
 		let wide = |f: Footprint| (f.energy_uwh as u128, f.carbon_ug as u128);
 		let state = PreState {
 			rounds,
 			members,
+			pending,
+			registered: Providers::<T>::iter_keys().count() as u32,
 			providers: v1::ProviderFootprint::<T>::iter().count() as u32,
 			epochs: v1::EpochFootprint::<T>::iter().count() as u32,
 			provider_sum: sum(v1::ProviderFootprint::<T>::iter_values().map(wide)),
@@ -183,9 +253,17 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 		let pre = PreState::decode(&mut &state[..]).map_err(|_| "bad pre-upgrade state")?;
 		let mut rounds = 0u32;
 		let mut members = 0u32;
+		let mut legacy = 0u32;
 		for (_, r) in Rounds::<T>::iter() {
 			rounds += 1;
 			members += r.members.len() as u32;
+			for m in r.members.iter() {
+				ensure!(
+					m.legacy == (m.status == MemberStatus::Committed && m.commitment.is_some()),
+					"legacy flag on a member that is not pending a reveal, or missing"
+				);
+				legacy += m.legacy as u32;
+			}
 			ensure!(r.members.iter().all(|m| m.wave < r.waves), "member wave beyond waves");
 			ensure!(
 				r.members.windows(2).all(|w| w[0].wave <= w[1].wave),
@@ -193,6 +271,12 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 			);
 		}
 		ensure!(rounds == pre.rounds && members == pre.members, "rounds lost");
+		ensure!(legacy == pre.pending, "pending committed members not all marked legacy");
+		ensure!(Providers::<T>::iter_keys().count() as u32 == pre.registered, "providers lost");
+		ensure!(
+			Providers::<T>::iter_values().all(|i| crate::Pallet::<T>::offer_valid(&i.offer)),
+			"an offer is out of the version-2 bounds"
+		);
 		let wide = |f: FootprintTotal| (f.energy_uwh, f.carbon_ug);
 		ensure!(
 			ProviderFootprint::<T>::iter().count() as u32 == pre.providers &&
@@ -280,8 +364,12 @@ mod tests {
 			assert_eq!(r.phase, Phase::Committing);
 			assert_eq!(r.members[0].commitment, Some([10; 32]));
 			assert_eq!(r.members[1].status, MemberStatus::NoShow);
+			// Nobody in round 3 was between commit and reveal: no legacy member.
+			assert!(r.members.iter().all(|m| !m.legacy));
 			let r = Rounds::<Test>::get(4).unwrap();
 			assert_eq!((r.members[0].wave, r.waves), (0, 1));
+			// Committed, not revealed: it committed under the v1 rule.
+			assert!(r.members[0].legacy);
 			assert_eq!(r.phase, Phase::Revealing { deadline: 12 });
 			let wide = FootprintTotal { energy_uwh: u64::MAX as u128, carbon_ug: 5 };
 			assert_eq!(ProviderFootprint::<Test>::get(10), wide);
@@ -292,6 +380,17 @@ mod tests {
 			MigrateV1ToV2::<Test>::on_runtime_upgrade();
 			assert_eq!(Rounds::<Test>::get(3).unwrap().waves, 3);
 		});
+	}
+
+	/// Runs the migration as `try-runtime` does: `pre_upgrade`, the versioned migration, then
+	/// `post_upgrade` on what `pre_upgrade` saw (the checks run only with that feature).
+	fn upgrade() {
+		#[cfg(feature = "try-runtime")]
+		let pre = InnerMigrateV1ToV2::<Test>::pre_upgrade().expect("pre_upgrade");
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		InnerMigrateV1ToV2::<Test>::post_upgrade(pre).expect("post_upgrade");
+		assert_eq!(StorageVersion::get::<crate::Pallet<Test>>(), 2);
 	}
 
 	#[test]
@@ -324,6 +423,352 @@ mod tests {
 			frame_support::assert_ok!(VmProof::on_assigned(5, &[16]));
 			assert_eq!(crate::Pallet::<Test>::wave_of(5, &16), Some(1));
 			assert_eq!(Rounds::<Test>::get(5).unwrap().waves, 2);
+		});
+	}
+
+	// ---------- the chain is upgraded, not restarted ----------
+
+	use crate::{energy, Error, Event};
+	use frame_support::{assert_noop, assert_ok};
+	use pallet_job_queue::{Jobs, Params, Results};
+	use povm_primitives::{
+		attestation::legacy_commitment, JobSpec, JobState, ProviderRegistry, RedundancyPolicy,
+	};
+
+	const BOND: u64 = 10_000;
+	const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
+	type MaxCp = <Test as crate::Config>::MaxCheckpoints;
+
+	fn offer() -> VmOffer {
+		VmOffer {
+			millicores: 2000,
+			memory_mib: 2048,
+			arch: Arch::X86_64,
+			slots: 2,
+			grid_intensity: 400,
+			pue_permille: 1200,
+			core_milliwatts: 10_000,
+		}
+	}
+
+	fn setup(providers: &[AccountId]) {
+		let mut p = Params::<Test>::get();
+		p.commit_window = 5;
+		p.reveal_window = 5;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+		for who in providers {
+			assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(*who), offer(), BOND));
+		}
+	}
+
+	/// Submit a job and run one block so that it is assigned; the job and its providers.
+	fn assigned(min: u32, max: u32, margin: u32) -> (JobId, Vec<AccountId>) {
+		let mut image = b"sha256:".to_vec();
+		image.extend(core::iter::repeat(b'a').take(64));
+		let spec = JobSpec {
+			image: BoundedVec::truncate_from(image),
+			command: BoundedVec::truncate_from(b"flip".to_vec()),
+			args: BoundedVec::default(),
+			env: BoundedVec::default(),
+			input: None,
+			resources: RESOURCES,
+			price_per_second: 1,
+			redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin },
+			checkpoint_interval: 5,
+		};
+		let budget = JobQueue::max_cost(&spec).unwrap();
+		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(spec), budget));
+		let id = pallet_job_queue::NextJobId::<Test>::get() - 1;
+		run_to_block(System::block_number() + 1);
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.state, JobState::Assigned);
+		(id, job.providers.to_vec())
+	}
+
+	fn usage(ms: u64) -> Usage {
+		Usage { cpu_ms: ms, memory_mib_s: 1_000, wall_ms: ms }
+	}
+
+	/// A reveal: result `[tag; 32]`, checkpoints `[tag; 32]` × 2, output `heads`.
+	fn rev(who: AccountId, tag: u8, u: Usage) -> (Reveal, BoundedVec<Digest, MaxCp>) {
+		let leaves = vec![[tag; 32], [tag; 32]];
+		(
+			Reveal {
+				result_digest: [tag; 32],
+				checkpoints_root: crate::verdict::merkle_root(&leaves),
+				salt: [who as u8; 32],
+				output: BoundedVec::truncate_from(b"heads".to_vec()),
+				usage: u,
+			},
+			BoundedVec::truncate_from(leaves),
+		)
+	}
+
+	fn v1_commitment(who: AccountId, r: &Reveal) -> Digest {
+		legacy_commitment(&r.result_digest, &r.checkpoints_root, &r.salt, &who)
+	}
+
+	/// Puts the round of `job` back in the version-1 layout, as the version-1 runtime stored it,
+	/// and the storage version at 1.
+	fn back_to_v1(job: JobId) {
+		let round = Rounds::<Test>::take(job).unwrap();
+		let members = round
+			.members
+			.into_iter()
+			.map(|m| v1::RoundMember {
+				who: m.who,
+				status: m.status,
+				commit_deadline: m.commit_deadline,
+				commitment: m.commitment,
+			})
+			.collect::<Vec<_>>();
+		v1::Rounds::<Test>::insert(
+			job,
+			v1::Round { members: BoundedVec::truncate_from(members), phase: round.phase },
+		);
+		StorageVersion::new(1).put::<crate::Pallet<Test>>();
+	}
+
+	/// A two-replica job whose members both committed under the version-1 rule and had not
+	/// revealed when the runtime was upgraded; returns the job, its members and their reveals.
+	fn committed_before_the_upgrade() -> (JobId, Vec<AccountId>, Vec<Reveal>) {
+		setup(&[10, 11, 12]);
+		let (id, ps) = assigned(2, 2, 1);
+		let reveals: Vec<Reveal> = ps.iter().map(|p| rev(*p, 1, usage(1_000)).0).collect();
+		for (p, r) in ps.iter().zip(&reveals) {
+			assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(*p), id, v1_commitment(*p, r)));
+		}
+		assert!(matches!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { .. }));
+		back_to_v1(id);
+		upgrade();
+		(id, ps, reveals)
+	}
+
+	/// Before the fix, the migration left the members of an open round to the version-2 rule:
+	/// their reveal was refused (`RevealMismatch`) and they were slashed 10 % as reveal no-shows
+	/// for the upgrade's sake.
+	#[test]
+	fn a_member_committed_before_the_upgrade_reveals_what_it_committed() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, ps, _) = committed_before_the_upgrade();
+			let round = Rounds::<Test>::get(id).unwrap();
+			assert!(round.members.iter().all(|m| m.legacy));
+			for p in ps.iter() {
+				let (r, l) = rev(*p, 1, usage(1_000));
+				assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(*p), id, r, l));
+			}
+			assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+			assert!(!events().iter().any(|e| matches!(e, Event::ProviderFaulted { .. })));
+			for p in ps.iter() {
+				assert_eq!(Providers::<Test>::get(p).unwrap().bond, BOND);
+			}
+		});
+	}
+
+	#[test]
+	fn a_legacy_member_must_still_reveal_exactly_its_commitment() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, ps, _) = committed_before_the_upgrade();
+			// Another result, another checkpoints root, another salt: refused.
+			let (other, l) = rev(ps[0], 2, usage(1_000));
+			assert_noop!(
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, other, l),
+				Error::<Test>::RevealMismatch
+			);
+			let (mut salted, l) = rev(ps[0], 1, usage(1_000));
+			salted.salt = [99; 32];
+			assert_noop!(
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, salted, l),
+				Error::<Test>::RevealMismatch
+			);
+			// Another provider's reveal does not open it either (the account is bound).
+			let (theirs, l) = rev(ps[1], 1, usage(1_000));
+			assert_noop!(
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, theirs, l),
+				Error::<Test>::RevealMismatch
+			);
+			// Usage is still bounded by the job's resources.
+			let (mut greedy, l) = rev(ps[0], 1, usage(1_000));
+			greedy.usage.wall_ms = u64::MAX;
+			assert_noop!(
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, greedy, l),
+				Error::<Test>::UsageOutOfBounds
+			);
+		});
+	}
+
+	#[test]
+	fn a_legacy_member_that_never_reveals_is_still_a_reveal_no_show() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, ps, _) = committed_before_the_upgrade();
+			let (r, l) = rev(ps[0], 1, usage(1_000));
+			assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l));
+			run_to_block(System::block_number() + 7);
+			assert!(events().iter().any(|e| matches!(
+				e,
+				Event::ProviderFaulted { fault: Fault::RevealNoShow, who, .. } if *who == ps[1]
+			)));
+		});
+	}
+
+	/// The version-1 rule is not a way around the version-2 rule: a member drawn after the
+	/// upgrade that commits the version-1 hash cannot reveal.
+	#[test]
+	fn a_member_drawn_after_the_upgrade_is_held_to_the_new_rule() {
+		ExtBuilder::default().build_and_execute(|| {
+			StorageVersion::new(1).put::<crate::Pallet<Test>>();
+			upgrade();
+			setup(&[10, 11]);
+			let (id, ps) = assigned(1, 1, 1);
+			let (r, l) = rev(ps[0], 1, usage(1_000));
+			assert_ok!(VmProof::commit_result(
+				RuntimeOrigin::signed(ps[0]),
+				id,
+				v1_commitment(ps[0], &r)
+			));
+			assert!(!Rounds::<Test>::get(id).unwrap().members[0].legacy);
+			assert_noop!(
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
+				Error::<Test>::RevealMismatch
+			);
+		});
+	}
+
+	/// Before the fix the migration kept `grid_intensity = u32::MAX` (and the other
+	/// out-of-range fields) registered under version 1.
+	#[test]
+	fn offers_registered_before_the_bounds_are_clamped_into_range() {
+		ExtBuilder::default().build_and_execute(|| {
+			setup(&[10, 11, 12]);
+			// What version 1 accepted: no upper bounds, zero grid intensity, PUE below 1.0.
+			let high = VmOffer {
+				millicores: u32::MAX,
+				memory_mib: u32::MAX,
+				arch: Arch::Aarch64,
+				slots: 2,
+				grid_intensity: u32::MAX,
+				pue_permille: u32::MAX,
+				core_milliwatts: u32::MAX,
+			};
+			let low = VmOffer { grid_intensity: 0, pue_permille: 0, core_milliwatts: 0, ..offer() };
+			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer = high);
+			Providers::<Test>::mutate(11, |i| i.as_mut().unwrap().offer = low);
+			StorageVersion::new(1).put::<crate::Pallet<Test>>();
+			upgrade();
+			let o = Providers::<Test>::get(10).unwrap().offer;
+			assert_eq!(
+				o,
+				VmOffer {
+					millicores: povm_primitives::MAX_MILLICORES,
+					memory_mib: povm_primitives::MAX_MEMORY_MIB,
+					arch: Arch::Aarch64,
+					slots: 2,
+					grid_intensity: MAX_GRID_INTENSITY,
+					pue_permille: MAX_PUE_PERMILLE,
+					core_milliwatts: MAX_CORE_MILLIWATTS,
+				}
+			);
+			let o = Providers::<Test>::get(11).unwrap().offer;
+			assert_eq!((o.grid_intensity, o.pue_permille, o.core_milliwatts), (1, 1000, 1));
+			// A valid offer is left as it was.
+			assert_eq!(Providers::<Test>::get(12).unwrap().offer, offer());
+			for p in [10, 11, 12] {
+				assert!(VmProof::offer_valid(&Providers::<Test>::get(p).unwrap().offer));
+			}
+		});
+	}
+
+	/// `post_upgrade` checks what the migration promises: every offer in range, every pending
+	/// member marked legacy.
+	#[cfg(feature = "try-runtime")]
+	#[test]
+	fn post_upgrade_catches_an_unclamped_offer_and_an_unmarked_member() {
+		let run = |spoil: fn(JobId)| {
+			ExtBuilder::default().build().execute_with(|| {
+				setup(&[10, 11, 12]);
+				let (id, ps) = assigned(2, 2, 1);
+				for p in ps.iter() {
+					let (r, _) = rev(*p, 1, usage(1_000));
+					let c = v1_commitment(*p, &r);
+					assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(*p), id, c));
+				}
+				back_to_v1(id);
+				let pre = InnerMigrateV1ToV2::<Test>::pre_upgrade().unwrap();
+				MigrateV1ToV2::<Test>::on_runtime_upgrade();
+				spoil(id);
+				InnerMigrateV1ToV2::<Test>::post_upgrade(pre)
+			})
+		};
+		assert!(run(|_| {}).is_ok());
+		assert!(run(|_| {
+			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer.grid_intensity = u32::MAX)
+		})
+		.is_err());
+		assert!(run(|id| {
+			Rounds::<Test>::mutate(id, |r| r.as_mut().unwrap().members[0].legacy = false)
+		})
+		.is_err());
+	}
+
+	#[test]
+	fn clamp_offer_moves_slots_into_range() {
+		let max = <<Test as crate::Config>::MaxSlots as Get<u32>>::get();
+		assert_eq!(clamp_offer::<Test>(VmOffer { slots: 0, ..offer() }).slots, 1);
+		assert_eq!(clamp_offer::<Test>(VmOffer { slots: u32::MAX, ..offer() }).slots, max);
+		assert_eq!(clamp_offer::<Test>(offer()), offer());
+	}
+
+	/// Before the fix `eligible` did not look at the offer's bounds: an offer stored before
+	/// them (or by any path that skipped `offer_valid`) was drawn and its footprint computed
+	/// from `grid_intensity = u32::MAX`.
+	#[test]
+	fn an_out_of_range_offer_is_never_drawn() {
+		ExtBuilder::default().build_and_execute(|| {
+			setup(&[10, 11]);
+			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer.grid_intensity = u32::MAX);
+			let drawn: Vec<AccountId> =
+				<VmProof as ProviderRegistry<AccountId, u64>>::candidates(&RESOURCES, 32)
+					.into_iter()
+					.map(|(w, _)| w)
+					.collect();
+			assert_eq!(drawn, vec![11]);
+			let (_, ps) = assigned(1, 1, 1);
+			assert_eq!(ps, vec![11]);
+		});
+	}
+
+	/// Before the fix `accept` took the medians of the stored usage as it was: a reveal stored
+	/// by the version-1 runtime with `u64::MAX` usage set the job's published usage and the
+	/// provider's footprint to `u64::MAX`.
+	#[test]
+	fn usage_stored_above_the_bound_before_the_upgrade_is_capped_at_the_verdict() {
+		ExtBuilder::default().build_and_execute(|| {
+			setup(&[10]);
+			let (id, ps) = assigned(1, 1, 1);
+			let p = ps[0];
+			let (r, l) = rev(p, 1, usage(1_000));
+			let wave = VmProof::wave_of(id, &p).unwrap();
+			let c = VmProof::commitment_of(id, wave, &r, &p);
+			assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(p), id, c));
+			// A reveal the version-1 runtime stored: it did not bound usage.
+			let huge = Usage { cpu_ms: u64::MAX, memory_mib_s: u64::MAX, wall_ms: u64::MAX };
+			let reveal = Reveal { usage: huge, ..r };
+			Reveals::<Test>::insert(id, p, RevealRecord { reveal, leaves: l });
+			Rounds::<Test>::mutate(id, |r| {
+				r.as_mut().unwrap().members[0].status = MemberStatus::Revealed;
+			});
+			// The reveal deadline passes with nobody left to reveal: the verdict.
+			run_to_block(System::block_number() + 7);
+			assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+			let bound = RESOURCES.usage_bound();
+			let result = Results::<Test>::get(id).unwrap();
+			assert_eq!(result.usage, bound);
+			let fp = energy::footprint(&bound, &offer());
+			assert_eq!(result.footprint, fp);
+			assert_eq!(ProviderFootprint::<Test>::get(p), FootprintTotal::default().add(fp));
+			assert_eq!(VerifiedMillis::<Test>::get(0, p), bound.wall_ms);
+			// Paid for `max_seconds` at 1 per second.
+			assert_eq!(result.payments.to_vec(), vec![(p, 60)]);
 		});
 	}
 }
