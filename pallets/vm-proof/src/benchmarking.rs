@@ -1,9 +1,7 @@
 //! Benchmarks (v2) for vm-proof: every call and the per-job cost of the deadline hook.
 
 use super::*;
-use crate::pallet::{
-	Deadlines, FailedDeadlines, ProviderCount, ProviderJobs, Providers, Rounds,
-};
+use crate::pallet::{Deadlines, FailedDeadlines, ProviderCount, ProviderJobs, Providers, Rounds};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{

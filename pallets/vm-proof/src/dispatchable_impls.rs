@@ -327,10 +327,24 @@ impl<T: Config> Pallet<T> {
 		let slots_freed =
 			round.members.iter().filter(|m| m.status != MemberStatus::NoShow).count() as u32;
 		// A round whose job is gone or already finished (which `try_state` flags) is only closed.
-		let open = T::Jobs::job_terms(job).is_some_and(|t| t.state.is_open());
+		let terms = T::Jobs::job_terms(job).filter(|t| t.state.is_open());
+		// As in any dispute, the valid revealers are paid their capped time: their outputs are
+		// public whatever stalled the round.
+		let payments = terms
+			.as_ref()
+			.map(|t| {
+				let revealed: alloc::vec::Vec<_> = round
+					.members
+					.iter()
+					.filter(|m| m.status == MemberStatus::Revealed)
+					.filter_map(|m| Reveals::<T>::get(job, &m.who).map(|r| (m.who.clone(), r)))
+					.collect();
+				Self::dispute_payments(t, &revealed)
+			})
+			.unwrap_or_default();
 		Self::close_round(job, &round);
-		if open {
-			T::Jobs::dispute(job, None)?;
+		if terms.is_some() {
+			T::Jobs::dispute(job, None, payments)?;
 		}
 		Self::deposit_event(Event::JobForceDisputed { job, slots_freed });
 		Ok(())

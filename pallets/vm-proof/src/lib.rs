@@ -684,9 +684,10 @@ pub mod pallet {
 		/// For a job whose deadline processing keeps failing (see [`Event::DeadlineAbandoned`]
 		/// and [`FailedDeadlines`]), or any other open round that cannot progress. Frees every
 		/// member's slot, drops the reveals and the failure record, and disputes the job through
-		/// the job queue, which refunds the remaining escrow to the owner (the owner reaps the
-		/// record to get the deposit back). Bonds and reputations are not touched: nobody is
-		/// slashed or paid. A round whose job is unknown to the job queue or already finished
+		/// the job queue: as in any dispute, each valid revealer is paid its capped time from
+		/// the escrow (its output is public) and the rest is refunded to the owner (the owner
+		/// reaps the record to get the deposit back). Bonds and reputations are not touched:
+		/// nobody is slashed. A round whose job is unknown to the job queue or already finished
 		/// (an inconsistency `try_state` reports) is closed without a dispute. Fails with
 		/// [`Error::NoRound`] if the job has no open round, and with the job queue's error if it
 		/// cannot dispute the job (nothing changes then).
