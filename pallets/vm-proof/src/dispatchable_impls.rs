@@ -302,7 +302,8 @@ impl<T: Config> Pallet<T> {
 		let open = T::Jobs::job_terms(job).is_some_and(|t| t.state.is_open());
 		Self::close_round(job, &round);
 		if open {
-			T::Jobs::dispute(job, None)?;
+			// Nothing is paid: root closes a stuck job, the whole escrow goes back to its owner.
+			T::Jobs::dispute(job, None, alloc::vec::Vec::new())?;
 		}
 		Self::deposit_event(Event::JobForceDisputed { job, slots_freed });
 		Ok(())

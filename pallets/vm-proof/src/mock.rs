@@ -70,13 +70,17 @@ impl povm_primitives::JobLedger<AccountId, Balance, u64> for FlakyJobs {
 	) -> sp_runtime::DispatchResult {
 		<JobQueue as povm_primitives::JobLedger<_, _, _>>::complete(job, s)
 	}
-	fn dispute(job: u64, first_divergence: Option<u32>) -> sp_runtime::DispatchResult {
+	fn dispute(
+		job: u64,
+		first_divergence: Option<u32>,
+		payments: Vec<(AccountId, Balance)>,
+	) -> sp_runtime::DispatchResult {
 		let left = LedgerDisputeFailures::get();
 		if left > 0 {
 			LedgerDisputeFailures::set(left - 1);
 			return Err(sp_runtime::DispatchError::Other("injected ledger failure"));
 		}
-		<JobQueue as povm_primitives::JobLedger<_, _, _>>::dispute(job, first_divergence)
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::dispute(job, first_divergence, payments)
 	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bench_assigned_job(

@@ -1013,8 +1013,8 @@ fn force_dispute_closes_a_round_mid_reveal() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12]);
 		let (id, ps) = assigned(2, 2, 1);
-		commit(id, ps[0], 1);
-		commit(id, ps[1], 1);
+		commit(id, ps[0], 1, usage(1_000));
+		commit(id, ps[1], 1, usage(1_000));
 		reveal(id, ps[0], 1, usage(1_000));
 		assert!(Reveals::<Test>::contains_key(id, ps[0]));
 		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), id));
@@ -1115,7 +1115,7 @@ fn deadline_failing_on_full_buckets_is_not_lost() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
 		let (id, ps) = assigned(2, 2, 1);
-		commit(id, ps[0], 1);
+		commit(id, ps[0], 1, usage(1_000));
 		// At block 8 `ps[1]` misses its commit and reveals open until 13, to be processed at
 		// 14: every bucket from 14 on that scheduling could reach is full.
 		fill_buckets(14, 30);
@@ -1124,8 +1124,9 @@ fn deadline_failing_on_full_buckets_is_not_lost() {
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!((job.state, job.reveal_deadline), (JobState::Revealing, Some(13)));
 		run_to_block(14);
-		// `ps[0]` did not reveal either: faulted at the reveal deadline, job disputed.
-		assert_eq!(bond_of(ps[0]), BOND - 100);
+		// `ps[0]` did not reveal either: faulted at the reveal deadline (a reveal no-show loses
+		// the wrong-result share, 10 %), job disputed.
+		assert_eq!(bond_of(ps[0]), BOND - 1_000);
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
 	});
 }
