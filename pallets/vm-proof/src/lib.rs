@@ -20,6 +20,8 @@ mod tests_verdict;
 mod tick_impls;
 pub mod types;
 pub mod verdict;
+#[cfg(test)]
+mod verification_bench;
 pub mod weights;
 
 pub use types::*;

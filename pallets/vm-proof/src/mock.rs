@@ -44,6 +44,12 @@ parameter_types! {
 	pub static Epoch: u32 = 0;
 	/// How many of the next `JobLedger::dispute` calls fail (see [`FlakyJobs`]).
 	pub static LedgerDisputeFailures: u32 = 0;
+	/// vm-proof's `MaxProviders`: 32 for the tests; the verification bench
+	/// (`verification_bench.rs`) raises it to hold its pool of 100 providers.
+	pub static MaxProviders: u32 = 32;
+	/// The job queue's `MaxCandidates`: 32 for the tests; the verification bench raises it to
+	/// its whole pool, so that every eligible provider is in the draw.
+	pub static MaxCandidates: u32 = 32;
 }
 
 /// The job queue as vm-proof's `JobLedger`, with one injected fault: while
@@ -101,7 +107,7 @@ impl pallet_job_queue::Config for Test {
 	type MaxReplicas = ConstU32<5>;
 	type MaxAssignees = ConstU32<10>;
 	type MaxQueueLen = ConstU32<16>;
-	type MaxCandidates = ConstU32<32>;
+	type MaxCandidates = MaxCandidates;
 	type DepositBase = ConstU64<10>;
 	type DepositPerByte = ConstU64<1>;
 	type WeightInfo = ();
@@ -115,7 +121,7 @@ impl pallet_vm_proof::Config for Test {
 	type OnSlash = ();
 	type MinBond = ConstU64<1_000>;
 	type UnbondingDelay = ConstU64<10>;
-	type MaxProviders = ConstU32<32>;
+	type MaxProviders = MaxProviders;
 	type MaxSlots = ConstU32<4>;
 	type MaxMembers = ConstU32<10>;
 	type MaxCheckpoints = ConstU32<16>;
@@ -147,6 +153,8 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		Epoch::set(0);
 		LedgerDisputeFailures::set(0);
+		MaxProviders::set(32);
+		MaxCandidates::set(32);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut t)

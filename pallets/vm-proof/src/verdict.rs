@@ -226,13 +226,6 @@ impl<T: Config> Pallet<T> {
 				.min(max_wall_ms),
 		};
 
-		// Pay is capped by the upper median of the agreeing claims, so a replica that claims
-		// less (a customer's own provider claiming 0) cuts only its own pay; verified time and
-		// footprint by the lower median, so a replica that claims more (up to the job's bound)
-		// earns no extra lottery tickets. With one agreeing replica both are its own claim.
-		let pay_cap = upper_median(agree.iter().map(|(_, r)| r.reveal.usage.wall_ms).collect())
-			.min(max_wall_ms);
-
 		let mut payments = Vec::new();
 		let mut total = Footprint::default();
 		let mut epoch_total = FootprintTotal::default();
@@ -243,7 +236,13 @@ impl<T: Config> Pallet<T> {
 				memory_mib_s: u.memory_mib_s.min(med.memory_mib_s),
 				wall_ms: u.wall_ms.min(med.wall_ms),
 			};
-			payments.push((who.clone(), pay_for(terms.price_per_second, u.wall_ms.min(pay_cap))));
+			// Pay, verified time and footprint all follow the capped claim: a replica that claims
+			// more than the agreeing replicas' (lower) median is paid the median, so a lazy
+			// over-claimer is never paid more than the honest replica beside it. The other way
+			// round, a replica claiming less lowers everyone's cap; it must still have run the job
+			// to agree (commitments are sealed), and it cuts its own pay as much as the others'
+			// (docs/protocol.md, known limitations).
+			payments.push((who.clone(), pay_for(terms.price_per_second, capped.wall_ms)));
 
 			let Some(mut info) = Providers::<T>::get(who) else { continue };
 			let fp = energy::footprint(&capped, &info.offer);
