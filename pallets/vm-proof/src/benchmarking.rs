@@ -309,7 +309,7 @@ mod benchmarks {
 			Pallet::<T>::do_reveal(p.clone(), job, r, l)?;
 		}
 		FailedDeadlines::<T>::insert(job, DeadlineFailure { attempts: 1, retry_at: None });
-		let before: Vec<_> = others.iter().map(|p| T::Currency::balance(p)).collect();
+		let before: Vec<_> = others.iter().map(T::Currency::balance).collect();
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, job);
 		assert!(Rounds::<T>::get(job).is_none());
