@@ -290,8 +290,10 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// A stuck job with `m` members, all committed and all but one revealed: the round is
-	/// closed (every slot freed, every reveal dropped) and the job disputed.
+	/// A stuck job with `m` members, all committed and all but one revealed (the most valid
+	/// revealers an open round can have: the last reveal takes the verdict): the round is
+	/// closed (every slot freed, every reveal dropped) and the job disputed, each of the
+	/// `m − 1` revealers paid from the escrow (`paid: true`).
 	#[benchmark]
 	fn force_dispute(m: Linear<1, { T::MaxMembers::get() }>) -> Result<(), BenchmarkError> {
 		let origin =
@@ -307,14 +309,17 @@ mod benchmarks {
 			Pallet::<T>::do_reveal(p.clone(), job, r, l)?;
 		}
 		FailedDeadlines::<T>::insert(job, DeadlineFailure { attempts: 1, retry_at: None });
+		let before: Vec<_> = others.iter().map(T::Currency::balance).collect();
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, job);
 		assert!(Rounds::<T>::get(job).is_none());
+		assert!(others.iter().zip(before).all(|(p, b)| T::Currency::balance(p) > b));
 		assert!(providers.iter().all(|p| ProviderJobs::<T>::get(p).is_empty()));
 		frame_system::Pallet::<T>::assert_last_event(
 			<T as frame_system::Config>::RuntimeEvent::from(Event::<T>::JobForceDisputed {
 				job,
 				slots_freed: m,
+				paid: true,
 			}),
 		);
 		Ok(())

@@ -59,7 +59,8 @@ impl<T: Config> Pallet<T> {
 	/// [`povm_primitives::attestation::legacy_commitment`] only: its output and usage are not
 	/// bound by its commitment. That weaker check applies to rounds open at the upgrade alone;
 	/// there the output must still agree with the majority to be accepted and the usage is
-	/// still bounded by the job's resources (and capped again at the verdict).
+	/// capped at the job's bound at the reveal (not refused: a version-1 worker never capped
+	/// it) and again at the verdict.
 	pub fn opens_commitment(
 		job: JobId,
 		m: &RoundMember<T>,
@@ -184,13 +185,13 @@ impl<T: Config> Pallet<T> {
 		m.commitment = Some(commitment);
 		Rounds::<T>::insert(job, round);
 		Self::deposit_event(Event::ResultCommitted { job, who });
-		Self::maybe_close_commits(job, now)
+		Self::maybe_close_commits(job, now, DrawError::Ignore)
 	}
 
 	pub(crate) fn do_reveal(
 		who: T::AccountId,
 		job: JobId,
-		reveal: Reveal,
+		mut reveal: Reveal,
 		leaves: BoundedVec<Digest, T::MaxCheckpoints>,
 	) -> DispatchResult {
 		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
@@ -213,7 +214,15 @@ impl<T: Config> Pallet<T> {
 		// committed before the upgrade: the version-1 rule, see `opens_commitment`).
 		ensure!(Self::opens_commitment(job, m, &reveal, &who), Error::<T>::RevealMismatch);
 		let terms = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?;
-		ensure!(reveal.usage.within(&terms.resources.usage_bound()), Error::<T>::UsageOutOfBounds);
+		let bound = terms.resources.usage_bound();
+		if m.legacy {
+			// The version-1 commitment does not cover usage, and a version-1 worker never
+			// capped it (a job killed at `max_seconds` has a wall time slightly over): cap it
+			// rather than refuse, which would make the member a reveal no-show.
+			reveal.usage = reveal.usage.capped_at(&bound);
+		} else {
+			ensure!(reveal.usage.within(&bound), Error::<T>::UsageOutOfBounds);
+		}
 		ensure!(
 			verdict::merkle_root(&leaves) == reveal.checkpoints_root,
 			Error::<T>::CheckpointsMismatch
@@ -238,10 +247,19 @@ impl<T: Config> Pallet<T> {
 	/// job queue's `MaxAssignees`), replacements are drawn at once and the round stays in
 	/// `Committing`, so that a replacement commits while every result of this round is still
 	/// sealed: nobody drawn late can copy a reveal (see the copier in `docs/protocol.md`).
-	/// When none can be drawn (or the draw fails), reveals open with what was committed (the
-	/// verdict then disputes if too few reveal); if nobody committed at all, the verdict is
-	/// taken at once.
-	pub(crate) fn maybe_close_commits(job: JobId, now: BlockNumberFor<T>) -> DispatchResult {
+	/// When none can be drawn, reveals open with what was committed (the verdict then disputes
+	/// if too few reveal); if nobody committed at all, the verdict is taken at once.
+	///
+	/// A draw that fails is handled by `on_draw_error`: at a commit deadline
+	/// ([`DrawError::Propagate`]) the error is returned, so that the deadline is rolled back and
+	/// retried (see [`Self::deadline_failed`]) instead of opening reveals with too few sealed
+	/// results; in a provider's commit ([`DrawError::Ignore`]) it counts as nobody drawn, since
+	/// the commit that closed the round must not fail for it.
+	pub(crate) fn maybe_close_commits(
+		job: JobId,
+		now: BlockNumberFor<T>,
+		on_draw_error: DrawError,
+	) -> DispatchResult {
 		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(()) };
 		if round.phase != Phase::Committing ||
 			round.members.iter().any(|m| m.status == MemberStatus::Assigned)
@@ -257,12 +275,14 @@ impl<T: Config> Pallet<T> {
 			let room = redundancy.max_replicas.saturating_sub(sealed);
 			let want = redundancy.min_replicas.saturating_sub(sealed).min(room);
 			if want > 0 {
-				// A draw that fails (say, no room in the deadline buckets) must not refuse the
-				// commit that closed the round: it counts as nobody drawn.
-				let added = T::Jobs::assign_more(job, want).unwrap_or_else(|e| {
-					log::warn!(target: LOG_TARGET, "draw for {job} failed: {e:?}");
-					alloc::vec::Vec::new()
-				});
+				let added = match (T::Jobs::assign_more(job, want), on_draw_error) {
+					(Ok(added), _) => added,
+					(Err(e), DrawError::Propagate) => return Err(e),
+					(Err(e), DrawError::Ignore) => {
+						log::warn!(target: LOG_TARGET, "draw for {job} failed: {e:?}");
+						alloc::vec::Vec::new()
+					},
+				};
 				if !added.is_empty() {
 					Self::deposit_event(Event::MoreReplicasRequested {
 						job,
@@ -343,10 +363,32 @@ impl<T: Config> Pallet<T> {
 			})
 			.unwrap_or_default();
 		Self::close_round(job, &round);
-		if terms.is_some() {
-			T::Jobs::dispute(job, None, payments)?;
-		}
-		Self::deposit_event(Event::JobForceDisputed { job, slots_freed });
+		let paid = match terms {
+			None => false,
+			Some(_) => {
+				// Each attempt in its own storage layer: a failed one leaves nothing behind.
+				let pays = !payments.is_empty();
+				match frame_support::storage::with_storage_layer(|| {
+					T::Jobs::dispute(job, None, payments)
+				}) {
+					Ok(()) => true,
+					// Paying the revealers may be what keeps failing (why the job is stuck):
+					// fall back to refunding the whole escrow, so root always has a way out.
+					Err(e) if pays => {
+						log::warn!(
+							target: LOG_TARGET,
+							"force_dispute of {job}: paying the revealers failed ({e:?}), refunding all"
+						);
+						frame_support::storage::with_storage_layer(|| {
+							T::Jobs::dispute(job, None, alloc::vec::Vec::new())
+						})?;
+						false
+					},
+					Err(e) => return Err(e),
+				}
+			},
+		};
+		Self::deposit_event(Event::JobForceDisputed { job, slots_freed, paid });
 		Ok(())
 	}
 }

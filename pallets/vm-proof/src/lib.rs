@@ -390,12 +390,19 @@ pub mod pallet {
 			/// Why the last attempt failed.
 			error: DispatchError,
 		},
-		/// The force origin closed a job's round and disputed it: slots freed, escrow refunded.
+		/// The force origin closed a job's round and disputed it: slots freed, the valid
+		/// revealers paid their capped time from the escrow and the rest refunded to the owner;
+		/// or, when paying them failed, the whole escrow refunded (see `paid`).
 		JobForceDisputed {
 			/// The job.
 			job: JobId,
 			/// Members whose slot was freed.
 			slots_freed: u32,
+			/// `true`: the job queue's dispute paid the valid revealers (if any) and refunded
+			/// the rest. `false`: that dispute failed and the fallback refunded the whole escrow
+			/// to the owner, paying nobody; or the job was not open in the job queue and the
+			/// round was only closed, without a dispute.
+			paid: bool,
 		},
 	}
 
@@ -450,7 +457,9 @@ pub mod pallet {
 		RevealMismatch,
 		/// The revealed usage exceeds what the job's resources allow (CPU above
 		/// `millicores × max_seconds` core-ms, memory above `memory_mib × max_seconds` MiB·s,
-		/// or wall time above `max_seconds × 1000` ms). Commit usage capped at those bounds.
+		/// or wall time above `max_seconds × 1000` ms). Commit usage capped at those bounds. (Not
+		/// returned to a member committed before the upgrade to storage version 2: its usage is
+		/// capped.)
 		UsageOutOfBounds,
 		/// The checkpoint leaves do not hash to the revealed checkpoints root.
 		CheckpointsMismatch,
@@ -655,7 +664,9 @@ pub mod pallet {
 		/// commitment `blake2_256(SCALE((result_digest, checkpoints_root, salt, provider)))`
 		/// instead), its usage must be within the job's
 		/// bound (CPU core-ms `<= millicores × max_seconds`, memory MiB·s
-		/// `<= memory_mib × max_seconds`, wall ms `<= max_seconds × 1000`), and `leaves` (the
+		/// `<= memory_mib × max_seconds`, wall ms `<= max_seconds × 1000`; a legacy member's
+		/// usage, which the version-1 commitment does not cover, is capped at that bound
+		/// instead of refused), and `leaves` (the
 		/// checkpoint hashes, in order) must have `checkpoints_root` as their Merkle root (see
 		/// [`verdict::merkle_root`]). The output is at most 1 KiB. When the last committed
 		/// provider reveals, the verdict is taken at once. A committed provider that never
@@ -688,15 +699,19 @@ pub mod pallet {
 		/// member's slot, drops the reveals and the failure record, and disputes the job through
 		/// the job queue: as in any dispute, each valid revealer is paid its capped time from
 		/// the escrow (its output is public) and the rest is refunded to the owner (the owner
-		/// reaps the record to get the deposit back). Bonds and reputations are not touched:
-		/// nobody is slashed. A round whose job is unknown to the job queue or already finished
-		/// (an inconsistency `try_state` reports) is closed without a dispute. Fails with
-		/// [`Error::NoRound`] if the job has no open round, and with the job queue's error if it
-		/// cannot dispute the job (nothing changes then).
+		/// reaps the record to get the deposit back). If that dispute fails (paying may be what
+		/// keeps the job stuck), a second one refunds the whole escrow to the owner and pays
+		/// nobody; each attempt runs in its own storage layer, so a failed one changes nothing.
+		/// Bonds and reputations are not touched: nobody is slashed. A round whose job is
+		/// unknown to the job queue or already finished (an inconsistency `try_state` reports)
+		/// is closed without a dispute. Fails with [`Error::NoRound`] if the job has no open
+		/// round, and with the job queue's error if it cannot dispute the job even without
+		/// payments (nothing changes then).
 		///
 		/// ## Events
 		///
-		/// [`Event::JobForceDisputed`]; the job queue's `JobDisputed`.
+		/// [`Event::JobForceDisputed`] (`paid: false` if the refund-everything fallback was
+		/// used); the job queue's `JobDisputed`.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::force_dispute(T::MaxMembers::get()))]
 		pub fn force_dispute(origin: OriginFor<T>, job: JobId) -> DispatchResult {

@@ -44,6 +44,11 @@ parameter_types! {
 	pub static Epoch: u32 = 0;
 	/// How many of the next `JobLedger::dispute` calls fail (see [`FlakyJobs`]).
 	pub static LedgerDisputeFailures: u32 = 0;
+	/// How many of the next `JobLedger::dispute` calls that pay someone fail after the job
+	/// queue has settled (see [`FlakyJobs`]).
+	pub static LedgerPaidDisputeFailures: u32 = 0;
+	/// How many of the next `JobLedger::assign_more` calls fail (see [`FlakyJobs`]).
+	pub static AssignMoreFailures: u32 = 0;
 	/// vm-proof's `MaxProviders`: 32 for the tests; the verification bench
 	/// (`verification_bench.rs`) raises it to hold its pool of 100 providers.
 	pub static MaxProviders: u32 = 32;
@@ -52,10 +57,16 @@ parameter_types! {
 	pub static MaxCandidates: u32 = 32;
 }
 
-/// The job queue as vm-proof's `JobLedger`, with one injected fault: while
-/// [`LedgerDisputeFailures`] is non-zero, `dispute` fails (and counts down) before touching
-/// the job queue. Everything else goes to the real `JobQueue`. This stands for a ledger error
-/// the pallet cannot rule out (a currency or state error in the settlement path).
+/// The job queue as vm-proof's `JobLedger`, with injected faults:
+/// - while [`LedgerDisputeFailures`] is non-zero, `dispute` fails (and counts down) before
+///   touching the job queue;
+/// - while [`LedgerPaidDisputeFailures`] is non-zero, a `dispute` with a non-empty payment list
+///   runs the job queue's dispute and then fails (and counts down): its changes are left for
+///   the caller's storage layer to roll back, as a ledger failing half-way would;
+/// - while [`AssignMoreFailures`] is non-zero, `assign_more` fails (and counts down).
+///
+/// Everything else goes to the real `JobQueue`. This stands for a ledger error the pallet
+/// cannot rule out (a currency or state error in the settlement or draw path).
 pub struct FlakyJobs;
 impl povm_primitives::JobLedger<AccountId, Balance, u64> for FlakyJobs {
 	fn job_terms(job: u64) -> Option<povm_primitives::JobTerms<AccountId, Balance>> {
@@ -68,6 +79,11 @@ impl povm_primitives::JobLedger<AccountId, Balance, u64> for FlakyJobs {
 		<JobQueue as povm_primitives::JobLedger<_, _, _>>::set_revealing(job, deadline)
 	}
 	fn assign_more(job: u64, count: u32) -> Result<Vec<AccountId>, sp_runtime::DispatchError> {
+		let left = AssignMoreFailures::get();
+		if left > 0 {
+			AssignMoreFailures::set(left - 1);
+			return Err(sp_runtime::DispatchError::Other("injected draw failure"));
+		}
 		<JobQueue as povm_primitives::JobLedger<_, _, _>>::assign_more(job, count)
 	}
 	fn complete(
@@ -86,7 +102,18 @@ impl povm_primitives::JobLedger<AccountId, Balance, u64> for FlakyJobs {
 			LedgerDisputeFailures::set(left - 1);
 			return Err(sp_runtime::DispatchError::Other("injected ledger failure"));
 		}
-		<JobQueue as povm_primitives::JobLedger<_, _, _>>::dispute(job, first_divergence, payments)
+		let pays = !payments.is_empty();
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::dispute(
+			job,
+			first_divergence,
+			payments,
+		)?;
+		let left = LedgerPaidDisputeFailures::get();
+		if pays && left > 0 {
+			LedgerPaidDisputeFailures::set(left - 1);
+			return Err(sp_runtime::DispatchError::Other("injected paid dispute failure"));
+		}
+		Ok(())
 	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bench_assigned_job(
@@ -153,6 +180,8 @@ impl ExtBuilder {
 	pub fn build(self) -> sp_io::TestExternalities {
 		Epoch::set(0);
 		LedgerDisputeFailures::set(0);
+		LedgerPaidDisputeFailures::set(0);
+		AssignMoreFailures::set(0);
 		MaxProviders::set(32);
 		MaxCandidates::set(32);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();

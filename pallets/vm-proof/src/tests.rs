@@ -881,6 +881,67 @@ fn integrity_test_passes() {
 	});
 }
 
+// ---------- a failed draw at a commit deadline ----------
+
+/// Before the fix `maybe_close_commits` swallowed a failed draw at a commit deadline too: the
+/// reveals opened with one sealed result of the two asked for (a replacement drawn later would
+/// commit after a reveal was public). The draw's error now rolls the deadline back and it is
+/// retried.
+#[test]
+fn a_failed_draw_at_a_commit_deadline_is_retried() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12]);
+		let (id, ps) = assigned(2, 2, 1);
+		commit(id, ps[0], 1, usage(1_000));
+		AssignMoreFailures::set(1);
+		// The commit deadline passes at block 8: `ps[1]` missed it, the draw fails.
+		run_to_block(8);
+		assert_eq!(AssignMoreFailures::get(), 0);
+		let round = Rounds::<Test>::get(id).unwrap();
+		assert_eq!(round.phase, Phase::Committing);
+		assert_eq!(round.members[1].status, MemberStatus::Assigned);
+		assert_eq!(bond_of(ps[1]), BOND);
+		assert_eq!(
+			FailedDeadlines::<Test>::get(id),
+			Some(DeadlineFailure { attempts: 1, retry_at: Some(10) })
+		);
+		// The retry at block 10 faults the no-show and draws its replacement; reveals stay shut.
+		run_to_block(10);
+		assert_eq!(bond_of(ps[1]), BOND - 100);
+		assert!(events().contains(&Event::MoreReplicasRequested { job: id, added: 1 }));
+		let round = Rounds::<Test>::get(id).unwrap();
+		assert_eq!(round.phase, Phase::Committing);
+		let repl = round.members[2].who;
+		assert!(!ps.contains(&repl));
+		assert!(FailedDeadlines::<Test>::get(id).is_none());
+		commit(id, repl, 1, usage(1_000));
+		reveal(id, ps[0], 1, usage(1_000));
+		reveal(id, repl, 1, usage(1_000));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+	});
+}
+
+/// A provider's commit does not fail because the draw it triggers fails: the reveals open with
+/// what was committed.
+#[test]
+fn a_failed_draw_does_not_refuse_the_commit_that_closed_the_round() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(3, 3, 1);
+		commit(id, ps[0], 1, usage(1_000));
+		// Two miss their commit: one replacement is left to draw.
+		run_to_block(8);
+		let round = Rounds::<Test>::get(id).unwrap();
+		assert_eq!(round.members.len(), 4);
+		let repl = round.members[3].who;
+		// Its commit closes the round with two sealed results of three: the draw fails.
+		AssignMoreFailures::set(1);
+		commit(id, repl, 1, usage(1_000));
+		assert_eq!(AssignMoreFailures::get(), 0);
+		assert!(matches!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { .. }));
+	});
+}
+
 // ---------- deadlines are never lost ----------
 
 /// Fill the deadline buckets of blocks `from..=to` with ids of jobs that do not exist.
@@ -988,7 +1049,10 @@ fn force_dispute_frees_a_given_up_job() {
 		);
 		LedgerDisputeFailures::set(0);
 		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), id));
-		assert_eq!(events().last(), Some(&Event::JobForceDisputed { job: id, slots_freed: 1 }));
+		assert_eq!(
+			events().last(),
+			Some(&Event::JobForceDisputed { job: id, slots_freed: 1, paid: true })
+		);
 		assert!(queue_disputed(id));
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
 		assert!(Rounds::<Test>::get(id).is_none());
@@ -1016,7 +1080,10 @@ fn force_dispute_closes_a_round_mid_reveal() {
 		reveal(id, ps[0], 1, usage(1_000));
 		assert!(Reveals::<Test>::contains_key(id, ps[0]));
 		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), id));
-		assert_eq!(events().last(), Some(&Event::JobForceDisputed { job: id, slots_freed: 2 }));
+		assert_eq!(
+			events().last(),
+			Some(&Event::JobForceDisputed { job: id, slots_freed: 2, paid: true })
+		);
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
 		assert!(!Reveals::<Test>::contains_key(id, ps[0]));
 		for p in ps.iter() {
@@ -1025,6 +1092,74 @@ fn force_dispute_closes_a_round_mid_reveal() {
 		}
 		// Free slots: the providers can leave.
 		assert_ok!(VmProof::unregister(RuntimeOrigin::signed(ps[0])));
+	});
+}
+
+/// Before the fix `force_dispute` only tried the paying dispute: when paying the revealers is
+/// what keeps failing (the reason the job got stuck), root had no way out. It now falls back to
+/// a dispute that refunds the whole escrow, each attempt in its own storage layer.
+#[test]
+fn force_dispute_refunds_everything_when_paying_the_revealers_keeps_failing() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		let (id, ps) = assigned(2, 2, 1);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		commit(id, ps[0], 1, usage(1_000));
+		commit(id, ps[1], 1, usage(1_000));
+		reveal(id, ps[0], 1, usage(1_000));
+		let free = Balances::balance(&ps[0]);
+		// Paying `ps[0]` fails every time (after the job queue settled: only a storage layer
+		// undoes it): the reveal deadline is retried, then given up.
+		LedgerPaidDisputeFailures::set(1_000);
+		run_to_block(60);
+		assert!(FailedDeadlines::<Test>::get(id).is_some_and(|f| f.retry_at.is_none()));
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Revealing);
+		let failures = LedgerPaidDisputeFailures::get();
+		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), id));
+		// The paying attempt was made (and failed), then the refund-everything one.
+		assert_eq!(LedgerPaidDisputeFailures::get(), failures - 1);
+		assert_eq!(
+			events().last(),
+			Some(&Event::JobForceDisputed { job: id, slots_freed: 2, paid: false })
+		);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed);
+		let disputes: Vec<_> = queue_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				pallet_job_queue::Event::JobDisputed { job, payments, .. } if job == id =>
+					Some(payments.to_vec()),
+				_ => None,
+			})
+			.collect();
+		// One dispute kept (the rolled-back one left no event), paying nobody.
+		assert_eq!(disputes, vec![vec![]]);
+		assert_eq!(Balances::balance(&ps[0]), free);
+		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit);
+		assert!(Rounds::<Test>::get(id).is_none());
+		for p in ps.iter() {
+			assert!(ProviderJobs::<Test>::get(p).is_empty());
+			assert_eq!(bond_of(*p), BOND);
+		}
+	});
+}
+
+/// When paying works, the revealer is paid and the event says so.
+#[test]
+fn force_dispute_pays_the_revealers_when_it_can() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		let (id, ps) = assigned(2, 2, 1);
+		commit(id, ps[0], 1, usage(1_000));
+		commit(id, ps[1], 1, usage(1_000));
+		reveal(id, ps[0], 1, usage(1_000));
+		let free = Balances::balance(&ps[0]);
+		assert_ok!(VmProof::force_dispute(RuntimeOrigin::root(), id));
+		assert_eq!(
+			events().last(),
+			Some(&Event::JobForceDisputed { job: id, slots_freed: 2, paid: true })
+		);
+		// 1 s at 10 per second.
+		assert_eq!(Balances::balance(&ps[0]), free + 10);
 	});
 }
 

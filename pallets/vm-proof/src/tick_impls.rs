@@ -204,7 +204,7 @@ impl<T: Config> Pallet<T> {
 					Self::release_slot(job, who);
 					Self::fault(job, who, Fault::CommitNoShow, params.no_show_slash);
 				}
-				Self::maybe_close_commits(job, now)
+				Self::maybe_close_commits(job, now, DrawError::Propagate)
 			},
 			Phase::Revealing { deadline } => {
 				if deadline >= now {

@@ -323,3 +323,14 @@ pub struct DeadlineFailure<BlockNumber> {
 	/// no longer retried and waits for `force_dispute`.
 	pub retry_at: Option<BlockNumber>,
 }
+
+/// What closing a round's commits does when drawing more replicas fails (see
+/// `Pallet::maybe_close_commits`). Not stored.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DrawError {
+	/// Return the error: at a commit deadline, so that the deadline is rolled back and retried
+	/// rather than opening reveals with too few sealed results.
+	Propagate,
+	/// Count it as nobody drawn: in a provider's commit, which must not fail because of a draw.
+	Ignore,
+}

@@ -295,12 +295,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 	/// ESTIMATED, not measured: `force_dispute` was added after the last benchmark run. Rerun
 	/// `scripts/bench-weights.sh` to replace it. Estimated from `process_deadline` (which
-	/// frees the same slots and reveals) and the job queue's dispute path.
+	/// frees the same slots and reveals) and the job queue's dispute path; per member, one
+	/// `Reveals` read (the valid revealers' usage) and one payee account read and write (paid
+	/// from the escrow). The fallback dispute (refund only, after a failed paying one) does no
+	/// more than the paying one.
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
 	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1142), added: 3617, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ProviderJobs` (r:16 w:16)
 	/// Proof: `VmProof::ProviderJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::Reveals` (r:0 w:16)
+	/// Storage: `VmProof::Reveals` (r:16 w:16)
 	/// Proof: `VmProof::Reveals` (`max_values`: None, `max_size`: Some(9404), added: 11879, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::FailedDeadlines` (r:0 w:1)
 	/// Proof: `VmProof::FailedDeadlines` (`max_values`: None, `max_size`: Some(21), added: 2496, mode: `MaxEncodedLen`)
@@ -308,21 +311,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(19646), added: 22121, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
+	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// The range of component `m` is `[1, 16]`.
 	fn force_dispute(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `18690 + m * (453 ±0)`
-		//  Estimated: `30937 + m * (14916 ±0)`
+		//  Estimated: `30937 + m * (17519 ±0)`
 		// Minimum execution time: 120_000_000 picoseconds.
 		Weight::from_parts(130_000_000, 30937)
-			.saturating_add(Weight::from_parts(20_000_000, 0).saturating_mul(m.into()))
+			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
-			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(m.into())))
-			.saturating_add(Weight::from_parts(0, 14916).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 17519).saturating_mul(m.into()))
 	}
 }
 
@@ -383,11 +386,11 @@ impl WeightInfo for () {
 	}
 	fn force_dispute(m: u32, ) -> Weight {
 		Weight::from_parts(130_000_000, 30937)
-			.saturating_add(Weight::from_parts(20_000_000, 0).saturating_mul(m.into()))
+			.saturating_add(Weight::from_parts(30_000_000, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(m.into())))
+			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(m.into())))
-			.saturating_add(Weight::from_parts(0, 14916).saturating_mul(m.into()))
+			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 17519).saturating_mul(m.into()))
 	}
 }

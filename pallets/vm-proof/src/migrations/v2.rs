@@ -25,8 +25,15 @@
 //! migration that has to re-schedule every such round. The price of the legacy check is
 //! bounded and confined to rounds open at the upgrade: a legacy member's commitment
 //! does not bind its output or usage, but its output must still agree with the majority's
-//! (output digest) to be accepted, and its usage is still refused above the job's bound at the
-//! reveal and capped at it at the verdict.
+//! (output digest) to be accepted, and its usage is capped at the job's bound at the reveal
+//! (not refused: a version-1 worker never capped usage, and a job killed at `max_seconds` has
+//! a wall time slightly over) and again at the verdict.
+//!
+//! # Deadlines version 1 dropped
+//!
+//! Version 1 could drop a round's deadline for good, and the version-2 hook starts its cursor
+//! at the block of the upgrade; [`reschedule_stranded`] gives every open round a deadline the
+//! hook will reach, and `post_upgrade` runs the deadline invariants.
 //!
 //! # Offers registered before the bounds
 //!
@@ -45,6 +52,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use povm_primitives::Footprint;
+use sp_runtime::traits::Saturating;
 
 /// The version-1 layouts.
 pub mod v1 {
@@ -151,6 +159,80 @@ pub fn clamp_offer<T: crate::Config>(offer: VmOffer) -> VmOffer {
 	}
 }
 
+/// Give every open round a pending deadline the version-2 hook will reach; returns the
+/// storage reads and writes it made.
+///
+/// Version 1 could drop a round's deadline for good (its processing failed, or `schedule` gave
+/// up after ten full buckets): such a round is in no deadline list and would never move again.
+/// And the version-2 hook starts its [`DeadlineCursor`] at the current block, so a list keyed
+/// below it would be skipped. So:
+/// - every list (first or overflow page) keyed below the current block `now` is emptied into
+///   `now + 1`;
+/// - every open round whose job is then on no list (and not given up in [`FailedDeadlines`])
+///   is scheduled at `now + 1`.
+///
+/// Both are harmless for a round with nothing overdue: processing a deadline early finds
+/// nothing to do (`process_deadline` faults only members whose deadline passed), and `schedule` does not list a job
+/// twice on a page.
+pub fn reschedule_stranded<T: crate::Config>() -> (u64, u64) {
+	use alloc::collections::btree_set::BTreeSet;
+	let now = frame_system::Pallet::<T>::block_number();
+	let next = now.saturating_add(1u32.into());
+	let (mut reads, mut writes) = (0u64, 0u64);
+	// `schedule` reads and writes a first page, and at worst an overflow page and the count.
+	let schedule = |job: JobId, reads: &mut u64, writes: &mut u64| {
+		crate::Pallet::<T>::schedule(job, next);
+		*reads = reads.saturating_add(3);
+		*writes = writes.saturating_add(3);
+	};
+	let stale: Vec<BlockNumberFor<T>> = Deadlines::<T>::iter_keys().filter(|b| *b < now).collect();
+	let stale_pages: Vec<(BlockNumberFor<T>, u32)> =
+		DeadlineOverflow::<T>::iter_keys().filter(|(b, _)| *b < now).collect();
+	let stale_counts: Vec<BlockNumberFor<T>> =
+		DeadlineOverflowPages::<T>::iter_keys().filter(|b| *b < now).collect();
+	for b in stale {
+		for job in Deadlines::<T>::take(b) {
+			schedule(job, &mut reads, &mut writes);
+		}
+		reads = reads.saturating_add(1);
+		writes = writes.saturating_add(1);
+	}
+	for (b, page) in stale_pages {
+		for job in DeadlineOverflow::<T>::take(b, page) {
+			schedule(job, &mut reads, &mut writes);
+		}
+		reads = reads.saturating_add(1);
+		writes = writes.saturating_add(1);
+	}
+	for b in stale_counts {
+		DeadlineOverflowPages::<T>::remove(b);
+		writes = writes.saturating_add(1);
+	}
+	let mut listed: BTreeSet<JobId> = BTreeSet::new();
+	for jobs in Deadlines::<T>::iter_values() {
+		reads = reads.saturating_add(1);
+		listed.extend(jobs);
+	}
+	for jobs in DeadlineOverflow::<T>::iter_values() {
+		reads = reads.saturating_add(1);
+		listed.extend(jobs);
+	}
+	let open: Vec<JobId> = Rounds::<T>::iter_keys().collect();
+	for job in open {
+		reads = reads.saturating_add(2);
+		let given_up = FailedDeadlines::<T>::get(job).is_some_and(|f| f.retry_at.is_none());
+		if listed.contains(&job) || given_up {
+			continue;
+		}
+		log::info!(
+			target: crate::tick_impls::LOG_TARGET,
+			"round of {job} had no pending deadline: scheduled at {next:?}"
+		);
+		schedule(job, &mut reads, &mut writes);
+	}
+	(reads, writes)
+}
+
 fn widen(f: Footprint) -> FootprintTotal {
 	FootprintTotal::default().add(f)
 }
@@ -211,7 +293,8 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 			Providers::<T>::insert(&who, info);
 			items = items.saturating_add(1);
 		}
-		T::DbWeight::get().reads_writes(reads, items)
+		let (r, w) = reschedule_stranded::<T>();
+		T::DbWeight::get().reads_writes(reads.saturating_add(r), items.saturating_add(w))
 	}
 
 	#[cfg(feature = "try-runtime")]
@@ -288,6 +371,15 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 				sum(EpochFootprint::<T>::iter_values().map(wide)) == pre.epoch_sum,
 			"footprint sums changed"
 		);
+		// No deadline is lost: every open round has a pending deadline (or was given up), and
+		// none lies below the current block, which the hook's cursor starts at.
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			Deadlines::<T>::iter_keys().all(|b| b >= now) &&
+				DeadlineOverflow::<T>::iter_keys().all(|(b, _)| b >= now),
+			"a deadline list below the current block"
+		);
+		crate::Pallet::<T>::try_state_deadlines()?;
 		Ok(())
 	}
 }
@@ -587,11 +679,60 @@ mod tests {
 				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, theirs, l),
 				Error::<Test>::RevealMismatch
 			);
-			// Usage is still bounded by the job's resources.
+			// Usage is not part of the version-1 commitment: usage above the job's bound is not
+			// refused (a version-1 worker never capped it) but capped, see
+			// `a_legacy_member_over_the_bound_is_accepted_with_capped_usage`.
 			let (mut greedy, l) = rev(ps[0], 1, usage(1_000));
 			greedy.usage.wall_ms = u64::MAX;
+			assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, greedy, l));
+			let stored = Reveals::<Test>::get(id, ps[0]).unwrap().reveal.usage;
+			assert_eq!(stored.wall_ms, RESOURCES.usage_bound().wall_ms);
+		});
+	}
+
+	/// Before the fix a legacy member whose usage was above the job's bound was refused
+	/// (`UsageOutOfBounds`) and ended a reveal no-show (10 %): a version-1 worker never capped
+	/// its usage, and a job killed at `max_seconds` has a wall time slightly above the bound.
+	/// Its version-1 commitment does not cover usage, so the usage is capped at the bound.
+	#[test]
+	fn a_legacy_member_over_the_bound_is_accepted_with_capped_usage() {
+		ExtBuilder::default().build_and_execute(|| {
+			let (id, ps, _) = committed_before_the_upgrade();
+			let bound = RESOURCES.usage_bound();
+			// Killed at max_seconds: a little over the wall bound, CPU far over.
+			let over = Usage { cpu_ms: u64::MAX, memory_mib_s: 1_000, wall_ms: bound.wall_ms + 37 };
+			for p in ps.iter() {
+				let (r, l) = rev(*p, 1, over);
+				assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(*p), id, r, l));
+			}
+			assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+			let result = Results::<Test>::get(id).unwrap();
+			assert_eq!(result.usage, over.capped_at(&bound));
+			assert_eq!(result.usage.wall_ms, bound.wall_ms);
+			// Nobody slashed; both paid for max_seconds at 1 per second.
+			assert!(!events().iter().any(|e| matches!(e, Event::ProviderFaulted { .. })));
+			for p in ps.iter() {
+				assert_eq!(Providers::<Test>::get(p).unwrap().bond, BOND);
+			}
+			assert_eq!(result.payments.to_vec(), ps.iter().map(|p| (*p, 60)).collect::<Vec<_>>());
+		});
+	}
+
+	/// The cap is for legacy members only: a member drawn after the upgrade committed its usage,
+	/// and a usage above the bound is still refused.
+	#[test]
+	fn a_member_drawn_after_the_upgrade_over_the_bound_is_still_refused() {
+		ExtBuilder::default().build_and_execute(|| {
+			setup(&[10]);
+			let (id, ps) = assigned(1, 1, 1);
+			let p = ps[0];
+			let mut over = usage(1_000);
+			over.wall_ms = RESOURCES.usage_bound().wall_ms + 1;
+			let (r, l) = rev(p, 1, over);
+			let c = VmProof::commitment_of(id, VmProof::wave_of(id, &p).unwrap(), &r, &p);
+			assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(p), id, c));
 			assert_noop!(
-				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, greedy, l),
+				VmProof::reveal_result(RuntimeOrigin::signed(p), id, r, l),
 				Error::<Test>::UsageOutOfBounds
 			);
 		});
@@ -679,7 +820,7 @@ mod tests {
 	}
 
 	/// `post_upgrade` checks what the migration promises: every offer in range, every pending
-	/// member marked legacy.
+	/// member marked legacy, every open round with a pending deadline.
 	#[cfg(feature = "try-runtime")]
 	#[test]
 	fn post_upgrade_catches_an_unclamped_offer_and_an_unmarked_member() {
@@ -708,6 +849,11 @@ mod tests {
 			Rounds::<Test>::mutate(id, |r| r.as_mut().unwrap().members[0].legacy = false)
 		})
 		.is_err());
+		// A round left without a pending deadline (the deadline invariants run too).
+		assert!(run(|_| {
+			let _ = Deadlines::<Test>::clear(u32::MAX, None);
+		})
+		.is_err());
 	}
 
 	#[test]
@@ -734,6 +880,49 @@ mod tests {
 			assert_eq!(drawn, vec![11]);
 			let (_, ps) = assigned(1, 1, 1);
 			assert_eq!(ps, vec![11]);
+		});
+	}
+
+	/// Before the fix the migration left the rounds version 1 had dropped without a deadline
+	/// (a failed deadline processing, or `schedule` giving up on full buckets): `try_state`
+	/// failed ("open round without a pending deadline") and the round never moved again. A
+	/// bucket below the block of the upgrade was skipped too: the new `DeadlineCursor` starts
+	/// at the current block.
+	#[test]
+	fn rounds_stranded_by_version_1_get_their_deadline_processed() {
+		ExtBuilder::default().build_and_execute(|| {
+			setup(&[10, 11, 12, 13]);
+			let (a, pa) = assigned(1, 1, 1);
+			let (b, pb) = assigned(1, 1, 1);
+			// Version 1 dropped `a`'s deadline: it is in no bucket.
+			for key in Deadlines::<Test>::iter_keys().collect::<Vec<_>>() {
+				Deadlines::<Test>::mutate(key, |v| v.retain(|j| *j != a));
+			}
+			let b_bucket =
+				Deadlines::<Test>::iter().find(|(_, v)| v.contains(&b)).map(|(k, _)| k).unwrap();
+			// The upgrade happens at block 20: `b`'s bucket lies below it, unprocessed, and
+			// version 1 had no cursor.
+			System::set_block_number(20);
+			assert!(b_bucket < 20);
+			DeadlineCursor::<Test>::kill();
+			back_to_v1(a);
+			back_to_v1(b);
+			upgrade();
+			assert_ok!(VmProof::do_try_state());
+			assert!(Deadlines::<Test>::iter_keys().all(|k| k > 20));
+			run_to_block(21);
+			for who in [pa[0], pb[0]] {
+				assert!(events().iter().any(|e| matches!(
+					e,
+					Event::ProviderFaulted { fault: Fault::CommitNoShow, who: w, .. } if *w == who
+				)));
+			}
+			// Both rounds moved on: each no-show replaced by a fresh draw.
+			for job in [a, b] {
+				let r = Rounds::<Test>::get(job).unwrap();
+				assert_eq!(r.members[0].status, MemberStatus::NoShow);
+				assert_eq!(r.members.len(), 2);
+			}
 		});
 	}
 
