@@ -9,7 +9,8 @@
 //!    deadline its replica is replaced, the job completes with the right tally, nothing stays
 //!    held, and the killed provider is slashed and loses reputation.
 //! 4. `cheating_worker`: `povm-worker-cheat` (feature `test-cheat`) commits wrong results; the
-//!    honest majority wins, the cheater is slashed and unpaid, the accepted tally is right.
+//!    honest majority wins 2 : 1, the cheater is unpaid and loses reputation (2 : 1 is no clear
+//!    majority, so it is not slashed), the accepted tally is right.
 //! 5. `docker_stopped_under_a_worker`: that worker's private dockerd stops; the worker says so
 //!    (`povm_worker_docker_up 0`, a `docker_down` error counted), keeps running and takes no
 //!    work; Docker back (`povm_worker_docker_up 1`), it takes work again and is paid for a job.
@@ -250,7 +251,11 @@ async fn cheating_worker_on(network: &mut Network) -> anyhow::Result<()> {
 	let client = connect(&network.node("alice").ws_url()).await;
 	let cheater = account("//Alice//stash");
 	let before = provider(&client, &cheater).await;
-	// All three providers run it: two honest results outvote the corrupted one.
+	// All three providers run it: two honest results outvote the corrupted one. Two against one
+	// is not a clear majority (vm-proof's `clear_majority`: 2 : 1 is what chance gives a
+	// non-deterministic job), so the cheater is not slashed: it is unpaid and its reputation
+	// records the disagreement (`DissentNotSlashed`). Slashing at 3 : 1 is a mock-runtime test
+	// (`three_against_one_slashes_the_dissenter`).
 	let all_three = RedundancyPolicy { min_replicas: 3, max_replicas: 3, margin: 1 };
 	let jobs = submit_all(&client, "//Alice", &image, vec![21], all_three).await;
 	let (job, _) = wait_settled(&client, jobs[0].1, Duration::from_secs(300)).await;
@@ -267,10 +272,10 @@ async fn cheating_worker_on(network: &mut Network) -> anyhow::Result<()> {
 		bail!("the cheater was paid: {job:?}");
 	}
 	let after = provider(&client, &cheater).await;
-	if !(after.bond < before.bond && after.total > before.total && after.agreed == before.agreed) {
+	if !(after.bond == before.bond && after.total > before.total && after.agreed == before.agreed) {
 		bail!(
-			"the cheater should be slashed and lose reputation: bond {} -> {}, (agreed, total) \
-			 ({}, {}) -> ({}, {})",
+			"the cheater should lose reputation, unslashed at 2 : 1: bond {} -> {}, (agreed, \
+			 total) ({}, {}) -> ({}, {})",
 			before.bond,
 			after.bond,
 			before.agreed,
