@@ -352,15 +352,7 @@ impl<T: Config> Pallet<T> {
 		// public whatever stalled the round.
 		let payments = terms
 			.as_ref()
-			.map(|t| {
-				let revealed: alloc::vec::Vec<_> = round
-					.members
-					.iter()
-					.filter(|m| m.status == MemberStatus::Revealed)
-					.filter_map(|m| Reveals::<T>::get(job, &m.who).map(|r| (m.who.clone(), r)))
-					.collect();
-				Self::dispute_payments(t, &revealed)
-			})
+			.map(|t| Self::dispute_payments(t, &Self::revealed_records(job, &round)))
 			.unwrap_or_default();
 		Self::close_round(job, &round);
 		let paid = match terms {

@@ -204,6 +204,20 @@ impl ExtBuilder {
 }
 
 /// Run blocks up to `n`, with both pallets' `on_initialize`.
+/// The offer every mock provider registers with: 2 cores and 2 GiB per slot, 2 slots, 400 g/kWh,
+/// PUE 1.2, 10 W per core.
+pub fn offer() -> crate::VmOffer {
+	crate::VmOffer {
+		millicores: 2000,
+		memory_mib: 2048,
+		arch: crate::Arch::X86_64,
+		slots: 2,
+		grid_intensity: 400,
+		pue_permille: 1200,
+		core_milliwatts: 10_000,
+	}
+}
+
 pub fn run_to_block(n: u64) {
 	while System::block_number() < n {
 		let b = System::block_number() + 1;

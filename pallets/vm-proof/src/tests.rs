@@ -14,18 +14,6 @@ use sp_runtime::{DispatchError, Perbill};
 
 const BOND: u64 = 10_000;
 
-fn offer() -> VmOffer {
-	VmOffer {
-		millicores: 2000,
-		memory_mib: 2048,
-		arch: Arch::X86_64,
-		slots: 2,
-		grid_intensity: 400,
-		pue_permille: 1200,
-		core_milliwatts: 10_000,
-	}
-}
-
 fn register(who: AccountId) {
 	assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(who), offer(), BOND));
 }

@@ -23,18 +23,6 @@ use povm_primitives::{
 
 const BOND: u64 = 10_000;
 
-fn offer() -> VmOffer {
-	VmOffer {
-		millicores: 2000,
-		memory_mib: 2048,
-		arch: Arch::X86_64,
-		slots: 2,
-		grid_intensity: 400,
-		pue_permille: 1200,
-		core_milliwatts: 10_000,
-	}
-}
-
 fn setup_with(providers: &[AccountId], offer: VmOffer, commit_window: u64) {
 	let mut p = Params::<Test>::get();
 	p.commit_window = commit_window;

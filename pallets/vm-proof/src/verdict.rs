@@ -142,12 +142,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn evaluate(job: JobId) -> DispatchResult {
 		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
 		let terms = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?;
-		let revealed: Vec<(T::AccountId, RevealRecord<T>)> = round
-			.members
-			.iter()
-			.filter(|m| m.status == MemberStatus::Revealed)
-			.filter_map(|m| Reveals::<T>::get(job, &m.who).map(|r| (m.who.clone(), r)))
-			.collect();
+		let revealed = Self::revealed_records(job, &round);
 
 		// Tally by agreement key, in order of first appearance.
 		let mut tally: Vec<(AgreementKey, u32)> = Vec::new();
@@ -367,6 +362,19 @@ impl<T: Config> Pallet<T> {
 			group,
 			reputation,
 		});
+	}
+
+	/// The members of `job`'s round that revealed validly, with their reveals, in draw order.
+	pub(crate) fn revealed_records(
+		job: JobId,
+		round: &Round<T>,
+	) -> Vec<(T::AccountId, RevealRecord<T>)> {
+		round
+			.members
+			.iter()
+			.filter(|m| m.status == MemberStatus::Revealed)
+			.filter_map(|m| Reveals::<T>::get(job, &m.who).map(|r| (m.who.clone(), r)))
+			.collect()
 	}
 
 	/// Free every remaining slot and remove the round, its reveals and its failure record.

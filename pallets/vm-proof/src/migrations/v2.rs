@@ -531,18 +531,6 @@ mod tests {
 	const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
 	type MaxCp = <Test as crate::Config>::MaxCheckpoints;
 
-	fn offer() -> VmOffer {
-		VmOffer {
-			millicores: 2000,
-			memory_mib: 2048,
-			arch: Arch::X86_64,
-			slots: 2,
-			grid_intensity: 400,
-			pue_permille: 1200,
-			core_milliwatts: 10_000,
-		}
-	}
-
 	fn setup(providers: &[AccountId]) {
 		let mut p = Params::<Test>::get();
 		p.commit_window = 5;
