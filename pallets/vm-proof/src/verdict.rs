@@ -271,11 +271,13 @@ impl<T: Config> Pallet<T> {
 		});
 
 		let mut first_divergence: Option<u32> = None;
-		for (who, r) in dissent.iter() {
-			// Same grouping as the tally: replicas that revealed this dissenter's result.
-			let key = agreement_key(&r.reveal);
-			let group = dissent.iter().filter(|(_, o)| agreement_key(&o.reveal) == key);
-			Self::judge_dissent(job, who, agree.len(), group.count(), params.wrong_result_slash);
+		// Same grouping as the tally, each dissenter's key (a hash of its output) computed once.
+		let dissent_keys: Vec<AgreementKey> =
+			dissent.iter().map(|(_, r)| agreement_key(&r.reveal)).collect();
+		for ((who, r), key) in dissent.iter().zip(dissent_keys.iter()) {
+			// Replicas that revealed this dissenter's result.
+			let group = dissent_keys.iter().filter(|k| *k == key).count();
+			Self::judge_dissent(job, who, agree.len(), group, params.wrong_result_slash);
 			if let Some(i) = first_difference(&leader.leaves, &r.leaves) {
 				first_divergence = Some(first_divergence.map_or(i, |d| d.min(i)));
 			}
