@@ -325,6 +325,24 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// Appointing an anchor when `MaxAnchors − 1` are appointed (the counter and the map
+	/// entry; removing one costs the same).
+	#[benchmark]
+	fn set_anchor() -> Result<(), BenchmarkError> {
+		let origin =
+			<T::ForceOrigin as frame_support::traits::EnsureOrigin<_>>::try_successful_origin()
+				.map_err(|_| BenchmarkError::Weightless)?;
+		for i in 0..T::MaxAnchors::get().saturating_sub(1) {
+			let who: T::AccountId = account("anchor", i, 0);
+			crate::pallet::Anchors::<T>::insert(&who, ());
+		}
+		let who: T::AccountId = account("anchor", u32::MAX, 0);
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone(), true);
+		assert!(crate::pallet::Anchors::<T>::contains_key(&who));
+		Ok(())
+	}
+
 	impl_benchmark_test_suite!(
 		Pallet,
 		crate::mock::ExtBuilder::default().build(),

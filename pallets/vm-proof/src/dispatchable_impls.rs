@@ -170,6 +170,7 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)?;
 		Providers::<T>::remove(&who);
+		Trust::<T>::remove(&who);
 		ProviderCount::<T>::mutate(|c| *c = c.saturating_sub(1));
 		Self::deposit_event(Event::BondWithdrawn { who, amount });
 		Ok(())
@@ -307,6 +308,7 @@ impl<T: Config> Pallet<T> {
 	/// Slash `ratio` of `who`'s bond, count a failed verdict, and emit the fault.
 	pub(crate) fn fault(job: JobId, who: &T::AccountId, fault: Fault, ratio: Perbill) {
 		use frame_support::traits::{fungible::BalancedHold, OnUnbalanced};
+		Self::lose_trust(who);
 		let Some(mut info) = Providers::<T>::get(who) else { return };
 		let amount = ratio * info.bond;
 		let (credit, missing) = <T::Currency as BalancedHold<T::AccountId>>::slash(

@@ -18,6 +18,9 @@ mod tests;
 #[cfg(test)]
 mod tests_verdict;
 mod tick_impls;
+#[cfg(test)]
+mod tests_trust;
+pub mod trust;
 pub mod types;
 pub mod verdict;
 #[cfg(test)]
@@ -119,6 +122,22 @@ pub mod pallet {
 		/// Invariant: at least 1 (checked in `integrity_test`).
 		#[pallet::constant]
 		type DeadlineRetryDelay: Get<BlockNumberFor<Self>>;
+
+		/// The most anchors the force origin may appoint (see [`crate::trust`]).
+		#[pallet::constant]
+		type MaxAnchors: Get<u32>;
+
+		/// Points of [`Trust`] a provider needs to be trusted (see [`crate::trust`]).
+		///
+		/// Invariant: at least 1 (checked in `integrity_test`).
+		#[pallet::constant]
+		type TrustThreshold: Get<u32>;
+
+		/// The most points of [`Trust`] a provider can hold: how many dissents in a row (each
+		/// halving its points) a long-trusted provider survives before it is judged as an
+		/// untrusted one. At least `TrustThreshold`.
+		#[pallet::constant]
+		type TrustCap: Get<u32>;
 	}
 
 	#[pallet::pallet]
@@ -232,6 +251,39 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type FailedDeadlines<T: Config> =
 		StorageMap<_, Twox64Concat, JobId, DeadlineFailure<BlockNumberFor<T>>, OptionQuery>;
+
+	/// Anchors: accounts appointed by the force origin whose agreement lets a result be
+	/// accepted and vouches for the providers that agree with them (see [`crate::trust`]).
+	/// While none is appointed, verdicts need no trusted provider.
+	#[pallet::storage]
+	pub type Anchors<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, ()>;
+
+	/// Trust points per provider: accepted verdicts it agreed on beside another trusted
+	/// provider, halved on each dissent or fault, at most `TrustCap`; trusted from
+	/// `TrustThreshold` (see [`crate::trust`]). Forgotten when the bond is withdrawn.
+	#[pallet::storage]
+	pub type Trust<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The anchors appointed at genesis (at most `MaxAnchors`, no duplicates).
+		pub anchors: Vec<T::AccountId>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			assert!(
+				self.anchors.len() as u32 <= T::MaxAnchors::get(),
+				"more genesis anchors than MaxAnchors"
+			);
+			for who in self.anchors.iter() {
+				assert!(!Anchors::<T>::contains_key(who), "duplicate genesis anchor");
+				Anchors::<T>::insert(who, ());
+			}
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -404,6 +456,26 @@ pub mod pallet {
 			/// round was only closed, without a dispute.
 			paid: bool,
 		},
+		/// The force origin appointed or removed an anchor (see [`crate::trust`]).
+		AnchorSet {
+			/// The account.
+			who: T::AccountId,
+			/// `true`: appointed; `false`: removed.
+			anchor: bool,
+		},
+		/// A trusted provider's result differed from the accepted one. It is not paid and not
+		/// slashed (a trusted provider that differs has more likely met a non-deterministic
+		/// program than started lying); its trust points are halved.
+		TrustedDissent {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			who: T::AccountId,
+			/// Its trust points after the halving.
+			trust: u32,
+			/// Reputation after the verdict.
+			reputation: Perbill,
+		},
 	}
 
 	#[pallet::error]
@@ -470,6 +542,10 @@ pub mod pallet {
 		TooManyMembers,
 		/// The provider is already assigned to this job (no provider runs two replicas).
 		AlreadyMember,
+		/// `MaxAnchors` anchors are appointed already.
+		TooManyAnchors,
+		/// The account already is (or already is not) an anchor.
+		AnchorUnchanged,
 	}
 
 	#[pallet::hooks]
@@ -489,6 +565,8 @@ pub mod pallet {
 				T::DeadlineRetryDelay::get() >= 1u32.into(),
 				"a retry must wait at least a block"
 			);
+			assert!(T::TrustThreshold::get() >= 1, "trust must be earned");
+			assert!(T::TrustCap::get() >= T::TrustThreshold::get(), "trust cap below threshold");
 			// The hook must be able to process at least one deadline per block, or none ever is.
 			let hook = T::BlockWeights::get().max_block / 5;
 			assert!(
@@ -676,6 +754,8 @@ pub mod pallet {
 		///
 		/// [`Event::ResultRevealed`]; possibly the verdict events.
 		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::reveal_result()
+			.saturating_add(Pallet::<T>::trust_weight(T::MaxMembers::get())))]
 		pub fn reveal_result(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -717,6 +797,39 @@ pub mod pallet {
 		pub fn force_dispute(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			T::ForceOrigin::ensure_origin(origin)?;
 			Self::do_force_dispute(job)
+		}
+
+		/// Appoint `who` as an anchor, or remove it.
+		///
+		/// ## Dispatch Origin
+		///
+		/// `ForceOrigin` (root in the runtime; governance outside dev chains).
+		///
+		/// ## Details
+		///
+		/// An anchor is trusted from the start: a result its agreeing group holds an anchor (or a
+		/// provider vouched for by the anchors) can be accepted, and the providers that agree
+		/// with it earn trust (see [`crate::trust`]). Once the first anchor is appointed, every
+		/// verdict needs a trusted provider in its agreeing group; removing the last anchor
+		/// turns that rule off again. `who` need not be a registered provider yet. Fails with
+		/// [`Error::TooManyAnchors`] beyond `MaxAnchors`, and with [`Error::AnchorUnchanged`]
+		/// when `who` already is (or is not) an anchor.
+		///
+		/// ## Events
+		///
+		/// [`Event::AnchorSet`].
+		#[pallet::call_index(9)]
+		pub fn set_anchor(origin: OriginFor<T>, who: T::AccountId, anchor: bool) -> DispatchResult {
+			T::ForceOrigin::ensure_origin(origin)?;
+			ensure!(Anchors::<T>::contains_key(&who) != anchor, Error::<T>::AnchorUnchanged);
+			if anchor {
+				ensure!(Anchors::<T>::count() < T::MaxAnchors::get(), Error::<T>::TooManyAnchors);
+				Anchors::<T>::insert(&who, ());
+			} else {
+				Anchors::<T>::remove(&who);
+			}
+			Self::deposit_event(Event::AnchorSet { who, anchor });
+			Ok(())
 		}
 	}
 }

@@ -158,6 +158,9 @@ impl pallet_vm_proof::Config for Test {
 	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
 	type MaxDeadlineAttempts = ConstU32<3>;
 	type DeadlineRetryDelay = ConstU64<2>;
+	type MaxAnchors = ConstU32<32>;
+	type TrustThreshold = ConstU32<3>;
+	type TrustCap = ConstU32<24>;
 }
 
 pub const CUSTOMER: AccountId = 1;

@@ -21,9 +21,9 @@ use povm_primitives::{
 	MAX_MEMORY_MIB, MAX_MILLICORES,
 };
 
-const BOND: u64 = 10_000;
+pub(crate) const BOND: u64 = 10_000;
 
-fn setup_with(providers: &[AccountId], offer: VmOffer, commit_window: u64) {
+pub(crate) fn setup_with(providers: &[AccountId], offer: VmOffer, commit_window: u64) {
 	let mut p = Params::<Test>::get();
 	p.commit_window = commit_window;
 	p.reveal_window = 5;
@@ -33,13 +33,13 @@ fn setup_with(providers: &[AccountId], offer: VmOffer, commit_window: u64) {
 	}
 }
 
-fn setup(providers: &[AccountId]) {
+pub(crate) fn setup(providers: &[AccountId]) {
 	setup_with(providers, offer(), 5)
 }
 
 const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
 
-fn submit_with(resources: Resources, min: u32, max: u32, margin: u32) -> JobId {
+pub(crate) fn submit_with(resources: Resources, min: u32, max: u32, margin: u32) -> JobId {
 	let mut image = b"sha256:".to_vec();
 	image.extend(core::iter::repeat(b'a').take(64));
 	let spec = JobSpec {
@@ -59,7 +59,7 @@ fn submit_with(resources: Resources, min: u32, max: u32, margin: u32) -> JobId {
 }
 
 /// Submit and run one block so the job is assigned; returns the job and its providers.
-fn assigned_with(resources: Resources, min: u32, max: u32, margin: u32) -> (JobId, Vec<AccountId>) {
+pub(crate) fn assigned_with(resources: Resources, min: u32, max: u32, margin: u32) -> (JobId, Vec<AccountId>) {
 	let id = submit_with(resources, min, max, margin);
 	run_to_block(System::block_number() + 1);
 	let job = Jobs::<Test>::get(id).unwrap();
@@ -67,16 +67,16 @@ fn assigned_with(resources: Resources, min: u32, max: u32, margin: u32) -> (JobI
 	(id, job.providers.to_vec())
 }
 
-fn assigned(min: u32, max: u32, margin: u32) -> (JobId, Vec<AccountId>) {
+pub(crate) fn assigned(min: u32, max: u32, margin: u32) -> (JobId, Vec<AccountId>) {
 	assigned_with(RESOURCES, min, max, margin)
 }
 
-fn usage(ms: u64) -> Usage {
+pub(crate) fn usage(ms: u64) -> Usage {
 	Usage { cpu_ms: ms, memory_mib_s: 1_000, wall_ms: ms }
 }
 
 /// A reveal: result `[tag; 32]`, checkpoints `[tag; 32]` × 2, `output`, `u`.
-fn rev(who: AccountId, tag: u8, output: &[u8], u: Usage) -> (Reveal, BoundedVec<Digest, MaxCp>) {
+pub(crate) fn rev(who: AccountId, tag: u8, output: &[u8], u: Usage) -> (Reveal, BoundedVec<Digest, MaxCp>) {
 	let leaves = vec![[tag; 32], [tag; 32]];
 	(
 		Reveal {
@@ -90,24 +90,24 @@ fn rev(who: AccountId, tag: u8, output: &[u8], u: Usage) -> (Reveal, BoundedVec<
 	)
 }
 
-type MaxCp = <Test as crate::Config>::MaxCheckpoints;
+pub(crate) type MaxCp = <Test as crate::Config>::MaxCheckpoints;
 
-fn commit_to(job: JobId, who: AccountId, r: &Reveal) {
+pub(crate) fn commit_to(job: JobId, who: AccountId, r: &Reveal) {
 	let wave = VmProof::wave_of(job, &who).unwrap();
 	let c = VmProof::commitment_of(job, wave, r, &who);
 	assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(who), job, c));
 }
 
-fn commit(job: JobId, who: AccountId, tag: u8, output: &[u8], u: Usage) {
+pub(crate) fn commit(job: JobId, who: AccountId, tag: u8, output: &[u8], u: Usage) {
 	commit_to(job, who, &rev(who, tag, output, u).0);
 }
 
-fn reveal(job: JobId, who: AccountId, tag: u8, output: &[u8], u: Usage) {
+pub(crate) fn reveal(job: JobId, who: AccountId, tag: u8, output: &[u8], u: Usage) {
 	let (r, l) = rev(who, tag, output, u);
 	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l));
 }
 
-fn try_reveal(
+pub(crate) fn try_reveal(
 	job: JobId,
 	who: AccountId,
 	tag: u8,
@@ -118,7 +118,7 @@ fn try_reveal(
 	VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l)
 }
 
-fn bond_of(who: AccountId) -> u64 {
+pub(crate) fn bond_of(who: AccountId) -> u64 {
 	Providers::<Test>::get(who).unwrap().bond
 }
 

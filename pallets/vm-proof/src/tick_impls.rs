@@ -23,6 +23,7 @@ impl<T: Config> Pallet<T> {
 	/// retry scheduled on a possibly new overflow page).
 	pub(crate) fn deadline_job_weight() -> Weight {
 		T::WeightInfo::process_deadline(T::MaxMembers::get())
+			.saturating_add(Self::trust_weight(T::MaxMembers::get()))
 			.max(T::WeightInfo::process_commit_deadline())
 			.saturating_add(T::DbWeight::get().reads_writes(3, 4))
 	}

@@ -163,7 +163,13 @@ impl<T: Config> Pallet<T> {
 			lead >= 1 && lead.saturating_sub(runner) >= terms.redundancy.margin
 		{
 			let winner = tally[0].0;
-			return Self::accept(job, round, terms, revealed, winner);
+			// A leader without a trusted member is not accepted: one more replica is drawn
+			// below, or the job is disputed (see `crate::trust`).
+			let agreeing =
+				revealed.iter().filter(|(_, r)| agreement_key(&r.reveal) == winner).map(|(w, _)| w);
+			if Self::carries_verdict(agreeing) {
+				return Self::accept(job, round, terms, revealed, winner);
+			}
 		}
 
 		let room = terms.redundancy.max_replicas.saturating_sub(valid);
@@ -270,14 +276,26 @@ impl<T: Config> Pallet<T> {
 			f.carbon_ug = f.carbon_ug.saturating_add(epoch_total.carbon_ug);
 		});
 
+		// Trust as it stood when the verdict was taken: vouching below must not let a member
+		// vouched for by this verdict dissent as a trusted one in it.
+		let dissent_trusted: Vec<bool> =
+			dissent.iter().map(|(who, _)| Self::is_trusted(who)).collect();
+		Self::vouch(&agree.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>());
+
 		let mut first_divergence: Option<u32> = None;
 		// Same grouping as the tally, each dissenter's key (a hash of its output) computed once.
 		let dissent_keys: Vec<AgreementKey> =
 			dissent.iter().map(|(_, r)| agreement_key(&r.reveal)).collect();
-		for ((who, r), key) in dissent.iter().zip(dissent_keys.iter()) {
+		for (((who, r), key), trusted) in
+			dissent.iter().zip(dissent_keys.iter()).zip(dissent_trusted.iter())
+		{
 			// Replicas that revealed this dissenter's result.
 			let group = dissent_keys.iter().filter(|k| *k == key).count();
-			Self::judge_dissent(job, who, agree.len(), group, params.wrong_result_slash);
+			if *trusted {
+				Self::trusted_dissent(job, who);
+			} else {
+				Self::judge_dissent(job, who, agree.len(), group, params.wrong_result_slash);
+			}
 			if let Some(i) = first_difference(&leader.leaves, &r.leaves) {
 				first_divergence = Some(first_divergence.map_or(i, |d| d.min(i)));
 			}
@@ -350,9 +368,11 @@ impl<T: Config> Pallet<T> {
 		let (agreeing, group) =
 			(u32::try_from(agreeing).unwrap_or(u32::MAX), u32::try_from(group).unwrap_or(u32::MAX));
 		if clear_majority(agreeing, group) {
+			// `fault` halves the trust points.
 			Self::fault(job, who, Fault::WrongResult, slash);
 			return;
 		}
+		Self::lose_trust(who);
 		let Some(mut info) = Providers::<T>::get(who) else { return };
 		info.total = info.total.saturating_add(1);
 		let reputation = Self::reputation_of(&info);
@@ -364,6 +384,17 @@ impl<T: Config> Pallet<T> {
 			group,
 			reputation,
 		});
+	}
+
+	/// Settle with a trusted provider whose result differs from the accepted one: not paid,
+	/// not slashed, its trust points halved (see [`crate::trust`]).
+	pub(crate) fn trusted_dissent(job: JobId, who: &T::AccountId) {
+		let trust = Self::lose_trust(who);
+		let Some(mut info) = Providers::<T>::get(who) else { return };
+		info.total = info.total.saturating_add(1);
+		let reputation = Self::reputation_of(&info);
+		Providers::<T>::insert(who, info);
+		Self::deposit_event(Event::TrustedDissent { job, who: who.clone(), trust, reputation });
 	}
 
 	/// The members of `job`'s round that revealed validly, with their reveals, in draw order.

@@ -14,9 +14,10 @@
 //! cargo test --release -p pallet-vm-proof --features runtime-benchmarks verification_bench -- --ignored --nocapture
 //! ```
 //!
-//! The prototype at the end ([`prototype`]) is *not* the pallet's policy: it is a pure model
-//! of a proposed adaptive, trust-anchored policy, run over the same populations to estimate
-//! its figures.
+//! Trust is the pallet's: [`ANCHORS`] honest providers are appointed anchors with
+//! `set_anchor` before the first job, and every other provider earns (or never earns) trust
+//! through the pallet's own vouching (`trust.rs`). One row runs without anchors, as plain
+//! iterative redundancy, for comparison.
 
 use crate::{mock::*, pallet::*, types::*, verdict::merkle_root};
 use codec::Encode;
@@ -49,6 +50,9 @@ const PRICE: u64 = 10;
 const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
 /// What an honest replica's run takes, in ms (plus up to 2 s of jitter).
 const HONEST_WALL_MS: u64 = 30_000;
+/// Honest providers appointed anchors (with `set_anchor`) in every row but the baseline: a
+/// tenth of the pool, reference hosts run by parties the network already relies on.
+const ANCHORS: u64 = 10;
 /// Jobs submitted per block (the mock's queue holds 16; 8 are assigned per block).
 const SUBMIT_PER_BLOCK: u32 = 8;
 
@@ -94,6 +98,8 @@ struct Scenario {
 	adversary: Kind,
 	/// Adversaries in the pool (of [`POOL`]).
 	adversaries: u64,
+	/// Honest providers appointed anchors before the first job.
+	anchors: u64,
 	determinism: Determinism,
 	policy: RedundancyPolicy,
 	/// Each provider's bond.
@@ -176,6 +182,10 @@ struct Figures {
 	determinism: Determinism,
 	policy: RedundancyPolicy,
 	bond: u64,
+	/// Anchors appointed.
+	anchors: u64,
+	/// Trusted providers per kind when the row ends (anchors included).
+	trusted_at_end: BTreeMap<&'static str, u64>,
 	jobs: u64,
 	accepted: u64,
 	disputed: u64,
@@ -261,6 +271,10 @@ fn run(s: &Scenario) -> Figures {
 			assert_ok!(<Balances as Mutate<_>>::mint_into(&who, 1_000_000));
 			assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(who), offer, s.bond));
 		}
+		// Anchors: the first honest providers in the shuffled order.
+		for who in order.iter().skip(s.adversaries as usize).take(s.anchors as usize) {
+			assert_ok!(VmProof::set_anchor(RuntimeOrigin::root(), *who, true));
+		}
 
 		let mut f = Figures {
 			name: s.name,
@@ -268,6 +282,8 @@ fn run(s: &Scenario) -> Figures {
 			determinism: s.determinism,
 			policy: s.policy,
 			bond: s.bond,
+			anchors: s.anchors,
+			trusted_at_end: BTreeMap::new(),
 			jobs: JOBS as u64,
 			accepted: 0,
 			disputed: 0,
@@ -504,6 +520,11 @@ fn run(s: &Scenario) -> Figures {
 			System::reset_events();
 			planned.retain(|(job, _), _| Jobs::<Test>::get(job).is_some_and(|j| j.state.is_open()));
 		}
+		for (who, k) in kinds.iter() {
+			if VmProof::is_trusted(who) {
+				*f.trusted_at_end.entry(kind_name(*k)).or_default() += 1;
+			}
+		}
 		VmProof::do_try_state().expect("vm-proof invariants hold after the run");
 		JobQueue::do_try_state().expect("job-queue invariants hold after the run");
 		f.seconds = started.elapsed().as_secs_f64();
@@ -662,12 +683,16 @@ fn row_json(f: &Figures) -> String {
 			l.per_replica(l.slashed)
 		);
 	}
+	let trusted: Vec<String> =
+		f.trusted_at_end.iter().map(|(k, n)| format!("\"{k}\": {n}")).collect();
 	format!(
-		"    {{\"population\": \"{}\", \"policy\": {{\"min_replicas\": {}, \"max_replicas\": {}, \"margin\": {}}}, \"bond\": {}, \"jobs\": {}, \"accepted\": {}, \"disputed\": {}, \"expired\": {}, \"wrong_accepted\": {}, \"wrong_rate\": {}, \"wrong_rate_upper95\": {}, \"upper95_method\": \"one-sided exact Clopper-Pearson\", \"replicas_per_job\": {:.4}, \"replicas_per_disputed_job\": {:.4}, \"replicas_per_job_all\": {:.4}, \"committed_per_accepted_job\": {:.4}, \"honest_slashes\": {}, \"honest_slashed_amount\": {}, \"customer_cost\": {}, \"customer_cost_per_job\": {:.2}, \"customer_cost_per_job_in_replicas\": {:.3}, \"honest_reveals\": {}, \"honest_reveals_paid\": {}, \"adversaries_all_left_after_jobs\": {}, \"providers\": {{{}}}, \"goal\": \"{}\", \"goal_met\": {}, \"blocks\": {}, \"seconds\": {:.2}}}",
+		"    {{\"population\": \"{}\", \"policy\": {{\"min_replicas\": {}, \"max_replicas\": {}, \"margin\": {}}}, \"anchors\": {}, \"trusted_at_end\": {{{}}}, \"bond\": {}, \"jobs\": {}, \"accepted\": {}, \"disputed\": {}, \"expired\": {}, \"wrong_accepted\": {}, \"wrong_rate\": {}, \"wrong_rate_upper95\": {}, \"upper95_method\": \"one-sided exact Clopper-Pearson\", \"replicas_per_job\": {:.4}, \"replicas_per_disputed_job\": {:.4}, \"replicas_per_job_all\": {:.4}, \"committed_per_accepted_job\": {:.4}, \"honest_slashes\": {}, \"honest_slashed_amount\": {}, \"customer_cost\": {}, \"customer_cost_per_job\": {:.2}, \"customer_cost_per_job_in_replicas\": {:.3}, \"honest_reveals\": {}, \"honest_reveals_paid\": {}, \"adversaries_all_left_after_jobs\": {}, \"providers\": {{{}}}, \"goal\": \"{}\", \"goal_met\": {}, \"blocks\": {}, \"seconds\": {:.2}}}",
 		f.name,
 		f.policy.min_replicas,
 		f.policy.max_replicas,
 		f.policy.margin,
+		f.anchors,
+		trusted.join(", "),
 		f.bond,
 		f.jobs,
 		f.accepted,
@@ -749,6 +774,7 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: TYPICAL,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 1,
 		},
 		Scenario {
@@ -758,6 +784,7 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: TYPICAL,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 2,
 		},
 		Scenario {
@@ -767,6 +794,7 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: TYPICAL,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 3,
 		},
 		Scenario {
@@ -776,6 +804,7 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: TYPICAL,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 4,
 		},
 		Scenario {
@@ -785,6 +814,7 @@ fn verification_bench() {
 			determinism: Determinism::AllDiffer,
 			policy: TYPICAL,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 5,
 		},
 		Scenario {
@@ -794,6 +824,7 @@ fn verification_bench() {
 			determinism: Determinism::CoinFlip,
 			policy: TYPICAL,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 6,
 		},
 		Scenario {
@@ -803,6 +834,7 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: TYPICAL,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 7,
 		},
 		Scenario {
@@ -812,6 +844,7 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: STRICT,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 8,
 		},
 		Scenario {
@@ -821,6 +854,7 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: STRICT,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 9,
 		},
 		Scenario {
@@ -830,6 +864,7 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: STRICT,
 			bond: BOND,
+			anchors: ANCHORS,
 			seed: 10,
 		},
 		Scenario {
@@ -839,7 +874,18 @@ fn verification_bench() {
 			determinism: Determinism::Deterministic,
 			policy: TYPICAL,
 			bond: 20 * BOND / 2,
+			anchors: ANCHORS,
 			seed: 11,
+		},
+		Scenario {
+			name: "20 % colluders, no anchors (plain iterative redundancy)",
+			adversary: Kind::Colluder,
+			adversaries: 20,
+			determinism: Determinism::Deterministic,
+			policy: TYPICAL,
+			bond: BOND,
+			anchors: 0,
+			seed: 2,
 		},
 	];
 	let mut rows = Vec::new();
@@ -849,24 +895,22 @@ fn verification_bench() {
 		println!("    {} ({} blocks, {:.1} s)", pay_line(&f), f.blocks, f.seconds);
 		rows.push(f);
 	}
-	let proto = prototype::run_all();
 	let wall = started.elapsed().as_secs_f64();
 	println!("verification bench: {} rows, {:.1} s wall time", rows.len(), wall);
 
 	let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
 	let bench = root.join("bench");
 	std::fs::create_dir_all(&bench).expect("bench directory");
-	std::fs::write(bench.join("verification.json"), json(&rows, &proto, wall))
+	std::fs::write(bench.join("verification.json"), json(&rows, wall))
 		.expect("write verification.json");
-	std::fs::write(bench.join("verification.md"), markdown(&rows, &proto, wall))
+	std::fs::write(bench.join("verification.md"), markdown(&rows, wall))
 		.expect("write verification.md");
 }
 
-fn json(rows: &[Figures], proto: &[prototype::ProtoRow], wall: f64) -> String {
+fn json(rows: &[Figures], wall: f64) -> String {
 	let body: Vec<String> = rows.iter().map(row_json).collect();
-	let proto: Vec<String> = proto.iter().map(|p| p.json()).collect();
 	format!(
-		"{{\n  \"generated_by\": \"{}\",\n  \"policy\": {{\"typical\": {{\"min_replicas\": {}, \"max_replicas\": {}, \"margin\": {}}}, \"strict\": {{\"min_replicas\": {}, \"max_replicas\": {}, \"margin\": {}}}, \"note\": \"today's pallet policy: iterative redundancy with the customer's RedundancyPolicy, clear-majority slashing, reveal no-show slashed like a wrong result; each row names the policy its jobs asked for\"}},\n  \"setup\": {{\"pool\": {}, \"jobs_per_row\": {}, \"bond\": {}, \"min_bond\": 1000, \"slots\": {}, \"price_per_second\": {}, \"honest_wall_ms\": \"{}..{}\", \"max_seconds\": {}, \"wrong_result_slash\": \"10%\", \"no_show_slash\": \"1% (reveal no-show 10%)\"}},\n  \"wall_seconds\": {:.1},\n  \"rows\": [\n{}\n  ],\n  \"prototype_rows\": [\n{}\n  ]\n}}\n",
+		"{{\n  \"generated_by\": \"{}\",\n  \"policy\": {{\"typical\": {{\"min_replicas\": {}, \"max_replicas\": {}, \"margin\": {}}}, \"strict\": {{\"min_replicas\": {}, \"max_replicas\": {}, \"margin\": {}}}, \"note\": \"the pallet's policy: iterative redundancy with the customer's RedundancyPolicy; once anchors are appointed a result is accepted only with a trusted provider (an anchor, or vouched for TrustThreshold times beside a trusted one) in its agreeing group; clear-majority slashing of untrusted dissenters; a trusted dissenter is not slashed and loses half its trust points; reveal no-show slashed like a wrong result; each row names the policy its jobs asked for\", \"trust_threshold\": {}, \"trust_cap\": {}}},\n  \"setup\": {{\"pool\": {}, \"jobs_per_row\": {}, \"bond\": {}, \"min_bond\": 1000, \"slots\": {}, \"price_per_second\": {}, \"honest_wall_ms\": \"{}..{}\", \"max_seconds\": {}, \"wrong_result_slash\": \"10%\", \"no_show_slash\": \"1% (reveal no-show 10%)\", \"anchors\": {}}},\n  \"wall_seconds\": {:.1},\n  \"rows\": [\n{}\n  ]\n}}\n",
 		COMMAND,
 		TYPICAL.min_replicas,
 		TYPICAL.max_replicas,
@@ -874,6 +918,8 @@ fn json(rows: &[Figures], proto: &[prototype::ProtoRow], wall: f64) -> String {
 		STRICT.min_replicas,
 		STRICT.max_replicas,
 		STRICT.margin,
+		<Test as crate::Config>::TrustThreshold::get(),
+		<Test as crate::Config>::TrustCap::get(),
 		POOL,
 		JOBS,
 		BOND,
@@ -882,13 +928,13 @@ fn json(rows: &[Figures], proto: &[prototype::ProtoRow], wall: f64) -> String {
 		HONEST_WALL_MS,
 		HONEST_WALL_MS + 2_000,
 		RESOURCES.max_seconds,
+		ANCHORS,
 		wall,
 		body.join(",\n"),
-		proto.join(",\n"),
 	)
 }
 
-fn markdown(rows: &[Figures], proto: &[prototype::ProtoRow], wall: f64) -> String {
+fn markdown(rows: &[Figures], wall: f64) -> String {
 	let mut md = String::new();
 	let _ = writeln!(md, "# Verification benchmark (issue 11)\n");
 	let _ = writeln!(
@@ -909,9 +955,15 @@ fn markdown(rows: &[Figures], proto: &[prototype::ProtoRow], wall: f64) -> Strin
 		against a clear majority), commit no-show 1 %, reveal no-show 10 %. Reputation and bonds evolve over the \
 		run. Draw randomness: the mock's `TestRandomness` (blake2 of the job, wave and index), a different \
 		draw for every job. The typical policy is min 2 / max 5 / margin 2; the strict one min 3 / max 5 / \
-		margin 3 (three must agree).\n",
+		margin 3 (three must agree). **Trust** (`trust.rs`): before the first job {ANCHORS} honest providers are \
+		appointed anchors with `set_anchor` (all rows but the baseline); a result is then accepted only when \
+		its agreeing group holds a trusted provider (an anchor, or a provider vouched for {} times by agreeing \
+		beside a trusted one), otherwise one more replica is drawn; a trusted dissenter is not slashed and \
+		loses half its points (cap {}).\n",
 		RESOURCES.max_seconds,
 		replica_pay(),
+		<Test as crate::Config>::TrustThreshold::get(),
+		<Test as crate::Config>::TrustCap::get(),
 	);
 	let _ = writeln!(
 		md,
@@ -933,7 +985,6 @@ fn markdown(rows: &[Figures], proto: &[prototype::ProtoRow], wall: f64) -> Strin
 		let _ = writeln!(md, "**{} ({})**. {}\n", f.name, policy_str(&f.policy), paragraph(f));
 		let _ = writeln!(md, "Per kind: {}.\n", pay_line(f));
 	}
-	let _ = writeln!(md, "{}", prototype::markdown(proto));
 	md
 }
 
@@ -963,27 +1014,42 @@ fn paragraph(f: &Figures) -> String {
 			f.kinds.get("random_cheater").map_or(0, |l| l.drawn),
 			f.policy.min_replicas,
 		),
-		(Kind::Colluder, _) => format!(
-			"Colluders share one wrong result, so it is accepted whenever colluders lead by the margin \
-			before honest replicas do ({} of {} jobs, rate {:.2e}, upper bound {:.2e}). Their clear-majority \
-			slashes push them out of the pool ({exit}), which is what keeps this row below the 4–6e-2 of a \
-			colluder population that stays: the wrong results all come from the first few hundred jobs. \
-			Colluders that cheat only when they hold the whole wave (the smart rows) are never slashed and \
-			never leave.",
+		(Kind::Colluder, _) if f.anchors == 0 => format!(
+			"No anchors: plain iterative redundancy. Colluders share one wrong result, so it is \
+			accepted whenever colluders lead by the margin before honest replicas do ({} of {} jobs, \
+			rate {:.2e}, upper bound {:.2e}); their clear-majority slashes push them out of the pool \
+			({exit}), so the wrong results all come from the first few hundred jobs.",
 			f.wrong_accepted.unwrap_or(0),
 			f.jobs,
 			ratio(f.wrong_accepted.unwrap_or(0), f.jobs),
 			clopper_pearson_upper(f.wrong_accepted.unwrap_or(0), f.jobs),
 		),
+		(Kind::Colluder, _) => format!(
+			"Colluders share one wrong result and lead by the margin as often as without anchors, but \
+			their group never holds a trusted provider (they never agree with an anchor, so nobody \
+			vouches for them: {} colluders trusted at the end), so their lead only draws another replica: \
+			{} of {} jobs accepted wrong (upper bound {:.2e}), {} disputed ({:.2} replicas per accepted \
+			job). {exit}.",
+			f.trusted_at_end.get("colluder").copied().unwrap_or(0),
+			f.wrong_accepted.unwrap_or(0),
+			f.jobs,
+			clopper_pearson_upper(f.wrong_accepted.unwrap_or(0), f.jobs),
+			f.disputed,
+			rpj,
+		),
 		(Kind::SmartColluder, _) => format!(
 			"Colluders that work honestly unless every member drawn so far is one of them: {} wrong \
-			results accepted (rate {:.2e}, upper bound {:.2e}), {} honest slashes, and they lose nothing, \
-			so their reputation (and their weight in the draw) grows like an honest provider's. This is the \
-			colluder the ≤ 1e-3 goal is really about.",
+			results accepted (rate {:.2e}, upper bound {:.2e}), {} honest slashes. Working honestly \
+			beside trusted providers, they are vouched for like anyone else ({} of {} trusted at the \
+			end), so when a wave holds only them, one of them carries the verdict. Trust does not stop \
+			this adversary: only a draw that rarely gives a ring the whole wave does (see \
+			docs/protocol.md).",
 			f.wrong_accepted.unwrap_or(0),
 			ratio(f.wrong_accepted.unwrap_or(0), f.jobs),
 			clopper_pearson_upper(f.wrong_accepted.unwrap_or(0), f.jobs),
 			f.honest_slashes,
+			f.trusted_at_end.get("smart_colluder").copied().unwrap_or(0),
+			f.kinds.get("smart_colluder").map_or(0, |l| l.providers),
 		),
 		(Kind::Lazy, _) => {
 			let lazy = f.kinds.get("lazy").copied().unwrap_or_default();
@@ -1021,332 +1087,17 @@ fn paragraph(f: &Figures) -> String {
 			f.honest_slashed_amount,
 			honest.left_pool,
 			ratio(f.customer_paid, f.jobs) / replica_pay(),
-			if f.honest_slashes > 0 {
+			if f.determinism == Determinism::CoinFlip {
 				" A coin flip under min 2 / max 5 / margin 2 goes 1 : 1, 2 : 1, then 3 : 1 in about one \
-				job in four: 3 : 1 is a clear majority (`clear_majority(3, 1)`), so the honest replica \
-				that flipped the other side is slashed 10 % and unpaid. The customer's non-determinism \
-				costs honest providers their bonds, and the pool drains."
+				job in four. 3 : 1 is a clear majority (`clear_majority(3, 1)`): an untrusted replica \
+				that flipped the other side is slashed 10 %; a trusted one (vouched for by the anchors) \
+				is not, it loses half its trust points. The slashes left are of providers not yet \
+				trusted, or whose points coin flips had already halved below the threshold. The minority \
+				of an accepted job is never paid: the chain cannot tell it from a wrong result."
 			} else {
 				""
 			},
 		),
-	}
-}
-
-/// A **prototype, not the pallet's policy**: a pure model of a proposed verification policy
-/// (adaptive replication with trust anchored in agreement with already-trusted providers), run
-/// over the same kinds of population to estimate its figures. It does not touch the pallets.
-///
-/// The policy ([`decide`]): a provider is *trusted* after [`TRUST_AFTER`] agreements on
-/// accepted jobs whose agreeing group held another trusted provider (anchored agreement;
-/// agreeing with untrusted co-replicas earns nothing, so colluders cannot vouch for each
-/// other); any dissent against an anchored verdict slashes 10 % and resets its record. A job
-/// drawn first to a trusted provider runs on it alone, and with probability [`RERUN`] a second
-/// replica is drawn after its commitment is sealed (a hidden re-run). Otherwise two replicas
-/// run, and a result is accepted only when it leads and its group holds a trusted provider;
-/// while no trusted provider agrees, a trusted provider is drawn to arbitrate (up to five
-/// replicas, then a dispute). Trust starts from [`GENESIS_TRUSTED`] honest providers (or,
-/// equivalently, known-answer spot checks).
-pub(crate) mod prototype {
-	use super::Rng;
-	use std::fmt::Write as _;
-
-	/// Anchored agreements before a provider is trusted.
-	pub(crate) const TRUST_AFTER: u32 = 10;
-	/// Share of single-replica jobs re-run by a second, hidden replica.
-	pub(crate) const RERUN_PERCENT: u64 = 10;
-	/// Honest providers trusted at the start.
-	pub(crate) const GENESIS_TRUSTED: usize = 10;
-	const POOL: usize = 100;
-	const JOBS: u64 = 3_000;
-	const MAX_REPLICAS: usize = 5;
-	/// Slashes (10 % of a 2 × `MinBond` bond) before a provider leaves the pool.
-	const SLASHES_TO_LEAVE: u32 = 7;
-
-	#[derive(Clone, Copy, PartialEq, Eq)]
-	pub(crate) enum Adversary {
-		RandomCheater,
-		Colluder,
-		/// Works honestly, cheats when alone on a job or when every replica drawn so far is a
-		/// colluder.
-		SmartColluder,
-	}
-
-	#[derive(Clone, Copy)]
-	struct P {
-		adversary: Option<Adversary>,
-		clean: u32,
-		trusted: bool,
-		slashes: u32,
-	}
-
-	pub(crate) struct ProtoRow {
-		name: &'static str,
-		wrong: u64,
-		accepted: u64,
-		disputed: u64,
-		replicas_accepted: u64,
-		singles: u64,
-		reruns: u64,
-		honest_slashes: u64,
-		trusted_adversaries_at_end: usize,
-	}
-
-	impl ProtoRow {
-		fn rpj(&self) -> f64 {
-			super::ratio(self.replicas_accepted, self.accepted)
-		}
-		pub(crate) fn json(&self) -> String {
-			format!(
-				"    {{\"population\": \"{}\", \"prototype\": true, \"jobs\": {}, \"wrong_accepted\": {}, \"wrong_rate\": {:.6e}, \"wrong_rate_upper95\": {:.6e}, \"replicas_per_job\": {:.4}, \"accepted\": {}, \"disputed\": {}, \"single_replica_jobs\": {}, \"reruns\": {}, \"honest_slashes\": {}, \"trusted_adversaries_at_end\": {}, \"trust_after\": {}, \"rerun_percent\": {}, \"genesis_trusted\": {}}}",
-				self.name,
-				JOBS,
-				self.wrong,
-				super::ratio(self.wrong, JOBS),
-				super::clopper_pearson_upper(self.wrong, JOBS),
-				self.rpj(),
-				self.accepted,
-				self.disputed,
-				self.singles,
-				self.reruns,
-				self.honest_slashes,
-				self.trusted_adversaries_at_end,
-				TRUST_AFTER,
-				RERUN_PERCENT,
-				GENESIS_TRUSTED,
-			)
-		}
-	}
-
-	/// The result a provider returns: 0 is the right one, 1 the colluders' shared wrong one,
-	/// anything above a random cheater's own.
-	fn result_of(p: &P, who: usize, alone: bool, all_colluders: bool) -> u64 {
-		match p.adversary {
-			None => 0,
-			Some(Adversary::RandomCheater) => 2 + who as u64,
-			Some(Adversary::Colluder) => 1,
-			Some(Adversary::SmartColluder) if alone || all_colluders => 1,
-			Some(Adversary::SmartColluder) => 0,
-		}
-	}
-
-	/// What the prototype policy does with the replicas run so far: `Accept(result)`, draw one
-	/// more (`trusted_only`: the arbiter must be trusted), or dispute.
-	#[derive(PartialEq, Eq, Debug)]
-	pub(crate) enum Decision {
-		Accept(u64),
-		Draw { trusted_only: bool },
-		Dispute,
-	}
-
-	/// The prototype's verdict rule over `(result, trusted)` pairs.
-	pub(crate) fn decide(replicas: &[(u64, bool)], rerun_drawn: bool) -> Decision {
-		if replicas.len() == 1 && replicas[0].1 && !rerun_drawn {
-			return Decision::Accept(replicas[0].0);
-		}
-		let mut tally: Vec<(u64, usize, bool)> = Vec::new();
-		for (r, t) in replicas {
-			match tally.iter_mut().find(|(x, _, _)| x == r) {
-				Some(e) => {
-					e.1 += 1;
-					e.2 |= *t;
-				},
-				None => tally.push((*r, 1, *t)),
-			}
-		}
-		tally.sort_by(|a, b| b.1.cmp(&a.1).then(b.2.cmp(&a.2)));
-		let (lead, n, anchored) = tally[0];
-		let runner = tally.get(1).map_or(0, |t| t.1);
-		if n >= 2 && n > runner && anchored {
-			return Decision::Accept(lead);
-		}
-		if replicas.len() >= MAX_REPLICAS {
-			return Decision::Dispute;
-		}
-		Decision::Draw { trusted_only: !anchored }
-	}
-
-	fn run(name: &'static str, adversary: Adversary, seed: u64) -> ProtoRow {
-		let mut rng = Rng(seed);
-		let mut pool: Vec<P> = (0..POOL)
-			.map(|i| P {
-				adversary: (i >= POOL - 20).then_some(adversary),
-				clean: 0,
-				trusted: i < GENESIS_TRUSTED,
-				slashes: 0,
-			})
-			.collect();
-		let mut row = ProtoRow {
-			name,
-			wrong: 0,
-			accepted: 0,
-			disputed: 0,
-			replicas_accepted: 0,
-			singles: 0,
-			reruns: 0,
-			honest_slashes: 0,
-			trusted_adversaries_at_end: 0,
-		};
-		for _ in 0..JOBS {
-			let mut members: Vec<usize> = Vec::new();
-			let mut results: Vec<(u64, bool)> = Vec::new();
-			let draw = |pool: &Vec<P>, members: &Vec<usize>, trusted_only: bool, rng: &mut Rng| {
-				let eligible: Vec<usize> = (0..POOL)
-					.filter(|i| pool[*i].slashes < SLASHES_TO_LEAVE && !members.contains(i))
-					.filter(|i| !trusted_only || pool[*i].trusted)
-					.collect();
-				(!eligible.is_empty()).then(|| eligible[rng.below(eligible.len() as u64) as usize])
-			};
-			let Some(first) = draw(&pool, &members, false, &mut rng) else { break };
-			members.push(first);
-			let single = pool[first].trusted;
-			let rerun = single && rng.below(100) < RERUN_PERCENT;
-			if !single || rerun {
-				if let Some(second) = draw(&pool, &members, false, &mut rng) {
-					members.push(second);
-				}
-			}
-			// Each replica commits without knowing whether a hidden re-run follows.
-			let all_smart = |m: &[usize]| {
-				m.iter().all(|i| pool[*i].adversary == Some(Adversary::SmartColluder))
-			};
-			// The first wave is public at once; a hidden re-run sees the member before it, the
-			// member before it does not know a re-run follows.
-			for (k, m) in members.iter().enumerate() {
-				let alone = single && k == 0;
-				let all = !alone && all_smart(&members);
-				results.push((result_of(&pool[*m], *m, alone, all), pool[*m].trusted));
-			}
-			if rerun {
-				row.reruns += 1;
-			}
-			let verdict = loop {
-				match decide(&results, rerun || members.len() > 1) {
-					Decision::Draw { trusted_only } => {
-						match draw(&pool, &members, trusted_only, &mut rng)
-							.or_else(|| draw(&pool, &members, false, &mut rng))
-						{
-							Some(p) => {
-								members.push(p);
-								let all = all_smart(&members);
-								results.push((result_of(&pool[p], p, false, all), pool[p].trusted));
-							},
-							None => break None,
-						}
-					},
-					Decision::Accept(r) => break Some(r),
-					Decision::Dispute => break None,
-				}
-			};
-			match verdict {
-				Some(r) => {
-					row.accepted += 1;
-					row.replicas_accepted += members.len() as u64;
-					if members.len() == 1 {
-						row.singles += 1;
-					}
-					if r != 0 {
-						row.wrong += 1;
-					}
-					let anchored_by = |me: usize| {
-						members
-							.iter()
-							.zip(results.iter())
-							.any(|(o, (x, t))| *o != me && *x == r && *t)
-					};
-					let anchors: Vec<bool> = members.iter().map(|m| anchored_by(*m)).collect();
-					for (k, m) in members.iter().enumerate() {
-						let p = &mut pool[*m];
-						if results[k].0 == r {
-							if anchors[k] {
-								p.clean += 1;
-								if p.clean >= TRUST_AFTER {
-									p.trusted = true;
-								}
-							}
-						} else if members.len() > 1 && anchors.iter().any(|a| *a) {
-							p.slashes += 1;
-							p.clean = 0;
-							p.trusted = false;
-							if p.adversary.is_none() {
-								row.honest_slashes += 1;
-							}
-						}
-					}
-				},
-				None => row.disputed += 1,
-			}
-		}
-		row.trusted_adversaries_at_end = pool
-			.iter()
-			.filter(|p| p.adversary.is_some() && p.trusted && p.slashes < SLASHES_TO_LEAVE)
-			.count();
-		row
-	}
-
-	pub(crate) fn run_all() -> Vec<ProtoRow> {
-		vec![
-			run("20 % random cheaters", Adversary::RandomCheater, 11),
-			run("20 % colluders", Adversary::Colluder, 12),
-			run("20 % smart colluders", Adversary::SmartColluder, 13),
-		]
-	}
-
-	pub(crate) fn markdown(rows: &[ProtoRow]) -> String {
-		let mut md = String::new();
-		let _ = writeln!(
-			md,
-			"## Prototype (not the pallet's policy)\n\nA pure model in the same file (`prototype::decide`), \
-			not run through the pallets: trust after {TRUST_AFTER} agreements anchored by another trusted \
-			provider, a trusted first replica runs alone with a hidden re-run {RERUN_PERCENT} % of the time, \
-			otherwise a result is accepted only when it leads with at least two votes and a trusted provider \
-			among them (a trusted arbiter is drawn while none agrees; at most five replicas); {GENESIS_TRUSTED} \
-			honest providers trusted at the start; draws uniform over providers not slashed out (7 slashes).\n"
-		);
-		let _ = writeln!(
-			md,
-			"| population | jobs | wrong | upper95 | replicas/job | single-replica jobs | re-runs | disputed | honest slashes | trusted adversaries at the end |"
-		);
-		let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-		for r in rows {
-			let _ = writeln!(
-				md,
-				"| {} | {} | {} | {:.2e} | {:.2} | {} | {} | {} | {} | {} |",
-				r.name,
-				JOBS,
-				r.wrong,
-				super::clopper_pearson_upper(r.wrong, JOBS),
-				r.rpj(),
-				r.singles,
-				r.reruns,
-				r.disputed,
-				r.honest_slashes,
-				r.trusted_adversaries_at_end,
-			);
-		}
-		let _ = writeln!(
-			md,
-			"\nWhat it says: anchored trust stops random cheaters and colluders that always cheat (they never \
-			earn trust, and no result is accepted without a trusted provider agreeing) at about 1.4 replicas \
-			per job. Colluders that work honestly until trusted and then cheat when they run alone are *not* \
-			stopped: a hidden re-run of one job in ten catches a cheat only one time in ten, so a trusted \
-			colluder gets about nine wrong results accepted before it is caught. Against them a job must \
-			never rest on one provider (or the re-run rate and the slash must make a cheat a sure loss: \
-			re-run share × bond > gain of a wrong result)."
-		);
-		md
-	}
-
-	#[test]
-	fn decide_needs_a_trusted_member_in_the_agreeing_group() {
-		assert_eq!(decide(&[(0, true)], false), Decision::Accept(0));
-		assert_eq!(decide(&[(1, false), (1, false)], true), Decision::Draw { trusted_only: true });
-		assert_eq!(decide(&[(0, true), (0, false)], true), Decision::Accept(0));
-		assert_eq!(decide(&[(0, true), (1, false)], true), Decision::Draw { trusted_only: false });
-		assert_eq!(
-			decide(&[(1, false), (1, false), (0, true), (0, true), (1, false)], true),
-			Decision::Dispute
-		);
 	}
 }
 

@@ -82,6 +82,12 @@ impl pallet_vm_proof::Config for Runtime {
 	// 5 attempts, 10 + 20 + 40 + 80 blocks apart: a failing job is given up after 150 blocks.
 	type MaxDeadlineAttempts = ConstU32<5>;
 	type DeadlineRetryDelay = ConstU32<10>;
+	// Reference providers governance may appoint (pallets/vm-proof/src/trust.rs).
+	type MaxAnchors = ConstU32<100>;
+	// Three accepted verdicts beside a trusted provider make a provider trusted; 24 points
+	// survive three dissents in a row (24 → 12 → 6 → 3) before it is judged as untrusted.
+	type TrustThreshold = ConstU32<3>;
+	type TrustCap = ConstU32<24>;
 }
 
 parameter_types! {
