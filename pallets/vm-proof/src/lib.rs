@@ -16,10 +16,10 @@ mod registry_impl;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_trust;
+#[cfg(test)]
 mod tests_verdict;
 mod tick_impls;
-#[cfg(test)]
-mod tests_trust;
 pub mod trust;
 pub mod types;
 pub mod verdict;

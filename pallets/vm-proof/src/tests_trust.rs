@@ -10,7 +10,7 @@ use crate::{
 };
 use frame_support::{assert_noop, assert_ok, traits::Get};
 use pallet_job_queue::{Jobs, Results};
-use povm_primitives::JobState;
+use povm_primitives::{JobId, JobState};
 use sp_runtime::{BuildStorage, DispatchError};
 
 fn appoint(who: AccountId) {
@@ -67,7 +67,8 @@ fn a_lone_untrusted_replica_cannot_carry_a_verdict_but_a_trusted_one_can() {
 
 		// The same job run by a trusted provider alone is accepted (adaptive replication: a
 		// provider with a record vouched for by the anchors may run a job alone).
-		Trust::<Test>::insert(10, <Test as crate::Config>::TrustThreshold::get());
+		let threshold: u32 = <Test as crate::Config>::TrustThreshold::get();
+		Trust::<Test>::insert(10, threshold);
 		run_to_block(System::block_number() + 1);
 		let (job, ps) = assigned(1, 1, 1);
 		run_job(job, &ps, |_| 1);
@@ -84,7 +85,7 @@ fn an_anchor_carries_a_verdict_and_vouches_for_its_co_replicas() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
 		appoint(10);
-		let threshold = <Test as crate::Config>::TrustThreshold::get();
+		let threshold: u32 = <Test as crate::Config>::TrustThreshold::get();
 		for i in 0..threshold {
 			assert!(!VmProof::is_trusted(&11));
 			let (job, ps) = assigned(2, 2, 2);
@@ -140,10 +141,9 @@ fn a_trusted_dissenter_is_not_slashed_an_untrusted_one_is() {
 		assert_eq!(state(job), JobState::Completed);
 		assert_eq!(bond_of(11), before, "the trusted dissenter keeps its bond");
 		assert_eq!(Trust::<Test>::get(11), 4);
-		assert!(events().iter().any(|e| matches!(
-			e,
-			Event::TrustedDissent { who: 11, trust: 4, .. }
-		)));
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::TrustedDissent { who: 11, trust: 4, .. })));
 		// 12 agreed beside the anchor: one more point.
 		assert_eq!(Trust::<Test>::get(12), 9);
 
@@ -191,7 +191,8 @@ fn a_fault_halves_trust_and_withdrawal_forgets_it() {
 		appoint(19);
 		Trust::<Test>::insert(10, 8);
 		Trust::<Test>::insert(11, 8);
-		let (job, ps) = assigned(2, 2, 1);
+		let (job, mut ps) = assigned(2, 2, 1);
+		ps.sort();
 		assert_eq!(ps, vec![10, 11]);
 		// 10 never commits (a commit no-show); 11 commits and never reveals (a reveal no-show).
 		commit(job, 11, 1, b"out", usage(1_000));
@@ -226,7 +227,8 @@ fn set_anchor_is_for_the_force_origin_and_bounded() {
 			VmProof::set_anchor(RuntimeOrigin::root(), 11, false),
 			Error::<Test>::AnchorUnchanged
 		);
-		let max = <Test as crate::Config>::MaxAnchors::get() as u64;
+		let max: u32 = <Test as crate::Config>::MaxAnchors::get();
+		let max = max as u64;
 		for who in 100..100 + max - 1 {
 			appoint(who);
 		}
@@ -253,5 +255,34 @@ fn genesis_appoints_anchors() {
 	sp_io::TestExternalities::new(t).execute_with(|| {
 		assert!(VmProof::is_trusted(&10) && VmProof::is_trusted(&11));
 		assert_eq!(Anchors::<Test>::count(), 2);
+	});
+}
+
+/// A replica drawn after the job's first reveals were public may have copied one: its
+/// agreement is not independent and earns no trust (a member of the first, blind wave earns its
+/// point: `an_anchor_carries_a_verdict_and_vouches_for_its_co_replicas`). Before, a lazy copier
+/// drawn into a tie-break wave could copy the anchor's revealed result and be vouched for
+/// without running anything.
+#[test]
+fn a_replica_drawn_after_reveals_were_public_earns_no_trust() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		appoint(10);
+		let (job, first) = assigned(2, 3, 1);
+		for p in first.iter() {
+			commit(job, *p, if *p == 10 { 1 } else { 2 }, b"out", usage(1_000));
+		}
+		// 12 joins the pool now, so that it is the one the tie-break draws.
+		assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(12), offer(), 10_000));
+		for p in first.iter() {
+			reveal(job, *p, if *p == 10 { 1 } else { 2 }, b"out", usage(1_000));
+		}
+		// 1 : 1, and the anchor's result is public: 12 is drawn and copies it.
+		let all = Jobs::<Test>::get(job).unwrap().providers.to_vec();
+		assert!(all.contains(&12), "the split drew 12: {all:?}");
+		commit(job, 12, 1, b"out", usage(1_000));
+		reveal(job, 12, 1, b"out", usage(1_000));
+		assert_eq!(state(job), JobState::Completed);
+		assert_eq!(Trust::<Test>::get(12), 0, "a sighted replica earns no trust");
 	});
 }

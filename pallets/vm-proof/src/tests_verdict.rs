@@ -59,7 +59,12 @@ pub(crate) fn submit_with(resources: Resources, min: u32, max: u32, margin: u32)
 }
 
 /// Submit and run one block so the job is assigned; returns the job and its providers.
-pub(crate) fn assigned_with(resources: Resources, min: u32, max: u32, margin: u32) -> (JobId, Vec<AccountId>) {
+pub(crate) fn assigned_with(
+	resources: Resources,
+	min: u32,
+	max: u32,
+	margin: u32,
+) -> (JobId, Vec<AccountId>) {
 	let id = submit_with(resources, min, max, margin);
 	run_to_block(System::block_number() + 1);
 	let job = Jobs::<Test>::get(id).unwrap();
@@ -76,7 +81,12 @@ pub(crate) fn usage(ms: u64) -> Usage {
 }
 
 /// A reveal: result `[tag; 32]`, checkpoints `[tag; 32]` × 2, `output`, `u`.
-pub(crate) fn rev(who: AccountId, tag: u8, output: &[u8], u: Usage) -> (Reveal, BoundedVec<Digest, MaxCp>) {
+pub(crate) fn rev(
+	who: AccountId,
+	tag: u8,
+	output: &[u8],
+	u: Usage,
+) -> (Reveal, BoundedVec<Digest, MaxCp>) {
 	let leaves = vec![[tag; 32], [tag; 32]];
 	(
 		Reveal {

@@ -8,7 +8,9 @@
 //!   or the genesis config): reference providers run by parties the network already relies on,
 //!   as a BOINC project runs its own hosts. At most `MaxAnchors`.
 //! - **Vouching.** A provider earns one point of [`Trust`] each time a result it agreed on is
-//!   accepted together with *another* trusted provider in the agreeing group; at
+//!   accepted together with *another* trusted provider in the agreeing group, if it was drawn
+//!   in the job's first wave (blind: no result of the job was public yet, so it cannot have
+//!   copied one); at
 //!   `TrustThreshold` points it is trusted itself, so trust spreads from the anchors to the
 //!   providers that keep computing what they compute. Points stop at `TrustCap`.
 //! - **Acceptance.** Once at least one anchor is appointed, a result is accepted only when its
@@ -47,10 +49,8 @@ impl<T: Config> Pallet<T> {
 	/// entry and points read twice (the acceptance check, then vouching or the dissent) and its
 	/// points written.
 	pub fn trust_weight(members: u32) -> Weight {
-		T::DbWeight::get().reads_writes(
-			1u64.saturating_add(4u64.saturating_mul(members.into())),
-			members.into(),
-		)
+		T::DbWeight::get()
+			.reads_writes(1u64.saturating_add(4u64.saturating_mul(members.into())), members.into())
 	}
 
 	/// Whether verdicts need a trusted provider in the agreeing group: some anchor is
@@ -66,29 +66,31 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether a result agreed on by `agreeing` may be accepted: trust is not required, or one
 	/// of them is trusted.
-	pub(crate) fn carries_verdict<'a>(
-		mut agreeing: impl Iterator<Item = &'a T::AccountId>,
-	) -> bool
+	pub(crate) fn carries_verdict<'a>(mut agreeing: impl Iterator<Item = &'a T::AccountId>) -> bool
 	where
 		T::AccountId: 'a,
 	{
 		!Self::trust_required() || agreeing.any(|who| Self::is_trusted(who))
 	}
 
-	/// After a result agreed on by `agreeing` was accepted: each member with another trusted
-	/// member beside it gains a point (up to `TrustCap`). Trust is judged as it stood before
-	/// this verdict, so two providers vouched for by the same verdict do not vouch for each
-	/// other in it.
-	pub(crate) fn vouch(agreeing: &[T::AccountId]) {
-		let trusted: Vec<bool> = agreeing.iter().map(|who| Self::is_trusted(who)).collect();
+	/// After a result agreed on by `agreeing` was accepted: each member drawn blind (`true`:
+	/// in the job's first wave, before any result of the job could be public) with another
+	/// trusted member beside it gains a point (up to `TrustCap`).
+	///
+	/// Trust is judged as it stood before this verdict, so two providers vouched for by one
+	/// verdict do not vouch for each other in it. A member of a later wave may have been drawn
+	/// after the first reveals were public and copied one: its agreement is not independent,
+	/// so it earns nothing (it still carries the verdict if it is already trusted).
+	pub(crate) fn vouch(agreeing: &[(T::AccountId, bool)]) {
+		let trusted: Vec<bool> = agreeing.iter().map(|(who, _)| Self::is_trusted(who)).collect();
 		let count = trusted.iter().filter(|t| **t).count();
 		if count == 0 {
 			return;
 		}
 		let cap = T::TrustCap::get();
-		for (who, own) in agreeing.iter().zip(trusted.iter()) {
+		for ((who, blind), own) in agreeing.iter().zip(trusted.iter()) {
 			// Another trusted member: all of them, less itself if it is one.
-			if count > usize::from(*own) {
+			if *blind && count > usize::from(*own) {
 				Trust::<T>::mutate(who, |points| *points = points.saturating_add(1).min(cap));
 			}
 		}

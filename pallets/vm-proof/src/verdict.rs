@@ -165,8 +165,10 @@ impl<T: Config> Pallet<T> {
 			let winner = tally[0].0;
 			// A leader without a trusted member is not accepted: one more replica is drawn
 			// below, or the job is disputed (see `crate::trust`).
-			let agreeing =
-				revealed.iter().filter(|(_, r)| agreement_key(&r.reveal) == winner).map(|(w, _)| w);
+			let agreeing = revealed
+				.iter()
+				.filter(|(_, r)| agreement_key(&r.reveal) == winner)
+				.map(|(w, _)| w);
 			if Self::carries_verdict(agreeing) {
 				return Self::accept(job, round, terms, revealed, winner);
 			}
@@ -280,7 +282,9 @@ impl<T: Config> Pallet<T> {
 		// vouched for by this verdict dissent as a trusted one in it.
 		let dissent_trusted: Vec<bool> =
 			dissent.iter().map(|(who, _)| Self::is_trusted(who)).collect();
-		Self::vouch(&agree.iter().map(|(w, _)| w.clone()).collect::<Vec<_>>());
+		let first_wave =
+			|who: &T::AccountId| round.members.iter().any(|m| &m.who == who && m.wave == 0);
+		Self::vouch(&agree.iter().map(|(w, _)| (w.clone(), first_wave(w))).collect::<Vec<_>>());
 
 		let mut first_divergence: Option<u32> = None;
 		// Same grouping as the tally, each dissenter's key (a hash of its output) computed once.

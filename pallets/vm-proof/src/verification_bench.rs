@@ -35,6 +35,8 @@ const COMMAND: &str = "cargo test --release -p pallet-vm-proof --features runtim
 	verification_bench -- --ignored --nocapture";
 /// Jobs per row.
 const JOBS: u32 = 3_000;
+/// Jobs in the long row: enough for a 95 % upper bound of 3e-4 when none is accepted wrong.
+const LONG_JOBS: u32 = 10_000;
 /// Providers in the pool.
 const POOL: u64 = 100;
 /// The first provider account.
@@ -100,6 +102,8 @@ struct Scenario {
 	adversaries: u64,
 	/// Honest providers appointed anchors before the first job.
 	anchors: u64,
+	/// Jobs in the row (at least [`JOBS`]).
+	jobs: u32,
 	determinism: Determinism,
 	policy: RedundancyPolicy,
 	/// Each provider's bond.
@@ -284,7 +288,7 @@ fn run(s: &Scenario) -> Figures {
 			bond: s.bond,
 			anchors: s.anchors,
 			trusted_at_end: BTreeMap::new(),
-			jobs: JOBS as u64,
+			jobs: s.jobs as u64,
 			accepted: 0,
 			disputed: 0,
 			expired: 0,
@@ -317,10 +321,10 @@ fn run(s: &Scenario) -> Figures {
 		let adversaries: BTreeSet<AccountId> =
 			kinds.iter().filter(|(_, k)| **k != Kind::Honest).map(|(w, _)| *w).collect();
 
-		while settled < JOBS as u64 {
-			assert!(f.blocks < 40 * JOBS as u64, "the run does not settle");
+		while settled < s.jobs as u64 {
+			assert!(f.blocks < 40 * s.jobs as u64, "the run does not settle");
 			for _ in 0..SUBMIT_PER_BLOCK {
-				if submitted >= JOBS || Queue::<Test>::decode_len().unwrap_or(0) >= 16 {
+				if submitted >= s.jobs || Queue::<Test>::decode_len().unwrap_or(0) >= 16 {
 					break;
 				}
 				let sp = spec(s.policy);
@@ -775,6 +779,7 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 1,
 		},
 		Scenario {
@@ -785,6 +790,7 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 2,
 		},
 		Scenario {
@@ -795,6 +801,7 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 3,
 		},
 		Scenario {
@@ -805,6 +812,7 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 4,
 		},
 		Scenario {
@@ -815,6 +823,7 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 5,
 		},
 		Scenario {
@@ -825,6 +834,7 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 6,
 		},
 		Scenario {
@@ -835,6 +845,7 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 7,
 		},
 		Scenario {
@@ -845,6 +856,7 @@ fn verification_bench() {
 			policy: STRICT,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 8,
 		},
 		Scenario {
@@ -855,6 +867,7 @@ fn verification_bench() {
 			policy: STRICT,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 9,
 		},
 		Scenario {
@@ -865,6 +878,7 @@ fn verification_bench() {
 			policy: STRICT,
 			bond: BOND,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 10,
 		},
 		Scenario {
@@ -875,7 +889,19 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: 20 * BOND / 2,
 			anchors: ANCHORS,
+			jobs: JOBS,
 			seed: 11,
+		},
+		Scenario {
+			name: "20 % colluders, bond 20 × MinBond (they stay the whole run)",
+			adversary: Kind::Colluder,
+			adversaries: 20,
+			determinism: Determinism::Deterministic,
+			policy: TYPICAL,
+			bond: 20 * BOND / 2,
+			anchors: ANCHORS,
+			jobs: LONG_JOBS,
+			seed: 12,
 		},
 		Scenario {
 			name: "20 % colluders, no anchors (plain iterative redundancy)",
@@ -885,6 +911,7 @@ fn verification_bench() {
 			policy: TYPICAL,
 			bond: BOND,
 			anchors: 0,
+			jobs: JOBS,
 			seed: 2,
 		},
 	];
@@ -918,8 +945,8 @@ fn json(rows: &[Figures], wall: f64) -> String {
 		STRICT.min_replicas,
 		STRICT.max_replicas,
 		STRICT.margin,
-		<Test as crate::Config>::TrustThreshold::get(),
-		<Test as crate::Config>::TrustCap::get(),
+		<<Test as crate::Config>::TrustThreshold as Get<u32>>::get(),
+		<<Test as crate::Config>::TrustCap as Get<u32>>::get(),
 		POOL,
 		JOBS,
 		BOND,
@@ -948,7 +975,7 @@ fn markdown(rows: &[Figures], wall: f64) -> String {
 		`submit_job`, drawn by the job queue's `on_initialize` (weighted by reputation, `parts + 1`, over every \
 		eligible provider: the mock's `MaxCandidates` is raised to cover the pool, so the runtime's 64-candidate \
 		cut-off plays no part), committed and revealed with the real calls, judged, slashed and paid by the \
-		pallets; deadlines pass through vm-proof's hook. Each row: {JOBS} jobs, a pool of {POOL} providers, each \
+		pallets; deadlines pass through vm-proof's hook. Each row: {JOBS} jobs ({LONG_JOBS} in the long row), a pool of {POOL} providers, each \
 		with {SLOTS} slots and a bond of {BOND} = 2 × the mock's `MinBond` (1,000), so a provider slashed 10 % \
 		seven times falls below `MinBond` and is never drawn again. Jobs: {} s at most, price {PRICE} per s; an \
 		honest run takes 30–32 s (an honest replica is paid about {:.0}). Slashes: wrong result 10 % (only \
@@ -962,8 +989,8 @@ fn markdown(rows: &[Figures], wall: f64) -> String {
 		loses half its points (cap {}).\n",
 		RESOURCES.max_seconds,
 		replica_pay(),
-		<Test as crate::Config>::TrustThreshold::get(),
-		<Test as crate::Config>::TrustCap::get(),
+		<<Test as crate::Config>::TrustThreshold as Get<u32>>::get(),
+		<<Test as crate::Config>::TrustCap as Get<u32>>::get(),
 	);
 	let _ = writeln!(
 		md,
