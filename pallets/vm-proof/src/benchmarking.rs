@@ -25,6 +25,7 @@ fn offer_for<T: Config>(r: &Resources) -> VmOffer {
 		grid_intensity: 400,
 		pue_permille: 1_200,
 		core_milliwatts: 10_000,
+		max_seconds: r.max_seconds.max(1),
 	}
 }
 
