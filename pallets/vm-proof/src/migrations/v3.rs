@@ -18,6 +18,7 @@
 //! so at start) or declines the jobs it cannot run (`decline_job`).
 
 use crate::{pallet::*, types::*};
+#[cfg(any(feature = "try-runtime", test))]
 use alloc::vec::Vec;
 use codec::{Decode, Encode, MaxEncodedLen};
 use frame_support::{
