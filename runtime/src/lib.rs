@@ -73,15 +73,18 @@ impl_opaque_keys! {
 ///
 /// - 100: genesis.
 /// - 101: commitments bind the job, wave, output digest, checkpoints root and usage (vm-proof
-///   storage version 2, `PovmJobsApi` version 2: assignments carry their draw wave). Both builds (default and `fast-runtime`, see [`timing`]) carry the same
-/// version: they differ in the session length, which is fixed at genesis (BABE cannot change
+///   storage version 2, `PovmJobsApi` version 2: assignments carry their draw wave).
+/// - 102: offers declare a run-time limit (vm-proof storage version 3), providers decline jobs
+///   (`vmProof.decline_job`), jobs most providers decline end `Unrunnable`.
+///
+/// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
 #[sp_version::runtime_version]
 pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -159,8 +162,14 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 ///   members committed but not revealed at the upgrade are marked legacy and reveal under the
 ///   version-1 rule; offers outside the version-2 bounds are clamped into them; the footprint
 ///   sums widen to `u128`.
+/// - vm-proof v2 → v3 (spec 102): every offer gets a run-time limit (`VmOffer::max_seconds`),
+///   the longest job the chain allows (`MAX_JOB_SECONDS`), so no provider loses a job it could
+///   be drawn for before. Runs after the v2 step, which reads offers in the v2 layout.
 #[allow(unused_parens)]
-type Migrations = (pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,);
+type Migrations = (
+	pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_vm_proof::migrations::v3::MigrateV2ToV3<Runtime>,
+);
 
 /// Dispatches extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -209,7 +209,7 @@ impl<T: Config> Pallet<T> {
 	///   their job records.
 	/// - Every job is in exactly one state, consistent with the queue: exactly the `Queued`
 	///   jobs are in the queue, once, ordered by price; `Queued` jobs have no providers,
-	///   other jobs at least one.
+	///   other jobs at least one. Expired, cancelled and unrunnable jobs are removed at once.
 	/// - Every provider of an open (assigned or revealing) job is registered.
 	/// - No hold outlives its record: every account with escrow held has an open job with a
 	///   budget, every account with a deposit held has a job record.
@@ -248,8 +248,8 @@ impl<T: Config> Pallet<T> {
 					ensure!(in_queue == 0, "finished job still queued");
 					ensure!(job.budget.is_zero(), "finished job still holds budget");
 				},
-				JobState::Expired | JobState::Cancelled =>
-					return Err("expired or cancelled job still stored".into()),
+				JobState::Expired | JobState::Cancelled | JobState::Unrunnable =>
+					return Err("expired, cancelled or unrunnable job still stored".into()),
 			}
 			ensure!(
 				(job.state == JobState::Completed) == Results::<T>::contains_key(id),

@@ -100,6 +100,22 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		Ok(())
 	}
 
+	fn unrunnable(id: JobId, decliners: Vec<T::AccountId>) -> DispatchResult {
+		let job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		ensure!(job.state.is_open() && job.state != JobState::Queued, Error::<T>::BadState);
+		// Nobody ran the job: the whole escrow goes back.
+		let (_, refunded) = Self::pay_from_escrow(&job, Vec::new())?;
+		let (deposit_paid, deposit_refunded) = Self::split_deposit(&job, decliners)?;
+		Jobs::<T>::remove(id);
+		Self::deposit_event(Event::JobUnrunnable {
+			job: id,
+			refunded,
+			deposit_paid,
+			deposit_refunded,
+		});
+		Ok(())
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bench_assigned_job(
 		owner: T::AccountId,
@@ -154,6 +170,41 @@ impl<T: Config> Pallet<T> {
 			T::Currency::release(&reason, &job.owner, remaining, Precision::BestEffort)?
 		};
 		Ok((payments, refunded))
+	}
+
+	/// Pay `job`'s storage deposit to `decliners` in equal shares and release the indivisible
+	/// rest (all of it when there is no decliner) to the owner. Returns the shares paid and
+	/// the rest released.
+	fn split_deposit(
+		job: &Job<T>,
+		decliners: Vec<T::AccountId>,
+	) -> Result<(PaymentsOf<T>, BalanceOf<T>), DispatchError> {
+		let reason = HoldReason::JobDeposit.into();
+		let n = BalanceOf::<T>::from(u32::try_from(decliners.len()).unwrap_or(u32::MAX));
+		let share = if n.is_zero() { Zero::zero() } else { job.deposit / n };
+		let mut paid = PaymentsOf::<T>::default();
+		let mut remaining = job.deposit;
+		for who in decliners {
+			if !share.is_zero() {
+				T::Currency::transfer_on_hold(
+					&reason,
+					&job.owner,
+					&who,
+					share,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Polite,
+				)?;
+			}
+			remaining = remaining.saturating_sub(share);
+			paid.try_push((who, share)).map_err(|_| Error::<T>::TooManyReplicas)?;
+		}
+		let refunded = if remaining.is_zero() {
+			Zero::zero()
+		} else {
+			T::Currency::release(&reason, &job.owner, remaining, Precision::BestEffort)?
+		};
+		Ok((paid, refunded))
 	}
 
 	fn do_assign_more(id: JobId, count: u32) -> Result<Vec<T::AccountId>, DispatchError> {

@@ -247,6 +247,19 @@ pub mod pallet {
 			/// The new parameters.
 			params: ProtocolParamsOf<T>,
 		},
+		/// Most providers drawn for the job declined it before any sealed a result: the escrow
+		/// was refunded to the owner, the owner's storage deposit paid to the decliners (the
+		/// indivisible rest refunded), and the record removed (`-> Unrunnable`).
+		JobUnrunnable {
+			/// The job.
+			job: JobId,
+			/// Escrow refunded to the owner.
+			refunded: BalanceOf<T>,
+			/// The deposit's share paid to each decliner.
+			deposit_paid: PaymentsOf<T>,
+			/// The deposit's indivisible rest, refunded to the owner.
+			deposit_refunded: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]

@@ -721,3 +721,94 @@ fn integrity_test_passes() {
 		<JobQueue as Hooks<u64>>::integrity_test();
 	});
 }
+
+// ---------- most providers declined: unrunnable ----------
+
+/// A job most providers declined: the whole escrow back to the owner, the deposit split among
+/// the decliners (the indivisible rest back to the owner), the record removed.
+#[test]
+fn ledger_unrunnable_refunds_escrow_and_pays_the_deposit_to_decliners() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(2, 2);
+		let job = Jobs::<Test>::get(id).unwrap();
+		let (deposit, ps) = (job.deposit, job.providers.to_vec());
+		let (share, rest) = (deposit / 2, deposit % 2);
+		assert!(share > 0);
+		assert_ok!(JobQueue::unrunnable(id, ps.clone()));
+		assert!(Jobs::<Test>::get(id).is_none());
+		assert_eq!(held(ALICE), (0, 0));
+		// Escrow refunded, the deposit lost but for its indivisible rest.
+		assert_eq!(Balances::balance(&ALICE), 1_000_000 - deposit + rest);
+		for p in ps.iter() {
+			assert_eq!(Balances::balance(p), share);
+		}
+		assert_eq!(
+			events().last(),
+			Some(&Event::JobUnrunnable {
+				job: id,
+				refunded: 100,
+				deposit_paid: BoundedVec::truncate_from(ps.iter().map(|p| (*p, share)).collect()),
+				deposit_refunded: rest,
+			})
+		);
+		// The record is gone: nothing to settle or reap any more.
+		assert_noop!(JobQueue::unrunnable(id, ps), Error::<Test>::JobNotFound);
+		assert_noop!(
+			JobQueue::reap_job(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::JobNotFound
+		);
+	});
+}
+
+#[test]
+fn ledger_unrunnable_needs_an_assigned_job() {
+	ExtBuilder::default().build_and_execute(|| {
+		let queued = submit(ALICE, good());
+		assert_noop!(JobQueue::unrunnable(queued, vec![100]), Error::<Test>::BadState);
+		let id = assigned_job(1, 1);
+		assert_ok!(JobQueue::dispute(id, None, vec![]));
+		assert_noop!(JobQueue::unrunnable(id, vec![100]), Error::<Test>::BadState);
+	});
+}
+
+/// Without decliners (which vm-proof never asks for) the whole deposit goes back.
+#[test]
+fn ledger_unrunnable_without_decliners_refunds_the_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(1, 1);
+		assert_ok!(JobQueue::unrunnable(id, vec![]));
+		assert_eq!(Balances::balance(&ALICE), 1_000_000);
+		assert_eq!(held(ALICE), (0, 0));
+	});
+}
+
+#[test]
+fn try_state_refuses_a_stored_unrunnable_job() {
+	ExtBuilder::default().build().execute_with(|| {
+		let id = assigned_job(1, 1);
+		assert_ok!(JobQueue::do_try_state());
+		Jobs::<Test>::mutate(id, |j| j.as_mut().unwrap().state = JobState::Unrunnable);
+		assert!(JobQueue::do_try_state().is_err());
+	});
+}
+
+/// The draw is keyed by the parent hash of the block that draws, so it cannot be computed
+/// before that block's parent exists (a provider cannot decline to steer its replacement).
+/// Before the fix the same job and round always drew the same providers.
+#[test]
+fn the_draw_depends_on_the_parent_hash() {
+	ExtBuilder::default().build_and_execute(|| {
+		let cands: Vec<(AccountId, Perbill)> =
+			(100..116).map(|p| (p, Perbill::from_percent(50))).collect();
+		let mut drawn = alloc::collections::BTreeSet::new();
+		for h in 0u8..16 {
+			System::set_parent_hash(sp_core::H256([h; 32]));
+			drawn.insert(JobQueue::draw(7, 1, cands.clone(), 1)[0]);
+		}
+		assert!(drawn.len() > 1, "every parent hash drew {drawn:?}");
+		// The same parent hash draws the same: it is a key, not noise.
+		System::set_parent_hash(sp_core::H256([3; 32]));
+		let a = JobQueue::draw(7, 1, cands.clone(), 3);
+		assert_eq!(JobQueue::draw(7, 1, cands, 3), a);
+	});
+}

@@ -103,7 +103,18 @@ impl<T: Config> Pallet<T> {
 
 	/// Draw `count` distinct providers from `candidates`, weighted by reputation (+1 part
 	/// each so that a zero reputation still has a chance), with randomness from
-	/// `T::Randomness` keyed by the job and the round.
+	/// `T::Randomness` keyed by the job, the round, the pick and the parent hash of the current
+	/// block.
+	///
+	/// `T::Randomness` (BABE's from one epoch ago in the runtime) is known an epoch ahead, so
+	/// keyed by the job and the round alone a draw could be computed before it happens: a
+	/// provider that declines (`decline_job`) could predict its replacement and decline only
+	/// when the replacement suits it. The parent hash of the block that draws is not known
+	/// before that block's parent is built, which is after the decline was sent (a decline
+	/// never draws; the draw comes at a later commit close). A block author can still grind:
+	/// it chooses the contents, hence the hash, of the block it builds on, and so can try
+	/// several parent hashes for the next block's draws, or withhold its block (see
+	/// `docs/protocol.md`).
 	pub(crate) fn draw(
 		id: JobId,
 		round: u32,
@@ -111,12 +122,14 @@ impl<T: Config> Pallet<T> {
 		count: u32,
 	) -> Vec<T::AccountId> {
 		let mut out = Vec::new();
+		let parent_hash = frame_system::Pallet::<T>::parent_hash();
 		let mut k: u32 = 0;
 		while k < count && !candidates.is_empty() {
 			let total: u64 = candidates
 				.iter()
 				.fold(0u64, |acc, (_, r)| acc.saturating_add(r.deconstruct() as u64 + 1));
-			let (seed, _) = T::Randomness::random(&(b"povm/draw", id, round, k).encode());
+			let (seed, _) =
+				T::Randomness::random(&(b"povm/draw", id, round, k, parent_hash).encode());
 			let encoded = seed.encode();
 			let r = u64::decode(&mut &encoded[..]).unwrap_or_default();
 			let mut pick = r % total.max(1);

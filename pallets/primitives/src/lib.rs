@@ -262,6 +262,9 @@ pub enum JobState {
 	Expired,
 	/// Cancelled by the owner while queued; refunded.
 	Cancelled,
+	/// Most providers drawn for it declined it before anyone sealed a result: the escrow was
+	/// refunded, the storage deposit paid to the decliners, and the record removed.
+	Unrunnable,
 }
 
 impl JobState {
@@ -362,6 +365,10 @@ pub trait JobLedger<AccountId, Balance, BlockNumber> {
 		first_divergence: Option<u32>,
 		payments: Vec<(AccountId, Balance)>,
 	) -> DispatchResult;
+	/// Most of the job's providers declined it and none sealed a result: refund the whole
+	/// escrow to the owner, pay the owner's storage deposit to `decliners` (split evenly, the
+	/// indivisible rest back to the owner), remove the record, `-> Unrunnable`.
+	fn unrunnable(job: JobId, decliners: Vec<AccountId>) -> DispatchResult;
 	/// Benchmark helper: create a job already assigned to `providers`.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bench_assigned_job(

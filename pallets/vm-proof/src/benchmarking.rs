@@ -25,6 +25,7 @@ fn offer_for<T: Config>(r: &Resources) -> VmOffer {
 		grid_intensity: 400,
 		pue_permille: 1_200,
 		core_milliwatts: 10_000,
+		max_seconds: r.max_seconds.max(1),
 	}
 }
 
@@ -97,6 +98,18 @@ fn miss_commits<T: Config>(job: JobId, members: &[T::AccountId]) -> Result<(), B
 	let mut round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
 	for m in round.members.iter_mut().filter(|m| members.contains(&m.who)) {
 		m.status = MemberStatus::NoShow;
+		Pallet::<T>::release_slot(job, &m.who);
+	}
+	Rounds::<T>::insert(job, round);
+	Ok(())
+}
+
+/// Mark `members` of `job` as having declined (as `decline_job` leaves them: `Declined`, slot
+/// freed), without the decline call's own checks.
+fn declined<T: Config>(job: JobId, members: &[T::AccountId]) -> Result<(), BenchmarkError> {
+	let mut round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
+	for m in round.members.iter_mut().filter(|m| members.contains(&m.who)) {
+		m.status = MemberStatus::Declined;
 		Pallet::<T>::release_slot(job, &m.who);
 	}
 	Rounds::<T>::insert(job, round);
@@ -322,6 +335,28 @@ mod benchmarks {
 				paid: true,
 			}),
 		);
+		Ok(())
+	}
+
+	/// The last decline of a full round, in its worst case: every other of the `MaxMembers`
+	/// members declined already, so this one ends the job as unrunnable: the round is closed
+	/// (every slot freed, reveals dropped), the escrow refunded and the owner's deposit paid to
+	/// `MaxMembers` decliners. A decline that does not end the job writes only the round, one
+	/// slot and one provider record.
+	#[benchmark]
+	fn decline_job() -> Result<(), BenchmarkError> {
+		let (job, providers) = assigned_job::<T>(T::MaxMembers::get())?;
+		let (last, others) = providers.split_last().ok_or(BenchmarkError::Stop("no providers"))?;
+		declined::<T>(job, others)?;
+		let before: Vec<_> = others.iter().map(T::Currency::balance).collect();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last.clone()), job, DeclineReason::ImageUnavailable);
+		if providers.len() as u32 >= MIN_DECLINES_TO_END {
+			assert!(Rounds::<T>::get(job).is_none());
+			assert!(T::Jobs::job_terms(job).is_none());
+			assert!(others.iter().zip(before).all(|(p, b)| T::Currency::balance(p) > b));
+		}
+		assert!(providers.iter().all(|p| ProviderJobs::<T>::get(p).is_empty()));
 		Ok(())
 	}
 

@@ -14,10 +14,11 @@ use povm_primitives::JobLedger;
 use sp_runtime::{traits::Saturating, DispatchResult, Perbill};
 
 impl<T: Config> Pallet<T> {
-	/// Whether an offer is acceptable: every field non-zero, at most `MaxSlots` slots, and
-	/// every footprint input within its physical range (see [`MAX_GRID_INTENSITY`],
+	/// Whether an offer is acceptable: every field non-zero, at most `MaxSlots` slots, every
+	/// footprint input within its physical range (see [`MAX_GRID_INTENSITY`],
 	/// [`MAX_PUE_PERMILLE`], [`MAX_CORE_MILLIWATTS`], [`povm_primitives::MAX_MILLICORES`],
-	/// [`povm_primitives::MAX_MEMORY_MIB`]).
+	/// [`povm_primitives::MAX_MEMORY_MIB`]), and a run-time limit of at most
+	/// [`MAX_OFFER_SECONDS`].
 	pub fn offer_valid(offer: &VmOffer) -> bool {
 		(1..=povm_primitives::MAX_MILLICORES).contains(&offer.millicores) &&
 			(1..=povm_primitives::MAX_MEMORY_MIB).contains(&offer.memory_mib) &&
@@ -25,7 +26,8 @@ impl<T: Config> Pallet<T> {
 			offer.slots <= T::MaxSlots::get() &&
 			(1..=MAX_GRID_INTENSITY).contains(&offer.grid_intensity) &&
 			(1..=MAX_CORE_MILLIWATTS).contains(&offer.core_milliwatts) &&
-			(1000..=MAX_PUE_PERMILLE).contains(&offer.pue_permille)
+			(1000..=MAX_PUE_PERMILLE).contains(&offer.pue_permille) &&
+			(1..=MAX_OFFER_SECONDS).contains(&offer.max_seconds)
 	}
 
 	/// The share of the bond a reveal no-show loses: the larger of the no-show and the
@@ -346,8 +348,7 @@ impl<T: Config> Pallet<T> {
 	/// Close `job`'s round without a verdict and dispute it (see [`Pallet::force_dispute`]).
 	pub(crate) fn do_force_dispute(job: JobId) -> DispatchResult {
 		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
-		let slots_freed =
-			round.members.iter().filter(|m| m.status != MemberStatus::NoShow).count() as u32;
+		let slots_freed = round.members.iter().filter(|m| m.holds_slot()).count() as u32;
 		// A round whose job is gone or already finished (which `try_state` flags) is only closed.
 		let terms = T::Jobs::job_terms(job).filter(|t| t.state.is_open());
 		// As in any dispute, the valid revealers are paid their capped time: their outputs are

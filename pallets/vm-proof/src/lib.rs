@@ -7,6 +7,7 @@ pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod decline;
 mod dispatchable_impls;
 pub mod energy;
 pub mod migrations;
@@ -15,6 +16,8 @@ mod mock;
 mod registry_impl;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_decline;
 #[cfg(test)]
 mod tests_trust;
 #[cfg(test)]
@@ -46,7 +49,7 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -456,6 +459,31 @@ pub mod pallet {
 			/// round was only closed, without a dispute.
 			paid: bool,
 		},
+		/// An assigned provider declined a job before its commit deadline: not slashed, its
+		/// slot freed, its reputation lowered (one more verdict, not agreed). Its replacement is
+		/// drawn when the wave's commits close (the commit deadline, or the last commit).
+		JobDeclined {
+			/// The job.
+			job: JobId,
+			/// The provider.
+			who: T::AccountId,
+			/// Why it declined.
+			reason: DeclineReason,
+			/// Reputation after the decline.
+			reputation: Perbill,
+		},
+		/// Most providers drawn for a job declined it and none has a sealed result (see
+		/// [`Pallet::most_declined`]): the round is closed (every slot freed), the escrow
+		/// refunded to the owner and the owner's deposit paid to the decliners (amounts in the
+		/// job queue's `JobUnrunnable`). Nobody is slashed.
+		JobUnrunnable {
+			/// The job.
+			job: JobId,
+			/// Members that declined (paid the deposit, in draw order).
+			decliners: BoundedVec<T::AccountId, T::MaxMembers>,
+			/// Providers drawn for the job in all.
+			drawn: u32,
+		},
 		/// The force origin appointed or removed an anchor (see [`crate::trust`]).
 		AnchorSet {
 			/// The account.
@@ -486,7 +514,7 @@ pub mod pallet {
 		NotRegistered,
 		/// The offer has a zero field, more slots than `MaxSlots`, a PUE below 1000, or a field
 		/// above its physical bound (`MAX_MILLICORES`, `MAX_MEMORY_MIB`, `MAX_GRID_INTENSITY`,
-		/// `MAX_PUE_PERMILLE`, `MAX_CORE_MILLIWATTS`).
+		/// `MAX_PUE_PERMILLE`, `MAX_CORE_MILLIWATTS`, `MAX_OFFER_SECONDS`).
 		BadOffer,
 		/// The bond is below `MinBond`.
 		BondTooLow,
@@ -542,6 +570,8 @@ pub mod pallet {
 		TooManyMembers,
 		/// The provider is already assigned to this job (no provider runs two replicas).
 		AlreadyMember,
+		/// The caller already declined this job.
+		AlreadyDeclined,
 		/// `MaxAnchors` anchors are appointed already.
 		TooManyAnchors,
 		/// The account already is (or already is not) an anchor.
@@ -594,10 +624,12 @@ pub mod pallet {
 		/// ## Details
 		///
 		/// The offer must have non-zero millicores, memory, slots (at most `MaxSlots`), grid
-		/// intensity and power per core, and a PUE of at least 1000 per-mille; millicores,
-		/// memory, grid intensity, PUE and power per core are bounded by physical ranges
-		/// (`MAX_MILLICORES`, `MAX_MEMORY_MIB`, `MAX_GRID_INTENSITY` 2000 gCO2e/kWh,
-		/// `MAX_PUE_PERMILLE` 3000, `MAX_CORE_MILLIWATTS` 250 W). The bond must be
+		/// intensity, power per core and run-time limit (`max_seconds`), and a PUE of at least
+		/// 1000 per-mille; millicores, memory, grid intensity, PUE, power per core and run-time
+		/// limit are bounded by physical ranges (`MAX_MILLICORES`, `MAX_MEMORY_MIB`,
+		/// `MAX_GRID_INTENSITY` 2000 gCO2e/kWh, `MAX_PUE_PERMILLE` 3000, `MAX_CORE_MILLIWATTS`
+		/// 250 W, `MAX_OFFER_SECONDS` 7 days). The provider is drawn only for jobs whose CPU,
+		/// memory and `max_seconds` its offer covers. The bond must be
 		/// at least `MinBond`; it is held and slashed for faults. Registration counts as the
 		/// heartbeat of the current epoch.
 		///
@@ -797,6 +829,45 @@ pub mod pallet {
 		pub fn force_dispute(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			T::ForceOrigin::ensure_origin(origin)?;
 			Self::do_force_dispute(job)
+		}
+
+		/// Decline a job the caller was drawn for but cannot run.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by a provider assigned to `job` that has not committed yet.
+		///
+		/// ## Details
+		///
+		/// Allowed until the caller's commit deadline (inclusive), only while it is `Assigned`
+		/// (not committed, not declined, not a no-show). The caller is not slashed; its slot is
+		/// freed at once; its reputation counts one more verdict that did not agree (as a
+		/// dissent does). Its replacement is not drawn here but when the wave's commits close (at
+		/// the commit deadline, or when the last member commits), with randomness that includes
+		/// the parent hash of that block, so the decliner cannot time its decline to choose its
+		/// co-replicas. When the declines make most of the job's draws (more than half, and at
+		/// least [`MIN_DECLINES_TO_END`]) while nobody has a sealed result, the job ends as
+		/// unrunnable: the round is closed, the escrow refunded and the owner's deposit paid to
+		/// the decliners (see [`Pallet::most_declined`]).
+		///
+		/// ## Errors
+		///
+		/// [`Error::NoRound`], [`Error::NotAssigned`] (not a member), [`Error::AlreadyCommitted`],
+		/// [`Error::AlreadyDeclined`], [`Error::CommitDeadlinePassed`] (after the deadline, or
+		/// already faulted as a no-show).
+		///
+		/// ## Events
+		///
+		/// [`Event::JobDeclined`]; possibly [`Event::JobUnrunnable`] and the job queue's
+		/// `JobUnrunnable`.
+		#[pallet::call_index(8)]
+		pub fn decline_job(
+			origin: OriginFor<T>,
+			job: JobId,
+			reason: DeclineReason,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_decline(who, job, reason)
 		}
 
 		/// Appoint `who` as an anchor, or remove it.

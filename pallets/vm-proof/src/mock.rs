@@ -115,6 +115,9 @@ impl povm_primitives::JobLedger<AccountId, Balance, u64> for FlakyJobs {
 		}
 		Ok(())
 	}
+	fn unrunnable(job: u64, decliners: Vec<AccountId>) -> sp_runtime::DispatchResult {
+		<JobQueue as povm_primitives::JobLedger<_, _, _>>::unrunnable(job, decliners)
+	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bench_assigned_job(
 		owner: AccountId,
@@ -206,9 +209,8 @@ impl ExtBuilder {
 	}
 }
 
-/// Run blocks up to `n`, with both pallets' `on_initialize`.
 /// The offer every mock provider registers with: 2 cores and 2 GiB per slot, 2 slots, 400 g/kWh,
-/// PUE 1.2, 10 W per core.
+/// PUE 1.2, 10 W per core, jobs of up to an hour.
 pub fn offer() -> crate::VmOffer {
 	crate::VmOffer {
 		millicores: 2000,
@@ -218,9 +220,11 @@ pub fn offer() -> crate::VmOffer {
 		grid_intensity: 400,
 		pue_permille: 1200,
 		core_milliwatts: 10_000,
+		max_seconds: 3_600,
 	}
 }
 
+/// Run blocks up to `n`, with both pallets' `on_initialize`.
 pub fn run_to_block(n: u64) {
 	while System::block_number() < n {
 		let b = System::block_number() + 1;

@@ -38,7 +38,7 @@ impl<T: Config> Pallet<T> {
 						(AssignmentPhase::Revealed, deadline),
 					(Phase::Committing, MemberStatus::Revealed) =>
 						(AssignmentPhase::Revealed, m.commit_deadline),
-					(_, MemberStatus::NoShow) => return None,
+					(_, MemberStatus::NoShow | MemberStatus::Declined) => return None,
 				};
 				Some(AssignmentView {
 					job,
@@ -57,8 +57,8 @@ impl<T: Config> Pallet<T> {
 	///
 	/// - Each provider's held bond equals its recorded bond; `ProviderCount` counts records.
 	/// - `ActiveProviders` lists exactly the active providers, once each.
-	/// - Each provider holds no more jobs than its slots, and only jobs whose round lists it as
-	///   a member that has not been faulted.
+	/// - Each provider holds no more jobs than its slots, and exactly the jobs whose round lists
+	///   it as a member that has neither been faulted (no-show) nor declined.
 	/// - Every member of a round is registered, and every round's job is open.
 	/// - Every member's wave is below the round's wave count, and waves never decrease in
 	///   member (draw) order.
@@ -88,7 +88,7 @@ impl<T: Config> Pallet<T> {
 			for job in jobs.iter() {
 				let round = Rounds::<T>::get(job).ok_or("slot for a job without round")?;
 				ensure!(
-					round.members.iter().any(|m| m.who == who && m.status != MemberStatus::NoShow),
+					round.members.iter().any(|m| m.who == who && m.holds_slot()),
 					"slot without live membership"
 				);
 			}
@@ -109,8 +109,13 @@ impl<T: Config> Pallet<T> {
 					!m.legacy || (m.status != MemberStatus::Assigned && m.commitment.is_some()),
 					"legacy member without a commitment"
 				);
-				if m.status != MemberStatus::NoShow {
+				if m.holds_slot() {
 					ensure!(ProviderJobs::<T>::get(&m.who).contains(&job), "member without slot");
+				} else {
+					ensure!(
+						!ProviderJobs::<T>::get(&m.who).contains(&job),
+						"slot kept after leaving"
+					);
 				}
 			}
 		}

@@ -367,6 +367,7 @@ fn the_largest_job_on_the_dirtiest_offer_leaves_the_footprint_sums_unsaturated()
 			grid_intensity: MAX_GRID_INTENSITY,
 			pue_permille: MAX_PUE_PERMILLE,
 			core_milliwatts: MAX_CORE_MILLIWATTS,
+			max_seconds: MAX_JOB_SECONDS,
 		};
 		// 7 days plus the 30 s start margin in 20 s blocks.
 		setup_with(&[10], dirtiest, 30_300);
@@ -408,6 +409,7 @@ fn worst_replica_footprint() -> Footprint {
 		grid_intensity: MAX_GRID_INTENSITY,
 		pue_permille: MAX_PUE_PERMILLE,
 		core_milliwatts: MAX_CORE_MILLIWATTS,
+		max_seconds: MAX_JOB_SECONDS,
 	};
 	energy::footprint(&largest.usage_bound(), &dirtiest)
 }

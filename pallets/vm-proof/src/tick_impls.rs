@@ -184,7 +184,9 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Fault the members of `job` that missed a deadline passed at `now`, then move on.
+	/// Fault the members of `job` that missed a deadline passed at `now`, then move on: at a
+	/// commit deadline, close the commits if no member is left to commit (drawing replacements
+	/// for no-shows and decliners), at a reveal deadline take the verdict.
 	pub(crate) fn process_deadline(job: JobId, now: BlockNumberFor<T>) -> DispatchResult {
 		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(()) };
 		let params = T::Jobs::protocol_params();
@@ -197,14 +199,16 @@ impl<T: Config> Pallet<T> {
 						missed.push(m.who.clone());
 					}
 				}
-				if missed.is_empty() {
-					return Ok(());
+				if !missed.is_empty() {
+					Rounds::<T>::insert(job, &round);
+					for who in missed.iter() {
+						Self::release_slot(job, who);
+						Self::fault(job, who, Fault::CommitNoShow, params.no_show_slash);
+					}
 				}
-				Rounds::<T>::insert(job, &round);
-				for who in missed.iter() {
-					Self::release_slot(job, who);
-					Self::fault(job, who, Fault::CommitNoShow, params.no_show_slash);
-				}
+				// Also with nobody missed: a round whose last open member declined waits for this
+				// deadline to close its commits and draw the replacements (`decline_job` never
+				// draws). Does nothing while a member still has to commit.
 				Self::maybe_close_commits(job, now, DrawError::Propagate)
 			},
 			Phase::Revealing { deadline } => {

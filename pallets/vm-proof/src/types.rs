@@ -53,6 +53,14 @@ pub const MAX_PUE_PERMILLE: u32 = 3_000;
 /// Server CPUs draw 2–20 W per core at full load (a 500 W package has 32 or more cores); a
 /// single core drawing 250 W is beyond any CPU sold, so the bound only stops absurd claims.
 pub const MAX_CORE_MILLIWATTS: u32 = 250_000;
+/// Longest job run time an offer may declare it accepts ([`VmOffer::max_seconds`]), in seconds:
+/// [`povm_primitives::MAX_JOB_SECONDS`] (7 days), the longest run time any job may ask for, so
+/// a worker can accept every job the chain can hold and no larger figure means anything.
+pub const MAX_OFFER_SECONDS: u32 = povm_primitives::MAX_JOB_SECONDS;
+
+/// The fewest declines that can end a job as unrunnable (see `Pallet::most_declined`): one
+/// provider alone can never end a job and take its owner's deposit.
+pub const MIN_DECLINES_TO_END: u32 = 2;
 
 /// What a provider's VM offers, and what its energy figures are computed from.
 #[derive(
@@ -82,12 +90,18 @@ pub struct VmOffer {
 	pub pue_permille: u32,
 	/// Power draw per core in milliwatts (1..=[`MAX_CORE_MILLIWATTS`]).
 	pub core_milliwatts: u32,
+	/// Longest job run time the worker accepts, in seconds (1..=[`MAX_OFFER_SECONDS`]): a job
+	/// whose `max_seconds` is larger is never drawn for this provider.
+	pub max_seconds: u32,
 }
 
 impl VmOffer {
-	/// Whether the offer fits `r`.
+	/// Whether the offer fits `r`: enough CPU and memory per slot, and a run-time limit at
+	/// least the job's `max_seconds`.
 	pub fn fits(&self, r: &Resources) -> bool {
-		self.millicores >= r.millicores && self.memory_mib >= r.memory_mib
+		self.millicores >= r.millicores &&
+			self.memory_mib >= r.memory_mib &&
+			self.max_seconds >= r.max_seconds
 	}
 }
 
@@ -134,6 +148,41 @@ pub enum MemberStatus {
 	Revealed,
 	/// Missed the commit or reveal deadline (slashed the smaller share, replaced).
 	NoShow,
+	/// Declined the job before its commit deadline ([`crate::Pallet::decline_job`]): not
+	/// slashed, its slot freed, replaced when the wave's commits close. Counts as neither a
+	/// sealed result nor a no-show.
+	Declined,
+}
+
+/// Why a provider declines a job it was drawn for ([`crate::Pallet::decline_job`]).
+///
+/// Informational: every reason has the same effect. It is published in
+/// [`crate::Event::JobDeclined`] so that customers see why their job is not run.
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum DeclineReason {
+	/// The image could not be found or pulled.
+	ImageUnavailable,
+	/// The job's CPU or memory exceeds what the worker can give it now.
+	ResourcesAboveLimits,
+	/// The job's `max_seconds` exceeds what the worker accepts.
+	RunTimeAboveLimit,
+	/// The image does not run on the worker's platform (architecture or OS).
+	PlatformMismatch,
+	/// The spec cannot be run as given (e.g. the worker cannot parse or start it).
+	InvalidSpec,
+	/// Any other reason.
+	Other,
 }
 
 /// One provider assigned to a job.
@@ -162,6 +211,14 @@ pub struct RoundMember<T: Config> {
 	/// committed instead of being slashed as reveal no-shows. Every member drawn after the
 	/// upgrade has `false` and is checked against the version-2 rule only.
 	pub legacy: bool,
+}
+
+impl<T: Config> RoundMember<T> {
+	/// Whether the member still holds a slot of its provider: it has neither missed a deadline
+	/// ([`MemberStatus::NoShow`]) nor declined ([`MemberStatus::Declined`]).
+	pub fn holds_slot(&self) -> bool {
+		!matches!(self.status, MemberStatus::NoShow | MemberStatus::Declined)
+	}
 }
 
 /// Phase of a job's commit–reveal round.

@@ -270,6 +270,7 @@ fn run(s: &Scenario) -> Figures {
 			grid_intensity: 400,
 			pue_permille: 1200,
 			core_milliwatts: 10_000,
+			max_seconds: 3_600,
 		};
 		for who in FIRST..FIRST + POOL {
 			assert_ok!(<Balances as Mutate<_>>::mint_into(&who, 1_000_000));

@@ -2,5 +2,8 @@
 //!
 //! - [`v2::MigrateV1ToV2`]: every round member gets its draw wave and every round its wave
 //!   count (the commitment binds the wave); the footprint sums widen to `u128`.
+//! - [`v3::MigrateV2ToV3`]: every offer gets its run-time limit (`VmOffer::max_seconds`), the
+//!   longest job the chain allows ([`v3::DEFAULT_MAX_SECONDS`]).
 
 pub mod v2;
+pub mod v3;

@@ -42,7 +42,12 @@
 //! (grid intensity, PUE, power per core, millicores, memory, slots), the closest valid value,
 //! so no provider is dropped and no footprint is computed from an absurd figure. The draw
 //! re-checks `offer_valid` as well ([`crate::Pallet::eligible`]).
+//!
+//! Offers are read and written in the version-2 layout ([`super::v3::v2::VmOffer`], without
+//! the run-time limit version 3 adds): on a chain at version 1 this migration runs first and
+//! [`super::v3::MigrateV2ToV3`] right after it.
 
+use super::v3::v2::{Providers as OldProviders, VmOffer as OldOffer};
 use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use codec::{Decode, Encode, MaxEncodedLen};
@@ -52,6 +57,12 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use povm_primitives::Footprint;
+
+/// Whether a version-2 layout offer is within the version-2 bounds (every bound but the
+/// run-time limit, which version 3 adds and which the valid default stands in for here).
+pub fn old_offer_valid<T: crate::Config>(offer: &OldOffer) -> bool {
+	crate::Pallet::<T>::offer_valid(&offer.upgraded(super::v3::DEFAULT_MAX_SECONDS))
+}
 use sp_runtime::traits::Saturating;
 
 /// The version-1 layouts.
@@ -147,8 +158,8 @@ pub fn migrate_round<T: crate::Config>(old: v1::RoundOf<T>) -> Round<T> {
 ///
 /// Slots clamped down to `MaxSlots` still cover the jobs held (at most `MaxSlots`), and a
 /// provider with zero slots held no job.
-pub fn clamp_offer<T: crate::Config>(offer: VmOffer) -> VmOffer {
-	VmOffer {
+pub fn clamp_offer<T: crate::Config>(offer: OldOffer) -> OldOffer {
+	OldOffer {
 		millicores: offer.millicores.clamp(1, povm_primitives::MAX_MILLICORES),
 		memory_mib: offer.memory_mib.clamp(1, povm_primitives::MAX_MEMORY_MIB),
 		arch: offer.arch,
@@ -278,9 +289,9 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 		});
 		// Same layout: only the out-of-range offers are rewritten.
 		let mut reads = items;
-		for (who, mut info) in Providers::<T>::iter().collect::<Vec<_>>() {
+		for (who, mut info) in OldProviders::<T>::iter().collect::<Vec<_>>() {
 			reads = reads.saturating_add(1);
-			if crate::Pallet::<T>::offer_valid(&info.offer) {
+			if old_offer_valid::<T>(&info.offer) {
 				continue;
 			}
 			info.offer = clamp_offer::<T>(info.offer);
@@ -290,7 +301,7 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 				who,
 				info.offer
 			);
-			Providers::<T>::insert(&who, info);
+			OldProviders::<T>::insert(&who, info);
 			items = items.saturating_add(1);
 		}
 		let (r, w) = reschedule_stranded::<T>();
@@ -357,7 +368,8 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 		ensure!(legacy == pre.pending, "pending committed members not all marked legacy");
 		ensure!(Providers::<T>::iter_keys().count() as u32 == pre.registered, "providers lost");
 		ensure!(
-			Providers::<T>::iter_values().all(|i| crate::Pallet::<T>::offer_valid(&i.offer)),
+			OldProviders::<T>::iter_values().count() as u32 == pre.registered &&
+				OldProviders::<T>::iter_values().all(|i| old_offer_valid::<T>(&i.offer)),
 			"an offer is out of the version-2 bounds"
 		);
 		let wide = |f: FootprintTotal| (f.energy_uwh, f.carbon_ug);
@@ -475,14 +487,27 @@ mod tests {
 	}
 
 	/// Runs the migration as `try-runtime` does: `pre_upgrade`, the versioned migration, then
-	/// `post_upgrade` on what `pre_upgrade` saw (the checks run only with that feature).
+	/// `post_upgrade` on what `pre_upgrade` saw (the checks run only with that feature); then,
+	/// as the runtime's migrations do, the migration to version 3. The provider records,
+	/// registered through the current calls, are first put in the version-2 layout that the
+	/// version-1 and version-2 runtimes stored.
 	fn upgrade() {
+		crate::migrations::v3::providers_back_to_v2::<Test>();
 		#[cfg(feature = "try-runtime")]
 		let pre = InnerMigrateV1ToV2::<Test>::pre_upgrade().expect("pre_upgrade");
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
 		#[cfg(feature = "try-runtime")]
 		InnerMigrateV1ToV2::<Test>::post_upgrade(pre).expect("post_upgrade");
 		assert_eq!(StorageVersion::get::<crate::Pallet<Test>>(), 2);
+		#[cfg(feature = "try-runtime")]
+		use crate::migrations::v3::InnerMigrateV2ToV3;
+		use crate::migrations::v3::MigrateV2ToV3;
+		#[cfg(feature = "try-runtime")]
+		let pre = InnerMigrateV2ToV3::<Test>::pre_upgrade().expect("pre_upgrade v3");
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		#[cfg(feature = "try-runtime")]
+		InnerMigrateV2ToV3::<Test>::post_upgrade(pre).expect("post_upgrade v3");
+		assert_eq!(StorageVersion::get::<crate::Pallet<Test>>(), 3);
 	}
 
 	#[test]
@@ -498,6 +523,7 @@ mod tests {
 				grid_intensity: 400,
 				pue_permille: 1200,
 				core_milliwatts: 10_000,
+				max_seconds: 3_600,
 			};
 			frame_support::assert_ok!(VmProof::register_provider(
 				RuntimeOrigin::signed(16),
@@ -511,7 +537,7 @@ mod tests {
 					phase: Phase::Committing,
 				},
 			);
-			MigrateV1ToV2::<Test>::on_runtime_upgrade();
+			upgrade();
 			frame_support::assert_ok!(VmProof::on_assigned(5, &[16]));
 			assert_eq!(crate::Pallet::<Test>::wave_of(5, &16), Some(1));
 			assert_eq!(Rounds::<Test>::get(5).unwrap().waves, 2);
@@ -778,6 +804,7 @@ mod tests {
 				grid_intensity: u32::MAX,
 				pue_permille: u32::MAX,
 				core_milliwatts: u32::MAX,
+				max_seconds: u32::MAX,
 			};
 			let low = VmOffer { grid_intensity: 0, pue_permille: 0, core_milliwatts: 0, ..offer() };
 			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer = high);
@@ -795,12 +822,17 @@ mod tests {
 					grid_intensity: MAX_GRID_INTENSITY,
 					pue_permille: MAX_PUE_PERMILLE,
 					core_milliwatts: MAX_CORE_MILLIWATTS,
+					max_seconds: crate::migrations::v3::DEFAULT_MAX_SECONDS,
 				}
 			);
 			let o = Providers::<Test>::get(11).unwrap().offer;
 			assert_eq!((o.grid_intensity, o.pue_permille, o.core_milliwatts), (1, 1000, 1));
-			// A valid offer is left as it was.
-			assert_eq!(Providers::<Test>::get(12).unwrap().offer, offer());
+			// A valid offer is left as it was (and gets the version-3 default run-time limit).
+			let default = crate::migrations::v3::DEFAULT_MAX_SECONDS;
+			assert_eq!(
+				Providers::<Test>::get(12).unwrap().offer,
+				VmOffer { max_seconds: default, ..offer() }
+			);
 			for p in [10, 11, 12] {
 				assert!(VmProof::offer_valid(&Providers::<Test>::get(p).unwrap().offer));
 			}
@@ -822,6 +854,7 @@ mod tests {
 					assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(*p), id, c));
 				}
 				back_to_v1(id);
+				crate::migrations::v3::providers_back_to_v2::<Test>();
 				let pre = InnerMigrateV1ToV2::<Test>::pre_upgrade().unwrap();
 				MigrateV1ToV2::<Test>::on_runtime_upgrade();
 				spoil(id);
@@ -830,7 +863,9 @@ mod tests {
 		};
 		assert!(run(|_| {}).is_ok());
 		assert!(run(|_| {
-			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer.grid_intensity = u32::MAX)
+			OldProviders::<Test>::mutate(10, |i| {
+				i.as_mut().unwrap().offer.grid_intensity = u32::MAX
+			})
 		})
 		.is_err());
 		assert!(run(|id| {
@@ -847,9 +882,10 @@ mod tests {
 	#[test]
 	fn clamp_offer_moves_slots_into_range() {
 		let max = <<Test as crate::Config>::MaxSlots as Get<u32>>::get();
-		assert_eq!(clamp_offer::<Test>(VmOffer { slots: 0, ..offer() }).slots, 1);
-		assert_eq!(clamp_offer::<Test>(VmOffer { slots: u32::MAX, ..offer() }).slots, max);
-		assert_eq!(clamp_offer::<Test>(offer()), offer());
+		let old = |o: VmOffer| OldOffer::from(o);
+		assert_eq!(clamp_offer::<Test>(old(VmOffer { slots: 0, ..offer() })).slots, 1);
+		assert_eq!(clamp_offer::<Test>(old(VmOffer { slots: u32::MAX, ..offer() })).slots, max);
+		assert_eq!(clamp_offer::<Test>(old(offer())), old(offer()));
 	}
 
 	/// Before the fix `eligible` did not look at the offer's bounds: an offer stored before

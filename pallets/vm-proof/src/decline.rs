@@ -1,0 +1,92 @@
+//! Declining a job ([`Pallet::decline_job`]) and ending a job most of its providers declined.
+//!
+//! A decline frees the member's slot and costs it reputation, not bond. It never draws the
+//! replacement: that happens when the wave's commits close (`Pallet::maybe_close_commits`, at
+//! the commit deadline or on the last commit), with the job queue's draw keyed by the parent
+//! hash of that block, which the decliner did not know when it declined.
+
+use crate::{pallet::*, types::*};
+use alloc::vec::Vec;
+use frame_support::{pallet_prelude::*, BoundedVec};
+use povm_primitives::JobLedger;
+use sp_runtime::DispatchResult;
+
+impl<T: Config> Pallet<T> {
+	/// Whether the declines of `round` end the job as unrunnable: more than half of the
+	/// providers drawn so far declined, at least [`MIN_DECLINES_TO_END`] of them, and no member
+	/// has a sealed result (committed, or revealed in an earlier wave).
+	///
+	/// - *More than half*: the providers were drawn at random among those whose offer fits the
+	///   job, so a majority of them declining is evidence that the spec, not the providers, is
+	///   at fault (an image that cannot be pulled, a command that cannot start).
+	/// - *At least two*: a provider is never drawn twice for a job, so no single provider can
+	///   end a job and take its owner's deposit; with `min_replicas = 1` the job ends only when
+	///   the replacement of the first decliner declines too.
+	/// - *No sealed result*: a member that committed could run the job; ending it would throw
+	///   that run away. The round goes on instead (replacements, then the verdict or a
+	///   dispute, in which only revealers are paid).
+	///
+	/// Every job's first draw is `min_replicas` providers, so at least `min_replicas` were drawn
+	/// whenever this is asked.
+	pub fn most_declined(round: &Round<T>) -> bool {
+		let count = |s: MemberStatus| round.members.iter().filter(|m| m.status == s).count();
+		let declined = count(MemberStatus::Declined);
+		let sealed = count(MemberStatus::Committed).saturating_add(count(MemberStatus::Revealed));
+		sealed == 0 &&
+			declined >= MIN_DECLINES_TO_END as usize &&
+			declined.saturating_mul(2) > round.members.len()
+	}
+
+	pub(crate) fn do_decline(
+		who: T::AccountId,
+		job: JobId,
+		reason: DeclineReason,
+	) -> DispatchResult {
+		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let m = round.members.iter_mut().find(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
+		match m.status {
+			MemberStatus::Assigned => {},
+			MemberStatus::Committed | MemberStatus::Revealed =>
+				return Err(Error::<T>::AlreadyCommitted.into()),
+			MemberStatus::Declined => return Err(Error::<T>::AlreadyDeclined.into()),
+			MemberStatus::NoShow => return Err(Error::<T>::CommitDeadlinePassed.into()),
+		}
+		ensure!(now <= m.commit_deadline, Error::<T>::CommitDeadlinePassed);
+		m.status = MemberStatus::Declined;
+		Rounds::<T>::insert(job, &round);
+		Self::release_slot(job, &who);
+		let reputation = Providers::<T>::mutate(&who, |maybe| {
+			maybe.as_mut().map(|info| {
+				info.total = info.total.saturating_add(1);
+				Self::reputation_of(info)
+			})
+		})
+		.ok_or(Error::<T>::NotRegistered)?;
+		Self::deposit_event(Event::JobDeclined { job, who, reason, reputation });
+		if Self::most_declined(&round) {
+			return Self::end_unrunnable(job, &round);
+		}
+		// No replacement here: the round's pending commit deadline (or the last commit) closes
+		// the wave and draws it, see the module docs.
+		Ok(())
+	}
+
+	/// Close `job`'s round and have the job queue end it as unrunnable, the decliners paid the
+	/// owner's deposit.
+	fn end_unrunnable(job: JobId, round: &Round<T>) -> DispatchResult {
+		let decliners: Vec<T::AccountId> = round
+			.members
+			.iter()
+			.filter(|m| m.status == MemberStatus::Declined)
+			.map(|m| m.who.clone())
+			.collect();
+		let drawn = u32::try_from(round.members.len()).unwrap_or(u32::MAX);
+		Self::close_round(job, round);
+		T::Jobs::unrunnable(job, decliners.clone())?;
+		// At most `MaxMembers` members: nothing is truncated.
+		let decliners = BoundedVec::truncate_from(decliners);
+		Self::deposit_event(Event::JobUnrunnable { job, decliners, drawn });
+		Ok(())
+	}
+}

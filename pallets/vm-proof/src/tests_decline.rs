@@ -1,0 +1,494 @@
+//! Tests of declining jobs, the offer's run-time limit, and jobs most providers decline.
+
+use crate::{mock::*, pallet::*, types::*, verdict::merkle_root, Error, Event};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{
+		fungible::{Inspect, InspectHold},
+		Hooks,
+	},
+	BoundedVec,
+};
+use pallet_job_queue::{Jobs, Params};
+use povm_primitives::{JobSpec, JobState, ProviderRegistry, RedundancyPolicy};
+use sp_runtime::Perbill;
+
+const BOND: u64 = 10_000;
+/// The mock's commit window, in blocks.
+const COMMIT_WINDOW: u64 = 5;
+
+fn setup_with(providers: &[AccountId], o: VmOffer) {
+	let mut p = Params::<Test>::get();
+	p.commit_window = COMMIT_WINDOW;
+	p.reveal_window = 5;
+	assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+	for who in providers {
+		assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(*who), o, BOND));
+	}
+}
+
+fn setup(providers: &[AccountId]) {
+	setup_with(providers, offer());
+}
+
+fn spec(min: u32, max: u32, max_seconds: u32) -> JobSpec<u64> {
+	let mut image = b"sha256:".to_vec();
+	image.extend(core::iter::repeat(b'a').take(64));
+	JobSpec {
+		image: BoundedVec::truncate_from(image),
+		command: BoundedVec::truncate_from(b"flip".to_vec()),
+		args: BoundedVec::default(),
+		env: BoundedVec::default(),
+		input: None,
+		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds },
+		price_per_second: 10,
+		redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin: 1 },
+		checkpoint_interval: 5,
+	}
+}
+
+fn submit_spec(s: JobSpec<u64>) -> JobId {
+	let budget = JobQueue::max_cost(&s).unwrap();
+	assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(s), budget));
+	pallet_job_queue::NextJobId::<Test>::get() - 1
+}
+
+/// Submit a 60 s job and run one block so it is assigned; the job and its providers.
+fn assigned(min: u32, max: u32) -> (JobId, Vec<AccountId>) {
+	let id = submit_spec(spec(min, max, 60));
+	run_to_block(System::block_number() + 1);
+	let job = Jobs::<Test>::get(id).unwrap();
+	assert_eq!(job.state, JobState::Assigned);
+	(id, job.providers.to_vec())
+}
+
+fn reveal_of(who: AccountId, tag: u8) -> (Reveal, BoundedVec<Digest, ConstMaxCp>) {
+	let l = vec![[tag; 32], [tag; 32]];
+	(
+		Reveal {
+			result_digest: [tag; 32],
+			checkpoints_root: merkle_root(&l),
+			salt: [who as u8; 32],
+			output: BoundedVec::truncate_from(vec![tag]),
+			usage: Usage { cpu_ms: 1_000, memory_mib_s: 1_000, wall_ms: 1_000 },
+		},
+		BoundedVec::truncate_from(l),
+	)
+}
+
+type ConstMaxCp = <Test as crate::Config>::MaxCheckpoints;
+
+fn commit(job: JobId, who: AccountId, tag: u8) {
+	let (r, _) = reveal_of(who, tag);
+	let c = VmProof::commitment_of(job, VmProof::wave_of(job, &who).unwrap(), &r, &who);
+	assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(who), job, c));
+}
+
+fn reveal(job: JobId, who: AccountId, tag: u8) {
+	let (r, l) = reveal_of(who, tag);
+	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l));
+}
+
+fn decline(job: JobId, who: AccountId) {
+	assert_ok!(VmProof::decline_job(
+		RuntimeOrigin::signed(who),
+		job,
+		DeclineReason::ImageUnavailable
+	));
+}
+
+fn members(job: JobId) -> Vec<(AccountId, MemberStatus)> {
+	Rounds::<Test>::get(job)
+		.unwrap()
+		.members
+		.iter()
+		.map(|m| (m.who, m.status))
+		.collect()
+}
+
+fn commit_deadline(job: JobId) -> u64 {
+	Rounds::<Test>::get(job)
+		.unwrap()
+		.members
+		.iter()
+		.map(|m| m.commit_deadline)
+		.max()
+		.unwrap()
+}
+
+fn nobody_faulted() -> bool {
+	!events().iter().any(|e| matches!(e, Event::ProviderFaulted { .. }))
+}
+
+fn deposit_held() -> u64 {
+	Balances::balance_on_hold(&pallet_job_queue::HoldReason::JobDeposit.into(), &CUSTOMER)
+}
+
+fn escrow_held() -> u64 {
+	Balances::balance_on_hold(&pallet_job_queue::HoldReason::JobBudget.into(), &CUSTOMER)
+}
+
+// ---------- the offer's run-time limit ----------
+
+#[test]
+fn the_offer_run_time_limit_is_bounded() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[]);
+		for bad in [0, MAX_OFFER_SECONDS + 1, u32::MAX] {
+			assert_noop!(
+				VmProof::register_provider(
+					RuntimeOrigin::signed(10),
+					VmOffer { max_seconds: bad, ..offer() },
+					BOND
+				),
+				Error::<Test>::BadOffer
+			);
+		}
+		let longest = VmOffer { max_seconds: MAX_OFFER_SECONDS, ..offer() };
+		assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(10), longest, BOND));
+		assert_noop!(
+			VmProof::update_offer(RuntimeOrigin::signed(10), VmOffer { max_seconds: 0, ..offer() }),
+			Error::<Test>::BadOffer
+		);
+		assert_ok!(VmProof::update_offer(
+			RuntimeOrigin::signed(10),
+			VmOffer { max_seconds: 1, ..offer() }
+		));
+		assert_eq!(Providers::<Test>::get(10).unwrap().offer.max_seconds, 1);
+	});
+}
+
+/// A job longer than every offer's run-time limit is never assigned (it waits and expires),
+/// and a job is drawn only among the providers whose limit covers it. Before the offer had a
+/// limit, the 30-second providers were drawn for the 60-second job.
+#[test]
+fn a_job_longer_than_an_offer_is_never_assigned_to_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup_with(&[10, 11, 12], VmOffer { max_seconds: 30, ..offer() });
+		let long = submit_spec(spec(1, 1, 60));
+		let r = spec(1, 1, 60).resources;
+		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r, 32).is_empty());
+		run_to_block(10);
+		assert_eq!(Jobs::<Test>::get(long).unwrap().state, JobState::Queued);
+		assert!(Rounds::<Test>::get(long).is_none());
+		// A short job is drawn among them.
+		let short = submit_spec(spec(1, 1, 30));
+		run_to_block(System::block_number() + 1);
+		let job = Jobs::<Test>::get(short).unwrap();
+		assert_eq!(job.state, JobState::Assigned);
+		assert!([10, 11, 12].contains(&job.providers[0]));
+		// One provider that takes a minute: the long job goes to it and to nobody else.
+		assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(13), offer(), BOND));
+		run_to_block(System::block_number() + 1);
+		let job = Jobs::<Test>::get(long).unwrap();
+		assert_eq!(job.state, JobState::Assigned);
+		assert_eq!(job.providers.to_vec(), vec![13]);
+		// A two-replica long job has one fitting provider left (13 has a slot): it waits.
+		let two = submit_spec(spec(2, 2, 60));
+		run_to_block(System::block_number() + 1);
+		assert_eq!(Jobs::<Test>::get(two).unwrap().state, JobState::Queued);
+	});
+}
+
+// ---------- declining ----------
+
+/// A decline is not a no-show: no slash, the slot is freed at once, the reputation counts one
+/// more verdict that did not agree, and no replacement is drawn in the decline call.
+#[test]
+fn a_decline_frees_the_slot_costs_reputation_and_is_not_slashed() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 2);
+		let d = ps[0];
+		assert!(ProviderJobs::<Test>::get(d).contains(&id));
+		assert_ok!(VmProof::decline_job(
+			RuntimeOrigin::signed(d),
+			id,
+			DeclineReason::RunTimeAboveLimit
+		));
+		let info = Providers::<Test>::get(d).unwrap();
+		assert_eq!(info.bond, BOND);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::ProviderBond.into(), &d), BOND);
+		assert_eq!((info.agreed, info.total), (0, 1));
+		let reputation = Perbill::from_rational(1u32, 3u32);
+		assert_eq!(VmProof::reputation_of(&info), reputation);
+		assert_eq!(
+			events().last(),
+			Some(&Event::JobDeclined {
+				job: id,
+				who: d,
+				reason: DeclineReason::RunTimeAboveLimit,
+				reputation
+			})
+		);
+		assert!(!ProviderJobs::<Test>::get(d).contains(&id));
+		assert!(VmProof::assignments_of(&d).is_empty());
+		// No replacement yet: the round has its two members, one declined.
+		assert_eq!(members(id), vec![(d, MemberStatus::Declined), (ps[1], MemberStatus::Assigned)]);
+		assert!(!queue_events()
+			.iter()
+			.any(|e| matches!(e, pallet_job_queue::Event::JobReassigned { .. })));
+		assert!(nobody_faulted());
+	});
+}
+
+/// The last open member declines: the round does not close in the decline call (the decliner
+/// would choose the block of the replacement draw) but at the commit deadline, where the
+/// replacement is drawn among the others, never the decliner, and nobody is slashed.
+#[test]
+fn the_replacement_of_a_decliner_is_drawn_at_the_commit_deadline() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 2);
+		let deadline = commit_deadline(id);
+		commit(id, ps[1], 1);
+		decline(id, ps[0]);
+		// Nobody left to commit, but no draw and no reveal phase in the decline call.
+		assert_eq!(members(id).len(), 2);
+		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Committing);
+		run_to_block(deadline);
+		assert_eq!(members(id).len(), 2);
+		run_to_block(deadline + 1);
+		let m = members(id);
+		assert_eq!(m.len(), 3);
+		let (new, status) = m[2];
+		assert_eq!(status, MemberStatus::Assigned);
+		assert!(!ps.contains(&new));
+		assert_eq!(VmProof::wave_of(id, &new), Some(1));
+		assert!(ProviderJobs::<Test>::get(new).contains(&id));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::MoreReplicasRequested { job, added: 1 } if *job == id
+		)));
+		assert!(nobody_faulted());
+		// The round goes on: the replacement commits, both reveal, the result is accepted and
+		// the decliner is neither paid nor judged.
+		commit(id, new, 1);
+		reveal(id, ps[1], 1);
+		reveal(id, new, 1);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		let accepted = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::ResultAccepted { agreeing, dissenting, .. } => Some((agreeing, dissenting)),
+				_ => None,
+			})
+			.unwrap();
+		assert_eq!(accepted.0.to_vec(), vec![ps[1], new]);
+		assert!(accepted.1.is_empty());
+		let result = pallet_job_queue::Results::<Test>::get(id).unwrap();
+		assert!(result.payments.iter().all(|(p, _)| *p != ps[0]));
+		let info = Providers::<Test>::get(ps[0]).unwrap();
+		assert_eq!((info.agreed, info.total, info.bond), (0, 1, BOND));
+	});
+}
+
+/// A member that commits last closes the commits as before, and the decliner's replacement is
+/// drawn then (not in the decline call).
+#[test]
+fn the_last_commit_draws_the_replacement_of_an_earlier_decliner() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 2);
+		decline(id, ps[0]);
+		assert_eq!(members(id).len(), 2);
+		commit(id, ps[1], 1);
+		let m = members(id);
+		assert_eq!(m.len(), 3);
+		assert!(!ps.contains(&m[2].0));
+		assert_eq!(m[2].1, MemberStatus::Assigned);
+		assert!(nobody_faulted());
+	});
+}
+
+/// The replacement drawn at the deadline depends on the parent hash of the block that draws
+/// it, which the decliner could not know when it declined. Before the draw was keyed by the
+/// parent hash, every run drew the same replacement: a decliner could compute it in advance.
+#[test]
+fn the_replacement_is_not_known_when_the_decline_is_sent() {
+	let replacement = |hash: u8| {
+		let mut drawn = None;
+		ExtBuilder::default().build_and_execute(|| {
+			setup(&[10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+			let (id, ps) = assigned(1, 1);
+			decline(id, ps[0]);
+			let deadline = commit_deadline(id);
+			run_to_block(deadline);
+			let b = deadline + 1;
+			System::set_block_number(b);
+			System::set_parent_hash(sp_core::H256([hash; 32]));
+			JobQueue::on_initialize(b);
+			VmProof::on_initialize(b);
+			let m = members(id);
+			assert_eq!(m.len(), 2);
+			assert_ne!(m[1].0, ps[0]);
+			drawn = Some(m[1].0);
+		});
+		drawn.unwrap()
+	};
+	let all: alloc::collections::BTreeSet<AccountId> = (0u8..12).map(replacement).collect();
+	assert!(all.len() > 1, "the same replacement whatever the parent hash: {all:?}");
+}
+
+#[test]
+fn decline_errors() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let d = |who: AccountId, job: JobId| {
+			VmProof::decline_job(RuntimeOrigin::signed(who), job, DeclineReason::Other)
+		};
+		// No round: unknown, or still queued.
+		assert_noop!(d(10, 999), Error::<Test>::NoRound);
+		let (id, ps) = assigned(2, 2);
+		let outsider = [10, 11, 12, 13].into_iter().find(|p| !ps.contains(p)).unwrap();
+		assert_noop!(d(outsider, id), Error::<Test>::NotAssigned);
+		assert_noop!(
+			VmProof::decline_job(RuntimeOrigin::root(), id, DeclineReason::Other),
+			sp_runtime::DispatchError::BadOrigin
+		);
+		// After a commit.
+		commit(id, ps[1], 1);
+		assert_noop!(d(ps[1], id), Error::<Test>::AlreadyCommitted);
+		// Twice.
+		assert_ok!(d(ps[0], id));
+		assert_noop!(d(ps[0], id), Error::<Test>::AlreadyDeclined);
+	});
+}
+
+#[test]
+fn decline_is_allowed_until_the_commit_deadline_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 2);
+		let deadline = commit_deadline(id);
+		// At the deadline itself: allowed.
+		run_to_block(deadline);
+		decline(id, ps[0]);
+		// One block later, before the deadline is processed: refused.
+		System::set_block_number(deadline + 1);
+		assert_noop!(
+			VmProof::decline_job(RuntimeOrigin::signed(ps[1]), id, DeclineReason::Other),
+			Error::<Test>::CommitDeadlinePassed
+		);
+		// Once processed the member is a no-show, slashed; it cannot decline that away.
+		System::set_block_number(deadline);
+		run_to_block(deadline + 1);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ProviderFaulted { who, fault: Fault::CommitNoShow, .. } if *who == ps[1]
+		)));
+		assert_noop!(
+			VmProof::decline_job(RuntimeOrigin::signed(ps[1]), id, DeclineReason::Other),
+			Error::<Test>::CommitDeadlinePassed
+		);
+		// The decliner was not slashed.
+		assert_eq!(Providers::<Test>::get(ps[0]).unwrap().bond, BOND);
+	});
+}
+
+// ---------- most providers decline ----------
+
+/// Two of three providers decline before anyone commits: the job ends at once, the escrow is
+/// refunded, the deposit paid to the two decliners, every slot freed, nobody slashed.
+#[test]
+fn most_declines_end_the_job_and_the_customer_pays_the_deposit() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(3, 3);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		let budget = Jobs::<Test>::get(id).unwrap().budget;
+		let customer = Balances::balance(&CUSTOMER);
+		let free = |p: AccountId| Balances::balance(&p);
+		let before: Vec<u64> = ps.iter().map(|p| free(*p)).collect();
+		decline(id, ps[0]);
+		// One of three: the job goes on.
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+		decline(id, ps[1]);
+		// Two of three: unrunnable.
+		assert!(Jobs::<Test>::get(id).is_none());
+		assert!(Rounds::<Test>::get(id).is_none());
+		for p in ps.iter() {
+			assert!(!ProviderJobs::<Test>::get(p).contains(&id));
+			assert_eq!(Providers::<Test>::get(p).unwrap().bond, BOND);
+		}
+		assert!(nobody_faulted());
+		let (share, rest) = (deposit / 2, deposit % 2);
+		assert_eq!(free(ps[0]), before[0] + share);
+		assert_eq!(free(ps[1]), before[1] + share);
+		assert_eq!(free(ps[2]), before[2]);
+		assert_eq!((escrow_held(), deposit_held()), (0, 0));
+		assert_eq!(Balances::balance(&CUSTOMER), customer + budget + rest);
+		assert!(events().contains(&Event::JobUnrunnable {
+			job: id,
+			decliners: BoundedVec::truncate_from(vec![ps[0], ps[1]]),
+			drawn: 3,
+		}));
+		assert!(queue_events().iter().any(|e| matches!(
+			e,
+			pallet_job_queue::Event::JobUnrunnable { job, refunded, .. }
+				if *job == id && *refunded == budget
+		)));
+		// The remaining member can no longer commit; later deadlines find nothing.
+		assert_noop!(
+			VmProof::commit_result(RuntimeOrigin::signed(ps[2]), id, [0; 32]),
+			Error::<Test>::NoRound
+		);
+		run_to_block(System::block_number() + 20);
+		assert!(nobody_faulted());
+	});
+}
+
+/// One provider alone never ends a job (and takes the deposit): the single replica of a job
+/// declines, its replacement is drawn at the deadline, and only when that one declines too
+/// does the job end.
+#[test]
+fn a_single_decline_never_ends_a_job() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12]);
+		let (id, ps) = assigned(1, 1);
+		decline(id, ps[0]);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+		run_to_block(commit_deadline(id) + 1);
+		let m = members(id);
+		assert_eq!(m.len(), 2);
+		let second = m[1].0;
+		assert_ne!(second, ps[0]);
+		let deposit = Jobs::<Test>::get(id).unwrap().deposit;
+		let before = Balances::balance(&ps[0]);
+		decline(id, second);
+		assert!(Jobs::<Test>::get(id).is_none());
+		assert_eq!(Balances::balance(&ps[0]), before + deposit / 2);
+		assert!(nobody_faulted());
+	});
+}
+
+/// A sealed result shows the job can run: declines then never end it, the round goes on.
+#[test]
+fn a_committed_member_keeps_the_job_alive() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13, 14, 15]);
+		let (id, ps) = assigned(3, 3);
+		commit(id, ps[0], 1);
+		decline(id, ps[1]);
+		decline(id, ps[2]);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
+		run_to_block(commit_deadline(id) + 1);
+		// Two replacements, drawn at the deadline, none of them a decliner.
+		let m = members(id);
+		assert_eq!(m.len(), 5);
+		assert!(m[3..].iter().all(|(p, s)| !ps.contains(p) && *s == MemberStatus::Assigned));
+		assert!(nobody_faulted());
+	});
+}
+
+#[test]
+fn try_state_catches_a_decliner_that_keeps_its_slot() {
+	ExtBuilder::default().build().execute_with(|| {
+		setup(&[10, 11, 12]);
+		let (id, ps) = assigned(2, 2);
+		decline(id, ps[0]);
+		assert_ok!(VmProof::do_try_state());
+		ProviderJobs::<Test>::mutate(ps[0], |jobs| jobs.try_push(id).unwrap());
+		assert!(VmProof::do_try_state().is_err());
+	});
+}
