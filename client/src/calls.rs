@@ -12,7 +12,7 @@ use subxt::{
 use crate::{
 	error::Error,
 	runtime,
-	types::{Balance, Digest, JobId, JobSpec, Reveal, VmOffer, VrfProofBytes},
+	types::{Balance, DeclineReason, Digest, JobId, JobSpec, Reveal, VmOffer, VrfProofBytes},
 	PovmConfig,
 };
 
@@ -50,6 +50,13 @@ pub enum Call {
 		reveal: Reveal,
 		/// Checkpoint hashes, in order.
 		leaves: Vec<Digest>,
+	},
+	/// `VmProof::decline_job(job, reason)`: the provider cannot run a job it was drawn for.
+	DeclineJob {
+		/// The job.
+		job: JobId,
+		/// Why.
+		reason: DeclineReason,
 	},
 	/// `System::remark(remark)`: a no-op, for liveness checks of the signing path.
 	Remark {
@@ -100,6 +107,7 @@ impl Call {
 			Call::Unregister => "unregister",
 			Call::CommitResult { .. } => "commit_result",
 			Call::RevealResult { .. } => "reveal_result",
+			Call::DeclineJob { .. } => "decline_job",
 			Call::SubmitJob { .. } => "submit_job",
 			Call::CancelJob { .. } => "cancel_job",
 			Call::Remark { .. } => "remark",
@@ -153,6 +161,8 @@ impl Call {
 					api.vm_proof().reveal_result(*job, Static(reveal.clone()), leaves),
 				)
 			},
+			Call::DeclineJob { job, reason } =>
+				call_data(tx, name, api.vm_proof().decline_job(*job, Static(*reason))),
 			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),
 			Call::SubmitJob { spec, budget } =>
 				call_data(tx, name, api.job_queue().submit_job(Static((**spec).clone()), *budget)),

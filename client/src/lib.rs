@@ -76,6 +76,10 @@ pub type AtBlock =
 		with = "::subxt::utils::Static<::pallet_vm_proof::VmOffer>"
 	),
 	substitute_type(
+		path = "pallet_vm_proof::types::DeclineReason",
+		with = "::subxt::utils::Static<::pallet_vm_proof::DeclineReason>"
+	),
+	substitute_type(
 		path = "pallet_vm_proof::types::Reveal",
 		with = "::subxt::utils::Static<::pallet_vm_proof::Reveal>"
 	),

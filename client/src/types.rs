@@ -3,7 +3,7 @@
 //! These are the Rust types the runtime itself encodes and decodes; [`crate::runtime`] uses
 //! them in place of generated mirrors, so nothing here is a hand-written copy of a layout.
 
-pub use pallet_vm_proof::{Arch, Reveal, VmOffer};
+pub use pallet_vm_proof::{Arch, DeclineReason, Reveal, VmOffer};
 pub use pallet_vrf_lottery::VrfProofBytes;
 pub use povm_primitives::{AssignmentPhase, Digest, JobId, JobState, RedundancyPolicy, Usage};
 pub use sp_core::{crypto::AccountId32 as AccountId, H256};

@@ -43,6 +43,7 @@ fn offer() -> VmOffer {
 		grid_intensity: 300,
 		pue_permille: 1200,
 		core_milliwatts: 10_000,
+		max_seconds: 600,
 	}
 }
 
@@ -82,6 +83,11 @@ fn every_call() -> Vec<(Call, &'static str, &'static str)> {
 			Call::RevealResult { job: 7, reveal, leaves: vec![[4; 32]; 3] },
 			"VmProof",
 			"reveal_result",
+		),
+		(
+			Call::DeclineJob { job: 7, reason: DeclineReason::ImageUnavailable },
+			"VmProof",
+			"decline_job",
 		),
 		(Call::Remark { remark: vec![1, 2, 3] }, "System", "remark"),
 		(

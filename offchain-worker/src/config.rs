@@ -320,6 +320,8 @@ impl Config {
 			grid_intensity: self.offer.grid_intensity.unwrap_or(300),
 			pue_permille: self.offer.pue_permille.unwrap_or(1200),
 			core_milliwatts: self.offer.core_milliwatts.unwrap_or(12_000),
+			// The longest job this worker runs: the draw skips it for longer ones.
+			max_seconds: self.caps.max_seconds,
 		}
 	}
 }

@@ -14,6 +14,7 @@ use crate::{
 	prelude::*,
 	state::PendingCommit,
 };
+pub use pallet_vm_proof::DeclineReason as ChainDeclineReason;
 
 /// The longest wait, in blocks, before retrying a task that failed for a reason retrying does
 /// not cure by itself (see [`retry_gap`]).
@@ -34,13 +35,15 @@ pub enum Task {
 	RegisterVrfKey,
 	/// Send `claim_ticket` in the draw of this epoch.
 	Claim(u32),
+	/// Send `decline_job` for a job the worker will not run.
+	Decline(JobId),
 }
 
 impl Task {
 	/// The job the task is about, if any.
 	pub fn job(&self) -> Option<JobId> {
 		match self {
-			Task::Run(j) | Task::Commit(j) | Task::Reveal(j) => Some(*j),
+			Task::Run(j) | Task::Commit(j) | Task::Reveal(j) | Task::Decline(j) => Some(*j),
 			Task::Heartbeat | Task::RegisterVrfKey | Task::Claim(_) => None,
 		}
 	}
@@ -54,6 +57,7 @@ impl Task {
 			Task::Heartbeat => "heartbeat",
 			Task::RegisterVrfKey => "register_vrf_key",
 			Task::Claim(_) => "claim_ticket",
+			Task::Decline(_) => "decline_job",
 		}
 	}
 
@@ -100,6 +104,22 @@ pub enum RunError {
 }
 
 impl RunError {
+	/// The reason to decline the job on chain when this failure cannot be cured by trying
+	/// again on this host: the image is not here and cannot be pulled, or the spec's image
+	/// reference or resources are unusable, or the image found is another one.
+	pub fn decline_reason(&self) -> Option<ChainDeclineReason> {
+		match self {
+			RunError::Executor(ExecError::ImageUnavailable { .. }) =>
+				Some(ChainDeclineReason::ImageUnavailable),
+			RunError::Executor(ExecError::InvalidResources(_)) =>
+				Some(ChainDeclineReason::ResourcesAboveLimits),
+			RunError::Executor(
+				ExecError::InvalidDigest { .. } | ExecError::DigestMismatch { .. },
+			) => Some(ChainDeclineReason::InvalidSpec),
+			_ => None,
+		}
+	}
+
 	/// Whether running again may help without anyone changing anything: not when the
 	/// spec's image digest or resources are unusable, or the image found is another one.
 	pub fn is_transient(&self) -> bool {
@@ -173,8 +193,9 @@ pub struct LocalState {
 	/// Pending commit records, as on disk: loaded at start, added when a run persists one,
 	/// dropped when their job is forgotten.
 	pub records: BTreeMap<JobId, PendingCommit>,
-	/// Jobs this worker will not run (declined once, not retried).
-	pub declined: BTreeSet<JobId>,
+	/// Jobs this worker will not run (declined once, never run), with the reason sent in
+	/// `decline_job` (resent while the chain still shows the job waiting for a commit).
+	pub declined: BTreeMap<JobId, ChainDeclineReason>,
 	/// Jobs in the reveal phase whose missing record was reported.
 	pub missing_reported: BTreeSet<JobId>,
 	/// The last lottery draw (epoch) whose result was reported.
@@ -197,7 +218,7 @@ impl LocalState {
 			in_flight: BTreeSet::new(),
 			tries: BTreeMap::new(),
 			records: records.into_iter().map(|r| (r.job, r)).collect(),
-			declined: BTreeSet::new(),
+			declined: BTreeMap::new(),
 			missing_reported: BTreeSet::new(),
 			draw_reported: None,
 			docker_up: true,
@@ -229,7 +250,7 @@ impl LocalState {
 	pub fn known_jobs(&self) -> BTreeSet<JobId> {
 		self.records
 			.keys()
-			.chain(&self.declined)
+			.chain(self.declined.keys())
 			.chain(&self.missing_reported)
 			.copied()
 			.chain(self.tries.keys().filter_map(Task::job))
@@ -249,8 +270,8 @@ impl LocalState {
 			return;
 		}
 		match action {
-			Action::Decline { job, .. } => {
-				self.declined.insert(*job);
+			Action::Decline { job, reason } => {
+				self.declined.insert(*job, reason.on_chain());
 			},
 			Action::ReportMissingRecord { job } => {
 				self.missing_reported.insert(*job);
@@ -263,7 +284,8 @@ impl LocalState {
 			Action::Reveal(_) |
 			Action::Heartbeat |
 			Action::RegisterVrfKey |
-			Action::ClaimTicket { .. } => {},
+			Action::ClaimTicket { .. } |
+			Action::SendDecline { .. } => {},
 		}
 	}
 
@@ -281,8 +303,17 @@ impl LocalState {
 			Some(true) => {},
 			Some(false) => self.tries.entry(task).or_default().failures += 1,
 		}
-		if let Completion::Ran { job, result: Ok(record) } = completion {
-			self.records.insert(job, record);
+		match completion {
+			Completion::Ran { job, result: Ok(record) } => {
+				self.records.insert(job, record);
+			},
+			// A job this host cannot run whatever it tries is declined on chain (not left to
+			// become a commit no-show); other failures are retried.
+			Completion::Ran { job, result: Err(e) } =>
+				if let Some(reason) = e.decline_reason() {
+					self.declined.insert(job, reason);
+				},
+			Completion::Submitted { .. } => {},
 		}
 	}
 

@@ -20,8 +20,11 @@
 //!   that did not land): send the same commitment again. A job this worker will not run (a
 //!   spec beyond its caps or with non-UTF-8 fields, or too little time left before the commit
 //!   deadline for its `max_seconds` plus a margin) is declined: logged once, counted in
-//!   `povm_worker_jobs_declined_total`, not retried. (The chain has no decline call yet; the
-//!   assignment runs out at its deadline.)
+//!   `povm_worker_jobs_declined_total`, never run, and `decline_job` is sent (resent while the
+//!   chain still shows the job waiting for this provider's commit, until the commit
+//!   deadline), so the provider is not slashed as a no-show. A run that failed in a way no
+//!   retry cures on this host (the image is not here and cannot be pulled, the spec's image
+//!   reference or resources are unusable) is declined the same way.
 //! - `Reveal`: send `reveal_result` from the pending record; without one, report it once.
 //! - `Committed` / `Revealed`: wait.
 //!

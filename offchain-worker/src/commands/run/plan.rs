@@ -47,7 +47,7 @@ use povm_primitives::AssignmentPhase;
 
 use super::{
 	job::{self, SpecError},
-	local::{LocalState, Task},
+	local::{ChainDeclineReason, LocalState, Task},
 };
 use crate::{
 	config::Config,
@@ -113,6 +113,22 @@ pub enum DeclineReason {
 }
 
 impl DeclineReason {
+	/// The reason sent in `decline_job`.
+	pub fn on_chain(&self) -> ChainDeclineReason {
+		match self {
+			DeclineReason::Spec(SpecError::BeyondCaps { resources, caps }) =>
+				if resources.max_seconds > caps.max_seconds {
+					ChainDeclineReason::RunTimeAboveLimit
+				} else {
+					ChainDeclineReason::ResourcesAboveLimits
+				},
+			DeclineReason::Spec(SpecError::NotUtf8(_)) => ChainDeclineReason::InvalidSpec,
+			// Started too late to commit in time (a restart, Docker down): nothing the chain
+			// has a better word for.
+			DeclineReason::TooLate { .. } => ChainDeclineReason::Other,
+		}
+	}
+
 	/// A short label for metrics.
 	pub fn label(&self) -> &'static str {
 		match self {
@@ -140,13 +156,22 @@ pub enum Action {
 	Commit(Box<PendingCommit>),
 	/// Send `reveal_result` from this record (task [`Task::Reveal`]).
 	Reveal(Box<PendingCommit>),
-	/// Do not run the job: log it, count it, remember it. (The chain has no decline call
-	/// yet: the assignment runs out at its commit deadline.)
+	/// Do not run the job: log it, count it, remember it (with the reason to send in
+	/// `decline_job`, see [`Action::SendDecline`]).
 	Decline {
 		/// The job.
 		job: JobId,
 		/// Why.
 		reason: DeclineReason,
+	},
+	/// Send `decline_job` for a declined job the chain still shows waiting for this provider's
+	/// commit (task [`Task::Decline`]): the provider is then not slashed as a no-show, and its
+	/// replacement is drawn when the wave's commits close.
+	SendDecline {
+		/// The job.
+		job: JobId,
+		/// The reason on chain.
+		reason: ChainDeclineReason,
 	},
 	/// Report that a job waits for a reveal the worker cannot send (no pending record).
 	ReportMissingRecord {
@@ -195,6 +220,7 @@ impl Action {
 			Action::Heartbeat => Some(Task::Heartbeat),
 			Action::RegisterVrfKey => Some(Task::RegisterVrfKey),
 			Action::ClaimTicket { epoch, .. } => Some(Task::Claim(*epoch)),
+			Action::SendDecline { job, .. } => Some(Task::Decline(*job)),
 			Action::Decline { .. } |
 			Action::ReportMissingRecord { .. } |
 			Action::Forget { .. } |
@@ -217,7 +243,7 @@ pub fn blocks_needed(max_seconds: u32, millis_per_block: u64) -> BlockNumber {
 pub fn needs_spec(a: &AssignmentView, state: &LocalState) -> bool {
 	a.phase == AssignmentPhase::Commit &&
 		!state.records.contains_key(&a.job) &&
-		!state.declined.contains(&a.job) &&
+		!state.declined.contains_key(&a.job) &&
 		!state.in_flight.contains(&Task::Run(a.job))
 }
 
@@ -243,6 +269,16 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 					}
 				},
 				None => {
+					if let Some(reason) = state.declined.get(&a.job) {
+						// Declined (here or after a run that cannot succeed on this host): send or
+						// resend `decline_job` while the chain waits for this provider's commit.
+						if now <= a.commit_deadline &&
+							state.may_start(Task::Decline(a.job), now, RESEND_AFTER)
+						{
+							actions.push(Action::SendDecline { job: a.job, reason: *reason });
+						}
+						continue;
+					}
 					if !needs_spec(a, state) {
 						continue;
 					}
@@ -251,7 +287,7 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 						match job::to_job_run(a.job, spec, config, job::work_dir(config, a.job)) {
 							Ok(run) => run,
 							Err(e) => {
-								actions.push(Action::Decline { job: a.job, reason: e.into() });
+								decline(&mut actions, a, now, e.into());
 								continue;
 							},
 						};
@@ -261,8 +297,7 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 					let left = a.commit_deadline.saturating_sub(now);
 					let needed = blocks_needed(spec.resources.max_seconds, view.millis_per_block);
 					if left < needed {
-						let reason = DeclineReason::TooLate { left, needed };
-						actions.push(Action::Decline { job: a.job, reason });
+						decline(&mut actions, a, now, DeclineReason::TooLate { left, needed });
 						continue;
 					}
 					if free_slots > 0 && state.may_start(Task::Run(a.job), now, RESEND_AFTER) {
@@ -311,6 +346,16 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 		lottery_step(l, state, now, signer, &mut actions);
 	}
 	actions
+}
+
+/// Decline assignment `a` at finalised block `now`: remember why ([`Action::Decline`]) and,
+/// while its commit deadline has not passed, send `decline_job` ([`Action::SendDecline`]).
+fn decline(actions: &mut Vec<Action>, a: &AssignmentView, now: BlockNumber, reason: DeclineReason) {
+	let on_chain = reason.on_chain();
+	actions.push(Action::Decline { job: a.job, reason });
+	if now <= a.commit_deadline {
+		actions.push(Action::SendDecline { job: a.job, reason: on_chain });
+	}
 }
 
 /// The lottery part of [`plan`].
@@ -508,11 +553,22 @@ mod tests {
 		// One block fewer: decline, once.
 		let v = view(DEADLINE - NEEDED + 1, vec![assignment(1, AssignmentPhase::Commit)]);
 		let reason = DeclineReason::TooLate { left: NEEDED - 1, needed: NEEDED };
-		assert_eq!(step(&v, &mut state), vec![Action::Decline { job: 1, reason }]);
-		assert!(state.declined.contains(&1));
+		let send = Action::SendDecline { job: 1, reason: ChainDeclineReason::Other };
+		assert_eq!(step(&v, &mut state), vec![Action::Decline { job: 1, reason }, send.clone()]);
+		assert!(state.declined.contains_key(&1));
+		// Declined once: while the decline is in flight nothing more happens.
 		assert_eq!(step(&v, &mut state), vec![]);
-		let later = view(DEADLINE, vec![assignment(1, AssignmentPhase::Commit)]);
-		assert_eq!(step(&later, &mut state), vec![]);
+		// Sent, but the chain still shows the job waiting for a commit: resent later, never run.
+		state.complete(submitted(Task::Decline(1), in_block()));
+		let later = view(
+			DEADLINE - NEEDED + 1 + RESEND_AFTER,
+			vec![assignment(1, AssignmentPhase::Commit)],
+		);
+		assert_eq!(step(&later, &mut state), vec![send]);
+		// Past the commit deadline nothing is sent.
+		state.complete(submitted(Task::Decline(1), in_block()));
+		let past = view(DEADLINE + 1, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&past, &mut state), vec![]);
 	}
 
 	#[test]
@@ -531,20 +587,42 @@ mod tests {
 		let mut state = LocalState::default();
 		let mut v = view(
 			100,
-			vec![assignment(1, AssignmentPhase::Commit), assignment(2, AssignmentPhase::Commit)],
+			vec![
+				assignment(1, AssignmentPhase::Commit),
+				assignment(2, AssignmentPhase::Commit),
+				assignment(3, AssignmentPhase::Commit),
+			],
 		);
 		v.docker_up = false;
 		v.specs.get_mut(&1).unwrap().resources.millicores = config.caps.millicores + 1;
 		v.specs.get_mut(&2).unwrap().image = vec![0xff].try_into().unwrap();
+		v.specs.get_mut(&3).unwrap().resources.max_seconds = config.caps.max_seconds + 1;
 		let actions = step(&v, &mut state);
 		let labels: Vec<_> = actions
 			.iter()
-			.map(|a| match a {
-				Action::Decline { job, reason } => (*job, reason.label()),
+			.filter_map(|a| match a {
+				Action::Decline { job, reason } => Some((*job, reason.label())),
+				Action::SendDecline { .. } => None,
 				other => panic!("{other:?}"),
 			})
 			.collect();
-		assert_eq!(labels, [(1, "beyond_caps"), (2, "not_utf8")]);
+		assert_eq!(labels, [(1, "beyond_caps"), (2, "not_utf8"), (3, "beyond_caps")]);
+		// Each is declined on chain too, with the chain's word for it.
+		let sent: Vec<_> = actions
+			.iter()
+			.filter_map(|a| match a {
+				Action::SendDecline { job, reason } => Some((*job, *reason)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(
+			sent,
+			[
+				(1, ChainDeclineReason::ResourcesAboveLimits),
+				(2, ChainDeclineReason::InvalidSpec),
+				(3, ChainDeclineReason::RunTimeAboveLimit)
+			]
+		);
 		assert_eq!(step(&v, &mut state), vec![]);
 	}
 
@@ -583,7 +661,8 @@ mod tests {
 		assert_eq!(step(&v, &mut state), vec![]);
 		v.docker_up = true;
 		let reason = DeclineReason::TooLate { left: 0, needed: NEEDED };
-		assert_eq!(step(&v, &mut state), vec![Action::Decline { job: 1, reason }]);
+		let send = Action::SendDecline { job: 1, reason: ChainDeclineReason::Other };
+		assert_eq!(step(&v, &mut state), vec![Action::Decline { job: 1, reason }, send]);
 	}
 
 	#[test]
@@ -745,7 +824,7 @@ mod tests {
 	#[test]
 	fn needs_spec_only_for_jobs_it_may_still_run() {
 		let mut state = LocalState::from_records([record(2)]);
-		state.declined.insert(3);
+		state.declined.insert(3, ChainDeclineReason::Other);
 		state.in_flight.insert(Task::Run(4));
 		let commit_phase = |job| assignment(job, AssignmentPhase::Commit);
 		assert!(needs_spec(&commit_phase(1), &state));
@@ -872,7 +951,7 @@ mod tests {
 	#[test]
 	fn forgets_unassigned_jobs_but_not_in_flight_ones() {
 		let mut state = LocalState::from_records([record(1), record(2)]);
-		state.declined.insert(3);
+		state.declined.insert(3, ChainDeclineReason::Other);
 		let a = vec![
 			assignment(1, AssignmentPhase::Commit),
 			assignment(2, AssignmentPhase::Reveal),
@@ -882,7 +961,7 @@ mod tests {
 		assert_eq!(actions, vec![commit(1), reveal(2), run_of(5), Action::Forget { job: 3 }]);
 		// None of them is assigned any more; 1, 2 and 5 still have tasks running.
 		assert_eq!(step(&view(101, vec![]), &mut state), vec![]);
-		assert!(!state.declined.contains(&3));
+		assert!(!state.declined.contains_key(&3));
 		state.complete(submitted(Task::Commit(1), in_block()));
 		state.complete(submitted(Task::Reveal(2), in_block()));
 		assert_eq!(
@@ -893,5 +972,31 @@ mod tests {
 		state.complete(Completion::Ran { job: 5, result: Ok(record(5)) });
 		assert_eq!(step(&view(103, vec![]), &mut state), vec![Action::Forget { job: 5 }]);
 		assert_eq!(state, LocalState::default());
+	}
+
+	#[test]
+	fn a_run_that_cannot_succeed_here_is_declined_on_chain_not_retried() {
+		use crate::executor::ExecError;
+		let mut state = LocalState::default();
+		let v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&v, &mut state), vec![run_of(1)]);
+		let missing = ExecError::ImageUnavailable {
+			digest: "sha256:00".into(),
+			tar: std::path::PathBuf::from("/images/00.tar"),
+		};
+		state.complete(Completion::Ran { job: 1, result: Err(missing.into()) });
+		assert_eq!(
+			step(&v, &mut state),
+			vec![Action::SendDecline { job: 1, reason: ChainDeclineReason::ImageUnavailable }]
+		);
+		// A failure retrying may cure (a full disk) is not declined: the job runs again later.
+		let mut state = LocalState::default();
+		assert_eq!(step(&v, &mut state), vec![run_of(1)]);
+		let io = ExecError::WorkDir {
+			path: "/var/lib/povm/runs/1".into(),
+			source: std::io::Error::other("disk full"),
+		};
+		state.complete(Completion::Ran { job: 1, result: Err(io.into()) });
+		assert!(state.declined.is_empty());
 	}
 }

@@ -309,6 +309,10 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				self.metrics.jobs_declined.with_label_values(&[reason.label()]).inc();
 				tracing::warn!(target: LOG_SERVICE, job, "declining the job: {reason}");
 			},
+			Action::SendDecline { job, reason } => {
+				tracing::info!(target: LOG_SERVICE, job, "sending decline_job ({reason:?})");
+				self.submit(Task::Decline(job), Call::DeclineJob { job, reason }, tracker, done);
+			},
 			Action::ReportMissingRecord { job } => {
 				self.metrics.error("no_pending_commit");
 				tracing::error!(
