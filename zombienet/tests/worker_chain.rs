@@ -13,6 +13,7 @@
 //! - `worker_registers_heartbeats_commits_reveals_and_the_job_completes`
 //! - `worker_killed_between_commit_and_reveal_reveals_after_restart`
 //! - `worker_survives_a_node_restart_mid_job`
+//! - `workers_decline_a_job_whose_image_none_has_and_the_customer_pays`
 
 use std::{path::Path, time::Duration};
 
@@ -326,4 +327,56 @@ async fn worker_survives_a_node_restart_mid_job() {
 	assert_accepted(&view, &expected, &account("//Dave"));
 	let reconnects = dave.metric("povm_worker_reconnects_total").unwrap_or(0.0);
 	assert!(reconnects >= 1.0, "the worker reconnected ({reconnects}):\n{}", dave.log());
+}
+
+/// Issue 11, scenario 3: a customer submits a spec no worker can run (an image nobody has).
+/// Before, every assignee missed its commit and was slashed 1 %; now each worker declines it
+/// on chain (`decline_job`), nobody is slashed, and since all drawn declined the job ends
+/// unrunnable: the escrow goes back to the customer and its deposit to the decliners.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_decline_a_job_whose_image_none_has_and_the_customer_pays() {
+	let _serial = SERIAL.lock().await;
+	let (node, dir) = ok(start_dev_node());
+	let client = connect(&node.ws_url()).await;
+	let mut bob = worker("bob", "//Bob", dir.path(), &node);
+	let mut charlie = worker("charlie", "//Charlie", dir.path(), &node);
+	for w in [&mut bob, &mut charlie] {
+		ok(w.register());
+		ok(w.start());
+	}
+	let bonds = [bob.def.bond, charlie.def.bond];
+	let mut spec = job_spec(
+		&image(),
+		&job_args(7, 0),
+		30,
+		RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 1 },
+	);
+	// A well-formed image id no provider has, and pulling is off.
+	spec.image = format!("sha256:{}", "0".repeat(64)).into_bytes().try_into().unwrap();
+	let id = submit(&customer(&client, "//Alice"), spec).await;
+	// The job ends unrunnable: its record is removed at once (nothing is left to reap).
+	let gone = wait(Duration::from_secs(180), "the declined job to end", || async {
+		client.job(id, None).await.ok().and_then(|v| v.is_none().then_some(()))
+	})
+	.await;
+	gone.unwrap_or_else(|e| panic!("{e}; bob:\n{}\ncharlie:\n{}", bob.log(), charlie.log()));
+	for (w, bond) in [(&bob, bonds[0]), (&charlie, bonds[1])] {
+		let who = account(&format!("//{}", capitalised(&w.def.name)));
+		let record = client.provider(&who, None).await.unwrap().expect("record");
+		assert_eq!(record.bond, bond, "{}: not slashed", w.def.name);
+		assert_eq!(
+			(record.agreed, record.total),
+			(0, 1),
+			"{}: a decline costs reputation",
+			w.def.name
+		);
+		let m = w.metrics();
+		assert!(m.contains("call=\"decline_job\",outcome=\"in_block\""), "{}: {m}", w.def.name);
+	}
+}
+
+/// `bob` → `Bob`.
+fn capitalised(name: &str) -> String {
+	let mut c = name.chars();
+	c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
