@@ -271,7 +271,7 @@ pub mod pallet {
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// The anchors appointed at genesis (at most `MaxAnchors`, no duplicates).
-		pub anchors: Vec<T::AccountId>,
+		pub anchors: alloc::vec::Vec<T::AccountId>,
 	}
 
 	#[pallet::genesis_build]
