@@ -18,6 +18,8 @@ mod tests;
 #[cfg(test)]
 mod tests_trust;
 #[cfg(test)]
+mod tests_trust_attacks;
+#[cfg(test)]
 mod tests_verdict;
 mod tick_impls;
 pub mod trust;
