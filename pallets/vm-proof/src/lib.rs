@@ -21,6 +21,8 @@ mod tests_decline;
 #[cfg(test)]
 mod tests_trust;
 #[cfg(test)]
+mod tests_trust_attacks;
+#[cfg(test)]
 mod tests_verdict;
 mod tick_impls;
 pub mod trust;
@@ -882,7 +884,10 @@ pub mod pallet {
 		/// provider vouched for by the anchors) can be accepted, and the providers that agree
 		/// with it earn trust (see [`crate::trust`]). Once the first anchor is appointed, every
 		/// verdict needs a trusted provider in its agreeing group; removing the last anchor
-		/// turns that rule off again. `who` need not be a registered provider yet. Fails with
+		/// turns that rule off again. `who` need not be a registered provider yet. A removed
+		/// anchor's own [`Trust`] points are forgotten (anchors vouch for each other, so an
+		/// anchor gathers points; governance removing one no longer trusts it), so it is judged
+		/// as an untrusted provider until it is vouched for again. Fails with
 		/// [`Error::TooManyAnchors`] beyond `MaxAnchors`, and with [`Error::AnchorUnchanged`]
 		/// when `who` already is (or is not) an anchor.
 		///
@@ -890,6 +895,8 @@ pub mod pallet {
 		///
 		/// [`Event::AnchorSet`].
 		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::set_anchor()
+			.saturating_add(T::DbWeight::get().writes(1)))]
 		pub fn set_anchor(origin: OriginFor<T>, who: T::AccountId, anchor: bool) -> DispatchResult {
 			T::ForceOrigin::ensure_origin(origin)?;
 			ensure!(Anchors::<T>::contains_key(&who) != anchor, Error::<T>::AnchorUnchanged);
@@ -898,6 +905,7 @@ pub mod pallet {
 				Anchors::<T>::insert(&who, ());
 			} else {
 				Anchors::<T>::remove(&who);
+				Trust::<T>::remove(&who);
 			}
 			Self::deposit_event(Event::AnchorSet { who, anchor });
 			Ok(())

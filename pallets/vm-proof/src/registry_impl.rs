@@ -65,6 +65,8 @@ impl<T: Config> Pallet<T> {
 	/// - No bond is held without a provider record (see [`Self::try_state_bond_holds`]).
 	/// - Every open round has a pending deadline or waits for `force_dispute` (see
 	///   [`Self::try_state_deadlines`]).
+	/// - The anchors and trust points are within their bounds, and only registered providers
+	///   hold points (see [`Self::try_state_trust`]).
 	/// - A legacy member (committed under the version-1 rule before the upgrade) has committed:
 	///   it is never `Assigned` and always has a commitment.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
@@ -121,6 +123,7 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::try_state_bond_holds()?;
 		Self::try_state_deadlines()?;
+		Self::try_state_trust()?;
 		Ok(())
 	}
 

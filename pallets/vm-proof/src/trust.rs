@@ -105,4 +105,24 @@ impl<T: Config> Pallet<T> {
 			left
 		})
 	}
+
+	/// The invariants of trust (part of [`Pallet::do_try_state`]).
+	///
+	/// # Invariants
+	///
+	/// - The anchor counter equals the number of anchors, at most `MaxAnchors`.
+	/// - Every [`Trust`] entry belongs to a registered provider (withdrawing the bond forgets
+	///   it) and holds between 1 and `TrustCap` points (a halving to 0 removes the entry).
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub(crate) fn try_state_trust() -> Result<(), sp_runtime::TryRuntimeError> {
+		let anchors = Anchors::<T>::iter_keys().count();
+		ensure!(anchors == Anchors::<T>::count() as usize, "anchor counter off");
+		ensure!(Anchors::<T>::count() <= T::MaxAnchors::get(), "more anchors than MaxAnchors");
+		let cap = T::TrustCap::get();
+		for (who, points) in Trust::<T>::iter() {
+			ensure!(Providers::<T>::contains_key(&who), "trust of an unregistered account");
+			ensure!(points >= 1 && points <= cap, "trust points out of bounds");
+		}
+		Ok(())
+	}
 }
