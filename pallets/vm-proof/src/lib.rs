@@ -416,7 +416,8 @@ pub mod pallet {
 			who: T::AccountId,
 			/// Epoch credited.
 			epoch: u32,
-			/// Verified VM-milliseconds (capped usage).
+			/// Verified VM-milliseconds (capped usage), credited to `VerifiedMillis`; 0 when the
+			/// result rests on one replica while anchors are appointed (see [`crate::trust`]).
 			vm_millis: u64,
 			/// Energy in µWh.
 			energy_uwh: u64,

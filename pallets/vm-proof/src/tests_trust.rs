@@ -66,14 +66,18 @@ fn a_lone_untrusted_replica_cannot_carry_a_verdict_but_a_trusted_one_can() {
 		assert_eq!(VerifiedMillis::<Test>::get(0, 10), 0);
 
 		// The same job run by a trusted provider alone is accepted (adaptive replication: a
-		// provider with a record vouched for by the anchors may run a job alone).
+		// provider with a record vouched for by the anchors may run a job alone), but earns no
+		// verified time (no lottery tickets): that takes two agreeing replicas.
 		let threshold: u32 = <Test as crate::Config>::TrustThreshold::get();
 		Trust::<Test>::insert(10, threshold);
 		run_to_block(System::block_number() + 1);
 		let (job, ps) = assigned(1, 1, 1);
 		run_job(job, &ps, |_| 1);
 		assert_eq!(state(job), JobState::Completed);
-		assert_eq!(VerifiedMillis::<Test>::get(0, 10), 1_000);
+		assert_eq!(VerifiedMillis::<Test>::get(0, 10), 0);
+		assert!(events()
+			.iter()
+			.any(|e| matches!(e, Event::WorkVerified { who: 10, vm_millis: 0, .. })));
 	});
 }
 

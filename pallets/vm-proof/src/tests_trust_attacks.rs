@@ -111,14 +111,11 @@ fn try_state_catches_trust_records_out_of_bounds() {
 /// only 10 fits), invents the result, claims `max_seconds`, and earns verified time (lottery
 /// tickets) for work nobody did, paid by the customer to itself.
 ///
-/// The docs claimed trust "ends self-dealing": it only raises its entry price to
-/// `TrustThreshold` trivial jobs beside a trusted provider.
+/// Trust alone only raised the entry price to `TrustThreshold` trivial jobs beside a trusted
+/// provider. Now, once trust is required, a result resting on one replica is paid but earns no
+/// verified time: the lone invented results earn no tickets. (A ring of two accounts, one of
+/// them trusted, on jobs only they fit, is the pool-narrowing the lottery issue owns.)
 #[test]
-#[ignore = "design: trust is earned per verdict, not per verified second, so a trivial job \
-            buys as much trust as a long one, and a trusted provider alone earns verified time; \
-            the fix (points in proportion to the verified time agreed beside another trusted \
-            provider, or no verified time for a verdict resting on one non-anchor replica) is \
-            a protocol decision"]
 fn a_self_dealer_vouched_on_trivial_jobs_earns_no_verified_time_alone() {
 	ExtBuilder::default().build_and_execute(|| {
 		// The anchor 19 is a provider with the standard offer; the self-dealer 10 declares

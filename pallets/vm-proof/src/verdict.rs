@@ -229,6 +229,11 @@ impl<T: Config> Pallet<T> {
 				.min(max_wall_ms),
 		};
 
+		// Verified time (lottery tickets) needs independent agreement: once trust is required, a
+		// result resting on one replica is paid and its footprint recorded, but earns no
+		// verified time (a provider trusted cheaply, on jobs its owner wrote, must not turn
+		// one-replica jobs only it fits into tickets; see `crate::trust`).
+		let credits_time = !Self::trust_required() || agree.len() >= 2;
 		let mut payments = Vec::new();
 		let mut total = Footprint::default();
 		let mut epoch_total = FootprintTotal::default();
@@ -256,18 +261,22 @@ impl<T: Config> Pallet<T> {
 			let reputation = Self::reputation_of(&info);
 			Providers::<T>::insert(who, info);
 			ProviderFootprint::<T>::mutate(who, |f| *f = f.add(fp));
-			VerifiedMillis::<T>::mutate(epoch, who, |v| *v = v.saturating_add(capped.wall_ms));
-			EpochProviders::<T>::mutate(epoch, |list| {
-				if !list.contains(who) {
-					// Beyond the bound the work still counts per provider; only the listing is full.
-					let _ = list.try_push(who.clone());
-				}
-			});
+			let vm_millis = if credits_time { capped.wall_ms } else { 0 };
+			if credits_time {
+				VerifiedMillis::<T>::mutate(epoch, who, |v| *v = v.saturating_add(vm_millis));
+				EpochProviders::<T>::mutate(epoch, |list| {
+					if !list.contains(who) {
+						// Beyond the bound the work still counts per provider; only the listing is
+						// full.
+						let _ = list.try_push(who.clone());
+					}
+				});
+			}
 			Self::deposit_event(Event::WorkVerified {
 				job,
 				who: who.clone(),
 				epoch,
-				vm_millis: capped.wall_ms,
+				vm_millis,
 				energy_uwh: fp.energy_uwh,
 				carbon_ug: fp.carbon_ug,
 				reputation,
