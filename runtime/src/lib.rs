@@ -235,13 +235,17 @@ mod version_tests {
 
 	/// The `spec_version` of the runtimes with vm-proof storage version 1 (genesis).
 	const SPEC_OF_VM_PROOF_STORAGE_V1: u32 = 100;
+	/// The `spec_version` of the runtime with vm-proof storage version 2 (offers without
+	/// `max_seconds`).
+	const SPEC_OF_VM_PROOF_STORAGE_V2: u32 = 101;
 
 	#[test]
-	fn vm_proof_storage_version_2_ships_with_a_higher_spec_version() {
-		// Without a higher spec version `set_code` refuses the runtime and the migration
-		// never runs.
-		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 2);
-		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V1);
+	fn vm_proof_storage_version_3_ships_with_a_higher_spec_version() {
+		// Without a higher spec version `set_code` refuses the runtime and the migrations
+		// never run.
+		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 3);
+		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V2);
+		assert!(SPEC_OF_VM_PROOF_STORAGE_V2 > SPEC_OF_VM_PROOF_STORAGE_V1);
 	}
 
 	#[test]
