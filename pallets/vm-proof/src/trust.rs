@@ -45,9 +45,9 @@ use frame_support::pallet_prelude::*;
 impl<T: Config> Pallet<T> {
 	/// Weight of one verdict's trust bookkeeping over `members` revealed members, added to the
 	/// measured weights of the calls and hooks that take verdicts (`reveal_result`, the
-	/// deadline hook), whose benchmarks predate it: the anchor count, then each member's anchor
-	/// entry and points read twice (the acceptance check, then vouching or the dissent) and its
-	/// points written.
+	/// deadline hook), whose benchmarks run with no anchor appointed: the anchor count, then
+	/// each member's anchor entry and points read twice (the acceptance check, then vouching or
+	/// the dissent) and its points written.
 	pub fn trust_weight(members: u32) -> Weight {
 		T::DbWeight::get()
 			.reads_writes(1u64.saturating_add(4u64.saturating_mul(members.into())), members.into())
