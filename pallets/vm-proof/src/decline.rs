@@ -56,13 +56,7 @@ impl<T: Config> Pallet<T> {
 		m.status = MemberStatus::Declined;
 		Rounds::<T>::insert(job, &round);
 		Self::release_slot(job, &who);
-		let reputation = Providers::<T>::mutate(&who, |maybe| {
-			maybe.as_mut().map(|info| {
-				info.total = info.total.saturating_add(1);
-				Self::reputation_of(info)
-			})
-		})
-		.ok_or(Error::<T>::NotRegistered)?;
+		let reputation = Self::count_disagreement(&who).ok_or(Error::<T>::NotRegistered)?;
 		Self::deposit_event(Event::JobDeclined { job, who, reason, reputation });
 		if Self::most_declined(&round) {
 			return Self::end_unrunnable(job, &round);

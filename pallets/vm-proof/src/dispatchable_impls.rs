@@ -47,6 +47,18 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
+	/// Record a verdict `who` took part in without agreeing (an unslashed dissent, or a
+	/// decline): `total + 1`. Returns its reputation after it, or `None` if `who` has no
+	/// provider record.
+	pub(crate) fn count_disagreement(who: &T::AccountId) -> Option<Perbill> {
+		Providers::<T>::mutate(who, |maybe| {
+			maybe.as_mut().map(|info| {
+				info.total = info.total.saturating_add(1);
+				Self::reputation_of(info)
+			})
+		})
+	}
+
 	/// The commitment `who`, assigned to `job` in `wave`, must submit for `reveal` (shared
 	/// with the worker through [`povm_primitives::attestation::commitment`]).
 	pub fn commitment_of(job: JobId, wave: u32, reveal: &Reveal, who: &T::AccountId) -> Digest {

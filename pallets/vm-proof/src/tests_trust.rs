@@ -13,12 +13,12 @@ use pallet_job_queue::{Jobs, Results};
 use povm_primitives::{JobId, JobState};
 use sp_runtime::{BuildStorage, DispatchError};
 
-fn appoint(who: AccountId) {
+pub(crate) fn appoint(who: AccountId) {
 	assert_ok!(VmProof::set_anchor(RuntimeOrigin::root(), who, true));
 }
 
 /// Run `job` with every member revealing `tag_of(member)`.
-fn run_job(job: JobId, members: &[AccountId], tag_of: impl Fn(AccountId) -> u8) {
+pub(crate) fn run_job(job: JobId, members: &[AccountId], tag_of: impl Fn(AccountId) -> u8) {
 	for p in members {
 		commit(job, *p, tag_of(*p), b"out", usage(1_000));
 	}
@@ -27,7 +27,7 @@ fn run_job(job: JobId, members: &[AccountId], tag_of: impl Fn(AccountId) -> u8) 
 	}
 }
 
-fn state(job: JobId) -> JobState {
+pub(crate) fn state(job: JobId) -> JobState {
 	Jobs::<Test>::get(job).unwrap().state
 }
 

@@ -5,30 +5,13 @@
 use crate::{
 	mock::*,
 	pallet::*,
+	tests_trust::{appoint, run_job, state},
 	tests_verdict::{assigned, assigned_with, bond_of, commit, reveal, setup, usage},
 	types::*,
 };
 use frame_support::{assert_ok, traits::Get};
 use pallet_job_queue::{Jobs, Results};
-use povm_primitives::{JobId, JobState};
-
-fn appoint(who: AccountId) {
-	assert_ok!(VmProof::set_anchor(RuntimeOrigin::root(), who, true));
-}
-
-/// Run `job` with every member revealing `tag_of(member)`.
-fn run_job(job: JobId, members: &[AccountId], tag_of: impl Fn(AccountId) -> u8) {
-	for p in members {
-		commit(job, *p, tag_of(*p), b"out", usage(1_000));
-	}
-	for p in members {
-		reveal(job, *p, tag_of(*p), b"out", usage(1_000));
-	}
-}
-
-fn state(job: JobId) -> JobState {
-	Jobs::<Test>::get(job).unwrap().state
-}
+use povm_primitives::JobState;
 
 fn threshold() -> u32 {
 	<Test as crate::Config>::TrustThreshold::get()

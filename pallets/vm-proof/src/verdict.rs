@@ -144,13 +144,15 @@ impl<T: Config> Pallet<T> {
 		let terms = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?;
 		let revealed = Self::revealed_records(job, &round);
 
+		// Each reveal's agreement key (a hash of its output), computed once.
+		let keys: Vec<AgreementKey> =
+			revealed.iter().map(|(_, r)| agreement_key(&r.reveal)).collect();
 		// Tally by agreement key, in order of first appearance.
 		let mut tally: Vec<(AgreementKey, u32)> = Vec::new();
-		for (_, r) in revealed.iter() {
-			let key = agreement_key(&r.reveal);
-			match tally.iter_mut().find(|(k, _)| *k == key) {
+		for key in keys.iter() {
+			match tally.iter_mut().find(|(k, _)| k == key) {
 				Some((_, n)) => *n = n.saturating_add(1),
-				None => tally.push((key, 1)),
+				None => tally.push((*key, 1)),
 			}
 		}
 		tally.sort_by(|a, b| b.1.cmp(&a.1));
@@ -167,10 +169,11 @@ impl<T: Config> Pallet<T> {
 			// below, or the job is disputed (see `crate::trust`).
 			let agreeing = revealed
 				.iter()
-				.filter(|(_, r)| agreement_key(&r.reveal) == winner)
-				.map(|(w, _)| w);
+				.zip(keys.iter())
+				.filter(|(_, k)| **k == winner)
+				.map(|((w, _), _)| w);
 			if Self::carries_verdict(agreeing) {
-				return Self::accept(job, round, terms, revealed, winner);
+				return Self::accept(job, round, terms, revealed, keys, winner);
 			}
 		}
 
@@ -189,10 +192,11 @@ impl<T: Config> Pallet<T> {
 		// Divergence between the two leading results.
 		let first_divergence = match (tally.first(), tally.get(1)) {
 			(Some((a, _)), Some((b, _))) => {
-				let la = revealed.iter().find(|(_, r)| agreement_key(&r.reveal) == *a);
-				let lb = revealed.iter().find(|(_, r)| agreement_key(&r.reveal) == *b);
-				match (la, lb) {
-					(Some((_, x)), Some((_, y))) => first_difference(&x.leaves, &y.leaves),
+				let first_with = |key: &AgreementKey| {
+					revealed.iter().zip(keys.iter()).find(|(_, k)| *k == key).map(|((_, r), _)| r)
+				};
+				match (first_with(a), first_with(b)) {
+					(Some(x), Some(y)) => first_difference(&x.leaves, &y.leaves),
 					_ => None,
 				}
 			},
@@ -211,12 +215,16 @@ impl<T: Config> Pallet<T> {
 		round: Round<T>,
 		terms: povm_primitives::JobTerms<T::AccountId, BalanceOf<T>>,
 		revealed: Vec<(T::AccountId, RevealRecord<T>)>,
+		keys: Vec<AgreementKey>,
 		winner: AgreementKey,
 	) -> DispatchResult {
 		let params = T::Jobs::protocol_params();
 		let epoch = T::Epoch::get();
+		// `keys[i]` is `revealed[i]`'s agreement key, from the tally.
 		let (agree, dissent): (Vec<_>, Vec<_>) =
-			revealed.into_iter().partition(|(_, r)| agreement_key(&r.reveal) == winner);
+			revealed.into_iter().zip(keys).partition(|(_, k)| *k == winner);
+		let agree: Vec<_> = agree.into_iter().map(|(record, _)| record).collect();
+		let (dissent, dissent_keys): (Vec<_>, Vec<AgreementKey>) = dissent.into_iter().unzip();
 		let agree = capped_usage(agree, &terms.resources.usage_bound());
 		let agreed: Vec<&RevealRecord<T>> = agree.iter().map(|(_, r)| r).collect();
 		let leader = published_record(&agreed, &winner).ok_or(Error::<T>::RevealMismatch)?;
@@ -296,9 +304,6 @@ impl<T: Config> Pallet<T> {
 		Self::vouch(&agree.iter().map(|(w, _)| (w.clone(), first_wave(w))).collect::<Vec<_>>());
 
 		let mut first_divergence: Option<u32> = None;
-		// Same grouping as the tally, each dissenter's key (a hash of its output) computed once.
-		let dissent_keys: Vec<AgreementKey> =
-			dissent.iter().map(|(_, r)| agreement_key(&r.reveal)).collect();
 		for (((who, r), key), trusted) in
 			dissent.iter().zip(dissent_keys.iter()).zip(dissent_trusted.iter())
 		{
@@ -386,10 +391,7 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		Self::lose_trust(who);
-		let Some(mut info) = Providers::<T>::get(who) else { return };
-		info.total = info.total.saturating_add(1);
-		let reputation = Self::reputation_of(&info);
-		Providers::<T>::insert(who, info);
+		let Some(reputation) = Self::count_disagreement(who) else { return };
 		Self::deposit_event(Event::DissentNotSlashed {
 			job,
 			who: who.clone(),
@@ -403,10 +405,7 @@ impl<T: Config> Pallet<T> {
 	/// not slashed, its trust points halved (see [`crate::trust`]).
 	pub(crate) fn trusted_dissent(job: JobId, who: &T::AccountId) {
 		let trust = Self::lose_trust(who);
-		let Some(mut info) = Providers::<T>::get(who) else { return };
-		info.total = info.total.saturating_add(1);
-		let reputation = Self::reputation_of(&info);
-		Providers::<T>::insert(who, info);
+		let Some(reputation) = Self::count_disagreement(who) else { return };
 		Self::deposit_event(Event::TrustedDissent { job, who: who.clone(), trust, reputation });
 	}
 
