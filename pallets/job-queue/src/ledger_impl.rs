@@ -145,15 +145,40 @@ impl<T: Config> Pallet<T> {
 		job: &Job<T>,
 		requested: Vec<(T::AccountId, BalanceOf<T>)>,
 	) -> Result<(PaymentsOf<T>, BalanceOf<T>), DispatchError> {
-		let reason = HoldReason::JobBudget.into();
-		let mut remaining = job.budget;
+		Self::pay_from_hold(HoldReason::JobBudget, &job.owner, job.budget, requested)
+	}
+
+	/// Pay `job`'s storage deposit to `decliners` in equal shares and release the indivisible
+	/// rest (all of it when there is no decliner) to the owner. Returns the shares paid and
+	/// the rest released.
+	fn split_deposit(
+		job: &Job<T>,
+		decliners: Vec<T::AccountId>,
+	) -> Result<(PaymentsOf<T>, BalanceOf<T>), DispatchError> {
+		let n = BalanceOf::<T>::from(u32::try_from(decliners.len()).unwrap_or(u32::MAX));
+		let share = if n.is_zero() { Zero::zero() } else { job.deposit / n };
+		let shares = decliners.into_iter().map(|who| (who, share)).collect();
+		Self::pay_from_hold(HoldReason::JobDeposit, &job.owner, job.deposit, shares)
+	}
+
+	/// Pay `requested` in order out of the `held` funds `owner` holds for `reason`, each cut to
+	/// what is left, and release the rest to `owner`. Returns what was paid (as recorded) and
+	/// what was released.
+	fn pay_from_hold(
+		reason: HoldReason,
+		owner: &T::AccountId,
+		held: BalanceOf<T>,
+		requested: Vec<(T::AccountId, BalanceOf<T>)>,
+	) -> Result<(PaymentsOf<T>, BalanceOf<T>), DispatchError> {
+		let reason = reason.into();
+		let mut remaining = held;
 		let mut payments = PaymentsOf::<T>::default();
 		for (who, amount) in requested {
 			let amount = amount.min(remaining);
 			if !amount.is_zero() {
 				T::Currency::transfer_on_hold(
 					&reason,
-					&job.owner,
+					owner,
 					&who,
 					amount,
 					Precision::Exact,
@@ -167,44 +192,9 @@ impl<T: Config> Pallet<T> {
 		let refunded = if remaining.is_zero() {
 			Zero::zero()
 		} else {
-			T::Currency::release(&reason, &job.owner, remaining, Precision::BestEffort)?
+			T::Currency::release(&reason, owner, remaining, Precision::BestEffort)?
 		};
 		Ok((payments, refunded))
-	}
-
-	/// Pay `job`'s storage deposit to `decliners` in equal shares and release the indivisible
-	/// rest (all of it when there is no decliner) to the owner. Returns the shares paid and
-	/// the rest released.
-	fn split_deposit(
-		job: &Job<T>,
-		decliners: Vec<T::AccountId>,
-	) -> Result<(PaymentsOf<T>, BalanceOf<T>), DispatchError> {
-		let reason = HoldReason::JobDeposit.into();
-		let n = BalanceOf::<T>::from(u32::try_from(decliners.len()).unwrap_or(u32::MAX));
-		let share = if n.is_zero() { Zero::zero() } else { job.deposit / n };
-		let mut paid = PaymentsOf::<T>::default();
-		let mut remaining = job.deposit;
-		for who in decliners {
-			if !share.is_zero() {
-				T::Currency::transfer_on_hold(
-					&reason,
-					&job.owner,
-					&who,
-					share,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Polite,
-				)?;
-			}
-			remaining = remaining.saturating_sub(share);
-			paid.try_push((who, share)).map_err(|_| Error::<T>::TooManyReplicas)?;
-		}
-		let refunded = if remaining.is_zero() {
-			Zero::zero()
-		} else {
-			T::Currency::release(&reason, &job.owner, remaining, Precision::BestEffort)?
-		};
-		Ok((paid, refunded))
 	}
 
 	fn do_assign_more(id: JobId, count: u32) -> Result<Vec<T::AccountId>, DispatchError> {
