@@ -4,6 +4,7 @@
 //! [`consensus`]; the token and fee pallets in [`monetary`]; the PoVM pallets in [`povm`].
 
 pub mod consensus;
+pub mod lottery_seed;
 pub mod monetary;
 pub mod povm;
 

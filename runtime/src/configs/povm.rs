@@ -97,16 +97,6 @@ parameter_types! {
 	pub const LotteryEpochIssuance: Balance = crate::timing::EPOCH_ISSUANCE;
 }
 
-/// The lottery's seed: BABE's randomness for the next epoch, fixed by the VRF outputs of
-/// the epoch before last, read when a draw opens.
-pub struct BabeSeed;
-
-impl Get<[u8; 32]> for BabeSeed {
-	fn get() -> [u8; 32] {
-		pallet_babe::NextRandomness::<Runtime>::get()
-	}
-}
-
 /// Registered providers may register VRF keys.
 pub struct RegisteredProviders;
 
@@ -130,7 +120,9 @@ impl pallet_vrf_lottery::Config for Runtime {
 	type Work = VmProof;
 	type Providers = RegisteredProviders;
 	type ValidatorKeys = HasSessionKeys;
-	type Seed = BabeSeed;
+	// Every BABE VRF output of the session whose work the draw's tickets count, read as the
+	// draw opens: unknown while the tickets were earned (`super::lottery_seed`).
+	type Seed = super::lottery_seed::LotterySeed;
 	type ExpectedWinners = ConstU32<16>;
 	type EpochIssuance = LotteryEpochIssuance;
 	// A key registered in epoch e claims from e + 2: after the seed it will meet is fixed.
