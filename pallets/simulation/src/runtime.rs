@@ -207,6 +207,21 @@ impl pallet_vrf_lottery::Config for Sim {
 	type MinValidators = ConstU32<4>;
 	type MaxValidators = ConstU32<100>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = SimBenchmarkHelper;
+}
+
+/// Records verified work for the lottery's benchmarks, as the runtime's helper does.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct SimBenchmarkHelper;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_vrf_lottery::BenchmarkHelper<AccountId> for SimBenchmarkHelper {
+	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64) {
+		pallet_vm_proof::VerifiedMillis::<Sim>::insert(epoch, who, vm_seconds * 1000);
+		pallet_vm_proof::EpochProviders::<Sim>::mutate(epoch, |v| {
+			let _ = v.try_push(*who);
+		});
+	}
 }
 
 /// A fresh chain: `balances` funded, `validators` seated (with session keys), the seed in

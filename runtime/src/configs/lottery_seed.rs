@@ -44,7 +44,7 @@ impl Get<[u8; 32]> for LotterySeed {
 				data.extend_from_slice(&output);
 			}
 		}
-		sp_io::hashing::blake2_256(&data)
+		<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&data).0
 	}
 }
 
