@@ -441,8 +441,10 @@ pub mod pallet {
 			who: T::AccountId,
 			/// Epoch credited.
 			epoch: u32,
-			/// Verified VM-milliseconds (capped usage), credited to `VerifiedMillis`; 0 when the
-			/// result rests on one replica while anchors are appointed (see [`crate::trust`]).
+			/// Verified VM-milliseconds credited to `VerifiedMillis`: the capped wall time, at
+			/// most the blocks the provider held its slot before committing ([`SlotHolds`]); 0
+			/// when fewer than two replicas of providers other than the job's owner agree, or
+			/// when the provider is the job's owner (issue 12).
 			vm_millis: u64,
 			/// Energy in µWh.
 			energy_uwh: u64,
