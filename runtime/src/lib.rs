@@ -76,6 +76,10 @@ impl_opaque_keys! {
 ///   storage version 2, `PovmJobsApi` version 2: assignments carry their draw wave).
 /// - 102: offers declare a run-time limit (vm-proof storage version 3), providers decline jobs
 ///   (`vmProof.decline_job`), jobs most providers decline end `Unrunnable`.
+/// - 103: verified time only from independent work (issue 12): two agreeing replicas not run
+///   by the job's owner, each credited at most the blocks it held its slot (vm-proof storage
+///   version 4, `SlotHolds`); the draw is over every eligible provider weighted by free
+///   slots; a job waits for `MinEligibleProviders` eligible providers.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -84,7 +88,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -165,10 +169,14 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// - vm-proof v2 → v3 (spec 102): every offer gets a run-time limit (`VmOffer::max_seconds`),
 ///   the longest job the chain allows (`MAX_JOB_SECONDS`), so no provider loses a job it could
 ///   be drawn for before. Runs after the v2 step, which reads offers in the v2 layout.
+/// - vm-proof v3 → v4 (spec 103): every member of an open round gets its slot hold (draw
+///   block and commit block, `SlotHolds`), which bounds its verified time. Only adds a map, so
+///   the earlier steps' round layout still holds.
 #[allow(unused_parens)]
 type Migrations = (
 	pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_vm_proof::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_vm_proof::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.
@@ -238,13 +246,16 @@ mod version_tests {
 	/// The `spec_version` of the runtime with vm-proof storage version 2 (offers without
 	/// `max_seconds`).
 	const SPEC_OF_VM_PROOF_STORAGE_V2: u32 = 101;
+	/// The `spec_version` of the runtime with vm-proof storage version 3 (no slot holds).
+	const SPEC_OF_VM_PROOF_STORAGE_V3: u32 = 102;
 
 	#[test]
-	fn vm_proof_storage_version_3_ships_with_a_higher_spec_version() {
+	fn vm_proof_storage_version_4_ships_with_a_higher_spec_version() {
 		// Without a higher spec version `set_code` refuses the runtime and the migrations
 		// never run.
-		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 3);
-		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V2);
+		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 4);
+		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V3);
+		assert!(SPEC_OF_VM_PROOF_STORAGE_V3 > SPEC_OF_VM_PROOF_STORAGE_V2);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V2 > SPEC_OF_VM_PROOF_STORAGE_V1);
 	}
 

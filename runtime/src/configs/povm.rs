@@ -22,8 +22,13 @@ parameter_types! {
 	pub const MaxAssignees: u32 = 16;
 	/// Jobs waiting in the queue at once.
 	pub const MaxQueueLen: u32 = 1_000;
-	/// Providers considered per assignment draw.
-	pub const MaxCandidates: u32 = 64;
+	/// The most registered providers (vm-proof's `MaxProviders`), and so the most providers in
+	/// one assignment draw (the job queue's `MaxCandidates`): every eligible provider is drawn
+	/// from, weighted by its free slots.
+	pub const MaxProviders: u32 = 1_000;
+	/// The fewest eligible providers a job waits for before it is assigned, so that a customer
+	/// cannot hand its job to the one provider it runs.
+	pub const MinEligibleProviders: u32 = 3;
 	/// Storage deposit of a job: 1 POVM base plus 0.01 POVM per byte of spec.
 	pub const JobDepositBase: Balance = UNIT;
 	pub const JobDepositPerByte: Balance = UNIT / 100;
@@ -45,7 +50,8 @@ impl pallet_job_queue::Config for Runtime {
 	type MaxReplicas = MaxReplicas;
 	type MaxAssignees = MaxAssignees;
 	type MaxQueueLen = MaxQueueLen;
-	type MaxCandidates = MaxCandidates;
+	type MaxCandidates = MaxProviders;
+	type MinEligibleProviders = MinEligibleProviders;
 	type DepositBase = JobDepositBase;
 	type DepositPerByte = JobDepositPerByte;
 	type WeightInfo = pallet_job_queue::weights::SubstrateWeight<Runtime>;
@@ -69,13 +75,14 @@ impl pallet_vm_proof::Config for Runtime {
 	type OnSlash = ();
 	type MinBond = MinBond;
 	type UnbondingDelay = UnbondingDelay;
-	type MaxProviders = ConstU32<1_000>;
+	type MaxProviders = MaxProviders;
 	type MaxSlots = ConstU32<64>;
 	// Must equal the job queue's `MaxAssignees`.
 	type MaxMembers = MaxAssignees;
 	type MaxCheckpoints = ConstU32<256>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
 	type MaxEpochProviders = MaxEpochProviders;
+	type MillisecsPerBlock = ConstU64<{ crate::MILLI_SECS_PER_BLOCK }>;
 	type WeightInfo = pallet_vm_proof::weights::SubstrateWeight<Runtime>;
 	// Root closes jobs whose deadline processing keeps failing.
 	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
