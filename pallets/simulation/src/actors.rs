@@ -28,8 +28,10 @@ pub const FIRST_PROVIDER: AccountId = 1_000;
 pub const FIRST_ATTACKER_CUSTOMER: AccountId = 10_000_000;
 /// Each provider's bond: twice `MinBond`.
 pub const BOND: Balance = 200_000;
-/// Blocks an honest run takes (30 s at 6 s a block).
-pub const RUN_BLOCKS: u64 = 5;
+/// Blocks an honest run takes (6 s at 6 s a block): short against a session, so that every
+/// provider settles work in every session, as hour-long production sessions with minute-long
+/// jobs do.
+pub const RUN_BLOCKS: u64 = 1;
 /// Milliseconds an honest run reports.
 pub const RUN_MILLIS: u64 = RUN_BLOCKS * MILLIS_PER_BLOCK;
 /// Price per second of the honest customer's jobs.
@@ -47,8 +49,8 @@ pub const HONEST_CLAIM_OFFSET: u64 = SESSION_BLOCKS - 3;
 /// The most slots an offer may declare (vm-proof's `MaxSlots` in the mock).
 const MAX_SLOTS: u32 = 64;
 
-/// Resources of every job: one core, 256 MiB, at most 60 s.
-pub const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
+/// Resources of every job: one core, 256 MiB, at most 12 s.
+pub const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 12 };
 
 /// Who a provider works for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
@@ -286,9 +288,9 @@ impl World {
 		}
 		<Balances as Mutate<_>>::mint_into(&HONEST_CUSTOMER, u64::MAX as Balance).expect("mint");
 		let mut p = pallet_job_queue::Params::<Sim>::get();
-		// 60 s jobs plus the 30 s start margin fit 16 blocks of 6 s; reveals take a block.
-		p.commit_window = 16;
-		p.reveal_window = 3;
+		// 12 s jobs plus the 30 s start margin fit 7 blocks of 6 s; reveals take a block.
+		p.commit_window = 7;
+		p.reveal_window = 2;
 		pallet_job_queue::Pallet::<Sim>::set_params(RuntimeOrigin::root(), p).expect("params");
 		World {
 			strategy,
@@ -398,7 +400,8 @@ impl World {
 	/// slots its expected tickets need to put its threshold above that output (with a margin),
 	/// best outputs first, until its slots run out: against a seed it knows, that turns a share
 	/// `s` of the work into about `√(2 n s E)` winners for `n` accounts and `E` expected
-	/// winners. The other accounts keep one slot and decline every job.
+	/// winners. The other accounts offer a run-time limit no job fits, so that they are not
+	/// drawn, and decline what they were drawn for before.
 	fn choose_favourites(&mut self) {
 		let guess = public_randomness();
 		let epoch = Epoch::get() + 1;
@@ -461,10 +464,15 @@ impl World {
 				left -= add;
 			}
 		}
+		// The others take no job: an offer whose run-time limit fits none is never drawn (and a
+		// decline would cost reputation); what they were drawn for before this they decline.
 		for who in &accounts {
-			let want = plan.get(who).copied().unwrap_or(1);
 			let held = pallet_vm_proof::ProviderJobs::<Sim>::decode_len(who).unwrap_or(0) as u32;
-			let _ = VmProof::update_offer(RuntimeOrigin::signed(*who), offer(want.max(held)));
+			let o = match plan.get(who) {
+				Some(n) => offer((*n).max(held)),
+				None => VmOffer { max_seconds: 1, ..offer(held.max(1)) },
+			};
+			let _ = VmProof::update_offer(RuntimeOrigin::signed(*who), o);
 		}
 		self.favourites = plan.into_keys().collect();
 	}

@@ -42,9 +42,21 @@ frame_support::construct_runtime!(
 	}
 );
 
+parameter_types! {
+	/// Blocks of 1,000 s of compute: the simulation measures who earns what, not throughput,
+	/// so the hooks' weight meters never hold work back (with the runtime's two seconds, the
+	/// draw over every provider that each deadline may run limits a block to a few deadlines).
+	pub SimBlockWeights: frame_system::limits::BlockWeights =
+		frame_system::limits::BlockWeights::simple_max(frame_support::weights::Weight::from_parts(
+			1_000 * frame_support::weights::constants::WEIGHT_REF_TIME_PER_SECOND,
+			u64::MAX,
+		));
+}
+
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Sim {
 	type Block = Block;
+	type BlockWeights = SimBlockWeights;
 	type AccountData = pallet_balances::AccountData<Balance>;
 }
 
@@ -159,6 +171,9 @@ impl pallet_job_queue::Config for Sim {
 	type MaxAssignees = ConstU32<16>;
 	type MaxQueueLen = ConstU32<1_000>;
 	type MaxCandidates = ConstU32<1_000>;
+	// The runtime's production value (`configs/povm.rs` keeps 1 until it is a chain
+	// parameter): a job waits until three providers fit it.
+	type MinEligibleProviders = ConstU32<3>;
 	type DepositBase = ConstU128<1_000>;
 	type DepositPerByte = ConstU128<10>;
 	type WeightInfo = ();
@@ -172,6 +187,7 @@ impl pallet_vm_proof::Config for Sim {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Jobs = JobQueue;
 	type Epoch = Epoch;
+	type MillisecsPerBlock = ConstU64<MILLIS_PER_BLOCK>;
 	type OnSlash = ();
 	type MinBond = ConstU128<100_000>;
 	type UnbondingDelay = ConstU64<20>;
