@@ -165,10 +165,13 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// - vm-proof v2 → v3 (spec 102): every offer gets a run-time limit (`VmOffer::max_seconds`),
 ///   the longest job the chain allows (`MAX_JOB_SECONDS`), so no provider loses a job it could
 ///   be drawn for before. Runs after the v2 step, which reads offers in the v2 layout.
+/// - vrf-lottery v1 → v2: the open draw's claims are ranked into `VrfLottery::Ranking`, so
+///   that a full draw keeps the lowest outputs (claims no longer race).
 #[allow(unused_parens)]
 type Migrations = (
 	pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_vm_proof::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.
