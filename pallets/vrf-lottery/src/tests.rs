@@ -943,3 +943,18 @@ fn integrity_test_refuses_zero_seat_changes() {
 		<VrfLottery as Hooks<u64>>::integrity_test();
 	});
 }
+
+#[test]
+fn try_state_detects_a_validator_that_is_neither_winner_nor_incumbent() {
+	ExtBuilder::default().build().execute_with(|| {
+		ExpectedWinners::set(100);
+		four_incumbents();
+		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
+		ready(&[(10, 100)]);
+		assert_ok!(claim(10));
+		assert_eq!(rotate(), Some(vec![10, 1, 2, 3]));
+		assert_ok!(VrfLottery::do_try_state());
+		Incumbents::set(vec![5, 6, 7, 8]);
+		assert!(VrfLottery::do_try_state().is_err());
+	});
+}
