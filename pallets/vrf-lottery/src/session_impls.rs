@@ -134,7 +134,7 @@ impl<T: Config> Pallet<T> {
 		let mut claims: Vec<(T::AccountId, ClaimRecord)> =
 			Claims::<T>::drain_prefix(epoch).collect();
 		let _ = Tickets::<T>::clear_prefix(epoch, T::MaxProviders::get(), None);
-		claims.sort_by(|a, b| vrf::rank(&a.1.output).cmp(&vrf::rank(&b.1.output)));
+		claims.sort_by_key(|c| vrf::rank(&c.1.output));
 		let winners: BoundedVec<T::AccountId, T::MaxWinners> =
 			BoundedVec::truncate_from(claims.into_iter().map(|(who, _)| who).collect());
 		let count = winners.len() as u32;
@@ -183,7 +183,7 @@ impl<T: Config> Pallet<T> {
 		let incumbents: Vec<T::AccountId> = T::CurrentValidators::get()
 			.into_iter()
 			.take(max.saturated_into())
-			.filter(|v| T::ValidatorKeys::contains(v))
+			.filter(T::ValidatorKeys::contains)
 			.collect();
 		let qualified: Vec<T::AccountId> =
 			winners.iter().filter(|w| T::ValidatorKeys::contains(w)).cloned().collect();

@@ -16,11 +16,17 @@ use frame_support::{
 	migrations::VersionedMigration, pallet_prelude::*, traits::UncheckedOnRuntimeUpgrade,
 };
 
+/// A version-2 [`Ranking`] value.
+pub type RankingOf<T> = BoundedVec<
+	RankedClaim<<T as frame_system::Config>::AccountId>,
+	<T as crate::Config>::MaxWinners,
+>;
+
 /// The open draw's claims, ranked: the version-2 [`Ranking`], and the claims it leaves out.
 pub fn ranked<T: crate::Config>(
 	mut claims: Vec<(T::AccountId, ClaimRecord)>,
-) -> (BoundedVec<RankedClaim<T::AccountId>, T::MaxWinners>, Vec<T::AccountId>) {
-	claims.sort_by(|a, b| vrf::rank(&a.1.output).cmp(&vrf::rank(&b.1.output)));
+) -> (RankingOf<T>, Vec<T::AccountId>) {
+	claims.sort_by_key(|c| vrf::rank(&c.1.output));
 	let max = T::MaxWinners::get() as usize;
 	let dropped = claims.iter().skip(max).map(|(who, _)| who.clone()).collect();
 	let kept = claims
