@@ -172,11 +172,14 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// - vm-proof v3 → v4 (spec 103): every member of an open round gets its slot hold (draw
 ///   block and commit block, `SlotHolds`), which bounds its verified time. Only adds a map, so
 ///   the earlier steps' round layout still holds.
+/// - vrf-lottery v1 → v2: the open draw's claims are ranked into `VrfLottery::Ranking`, so
+///   that a full draw keeps the lowest outputs (claims no longer race).
 #[allow(unused_parens)]
 type Migrations = (
 	pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_vm_proof::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_vm_proof::migrations::v4::MigrateV3ToV4<Runtime>,
+	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

@@ -7,12 +7,15 @@
 //! when the account id encodes to 32 raw bytes (`AccountId32`).
 
 use super::*;
-use crate::pallet::{Claims, CurrentDraw, Tickets, VrfKeys};
+use crate::pallet::{Claims, CurrentDraw, Ranking, Tickets, VrfKeys};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{
-	fungible::{Inspect, Mutate},
-	Get,
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
+	BoundedVec,
 };
 use frame_system::RawOrigin;
 use sp_core::sr25519;
@@ -57,6 +60,36 @@ fn put_draw<T: Config>(total_tickets: u128, providers: u32, winners: u32) {
 	});
 }
 
+/// An output whose rank is worse than every real winner's: value `u128::MAX - i`.
+fn poor_output(i: u32) -> VrfOutput {
+	let mut output = [0u8; 32];
+	output[..16].copy_from_slice(&(u128::MAX - u128::from(i)).to_le_bytes());
+	output[16..20].copy_from_slice(&i.to_le_bytes());
+	output
+}
+
+/// Fill the benchmark draw's ranking with `n` kept claims of accounts `("kept", i)`, outputs
+/// [`poor_output`], best first, each with its `Claims` record.
+fn fill_ranking<T: Config>(n: u32) -> Result<Vec<T::AccountId>, BenchmarkError> {
+	let mut kept = Vec::new();
+	let mut who_all = Vec::new();
+	for i in (0..n).rev() {
+		let who: T::AccountId = account("kept", i, 0);
+		let output = poor_output(i);
+		Claims::<T>::insert(
+			vrf::fixture::EPOCH,
+			&who,
+			ClaimRecord { output, threshold: u128::MAX },
+		);
+		kept.push(RankedClaim { output, who: who.clone() });
+		who_all.push(who);
+	}
+	let ranking =
+		BoundedVec::try_from(kept).map_err(|_| BenchmarkError::Stop("ranking over MaxWinners"))?;
+	Ranking::<T>::put(ranking);
+	Ok(who_all)
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -76,7 +109,9 @@ mod benchmarks {
 		assert_eq!(VrfKeys::<T>::get(&caller).map(|r| r.key), Some(key));
 	}
 
-	/// A winning claim: VRF verification, a threshold below 2^128, the last free winner slot.
+	/// A winning claim in a full draw: VRF verification, a threshold below 2^128, and the
+	/// worst case of the ranking: `MaxWinners` kept claims, all worse, so the claim is
+	/// inserted first (the whole ranking moves) and displaces the worst (its record removed).
 	#[benchmark]
 	fn claim_ticket() -> Result<(), BenchmarkError> {
 		let (who, key, sig) = signed_claim::<T>()?;
@@ -87,16 +122,27 @@ mod benchmarks {
 		// One ticket of `total`: the largest total that still wins, so the threshold is computed
 		// by multiply-by-rational rather than saturating.
 		let total = (u128::MAX / vrf::output_value(&output).saturating_add(1)).max(1);
-		put_draw::<T>(total, 1, T::MaxWinners::get().saturating_sub(1));
+		let max = T::MaxWinners::get();
+		put_draw::<T>(total, 1, max);
 		Tickets::<T>::insert(vrf::fixture::EPOCH, &who, 1);
 		VrfKeys::<T>::insert(&who, VrfKeyRecord { key, active_from: 0 });
+		if vrf::rank(&output) >= vrf::rank(&poor_output(max)) {
+			return Err(BenchmarkError::Stop("the claim would not displace"));
+		}
+		let kept = fill_ranking::<T>(max)?;
+		// Built best first: the last is the worst.
+		let worst = kept.last().cloned().ok_or(BenchmarkError::Stop("MaxWinners is 0"))?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), vrf::fixture::EPOCH, sig);
 		assert!(Claims::<T>::contains_key(vrf::fixture::EPOCH, &who));
+		assert!(!Claims::<T>::contains_key(vrf::fixture::EPOCH, &worst));
+		assert_eq!(Ranking::<T>::get().first().map(|c| c.who.clone()), Some(who));
+		assert_eq!(Ranking::<T>::get().len() as u32, max);
 		Ok(())
 	}
 
-	/// Opening a draw whose snapshot covers `p` providers with work.
+	/// Opening a draw whose snapshot covers `p` providers with work. (Unchanged by the
+	/// ranking: a draw opens with an empty one, which `close_draw` removed.)
 	#[benchmark]
 	fn open_draw(p: Linear<0, { T::MaxProviders::get() }>) {
 		let epoch = vrf::fixture::EPOCH;
@@ -111,27 +157,42 @@ mod benchmarks {
 		assert_eq!(CurrentDraw::<T>::get().map(|d| d.providers), Some(p));
 	}
 
-	/// Closing a draw with `w` winners: sorting, minting, seating, cleanup.
+	/// Closing a draw with `w` winners: sorting, minting, seating, cleanup. Worst case of the
+	/// seat plan: every winner has session keys, and `MaxValidators` incumbents, all with
+	/// session keys and none a winner, are read and planned with.
 	#[benchmark]
 	fn close_draw(w: Linear<0, { T::MaxWinners::get() }>) {
 		let epoch = vrf::fixture::EPOCH;
 		put_draw::<T>(u128::from(w).max(1), w, w);
-		let mut winners: Vec<T::AccountId> = Vec::new();
+		let mut ranked = Vec::new();
 		for i in 0..w {
 			let who: T::AccountId = account("winner", i, 0);
 			T::Currency::set_balance(&who, T::Currency::minimum_balance());
+			T::BenchmarkHelper::set_session_keys(&who);
 			Tickets::<T>::insert(epoch, &who, 1);
-			let mut output = [0u8; 32];
-			output[..4].copy_from_slice(&(u32::MAX - i).to_le_bytes());
+			let output = poor_output(i);
 			Claims::<T>::insert(epoch, &who, ClaimRecord { output, threshold: u128::MAX });
-			winners.push(who);
+			ranked.push(RankedClaim { output, who });
 		}
+		ranked.reverse();
+		Ranking::<T>::put(BoundedVec::truncate_from(ranked));
+		let incumbents: Vec<T::AccountId> = (0..T::MaxValidators::get())
+			.map(|i| {
+				let who: T::AccountId = account("incumbent", i, 0);
+				T::BenchmarkHelper::set_session_keys(&who);
+				who
+			})
+			.collect();
+		T::BenchmarkHelper::set_current_validators(incumbents);
 		#[block]
 		{
 			let _ = Pallet::<T>::close_draw(epoch.saturating_add(2));
 		}
 		assert!(CurrentDraw::<T>::get().is_none());
-		assert_eq!(LastOutcome::<T>::get().map(|o| o.winners.len() as u32), Some(w));
+		assert!(Ranking::<T>::get().is_empty());
+		let outcome = LastOutcome::<T>::get();
+		assert_eq!(outcome.as_ref().map(|o| o.winners.len() as u32), Some(w));
+		assert!(outcome.and_then(|o| o.validators).is_some());
 	}
 
 	impl_benchmark_test_suite!(

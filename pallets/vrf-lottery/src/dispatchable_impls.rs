@@ -44,10 +44,29 @@ impl<T: Config> Pallet<T> {
 		let threshold =
 			vrf::threshold(u128::from(tickets), draw.total_tickets, draw.expected_winners);
 		ensure!(vrf::is_winner(&output, threshold), Error::<T>::AboveThreshold);
-		ensure!(draw.winners < T::MaxWinners::get(), Error::<T>::TooManyWinners);
 
-		draw.winners = draw.winners.saturating_add(1);
+		// Keep the `MaxWinners` lowest outputs: when full, a lower output displaces the worst.
+		let mut ranking = Ranking::<T>::get();
+		let rank = vrf::rank(&output);
+		let at = ranking.partition_point(|c| c.rank() < rank);
+		let displaced = if ranking.len() as u32 >= T::MaxWinners::get() {
+			let worst = ranking.last().map(|c| c.rank());
+			ensure!(worst.is_some_and(|w| rank < w), Error::<T>::OutbidByLowerOutputs);
+			ranking.pop()
+		} else {
+			None
+		};
+		ranking
+			.try_insert(at, RankedClaim { output, who: who.clone() })
+			.map_err(|_| Error::<T>::OutbidByLowerOutputs)?;
+
+		draw.winners = ranking.len() as u32;
 		CurrentDraw::<T>::put(draw);
+		Ranking::<T>::put(ranking);
+		if let Some(out) = displaced {
+			Claims::<T>::remove(epoch, &out.who);
+			Self::deposit_event(Event::ClaimDisplaced { epoch, who: out.who });
+		}
 		Claims::<T>::insert(epoch, &who, ClaimRecord { output, threshold });
 		Self::deposit_event(Event::TicketClaimed { epoch, who, output, threshold });
 		Ok(())

@@ -8,9 +8,11 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod dispatchable_impls;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
+pub mod seats;
 mod session_impls;
 #[cfg(test)]
 mod tests;
@@ -27,6 +29,14 @@ pub trait BenchmarkHelper<AccountId> {
 	/// `who` in `providers_with_work(epoch)`. In the runtime: write vm-proof's `VerifiedMillis`
 	/// and `EpochProviders`.
 	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64);
+
+	/// Give `who` session keys, so that [`Config::ValidatorKeys`] contains it. In the runtime:
+	/// write pallet-session's `NextKeys`.
+	fn set_session_keys(who: &AccountId);
+
+	/// Make `validators` the set [`Config::CurrentValidators`] returns. In the runtime: write
+	/// pallet-session's `Validators`.
+	fn set_current_validators(validators: alloc::vec::Vec<AccountId>);
 }
 pub use types::*;
 pub use weights::WeightInfo;
@@ -43,7 +53,11 @@ pub mod pallet {
 	use sp_core::sr25519;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	///
+	/// - 1: the first release.
+	/// - 2: the open draw's claims are also kept in [`Ranking`], sorted by output (see
+	///   [`migrations::v2`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -90,18 +104,37 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxProviders: Get<u32>;
 
-		/// The most accepted claims in one draw. Should be well above `ExpectedWinners`
-		/// (e.g. 4×) so that an unlucky draw does not refuse genuine winners.
+		/// The most claims a draw keeps: the `MaxWinners` lowest VRF outputs (see
+		/// [`Ranking`]). Every valid claim counts while the window is open; when the draw is
+		/// full a lower output displaces the highest kept one, so claiming early buys nothing.
+		/// Should be well above `ExpectedWinners` (e.g. 4×) so that an unlucky draw keeps
+		/// every genuine winner. Do not lower it while a draw is open (the [`Ranking`] would no
+		/// longer decode).
 		#[pallet::constant]
 		type MaxWinners: Get<u32>;
 
-		/// The fewest validators a lottery outcome may seat (>= 1).
+		/// The floor of the validator set (>= 1): no planned set is smaller. When too few
+		/// winners have session keys, incumbents with session keys fill the set up to the
+		/// floor; only if even they cannot, the current set stays ([`Event::ValidatorSetKept`]).
+		/// See [`seats`].
 		#[pallet::constant]
 		type MinValidators: Get<u32>;
 
-		/// The most validators a lottery outcome may seat (>= `MinValidators`).
+		/// The most validators a planned set holds (>= `MinValidators`).
 		#[pallet::constant]
 		type MaxValidators: Get<u32>;
+
+		/// The most newcomers that enter, and the most incumbents that leave, the validator set
+		/// at one session boundary (>= 1): a party that wins every draw gains at most this many
+		/// seats per session. Newcomers beyond it enter only to fill seats the keyed incumbents
+		/// cannot (the floor); see [`seats`].
+		#[pallet::constant]
+		type MaxSeatChanges: Get<u32>;
+
+		/// The validators now seated, the incumbents a plan starts from (pallet-session's
+		/// `Validators` in the runtime: the set of the session that has just started when
+		/// `new_session` plans the one after). Only the first `MaxValidators` are considered.
+		type CurrentValidators: Get<alloc::vec::Vec<Self::AccountId>>;
 
 		/// Weight information for the calls and the session-boundary work.
 		type WeightInfo: WeightInfo;
@@ -124,7 +157,8 @@ pub mod pallet {
 	pub type Tickets<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, u64, OptionQuery>;
 
-	/// Accepted claims per draw epoch and provider (only the open draw's are kept).
+	/// Accepted claims per draw epoch and provider (only the open draw's are kept). A claim
+	/// displaced by a lower output is removed, so it is not paid.
 	#[pallet::storage]
 	pub type Claims<T: Config> = StorageDoubleMap<
 		_,
@@ -135,6 +169,18 @@ pub mod pallet {
 		ClaimRecord,
 		OptionQuery,
 	>;
+
+	/// The open draw's kept claims, by ascending `(vrf::output_value(output), output)`: the
+	/// same accounts and outputs as its [`Claims`], at most `MaxWinners`. The last is the worst
+	/// kept claim; when the draw is full a claim must be lower to enter, and displaces it.
+	///
+	/// One bounded value read and written per claim (`MaxWinners × 64` bytes for 32-byte
+	/// accounts) keeps a claim's cost independent of how many claims came before; finding the
+	/// worst kept claim among the [`Claims`] instead would read all of them. Emptied when the
+	/// draw closes.
+	#[pallet::storage]
+	pub type Ranking<T: Config> =
+		StorageValue<_, BoundedVec<RankedClaim<T::AccountId>, T::MaxWinners>, ValueQuery>;
 
 	/// Registered VRF keys.
 	#[pallet::storage]
@@ -182,7 +228,7 @@ pub mod pallet {
 			/// Its tickets: reputation × verified VM-milliseconds.
 			tickets: u64,
 		},
-		/// A winning claim was accepted.
+		/// A winning claim was accepted (and is kept unless a lower output displaces it).
 		TicketClaimed {
 			/// The draw epoch.
 			epoch: u32,
@@ -192,6 +238,15 @@ pub mod pallet {
 			output: VrfOutput,
 			/// The threshold it was below.
 			threshold: u128,
+		},
+		/// A kept claim was displaced by a lower output in a full draw: its record is removed
+		/// and it will not be paid. Emitted before the [`Event::TicketClaimed`] of the claim
+		/// that displaced it.
+		ClaimDisplaced {
+			/// The draw epoch.
+			epoch: u32,
+			/// The account whose claim was displaced.
+			who: T::AccountId,
 		},
 		/// A winner was paid its share of the epoch's issuance (newly minted).
 		RewardPaid {
@@ -211,16 +266,23 @@ pub mod pallet {
 			/// Paid to each winner.
 			payout: BalanceOf<T>,
 		},
-		/// The winners with session keys become the validators of session `session`.
+		/// The validators of session `session`, planned from the incumbents and the winners
+		/// with session keys (see [`seats`]).
 		ValidatorsElected {
 			/// The draw epoch.
 			epoch: u32,
 			/// The session they validate.
 			session: u32,
-			/// The new set, by ascending VRF output.
+			/// The new set: winners by ascending VRF output, then the incumbents that stay.
 			validators: BoundedVec<T::AccountId, T::MaxValidators>,
+			/// How many of them were not seated before (at most `MaxSeatChanges` unless the
+			/// keyed incumbents could not fill `MinValidators`).
+			newcomers: u32,
+			/// How many of them were seated before.
+			incumbents: u32,
 		},
-		/// Too few winners have session keys: the current validator set stays.
+		/// Winners and incumbents with session keys together are fewer than `MinValidators`:
+		/// the current validator set stays.
 		ValidatorSetKept {
 			/// The draw epoch.
 			epoch: u32,
@@ -228,6 +290,8 @@ pub mod pallet {
 			session: u32,
 			/// Winners with session keys.
 			qualified: u32,
+			/// Incumbents with session keys that did not win.
+			incumbents: u32,
 			/// `MinValidators`.
 			required: u32,
 		},
@@ -257,8 +321,10 @@ pub mod pallet {
 		InvalidVrfProof,
 		/// The VRF output is not below the caller's threshold: it did not win.
 		AboveThreshold,
-		/// The draw already has `MaxWinners` claims.
-		TooManyWinners,
+		/// The draw keeps `MaxWinners` claims, all with lower outputs than the caller's: it
+		/// cannot enter (nothing changed). (Index 11 was `TooManyWinners`, refused whenever
+		/// the draw was full, before storage version 2.)
+		OutbidByLowerOutputs,
 		/// The caller's VRF key on record is already this key: registering it again would
 		/// only restart its activation delay.
 		KeyAlreadyRegistered,
@@ -278,6 +344,7 @@ pub mod pallet {
 				"MaxWinners must be at least ExpectedWinners"
 			);
 			assert!(T::KeyActivationDelay::get() >= 1, "keys must not be chosen after the seed");
+			assert!(T::MaxSeatChanges::get() >= 1, "the validator set must be able to change");
 			let worst = Self::boundary_weight(T::MaxProviders::get(), T::MaxWinners::get());
 			assert!(
 				worst.all_lte(T::BlockWeights::get().max_block),
@@ -328,9 +395,16 @@ pub mod pallet {
 		/// [`vrf::is_winner`]). Only the open draw's epoch is accepted, once per provider. A
 		/// successful claim pays no fee.
 		///
+		/// Every valid claim counts while the window is open, whenever it arrives: the draw
+		/// keeps the `MaxWinners` lowest outputs ([`Ranking`]). When it is full, a claim whose
+		/// output is lower than the worst kept one displaces it ([`Event::ClaimDisplaced`]: that
+		/// claim is removed and not paid); any other is refused with
+		/// [`Error::OutbidByLowerOutputs`]. The cost is one bounded [`Ranking`] read and write.
+		///
 		/// ## Events
 		///
-		/// [`Event::TicketClaimed`].
+		/// [`Event::TicketClaimed`], preceded by [`Event::ClaimDisplaced`] when the draw was
+		/// full.
 		#[pallet::call_index(1)]
 		pub fn claim_ticket(
 			origin: OriginFor<T>,

@@ -51,6 +51,23 @@ parameter_types! {
 	pub static ExpectedWinners: u32 = 2;
 	pub static RegisteredProviders: Vec<AccountId> = vec![];
 	pub static WithSessionKeys: Vec<AccountId> = vec![];
+	pub static MaxWinners: u32 = 8;
+	pub static MinValidators: u32 = 2;
+	pub static MaxValidators: u32 = 4;
+	pub static MaxSeatChanges: u32 = 1;
+	/// The validators now seated (pallet-session's `Validators`): what `new_session` returned
+	/// one rotation earlier, or what a test sets.
+	pub static Incumbents: Vec<AccountId> = vec![];
+	/// The set `new_session` returned at the last rotation, seated at the next one.
+	pub static Queued: Option<Vec<AccountId>> = None;
+}
+
+/// The incumbents: [`Incumbents`].
+pub struct MockCurrentValidators;
+impl Get<Vec<AccountId>> for MockCurrentValidators {
+	fn get() -> Vec<AccountId> {
+		Incumbents::get()
+	}
 }
 
 /// Verified work as scripted by the test.
@@ -118,9 +135,11 @@ impl pallet_vrf_lottery::Config for Test {
 	type EpochIssuance = ConstU64<1_000>;
 	type KeyActivationDelay = ConstU32<2>;
 	type MaxProviders = ConstU32<16>;
-	type MaxWinners = ConstU32<8>;
-	type MinValidators = ConstU32<2>;
-	type MaxValidators = ConstU32<4>;
+	type MaxWinners = MaxWinners;
+	type MinValidators = MinValidators;
+	type MaxValidators = MaxValidators;
+	type MaxSeatChanges = MaxSeatChanges;
+	type CurrentValidators = MockCurrentValidators;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockBenchmarkHelper;
@@ -133,6 +152,14 @@ pub struct MockBenchmarkHelper;
 impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
 	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64) {
 		set_work(epoch, *who, vm_seconds);
+	}
+	fn set_session_keys(who: &AccountId) {
+		let mut keyed = WithSessionKeys::get();
+		keyed.push(*who);
+		WithSessionKeys::set(keyed);
+	}
+	fn set_current_validators(validators: Vec<AccountId>) {
+		Incumbents::set(validators);
 	}
 }
 
@@ -156,6 +183,12 @@ impl ExtBuilder {
 		ExpectedWinners::set(2);
 		RegisteredProviders::set(PROVIDERS.collect());
 		WithSessionKeys::set(vec![]);
+		MaxWinners::set(8);
+		MinValidators::set(2);
+		MaxValidators::set(4);
+		MaxSeatChanges::set(1);
+		Incumbents::set(vec![]);
+		Queued::set(None);
 		WORK.with(|w| w.borrow_mut().clear());
 		REPUTATION.with(|r| r.borrow_mut().clear());
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
@@ -202,15 +235,22 @@ pub fn work_now(who: AccountId, secs: u64) {
 }
 
 /// Rotate the session as pallet-session does (`end_session(i)`, `start_session(i + 1)`,
-/// `new_session(i + 2)`) in a new block, with a fresh seed. Returns what `new_session` returned.
+/// `new_session(i + 2)`) in a new block, with a fresh seed. The set the previous rotation
+/// planned (if any) is seated first (it becomes the [`Incumbents`]), as pallet-session seats the
+/// queued set before it asks for the next. Returns what `new_session` returned.
 pub fn rotate() -> Option<Vec<AccountId>> {
 	let i = Session::get();
 	System::set_block_number(System::block_number() + 1);
 	SeedNonce::set(SeedNonce::get() + 1);
 	<VrfLottery as SessionManager<AccountId>>::end_session(i);
+	if let Some(queued) = Queued::take() {
+		Incumbents::set(queued);
+	}
 	<VrfLottery as SessionManager<AccountId>>::start_session(i + 1);
 	Session::set(i + 1);
-	<VrfLottery as SessionManager<AccountId>>::new_session(i + 2)
+	let planned = <VrfLottery as SessionManager<AccountId>>::new_session(i + 2);
+	Queued::set(planned.clone());
+	planned
 }
 
 /// The VRF keypair of a test account.

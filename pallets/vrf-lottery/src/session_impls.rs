@@ -7,11 +7,19 @@
 //! session `i + 2`. All the lottery's work happens in `new_session(i + 2)`:
 //!
 //! 1. the draw of epoch `i` (claims were accepted during session `i`) closes: its winners are
-//!    paid and those with session keys are returned as the validators of session `i + 2`;
+//!    paid, and the validators of session `i + 2` are planned from the incumbents (the set of
+//!    session `i + 1`, `CurrentValidators`) and the winners with session keys, at most
+//!    `MaxSeatChanges` newcomers at a time and never below `MinValidators` ([`crate::seats`]);
 //! 2. the draw of epoch `i + 1` opens: tickets from the work verified in epoch `i` are
 //!    snapshotted and the seed is read. Its claims are accepted during session `i + 1`.
 
-use crate::{pallet::*, types::*, vrf, weights::WeightInfo};
+use crate::{
+	pallet::*,
+	seats::{self, SeatLimits},
+	types::*,
+	vrf,
+	weights::WeightInfo,
+};
 use alloc::vec::Vec;
 use frame_support::{
 	pallet_prelude::*,
@@ -120,13 +128,13 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn close_draw(session: u32) -> (Option<Vec<T::AccountId>>, u32) {
 		let Some(draw) = CurrentDraw::<T>::take() else { return (None, 0) };
 		let epoch = draw.epoch;
+		// The claims are the ranking's accounts (at most `MaxWinners`); sorting them again
+		// keeps the payout right even if the ranking were lost.
+		Ranking::<T>::kill();
 		let mut claims: Vec<(T::AccountId, ClaimRecord)> =
 			Claims::<T>::drain_prefix(epoch).collect();
 		let _ = Tickets::<T>::clear_prefix(epoch, T::MaxProviders::get(), None);
-		claims.sort_by(|a, b| {
-			(vrf::output_value(&a.1.output), a.1.output)
-				.cmp(&(vrf::output_value(&b.1.output), b.1.output))
-		});
+		claims.sort_by_key(|c| vrf::rank(&c.1.output));
 		let winners: BoundedVec<T::AccountId, T::MaxWinners> =
 			BoundedVec::truncate_from(claims.into_iter().map(|(who, _)| who).collect());
 		let count = winners.len() as u32;
@@ -151,31 +159,7 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::deposit_event(Event::DrawClosed { epoch, winners: winners.clone(), payout });
 
-		// The next validator set: winners with session keys, best outputs first.
-		let qualified: BoundedVec<T::AccountId, T::MaxValidators> = BoundedVec::truncate_from(
-			winners
-				.iter()
-				.filter(|w| T::ValidatorKeys::contains(w))
-				.take(T::MaxValidators::get().saturated_into())
-				.cloned()
-				.collect(),
-		);
-		let validators = if (qualified.len() as u32) < T::MinValidators::get() {
-			Self::deposit_event(Event::ValidatorSetKept {
-				epoch,
-				session,
-				qualified: qualified.len() as u32,
-				required: T::MinValidators::get(),
-			});
-			None
-		} else {
-			Self::deposit_event(Event::ValidatorsElected {
-				epoch,
-				session,
-				validators: qualified.clone(),
-			});
-			Some(qualified)
-		};
+		let validators = Self::plan_validators(epoch, session, &winners);
 		LastOutcome::<T>::put(Outcome::<T> {
 			epoch,
 			winners,
@@ -183,6 +167,51 @@ impl<T: Config> Pallet<T> {
 			validators: validators.clone(),
 		});
 		(validators.map(|v| v.into_inner()), count)
+	}
+
+	/// Plan the validators of `session` from the incumbents and `winners` (by ascending output)
+	/// with [`seats::plan`]; emit [`Event::ValidatorsElected`] or [`Event::ValidatorSetKept`].
+	///
+	/// Incumbents are the first `MaxValidators` of `CurrentValidators` that have session keys;
+	/// winners qualify when they have session keys.
+	fn plan_validators(
+		epoch: u32,
+		session: u32,
+		winners: &[T::AccountId],
+	) -> Option<BoundedVec<T::AccountId, T::MaxValidators>> {
+		let max = T::MaxValidators::get();
+		let incumbents: Vec<T::AccountId> = T::CurrentValidators::get()
+			.into_iter()
+			.take(max.saturated_into())
+			.filter(T::ValidatorKeys::contains)
+			.collect();
+		let qualified: Vec<T::AccountId> =
+			winners.iter().filter(|w| T::ValidatorKeys::contains(w)).cloned().collect();
+		let limits =
+			SeatLimits { min: T::MinValidators::get(), max, max_changes: T::MaxSeatChanges::get() };
+		match seats::plan(&incumbents, &qualified, limits) {
+			Ok(plan) => {
+				let validators = BoundedVec::truncate_from(plan.validators);
+				Self::deposit_event(Event::ValidatorsElected {
+					epoch,
+					session,
+					validators: validators.clone(),
+					newcomers: plan.newcomers,
+					incumbents: plan.incumbents,
+				});
+				Some(validators)
+			},
+			Err(short) => {
+				Self::deposit_event(Event::ValidatorSetKept {
+					epoch,
+					session,
+					qualified: short.winners,
+					incumbents: short.holdovers,
+					required: limits.min,
+				});
+				None
+			},
+		}
 	}
 
 	/// The validator set for session `index`, or `None` to keep the current one: the same as
@@ -224,9 +253,13 @@ impl<T: Config> Pallet<T> {
 	/// - Tickets and claims exist only for the open draw; the tickets sum to its
 	///   `total_tickets` and count its `providers` (at most `MaxProviders`); the claims count
 	///   its `winners` (at most `MaxWinners`).
+	/// - The [`Ranking`] holds exactly the open draw's claims (same accounts, same outputs),
+	///   strictly ascending by [`vrf::rank`]; it is empty when no draw is open.
 	/// - Every claimant holds tickets, has a VRF key active for the draw, and its recorded
 	///   output is below its threshold, which matches its tickets' share.
-	/// - The last outcome seats only winners, between `MinValidators` and `MaxValidators`.
+	/// - The last outcome seats only its winners and the incumbents (`CurrentValidators`, the
+	///   set it was planned from while the session lasts), without duplicates, between
+	///   `MinValidators` and `MaxValidators`.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let draw = CurrentDraw::<T>::get();
@@ -255,6 +288,17 @@ impl<T: Config> Pallet<T> {
 			ensure!(vrf::is_winner(&claim.output, claim.threshold), "a claim is above threshold");
 			winners = winners.saturating_add(1);
 		}
+		let ranking = Ranking::<T>::get();
+		ensure!(
+			ranking.windows(2).all(|p| p[0].rank() < p[1].rank()),
+			"the ranking is not strictly ascending"
+		);
+		ensure!(ranking.len() as u32 == winners, "the ranking does not count the claims");
+		for c in ranking.iter() {
+			let d = draw.as_ref().ok_or("a ranking without a draw")?;
+			let claim = Claims::<T>::get(d.epoch, &c.who).ok_or("a ranked claim is missing")?;
+			ensure!(claim.output == c.output, "a ranked output differs from its claim");
+		}
 		match draw {
 			Some(d) => {
 				ensure!(d.total_tickets == total, "ticket total mismatch");
@@ -267,7 +311,15 @@ impl<T: Config> Pallet<T> {
 		}
 		if let Some(o) = LastOutcome::<T>::get() {
 			if let Some(v) = o.validators {
-				ensure!(v.iter().all(|w| o.winners.contains(w)), "a validator did not win");
+				let incumbents = T::CurrentValidators::get();
+				ensure!(
+					v.iter().all(|w| o.winners.contains(w) || incumbents.contains(w)),
+					"a validator is neither a winner nor an incumbent"
+				);
+				let mut distinct = v.to_vec();
+				distinct.sort();
+				distinct.dedup();
+				ensure!(distinct.len() == v.len(), "a validator is seated twice");
 				ensure!(v.len() as u32 >= T::MinValidators::get(), "too few validators");
 				ensure!(v.len() as u32 <= T::MaxValidators::get(), "too many validators");
 			}

@@ -370,7 +370,8 @@ fn validator_set_changes_only_at_session_boundaries() {
 		assert_eq!(sorted, vec![10, 11]);
 		assert!(events().iter().any(|e| matches!(
 			e,
-			Event::ValidatorsElected { epoch: 2, session: 4, validators } if validators.to_vec() == set
+			Event::ValidatorsElected { epoch: 2, session: 4, validators, newcomers: 2, incumbents: 0 }
+				if validators.to_vec() == set
 		)));
 	});
 }
@@ -387,6 +388,7 @@ fn validator_set_never_falls_below_the_minimum() {
 			epoch: 2,
 			session: 4,
 			qualified: 1,
+			incumbents: 0,
 			required: 2
 		}));
 		assert_eq!(LastOutcome::<Test>::get().unwrap().validators, None);
@@ -414,6 +416,8 @@ fn winners_without_session_keys_are_not_seated() {
 fn validator_set_is_capped_at_the_maximum_by_best_output() {
 	ExtBuilder::default().build_and_execute(|| {
 		ExpectedWinners::set(8);
+		// No incumbents and changes enough for every winner: only `MaxValidators` caps the set.
+		MaxSeatChanges::set(8);
 		let all: Vec<AccountId> = (10..16).collect();
 		WithSessionKeys::set(all.clone());
 		ready(&all.iter().map(|w| (*w, 100)).collect::<Vec<_>>());
@@ -568,19 +572,6 @@ fn benchmark_fixture_verifies() {
 }
 
 #[test]
-fn claim_refused_when_the_draw_has_max_winners() {
-	ExtBuilder::default().build_and_execute(|| {
-		ExpectedWinners::set(100); // everyone wins
-		let work: Vec<(AccountId, u64)> = (10..19).map(|p| (p, 100)).collect();
-		ready(&work);
-		for who in 10..18 {
-			assert_ok!(claim(who));
-		}
-		assert_noop!(claim(18), Error::<Test>::TooManyWinners);
-	});
-}
-
-#[test]
 fn tickets_are_capped_at_max_providers() {
 	ExtBuilder::default().build_and_execute(|| {
 		for who in 100..120 {
@@ -668,4 +659,302 @@ fn weights_are_sane() {
 	assert!(<() as WeightInfo>::register_vrf_key().ref_time() < w.ref_time());
 	assert!(<() as WeightInfo>::open_draw(10).all_gt(<() as WeightInfo>::open_draw(1)));
 	assert!(<() as WeightInfo>::close_draw(10).all_gt(<() as WeightInfo>::close_draw(1)));
+}
+
+// ---------------------------------------------------------------- claims do not race
+
+/// The open draw's outputs of `who`, best (lowest rank) first.
+fn by_rank(who: impl IntoIterator<Item = AccountId>) -> Vec<AccountId> {
+	let mut ranked: Vec<_> = who.into_iter().map(|w| (vrf::rank(&evaluate(w).1), w)).collect();
+	ranked.sort();
+	ranked.into_iter().map(|(_, w)| w).collect()
+}
+
+fn ranking() -> Vec<AccountId> {
+	Ranking::<Test>::get().iter().map(|c| c.who).collect()
+}
+
+/// An attacker that knows it won early claims at once from many accounts and fills the draw
+/// (`MaxWinners` = 3). An honest winner with a lower output claims last: it is accepted, the
+/// attacker's worst claim is displaced (and not paid), and at the close the honest winner is
+/// paid and seated. Before storage version 2 the honest claim was refused (`TooManyWinners`).
+#[test]
+fn an_early_attacker_filling_the_draw_is_displaced_by_a_lower_output() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100); // every share reaches 1: everyone wins
+		MaxWinners::set(3);
+		let all: Vec<AccountId> = (10..20).collect();
+		WithSessionKeys::set([90, 91].into_iter().chain(all.iter().copied()).collect());
+		Incumbents::set(vec![90, 91]);
+		ready(&all.iter().map(|w| (*w, 100)).collect::<Vec<_>>());
+		let ranked = by_rank(all.clone());
+		// The honest winner holds the lowest output; the attacker controls the other nine and
+		// claims first with its three worst ones, which fill the draw.
+		let honest = ranked[0];
+		let attacker: Vec<AccountId> = ranked[1..].to_vec();
+		let early: Vec<AccountId> = attacker.iter().rev().take(3).copied().collect();
+		for who in &early {
+			assert_ok!(claim(*who));
+		}
+		assert_eq!(draw().winners, 3);
+		let worst = early[0];
+		assert_ok!(claim(honest));
+		assert!(events().contains(&Event::ClaimDisplaced { epoch: 2, who: worst }));
+		assert_eq!(Claims::<Test>::get(2, worst), None);
+		assert_eq!(ranking(), vec![honest, early[2], early[1]]);
+		assert_eq!(draw().winners, 3);
+		// The displaced account cannot come back: its output is above every kept one.
+		assert_noop!(claim(worst), Error::<Test>::OutbidByLowerOutputs);
+
+		let set = rotate().expect("a set is planned");
+		let closed = LastOutcome::<Test>::get().unwrap();
+		assert_eq!(closed.winners.to_vec(), vec![honest, early[2], early[1]]);
+		assert!(events().contains(&Event::RewardPaid { epoch: 2, who: honest, amount: 333 }));
+		assert!(!events()
+			.iter()
+			.any(|e| matches!(e, Event::RewardPaid { who, .. } if *who == worst)));
+		// The honest winner has the best output: it is the one newcomer.
+		assert_eq!(set, vec![honest, 90]);
+	});
+}
+
+/// When the draw is full, a claim not lower than the worst kept one is refused and changes
+/// nothing.
+#[test]
+fn a_claim_worse_than_every_kept_claim_is_refused_when_full() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		MaxWinners::set(3);
+		let all: Vec<AccountId> = (10..14).collect();
+		ready(&all.iter().map(|w| (*w, 100)).collect::<Vec<_>>());
+		let ranked = by_rank(all);
+		for who in &ranked[..3] {
+			assert_ok!(claim(*who));
+		}
+		assert_noop!(claim(ranked[3]), Error::<Test>::OutbidByLowerOutputs);
+		assert_eq!(ranking(), ranked[..3].to_vec());
+	});
+}
+
+/// Below `MaxWinners` every valid claim is kept, in rank order, whatever the arrival order.
+#[test]
+fn the_ranking_keeps_every_claim_in_output_order() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		let all: Vec<AccountId> = (10..16).collect();
+		ready(&all.iter().map(|w| (*w, 100)).collect::<Vec<_>>());
+		for who in all.iter().rev() {
+			assert_ok!(claim(*who));
+		}
+		assert_eq!(ranking(), by_rank(all));
+		assert_eq!(draw().winners, 6);
+		rotate();
+		assert!(Ranking::<Test>::get().is_empty());
+	});
+}
+
+#[test]
+fn try_state_detects_a_ranking_that_differs_from_the_claims() {
+	ExtBuilder::default().build().execute_with(|| {
+		ExpectedWinners::set(100);
+		ready(&[(10, 100), (11, 100)]);
+		assert_ok!(claim(10));
+		assert_ok!(claim(11));
+		assert_ok!(VrfLottery::do_try_state());
+		Ranking::<Test>::mutate(|r| r.as_mut().reverse());
+		assert!(VrfLottery::do_try_state().is_err());
+		Ranking::<Test>::mutate(|r| {
+			r.as_mut().reverse();
+			r.pop();
+		});
+		assert!(VrfLottery::do_try_state().is_err());
+	});
+}
+
+// ---------------------------------------------------------------- seats
+
+/// Keyed incumbents 1..=4, floor 4, no cap beyond 4.
+fn four_incumbents() {
+	MinValidators::set(4);
+	MaxValidators::set(4);
+	Incumbents::set(vec![1, 2, 3, 4]);
+	WithSessionKeys::set(vec![1, 2, 3, 4]);
+}
+
+fn attackers_in(set: &[AccountId]) -> usize {
+	set.iter().filter(|v| PROVIDERS.contains(v)).count()
+}
+
+/// A self-dealing party whose ten accounts win every claim of every draw gains at most
+/// `MaxSeatChanges` seats per session: one after one session, `n` after `n`, and the set never
+/// falls below the floor. Before, it became the whole set at the first close.
+#[test]
+fn a_party_winning_every_draw_gains_at_most_max_seat_changes_per_session() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		MaxWinners::set(16);
+		four_incumbents();
+		let attacker: Vec<AccountId> = (10..20).collect();
+		WithSessionKeys::set([1, 2, 3, 4].into_iter().chain(attacker.clone()).collect());
+		ready(&attacker.iter().map(|w| (*w, 100)).collect::<Vec<_>>());
+		for n in 1..=4usize {
+			for who in &attacker {
+				assert_ok!(claim(*who));
+			}
+			for who in &attacker {
+				work_now(*who, 100);
+			}
+			let set = rotate().expect("a set is planned");
+			assert_eq!(set.len(), 4, "session {n}: {set:?}");
+			assert_eq!(attackers_in(&set), n, "session {n}: {set:?}");
+			assert!(events().iter().any(|e| matches!(
+				e,
+				Event::ValidatorsElected { newcomers: 1, incumbents: 3, .. }
+			)));
+		}
+	});
+}
+
+/// The same with `MaxSeatChanges = 2`: two seats per session at most.
+#[test]
+fn max_seat_changes_bounds_the_newcomers_per_session() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		MaxWinners::set(16);
+		MaxSeatChanges::set(2);
+		four_incumbents();
+		let attacker: Vec<AccountId> = (10..20).collect();
+		WithSessionKeys::set([1, 2, 3, 4].into_iter().chain(attacker.clone()).collect());
+		ready(&attacker.iter().map(|w| (*w, 100)).collect::<Vec<_>>());
+		for n in 1..=2usize {
+			for who in &attacker {
+				assert_ok!(claim(*who));
+			}
+			for who in &attacker {
+				work_now(*who, 100);
+			}
+			let set = rotate().unwrap();
+			assert_eq!((set.len(), attackers_in(&set)), (4, 2 * n));
+		}
+	});
+}
+
+/// A single keyed winner with floor 4 and four keyed incumbents: one newcomer and three
+/// incumbents (the last incumbent leaves). Before, the set was kept (one winner < 4).
+#[test]
+fn a_single_winner_joins_three_incumbents_at_the_floor() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		four_incumbents();
+		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
+		ready(&[(10, 100)]);
+		assert_ok!(claim(10));
+		assert_eq!(rotate(), Some(vec![10, 1, 2, 3]));
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ValidatorsElected { epoch: 2, session: 4, newcomers: 1, incumbents: 3, .. }
+		)));
+		assert_ok!(VrfLottery::do_try_state());
+	});
+}
+
+/// Incumbents without session keys do not count toward the floor: with two of four keyless,
+/// one winner cannot reach 4 and the set is kept; with two winners, both enter and fill the
+/// seats of the keyless ones.
+#[test]
+fn incumbents_without_session_keys_do_not_count_toward_the_floor() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		four_incumbents();
+		WithSessionKeys::set(vec![1, 2, 10, 11]);
+		ready(&[(10, 100), (11, 100)]);
+		assert_ok!(claim(10));
+		work_now(10, 100);
+		work_now(11, 100);
+		assert_eq!(rotate(), None);
+		assert!(events().contains(&Event::ValidatorSetKept {
+			epoch: 2,
+			session: 4,
+			qualified: 1,
+			incumbents: 2,
+			required: 4
+		}));
+		Incumbents::set(vec![1, 2, 3, 4]);
+		Queued::set(None);
+		assert_ok!(claim(10));
+		assert_ok!(claim(11));
+		let set = rotate().unwrap();
+		assert_eq!(set.len(), 4);
+		assert_eq!(&set[2..], &[1, 2]);
+		assert!(!set.contains(&3) && !set.contains(&4));
+	});
+}
+
+/// Fewer keyed winners and incumbents together than the floor: the set is kept.
+#[test]
+fn too_few_keyed_winners_and_incumbents_keep_the_set() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		four_incumbents();
+		WithSessionKeys::set(vec![1, 2, 10]);
+		ready(&[(10, 100), (11, 100)]);
+		assert_ok!(claim(10));
+		assert_ok!(claim(11)); // no session keys
+		assert_eq!(rotate(), None);
+		assert!(events().contains(&Event::ValidatorSetKept {
+			epoch: 2,
+			session: 4,
+			qualified: 1,
+			incumbents: 2,
+			required: 4
+		}));
+		assert_eq!(LastOutcome::<Test>::get().unwrap().validators, None);
+	});
+}
+
+/// The set is never smaller than the floor: an incumbent winner keeps its seat and
+/// non-winning incumbents leave one at a time, down to the floor.
+#[test]
+fn incumbents_leave_one_at_a_time_down_to_the_floor() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		MinValidators::set(2);
+		Incumbents::set(vec![1, 2, 3, 10]);
+		WithSessionKeys::set(vec![1, 2, 3, 10]);
+		ready(&[(10, 100)]);
+		let mut sizes = Vec::new();
+		for _ in 0..3 {
+			assert_ok!(claim(10));
+			work_now(10, 100);
+			let set = rotate().unwrap();
+			assert_eq!(set[0], 10);
+			sizes.push(set.len());
+		}
+		assert_eq!(sizes, vec![3, 2, 2]);
+	});
+}
+
+#[test]
+#[should_panic(expected = "the validator set must be able to change")]
+fn integrity_test_refuses_zero_seat_changes() {
+	use frame_support::traits::Hooks;
+	sp_io::TestExternalities::default().execute_with(|| {
+		MaxSeatChanges::set(0);
+		<VrfLottery as Hooks<u64>>::integrity_test();
+	});
+}
+
+#[test]
+fn try_state_detects_a_validator_that_is_neither_winner_nor_incumbent() {
+	ExtBuilder::default().build().execute_with(|| {
+		ExpectedWinners::set(100);
+		four_incumbents();
+		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
+		ready(&[(10, 100)]);
+		assert_ok!(claim(10));
+		assert_eq!(rotate(), Some(vec![10, 1, 2, 3]));
+		assert_ok!(VrfLottery::do_try_state());
+		Incumbents::set(vec![5, 6, 7, 8]);
+		assert!(VrfLottery::do_try_state().is_err());
+	});
 }

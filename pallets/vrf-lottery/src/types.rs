@@ -34,7 +34,8 @@ pub struct DrawInfo<BlockNumber> {
 	pub providers: u32,
 	/// `ExpectedWinners` when the draw opened.
 	pub expected_winners: u32,
-	/// Accepted claims so far.
+	/// Claims kept so far (at most `MaxWinners`; a claim displaced by a lower output no longer
+	/// counts).
 	pub winners: u32,
 	/// Block at which the draw opened.
 	pub opened_at: BlockNumber,
@@ -61,6 +62,24 @@ pub struct ClaimRecord {
 	pub output: VrfOutput,
 	/// The threshold the output was below.
 	pub threshold: u128,
+}
+
+/// A kept claim in [`crate::Ranking`]: who claimed and its output.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct RankedClaim<AccountId> {
+	/// The VRF output bytes.
+	pub output: VrfOutput,
+	/// The claimant.
+	pub who: AccountId,
+}
+
+impl<AccountId> RankedClaim<AccountId> {
+	/// Its place in a draw: [`crate::vrf::rank`] of its output (lower is better).
+	pub fn rank(&self) -> (u128, VrfOutput) {
+		crate::vrf::rank(&self.output)
+	}
 }
 
 /// A provider's registered VRF key.
@@ -121,11 +140,11 @@ impl From<&sr25519::vrf::VrfSignature> for VrfProofBytes {
 pub struct Outcome<T: Config> {
 	/// The draw's epoch.
 	pub epoch: u32,
-	/// Every accepted claim, by ascending VRF output.
+	/// Every kept claim, by ascending VRF output.
 	pub winners: BoundedVec<T::AccountId, T::MaxWinners>,
 	/// Paid to each winner (`EpochIssuance / winners`, rounded down).
 	pub payout: BalanceOf<T>,
-	/// The validator set planned from the winners, or `None` if too few qualified and the
-	/// current set stays.
+	/// The validator set planned from the incumbents and the winners (see [`crate::seats`]),
+	/// or `None` if too few qualified and the current set stays.
 	pub validators: Option<BoundedVec<T::AccountId, T::MaxValidators>>,
 }

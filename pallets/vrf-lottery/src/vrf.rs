@@ -85,6 +85,12 @@ pub fn output_value(output: &[u8; 32]) -> u128 {
 	u128::from_le_bytes(head)
 }
 
+/// The place of an output in a draw, lower is better: its [`output_value`], ties broken by the
+/// output bytes. A draw keeps the `MaxWinners` lowest ranks.
+pub fn rank(output: &[u8; 32]) -> (u128, [u8; 32]) {
+	(output_value(output), *output)
+}
+
 /// The threshold of a provider holding `tickets` of `total` with `expected_winners` expected.
 ///
 /// `0` when the provider has no tickets (or nobody has), `u128::MAX` when its share times the

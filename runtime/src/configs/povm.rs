@@ -128,6 +128,16 @@ impl Contains<AccountId> for HasSessionKeys {
 	}
 }
 
+/// The incumbents a validator-set plan starts from: pallet-session's current validators (when
+/// the lottery plans session `i + 2`, the set of session `i + 1`, which has just started).
+pub struct SessionValidators;
+
+impl Get<alloc::vec::Vec<AccountId>> for SessionValidators {
+	fn get() -> alloc::vec::Vec<AccountId> {
+		pallet_session::Validators::<Runtime>::get()
+	}
+}
+
 impl pallet_vrf_lottery::Config for Runtime {
 	type Currency = Balances;
 	type Work = VmProof;
@@ -146,6 +156,9 @@ impl pallet_vrf_lottery::Config for Runtime {
 	type MaxWinners = ConstU32<64>;
 	type MinValidators = ConstU32<1>;
 	type MaxValidators = ConstU32<100>;
+	// One newcomer in and at most one incumbent out per session (pallets/vrf-lottery/src/seats.rs).
+	type MaxSeatChanges = ConstU32<1>;
+	type CurrentValidators = SessionValidators;
 	type WeightInfo = pallet_vrf_lottery::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = LotteryBenchmarkHelper;
@@ -162,5 +175,19 @@ impl pallet_vrf_lottery::BenchmarkHelper<AccountId> for LotteryBenchmarkHelper {
 		pallet_vm_proof::EpochProviders::<Runtime>::mutate(epoch, |v| {
 			let _ = v.try_push(who.clone());
 		});
+	}
+
+	fn set_session_keys(who: &AccountId) {
+		use codec::{Decode, Encode};
+		// Any 32 bytes decode as a BABE and a GRANDPA public key: the account's own, twice.
+		let raw = who.encode();
+		let bytes: alloc::vec::Vec<u8> = raw.iter().chain(raw.iter()).copied().collect();
+		if let Ok(keys) = crate::SessionKeys::decode(&mut &bytes[..]) {
+			pallet_session::NextKeys::<Runtime>::insert(who, keys);
+		}
+	}
+
+	fn set_current_validators(validators: alloc::vec::Vec<AccountId>) {
+		pallet_session::Validators::<Runtime>::put(validators);
 	}
 }
