@@ -36,12 +36,17 @@ use crate::{
 	UncheckedExtrinsic, VmProof, BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS, UNIT,
 };
 
-/// The genesis validators, in session order: Alice, Bob, Charlie, Dave.
-const VALIDATORS: [(Sr25519Keyring, Ed25519Keyring); 4] = [
+/// The genesis validators, in session order: Alice, Bob, Charlie, Dave ([`new_ext`]), and Eve,
+/// Ferdie, One and Two too ([`new_ext_with`]).
+const VALIDATORS: [(Sr25519Keyring, Ed25519Keyring); 8] = [
 	(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 	(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 	(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 	(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+	(Sr25519Keyring::Eve, Ed25519Keyring::Eve),
+	(Sr25519Keyring::Ferdie, Ed25519Keyring::Ferdie),
+	(Sr25519Keyring::One, Ed25519Keyring::One),
+	(Sr25519Keyring::Two, Ed25519Keyring::Two),
 ];
 /// The slot of block 1 (BABE's genesis slot).
 const GENESIS_SLOT: u64 = 1_000;
@@ -60,18 +65,21 @@ fn grandpa_id(i: usize) -> sp_consensus_grandpa::AuthorityId {
 	VALIDATORS[i].1.public().into()
 }
 
-/// The four validators with their session keys, every dev account funded.
+/// Four validators (Alice, Bob, Charlie, Dave) with their session keys, funded.
 fn new_ext() -> sp_io::TestExternalities {
+	new_ext_with(4)
+}
+
+/// The first `count` of [`VALIDATORS`] with their session keys, funded.
+fn new_ext_with(count: usize) -> sp_io::TestExternalities {
 	let storage = RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: Sr25519Keyring::well_known()
-				.map(|k| (k.to_account_id(), 1_000_000 * UNIT))
-				.collect(),
+			balances: (0..count).map(|i| (account(i), 1_000_000 * UNIT)).collect(),
 			..Default::default()
 		},
 		babe: BabeConfig { epoch_config: BABE_GENESIS_EPOCH_CONFIG, ..Default::default() },
 		session: SessionConfig {
-			keys: (0..VALIDATORS.len())
+			keys: (0..count)
 				.map(|i| {
 					(
 						account(i),
@@ -453,6 +461,43 @@ fn a_grandpa_equivocation_report_slashes_the_provider_bond() {
 			babe_key_proof(3)
 		));
 		assert_eq!(bond_of(&account(3)), BOND - slashed);
+		VmProof::do_try_state().expect("vm-proof invariants hold");
+	});
+}
+
+/// A second offender of the same slot raises the fraction for both (pallet-offences reports the
+/// first again): the first pays only the difference, so each loses the raised fraction once.
+#[test]
+fn a_second_offender_of_the_slot_raises_the_first_ones_slash_to_the_new_fraction_only() {
+	new_ext_with(8).execute_with(|| {
+		register_provider(&account(0));
+		register_provider(&account(1));
+		start_session(1);
+		let slot = GENESIS_SLOT + EPOCH_DURATION_IN_SLOTS + 4;
+		// One offender among eight: (3/8)² = 14.0625%.
+		let alone = Perbill::from_rational(3u32, 8u32).square();
+		assert_ok!(Babe::report_equivocation_unsigned(
+			RuntimeOrigin::none(),
+			Box::new(babe_equivocation(0, Sr25519Keyring::Alice, slot)),
+			babe_key_proof(0)
+		));
+		assert_eq!(bond_of(&account(0)), BOND - alone * BOND);
+		// Two offenders of the slot: (6/8)² = 56.25% each.
+		let both = Perbill::from_rational(6u32, 8u32).square();
+		assert_ok!(Babe::report_equivocation_unsigned(
+			RuntimeOrigin::none(),
+			Box::new(babe_equivocation(1, Sr25519Keyring::Bob, slot)),
+			babe_key_proof(1)
+		));
+		assert_eq!(bond_of(&account(1)), BOND - both * BOND);
+		// Alice lost 56.25% of her bond in all, not 14.0625% and then 56.25% of the rest
+		// (the bond left after the first slash is 85.9375%; the raise takes a share of it).
+		// Up to `Perbill`'s precision of the raise's share (a billionth of the bond).
+		let alice = bond_of(&account(0));
+		assert!(alice.abs_diff(BOND - both * BOND) <= BOND / 1_000_000_000, "Alice keeps {alice}");
+		assert_eq!(held_bond(&account(0)), alice);
+		// Alice's first slash, then Alice's raise and Bob's slash.
+		assert_eq!(offence_slashes().len(), 3);
 		VmProof::do_try_state().expect("vm-proof invariants hold");
 	});
 }
