@@ -17,7 +17,7 @@
 //!   set-id history); older roots and slash records are pruned at each new session.
 
 use alloc::vec::Vec;
-use frame_support::{parameter_types, traits::Get, weights::Weight};
+use frame_support::{parameter_types, weights::Weight};
 use sp_runtime::{traits::Convert, Perbill};
 use sp_staking::{
 	offence::{OffenceDetails, OffenceSeverity, OnOffenceHandler},
