@@ -1,8 +1,10 @@
 //! # PoVM chain runtime
 //!
 //! BABE block production and GRANDPA finality, pallet-session whose validator set is the
-//! PoVM lottery's to choose, balances and fees, multisig, sudo, and the three PoVM pallets:
-//! `job-queue`, `vm-proof` and `vrf-lottery`.
+//! PoVM lottery's to choose, equivocation reports (pallet-session's historical key-ownership
+//! proofs and pallet-offences; an equivocating validator's provider bond is slashed), balances
+//! and fees, multisig, sudo, and the three PoVM pallets: `job-queue`, `vm-proof` and
+//! `vrf-lottery`.
 //!
 //! Layout: this file assembles the runtime; `configs/` holds each pallet's configuration,
 //! `apis.rs` the runtime APIs, `genesis_config_presets.rs` the named genesis presets,
@@ -39,6 +41,8 @@ use sp_version::RuntimeVersion;
 
 pub use frame_support::{construct_runtime, parameter_types};
 pub use pallet_balances::Call as BalancesCall;
+/// pallet-session's `historical` pallet under a name the runtime macro accepts.
+use pallet_session::historical as pallet_session_historical;
 pub use sp_runtime::{Perbill, Permill};
 
 /// Opaque types: the node knows blocks and session keys only by these.
@@ -229,6 +233,10 @@ mod runtime {
 	pub type Multisig = pallet_multisig;
 	#[runtime::pallet_index(9)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(10)]
+	pub type Historical = pallet_session_historical;
+	#[runtime::pallet_index(11)]
+	pub type Offences = pallet_offences;
 
 	#[runtime::pallet_index(20)]
 	pub type JobQueue = pallet_job_queue;
@@ -237,6 +245,9 @@ mod runtime {
 	#[runtime::pallet_index(22)]
 	pub type VrfLottery = pallet_vrf_lottery;
 }
+
+#[cfg(test)]
+mod equivocation_tests;
 
 #[cfg(test)]
 mod version_tests {

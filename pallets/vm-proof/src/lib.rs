@@ -13,6 +13,7 @@ pub mod energy;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
+pub mod offences;
 mod registry_impl;
 #[cfg(test)]
 mod tests;
@@ -20,6 +21,8 @@ mod tests;
 mod tests_decline;
 #[cfg(test)]
 mod tests_independence;
+#[cfg(test)]
+mod tests_offences;
 #[cfg(test)]
 mod tests_trust;
 #[cfg(test)]
@@ -294,6 +297,21 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Trust<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
+	/// The fraction of a provider's bond slashed for consensus offences (equivocations) of a
+	/// session, per session and provider: a later offence of the same session slashes only what
+	/// a higher fraction adds (see [`crate::offences`]). Pruned by the runtime once the session
+	/// leaves the reporting window.
+	#[pallet::storage]
+	pub type OffenceSlashes<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		u32,
+		Blake2_128Concat,
+		T::AccountId,
+		Perbill,
+		OptionQuery,
+	>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -533,6 +551,19 @@ pub mod pallet {
 			trust: u32,
 			/// Reputation after the verdict.
 			reputation: Perbill,
+		},
+		/// A provider's bond was slashed for a consensus offence (a BABE or GRANDPA
+		/// equivocation as a validator), reported through pallet-offences (see
+		/// [`crate::offences`]).
+		OffenceSlashed {
+			/// The provider.
+			who: T::AccountId,
+			/// The session of the offence.
+			session: u32,
+			/// The fraction of the bond slashed for the session's offences in all.
+			fraction: Perbill,
+			/// Amount slashed from the bond now.
+			slashed: BalanceOf<T>,
 		},
 	}
 
