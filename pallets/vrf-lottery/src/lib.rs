@@ -74,14 +74,16 @@ pub mod pallet {
 		/// seated as validators.
 		type ValidatorKeys: Contains<Self::AccountId>;
 
-		/// The seed of a draw, read when it opens (in `SessionManager::new_session`): BABE's
-		/// randomness from a past epoch in the runtime, so nobody can grind it; deterministic
-		/// in tests.
+		/// The seed of a draw, read when it opens (in `SessionManager::new_session`); it must be
+		/// unknown while the tickets it draws on were earned (the epoch that just ended), or a
+		/// party with many keyed accounts routes its work to the ones it knows will win.
 		///
-		/// In a BABE runtime use `pallet_babe::NextRandomness` (fixed by the VRF outputs of the
-		/// epoch before last, public for one epoch): with `KeyActivationDelay = 2`, every key that
-		/// may claim in a draw was registered before its seed could be known. With
-		/// `pallet_babe::Randomness` (public one epoch longer) use a delay of 3.
+		/// In a BABE runtime do not use `pallet_babe::NextRandomness` alone: pallet-session calls
+		/// the session manager before BABE's epoch change, so at that point it was made from the
+		/// epoch before last and was public during the work epoch. Hash it with BABE's
+		/// `UnderConstruction` outputs (every VRF output of the work epoch, not yet consumed), as
+		/// the PoVM runtime does (`runtime/src/configs/lottery_seed.rs`). Keys then need
+		/// `KeyActivationDelay >= 1`.
 		type Seed: Get<[u8; 32]>;
 
 		/// How many winners a draw expects (the sum of all winning probabilities when no
