@@ -32,7 +32,7 @@ echo "[test] build took $(($(date +%s) - start)) s"
 
 step "pallet tests (mock runtimes, benchmarks as tests)"
 cargo test --release --locked -p povm-primitives -p pallet-job-queue -p pallet-vm-proof \
-	-p pallet-vrf-lottery --features runtime-benchmarks
+	-p pallet-vrf-lottery -p povm-simulation --features runtime-benchmarks
 
 step "client and worker tests (committed metadata vs the node's runtime; unit; real Docker)"
 cargo test --release --locked --no-fail-fast -p povm-client -p povm-worker -p coinflip -- --test-threads 1

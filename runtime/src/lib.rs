@@ -1,8 +1,10 @@
 //! # PoVM chain runtime
 //!
 //! BABE block production and GRANDPA finality, pallet-session whose validator set is the
-//! PoVM lottery's to choose, balances and fees, multisig, sudo, and the three PoVM pallets:
-//! `job-queue`, `vm-proof` and `vrf-lottery`.
+//! PoVM lottery's to choose, equivocation reports (pallet-session's historical key-ownership
+//! proofs and pallet-offences; an equivocating validator's provider bond is slashed), balances
+//! and fees, multisig, sudo, and the three PoVM pallets: `job-queue`, `vm-proof` and
+//! `vrf-lottery`.
 //!
 //! Layout: this file assembles the runtime; `configs/` holds each pallet's configuration,
 //! `apis.rs` the runtime APIs, `genesis_config_presets.rs` the named genesis presets,
@@ -39,6 +41,8 @@ use sp_version::RuntimeVersion;
 
 pub use frame_support::{construct_runtime, parameter_types};
 pub use pallet_balances::Call as BalancesCall;
+/// pallet-session's `historical` pallet under a name the runtime macro accepts.
+use pallet_session::historical as pallet_session_historical;
 pub use sp_runtime::{Perbill, Permill};
 
 /// Opaque types: the node knows blocks and session keys only by these.
@@ -76,6 +80,10 @@ impl_opaque_keys! {
 ///   storage version 2, `PovmJobsApi` version 2: assignments carry their draw wave).
 /// - 102: offers declare a run-time limit (vm-proof storage version 3), providers decline jobs
 ///   (`vmProof.decline_job`), jobs most providers decline end `Unrunnable`.
+/// - 103: verified time only from independent work (issue 12): two agreeing replicas not run
+///   by the job's owner, each credited at most the blocks it held its slot (vm-proof storage
+///   version 4, `SlotHolds`); the draw is over every eligible provider weighted by free
+///   slots; a job waits for `MinEligibleProviders` eligible providers.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -84,7 +92,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -165,12 +173,16 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// - vm-proof v2 → v3 (spec 102): every offer gets a run-time limit (`VmOffer::max_seconds`),
 ///   the longest job the chain allows (`MAX_JOB_SECONDS`), so no provider loses a job it could
 ///   be drawn for before. Runs after the v2 step, which reads offers in the v2 layout.
+/// - vm-proof v3 → v4 (spec 103): every member of an open round gets its slot hold (draw
+///   block and commit block, `SlotHolds`), which bounds its verified time. Only adds a map, so
+///   the earlier steps' round layout still holds.
 /// - vrf-lottery v1 → v2: the open draw's claims are ranked into `VrfLottery::Ranking`, so
 ///   that a full draw keeps the lowest outputs (claims no longer race).
 #[allow(unused_parens)]
 type Migrations = (
 	pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_vm_proof::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_vm_proof::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
@@ -221,6 +233,10 @@ mod runtime {
 	pub type Multisig = pallet_multisig;
 	#[runtime::pallet_index(9)]
 	pub type Sudo = pallet_sudo;
+	#[runtime::pallet_index(10)]
+	pub type Historical = pallet_session_historical;
+	#[runtime::pallet_index(11)]
+	pub type Offences = pallet_offences;
 
 	#[runtime::pallet_index(20)]
 	pub type JobQueue = pallet_job_queue;
@@ -229,6 +245,9 @@ mod runtime {
 	#[runtime::pallet_index(22)]
 	pub type VrfLottery = pallet_vrf_lottery;
 }
+
+#[cfg(test)]
+mod equivocation_tests;
 
 #[cfg(test)]
 mod version_tests {
@@ -241,13 +260,16 @@ mod version_tests {
 	/// The `spec_version` of the runtime with vm-proof storage version 2 (offers without
 	/// `max_seconds`).
 	const SPEC_OF_VM_PROOF_STORAGE_V2: u32 = 101;
+	/// The `spec_version` of the runtime with vm-proof storage version 3 (no slot holds).
+	const SPEC_OF_VM_PROOF_STORAGE_V3: u32 = 102;
 
 	#[test]
-	fn vm_proof_storage_version_3_ships_with_a_higher_spec_version() {
+	fn vm_proof_storage_version_4_ships_with_a_higher_spec_version() {
 		// Without a higher spec version `set_code` refuses the runtime and the migrations
 		// never run.
-		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 3);
-		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V2);
+		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 4);
+		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V3);
+		assert!(SPEC_OF_VM_PROOF_STORAGE_V3 > SPEC_OF_VM_PROOF_STORAGE_V2);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V2 > SPEC_OF_VM_PROOF_STORAGE_V1);
 	}
 

@@ -31,8 +31,10 @@
 //!
 //! Not scaled, on purpose:
 //! - `KeyActivationDelay` counts sessions because it is a security rule, not a duration: a key
-//!   must be on record before the seed of the first draw it claims in is known, and the seed
-//!   (`pallet_babe::NextRandomness`) is public one session before its draw opens.
+//!   must be on record before the seed of the first draw it claims in is known. The seed
+//!   (`configs::lottery_seed`) hashes the BABE VRF outputs of the session whose work becomes the
+//!   tickets, so it is known only when the draw opens; one session would do, two keep a margin
+//!   (a key registered in session `w` first claims in the draw opened at the end of `w + 1`).
 //! - The job deadlines (`jobQueue.Params`: queue timeout, commit and reveal windows) are the
 //!   job-queue pallet's `DefaultParams` (blocks) until root calls `set_params`, in both builds;
 //!   with `fast-runtime`'s shorter blocks they are half as long in time, so the longest job a
@@ -133,8 +135,8 @@ pub const fn epoch_issuance(build: Build) -> Balance {
 }
 
 /// Sessions between registering a VRF key and the first draw it may claim in
-/// (`KeyActivationDelay`). At least 2 with `pallet_babe::NextRandomness` as the seed, in both
-/// builds: it is a count of seeds, not a duration.
+/// (`KeyActivationDelay`), in both builds: a count of seeds, not a duration. The seed is known
+/// only when its draw opens (`configs::lottery_seed`), so 1 would do; 2 keeps a session's margin.
 pub const KEY_ACTIVATION_DELAY: u32 = 2;
 
 /// Blocks a provider's bond stays held after it unregisters (`UnbondingDelay`): at least one
@@ -221,7 +223,8 @@ mod tests {
 
 	#[test]
 	fn key_activation_waits_for_an_unknown_seed_in_both_builds() {
-		// The seed (`NextRandomness`) is public one session before its draw opens.
+		// The seed is known when its draw opens (`configs::lottery_seed`): a key must be on
+		// record at least one session before; two keep a margin.
 		assert!(KEY_ACTIVATION_DELAY >= 2);
 		assert_eq!(
 			<<Runtime as pallet_vrf_lottery::Config>::KeyActivationDelay as Get<u32>>::get(),

@@ -8,9 +8,11 @@
 //! 1. the draw's tickets are the verified work, and Dave's worker claims (its VRF output is
 //!    below its threshold; with two providers and 16 expected winners both are certain to
 //!    win) — its metric `povm_worker_lottery_draws_total{result="won"}` counts the win;
-//! 2. the draw closes with Dave among the winners, paid, and the planned validator set is
-//!    Dave alone (Eve won too but has no session keys);
-//! 3. `Session::Validators` becomes `[Dave]` at the following session, and blocks authored
+//! 2. the draw closes with Dave among the winners, paid, and the planned validator set seats
+//!    Dave beside the incumbents: at most `MaxSeatChanges` (1) newcomer enters and at most one
+//!    incumbent leaves per session, so the set is Dave and one of Alice and Bob, never Dave
+//!    alone (Eve won too but has no session keys);
+//! 3. `Session::Validators` becomes that set at the following session, and blocks authored
 //!    with Dave's BABE key are finalised.
 
 use std::{path::PathBuf, time::Duration};
@@ -92,7 +94,8 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	let work_epoch = work_epoch.context("no job was verified late enough for an active key")?;
 	let draw_epoch = work_epoch + 1;
 
-	// The draw of `draw_epoch` closes with Dave among the winners and seats him alone.
+	// The draw of `draw_epoch` closes with Dave among the winners and seats him beside an
+	// incumbent.
 	let outcome = wait(Duration::from_secs(300), "the draw to close", || async {
 		let outcome = last_outcome(&client, None).await?;
 		(outcome.epoch >= draw_epoch).then_some(outcome)
@@ -104,8 +107,12 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	if !outcome.winners.contains(&dave) || outcome.payout == 0 {
 		bail!("Dave should have won and been paid: {outcome:?}");
 	}
-	if outcome.validators.as_deref() != Some(&[dave.clone()][..]) {
-		bail!("the planned set should be Dave alone: {outcome:?}");
+	let alice = account("//Alice");
+	let bob = account("//Bob");
+	let planned = outcome.validators.clone().context("a set is planned")?;
+	let incumbents_kept = planned.iter().filter(|v| **v == alice || **v == bob).count();
+	if planned.len() != 2 || planned[0] != dave || incumbents_kept != 1 {
+		bail!("the planned set should be Dave (best output) and one incumbent: {outcome:?}");
 	}
 	let won = network.worker("dave").metric("povm_worker_lottery_draws_total{result=\"won\"}");
 	if won.unwrap_or(0.0) < 1.0 {
@@ -115,7 +122,7 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	// Dave validates the next session, and blocks authored with his BABE key are finalised.
 	let (seated_at, _) = wait(Duration::from_secs(240), "Dave to be seated", || async {
 		let (n, head) = client.finalized_head().await.ok()?;
-		(validators(&client, Some(head)).await == vec![dave.clone()]).then_some((n, head))
+		(validators(&client, Some(head)).await == planned).then_some((n, head))
 	})
 	.await?;
 	wait(Duration::from_secs(120), "a finalised block authored by Dave", || async {

@@ -144,11 +144,14 @@ mod benchmarks {
 		assert!(Queue::<T>::get().is_empty());
 	}
 
-	/// Assigning one queued job among `c` candidates.
+	/// Assigning one queued job among `c` eligible providers: the draw scans all of them
+	/// (weighted by free slots), so `c` runs to `MaxCandidates`, the registry's bound on
+	/// providers (`MaxProviders`, 1 000 in the runtime). At least
+	/// `max(MinEligibleProviders, min_replicas)` are registered, or the job would wait.
 	#[benchmark]
 	fn assign_job(c: Linear<1, { T::MaxCandidates::get() }>) -> Result<(), BenchmarkError> {
 		let spec = bench_spec::<T>(T::MaxReplicas::get());
-		let need = spec.redundancy.min_replicas;
+		let need = spec.redundancy.min_replicas.max(T::MinEligibleProviders::get());
 		T::Providers::bench_register(c.max(need), &spec.resources);
 		let caller: T::AccountId = whitelisted_caller();
 		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;

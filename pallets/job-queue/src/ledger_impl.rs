@@ -208,11 +208,10 @@ impl<T: Config> Pallet<T> {
 		if count == 0 {
 			return Ok(Vec::new());
 		}
-		let candidates: Vec<_> =
-			T::Providers::candidates(&job.spec.resources, T::MaxCandidates::get())
-				.into_iter()
-				.filter(|(p, _)| !job.providers.contains(p))
-				.collect();
+		let candidates: Vec<_> = T::Providers::candidates(&job.spec.resources)
+			.into_iter()
+			.filter(|(p, _)| !job.providers.contains(p))
+			.collect();
 		let drawn = Self::draw(id, job.providers.len() as u32, candidates, count);
 		if drawn.is_empty() {
 			return Ok(drawn);

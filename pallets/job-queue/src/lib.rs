@@ -14,6 +14,8 @@ mod mock;
 pub mod runtime_api;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_draw;
 mod tick_impls;
 pub mod types;
 pub mod weights;
@@ -76,9 +78,22 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxQueueLen: Get<u32>;
 
-		/// The most candidate providers considered per draw.
+		/// The most providers the registry can hold (in the runtime, vm-proof's
+		/// `MaxProviders`): every eligible provider is in the draw, so an assignment try is
+		/// charged the weight of a draw over this many (`WeightInfo::assign_job`).
+		///
+		/// Invariant: at least `MaxReplicas` and at least the registry's bound on providers.
 		#[pallet::constant]
 		type MaxCandidates: Get<u32>;
+
+		/// The fewest distinct eligible providers a job needs to be assigned: a job waits in
+		/// the queue until at least `max(MinEligibleProviders, min_replicas)` providers are
+		/// eligible for it, so that a customer cannot hand its job to the one provider it runs
+		/// (a job only that provider fits).
+		///
+		/// Invariant: at least 1 (checked in `integrity_test`).
+		#[pallet::constant]
+		type MinEligibleProviders: Get<u32>;
 
 		/// Storage deposit per job record.
 		#[pallet::constant]
@@ -342,6 +357,7 @@ pub mod pallet {
 			);
 			assert!(T::MaxQueueLen::get() >= 1, "the queue must hold a job");
 			assert!(T::MaxCandidates::get() >= T::MaxReplicas::get(), "draw needs candidates");
+			assert!(T::MinEligibleProviders::get() >= 1, "a job needs an eligible provider");
 			assert!(T::MillisecsPerBlock::get() >= 1, "blocks take some time");
 			assert!(
 				Pallet::<T>::params_valid(&DefaultParams::<T>::get()),

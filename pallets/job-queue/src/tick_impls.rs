@@ -6,7 +6,6 @@ use codec::{Decode, Encode};
 use frame_support::{pallet_prelude::*, traits::Randomness, weights::WeightMeter};
 use frame_system::pallet_prelude::BlockNumberFor;
 use povm_primitives::ProviderRegistry;
-use sp_runtime::Perbill;
 
 impl<T: Config> Pallet<T> {
 	/// Serve the queue within `meter`.
@@ -74,13 +73,14 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Try to assign a queued job its `min_replicas` providers. `Ok(false)`: not enough fit.
+	/// Try to assign a queued job its `min_replicas` providers. `Ok(false)`: fewer than
+	/// `max(MinEligibleProviders, min_replicas)` providers are eligible; the job keeps its place.
 	pub(crate) fn try_assign(id: JobId) -> Result<bool, DispatchError> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.state == JobState::Queued, Error::<T>::BadState);
 		let need = job.spec.redundancy.min_replicas;
-		let candidates = T::Providers::candidates(&job.spec.resources, T::MaxCandidates::get());
-		if (candidates.len() as u64) < need as u64 {
+		let candidates = T::Providers::candidates(&job.spec.resources);
+		if (candidates.len() as u64) < need.max(T::MinEligibleProviders::get()) as u64 {
 			return Ok(false);
 		}
 		let drawn = Self::draw(id, 0, candidates, need);
@@ -101,10 +101,15 @@ impl<T: Config> Pallet<T> {
 		Ok(true)
 	}
 
-	/// Draw `count` distinct providers from `candidates`, weighted by reputation (+1 part
-	/// each so that a zero reputation still has a chance), with randomness from
-	/// `T::Randomness` keyed by the job, the round, the pick and the parent hash of the current
-	/// block.
+	/// Draw `count` distinct providers from `candidates`, each pick with probability
+	/// proportional to the provider's free slots (its weight in `candidates`) among those not
+	/// drawn yet, with randomness from `T::Randomness` keyed by the job, the round, the pick
+	/// and the parent hash of the current block.
+	///
+	/// The weight is declared capacity, not reputation and not the account: one machine split
+	/// into many accounts weighs what its slots weighed as one account, and a provider
+	/// registered last has the same chance per free slot as the first. Each pick is one pass
+	/// over the candidates (`O(candidates)`; at most `MaxReplicas` picks).
 	///
 	/// `T::Randomness` (BABE's from one epoch ago in the runtime) is known an epoch ahead, so
 	/// keyed by the job and the round alone a draw could be computed before it happens: a
@@ -118,24 +123,25 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn draw(
 		id: JobId,
 		round: u32,
-		mut candidates: Vec<(T::AccountId, Perbill)>,
+		mut candidates: Vec<(T::AccountId, u32)>,
 		count: u32,
 	) -> Vec<T::AccountId> {
 		let mut out = Vec::new();
 		let parent_hash = frame_system::Pallet::<T>::parent_hash();
+		// A candidate without a free slot cannot take the job.
+		candidates.retain(|(_, free)| *free > 0);
 		let mut k: u32 = 0;
 		while k < count && !candidates.is_empty() {
-			let total: u64 = candidates
-				.iter()
-				.fold(0u64, |acc, (_, r)| acc.saturating_add(r.deconstruct() as u64 + 1));
+			let total: u64 =
+				candidates.iter().fold(0u64, |acc, (_, w)| acc.saturating_add(*w as u64));
 			let (seed, _) =
 				T::Randomness::random(&(b"povm/draw", id, round, k, parent_hash).encode());
 			let encoded = seed.encode();
 			let r = u64::decode(&mut &encoded[..]).unwrap_or_default();
 			let mut pick = r % total.max(1);
 			let mut idx = candidates.len().saturating_sub(1);
-			for (n, (_, rep)) in candidates.iter().enumerate() {
-				let w = rep.deconstruct() as u64 + 1;
+			for (n, (_, free)) in candidates.iter().enumerate() {
+				let w = *free as u64;
 				if pick < w {
 					idx = n;
 					break;

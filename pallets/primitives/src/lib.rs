@@ -379,9 +379,11 @@ pub trait JobLedger<AccountId, Balance, BlockNumber> {
 
 /// The provider registry, as seen by the job queue.
 pub trait ProviderRegistry<AccountId, BlockNumber> {
-	/// Providers eligible for `resources`: registered, live, bonded, offer fits, a free slot.
-	/// Returns each with its reputation (the draw weight); at most `limit` of them.
-	fn candidates(resources: &Resources, limit: u32) -> Vec<(AccountId, Perbill)>;
+	/// Every provider eligible for `resources` (registered, live, bonded, offer fits, a free
+	/// slot), in registration order, each with its free slots (declared slots less the jobs it
+	/// holds, at least 1): the draw weight. Not cut off: the draw is over all of them, at most
+	/// the registry's bound on providers (the job queue's `MaxCandidates`).
+	fn candidates(resources: &Resources) -> Vec<(AccountId, u32)>;
 	/// `providers` were assigned to `job`: take a slot each and open their commit window.
 	/// Returns the commit deadline.
 	fn on_assigned(job: JobId, providers: &[AccountId]) -> Result<BlockNumber, DispatchError>;

@@ -199,6 +199,11 @@ impl<T: Config> Pallet<T> {
 		m.status = MemberStatus::Committed;
 		m.commitment = Some(commitment);
 		Rounds::<T>::insert(job, round);
+		SlotHolds::<T>::mutate(job, &who, |h| {
+			if let Some(h) = h {
+				h.committed_at = Some(now);
+			}
+		});
 		Self::deposit_event(Event::ResultCommitted { job, who });
 		Self::maybe_close_commits(job, now, DrawError::Ignore)
 	}

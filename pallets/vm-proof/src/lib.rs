@@ -13,11 +13,16 @@ pub mod energy;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
+pub mod offences;
 mod registry_impl;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_decline;
+#[cfg(test)]
+mod tests_independence;
+#[cfg(test)]
+mod tests_offences;
 #[cfg(test)]
 mod tests_trust;
 #[cfg(test)]
@@ -51,7 +56,7 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -106,6 +111,14 @@ pub mod pallet {
 		/// The most providers recorded with verified work per epoch.
 		#[pallet::constant]
 		type MaxEpochProviders: Get<u32>;
+
+		/// The block time in milliseconds (the job queue's `MillisecsPerBlock`): a replica is
+		/// credited at most the blocks it held its slot, from its assignment to its commit, times
+		/// this (see [`SlotHolds`]).
+		///
+		/// Invariant: at least 1 (checked in `integrity_test`).
+		#[pallet::constant]
+		type MillisecsPerBlock: Get<u64>;
 
 		/// Weight information for the calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -257,6 +270,21 @@ pub mod pallet {
 	pub type FailedDeadlines<T: Config> =
 		StorageMap<_, Twox64Concat, JobId, DeadlineFailure<BlockNumberFor<T>>, OptionQuery>;
 
+	/// When each member of an open round took its slot and when it committed: the blocks it
+	/// held the slot before committing bound the verified time it can be credited
+	/// (`(committed_at - assigned_at) × MillisecsPerBlock`). Written at the draw and the commit,
+	/// removed with the round.
+	#[pallet::storage]
+	pub type SlotHolds<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		JobId,
+		Blake2_128Concat,
+		T::AccountId,
+		SlotHold<BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
 	/// Anchors: accounts appointed by the force origin whose agreement lets a result be
 	/// accepted and vouches for the providers that agree with them (see [`crate::trust`]).
 	/// While none is appointed, verdicts need no trusted provider.
@@ -268,6 +296,21 @@ pub mod pallet {
 	/// `TrustThreshold` (see [`crate::trust`]). Forgotten when the bond is withdrawn.
 	#[pallet::storage]
 	pub type Trust<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
+
+	/// The fraction of a provider's bond slashed for consensus offences (equivocations) of a
+	/// session, per session and provider: a later offence of the same session slashes only what
+	/// a higher fraction adds (see [`crate::offences`]). Pruned by the runtime once the session
+	/// leaves the reporting window.
+	#[pallet::storage]
+	pub type OffenceSlashes<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		u32,
+		Blake2_128Concat,
+		T::AccountId,
+		Perbill,
+		OptionQuery,
+	>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -416,8 +459,10 @@ pub mod pallet {
 			who: T::AccountId,
 			/// Epoch credited.
 			epoch: u32,
-			/// Verified VM-milliseconds (capped usage), credited to `VerifiedMillis`; 0 when the
-			/// result rests on one replica while anchors are appointed (see [`crate::trust`]).
+			/// Verified VM-milliseconds credited to `VerifiedMillis`: the capped wall time, at
+			/// most the blocks the provider held its slot before committing ([`SlotHolds`]); 0
+			/// when fewer than two replicas of providers other than the job's owner agree, or
+			/// when the provider is the job's owner (issue 12).
 			vm_millis: u64,
 			/// Energy in µWh.
 			energy_uwh: u64,
@@ -506,6 +551,19 @@ pub mod pallet {
 			trust: u32,
 			/// Reputation after the verdict.
 			reputation: Perbill,
+		},
+		/// A provider's bond was slashed for a consensus offence (a BABE or GRANDPA
+		/// equivocation as a validator), reported through pallet-offences (see
+		/// [`crate::offences`]).
+		OffenceSlashed {
+			/// The provider.
+			who: T::AccountId,
+			/// The session of the offence.
+			session: u32,
+			/// The fraction of the bond slashed for the session's offences in all.
+			fraction: Perbill,
+			/// Amount slashed from the bond now.
+			slashed: BalanceOf<T>,
 		},
 	}
 
@@ -599,6 +657,7 @@ pub mod pallet {
 				"a retry must wait at least a block"
 			);
 			assert!(T::TrustThreshold::get() >= 1, "trust must be earned");
+			assert!(T::MillisecsPerBlock::get() >= 1, "blocks take some time");
 			assert!(T::TrustCap::get() >= T::TrustThreshold::get(), "trust cap below threshold");
 			// The hook must be able to process at least one deadline per block, or none ever is.
 			let hook = T::BlockWeights::get().max_block / 5;

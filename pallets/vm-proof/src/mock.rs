@@ -55,7 +55,13 @@ parameter_types! {
 	/// The job queue's `MaxCandidates`: 32 for the tests; the verification bench raises it to
 	/// its whole pool, so that every eligible provider is in the draw.
 	pub static MaxCandidates: u32 = 32;
+	/// The job queue's `MinEligibleProviders`: 1 for the older tests, which set up one or two
+	/// providers; the issue-12 tests raise it.
+	pub static MinEligibleProviders: u32 = 1;
 }
+
+/// The block time of both pallets (the job queue's and vm-proof's `MillisecsPerBlock`).
+pub const MILLISECS_PER_BLOCK: u64 = 20_000;
 
 /// The job queue as vm-proof's `JobLedger`, with injected faults:
 /// - while [`LedgerDisputeFailures`] is non-zero, `dispute` fails (and counts down) before
@@ -133,11 +139,12 @@ impl pallet_job_queue::Config for Test {
 	type Providers = VmProof;
 	type Randomness = TestRandomness;
 	// The tests' 5-block commit window must fit their 60 s jobs plus the 30 s start margin.
-	type MillisecsPerBlock = ConstU64<20_000>;
+	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	type MaxReplicas = ConstU32<5>;
 	type MaxAssignees = ConstU32<10>;
 	type MaxQueueLen = ConstU32<16>;
 	type MaxCandidates = MaxCandidates;
+	type MinEligibleProviders = MinEligibleProviders;
 	type DepositBase = ConstU64<10>;
 	type DepositPerByte = ConstU64<1>;
 	type WeightInfo = ();
@@ -157,6 +164,7 @@ impl pallet_vm_proof::Config for Test {
 	type MaxCheckpoints = ConstU32<16>;
 	type MaxDeadlinesPerBlock = ConstU32<8>;
 	type MaxEpochProviders = ConstU32<32>;
+	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	type WeightInfo = ();
 	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
 	type MaxDeadlineAttempts = ConstU32<3>;
@@ -190,6 +198,7 @@ impl ExtBuilder {
 		AssignMoreFailures::set(0);
 		MaxProviders::set(32);
 		MaxCandidates::set(32);
+		MinEligibleProviders::set(1);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut t)

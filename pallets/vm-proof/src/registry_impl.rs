@@ -21,6 +21,17 @@ impl<T: Config> Pallet<T> {
 			(ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32) < info.offer.slots
 	}
 
+	/// The free slots `who` offers for `r`: its declared slots less the jobs it holds, or 0 when
+	/// it is not [`Self::eligible`]. The draw weight: declared capacity, so that one machine
+	/// split into many accounts weighs what it weighed as one.
+	pub fn free_slots(who: &T::AccountId, info: &ProviderInfo<T>, r: &Resources) -> u32 {
+		if !Self::eligible(who, info, r) {
+			return 0;
+		}
+		let held = ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32;
+		info.offer.slots.saturating_sub(held)
+	}
+
 	/// The open assignments of `who`, for the worker.
 	pub fn assignments_of(who: &T::AccountId) -> Vec<AssignmentView<BlockNumberFor<T>>> {
 		ProviderJobs::<T>::get(who)
@@ -69,6 +80,9 @@ impl<T: Config> Pallet<T> {
 	///   hold points (see [`Self::try_state_trust`]).
 	/// - A legacy member (committed under the version-1 rule before the upgrade) has committed:
 	///   it is never `Assigned` and always has a commitment.
+	/// - Every member of an open round, and only those, has a [`SlotHolds`] record, assigned by
+	///   its commit deadline, with a commit block exactly when it has a commitment, not before
+	///   its assignment.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
@@ -111,6 +125,19 @@ impl<T: Config> Pallet<T> {
 					!m.legacy || (m.status != MemberStatus::Assigned && m.commitment.is_some()),
 					"legacy member without a commitment"
 				);
+				let hold = SlotHolds::<T>::get(job, &m.who).ok_or("member without a slot hold")?;
+				ensure!(
+					hold.assigned_at <= m.commit_deadline,
+					"assigned after the commit deadline"
+				);
+				ensure!(
+					hold.committed_at.is_some() == m.commitment.is_some(),
+					"commit block and commitment disagree"
+				);
+				ensure!(
+					hold.committed_at.map_or(true, |c| hold.assigned_at <= c),
+					"committed before assigned"
+				);
 				if m.holds_slot() {
 					ensure!(ProviderJobs::<T>::get(&m.who).contains(&job), "member without slot");
 				} else {
@@ -120,6 +147,12 @@ impl<T: Config> Pallet<T> {
 					);
 				}
 			}
+		}
+		for (job, who) in SlotHolds::<T>::iter_keys() {
+			ensure!(
+				Rounds::<T>::get(job).is_some_and(|r| r.members.iter().any(|m| m.who == who)),
+				"slot hold without a round member"
+			);
 		}
 		Self::try_state_bond_holds()?;
 		Self::try_state_deadlines()?;
@@ -146,17 +179,14 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
-	fn candidates(r: &Resources, limit: u32) -> Vec<(T::AccountId, Perbill)> {
+	fn candidates(r: &Resources) -> Vec<(T::AccountId, u32)> {
 		ActiveProviders::<T>::get()
 			.into_iter()
 			.filter_map(|who| {
 				let info = Providers::<T>::get(&who)?;
-				Self::eligible(&who, &info, r).then(|| {
-					let rep = Self::reputation_of(&info);
-					(who, rep)
-				})
+				let free = Self::free_slots(&who, &info, r);
+				(free > 0).then_some((who, free))
 			})
-			.take(limit as usize)
 			.collect()
 	}
 
@@ -180,6 +210,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 				ensure!((jobs.len() as u32) < info.offer.slots, Error::<T>::NoFreeSlot);
 				jobs.try_push(job).map_err(|_| Error::<T>::NoFreeSlot)
 			})?;
+			SlotHolds::<T>::insert(job, who, SlotHold { assigned_at: now, committed_at: None });
 			round
 				.members
 				.try_push(RoundMember {

@@ -217,12 +217,12 @@ fn heartbeat_keeps_provider_live() {
 		register(10);
 		let r = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
 		Epoch::set(1);
-		assert_eq!(VmProof::candidates(&r, 10).len(), 1);
+		assert_eq!(VmProof::candidates(&r).len(), 1);
 		Epoch::set(2);
-		assert!(VmProof::candidates(&r, 10).is_empty());
+		assert!(VmProof::candidates(&r).is_empty());
 		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(10)));
 		assert_eq!(Providers::<Test>::get(10).unwrap().last_heartbeat, 2);
-		assert_eq!(VmProof::candidates(&r, 10).len(), 1);
+		assert_eq!(VmProof::candidates(&r).len(), 1);
 		assert_eq!(events().last(), Some(&Event::Heartbeat { who: 10, epoch: 2 }));
 		assert_noop!(VmProof::heartbeat(RuntimeOrigin::signed(11)), Error::<Test>::NotRegistered);
 	});
@@ -233,9 +233,15 @@ fn candidates_filter_fit_and_capacity() {
 	ExtBuilder::default().build_and_execute(|| {
 		register(10);
 		let big = Resources { millicores: 4000, memory_mib: 256, max_seconds: 60 };
-		assert!(VmProof::candidates(&big, 10).is_empty());
+		assert!(VmProof::candidates(&big).is_empty());
 		let small = Resources { millicores: 100, memory_mib: 100, max_seconds: 60 };
-		assert_eq!(VmProof::candidates(&small, 10), vec![(10, Perbill::from_rational(1u32, 2u32))]);
+		// Weighted by its two free slots; one once a job holds one of them.
+		assert_eq!(VmProof::candidates(&small), vec![(10, 2)]);
+		ProviderJobs::<Test>::mutate(10, |jobs| jobs.try_push(99).unwrap());
+		assert_eq!(VmProof::candidates(&small), vec![(10, 1)]);
+		ProviderJobs::<Test>::mutate(10, |jobs| jobs.try_push(98).unwrap());
+		assert!(VmProof::candidates(&small).is_empty());
+		ProviderJobs::<Test>::remove(10);
 	});
 }
 
@@ -452,7 +458,8 @@ fn energy_and_carbon_follow_green_algorithms() {
 		)));
 		assert!(events().iter().any(|e| matches!(
 			e,
-			Event::WorkVerified { who: 10, vm_millis: 20_000, energy_uwh: 67_908, .. }
+			// One replica: its footprint is recorded, but it earns no verified time (issue 12).
+			Event::WorkVerified { who: 10, vm_millis: 0, energy_uwh: 67_908, .. }
 		)));
 	});
 }
@@ -460,14 +467,23 @@ fn energy_and_carbon_follow_green_algorithms() {
 #[test]
 fn verified_work_and_reputation_are_recorded() {
 	ExtBuilder::default().build_and_execute(|| {
-		setup(&[10]);
+		// Two agreeing replicas that held their slots for the run (issue 12: one replica, or a
+		// commit in the block of the draw, earns no verified time).
+		setup(&[10, 11]);
 		Epoch::set(3);
 		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(10)));
-		let (id, ps) = assigned(1, 1, 1);
-		commit(id, ps[0], 1, usage(20_000));
-		reveal(id, ps[0], 1, usage(20_000));
+		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(11)));
+		let (id, ps) = assigned(2, 2, 1);
+		run_to_block(System::block_number() + 1);
+		for p in ps.iter() {
+			commit(id, *p, 1, usage(20_000));
+		}
+		for p in ps.iter() {
+			reveal(id, *p, 1, usage(20_000));
+		}
 		assert_eq!(VmProof::verified_vm_millis(3, &10), 20_000);
-		assert_eq!(VmProof::providers_with_work(3), vec![10]);
+		assert_eq!(VmProof::verified_vm_millis(3, &11), 20_000);
+		assert_eq!(VmProof::providers_with_work(3), ps);
 		// (1 + 1) / (1 + 2).
 		assert_eq!(VmProof::reputation(&10), Perbill::from_rational(2u32, 3u32));
 	});
@@ -504,6 +520,8 @@ fn an_over_claiming_replica_is_paid_no_more_than_the_honest_one() {
 		setup(&[10, 11]);
 		let (id, ps) = assigned(2, 2, 2);
 		let (lazy, honest) = (ps[0], ps[1]);
+		// The honest run takes 20 s: both commit a block (20 s) after the draw.
+		run_to_block(System::block_number() + 1);
 		commit(id, lazy, 1, usage(60_000));
 		commit(id, honest, 1, usage(20_000));
 		reveal(id, lazy, 1, usage(60_000));
@@ -1207,6 +1225,12 @@ fn overflow_pages_are_processed_at_their_block() {
 		run_to_block(8);
 		assert_eq!(DeadlineOverflowPages::<Test>::get(8), 0);
 		assert!(!DeadlineOverflow::<Test>::contains_key(8, 1));
+		// Since issue 12 a deadline is charged a draw over every provider the registry can hold
+		// (`process_deadline`), so the hook's share of a block covers a few deadlines only: the
+		// rest of block 8's first page is processed in the next blocks, in order.
+		run_to_block(9);
+		assert!(Deadlines::<Test>::get(8).len() < 8);
+		run_to_block(12);
 		assert!(!Deadlines::<Test>::contains_key(8));
 		// Both were processed: each job's no-show faulted (whichever provider the draw chose).
 		for job in [a, b] {

@@ -167,7 +167,7 @@ fn a_job_longer_than_an_offer_is_never_assigned_to_it() {
 		setup_with(&[10, 11, 12], VmOffer { max_seconds: 30, ..offer() });
 		let long = submit_spec(spec(1, 1, 60));
 		let r = spec(1, 1, 60).resources;
-		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r, 32).is_empty());
+		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r).is_empty());
 		run_to_block(10);
 		assert_eq!(Jobs::<Test>::get(long).unwrap().state, JobState::Queued);
 		assert!(Rounds::<Test>::get(long).is_none());

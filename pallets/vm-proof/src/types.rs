@@ -221,6 +221,27 @@ impl<T: Config> RoundMember<T> {
 	}
 }
 
+/// How long a round member held its slot before it committed (see [`crate::SlotHolds`]).
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct SlotHold<BlockNumber> {
+	/// The block the member was drawn and took a slot.
+	pub assigned_at: BlockNumber,
+	/// The block of its commit, once committed.
+	pub committed_at: Option<BlockNumber>,
+}
+
+impl<BlockNumber: sp_runtime::traits::AtLeast32BitUnsigned + Copy> SlotHold<BlockNumber> {
+	/// The most verified time the member can be credited: the blocks from its assignment to
+	/// its commit at `ms_per_block` each (0 before it committed). An honest worker commits after
+	/// its run, so its run fits in it.
+	pub fn held_ms(&self, ms_per_block: u64) -> u64 {
+		let Some(committed_at) = self.committed_at else { return 0 };
+		let blocks: u64 =
+			committed_at.saturating_sub(self.assigned_at).try_into().unwrap_or(u64::MAX);
+		blocks.saturating_mul(ms_per_block)
+	}
+}
+
 /// Phase of a job's commit–reveal round.
 #[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum Phase<BlockNumber> {

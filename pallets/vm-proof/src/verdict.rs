@@ -237,11 +237,13 @@ impl<T: Config> Pallet<T> {
 				.min(max_wall_ms),
 		};
 
-		// Verified time (lottery tickets) needs independent agreement: once trust is required, a
-		// result resting on one replica is paid and its footprint recorded, but earns no
-		// verified time (a provider trusted cheaply, on jobs its owner wrote, must not turn
-		// one-replica jobs only it fits into tickets; see `crate::trust`).
-		let credits_time = !Self::trust_required() || agree.len() >= 2;
+		// Verified time (lottery tickets) needs independent agreement (issue 12): a result
+		// resting on fewer than two agreeing replicas of providers other than the job's owner is
+		// paid and its footprint recorded, but earns no verified time; the owner's own replica
+		// never earns any on its job; and no replica is credited more than the blocks it held
+		// its slot before committing (`SlotHold::held_ms`). See `credited_millis`.
+		let independent = agree.iter().filter(|(who, _)| *who != terms.owner).count();
+		let credits_time = independent >= 2;
 		let mut payments = Vec::new();
 		let mut total = Footprint::default();
 		let mut epoch_total = FootprintTotal::default();
@@ -269,8 +271,12 @@ impl<T: Config> Pallet<T> {
 			let reputation = Self::reputation_of(&info);
 			Providers::<T>::insert(who, info);
 			ProviderFootprint::<T>::mutate(who, |f| *f = f.add(fp));
-			let vm_millis = if credits_time { capped.wall_ms } else { 0 };
-			if credits_time {
+			let vm_millis = if credits_time && *who != terms.owner {
+				Self::credited_millis(job, who, capped.wall_ms)
+			} else {
+				0
+			};
+			if vm_millis > 0 {
 				VerifiedMillis::<T>::mutate(epoch, who, |v| *v = v.saturating_add(vm_millis));
 				EpochProviders::<T>::mutate(epoch, |list| {
 					if !list.contains(who) {
@@ -346,6 +352,19 @@ impl<T: Config> Pallet<T> {
 			first_divergence,
 		});
 		Ok(())
+	}
+
+	/// The verified time an agreeing replica of `job` run by `who` is credited for its capped
+	/// wall time `wall_ms`: at most the blocks it held its slot before committing, at
+	/// `MillisecsPerBlock` each ([`SlotHold::held_ms`]), and nothing without a record.
+	///
+	/// A replica could otherwise commit right after its assignment claiming the job's whole
+	/// `max_seconds`, and two colluders would be credited hours per few blocks of slot time. An
+	/// honest worker commits after its run has finished, so the blocks it held cover its run
+	/// (unless the chain skipped slots, which only lowers its credit, never its pay).
+	pub(crate) fn credited_millis(job: JobId, who: &T::AccountId, wall_ms: u64) -> u64 {
+		SlotHolds::<T>::get(job, who)
+			.map_or(0, |h| wall_ms.min(h.held_ms(T::MillisecsPerBlock::get())))
 	}
 
 	/// What each valid revealer of a disputed job is paid, in reveal order.
@@ -429,6 +448,7 @@ impl<T: Config> Pallet<T> {
 		}
 		Rounds::<T>::remove(job);
 		let _ = Reveals::<T>::clear_prefix(job, T::MaxMembers::get(), None);
+		let _ = SlotHolds::<T>::clear_prefix(job, T::MaxMembers::get(), None);
 		FailedDeadlines::<T>::remove(job);
 	}
 }

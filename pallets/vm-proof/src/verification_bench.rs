@@ -973,9 +973,9 @@ fn markdown(rows: &[Figures], wall: f64) -> String {
 	let _ = writeln!(
 		md,
 		"**Setup.** The real job-queue and vm-proof pallets on vm-proof's mock runtime: jobs are submitted with \
-		`submit_job`, drawn by the job queue's `on_initialize` (weighted by reputation, `parts + 1`, over every \
-		eligible provider: the mock's `MaxCandidates` is raised to cover the pool, so the runtime's 64-candidate \
-		cut-off plays no part), committed and revealed with the real calls, judged, slashed and paid by the \
+		`submit_job`, drawn by the job queue's `on_initialize` (over every eligible provider, each pick \
+		weighted by the provider's free slots, not by reputation, since issue 12; the mock's `MaxCandidates` \
+		covers the pool), committed and revealed with the real calls, judged, slashed and paid by the \
 		pallets; deadlines pass through vm-proof's hook. Each row: {JOBS} jobs ({LONG_JOBS} in the long row), a pool of {POOL} providers, each \
 		with {SLOTS} slots and a bond of {BOND} = 2 × the mock's `MinBond` (1,000), so a provider slashed 10 % \
 		seven times falls below `MinBond` and is never drawn again. Jobs: {} s at most, price {PRICE} per s; an \
@@ -1028,10 +1028,11 @@ fn paragraph(f: &Figures) -> String {
 			accepted, {} disputed. Accepted jobs cost {:.2} replicas on average ({:.2} committed): every \
 			job starts with {} replicas and a cheater among them costs further waves until the honest \
 			result leads by {} (a 1 : 1 split takes two more replicas, and 3 : 1 slashes the cheater). \
-			With bonds of {} (MinBond 1,000) {exit}; before that, the draw's reputation weight \
-			(`(agreed + 1) / (total + 2)` parts + 1) already starves a cheater after a few dissents \
-			(cheaters were drawn for {} replicas in all), so jobs soon cost {} replicas: the row meets \
-			2.2 because cheaters stop being drawn, not because a job with a cheater is cheap.",
+			With bonds of {} (MinBond 1,000) {exit}. The draw does not weigh reputation (since issue \
+			12 it weighs free slots), so a cheater is drawn at its slots' share until its slashes push \
+			its bond below MinBond (cheaters were drawn for {} replicas in all); jobs then cost {} \
+			replicas: a row meets 2.2 when the cheaters leave the pool early, not because a job with a \
+			cheater is cheap.",
 			f.wrong_accepted.unwrap_or(0),
 			f.disputed,
 			rpj,

@@ -7,6 +7,16 @@
 //! WORST CASE MAP SIZE: `1000000`
 //! HOSTNAME: `vm`, CPU: `Intel(R) Xeon(R) Processor`
 //! WASM-EXECUTION: `Compiled`, CHAIN: `None`, DB CACHE: 1024
+//!
+//! ESTIMATED, NOT MEASURED (issue 12, to be re-measured with `scripts/bench-weights.sh`): the
+//! draw now scans every active provider (up to `MaxProviders`, 1 000 in the runtime) instead of
+//! the first 64 eligible ones. `commit_result`, `reveal_result`, `process_deadline` and
+//! `process_commit_deadline` (every path that can draw replicas) add 936 more candidates at the
+//! job queue's measured `assign_job` cost per candidate (5 548 429 ps, two reads, 2 890 bytes
+//! of proof each); the `SlotHolds` record adds a read and a write at a commit, a write per
+//! drawn member and a read and a removal per member at a verdict or a closed round
+//! (`reveal_result` +8 reads +8 writes, `process_deadline`/`force_dispute` +1 or +2 writes per
+//! member, `decline_job` +16 writes).
 
 // Executed Command:
 // /root/.cache/povm-target-bench/release/povm-node
@@ -170,9 +180,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `27903`
 		//  Estimated: `195358`
 		// Minimum execution time: 537_803_000 picoseconds.
-		Weight::from_parts(561_258_000, 195358)
-			.saturating_add(T::DbWeight::get().reads(137_u64))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
+		Weight::from_parts(5_754_587_544, 2900398)
+			.saturating_add(T::DbWeight::get().reads(2010_u64))
+			.saturating_add(T::DbWeight::get().writes(18_u64))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
 	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
@@ -215,9 +225,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `32747`
 		//  Estimated: `84143`
 		// Minimum execution time: 850_793_000 picoseconds.
-		Weight::from_parts(892_011_000, 84143)
-			.saturating_add(T::DbWeight::get().reads(72_u64))
-			.saturating_add(T::DbWeight::get().writes(56_u64))
+		Weight::from_parts(6_085_340_544, 2789183)
+			.saturating_add(T::DbWeight::get().reads(1952_u64))
+			.saturating_add(T::DbWeight::get().writes(72_u64))
 	}
 	/// Storage: `VmProof::DeadlineCursor` (r:1 w:1)
 	/// Proof: `VmProof::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -280,13 +290,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `29325 + m * (439 ±0)`
 		//  Estimated: `35479 + m * (9663 ±93)`
 		// Minimum execution time: 237_202_000 picoseconds.
-		Weight::from_parts(61_983_263, 35479)
+		Weight::from_parts(5_255_312_807, 2740519)
 			// Standard Error: 260_085
 			.saturating_add(Weight::from_parts(74_235_756, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(17_u64))
-			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().reads(1889_u64))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(13_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 9663).saturating_mul(m.into()))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
@@ -322,9 +332,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Measured:  `31330`
 		//  Estimated: `195358`
 		// Minimum execution time: 796_774_000 picoseconds.
-		Weight::from_parts(830_955_000, 195358)
-			.saturating_add(T::DbWeight::get().reads(161_u64))
-			.saturating_add(T::DbWeight::get().writes(50_u64))
+		Weight::from_parts(6_024_284_544, 2900398)
+			.saturating_add(T::DbWeight::get().reads(2033_u64))
+			.saturating_add(T::DbWeight::get().writes(65_u64))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
 	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
@@ -352,7 +362,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(m.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 9681).saturating_mul(m.into()))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
@@ -376,7 +386,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Minimum execution time: 686_257_000 picoseconds.
 		Weight::from_parts(726_682_000, 49582)
 			.saturating_add(T::DbWeight::get().reads(37_u64))
-			.saturating_add(T::DbWeight::get().writes(38_u64))
+			.saturating_add(T::DbWeight::get().writes(54_u64))
 	}
 	/// Storage: `VmProof::Anchors` (r:1 w:1)
 	/// Proof: `VmProof::Anchors` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
@@ -421,14 +431,14 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(561_258_000, 195358)
-			.saturating_add(RocksDbWeight::get().reads(137_u64))
-			.saturating_add(RocksDbWeight::get().writes(10_u64))
+		Weight::from_parts(5_754_587_544, 2900398)
+			.saturating_add(RocksDbWeight::get().reads(2010_u64))
+			.saturating_add(RocksDbWeight::get().writes(18_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(892_011_000, 84143)
-			.saturating_add(RocksDbWeight::get().reads(72_u64))
-			.saturating_add(RocksDbWeight::get().writes(56_u64))
+		Weight::from_parts(6_085_340_544, 2789183)
+			.saturating_add(RocksDbWeight::get().reads(1952_u64))
+			.saturating_add(RocksDbWeight::get().writes(72_u64))
 	}
 	fn process_deadlines_base() -> Weight {
 		Weight::from_parts(6_287_000, 5527)
@@ -436,18 +446,18 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn process_deadline(m: u32, ) -> Weight {
-		Weight::from_parts(61_983_263, 35479)
+		Weight::from_parts(5_255_312_807, 2740519)
 			.saturating_add(Weight::from_parts(74_235_756, 0).saturating_mul(m.into()))
-			.saturating_add(RocksDbWeight::get().reads(17_u64))
-			.saturating_add(RocksDbWeight::get().reads((6_u64).saturating_mul(m.into())))
+			.saturating_add(RocksDbWeight::get().reads(1889_u64))
+			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(13_u64))
-			.saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(m.into())))
+			.saturating_add(RocksDbWeight::get().writes((7_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 9663).saturating_mul(m.into()))
 	}
 	fn process_commit_deadline() -> Weight {
-		Weight::from_parts(830_955_000, 195358)
-			.saturating_add(RocksDbWeight::get().reads(161_u64))
-			.saturating_add(RocksDbWeight::get().writes(50_u64))
+		Weight::from_parts(6_024_284_544, 2900398)
+			.saturating_add(RocksDbWeight::get().reads(2033_u64))
+			.saturating_add(RocksDbWeight::get().writes(65_u64))
 	}
 	fn force_dispute(m: u32, ) -> Weight {
 		Weight::from_parts(77_384_076, 23111)
@@ -455,13 +465,13 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(m.into())))
+			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 9681).saturating_mul(m.into()))
 	}
 	fn decline_job() -> Weight {
 		Weight::from_parts(726_682_000, 49582)
 			.saturating_add(RocksDbWeight::get().reads(37_u64))
-			.saturating_add(RocksDbWeight::get().writes(38_u64))
+			.saturating_add(RocksDbWeight::get().writes(54_u64))
 	}
 	fn set_anchor() -> Weight {
 		Weight::from_parts(23_148_000, 3513)

@@ -37,10 +37,16 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = MaxNominators;
-	// Equivocation reports need historical session proofs, which need staking's exposure
-	// records; PoVM has no staking, so offences are not reported on chain yet.
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// Equivocation reports: a key-ownership proof against the historical session roots, the
+	// offence recorded by pallet-offences, the offender's provider bond slashed (see
+	// `super::offences`).
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem = pallet_babe::EquivocationReportSystem<
+		Self,
+		crate::Offences,
+		crate::Historical,
+		super::offences::ReportLongevity,
+	>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -49,8 +55,14 @@ impl pallet_grandpa::Config for Runtime {
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = MaxNominators;
 	type MaxSetIdSessionEntries = MaxSetIdSessionEntries;
-	type KeyOwnerProof = sp_core::Void;
-	type EquivocationReportSystem = ();
+	// As BABE's: see `super::offences`.
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem = pallet_grandpa::EquivocationReportSystem<
+		Self,
+		crate::Offences,
+		crate::Historical,
+		super::offences::ReportLongevity,
+	>;
 }
 
 impl pallet_authorship::Config for Runtime {
@@ -69,7 +81,8 @@ impl pallet_session::Config for Runtime {
 	type ValidatorIdOf = ConvertInto;
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
-	type SessionManager = crate::VrfLottery;
+	// The VRF lottery, with the historical pallet noting each session's key-ownership root.
+	type SessionManager = super::offences::HistoricalLottery;
 	type SessionHandler = <SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
 	type DisablingStrategy = pallet_session::disabling::UpToLimitWithReEnablingDisablingStrategy;

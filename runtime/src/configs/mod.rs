@@ -1,10 +1,14 @@
 //! Pallet configurations, one `impl Config` per pallet.
 //!
 //! The consensus pallets (BABE, GRANDPA, session, authorship, timestamp) live in
-//! [`consensus`]; the token and fee pallets in [`monetary`]; the PoVM pallets in [`povm`].
+//! [`consensus`]; equivocation reports (historical session roots, offences, slashing the
+//! offender's provider bond) in [`offences`]; the token and fee pallets in [`monetary`]; the
+//! PoVM pallets in [`povm`].
 
 pub mod consensus;
+pub mod lottery_seed;
 pub mod monetary;
+pub mod offences;
 pub mod povm;
 
 use frame_support::{
@@ -74,6 +78,26 @@ impl pallet_multisig::Config for Runtime {
 	type MaxSignatories = ConstU32<100>;
 	type WeightInfo = pallet_multisig::weights::SubstrateWeight<Runtime>;
 	type BlockNumberProvider = crate::System;
+}
+
+/// Unsigned extrinsics the runtime submits itself: the BABE and GRANDPA equivocation reports
+/// (`report_equivocation_unsigned`), built by the node's offchain transaction pool when it
+/// imports an equivocating header or sees an equivocating vote.
+impl<LocalCall> frame_system::offchain::CreateTransactionBase<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	type Extrinsic = crate::UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<LocalCall> frame_system::offchain::CreateBare<LocalCall> for Runtime
+where
+	RuntimeCall: From<LocalCall>,
+{
+	fn create_bare(call: RuntimeCall) -> crate::UncheckedExtrinsic {
+		crate::UncheckedExtrinsic::new_bare(call)
+	}
 }
 
 impl pallet_sudo::Config for Runtime {

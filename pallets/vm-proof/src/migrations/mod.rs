@@ -4,6 +4,9 @@
 //!   count (the commitment binds the wave); the footprint sums widen to `u128`.
 //! - [`v3::MigrateV2ToV3`]: every offer gets its run-time limit (`VmOffer::max_seconds`), the
 //!   longest job the chain allows ([`v3::DEFAULT_MAX_SECONDS`]).
+//! - [`v4::MigrateV3ToV4`]: every member of an open round gets its slot hold
+//!   ([`crate::SlotHolds`]: draw block and commit block), which bounds its verified time.
 
 pub mod v2;
 pub mod v3;
+pub mod v4;

@@ -1,0 +1,669 @@
+//! Providers and customers, honest or not, acting block by block through the pallets' calls.
+//!
+//! Every provider acts on what `assignments_of` shows it, as the worker does: it runs a job for
+//! [`RUN_BLOCKS`] blocks and commits when the run is over, reveals when the reveal phase opens,
+//! sends a heartbeat each session, and claims when its VRF output wins the open draw. An
+//! honest customer keeps the queue full, so that every slot is busy and verified work follows
+//! the slots. The attacker owns a share of the slots and plays one [`Strategy`].
+
+use crate::{runtime::*, stats::Rng};
+use codec::Encode;
+use frame_support::{
+	traits::{fungible::Mutate, Get},
+	BoundedVec,
+};
+use pallet_vm_proof::{Arch, Resources, Reveal, Usage, VmOffer};
+use pallet_vrf_lottery::{vrf, CurrentDraw, Tickets, VrfKeys};
+use povm_primitives::{AssignmentPhase, JobId, JobSpec, RedundancyPolicy};
+use sp_core::{sr25519, Pair};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Genesis validators: honest, with session keys, no provider of their own.
+pub const INCUMBENTS: [AccountId; 4] = [1, 2, 3, 4];
+/// The honest customer.
+pub const HONEST_CUSTOMER: AccountId = 100;
+/// Provider accounts start here.
+pub const FIRST_PROVIDER: AccountId = 1_000;
+/// The attacker's customer accounts (a fresh one per job) start here.
+pub const FIRST_ATTACKER_CUSTOMER: AccountId = 10_000_000;
+/// Each provider's bond: twice `MinBond`.
+pub const BOND: Balance = 200_000;
+/// Blocks an honest run takes (6 s at 6 s a block): short against a session, so that every
+/// provider settles work in every session, as hour-long production sessions with minute-long
+/// jobs do.
+pub const RUN_BLOCKS: u64 = 1;
+/// Milliseconds an honest run reports.
+pub const RUN_MILLIS: u64 = RUN_BLOCKS * MILLIS_PER_BLOCK;
+/// Price per second of the honest customer's jobs.
+pub const PRICE: Balance = 10;
+/// Price per second of the attacker's own jobs: twice the honest price, so that the queue
+/// serves them first.
+pub const ATTACKER_PRICE: Balance = 20;
+/// Jobs the honest customer keeps queued.
+pub const QUEUE_TARGET: u32 = 24;
+/// Jobs a customer submits per block at most.
+pub const SUBMIT_PER_BLOCK: u32 = 8;
+/// The block of a session (0 = the rotation that opens the draw) at which honest winners claim.
+pub const HONEST_CLAIM_OFFSET: u64 = SESSION_BLOCKS - 3;
+
+/// The most slots an offer may declare (vm-proof's `MaxSlots` in the mock).
+const MAX_SLOTS: u32 = 64;
+
+/// Resources of every job: one core, 256 MiB, at most 12 s.
+pub const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 12 };
+
+/// Who a provider works for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, PartialOrd, Ord)]
+pub enum Party {
+	/// Runs what it is assigned and claims what it wins.
+	Honest,
+	/// Plays the row's strategy.
+	Attacker,
+}
+
+/// What the attacker does.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Strategy {
+	/// Nothing special: its providers behave as the honest ones (the control row).
+	None,
+	/// Self-dealing with unlimited customer accounts: it submits its own jobs (a fresh customer
+	/// account each, at twice the honest price, two replicas, margin 2: the cheapest policy
+	/// that can earn verified time) and, whenever every replica drawn for one of them is its
+	/// own, commits at once an invented result claiming the job's longest run; with an honest
+	/// replica beside it, it runs the job like anyone.
+	SelfDealing,
+	/// Grinding: its slots are spread over one-slot accounts with VRF keys; at each session
+	/// start it evaluates every account's VRF on the randomness it can read and keeps the best
+	/// quarter as favourites; the others decline every job of the session, so that its verified
+	/// work (and tickets) go to the accounts it expects to win.
+	Grinding,
+	/// Sybil providers: the same slots spread over one-slot accounts, otherwise honest.
+	Sybil,
+	/// Claiming first: its winners claim in the block the draw opens; honest winners claim
+	/// [`HONEST_CLAIM_OFFSET`] blocks later.
+	ClaimFirst,
+}
+
+impl Strategy {
+	/// The name in the benchmark's files.
+	pub fn name(self) -> &'static str {
+		match self {
+			Strategy::None => "none",
+			Strategy::SelfDealing => "self_dealing",
+			Strategy::Grinding => "grinding",
+			Strategy::Sybil => "sybil",
+			Strategy::ClaimFirst => "claim_first",
+		}
+	}
+
+	/// Whether the attacker's slots are spread over one-slot accounts.
+	pub fn splits_accounts(self) -> bool {
+		matches!(self, Strategy::Grinding | Strategy::Sybil)
+	}
+}
+
+/// A provider of the simulation.
+#[derive(Clone, Debug)]
+pub struct Provider {
+	/// Whose it is.
+	pub party: Party,
+	/// Its slots.
+	pub slots: u32,
+}
+
+/// What a member will commit and reveal.
+struct Plan {
+	commit_at: u64,
+	reveal: Reveal,
+	leaves: BoundedVec<[u8; 32], <Sim as pallet_vm_proof::Config>::MaxCheckpoints>,
+	committed: bool,
+	revealed: bool,
+}
+
+/// What one session showed.
+#[derive(Clone, Debug, Default)]
+pub struct SessionRecord {
+	/// Seats of the validator set in this session.
+	pub seats: u32,
+	/// Of which the attacker's.
+	pub attacker_seats: u32,
+	/// Issuance minted at this session's boundary.
+	pub minted: Balance,
+	/// Of which to the attacker.
+	pub attacker_minted: Balance,
+	/// Tickets in the draw opened at this boundary.
+	pub tickets: u128,
+	/// Of which the attacker's.
+	pub attacker_tickets: u128,
+}
+
+/// Everything counted during a run.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+	/// One record per session.
+	pub sessions: Vec<SessionRecord>,
+	/// Verified VM-milliseconds, per party.
+	pub verified_ms: BTreeMap<Party, u128>,
+	/// Winning claims refused, per party.
+	pub claims_refused: BTreeMap<Party, u64>,
+	/// Winning claims accepted, per party.
+	pub claims_accepted: BTreeMap<Party, u64>,
+	/// The smallest validator set seen.
+	pub smallest_set: u32,
+	/// The largest validator set seen.
+	pub largest_set: u32,
+	/// What the attacker paid, as a customer, to providers that are not its own.
+	pub attacker_paid_to_others: Balance,
+	/// What the attacker paid its own providers, as a customer (a transfer to itself).
+	pub attacker_paid_to_itself: Balance,
+	/// The attacker's own jobs submitted.
+	pub attacker_jobs: u64,
+	/// Jobs settled (completed or disputed).
+	pub settled: u64,
+	/// Jobs whose accepted result was the attacker's invention.
+	pub invented_accepted: u64,
+	/// Replicas declined.
+	pub declined: u64,
+}
+
+/// The world of one run.
+pub struct World {
+	/// The row's strategy.
+	pub strategy: Strategy,
+	rng: Rng,
+	/// Every provider.
+	pub providers: BTreeMap<AccountId, Provider>,
+	plans: BTreeMap<(JobId, AccountId), Plan>,
+	attacker_jobs: BTreeSet<JobId>,
+	next_attacker_customer: AccountId,
+	favourites: BTreeSet<AccountId>,
+	/// What was counted.
+	pub tally: Tally,
+}
+
+/// The VRF (and notional session) keypair of an account.
+pub fn pair(who: AccountId) -> sr25519::Pair {
+	let mut seed = [0u8; 32];
+	seed[..8].copy_from_slice(&who.to_le_bytes());
+	seed[31] = 0x5e;
+	sr25519::Pair::from_seed(&seed)
+}
+
+fn offer(slots: u32) -> VmOffer {
+	VmOffer {
+		millicores: 2000,
+		memory_mib: 2048,
+		arch: Arch::X86_64,
+		slots,
+		grid_intensity: 400,
+		pue_permille: 1200,
+		core_milliwatts: 10_000,
+		max_seconds: 3_600,
+	}
+}
+
+fn spec(price: Balance, policy: RedundancyPolicy) -> JobSpec<Balance> {
+	let mut image = b"sha256:".to_vec();
+	image.extend(core::iter::repeat_n(b'a', 64));
+	JobSpec {
+		image: BoundedVec::truncate_from(image),
+		command: BoundedVec::truncate_from(b"run".to_vec()),
+		args: BoundedVec::default(),
+		env: BoundedVec::default(),
+		input: None,
+		resources: RESOURCES,
+		price_per_second: price,
+		redundancy: policy,
+		checkpoint_interval: 5,
+	}
+}
+
+/// The honest customer's policy.
+pub const TYPICAL: RedundancyPolicy =
+	RedundancyPolicy { min_replicas: 2, max_replicas: 4, margin: 2 };
+/// The attacker's policy for its own jobs.
+pub const CHEAPEST_VERIFIED: RedundancyPolicy =
+	RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 2 };
+
+/// The true result of `job` (what any honest run gives) or an invented one.
+fn reveal_for(job: JobId, who: AccountId, invented: bool, wall_ms: u64) -> Reveal {
+	let variant: u8 = if invented { 1 } else { 0 };
+	let result = sp_io::hashing::blake2_256(&(b"sim/result", job, variant).encode());
+	Reveal {
+		result_digest: result,
+		checkpoints_root: pallet_vm_proof::verdict::merkle_root(&[result]),
+		salt: sp_io::hashing::blake2_256(&(b"sim/salt", job, who).encode()),
+		output: BoundedVec::truncate_from((job, variant).encode()),
+		usage: Usage {
+			cpu_ms: wall_ms,
+			memory_mib_s: (RESOURCES.memory_mib as u64).saturating_mul(wall_ms) / 1000,
+			wall_ms,
+		},
+	}
+}
+
+fn party_of(providers: &BTreeMap<AccountId, Provider>, who: &AccountId) -> Party {
+	providers.get(who).map(|p| p.party).unwrap_or(Party::Honest)
+}
+
+impl World {
+	/// Register `honest` two-slot honest providers and the attacker's `attacker_slots` slots
+	/// (two-slot accounts, or one-slot accounts if the strategy splits), interleaved in
+	/// registration order, all with VRF keys and session keys. Call inside the chain's
+	/// externalities.
+	pub fn new(strategy: Strategy, seed: u64, honest: u32, attacker_slots: u32) -> Self {
+		let mut rng = Rng(seed);
+		let mut providers = BTreeMap::new();
+		let attacker_accounts: Vec<u32> = if strategy.splits_accounts() {
+			vec![1; attacker_slots as usize]
+		} else {
+			let mut v = vec![2; (attacker_slots / 2) as usize];
+			if attacker_slots % 2 == 1 {
+				v.push(1);
+			}
+			v
+		};
+		let total = honest as usize + attacker_accounts.len();
+		// The attacker's accounts at random places in registration order.
+		let mut order: Vec<Party> = (0..total)
+			.map(|i| if i < attacker_accounts.len() { Party::Attacker } else { Party::Honest })
+			.collect();
+		for i in (1..order.len()).rev() {
+			order.swap(i, rng.below(i as u64 + 1) as usize);
+		}
+		let mut attacker_slots_left = attacker_accounts.into_iter();
+		for (i, party) in order.into_iter().enumerate() {
+			let who = FIRST_PROVIDER + i as AccountId;
+			let slots = match party {
+				Party::Honest => 2,
+				Party::Attacker => attacker_slots_left.next().unwrap_or(1),
+			};
+			<Balances as Mutate<_>>::mint_into(&who, 10 * BOND).expect("mint");
+			VmProof::register_provider(RuntimeOrigin::signed(who), offer(slots), BOND)
+				.expect("register");
+			VrfLottery::register_vrf_key(RuntimeOrigin::signed(who), pair(who).public())
+				.expect("vrf key");
+			set_session_keys(who);
+			providers.insert(who, Provider { party, slots });
+		}
+		<Balances as Mutate<_>>::mint_into(&HONEST_CUSTOMER, u64::MAX as Balance).expect("mint");
+		let mut p = pallet_job_queue::Params::<Sim>::get();
+		// 12 s jobs plus the 30 s start margin fit 7 blocks of 6 s; reveals take a block.
+		p.commit_window = 7;
+		p.reveal_window = 2;
+		pallet_job_queue::Pallet::<Sim>::set_params(RuntimeOrigin::root(), p).expect("params");
+		World {
+			strategy,
+			rng,
+			providers,
+			plans: BTreeMap::new(),
+			attacker_jobs: BTreeSet::new(),
+			next_attacker_customer: FIRST_ATTACKER_CUSTOMER,
+			favourites: BTreeSet::new(),
+			tally: Tally { smallest_set: u32::MAX, ..Default::default() },
+		}
+	}
+
+	/// The attacker's share of the providers' slots.
+	pub fn capacity_share(&self) -> f64 {
+		let all: u32 = self.providers.values().map(|p| p.slots).sum();
+		let att: u32 = self
+			.providers
+			.values()
+			.filter(|p| p.party == Party::Attacker)
+			.map(|p| p.slots)
+			.sum();
+		att as f64 / all as f64
+	}
+
+	/// Run `sessions` whole sessions.
+	pub fn run_sessions(&mut self, sessions: u32) {
+		let until = Epoch::get() + sessions;
+		while Epoch::get() < until {
+			self.step();
+		}
+	}
+
+	/// One block: customers submit, the chain runs its hooks, providers act, events counted.
+	pub fn step(&mut self) {
+		self.submit_jobs();
+		let rotated = next_block().is_some();
+		let now = System::block_number();
+		let offset = now % SESSION_BLOCKS;
+		if rotated {
+			self.on_session_start();
+		}
+		self.act_on_assignments(now);
+		let attacker_claims_now = if self.strategy == Strategy::ClaimFirst {
+			offset == 0
+		} else {
+			offset == HONEST_CLAIM_OFFSET
+		};
+		if attacker_claims_now {
+			self.claim(Party::Attacker);
+		}
+		if offset == HONEST_CLAIM_OFFSET {
+			self.claim(Party::Honest);
+		}
+		self.count_events(rotated);
+	}
+
+	fn submit_jobs(&mut self) {
+		let queued = pallet_job_queue::Queue::<Sim>::decode_len().unwrap_or(0) as u32;
+		let mut room = QUEUE_TARGET.saturating_sub(queued).min(SUBMIT_PER_BLOCK);
+		if self.strategy == Strategy::SelfDealing {
+			// Its own jobs first, as many as a block takes.
+			for _ in 0..SUBMIT_PER_BLOCK {
+				let who = self.next_attacker_customer;
+				self.next_attacker_customer += 1;
+				let sp = spec(ATTACKER_PRICE, CHEAPEST_VERIFIED);
+				let budget = JobQueue::max_cost(&sp).expect("budget");
+				<Balances as Mutate<_>>::mint_into(&who, budget * 4 + 1_000_000).expect("mint");
+				if JobQueue::submit_job(RuntimeOrigin::signed(who), Box::new(sp), budget).is_ok() {
+					let id = pallet_job_queue::NextJobId::<Sim>::get().saturating_sub(1);
+					self.attacker_jobs.insert(id);
+					self.tally.attacker_jobs += 1;
+				}
+			}
+			room = room.saturating_sub(SUBMIT_PER_BLOCK / 2);
+		}
+		for _ in 0..room {
+			let sp = spec(PRICE, TYPICAL);
+			let budget = JobQueue::max_cost(&sp).expect("budget");
+			JobQueue::submit_job(RuntimeOrigin::signed(HONEST_CUSTOMER), Box::new(sp), budget)
+				.expect("the honest customer's job is accepted");
+		}
+	}
+
+	fn on_session_start(&mut self) {
+		for who in self.providers.keys() {
+			let _ = VmProof::heartbeat(RuntimeOrigin::signed(*who));
+		}
+		let set = Validators::get();
+		let attacker =
+			set.iter().filter(|w| party_of(&self.providers, w) == Party::Attacker).count() as u32;
+		self.tally.smallest_set = self.tally.smallest_set.min(set.len() as u32);
+		self.tally.largest_set = self.tally.largest_set.max(set.len() as u32);
+		self.tally.sessions.push(SessionRecord {
+			seats: set.len() as u32,
+			attacker_seats: attacker,
+			..Default::default()
+		});
+		if self.strategy == Strategy::Grinding {
+			self.choose_favourites();
+		}
+	}
+
+	/// Grinding: the draw that will count this session's work opens at the next rotation as
+	/// epoch `Epoch + 1`. The attacker evaluates every account's VRF on the randomness readable
+	/// now and routes its slots to the accounts with the lowest outputs, giving each just the
+	/// slots its expected tickets need to put its threshold above that output (with a margin),
+	/// best outputs first, until its slots run out: against a seed it knows, that turns a share
+	/// `s` of the work into about `√(2 n s E)` winners for `n` accounts and `E` expected
+	/// winners. The other accounts offer a run-time limit no job fits, so that they are not
+	/// drawn, and decline what they were drawn for before.
+	fn choose_favourites(&mut self) {
+		let guess = public_randomness();
+		let epoch = Epoch::get() + 1;
+		let expected = expected_winners() as f64;
+		let accounts: Vec<AccountId> = self
+			.providers
+			.iter()
+			.filter(|(_, p)| p.party == Party::Attacker)
+			.map(|(w, _)| *w)
+			.collect();
+		let slots: u32 = accounts.iter().map(|w| self.providers[w].slots).sum();
+		// Tickets per slot and in all, as the draw that just opened shows them.
+		let (total, own) = match CurrentDraw::<Sim>::get() {
+			Some(d) => (
+				d.total_tickets as f64,
+				Tickets::<Sim>::iter_prefix(d.epoch)
+					.filter(|(w, _)| accounts.contains(w))
+					.map(|(_, t)| t as f64)
+					.sum::<f64>(),
+			),
+			None => (0.0, 0.0),
+		};
+		let per_slot = own / slots.max(1) as f64;
+		let mut ranked: Vec<(u128, AccountId)> = accounts
+			.iter()
+			.map(|who| {
+				let (_, out) = vrf::evaluate(&pair(*who), &guess, epoch, who);
+				(vrf::output_value(&out), *who)
+			})
+			.collect();
+		ranked.sort();
+		let mut plan: BTreeMap<AccountId, u32> = BTreeMap::new();
+		let mut left = slots;
+		for (value, who) in ranked.iter() {
+			let u = *value as f64 / u128::MAX as f64;
+			let needed = if per_slot > 0.0 && total > 0.0 {
+				(1.3 * u * total / expected / per_slot).ceil().max(1.0) as u32
+			} else {
+				1
+			};
+			if needed > left || needed > MAX_SLOTS {
+				break;
+			}
+			plan.insert(*who, needed);
+			left -= needed;
+		}
+		if plan.is_empty() {
+			if let Some((_, who)) = ranked.first() {
+				plan.insert(*who, slots.min(MAX_SLOTS));
+			}
+		}
+		// Spare slots go to the favourites, best first.
+		for (_, who) in ranked.iter() {
+			if left == 0 {
+				break;
+			}
+			if let Some(n) = plan.get_mut(who) {
+				let add = left.min(MAX_SLOTS - *n);
+				*n += add;
+				left -= add;
+			}
+		}
+		// The others take no job: an offer whose run-time limit fits none is never drawn (and a
+		// decline would cost reputation); what they were drawn for before this they decline.
+		for who in &accounts {
+			let held = pallet_vm_proof::ProviderJobs::<Sim>::decode_len(who).unwrap_or(0) as u32;
+			let o = match plan.get(who) {
+				Some(n) => offer((*n).max(held)),
+				None => VmOffer { max_seconds: 1, ..offer(held.max(1)) },
+			};
+			let _ = VmProof::update_offer(RuntimeOrigin::signed(*who), o);
+		}
+		self.favourites = plan.into_keys().collect();
+	}
+
+	fn act_on_assignments(&mut self, now: u64) {
+		let who_list: Vec<AccountId> = self.providers.keys().copied().collect();
+		for who in who_list {
+			let party = party_of(&self.providers, &who);
+			for a in VmProof::assignments_of(&who) {
+				let key = (a.job, who);
+				match a.phase {
+					AssignmentPhase::Commit => {
+						if !self.plans.contains_key(&key) {
+							if self.strategy == Strategy::Grinding &&
+								party == Party::Attacker && !self.favourites.contains(&who)
+							{
+								if VmProof::decline_job(
+									RuntimeOrigin::signed(who),
+									a.job,
+									pallet_vm_proof::DeclineReason::Other,
+								)
+								.is_ok()
+								{
+									self.tally.declined += 1;
+								}
+								continue;
+							}
+							let plan = self.plan(a.job, who, party, now);
+							self.plans.insert(key, plan);
+						}
+						let plan = self.plans.get_mut(&key).expect("planned");
+						if !plan.committed && now >= plan.commit_at {
+							let c = VmProof::commitment_of(a.job, a.wave, &plan.reveal, &who);
+							if VmProof::commit_result(RuntimeOrigin::signed(who), a.job, c).is_ok()
+							{
+								plan.committed = true;
+							}
+						}
+					},
+					AssignmentPhase::Reveal =>
+						if let Some(plan) = self.plans.get_mut(&key) {
+							if plan.committed && !plan.revealed {
+								let _ = VmProof::reveal_result(
+									RuntimeOrigin::signed(who),
+									a.job,
+									plan.reveal.clone(),
+									plan.leaves.clone(),
+								);
+								plan.revealed = true;
+							}
+						},
+					_ => {},
+				}
+			}
+		}
+	}
+
+	/// What `who` commits for `job`: the honest run, or (self-dealing, every replica its own)
+	/// an invented result claiming the longest run, committed at once.
+	fn plan(&mut self, job: JobId, who: AccountId, party: Party, now: u64) -> Plan {
+		let all_own = party == Party::Attacker &&
+			self.strategy == Strategy::SelfDealing &&
+			self.attacker_jobs.contains(&job) &&
+			pallet_job_queue::Jobs::<Sim>::get(job).is_some_and(|j| {
+				j.providers.iter().all(|p| party_of(&self.providers, p) == Party::Attacker)
+			});
+		let (invented, wall, commit_at) = if all_own {
+			(true, RESOURCES.max_seconds as u64 * 1000, now)
+		} else {
+			(false, RUN_MILLIS + self.rng.below(2_000), now + RUN_BLOCKS)
+		};
+		let reveal = reveal_for(job, who, invented, wall);
+		let leaves = BoundedVec::truncate_from(vec![reveal.result_digest]);
+		Plan { commit_at, reveal, leaves, committed: false, revealed: false }
+	}
+
+	/// Winners of `party` with tickets and an active key claim in the open draw.
+	fn claim(&mut self, party: Party) {
+		let Some(draw) = CurrentDraw::<Sim>::get() else { return };
+		let holders: Vec<(AccountId, u64)> = Tickets::<Sim>::iter_prefix(draw.epoch)
+			.filter(|(who, _)| party_of(&self.providers, who) == party)
+			.collect();
+		for (who, tickets) in holders {
+			if !VrfKeys::<Sim>::get(who).is_some_and(|k| k.active_from <= draw.epoch) {
+				continue;
+			}
+			let (sig, out) = vrf::evaluate(&pair(who), &draw.seed, draw.epoch, &who);
+			let threshold =
+				vrf::threshold(u128::from(tickets), draw.total_tickets, draw.expected_winners);
+			if !vrf::is_winner(&out, threshold) {
+				continue;
+			}
+			match VrfLottery::claim_ticket(RuntimeOrigin::signed(who), draw.epoch, (&sig).into()) {
+				Ok(_) => *self.tally.claims_accepted.entry(party).or_default() += 1,
+				Err(_) => *self.tally.claims_refused.entry(party).or_default() += 1,
+			}
+		}
+	}
+
+	fn count_events(&mut self, rotated: bool) {
+		let providers = &self.providers;
+		let mut minted = (0, 0);
+		let mut tickets = (0u128, 0u128);
+		for e in System::events().into_iter().map(|r| r.event) {
+			match e {
+				RuntimeEvent::VrfLottery(pallet_vrf_lottery::Event::RewardPaid {
+					who,
+					amount,
+					..
+				}) => {
+					minted.0 += amount;
+					if party_of(providers, &who) == Party::Attacker {
+						minted.1 += amount;
+					}
+				},
+				RuntimeEvent::VrfLottery(pallet_vrf_lottery::Event::TicketsAssigned {
+					who,
+					tickets: t,
+					..
+				}) => {
+					tickets.0 += t as u128;
+					if party_of(providers, &who) == Party::Attacker {
+						tickets.1 += t as u128;
+					}
+				},
+				RuntimeEvent::VmProof(pallet_vm_proof::Event::WorkVerified {
+					who,
+					vm_millis,
+					..
+				}) => {
+					*self.tally.verified_ms.entry(party_of(providers, &who)).or_default() +=
+						vm_millis as u128;
+				},
+				RuntimeEvent::JobQueue(pallet_job_queue::Event::JobCompleted {
+					job,
+					result_digest,
+					payments,
+					..
+				}) => {
+					self.tally.settled += 1;
+					if self.attacker_jobs.remove(&job) {
+						let invented =
+							sp_io::hashing::blake2_256(&(b"sim/result", job, 1u8).encode());
+						if result_digest == invented {
+							self.tally.invented_accepted += 1;
+						}
+						for (who, amount) in payments.iter() {
+							if party_of(providers, who) == Party::Attacker {
+								self.tally.attacker_paid_to_itself += amount;
+							} else {
+								self.tally.attacker_paid_to_others += amount;
+							}
+						}
+					}
+				},
+				RuntimeEvent::JobQueue(pallet_job_queue::Event::JobDisputed {
+					job,
+					payments,
+					..
+				}) => {
+					self.tally.settled += 1;
+					if self.attacker_jobs.remove(&job) {
+						for (who, amount) in payments.iter() {
+							if party_of(providers, who) != Party::Attacker {
+								self.tally.attacker_paid_to_others += amount;
+							}
+						}
+					}
+				},
+				_ => {},
+			}
+		}
+		if rotated {
+			if let Some(last) = self.tally.sessions.last_mut() {
+				last.minted = minted.0;
+				last.attacker_minted = minted.1;
+				last.tickets = tickets.0;
+				last.attacker_tickets = tickets.1;
+			}
+		}
+		let open = |job: &JobId| {
+			pallet_job_queue::Jobs::<Sim>::get(job).is_some_and(|j| j.state.is_open())
+		};
+		if System::block_number() % SESSION_BLOCKS == 1 {
+			self.plans.retain(|(job, _), _| open(job));
+			self.attacker_jobs.retain(|job| open(job));
+		}
+	}
+}
+
+/// The expected winners of a draw, for the benchmark's text.
+pub fn expected_winners() -> u32 {
+	<Sim as pallet_vrf_lottery::Config>::ExpectedWinners::get()
+}
