@@ -222,6 +222,8 @@ impl pallet_vrf_lottery::Config for Sim {
 	type MaxWinners = ConstU32<64>;
 	type MinValidators = ConstU32<4>;
 	type MaxValidators = ConstU32<100>;
+	type MaxSeatChanges = ConstU32<1>;
+	type CurrentValidators = Validators;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = SimBenchmarkHelper;
@@ -237,6 +239,14 @@ impl pallet_vrf_lottery::BenchmarkHelper<AccountId> for SimBenchmarkHelper {
 		pallet_vm_proof::EpochProviders::<Sim>::mutate(epoch, |v| {
 			let _ = v.try_push(*who);
 		});
+	}
+	fn set_session_keys(who: &AccountId) {
+		let mut keyed = SessionKeys::get();
+		keyed.push(*who);
+		SessionKeys::set(keyed);
+	}
+	fn set_current_validators(validators: Vec<AccountId>) {
+		Validators::set(validators);
 	}
 }
 
