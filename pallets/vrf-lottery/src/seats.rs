@@ -19,22 +19,27 @@
 //! 1. `R` = winners that are incumbents (re-elected), by output; `C` = winners that are not
 //!    (candidates), by output; `H` = incumbents that did not win (holdovers), in the current
 //!    order.
-//! 2. Tentatively `enter = min(c, |C|)` candidates enter (the best outputs first) and
-//!    `leave = min(c, |H|)` holdovers leave (the LAST ones in the current order).
-//! 3. Floor: while the size `|R| + |H| + enter − leave` is below `min`, first fewer holdovers
-//!    leave, then more candidates enter (beyond `c`: only seats no keyed incumbent holds, so no
-//!    keyed incumbent is ever displaced by more than `c` newcomers). If even every keyed winner
-//!    and every keyed incumbent together are fewer than `min`, there is no plan: the current set
-//!    stays ([`None`]).
-//! 4. Ceiling: while the size is above `max`, first fewer candidates enter, then more holdovers
-//!    leave, then the worst re-elected winners leave. (Beyond `c` departures happen only when the
-//!    incumbents alone exceed `max`, i.e. after `max` was lowered.)
+//! 2. Tentatively `enter = min(c, |C|)` candidates enter (the best outputs first), and each
+//!    takes the seat of a holdover: `leave = min(enter, |H|)` holdovers leave (the LAST ones in
+//!    the current order). A holdover leaves only to make room for a newcomer, so the set never
+//!    shrinks while nobody new wins: a draw without claims changes nothing.
+//! 3. Floor: while the size `|R| + |H| + enter − leave` is below `min` (only when the keyed
+//!    incumbents are fewer than `min`), first fewer holdovers leave, then more candidates enter
+//!    (beyond `c`: only seats no keyed incumbent holds, so no keyed incumbent is ever displaced
+//!    by more than `c` newcomers). If even every keyed winner and every keyed incumbent together
+//!    are fewer than `min`, there is no plan: the current set stays ([`Err`]).
+//! 4. Ceiling: while the size is above `max`, first fewer candidates enter without taking a
+//!    holdover's seat, then more holdovers leave, then fewer candidates enter at all, then the
+//!    worst re-elected winners leave.
+//!    (Beyond `c` departures happen only when the incumbents alone exceed `max`, i.e. after
+//!    `max` was lowered.)
 //! 5. The set is `R` and the entering candidates, merged by output (best first), followed by
 //!    the holdovers that stay, in their current order.
 //!
 //! Consequences (each a unit test below): the size is within `[min, max]`; at most `c`
 //! newcomers enter unless the keyed incumbents cannot fill the floor; at most `c` keyed
-//! incumbents leave unless they alone exceed `max`; a party that wins every draw holds at most
+//! incumbents leave unless they alone exceed `max`, and only for newcomers; the set grows (up to
+//! `max`) only when every keyed incumbent won again; a party that wins every draw holds at most
 //! `n × c` seats after `n` sessions while honest keyed incumbents remain. Because holdovers are
 //! listed after the winners, a holdover that keeps not winning moves to the end of the set and
 //! leaves first: the incumbents longest without a win leave first (the genesis order breaks
@@ -103,7 +108,7 @@ pub fn plan<A: Ord + Clone>(
 	// 2. Tentative changes.
 	let c = limits.max_changes;
 	let mut enter = c.min(candidates);
-	let mut leave = c.min(held);
+	let mut leave = enter.min(held);
 	let mut keep_reelected = reelected;
 	let size = |r: u32, e: u32, l: u32| r.saturating_add(held).saturating_add(e).saturating_sub(l);
 
@@ -116,11 +121,14 @@ pub fn plan<A: Ord + Clone>(
 		return Err(Shortfall { winners: len32(&winners), holdovers: held });
 	}
 
-	// 4. Ceiling: fewer newcomers, then more holdovers leave, then the worst re-elected.
+	// 4. Ceiling: fewer newcomers that take no holdover's seat, then more holdovers leave,
+	// then fewer newcomers at all, then the worst re-elected.
 	let over = size(keep_reelected, enter, leave).saturating_sub(limits.max);
-	enter = enter.saturating_sub(over);
+	enter = enter.saturating_sub(over.min(enter.saturating_sub(leave)));
 	let over = size(keep_reelected, enter, leave).saturating_sub(limits.max);
 	leave = leave.saturating_add(over).min(held);
+	let over = size(keep_reelected, enter, leave).saturating_sub(limits.max);
+	enter = enter.saturating_sub(over);
 	let over = size(keep_reelected, enter, leave).saturating_sub(limits.max);
 	keep_reelected = keep_reelected.saturating_sub(over);
 
@@ -183,16 +191,15 @@ mod tests {
 	}
 
 	#[test]
-	fn holdovers_leave_one_step_at_a_time_down_to_the_winners() {
-		// Only incumbents won: holdovers leave at most `c` per plan, never below the floor.
-		let mut current = vec![1, 2, 3, 4, 5];
-		let mut sizes = Vec::new();
-		for _ in 0..4 {
-			current = set(plan(&current, &[2, 4], limits(1, 10, 1)));
-			sizes.push(current.len());
-		}
-		assert_eq!(sizes, vec![4, 3, 2, 2]);
-		assert_eq!(current, vec![2, 4]);
+	fn holdovers_leave_only_to_make_room_for_newcomers() {
+		// Only incumbents won: nobody leaves, the winners move to the front.
+		assert_eq!(set(plan(&[1, 2, 3, 4, 5], &[2, 4], limits(1, 10, 1))), vec![2, 4, 1, 3, 5]);
+		// One newcomer: the last holdover leaves for it.
+		let p = plan(&[1, 2, 3, 4, 5], &[2, 9], limits(1, 10, 1)).unwrap();
+		assert_eq!(p.validators, vec![2, 9, 1, 3, 4]);
+		assert_eq!((p.newcomers, p.incumbents), (1, 4));
+		// Every incumbent won again: the newcomer is added, the set grows.
+		assert_eq!(set(plan(&[1, 2], &[2, 9, 1], limits(1, 10, 1))), vec![2, 9, 1]);
 	}
 
 	#[test]
@@ -214,8 +221,9 @@ mod tests {
 	fn the_set_never_falls_below_the_floor() {
 		// Nothing won: the incumbents stay, none leaves.
 		assert_eq!(set(plan(&[1, 2, 3], &[], limits(3, 10, 1))), vec![1, 2, 3]);
-		// Above the floor, a holdover leaves even with no newcomer.
-		assert_eq!(set(plan(&[1, 2, 3, 4], &[], limits(3, 10, 1))), vec![1, 2, 3]);
+		assert_eq!(set(plan(&[1, 2, 3, 4], &[], limits(1, 10, 1))), vec![1, 2, 3, 4]);
+		// Keyless incumbents are gone: a newcomer fills the floor without displacing anyone.
+		assert_eq!(set(plan(&[1, 2], &[9], limits(3, 10, 1))), vec![9, 1, 2]);
 	}
 
 	#[test]
@@ -276,7 +284,10 @@ mod tests {
 								let Ok(p) = plan(&incumbents, &winners, l) else { continue };
 								let v = &p.validators;
 								let size = v.len() as u32;
-								assert!(size >= min && size <= max);
+								assert!(
+									size >= min && size <= max,
+									"{incumbents:?} {winners:?} {l:?} {v:?}"
+								);
 								assert_eq!(p.newcomers + p.incumbents, size);
 								let mut dedup = v.clone();
 								dedup.sort();
