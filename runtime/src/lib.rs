@@ -273,6 +273,16 @@ mod version_tests {
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V2 > SPEC_OF_VM_PROOF_STORAGE_V1);
 	}
 
+	/// The `spec_version` of the last runtime with vrf-lottery storage version 1 (claims not
+	/// ranked).
+	const SPEC_OF_LOTTERY_STORAGE_V1: u32 = 102;
+
+	#[test]
+	fn vrf_lottery_storage_version_2_ships_with_a_higher_spec_version() {
+		assert_eq!(<VrfLottery as GetStorageVersion>::in_code_storage_version(), 2);
+		assert!(VERSION.spec_version > SPEC_OF_LOTTERY_STORAGE_V1);
+	}
+
 	#[test]
 	fn the_runtime_reports_povm_jobs_api_version_2() {
 		let reported = VERSION.apis.iter().find(|(id, _)| *id == POVM_JOBS_API_ID).map(|a| a.1);

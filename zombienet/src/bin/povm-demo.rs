@@ -428,7 +428,7 @@ async fn lottery(
 		return Ok(());
 	};
 	out.line(format!(
-		"planned validator set (winners with session keys): [{}]",
+		"planned validator set (winners with session keys, beside the incumbents that stay): [{}]",
 		list(names, &planned)
 	));
 	let (seated_at, seated_hash) = loop {
