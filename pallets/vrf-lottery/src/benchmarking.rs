@@ -81,7 +81,7 @@ fn fill_ranking<T: Config>(n: u32) -> Result<Vec<T::AccountId>, BenchmarkError> 
 			&who,
 			ClaimRecord { output, threshold: u128::MAX },
 		);
-		kept.push(RankedClaim { output, who: who.clone() });
+		kept.push(RankedClaim { output, who: who.clone(), threshold: u128::MAX });
 		who_all.push(who);
 	}
 	let ranking =
@@ -119,14 +119,17 @@ mod benchmarks {
 		let data = vrf::lottery_transcript(&vrf::fixture::SEED, vrf::fixture::EPOCH, &who);
 		let output = vrf::verify_output(&key, &data, &signature)
 			.ok_or(BenchmarkError::Stop("signature does not verify"))?;
-		// One ticket of `total`: the largest total that still wins, so the threshold is computed
-		// by multiply-by-rational rather than saturating.
-		let total = (u128::MAX / vrf::output_value(&output).saturating_add(1)).max(1);
+		// One ticket of `total`: a total at which it wins with a threshold about twice its output
+		// (so that its rank, relative to the threshold, is about half the range and displaces the
+		// worst kept claim), computed by multiply-by-rational rather than saturating.
+		let total =
+			(u128::MAX / vrf::output_value(&output).saturating_add(1).saturating_mul(2)).max(2);
+		let threshold = vrf::threshold(1, total, 1);
 		let max = T::MaxWinners::get();
 		put_draw::<T>(total, 1, max);
 		Tickets::<T>::insert(vrf::fixture::EPOCH, &who, 1);
 		VrfKeys::<T>::insert(&who, VrfKeyRecord { key, active_from: 0 });
-		if vrf::rank(&output) >= vrf::rank(&poor_output(max)) {
+		if vrf::rank(&output, threshold) >= vrf::rank(&poor_output(max), u128::MAX) {
 			return Err(BenchmarkError::Stop("the claim would not displace"));
 		}
 		let kept = fill_ranking::<T>(max)?;
@@ -172,7 +175,7 @@ mod benchmarks {
 			Tickets::<T>::insert(epoch, &who, 1);
 			let output = poor_output(i);
 			Claims::<T>::insert(epoch, &who, ClaimRecord { output, threshold: u128::MAX });
-			ranked.push(RankedClaim { output, who });
+			ranked.push(RankedClaim { output, who, threshold: u128::MAX });
 		}
 		ranked.reverse();
 		Ranking::<T>::put(BoundedVec::truncate_from(ranked));

@@ -47,7 +47,7 @@ impl<T: Config> Pallet<T> {
 
 		// Keep the `MaxWinners` lowest outputs: when full, a lower output displaces the worst.
 		let mut ranking = Ranking::<T>::get();
-		let rank = vrf::rank(&output);
+		let rank = vrf::rank(&output, threshold);
 		let at = ranking.partition_point(|c| c.rank() < rank);
 		let displaced = if ranking.len() as u32 >= T::MaxWinners::get() {
 			let worst = ranking.last().map(|c| c.rank());
@@ -57,7 +57,7 @@ impl<T: Config> Pallet<T> {
 			None
 		};
 		ranking
-			.try_insert(at, RankedClaim { output, who: who.clone() })
+			.try_insert(at, RankedClaim { output, who: who.clone(), threshold })
 			.map_err(|_| Error::<T>::OutbidByLowerOutputs)?;
 
 		draw.winners = ranking.len() as u32;

@@ -134,7 +134,7 @@ impl<T: Config> Pallet<T> {
 		let mut claims: Vec<(T::AccountId, ClaimRecord)> =
 			Claims::<T>::drain_prefix(epoch).collect();
 		let _ = Tickets::<T>::clear_prefix(epoch, T::MaxProviders::get(), None);
-		claims.sort_by_key(|c| vrf::rank(&c.1.output));
+		claims.sort_by_key(|c| vrf::rank(&c.1.output, c.1.threshold));
 		let winners: BoundedVec<T::AccountId, T::MaxWinners> =
 			BoundedVec::truncate_from(claims.into_iter().map(|(who, _)| who).collect());
 		let count = winners.len() as u32;

@@ -665,7 +665,10 @@ fn weights_are_sane() {
 
 /// The open draw's outputs of `who`, best (lowest rank) first.
 fn by_rank(who: impl IntoIterator<Item = AccountId>) -> Vec<AccountId> {
-	let mut ranked: Vec<_> = who.into_iter().map(|w| (vrf::rank(&evaluate(w).1), w)).collect();
+	let mut ranked: Vec<_> = who
+		.into_iter()
+		.map(|w| (vrf::rank(&evaluate(w).1, VrfLottery::provider_view(&w).threshold), w))
+		.collect();
 	ranked.sort();
 	ranked.into_iter().map(|(_, w)| w).collect()
 }
@@ -956,4 +959,41 @@ fn try_state_detects_a_validator_that_is_neither_winner_nor_incumbent() {
 		Incumbents::set(vec![5, 6, 7, 8]);
 		assert!(VrfLottery::do_try_state().is_err());
 	});
+}
+
+/// Sybil accounts buy no better places: a winner's output is uniform below its threshold, so
+/// ranked by the raw output a winner with few tickets (a low threshold) would almost always
+/// outrank one with many, and splitting one machine's work over many accounts would take the
+/// seats. Ranked relative to the threshold, a small and a large winner are first equally often.
+#[test]
+fn a_winner_with_few_tickets_does_not_outrank_one_with_many() {
+	let large = u128::MAX / 2;
+	let small = u128::MAX / 200;
+	let mut state = 0x2545_f491_4f6c_dd1du64;
+	let mut next = || {
+		state ^= state << 13;
+		state ^= state >> 7;
+		state ^= state << 17;
+		(u128::from(state) << 64) | u128::from(state.rotate_left(29))
+	};
+	let output = |value: u128, tag: u8| {
+		let mut o = [tag; 32];
+		o[..16].copy_from_slice(&value.to_le_bytes());
+		o
+	};
+	let pairs = 4_000;
+	let mut small_first = 0;
+	for _ in 0..pairs {
+		let o_small = output(next() % small, 1);
+		let o_large = output(next() % large, 2);
+		assert!(vrf::is_winner(&o_small, small) && vrf::is_winner(&o_large, large));
+		if vrf::rank(&o_small, small) < vrf::rank(&o_large, large) {
+			small_first += 1;
+		}
+	}
+	// Half of 4,000 ± 5 standard deviations (about 32 each).
+	assert!(
+		(1_840..=2_160).contains(&small_first),
+		"the small winner ranked first {small_first} times"
+	);
 }

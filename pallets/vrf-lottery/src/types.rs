@@ -64,7 +64,7 @@ pub struct ClaimRecord {
 	pub threshold: u128,
 }
 
-/// A kept claim in [`crate::Ranking`]: who claimed and its output.
+/// A kept claim in [`crate::Ranking`]: who claimed, its output and its threshold.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
@@ -73,12 +73,15 @@ pub struct RankedClaim<AccountId> {
 	pub output: VrfOutput,
 	/// The claimant.
 	pub who: AccountId,
+	/// The threshold the output was below (the claimant's share of the tickets).
+	pub threshold: u128,
 }
 
 impl<AccountId> RankedClaim<AccountId> {
-	/// Its place in a draw: [`crate::vrf::rank`] of its output (lower is better).
+	/// Its place in a draw: [`crate::vrf::rank`] of its output relative to its threshold
+	/// (lower is better).
 	pub fn rank(&self) -> (u128, VrfOutput) {
-		crate::vrf::rank(&self.output)
+		crate::vrf::rank(&self.output, self.threshold)
 	}
 }
 

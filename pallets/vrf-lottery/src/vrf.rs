@@ -85,10 +85,24 @@ pub fn output_value(output: &[u8; 32]) -> u128 {
 	u128::from_le_bytes(head)
 }
 
-/// The place of an output in a draw, lower is better: its [`output_value`], ties broken by the
-/// output bytes. A draw keeps the `MaxWinners` lowest ranks.
-pub fn rank(output: &[u8; 32]) -> (u128, [u8; 32]) {
-	(output_value(output), *output)
+/// The place of a winning output in a draw, lower is better: its [`output_value`] relative to
+/// the claimant's `threshold` (`value / threshold`, scaled to the `u128` range), ties broken by
+/// the output bytes. A draw keeps the `MaxWinners` lowest ranks, and the seats go to the lowest.
+///
+/// Relative, not raw: a winner's output is uniform below its threshold, so its relative value is
+/// uniform over the whole range whatever its tickets. Ranked by the raw value, a winner with few
+/// tickets (a low threshold) would always rank near the top, and splitting one machine's work
+/// over many accounts would buy the best places, hence the seats (measured by
+/// `pallets/simulation`'s Sybil rows).
+pub fn rank(output: &[u8; 32], threshold: u128) -> (u128, [u8; 32]) {
+	let value = output_value(output);
+	let relative = if threshold == u128::MAX || threshold == 0 {
+		value
+	} else {
+		multiply_by_rational_with_rounding(value, u128::MAX, threshold, sp_runtime::Rounding::Down)
+			.unwrap_or(u128::MAX)
+	};
+	(relative, *output)
 }
 
 /// The threshold of a provider holding `tickets` of `total` with `expected_winners` expected.

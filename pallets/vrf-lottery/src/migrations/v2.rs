@@ -26,13 +26,13 @@ pub type RankingOf<T> = BoundedVec<
 pub fn ranked<T: crate::Config>(
 	mut claims: Vec<(T::AccountId, ClaimRecord)>,
 ) -> (RankingOf<T>, Vec<T::AccountId>) {
-	claims.sort_by_key(|c| vrf::rank(&c.1.output));
+	claims.sort_by_key(|c| vrf::rank(&c.1.output, c.1.threshold));
 	let max = T::MaxWinners::get() as usize;
 	let dropped = claims.iter().skip(max).map(|(who, _)| who.clone()).collect();
 	let kept = claims
 		.into_iter()
 		.take(max)
-		.map(|(who, claim)| RankedClaim { output: claim.output, who })
+		.map(|(who, claim)| RankedClaim { output: claim.output, who, threshold: claim.threshold })
 		.collect::<Vec<_>>();
 	(BoundedVec::truncate_from(kept), dropped)
 }
@@ -152,7 +152,10 @@ mod tests {
 			version_1_draw_with_claims(&[10, 11, 12, 13]);
 			let mut expected: Vec<_> = [10, 11, 12, 13]
 				.iter()
-				.map(|w| (vrf::rank(&Claims::<Test>::get(2, w).unwrap().output), *w))
+				.map(|w| {
+					let c = Claims::<Test>::get(2, w).unwrap();
+					(vrf::rank(&c.output, c.threshold), *w)
+				})
 				.collect();
 			expected.sort();
 			upgrade();
@@ -175,7 +178,10 @@ mod tests {
 			version_1_draw_with_claims(&[10, 11, 12, 13]);
 			let mut ranks: Vec<_> = [10, 11, 12, 13]
 				.iter()
-				.map(|w| (vrf::rank(&Claims::<Test>::get(2, w).unwrap().output), *w))
+				.map(|w| {
+					let c = Claims::<Test>::get(2, w).unwrap();
+					(vrf::rank(&c.output, c.threshold), *w)
+				})
 				.collect();
 			ranks.sort();
 			MaxWinners::set(2);
