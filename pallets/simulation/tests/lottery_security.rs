@@ -27,6 +27,10 @@ const HONEST: u32 = 40;
 const WARM_UP: u32 = 6;
 /// Batches for the batch-means bounds.
 const BATCHES: usize = 20;
+/// Sessions between commits of the externalities' overlay.
+const CHUNK: u32 = 25;
+/// Rows run at once, one thread each (every mock static is thread-local).
+const THREADS: usize = 2;
 
 /// One row's figures.
 struct Row {
@@ -73,17 +77,31 @@ fn run(strategy: Strategy, seed_mode: SeedMode, share: f64, sessions: u32, seed:
 	let started = Instant::now();
 	let mut balances: Vec<(u64, u128)> = INCUMBENTS.iter().map(|w| (*w, 1_000_000)).collect();
 	balances.push((povm_simulation::actors::HONEST_CUSTOMER, 1_000_000));
-	new_chain(balances, INCUMBENTS.to_vec(), seed_mode).execute_with(|| {
-		let mut world = World::new(strategy, seed, HONEST, attacker_slots(share));
-		world.run_sessions(WARM_UP);
-		let skip = world.tally.sessions.len();
-		world.run_sessions(sessions);
+	let mut ext = new_chain(balances, INCUMBENTS.to_vec(), seed_mode);
+	let mut world = ext.execute_with(|| World::new(strategy, seed, HONEST, attacker_slots(share)));
+	// The externalities' overlay is committed every `CHUNK` sessions: clearing a storage prefix
+	// (events, every block) scans the whole overlay, which would make a long run quadratic.
+	let mut run_for = |world: &mut World, sessions: u32| {
+		let mut left = sessions;
+		while left > 0 {
+			let n = left.min(CHUNK);
+			ext.execute_with(|| world.run_sessions(n));
+			ext.commit_all().expect("commit the overlay");
+			left -= n;
+		}
+	};
+	run_for(&mut world, WARM_UP);
+	let skip = world.tally.sessions.len();
+	run_for(&mut world, sessions);
+	ext.execute_with(|| {
 		pallet_vm_proof::Pallet::<povm_simulation::runtime::Sim>::do_try_state()
 			.expect("vm-proof invariants");
 		pallet_job_queue::Pallet::<povm_simulation::runtime::Sim>::do_try_state()
 			.expect("job-queue invariants");
 		pallet_vrf_lottery::Pallet::<povm_simulation::runtime::Sim>::do_try_state()
 			.expect("lottery invariants");
+	});
+	{
 		let t = &world.tally;
 		let counted = &t.sessions[skip..];
 		let seats: Vec<(f64, f64)> =
@@ -119,7 +137,7 @@ fn run(strategy: Strategy, seed_mode: SeedMode, share: f64, sessions: u32, seed:
 			declined: t.declined,
 			seconds: started.elapsed().as_secs_f64(),
 		}
-	})
+	}
 }
 
 fn seed_mode_name(m: SeedMode) -> &'static str {
@@ -256,43 +274,48 @@ fn lottery_security() {
 		Strategy::Sybil,
 		Strategy::ClaimFirst,
 	];
-	let mut rows = Vec::new();
+	let shares = [0.05, 0.20, 1.0 / 3.0];
+	// (row index, strategy, seed mode, share, rng seed): the rows, then the baseline.
+	let mut plan = Vec::new();
 	for (i, strategy) in strategies.iter().enumerate() {
-		for (j, share) in [0.05, 0.20, 1.0 / 3.0].iter().enumerate() {
-			let r =
-				run(*strategy, SeedMode::EndOfWorkEpoch, *share, sessions, (i * 10 + j) as u64 + 1);
-			println!(
-				"{} {:.1}%: seats {:.2}% (≤ {:.2}%), issuance {:.2}% (≤ {:.2}%), smallest set {}, {:.0} s",
-				strategy.name(),
-				100.0 * r.capacity_share,
-				100.0 * r.seat_share,
-				100.0 * r.seat_share_upper,
-				100.0 * r.issuance_share,
-				100.0 * r.issuance_share_upper,
-				r.smallest_set,
-				r.seconds
-			);
-			rows.push(r);
+		for (j, share) in shares.iter().enumerate() {
+			plan.push((SeedMode::EndOfWorkEpoch, *strategy, *share, (i * 10 + j) as u64 + 1));
 		}
 	}
-	// Grinding against the seed main used: what the fix is for.
-	let mut baseline = Vec::new();
-	for (j, share) in [0.05, 0.20, 1.0 / 3.0].iter().enumerate() {
-		let r = run(
-			Strategy::Grinding,
-			SeedMode::PublicDuringWorkEpoch,
-			*share,
-			sessions,
-			100 + j as u64,
-		);
-		println!(
-			"grinding on main's seed {:.1}%: seats {:.2}%, issuance {:.2}%",
-			100.0 * r.capacity_share,
-			100.0 * r.seat_share,
-			100.0 * r.issuance_share
-		);
-		baseline.push(r);
+	for (j, share) in shares.iter().enumerate() {
+		plan.push((SeedMode::PublicDuringWorkEpoch, Strategy::Grinding, *share, 100 + j as u64));
 	}
+	let next = std::sync::atomic::AtomicUsize::new(0);
+	let results = std::sync::Mutex::new(Vec::new());
+	std::thread::scope(|scope| {
+		for _ in 0..THREADS {
+			scope.spawn(|| loop {
+				let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+				let Some((mode, strategy, share, seed)) = plan.get(k).copied() else { break };
+				let r = run(strategy, mode, share, sessions, seed);
+				println!(
+					"{}{} {:.1}%: seats {:.2}% (≤ {:.2}%), issuance {:.2}% (≤ {:.2}%), tickets {:.2}%, smallest set {}, {:.0} s",
+					strategy.name(),
+					if mode == SeedMode::PublicDuringWorkEpoch { " (main's seed)" } else { "" },
+					100.0 * r.capacity_share,
+					100.0 * r.seat_share,
+					100.0 * r.seat_share_upper,
+					100.0 * r.issuance_share,
+					100.0 * r.issuance_share_upper,
+					100.0 * r.ticket_share,
+					r.smallest_set,
+					r.seconds
+				);
+				results.lock().expect("results").push((k, r));
+			});
+		}
+	});
+	let mut results = results.into_inner().expect("results");
+	results.sort_by_key(|(k, _)| *k);
+	let (rows, baseline): (Vec<_>, Vec<_>) =
+		results.into_iter().partition(|(_, r)| r.seed_mode == SeedMode::EndOfWorkEpoch);
+	let rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
+	let baseline: Vec<Row> = baseline.into_iter().map(|(_, r)| r).collect();
 	let wall = started.elapsed().as_secs_f64();
 	let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench");
 	std::fs::create_dir_all(&root).expect("bench dir");
