@@ -189,10 +189,12 @@ pub fn pair(who: AccountId) -> sr25519::Pair {
 	sr25519::Pair::from_seed(&seed)
 }
 
-fn offer(slots: u32) -> VmOffer {
+/// The offer of a simulated provider: `millicores` and `memory_mib` per slot, `slots` slots,
+/// 400 g/kWh, PUE 1.2, 10 W per core, jobs of up to an hour.
+pub fn offer_of(millicores: u32, memory_mib: u32, slots: u32) -> VmOffer {
 	VmOffer {
-		millicores: 2000,
-		memory_mib: 2048,
+		millicores,
+		memory_mib,
 		arch: Arch::X86_64,
 		slots,
 		grid_intensity: 400,
@@ -202,7 +204,18 @@ fn offer(slots: u32) -> VmOffer {
 	}
 }
 
-fn spec(price: Balance, policy: RedundancyPolicy) -> JobSpec<Balance> {
+/// Every provider of the benchmark offers two cores and 2 GiB per slot.
+fn offer(slots: u32) -> VmOffer {
+	offer_of(2000, 2048, slots)
+}
+
+/// A job of `resources` at `price` per second under `policy` (the image digest is a fixed
+/// placeholder: nothing runs it).
+pub fn job_spec(
+	resources: Resources,
+	price: Balance,
+	policy: RedundancyPolicy,
+) -> JobSpec<Balance> {
 	let mut image = b"sha256:".to_vec();
 	image.extend(core::iter::repeat_n(b'a', 64));
 	JobSpec {
@@ -211,7 +224,7 @@ fn spec(price: Balance, policy: RedundancyPolicy) -> JobSpec<Balance> {
 		args: BoundedVec::default(),
 		env: BoundedVec::default(),
 		input: None,
-		resources: RESOURCES,
+		resources,
 		price_per_second: price,
 		redundancy: policy,
 		checkpoint_interval: 5,
@@ -356,7 +369,7 @@ impl World {
 			for _ in 0..SUBMIT_PER_BLOCK {
 				let who = self.next_attacker_customer;
 				self.next_attacker_customer += 1;
-				let sp = spec(ATTACKER_PRICE, CHEAPEST_VERIFIED);
+				let sp = job_spec(RESOURCES, ATTACKER_PRICE, CHEAPEST_VERIFIED);
 				let budget = JobQueue::max_cost(&sp).expect("budget");
 				<Balances as Mutate<_>>::mint_into(&who, budget * 4 + 1_000_000).expect("mint");
 				if JobQueue::submit_job(RuntimeOrigin::signed(who), Box::new(sp), budget).is_ok() {
@@ -368,7 +381,7 @@ impl World {
 			room = room.saturating_sub(SUBMIT_PER_BLOCK / 2);
 		}
 		for _ in 0..room {
-			let sp = spec(PRICE, TYPICAL);
+			let sp = job_spec(RESOURCES, PRICE, TYPICAL);
 			let budget = JobQueue::max_cost(&sp).expect("budget");
 			JobQueue::submit_job(RuntimeOrigin::signed(HONEST_CUSTOMER), Box::new(sp), budget)
 				.expect("the honest customer's job is accepted");

@@ -13,49 +13,20 @@
 
 use codec::Encode;
 use frame_support::{assert_ok, traits::fungible::Mutate, BoundedVec};
-use pallet_vm_proof::{Arch, Resources, Reveal, Usage, VmOffer};
+use pallet_vm_proof::{Resources, Reveal, Usage, VmOffer};
 use pallet_vrf_lottery::vrf;
-use povm_primitives::{AssignmentPhase, JobSpec, RedundancyPolicy};
+use povm_primitives::{AssignmentPhase, RedundancyPolicy};
 use povm_simulation::{
-	actors::{pair, Party, Strategy, World, INCUMBENTS},
+	actors::{job_spec, offer_of, pair, Party, Strategy, World, INCUMBENTS},
 	runtime::*,
 };
 use sp_core::Pair;
-
-fn offer(millicores: u32, memory_mib: u32, slots: u32) -> VmOffer {
-	VmOffer {
-		millicores,
-		memory_mib,
-		arch: Arch::X86_64,
-		slots,
-		grid_intensity: 400,
-		pue_permille: 1200,
-		core_milliwatts: 10_000,
-		max_seconds: 3_600,
-	}
-}
 
 fn register(who: AccountId, o: VmOffer) {
 	assert_ok!(<Balances as Mutate<_>>::mint_into(&who, 10_000_000));
 	assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(who), o, 200_000));
 	assert_ok!(VrfLottery::register_vrf_key(RuntimeOrigin::signed(who), pair(who).public()));
 	set_session_keys(who);
-}
-
-fn spec(resources: Resources, policy: RedundancyPolicy) -> JobSpec<Balance> {
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat_n(b'a', 64));
-	JobSpec {
-		image: BoundedVec::truncate_from(image),
-		command: BoundedVec::truncate_from(b"run".to_vec()),
-		args: BoundedVec::default(),
-		env: BoundedVec::default(),
-		input: None,
-		resources,
-		price_per_second: 1,
-		redundancy: policy,
-		checkpoint_interval: 5,
-	}
 }
 
 fn invented(job: u64, who: AccountId, wall_ms: u64) -> Reveal {
@@ -107,12 +78,12 @@ fn scenario_1_a_self_dealing_provider_earns_no_tickets_and_no_seats() {
 	)
 	.execute_with(|| {
 		for who in &honest {
-			register(*who, offer(2_000, 2_048, 2));
+			register(*who, offer_of(2_000, 2_048, 2));
 		}
 		// The largest offer the chain accepts: only the attacker's provider fits its jobs.
 		register(
 			attacker,
-			offer(povm_primitives::MAX_MILLICORES, povm_primitives::MAX_MEMORY_MIB, 4),
+			offer_of(povm_primitives::MAX_MILLICORES, povm_primitives::MAX_MEMORY_MIB, 4),
 		);
 		assert_ok!(<Balances as Mutate<_>>::mint_into(&customer, 1_000_000_000));
 		let big = Resources {
@@ -132,7 +103,7 @@ fn scenario_1_a_self_dealing_provider_earns_no_tickets_and_no_seats() {
 			heartbeat_all(&honest);
 			heartbeat_all(&[attacker]);
 			for _ in 0..SESSION_BLOCKS {
-				let sp = spec(big, one);
+				let sp = job_spec(big, 1, one);
 				let budget = JobQueue::max_cost(&sp).expect("budget");
 				let _ = JobQueue::submit_job(RuntimeOrigin::signed(customer), Box::new(sp), budget);
 				next_block();
@@ -243,7 +214,7 @@ fn scenario_3_providers_registered_first_do_not_receive_every_replica() {
 	)
 	.execute_with(|| {
 		for who in attacker.iter().chain(&honest) {
-			register(*who, offer(2_000, 2_048, 1));
+			register(*who, offer_of(2_000, 2_048, 1));
 		}
 		assert_ok!(<Balances as Mutate<_>>::mint_into(&customer, 1_000_000_000));
 		let two = RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 2 };
@@ -251,7 +222,7 @@ fn scenario_3_providers_registered_first_do_not_receive_every_replica() {
 		let mut drawn_attacker = 0u32;
 		let mut drawn = 0u32;
 		for _ in 0..16 {
-			let sp = spec(small, two);
+			let sp = job_spec(small, 1, two);
 			let budget = JobQueue::max_cost(&sp).expect("budget");
 			assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(customer), Box::new(sp), budget));
 		}
