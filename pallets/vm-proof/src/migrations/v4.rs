@@ -142,6 +142,29 @@ mod tests {
 
 	type MaxCp = <Test as crate::Config>::MaxCheckpoints;
 
+	/// Providers 10 and 11 register and the customer submits a job both must run (two
+	/// replicas, one core, 60 s): drawn at the next block.
+	fn register_two_and_submit_a_two_replica_job() {
+		for who in [10, 11] {
+			assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(who), offer(), 10_000));
+		}
+		let mut image = b"sha256:".to_vec();
+		image.extend(core::iter::repeat(b'a').take(64));
+		let spec = JobSpec {
+			image: BoundedVec::truncate_from(image),
+			command: BoundedVec::default(),
+			args: BoundedVec::default(),
+			env: BoundedVec::default(),
+			input: None,
+			resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
+			price_per_second: 10,
+			redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 1 },
+			checkpoint_interval: 0,
+		};
+		let budget = JobQueue::max_cost(&spec).unwrap();
+		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(spec), budget));
+	}
+
 	/// Two providers drawn at block 2 (commit window 5, deadline 7); one commits at block 3,
 	/// then the runtime is upgraded at block 4 from a version-3 state (no slot holds). The
 	/// committed member gets the latest block it can have committed (the upgrade block), the
@@ -154,28 +177,7 @@ mod tests {
 			p.commit_window = 5;
 			p.reveal_window = 5;
 			assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
-			for who in [10, 11] {
-				assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(who), offer(), 10_000));
-			}
-			let mut image = b"sha256:".to_vec();
-			image.extend(core::iter::repeat(b'a').take(64));
-			let spec = JobSpec {
-				image: BoundedVec::truncate_from(image),
-				command: BoundedVec::default(),
-				args: BoundedVec::default(),
-				env: BoundedVec::default(),
-				input: None,
-				resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
-				price_per_second: 10,
-				redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 1 },
-				checkpoint_interval: 0,
-			};
-			let budget = JobQueue::max_cost(&spec).unwrap();
-			assert_ok!(JobQueue::submit_job(
-				RuntimeOrigin::signed(CUSTOMER),
-				Box::new(spec),
-				budget
-			));
+			register_two_and_submit_a_two_replica_job();
 			run_to_block(2);
 			let job = 0;
 			assert_eq!(pallet_job_queue::Jobs::<Test>::get(job).unwrap().state, JobState::Assigned);
@@ -232,32 +234,7 @@ mod tests {
 	fn post_upgrade_catches_a_missing_or_wrong_hold() {
 		let run = |spoil: fn()| {
 			ExtBuilder::default().build().execute_with(|| {
-				for who in [10, 11] {
-					assert_ok!(VmProof::register_provider(
-						RuntimeOrigin::signed(who),
-						offer(),
-						10_000
-					));
-				}
-				let mut image = b"sha256:".to_vec();
-				image.extend(core::iter::repeat(b'a').take(64));
-				let spec = JobSpec {
-					image: BoundedVec::truncate_from(image),
-					command: BoundedVec::default(),
-					args: BoundedVec::default(),
-					env: BoundedVec::default(),
-					input: None,
-					resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
-					price_per_second: 10,
-					redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 1 },
-					checkpoint_interval: 0,
-				};
-				let budget = JobQueue::max_cost(&spec).unwrap();
-				assert_ok!(JobQueue::submit_job(
-					RuntimeOrigin::signed(CUSTOMER),
-					Box::new(spec),
-					budget
-				));
+				register_two_and_submit_a_two_replica_job();
 				run_to_block(2);
 				let _ = SlotHolds::<Test>::clear_prefix(0, 10, None);
 				StorageVersion::new(3).put::<crate::Pallet<Test>>();
