@@ -1,5 +1,9 @@
 //! Named genesis presets: `development` (Alice validates alone) and `local_testnet`
 //! (Alice, Bob, Charlie and Dave validate). Both fund the well-known dev accounts.
+//!
+//! The chain parameters of issue 12 differ: `local_testnet` has the production values (a
+//! validator-set floor of 4 and 3 eligible providers per job, the pallets' defaults), while
+//! `development`, one node and often one worker, has 1 and 1.
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -10,8 +14,8 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	AccountId, BabeConfig, BalancesConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
-	SudoConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
+	AccountId, BabeConfig, BalancesConfig, JobQueueConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, SudoConfig, VrfLotteryConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
 };
 
 /// Every dev account starts with a million POVM.
@@ -30,7 +34,26 @@ impl GenesisValidator {
 	}
 }
 
-fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: AccountId) -> Value {
+/// Chain parameters that differ between presets.
+struct ChainParameters {
+	/// The validator-set floor (vrf-lottery's `MinValidators`).
+	min_validators: u32,
+	/// The job queue's `MinEligibleProviders`.
+	min_eligible_providers: u32,
+}
+
+/// The pallets' defaults: a floor of 4 validators, 3 eligible providers per job.
+const PRODUCTION: ChainParameters = ChainParameters {
+	min_validators: pallet_vrf_lottery::DEFAULT_MIN_VALIDATORS,
+	min_eligible_providers: pallet_job_queue::DEFAULT_MIN_ELIGIBLE_PROVIDERS,
+};
+
+fn genesis(
+	validators: Vec<GenesisValidator>,
+	endowed: Vec<AccountId>,
+	root: AccountId,
+	parameters: ChainParameters,
+) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
 			balances: endowed.into_iter().map(|account| (account, ENDOWMENT)).collect(),
@@ -45,19 +68,24 @@ fn genesis(validators: Vec<GenesisValidator>, endowed: Vec<AccountId>, root: Acc
 				.collect(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		job_queue: JobQueueConfig { min_eligible_providers: parameters.min_eligible_providers },
+		vrf_lottery: VrfLotteryConfig { min_validators: parameters.min_validators },
 	})
 }
 
-/// `development`: Alice is the only validator and the sudo key.
+/// `development`: Alice is the only validator and the sudo key; a floor of one validator and
+/// one eligible provider per job, so that one node and one worker make a working chain.
 pub fn development_config_genesis() -> Value {
 	genesis(
 		vec![GenesisValidator::from_keyring(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
 		Sr25519Keyring::Alice.to_account_id(),
+		ChainParameters { min_validators: 1, min_eligible_providers: 1 },
 	)
 }
 
-/// `local_testnet`: Alice, Bob, Charlie and Dave validate; Alice holds the sudo key.
+/// `local_testnet`: Alice, Bob, Charlie and Dave validate; Alice holds the sudo key; the
+/// production chain parameters.
 pub fn local_config_genesis() -> Value {
 	genesis(
 		vec![
@@ -68,6 +96,7 @@ pub fn local_config_genesis() -> Value {
 		],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
 		Sr25519Keyring::Alice.to_account_id(),
+		PRODUCTION,
 	)
 }
 

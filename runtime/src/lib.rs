@@ -84,6 +84,10 @@ impl_opaque_keys! {
 ///   by the job's owner, each credited at most the blocks it held its slot (vm-proof storage
 ///   version 4, `SlotHolds`); the draw is over every eligible provider weighted by free
 ///   slots; a job waits for `MinEligibleProviders` eligible providers.
+/// - 104: the validator-set floor (`VrfLottery::MinValidators`) and `JobQueue::MinEligibleProviders`
+///   are chain parameters in storage, set by the genesis config (4 and 3 in `local_testnet`, 1
+///   and 1 in `development`). New values only, no migration: a chain upgraded from 103 reads 1
+///   and 1, the constants it ran with, until root writes others.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -92,7 +96,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

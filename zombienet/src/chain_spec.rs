@@ -1,4 +1,5 @@
-//! Chain specs for networks whose genesis validators are a subset of a preset's.
+//! Chain specs for networks whose genesis validators are a subset of a preset's, or whose
+//! genesis differs from the preset's in a few values (a test network's chain parameters).
 
 use std::{path::Path, process::Command};
 
@@ -19,13 +20,15 @@ pub fn dev_address(name: &str) -> Option<&'static str> {
 	})
 }
 
-/// Writes to `out` the spec of `chain` (a preset name) with only `authorities`' session keys
-/// in genesis, so that they alone validate. Fails with [`RunnerError::ChainSpec`] when the
-/// spec cannot be built or has no session keys for every authority.
-pub fn with_authorities(
+/// Writes to `out` the spec of `chain` (a preset name), with only `authorities`' session keys
+/// in genesis when given (so that they alone validate) and `patch` merged into the preset's
+/// genesis patch ([`merge`]). Fails with [`RunnerError::ChainSpec`] when the spec cannot be
+/// built or has no session keys for every authority.
+pub fn customised(
 	binary: &Path,
 	chain: &str,
-	authorities: &[String],
+	authorities: Option<&[String]>,
+	patch: Option<&Value>,
 	out: &Path,
 ) -> Result<()> {
 	let error = |reason: String| RunnerError::ChainSpec { chain: chain.into(), reason };
@@ -42,21 +45,75 @@ pub fn with_authorities(
 	}
 	let mut spec: Value = serde_json::from_slice(&output.stdout)
 		.map_err(|e| error(format!("build-spec printed no JSON: {e}")))?;
-	let keep: Vec<&str> = authorities
-		.iter()
-		.map(|a| dev_address(a).ok_or_else(|| error(format!("{a} is not a dev account name"))))
-		.collect::<Result<_>>()?;
-	let keys = spec
-		.pointer_mut("/genesis/runtimeGenesis/patch/session/keys")
-		.and_then(Value::as_array_mut)
-		.ok_or_else(|| error("no genesis.runtimeGenesis.patch.session.keys in the spec".into()))?;
-	keys.retain(|k| k.get(0).and_then(Value::as_str).is_some_and(|a| keep.contains(&a)));
-	if keys.len() != keep.len() {
-		return Err(error(format!(
-			"the preset has session keys for {} of the authorities {authorities:?}",
-			keys.len()
-		)));
+	let genesis = spec
+		.pointer_mut("/genesis/runtimeGenesis/patch")
+		.ok_or_else(|| error("no genesis.runtimeGenesis.patch in the spec".into()))?;
+	if let Some(patch) = patch {
+		merge(genesis, patch);
+	}
+	if let Some(authorities) = authorities {
+		keep_authorities(genesis, authorities).map_err(error)?;
 	}
 	let text = serde_json::to_string_pretty(&spec).map_err(|e| error(e.to_string()))?;
 	std::fs::write(out, text).map_err(|e| RunnerError::io("write", out, e))
+}
+
+/// Keeps only `authorities`' entries in the genesis patch's `session.keys`.
+fn keep_authorities(
+	genesis: &mut Value,
+	authorities: &[String],
+) -> std::result::Result<(), String> {
+	let keep: Vec<&str> = authorities
+		.iter()
+		.map(|a| dev_address(a).ok_or_else(|| format!("{a} is not a dev account name")))
+		.collect::<std::result::Result<_, _>>()?;
+	let keys = genesis
+		.pointer_mut("/session/keys")
+		.and_then(Value::as_array_mut)
+		.ok_or_else(|| "no genesis.runtimeGenesis.patch.session.keys in the spec".to_string())?;
+	keys.retain(|k| k.get(0).and_then(Value::as_str).is_some_and(|a| keep.contains(&a)));
+	if keys.len() != keep.len() {
+		return Err(format!(
+			"the preset has session keys for {} of the authorities {authorities:?}",
+			keys.len()
+		));
+	}
+	Ok(())
+}
+
+/// Merges `patch` into `target`: objects key by key (recursively), anything else replaces.
+pub fn merge(target: &mut Value, patch: &Value) {
+	match (target, patch) {
+		(Value::Object(target), Value::Object(patch)) =>
+			for (key, value) in patch {
+				merge(target.entry(key.clone()).or_insert(Value::Null), value);
+			},
+		(target, patch) => *target = patch.clone(),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use serde_json::json;
+
+	#[test]
+	fn merge_overrides_values_and_keeps_the_rest() {
+		let mut genesis = json!({
+			"session": { "keys": [1, 2] },
+			"vrfLottery": { "minValidators": 0, "other": true },
+		});
+		merge(
+			&mut genesis,
+			&json!({ "vrfLottery": { "minValidators": 2 }, "jobQueue": { "minEligibleProviders": 2 } }),
+		);
+		assert_eq!(
+			genesis,
+			json!({
+				"session": { "keys": [1, 2] },
+				"vrfLottery": { "minValidators": 2, "other": true },
+				"jobQueue": { "minEligibleProviders": 2 },
+			})
+		);
+	}
 }

@@ -121,7 +121,7 @@ pub enum RunnerError {
 		/// Its stderr when it failed, its stdout when it printed no image id.
 		output: String,
 	},
-	/// A chain spec could not be built ([`crate::chain_spec::with_authorities`]).
+	/// A chain spec could not be built ([`crate::chain_spec::customised`]).
 	#[error("chain spec of {chain}: {reason}")]
 	ChainSpec {
 		/// The preset the spec is built from.

@@ -59,6 +59,11 @@ pub struct NetworkSection {
 	/// Dev key names (`alice`, `bob`, …) of the genesis validators: when set, the nodes run a
 	/// spec of the `chain` preset with only their session keys.
 	pub authorities: Option<Vec<String>>,
+	/// Values merged into the preset's genesis patch (`genesis.runtimeGenesis.patch` of the
+	/// spec), as zombienet's `[relaychain.genesis.runtimeGenesis.patch]`: for example
+	/// `[network.genesis.vrfLottery] minValidators = 2`. Tables merge key by key; other values
+	/// replace.
+	pub genesis: Option<toml::Table>,
 }
 
 /// One `[[nodes]]` entry.
@@ -416,13 +421,24 @@ impl Network {
 	fn start_with(def: NetworkDef, dir: WorkDir) -> Result<Self> {
 		let binary = node_binary()?;
 		let mut network = Network { workers: Vec::new(), nodes: Vec::new(), def: def.clone(), dir };
-		let chain = match &def.network.authorities {
-			Some(authorities) => {
-				let path = network.dir.path().join("chain-spec.json");
-				chain_spec::with_authorities(&binary, &def.network.chain, authorities, &path)?;
-				path.display().to_string()
-			},
-			None => def.network.chain.clone(),
+		let chain = if def.network.authorities.is_some() || def.network.genesis.is_some() {
+			let path = network.dir.path().join("chain-spec.json");
+			let patch = match &def.network.genesis {
+				Some(table) => Some(serde_json::to_value(table).map_err(|e| {
+					RunnerError::Config { path: "[network.genesis]".into(), message: e.to_string() }
+				})?),
+				None => None,
+			};
+			chain_spec::customised(
+				&binary,
+				&def.network.chain,
+				def.network.authorities.as_deref(),
+				patch.as_ref(),
+				&path,
+			)?;
+			path.display().to_string()
+		} else {
+			def.network.chain.clone()
 		};
 		let mut bootnode: Option<String> = None;
 		for (index, node) in def.nodes.iter().enumerate() {

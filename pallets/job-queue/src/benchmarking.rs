@@ -151,7 +151,7 @@ mod benchmarks {
 	#[benchmark]
 	fn assign_job(c: Linear<1, { T::MaxCandidates::get() }>) -> Result<(), BenchmarkError> {
 		let spec = bench_spec::<T>(T::MaxReplicas::get());
-		let need = spec.redundancy.min_replicas.max(T::MinEligibleProviders::get());
+		let need = spec.redundancy.min_replicas.max(MinEligibleProviders::<T>::get());
 		T::Providers::bench_register(c.max(need), &spec.resources);
 		let caller: T::AccountId = whitelisted_caller();
 		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;

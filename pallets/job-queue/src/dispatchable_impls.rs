@@ -219,6 +219,7 @@ impl<T: Config> Pallet<T> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
 		use povm_primitives::ProviderRegistry;
+		ensure!(MinEligibleProviders::<T>::get() >= 1, "a job needs an eligible provider");
 		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let queue = Queue::<T>::get();

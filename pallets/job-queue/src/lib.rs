@@ -5,6 +5,12 @@ extern crate alloc;
 
 pub use pallet::*;
 
+/// The fewest eligible providers a job needs ([`MinEligibleProviders`]) when a genesis config
+/// names none (`minEligibleProviders = 0`): three, so that a job's two agreeing replicas are
+/// drawn from a pool of at least three and a customer cannot steer a job to the one provider
+/// it runs.
+pub const DEFAULT_MIN_ELIGIBLE_PROVIDERS: u32 = 3;
+
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod dispatchable_impls;
@@ -86,15 +92,6 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxCandidates: Get<u32>;
 
-		/// The fewest distinct eligible providers a job needs to be assigned: a job waits in
-		/// the queue until at least `max(MinEligibleProviders, min_replicas)` providers are
-		/// eligible for it, so that a customer cannot hand its job to the one provider it runs
-		/// (a job only that provider fits).
-		///
-		/// Invariant: at least 1 (checked in `integrity_test`).
-		#[pallet::constant]
-		type MinEligibleProviders: Get<u32>;
-
 		/// Storage deposit per job record.
 		#[pallet::constant]
 		type DepositBase: Get<BalanceOf<Self>>;
@@ -131,6 +128,41 @@ pub mod pallet {
 			max_assignments_per_block: 8,
 			wrong_result_slash: sp_runtime::Perbill::from_percent(10),
 			no_show_slash: sp_runtime::Perbill::from_percent(1),
+		}
+	}
+
+	/// The fewest distinct eligible providers a job needs to be assigned: a job waits in the
+	/// queue (without blocking the jobs behind it) until at least
+	/// `max(MinEligibleProviders, min_replicas)` providers are eligible for it, so that a
+	/// customer cannot hand its job to the one provider it runs (a job only that provider fits).
+	///
+	/// A chain parameter (>= 1), set by the genesis config (`minEligibleProviders`, see
+	/// [`GenesisConfig`]): a production chain needs several ([`DEFAULT_MIN_ELIGIBLE_PROVIDERS`]),
+	/// a development chain with one worker needs 1. Absent (a chain from before it was stored),
+	/// it reads 1, the value such chains had.
+	#[pallet::storage]
+	pub type MinEligibleProviders<T: Config> =
+		StorageValue<_, u32, ValueQuery, frame_support::traits::ConstU32<1>>;
+
+	/// The job queue's chain parameters at genesis.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// [`MinEligibleProviders`] (>= 1). `0` (the default) stands for
+		/// [`DEFAULT_MIN_ELIGIBLE_PROVIDERS`].
+		pub min_eligible_providers: u32,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let min = match self.min_eligible_providers {
+				0 => DEFAULT_MIN_ELIGIBLE_PROVIDERS,
+				n => n,
+			};
+			MinEligibleProviders::<T>::put(min);
 		}
 	}
 
@@ -357,7 +389,6 @@ pub mod pallet {
 			);
 			assert!(T::MaxQueueLen::get() >= 1, "the queue must hold a job");
 			assert!(T::MaxCandidates::get() >= T::MaxReplicas::get(), "draw needs candidates");
-			assert!(T::MinEligibleProviders::get() >= 1, "a job needs an eligible provider");
 			assert!(T::MillisecsPerBlock::get() >= 1, "blocks take some time");
 			assert!(
 				Pallet::<T>::params_valid(&DefaultParams::<T>::get()),

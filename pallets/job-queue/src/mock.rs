@@ -113,9 +113,6 @@ impl Randomness<H256, u64> for TestRandomness {
 }
 
 parameter_types! {
-	/// `MinEligibleProviders`: 1 for the older tests, which set up one or two providers; the
-	/// issue-12 tests raise it.
-	pub static MinEligibleProviders: u32 = 1;
 	pub const MaxReplicas: u32 = 5;
 	/// The runtime's block time: the default 20-block commit window is 120 s.
 	pub const MillisecsPerBlock: u64 = 6_000;
@@ -131,7 +128,6 @@ impl pallet_job_queue::Config for Test {
 	type MaxAssignees = ConstU32<10>;
 	type MaxQueueLen = ConstU32<16>;
 	type MaxCandidates = ConstU32<200>;
-	type MinEligibleProviders = MinEligibleProviders;
 	type DepositBase = ConstU64<10>;
 	type DepositPerByte = ConstU64<1>;
 	type WeightInfo = ();
@@ -158,10 +154,13 @@ impl ExtBuilder {
 
 	pub fn build(self) -> sp_io::TestExternalities {
 		PROVIDERS.with(|p| p.borrow_mut().clear());
-		MinEligibleProviders::set(1);
 		ASSIGNED.with(|a| a.borrow_mut().clear());
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		// 1 for the older tests, which set up one or two providers; the issue-12 tests raise it.
+		crate::GenesisConfig::<Test> { min_eligible_providers: 1, ..Default::default() }
 			.assimilate_storage(&mut t)
 			.unwrap();
 		let mut ext = sp_io::TestExternalities::new(t);

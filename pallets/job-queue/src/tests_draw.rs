@@ -134,7 +134,7 @@ fn busy_slots_do_not_weigh() {
 #[test]
 fn a_job_waits_for_the_minimum_of_eligible_providers() {
 	ExtBuilder::default().build_and_execute(|| {
-		MinEligibleProviders::set(3);
+		MinEligibleProviders::<Test>::put(3);
 		add_provider(100, Perbill::from_percent(50), offer(), 2);
 		add_provider(101, Perbill::from_percent(50), offer(), 2);
 		let s = spec(1);
@@ -151,7 +151,7 @@ fn a_job_waits_for_the_minimum_of_eligible_providers() {
 #[test]
 fn a_waiting_job_does_not_block_the_queue() {
 	ExtBuilder::default().build_and_execute(|| {
-		MinEligibleProviders::set(3);
+		MinEligibleProviders::<Test>::put(3);
 		// Only one provider fits the big job; three fit the small one.
 		let big = Resources { millicores: 4000, memory_mib: 4096, max_seconds: 3600 };
 		add_provider(100, Perbill::from_percent(50), big, 2);
@@ -178,7 +178,7 @@ fn a_waiting_job_does_not_block_the_queue() {
 #[test]
 fn min_replicas_above_the_minimum_still_count() {
 	ExtBuilder::default().build_and_execute(|| {
-		MinEligibleProviders::set(1);
+		MinEligibleProviders::<Test>::put(1);
 		add_provider(100, Perbill::from_percent(50), offer(), 2);
 		let s = spec(2);
 		let budget = JobQueue::max_cost(&s).unwrap();
@@ -189,4 +189,23 @@ fn min_replicas_above_the_minimum_still_count() {
 		run_to_block(System::block_number() + 1);
 		assert_eq!(Jobs::<Test>::get(0).unwrap().state, JobState::Assigned);
 	});
+}
+
+/// `MinEligibleProviders` is a chain parameter: the genesis config sets it, `0` stands for the
+/// production default (3), and a chain that never stored it (one upgraded from before it was
+/// stored) reads 1, the constant it ran with.
+#[test]
+fn the_genesis_config_sets_the_minimum_of_eligible_providers() {
+	let at_genesis = |min_eligible_providers| {
+		use sp_runtime::BuildStorage;
+		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		crate::GenesisConfig::<Test> { min_eligible_providers, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		sp_io::TestExternalities::new(t).execute_with(MinEligibleProviders::<Test>::get)
+	};
+	assert_eq!(at_genesis(2), 2);
+	assert_eq!(at_genesis(0), crate::DEFAULT_MIN_ELIGIBLE_PROVIDERS);
+	sp_io::TestExternalities::new(Default::default())
+		.execute_with(|| assert_eq!(MinEligibleProviders::<Test>::get(), 1));
 }

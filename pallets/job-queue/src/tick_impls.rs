@@ -80,7 +80,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(job.state == JobState::Queued, Error::<T>::BadState);
 		let need = job.spec.redundancy.min_replicas;
 		let candidates = T::Providers::candidates(&job.spec.resources);
-		if (candidates.len() as u64) < need.max(T::MinEligibleProviders::get()) as u64 {
+		if (candidates.len() as u64) < need.max(MinEligibleProviders::<T>::get()) as u64 {
 			return Ok(false);
 		}
 		let drawn = Self::draw(id, 0, candidates, need);

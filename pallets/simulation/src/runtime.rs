@@ -171,9 +171,6 @@ impl pallet_job_queue::Config for Sim {
 	type MaxAssignees = ConstU32<16>;
 	type MaxQueueLen = ConstU32<1_000>;
 	type MaxCandidates = ConstU32<1_000>;
-	// The runtime's production value (`configs/povm.rs` keeps 1 until it is a chain
-	// parameter): a job waits until three providers fit it.
-	type MinEligibleProviders = ConstU32<3>;
 	type DepositBase = ConstU128<1_000>;
 	type DepositPerByte = ConstU128<10>;
 	type WeightInfo = ();
@@ -220,10 +217,6 @@ impl pallet_vrf_lottery::Config for Sim {
 	type KeyActivationDelay = ConstU32<2>;
 	type MaxProviders = ConstU32<1_000>;
 	type MaxWinners = ConstU32<64>;
-	// The floor the benchmark holds the runtime to: four validators, so that one offline or
-	// faulty seat leaves a GRANDPA supermajority (`configs/povm.rs` keeps 1 until the network
-	// tests run four incumbents).
-	type MinValidators = ConstU32<4>;
 	type MaxValidators = ConstU32<100>;
 	type MaxSeatChanges = ConstU32<1>;
 	type CurrentValidators = Validators;
@@ -269,6 +262,13 @@ pub fn new_chain(
 	pallet_balances::GenesisConfig::<Sim> { balances, ..Default::default() }
 		.assimilate_storage(&mut t)
 		.expect("balances genesis");
+	// The production values (`DEFAULT_MIN_ELIGIBLE_PROVIDERS`, `DEFAULT_MIN_VALIDATORS`): 3 and 4.
+	pallet_job_queue::GenesisConfig::<Sim>::default()
+		.assimilate_storage(&mut t)
+		.expect("job-queue genesis");
+	pallet_vrf_lottery::GenesisConfig::<Sim>::default()
+		.assimilate_storage(&mut t)
+		.expect("lottery genesis");
 	let mut ext = sp_io::TestExternalities::new(t);
 	ext.execute_with(|| System::set_block_number(1));
 	ext

@@ -55,9 +55,6 @@ parameter_types! {
 	/// The job queue's `MaxCandidates`: 32 for the tests; the verification bench raises it to
 	/// its whole pool, so that every eligible provider is in the draw.
 	pub static MaxCandidates: u32 = 32;
-	/// The job queue's `MinEligibleProviders`: 1 for the older tests, which set up one or two
-	/// providers; the issue-12 tests raise it.
-	pub static MinEligibleProviders: u32 = 1;
 }
 
 /// The block time of both pallets (the job queue's and vm-proof's `MillisecsPerBlock`).
@@ -144,7 +141,6 @@ impl pallet_job_queue::Config for Test {
 	type MaxAssignees = ConstU32<10>;
 	type MaxQueueLen = ConstU32<16>;
 	type MaxCandidates = MaxCandidates;
-	type MinEligibleProviders = MinEligibleProviders;
 	type DepositBase = ConstU64<10>;
 	type DepositPerByte = ConstU64<1>;
 	type WeightInfo = ();
@@ -198,9 +194,13 @@ impl ExtBuilder {
 		AssignMoreFailures::set(0);
 		MaxProviders::set(32);
 		MaxCandidates::set(32);
-		MinEligibleProviders::set(1);
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		// The job queue's `MinEligibleProviders`: 1 for the older tests, which set up one or two
+		// providers; the issue-12 tests raise it.
+		pallet_job_queue::GenesisConfig::<Test> { min_eligible_providers: 1, ..Default::default() }
 			.assimilate_storage(&mut t)
 			.unwrap();
 		let mut ext = sp_io::TestExternalities::new(t);

@@ -226,7 +226,7 @@ fn the_customers_own_replica_earns_nothing_and_does_not_count() {
 #[test]
 fn a_job_only_the_owners_provider_fits_waits_for_more_providers() {
 	ExtBuilder::default().build_and_execute(|| {
-		MinEligibleProviders::set(3);
+		pallet_job_queue::MinEligibleProviders::<Test>::put(3);
 		setup(&[CUSTOMER]);
 		let id = submit(CUSTOMER, 1, 1, 1);
 		run_to_block(System::block_number() + 5);

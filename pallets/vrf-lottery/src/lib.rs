@@ -41,6 +41,11 @@ pub trait BenchmarkHelper<AccountId> {
 pub use types::*;
 pub use weights::WeightInfo;
 
+/// The validator-set floor a genesis config gets when it names none (`minValidators = 0`):
+/// four validators, so that GRANDPA finalises with one of them offline (three of four are
+/// more than two thirds) and no single machine can be the whole set.
+pub const DEFAULT_MIN_VALIDATORS: u32 = 4;
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -115,14 +120,7 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxWinners: Get<u32>;
 
-		/// The floor of the validator set (>= 1): no planned set is smaller. When too few
-		/// winners have session keys, incumbents with session keys fill the set up to the
-		/// floor; only if even they cannot, the current set stays ([`Event::ValidatorSetKept`]).
-		/// See [`seats`].
-		#[pallet::constant]
-		type MinValidators: Get<u32>;
-
-		/// The most validators a planned set holds (>= `MinValidators`).
+		/// The most validators a planned set holds (>= the chain's [`MinValidators`]).
 		#[pallet::constant]
 		type MaxValidators: Get<u32>;
 
@@ -189,9 +187,46 @@ pub mod pallet {
 	pub type VrfKeys<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, VrfKeyRecord, OptionQuery>;
 
+	/// The floor of the validator set (1..=`MaxValidators`): no planned set is smaller. When
+	/// too few winners have session keys, incumbents with session keys fill the set up to the
+	/// floor; only if even they cannot, the current set stays ([`Event::ValidatorSetKept`]).
+	/// See [`seats`].
+	///
+	/// A chain parameter, set by the genesis config (`minValidators`, see [`GenesisConfig`]): a
+	/// production chain's floor (4, or more) keeps one machine from halting it, while a one-node
+	/// development chain needs 1. Absent (a chain from before it was stored), it reads 1, the
+	/// floor such chains had.
+	#[pallet::storage]
+	pub type MinValidators<T: Config> =
+		StorageValue<_, u32, ValueQuery, frame_support::traits::ConstU32<1>>;
+
 	/// The outcome of the last closed draw.
 	#[pallet::storage]
 	pub type LastOutcome<T: Config> = StorageValue<_, Outcome<T>, OptionQuery>;
+
+	/// The lottery's chain parameters at genesis.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The floor of the validator set ([`MinValidators`]), 1..=`MaxValidators`. `0` (the
+		/// default) stands for [`DEFAULT_MIN_VALIDATORS`].
+		pub min_validators: u32,
+		#[serde(skip)]
+		pub _config: core::marker::PhantomData<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let floor =
+				if self.min_validators == 0 { DEFAULT_MIN_VALIDATORS } else { self.min_validators };
+			assert!(
+				floor <= T::MaxValidators::get(),
+				"the genesis minValidators must not exceed MaxValidators"
+			);
+			MinValidators::<T>::put(floor);
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -335,10 +370,9 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
-			assert!(T::MinValidators::get() >= 1, "a chain needs a validator");
 			assert!(
-				T::MinValidators::get() <= T::MaxValidators::get(),
-				"MinValidators must not exceed MaxValidators"
+				DEFAULT_MIN_VALIDATORS <= T::MaxValidators::get(),
+				"the default floor must not exceed MaxValidators"
 			);
 			assert!(T::ExpectedWinners::get() >= 1, "a draw needs expected winners");
 			assert!(

@@ -52,7 +52,6 @@ parameter_types! {
 	pub static RegisteredProviders: Vec<AccountId> = vec![];
 	pub static WithSessionKeys: Vec<AccountId> = vec![];
 	pub static MaxWinners: u32 = 8;
-	pub static MinValidators: u32 = 2;
 	pub static MaxValidators: u32 = 4;
 	pub static MaxSeatChanges: u32 = 1;
 	/// The validators now seated (pallet-session's `Validators`): what `new_session` returned
@@ -136,7 +135,6 @@ impl pallet_vrf_lottery::Config for Test {
 	type KeyActivationDelay = ConstU32<2>;
 	type MaxProviders = ConstU32<16>;
 	type MaxWinners = MaxWinners;
-	type MinValidators = MinValidators;
 	type MaxValidators = MaxValidators;
 	type MaxSeatChanges = MaxSeatChanges;
 	type CurrentValidators = MockCurrentValidators;
@@ -184,7 +182,6 @@ impl ExtBuilder {
 		RegisteredProviders::set(PROVIDERS.collect());
 		WithSessionKeys::set(vec![]);
 		MaxWinners::set(8);
-		MinValidators::set(2);
 		MaxValidators::set(4);
 		MaxSeatChanges::set(1);
 		Incumbents::set(vec![]);
@@ -193,6 +190,9 @@ impl ExtBuilder {
 		REPUTATION.with(|r| r.borrow_mut().clear());
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
+			.assimilate_storage(&mut t)
+			.unwrap();
+		crate::GenesisConfig::<Test> { min_validators: 2, ..Default::default() }
 			.assimilate_storage(&mut t)
 			.unwrap();
 		let mut ext = sp_io::TestExternalities::new(t);

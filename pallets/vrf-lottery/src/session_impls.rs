@@ -187,8 +187,11 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		let qualified: Vec<T::AccountId> =
 			winners.iter().filter(|w| T::ValidatorKeys::contains(w)).cloned().collect();
-		let limits =
-			SeatLimits { min: T::MinValidators::get(), max, max_changes: T::MaxSeatChanges::get() };
+		let limits = SeatLimits {
+			min: MinValidators::<T>::get(),
+			max,
+			max_changes: T::MaxSeatChanges::get(),
+		};
 		match seats::plan(&incumbents, &qualified, limits) {
 			Ok(plan) => {
 				let validators = BoundedVec::truncate_from(plan.validators);
@@ -260,8 +263,11 @@ impl<T: Config> Pallet<T> {
 	/// - The last outcome seats only its winners and the incumbents (`CurrentValidators`, the
 	///   set it was planned from while the session lasts), without duplicates, between
 	///   `MinValidators` and `MaxValidators`.
+	/// - The floor [`MinValidators`] is within `1..=MaxValidators`.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let floor = MinValidators::<T>::get();
+		ensure!(floor >= 1 && floor <= T::MaxValidators::get(), "the floor is out of bounds");
 		let draw = CurrentDraw::<T>::get();
 		let mut total: u128 = 0;
 		let mut providers: u32 = 0;
@@ -320,7 +326,7 @@ impl<T: Config> Pallet<T> {
 				distinct.sort();
 				distinct.dedup();
 				ensure!(distinct.len() == v.len(), "a validator is seated twice");
-				ensure!(v.len() as u32 >= T::MinValidators::get(), "too few validators");
+				ensure!(v.len() as u32 >= MinValidators::<T>::get(), "too few validators");
 				ensure!(v.len() as u32 <= T::MaxValidators::get(), "too many validators");
 			}
 		}

@@ -778,7 +778,7 @@ fn try_state_detects_a_ranking_that_differs_from_the_claims() {
 
 /// Keyed incumbents 1..=4, floor 4, no cap beyond 4.
 fn four_incumbents() {
-	MinValidators::set(4);
+	MinValidators::<Test>::put(4);
 	MaxValidators::set(4);
 	Incumbents::set(vec![1, 2, 3, 4]);
 	WithSessionKeys::set(vec![1, 2, 3, 4]);
@@ -922,7 +922,7 @@ fn too_few_keyed_winners_and_incumbents_keep_the_set() {
 fn incumbents_leave_only_to_make_room_for_newcomers() {
 	ExtBuilder::default().build_and_execute(|| {
 		ExpectedWinners::set(100);
-		MinValidators::set(1);
+		MinValidators::<Test>::put(1);
 		Incumbents::set(vec![1, 2, 3, 10]);
 		WithSessionKeys::set(vec![1, 2, 3, 10]);
 		ready(&[(10, 100)]);
@@ -996,4 +996,47 @@ fn a_winner_with_few_tickets_does_not_outrank_one_with_many() {
 		(1_840..=2_160).contains(&small_first),
 		"the small winner ranked first {small_first} times"
 	);
+}
+
+// ---------------------------------------------------------------- the floor, a chain parameter
+
+/// The floor a genesis config with `min_validators` stores.
+fn floor_at_genesis(min_validators: u32) -> u32 {
+	use sp_runtime::BuildStorage;
+	let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	crate::GenesisConfig::<Test> { min_validators, ..Default::default() }
+		.assimilate_storage(&mut t)
+		.unwrap();
+	sp_io::TestExternalities::new(t).execute_with(MinValidators::<Test>::get)
+}
+
+/// The floor is a chain parameter: the genesis config sets it, `0` stands for the production
+/// default, and a chain that never stored it (one upgraded from before it was stored) reads 1,
+/// the constant it ran with.
+#[test]
+fn the_genesis_config_sets_the_validator_floor() {
+	assert_eq!(floor_at_genesis(3), 3);
+	assert_eq!(floor_at_genesis(0), crate::DEFAULT_MIN_VALIDATORS);
+	sp_io::TestExternalities::new(Default::default())
+		.execute_with(|| assert_eq!(MinValidators::<Test>::get(), 1));
+}
+
+/// A floor above `MaxValidators` could never be met: genesis refuses it.
+#[test]
+#[should_panic(expected = "must not exceed MaxValidators")]
+fn the_genesis_config_refuses_a_floor_above_max_validators() {
+	floor_at_genesis(5);
+}
+
+/// `try_state` catches a floor written out of bounds (for example by `system.set_storage`).
+#[test]
+fn try_state_detects_a_floor_out_of_bounds() {
+	ExtBuilder::default().build().execute_with(|| {
+		MinValidators::<Test>::put(0);
+		assert!(VrfLottery::do_try_state().is_err());
+		MinValidators::<Test>::put(5);
+		assert!(VrfLottery::do_try_state().is_err());
+		MinValidators::<Test>::put(4);
+		assert_ok!(VrfLottery::do_try_state());
+	});
 }

@@ -26,15 +26,6 @@ parameter_types! {
 	/// one assignment draw (the job queue's `MaxCandidates`): every eligible provider is drawn
 	/// from, weighted by its free slots.
 	pub const MaxProviders: u32 = 1_000;
-	/// The fewest eligible providers a job waits for before it is assigned, so that a customer
-	/// cannot hand its job to the one provider it runs.
-	///
-	/// 1 for now, which leaves the rule off: the dev chain's network tests run one worker and the
-	/// lottery's two, and a constant cannot differ between chains. A job of one replica earns no
-	/// verified time anyway (vm-proof), so the rule only narrows who may be drawn. It becomes a
-	/// chain parameter (3 outside dev chains) with the network tests' third worker; see
-	/// docs/protocol.md, "Known limitations".
-	pub const MinEligibleProviders: u32 = 1;
 	/// Storage deposit of a job: 1 POVM base plus 0.01 POVM per byte of spec.
 	pub const JobDepositBase: Balance = UNIT;
 	pub const JobDepositPerByte: Balance = UNIT / 100;
@@ -57,7 +48,8 @@ impl pallet_job_queue::Config for Runtime {
 	type MaxAssignees = MaxAssignees;
 	type MaxQueueLen = MaxQueueLen;
 	type MaxCandidates = MaxProviders;
-	type MinEligibleProviders = MinEligibleProviders;
+	// The fewest eligible providers a job waits for (`MinEligibleProviders`) is a chain parameter
+	// in the pallet's storage, set by the genesis presets (3 outside the development chain).
 	type DepositBase = JobDepositBase;
 	type DepositPerByte = JobDepositPerByte;
 	type WeightInfo = pallet_job_queue::weights::SubstrateWeight<Runtime>;
@@ -154,7 +146,8 @@ impl pallet_vrf_lottery::Config for Runtime {
 	// Equal to vm-proof's `MaxEpochProviders`: every provider with work gets tickets.
 	type MaxProviders = MaxEpochProviders;
 	type MaxWinners = ConstU32<64>;
-	type MinValidators = ConstU32<1>;
+	// The floor of the set (`MinValidators`) is a chain parameter in the pallet's storage, set
+	// by the genesis presets (4 outside the one-node development chain).
 	type MaxValidators = ConstU32<100>;
 	// One newcomer in and at most one incumbent out per session (pallets/vrf-lottery/src/seats.rs).
 	type MaxSeatChanges = ConstU32<1>;
