@@ -330,6 +330,110 @@ fn the_replacement_is_not_known_when_the_decline_is_sent() {
 	assert!(all.len() > 1, "the same replacement whatever the parent hash: {all:?}");
 }
 
+// ---------- the decliner does not hold its co-replicas (found by `pallets/simulation`) ----------
+
+/// A commit window long enough that waiting it out shows: 20 blocks.
+const LONG_WINDOW: u64 = 20;
+
+fn set_commit_window(window: u64) {
+	let mut p = Params::<Test>::get();
+	p.commit_window = window;
+	assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+}
+
+/// Whether the job queue reassigned `job` at `block`: a `JobReassigned` whose fresh commit
+/// deadline is `block + window` (`run_to_block` keeps earlier blocks' events).
+fn reassigned_at(job: JobId, block: u64, window: u64) -> bool {
+	queue_events().iter().any(|e| {
+		matches!(
+			e,
+			pallet_job_queue::Event::JobReassigned { job: j, commit_deadline, .. }
+				if *j == job && *commit_deadline == block + window
+		)
+	})
+}
+
+/// The attack: an honest provider runs the job and commits, its co-replica (an idle account of
+/// the attacker) declines. Before, the replacement was drawn only when the wave's commits
+/// closed, at the commit deadline: the honest provider held its slot, idle, for the rest of the
+/// window and then for the replacement's whole run, and a party declining every job kept honest
+/// capacity idle for free (26 % of the verified time with 20 % of the slots in the simulation).
+/// Now the replacement is drawn in the block after the decline, with a fresh commit deadline,
+/// and the verdict comes one run after that, long before the original deadline.
+#[test]
+fn a_decliners_replacement_is_drawn_in_the_next_block_not_at_the_commit_deadline() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13, 14, 15]);
+		set_commit_window(LONG_WINDOW);
+		let (id, ps) = assigned(2, 2);
+		let (honest, decliner) = (ps[0], ps[1]);
+		let first_deadline = commit_deadline(id);
+		// The honest replica runs the job for a block and commits; the decliner declines then.
+		run_to_block(System::block_number() + 1);
+		commit(id, honest, 1);
+		decline(id, decliner);
+		let declined_at = System::block_number();
+		// Not in the decline call itself (the decliner would know the draw's parent hash).
+		assert_eq!(members(id).len(), 2);
+		// In the next block: the replacement, a third provider, with a fresh commit deadline.
+		run_to_block(declined_at + 1);
+		let m = members(id);
+		assert_eq!(m.len(), 3, "no replacement in the block after the decline: {m:?}");
+		let (new, status) = m[2];
+		assert_eq!(status, MemberStatus::Assigned);
+		assert!(!ps.contains(&new));
+		assert_eq!(VmProof::wave_of(id, &new), Some(1));
+		assert!(reassigned_at(id, declined_at + 1, LONG_WINDOW));
+		// The replacement runs for a block and commits: reveals open, both reveal, accepted.
+		run_to_block(declined_at + 2);
+		commit(id, new, 1);
+		reveal(id, honest, 1);
+		reveal(id, new, 1);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		// The honest provider's slot is free again within the replacement's run, long before
+		// the first wave's commit deadline, which it would have waited out before.
+		assert!(!ProviderJobs::<Test>::get(honest).contains(&id));
+		assert!(System::block_number() + LONG_WINDOW / 2 < first_deadline);
+		assert!(nobody_faulted());
+		let info = Providers::<Test>::get(decliner).unwrap();
+		assert_eq!((info.agreed, info.total, info.bond), (0, 1, BOND));
+	});
+}
+
+/// The decliner declines at once while its co-replica is still running: the replacement is
+/// drawn in the next block and runs beside it, instead of being drawn only when the
+/// co-replica's commit closes the wave (and then run after it).
+#[test]
+fn a_decliners_replacement_runs_beside_a_co_replica_still_running() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13, 14, 15]);
+		set_commit_window(LONG_WINDOW);
+		let (id, ps) = assigned(2, 2);
+		let (honest, decliner) = (ps[0], ps[1]);
+		decline(id, decliner);
+		let declined_at = System::block_number();
+		run_to_block(declined_at + 1);
+		let m = members(id);
+		assert_eq!(m.len(), 3, "no replacement in the block after the decline: {m:?}");
+		assert_eq!(m[0], (honest, MemberStatus::Assigned));
+		let new = m[2].0;
+		assert!(!ps.contains(&new));
+		assert_eq!(m[2].1, MemberStatus::Assigned);
+		// The co-replica commits: the replacement still runs, nothing more is drawn.
+		commit(id, honest, 1);
+		assert_eq!(members(id).len(), 3);
+		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Committing);
+		// Later deadlines draw nobody either.
+		run_to_block(declined_at + 2);
+		assert_eq!(members(id).len(), 3);
+		commit(id, new, 1);
+		reveal(id, honest, 1);
+		reveal(id, new, 1);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		assert!(nobody_faulted());
+	});
+}
+
 #[test]
 fn decline_errors() {
 	ExtBuilder::default().build_and_execute(|| {
