@@ -116,7 +116,7 @@ impl<T: Config> Pallet<T> {
 	/// provider that declines (`decline_job`) could predict its replacement and decline only
 	/// when the replacement suits it. The parent hash of the block that draws is not known
 	/// before that block's parent is built, which is after the decline was sent (a decline
-	/// never draws; the draw comes at a later commit close). A block author can still grind:
+	/// never draws; the next block's hook does). A block author can still grind:
 	/// it chooses the contents, hence the hash, of the block it builds on, and so can try
 	/// several parent hashes for the next block's draws, or withhold its block (see
 	/// `docs/protocol.md`).

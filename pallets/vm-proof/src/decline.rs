@@ -1,15 +1,18 @@
 //! Declining a job ([`Pallet::decline_job`]) and ending a job most of its providers declined.
 //!
 //! A decline frees the member's slot and costs it reputation, not bond. It never draws the
-//! replacement: that happens when the wave's commits close (`Pallet::maybe_close_commits`, at
-//! the commit deadline or on the last commit), with the job queue's draw keyed by the parent
-//! hash of that block, which the decliner did not know when it declined.
+//! replacement itself: it schedules the job on the next block's deadline list, and that block's
+//! hook draws the replacement ([`Pallet::replace_leavers`], or `Pallet::maybe_close_commits`
+//! when nobody is left to commit), with the job queue's draw keyed by the parent hash of the
+//! hook's block: the hash of the block that holds the decline, which the decliner did not know
+//! when it declined. The co-replicas therefore wait for the replacement's run, not for the rest
+//! of the commit window first (the decline attack of `pallets/simulation`).
 
 use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, BoundedVec};
 use povm_primitives::JobLedger;
-use sp_runtime::DispatchResult;
+use sp_runtime::{traits::Saturating, DispatchResult};
 
 impl<T: Config> Pallet<T> {
 	/// Whether the declines of `round` end the job as unrunnable: more than half of the
@@ -61,8 +64,10 @@ impl<T: Config> Pallet<T> {
 		if Self::most_declined(&round) {
 			return Self::end_unrunnable(job, &round);
 		}
-		// No replacement here: the round's pending commit deadline (or the last commit) closes
-		// the wave and draws it, see the module docs.
+		// No replacement here (the decliner knows this block's parent hash): the next block's
+		// hook draws it, see the module docs. Charged to `decline_job`, whose benchmark measures
+		// the heavier path above (the job ended as unrunnable).
+		Self::schedule(job, now.saturating_add(1u32.into()));
 		Ok(())
 	}
 

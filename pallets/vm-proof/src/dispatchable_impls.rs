@@ -324,6 +324,49 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// While members of `round` (of `job`) still have to commit, replace at once the members
+	/// that left it (declined, or missed the deadline of an earlier wave) if the members still
+	/// to commit and the sealed results together are fewer than `min_replicas`: draw the
+	/// difference (at most `max_replicas` results can then be sealed).
+	///
+	/// [`Self::maybe_close_commits`] draws only once nobody is left to commit; without this, a
+	/// decline would be replaced only when the others had committed or at the commit deadline,
+	/// and the co-replicas that committed would hold their slots, idle, until then. Called from
+	/// the deadline hook only: a decline schedules its job for the next block, so the draw is
+	/// keyed by the parent hash of a block built after the decline was sent. Does nothing when
+	/// nobody is left to commit (closing the commits is `maybe_close_commits`'s), and at most
+	/// one draw, so it is covered by the hook's `process_commit_deadline` charge. A failed draw
+	/// counts as nobody drawn: the commits' close draws again.
+	pub(crate) fn replace_leavers(job: JobId, round: &Round<T>) -> DispatchResult {
+		if round.phase != Phase::Committing {
+			return Ok(());
+		}
+		let count = |s: MemberStatus| round.members.iter().filter(|m| m.status == s).count();
+		let assigned = count(MemberStatus::Assigned);
+		if assigned == 0 {
+			return Ok(());
+		}
+		let live = assigned
+			.saturating_add(count(MemberStatus::Committed))
+			.saturating_add(count(MemberStatus::Revealed));
+		let live = u32::try_from(live).unwrap_or(u32::MAX);
+		let redundancy = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?.redundancy;
+		let room = redundancy.max_replicas.saturating_sub(live);
+		let want = redundancy.min_replicas.saturating_sub(live).min(room);
+		if want == 0 {
+			return Ok(());
+		}
+		match T::Jobs::assign_more(job, want) {
+			Ok(added) if !added.is_empty() => Self::deposit_event(Event::MoreReplicasRequested {
+				job,
+				added: u32::try_from(added.len()).unwrap_or(u32::MAX),
+			}),
+			Ok(_) => {},
+			Err(e) => log::warn!(target: LOG_TARGET, "replacement draw for {job} failed: {e:?}"),
+		}
+		Ok(())
+	}
+
 	/// Slash `ratio` of `who`'s bond, count a failed verdict, and emit the fault.
 	pub(crate) fn fault(job: JobId, who: &T::AccountId, fault: Fault, ratio: Perbill) {
 		use frame_support::traits::{fungible::BalancedHold, OnUnbalanced};

@@ -443,8 +443,10 @@ pub mod pallet {
 			reputation: Perbill,
 		},
 		/// More providers are being drawn: commits closed with fewer than `min_replicas` results
-		/// sealed (drawn before any reveal opens), or no verdict yet after reveals (margin not
-		/// reached, or fewer than `min_replicas` valid reveals).
+		/// sealed (drawn before any reveal opens), members declined or missed their deadline
+		/// while others still commit and too few are left (drawn in the block after a decline),
+		/// or no verdict yet after reveals (margin not reached, or fewer than `min_replicas`
+		/// valid reveals).
 		MoreReplicasRequested {
 			/// The job.
 			job: JobId,
@@ -904,10 +906,11 @@ pub mod pallet {
 		/// Allowed until the caller's commit deadline (inclusive), only while it is `Assigned`
 		/// (not committed, not declined, not a no-show). The caller is not slashed; its slot is
 		/// freed at once; its reputation counts one more verdict that did not agree (as a
-		/// dissent does). Its replacement is not drawn here but when the wave's commits close (at
-		/// the commit deadline, or when the last member commits), with randomness that includes
-		/// the parent hash of that block, so the decliner cannot time its decline to choose its
-		/// co-replicas. When the declines make most of the job's draws (more than half, and at
+		/// dissent does). Its replacement is not drawn here but in the next block's hook (with a
+		/// fresh commit deadline), with randomness that includes that block's parent hash, the
+		/// hash of the block holding this decline, so the decliner cannot time its decline to
+		/// choose its co-replicas, and the co-replicas do not wait out the commit window for it.
+		/// When the declines make most of the job's draws (more than half, and at
 		/// least [`MIN_DECLINES_TO_END`]) while nobody has a sealed result, the job ends as
 		/// unrunnable: the round is closed, the escrow refunded and the owner's deposit paid to
 		/// the decliners (see [`Pallet::most_declined`]).

@@ -232,59 +232,9 @@ fn a_decline_frees_the_slot_costs_reputation_and_is_not_slashed() {
 	});
 }
 
-/// The last open member declines: the round does not close in the decline call (the decliner
-/// would choose the block of the replacement draw) but at the commit deadline, where the
-/// replacement is drawn among the others, never the decliner, and nobody is slashed.
-#[test]
-fn the_replacement_of_a_decliner_is_drawn_at_the_commit_deadline() {
-	ExtBuilder::default().build_and_execute(|| {
-		setup(&[10, 11, 12, 13]);
-		let (id, ps) = assigned(2, 2);
-		let deadline = commit_deadline(id);
-		commit(id, ps[1], 1);
-		decline(id, ps[0]);
-		// Nobody left to commit, but no draw and no reveal phase in the decline call.
-		assert_eq!(members(id).len(), 2);
-		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Committing);
-		run_to_block(deadline);
-		assert_eq!(members(id).len(), 2);
-		run_to_block(deadline + 1);
-		let m = members(id);
-		assert_eq!(m.len(), 3);
-		let (new, status) = m[2];
-		assert_eq!(status, MemberStatus::Assigned);
-		assert!(!ps.contains(&new));
-		assert_eq!(VmProof::wave_of(id, &new), Some(1));
-		assert!(ProviderJobs::<Test>::get(new).contains(&id));
-		assert!(events().iter().any(|e| matches!(
-			e,
-			Event::MoreReplicasRequested { job, added: 1 } if *job == id
-		)));
-		assert!(nobody_faulted());
-		// The round goes on: the replacement commits, both reveal, the result is accepted and
-		// the decliner is neither paid nor judged.
-		commit(id, new, 1);
-		reveal(id, ps[1], 1);
-		reveal(id, new, 1);
-		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
-		let accepted = events()
-			.into_iter()
-			.find_map(|e| match e {
-				Event::ResultAccepted { agreeing, dissenting, .. } => Some((agreeing, dissenting)),
-				_ => None,
-			})
-			.unwrap();
-		assert_eq!(accepted.0.to_vec(), vec![ps[1], new]);
-		assert!(accepted.1.is_empty());
-		let result = pallet_job_queue::Results::<Test>::get(id).unwrap();
-		assert!(result.payments.iter().all(|(p, _)| *p != ps[0]));
-		let info = Providers::<Test>::get(ps[0]).unwrap();
-		assert_eq!((info.agreed, info.total, info.bond), (0, 1, BOND));
-	});
-}
-
-/// A member that commits last closes the commits as before, and the decliner's replacement is
-/// drawn then (not in the decline call).
+/// A member that commits last in the very block of the decline (after it) closes the commits
+/// as before, and the decliner's replacement is drawn then (not in the decline call); the next
+/// block's hook then finds enough members and draws nobody more.
 #[test]
 fn the_last_commit_draws_the_replacement_of_an_earlier_decliner() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -297,13 +247,16 @@ fn the_last_commit_draws_the_replacement_of_an_earlier_decliner() {
 		assert_eq!(m.len(), 3);
 		assert!(!ps.contains(&m[2].0));
 		assert_eq!(m[2].1, MemberStatus::Assigned);
+		run_to_block(System::block_number() + 1);
+		assert_eq!(members(id).len(), 3);
 		assert!(nobody_faulted());
 	});
 }
 
-/// The replacement drawn at the deadline depends on the parent hash of the block that draws
-/// it, which the decliner could not know when it declined. Before the draw was keyed by the
-/// parent hash, every run drew the same replacement: a decliner could compute it in advance.
+/// The replacement drawn in the block after the decline depends on that block's parent hash,
+/// the hash of the block holding the decline, which the decliner could not know when it
+/// declined. Before the draw was keyed by the parent hash, every run drew the same replacement:
+/// a decliner could compute it in advance.
 #[test]
 fn the_replacement_is_not_known_when_the_decline_is_sent() {
 	let replacement = |hash: u8| {
@@ -312,9 +265,7 @@ fn the_replacement_is_not_known_when_the_decline_is_sent() {
 			setup(&[10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
 			let (id, ps) = assigned(1, 1);
 			decline(id, ps[0]);
-			let deadline = commit_deadline(id);
-			run_to_block(deadline);
-			let b = deadline + 1;
+			let b = System::block_number() + 1;
 			System::set_block_number(b);
 			System::set_parent_hash(sp_core::H256([hash; 32]));
 			JobQueue::on_initialize(b);
@@ -373,8 +324,10 @@ fn a_decliners_replacement_is_drawn_in_the_next_block_not_at_the_commit_deadline
 		commit(id, honest, 1);
 		decline(id, decliner);
 		let declined_at = System::block_number();
-		// Not in the decline call itself (the decliner would know the draw's parent hash).
+		// Not in the decline call itself (the decliner would know the draw's parent hash), and
+		// the commits do not close there either, although nobody is left to commit.
 		assert_eq!(members(id).len(), 2);
+		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Committing);
 		// In the next block: the replacement, a third provider, with a fresh commit deadline.
 		run_to_block(declined_at + 1);
 		let m = members(id);
@@ -384,12 +337,24 @@ fn a_decliners_replacement_is_drawn_in_the_next_block_not_at_the_commit_deadline
 		assert!(!ps.contains(&new));
 		assert_eq!(VmProof::wave_of(id, &new), Some(1));
 		assert!(reassigned_at(id, declined_at + 1, LONG_WINDOW));
-		// The replacement runs for a block and commits: reveals open, both reveal, accepted.
+		// The replacement runs for a block and commits: reveals open, both reveal, the result
+		// is accepted and the decliner is neither paid nor judged.
 		run_to_block(declined_at + 2);
 		commit(id, new, 1);
 		reveal(id, honest, 1);
 		reveal(id, new, 1);
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		let accepted = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::ResultAccepted { agreeing, dissenting, .. } => Some((agreeing, dissenting)),
+				_ => None,
+			})
+			.unwrap();
+		assert_eq!(accepted.0.to_vec(), vec![honest, new]);
+		assert!(accepted.1.is_empty());
+		let result = pallet_job_queue::Results::<Test>::get(id).unwrap();
+		assert!(result.payments.iter().all(|(p, _)| *p != decliner));
 		// The honest provider's slot is free again within the replacement's run, long before
 		// the first wave's commit deadline, which it would have waited out before.
 		assert!(!ProviderJobs::<Test>::get(honest).contains(&id));
@@ -430,6 +395,63 @@ fn a_decliners_replacement_runs_beside_a_co_replica_still_running() {
 		reveal(id, honest, 1);
 		reveal(id, new, 1);
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		assert!(nobody_faulted());
+	});
+}
+
+/// Once a wave is drawn beside members still running, a member of the earlier wave that misses
+/// its deadline is replaced at that deadline too (slashed as a no-show), instead of when the
+/// later wave has committed.
+#[test]
+fn a_no_show_beside_a_running_replacement_is_replaced_at_its_deadline() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13, 14, 15]);
+		set_commit_window(LONG_WINDOW);
+		let (id, ps) = assigned(2, 2);
+		let first_deadline = commit_deadline(id);
+		run_to_block(System::block_number() + 2);
+		decline(id, ps[1]);
+		run_to_block(System::block_number() + 1);
+		let replacement = members(id)[2].0;
+		// `ps[0]` never commits; the replacement's deadline is later than its own.
+		run_to_block(first_deadline + 1);
+		let m = members(id);
+		assert_eq!(m[0], (ps[0], MemberStatus::NoShow));
+		assert_eq!(m[2], (replacement, MemberStatus::Assigned));
+		assert_eq!(m.len(), 4, "the no-show is replaced at once: {m:?}");
+		assert_eq!(m[3].1, MemberStatus::Assigned);
+		assert!(!ps.contains(&m[3].0) && m[3].0 != replacement);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ProviderFaulted { who, fault: Fault::CommitNoShow, .. } if *who == ps[0]
+		)));
+		// Both commit; reveals open and the job completes.
+		commit(id, replacement, 1);
+		commit(id, m[3].0, 1);
+		reveal(id, replacement, 1);
+		reveal(id, m[3].0, 1);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+	});
+}
+
+/// A replacement draw that fails in the block after a decline changes nothing: the round
+/// goes on, and the close of the commits (here the co-replica's commit) draws instead.
+#[test]
+fn a_failed_replacement_draw_after_a_decline_leaves_it_to_the_close() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 2);
+		decline(id, ps[1]);
+		AssignMoreFailures::set(1);
+		run_to_block(System::block_number() + 1);
+		assert_eq!(AssignMoreFailures::get(), 0);
+		assert_eq!(members(id).len(), 2);
+		assert!(FailedDeadlines::<Test>::get(id).is_none());
+		commit(id, ps[0], 1);
+		let m = members(id);
+		assert_eq!(m.len(), 3);
+		assert_eq!(m[2].1, MemberStatus::Assigned);
+		assert!(!ps.contains(&m[2].0));
 		assert!(nobody_faulted());
 	});
 }
@@ -543,7 +565,7 @@ fn most_declines_end_the_job_and_the_customer_pays_the_deposit() {
 }
 
 /// One provider alone never ends a job (and takes the deposit): the single replica of a job
-/// declines, its replacement is drawn at the deadline, and only when that one declines too
+/// declines, its replacement is drawn in the next block, and only when that one declines too
 /// does the job end.
 #[test]
 fn a_single_decline_never_ends_a_job() {
@@ -552,7 +574,7 @@ fn a_single_decline_never_ends_a_job() {
 		let (id, ps) = assigned(1, 1);
 		decline(id, ps[0]);
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
-		run_to_block(commit_deadline(id) + 1);
+		run_to_block(System::block_number() + 1);
 		let m = members(id);
 		assert_eq!(m.len(), 2);
 		let second = m[1].0;
@@ -576,8 +598,8 @@ fn a_committed_member_keeps_the_job_alive() {
 		decline(id, ps[1]);
 		decline(id, ps[2]);
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
-		run_to_block(commit_deadline(id) + 1);
-		// Two replacements, drawn at the deadline, none of them a decliner.
+		run_to_block(System::block_number() + 1);
+		// Two replacements, drawn in the next block, none of them a decliner.
 		let m = members(id);
 		assert_eq!(m.len(), 5);
 		assert!(m[3..].iter().all(|(p, s)| !ps.contains(p) && *s == MemberStatus::Assigned));

@@ -184,9 +184,13 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Fault the members of `job` that missed a deadline passed at `now`, then move on: at a
-	/// commit deadline, close the commits if no member is left to commit (drawing replacements
-	/// for no-shows and decliners), at a reveal deadline take the verdict.
+	/// Fault the members of `job` that missed a deadline passed at `now`, then move on: in the
+	/// commit phase, close the commits if no member is left to commit (drawing replacements for
+	/// no-shows and decliners), else replace the members that left while too few remain
+	/// ([`Self::replace_leavers`]); at a reveal deadline take the verdict.
+	///
+	/// Also run for the block after a decline (which schedules its job there), and harmless at
+	/// any block: it finds nothing overdue and draws only while too few members remain.
 	pub(crate) fn process_deadline(job: JobId, now: BlockNumberFor<T>) -> DispatchResult {
 		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(()) };
 		let params = T::Jobs::protocol_params();
@@ -206,10 +210,15 @@ impl<T: Config> Pallet<T> {
 						Self::fault(job, who, Fault::CommitNoShow, params.no_show_slash);
 					}
 				}
-				// Also with nobody missed: a round whose last open member declined waits for this
-				// deadline to close its commits and draw the replacements (`decline_job` never
-				// draws). Does nothing while a member still has to commit.
-				Self::maybe_close_commits(job, now, DrawError::Propagate)
+				// Also with nobody missed: a decline schedules its job for the next block, whose
+				// hook draws the replacement here (`decline_job` never draws). While members still
+				// have to commit, only the members that left are replaced; once nobody is left,
+				// the commits close (drawing what is missing).
+				if round.members.iter().any(|m| m.status == MemberStatus::Assigned) {
+					Self::replace_leavers(job, &round)
+				} else {
+					Self::maybe_close_commits(job, now, DrawError::Propagate)
+				}
 			},
 			Phase::Revealing { deadline } => {
 				if deadline >= now {
