@@ -357,7 +357,8 @@ mod benchmarks {
 	/// members declined already, so this one ends the job as unrunnable: the round is closed
 	/// (every slot freed, reveals dropped), the escrow refunded and the owner's deposit paid to
 	/// `MaxMembers` decliners. A decline that does not end the job writes only the round, one
-	/// slot and one provider record.
+	/// slot, one provider record and the next block's deadline list (where the hook draws its
+	/// replacement).
 	#[benchmark]
 	fn decline_job() -> Result<(), BenchmarkError> {
 		let (job, providers) = assigned_job::<T>(T::MaxMembers::get())?;
