@@ -87,7 +87,9 @@ impl_opaque_keys! {
 /// - 104: the validator-set floor (`VrfLottery::MinValidators`) and `JobQueue::MinEligibleProviders`
 ///   are chain parameters in storage, set by the genesis config (4 and 3 in `local_testnet`, 1
 ///   and 1 in `development`). New values only, no migration: a chain upgraded from 103 reads 1
-///   and 1, the constants it ran with, until root writes others.
+///   and 1, the constants it ran with, until root writes others. A declined member's replacement
+///   is drawn in the block after the decline (vm-proof's deadline hook), not when the wave's
+///   commits close.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
