@@ -135,6 +135,9 @@ pub struct SessionRecord {
 	pub tickets: u128,
 	/// Of which the attacker's.
 	pub attacker_tickets: u128,
+	/// The verified work the draw opened at this boundary turned into its tickets (recorded by
+	/// [`World::step`] only; the seat-level stage replays it).
+	pub work: EpochWork,
 }
 
 /// Everything counted during a run.
@@ -177,6 +180,10 @@ pub struct World {
 	attacker_jobs: BTreeSet<JobId>,
 	next_attacker_customer: AccountId,
 	favourites: BTreeSet<AccountId>,
+	/// The work the next rotation's draw will snapshot, read right before that rotation.
+	pending_work: Option<EpochWork>,
+	/// Every provider's VRF keypair, derived once (a derivation costs a curve multiplication).
+	keys: BTreeMap<AccountId, sr25519::Pair>,
 	/// What was counted.
 	pub tally: Tally,
 }
@@ -187,6 +194,12 @@ pub fn pair(who: AccountId) -> sr25519::Pair {
 	seed[..8].copy_from_slice(&who.to_le_bytes());
 	seed[31] = 0x5e;
 	sr25519::Pair::from_seed(&seed)
+}
+
+/// The VRF output of `key`'s owner `who` in the draw of `epoch` under `seed`: the output of
+/// [`vrf::evaluate`] without its proof, which a provider needs only once it knows it has won.
+pub fn vrf_output(key: &sr25519::Pair, seed: &[u8; 32], epoch: u32, who: &AccountId) -> [u8; 32] {
+	key.make_bytes::<32>(vrf::OUTPUT_CONTEXT, vrf::lottery_transcript(seed, epoch, who).as_ref())
 }
 
 /// The offer of a simulated provider: `millicores` and `memory_mib` per slot, `slots` slots,
@@ -285,6 +298,7 @@ impl World {
 			order.swap(i, rng.below(i as u64 + 1) as usize);
 		}
 		let mut attacker_slots_left = attacker_accounts.into_iter();
+		let mut keys = BTreeMap::new();
 		for (i, party) in order.into_iter().enumerate() {
 			let who = FIRST_PROVIDER + i as AccountId;
 			let slots = match party {
@@ -294,8 +308,10 @@ impl World {
 			<Balances as Mutate<_>>::mint_into(&who, 10 * BOND).expect("mint");
 			VmProof::register_provider(RuntimeOrigin::signed(who), offer(slots), BOND)
 				.expect("register");
-			VrfLottery::register_vrf_key(RuntimeOrigin::signed(who), pair(who).public())
+			let key = pair(who);
+			VrfLottery::register_vrf_key(RuntimeOrigin::signed(who), key.public())
 				.expect("vrf key");
+			keys.insert(who, key);
 			set_session_keys(who);
 			providers.insert(who, Provider { party, slots });
 		}
@@ -313,6 +329,8 @@ impl World {
 			attacker_jobs: BTreeSet::new(),
 			next_attacker_customer: FIRST_ATTACKER_CUSTOMER,
 			favourites: BTreeSet::new(),
+			pending_work: None,
+			keys,
 			tally: Tally { smallest_set: u32::MAX, ..Default::default() },
 		}
 	}
@@ -338,15 +356,52 @@ impl World {
 	}
 
 	/// One block: customers submit, the chain runs its hooks, providers act, events counted.
+	/// Before a rotation, the work its draw will snapshot is recorded in the session's
+	/// [`SessionRecord::work`].
 	pub fn step(&mut self) {
 		self.submit_jobs();
+		if rotates_next() {
+			self.pending_work = Some(snapshot_work(Epoch::get()));
+		}
 		let rotated = next_block().is_some();
 		let now = System::block_number();
-		let offset = now % SESSION_BLOCKS;
 		if rotated {
 			self.on_session_start();
 		}
 		self.act_on_assignments(now);
+		self.claim_at(now % SESSION_BLOCKS);
+		self.count_events(rotated);
+	}
+
+	/// Run `sessions` whole sessions of the seat-level stage (see [`World::seat_step`]).
+	pub fn run_seat_sessions(&mut self, sessions: u32, recorded: &[EpochWork], pick: &mut Rng) {
+		let until = Epoch::get() + sessions;
+		while Epoch::get() < until {
+			self.seat_step(recorded, pick);
+		}
+	}
+
+	/// One block of the seat-level stage: no jobs, no heartbeats, no offers; before a rotation,
+	/// one of the `recorded` sessions' work, drawn uniformly by `pick`, becomes the verified work
+	/// of the ending session (see [`replay_work`]), so that the rotation's draw snapshots it.
+	/// The chain then rotates and seats as in [`World::step`], and the providers claim at the
+	/// same blocks with the same strategy.
+	pub fn seat_step(&mut self, recorded: &[EpochWork], pick: &mut Rng) {
+		if rotates_next() && !recorded.is_empty() {
+			let drawn = pick.below(recorded.len() as u64) as usize;
+			replay_work(Epoch::get(), &recorded[drawn]);
+		}
+		let rotated = next_block().is_some();
+		if rotated {
+			self.record_seats();
+		}
+		self.claim_at(System::block_number() % SESSION_BLOCKS);
+		self.count_events(rotated);
+	}
+
+	/// The claims made at block `offset` of a session: the attacker's winners in the block the
+	/// draw opens if it claims first, every other winner at [`HONEST_CLAIM_OFFSET`].
+	fn claim_at(&mut self, offset: u64) {
 		let attacker_claims_now = if self.strategy == Strategy::ClaimFirst {
 			offset == 0
 		} else {
@@ -358,7 +413,6 @@ impl World {
 		if offset == HONEST_CLAIM_OFFSET {
 			self.claim(Party::Honest);
 		}
-		self.count_events(rotated);
 	}
 
 	fn submit_jobs(&mut self) {
@@ -392,6 +446,15 @@ impl World {
 		for who in self.providers.keys() {
 			let _ = VmProof::heartbeat(RuntimeOrigin::signed(*who));
 		}
+		self.record_seats();
+		if self.strategy == Strategy::Grinding {
+			self.choose_favourites();
+		}
+	}
+
+	/// Open the session's record: the seats of the set that took office, and the work recorded
+	/// for the draw that just opened.
+	fn record_seats(&mut self) {
 		let set = Validators::get();
 		let attacker =
 			set.iter().filter(|w| party_of(&self.providers, w) == Party::Attacker).count() as u32;
@@ -400,11 +463,9 @@ impl World {
 		self.tally.sessions.push(SessionRecord {
 			seats: set.len() as u32,
 			attacker_seats: attacker,
+			work: self.pending_work.take().unwrap_or_default(),
 			..Default::default()
 		});
-		if self.strategy == Strategy::Grinding {
-			self.choose_favourites();
-		}
 	}
 
 	/// Grinding: the draw that will count this session's work opens at the next rotation as
@@ -441,7 +502,7 @@ impl World {
 		let mut ranked: Vec<(u128, AccountId)> = accounts
 			.iter()
 			.map(|who| {
-				let (_, out) = vrf::evaluate(&pair(*who), &guess, epoch, who);
+				let out = vrf_output(&self.key_of(*who), &guess, epoch, who);
 				(vrf::output_value(&out), *who)
 			})
 			.collect();
@@ -562,6 +623,11 @@ impl World {
 		Plan { commit_at, reveal, leaves, committed: false, revealed: false }
 	}
 
+	/// `who`'s VRF keypair.
+	fn key_of(&self, who: AccountId) -> sr25519::Pair {
+		self.keys.get(&who).cloned().unwrap_or_else(|| pair(who))
+	}
+
 	/// Winners of `party` with tickets and an active key claim in the open draw.
 	fn claim(&mut self, party: Party) {
 		let Some(draw) = CurrentDraw::<Sim>::get() else { return };
@@ -572,12 +638,14 @@ impl World {
 			if !VrfKeys::<Sim>::get(who).is_some_and(|k| k.active_from <= draw.epoch) {
 				continue;
 			}
-			let (sig, out) = vrf::evaluate(&pair(who), &draw.seed, draw.epoch, &who);
+			let key = self.key_of(who);
+			let out = vrf_output(&key, &draw.seed, draw.epoch, &who);
 			let threshold =
 				vrf::threshold(u128::from(tickets), draw.total_tickets, draw.expected_winners);
 			if !vrf::is_winner(&out, threshold) {
 				continue;
 			}
+			let (sig, _) = vrf::evaluate(&key, &draw.seed, draw.epoch, &who);
 			match VrfLottery::claim_ticket(RuntimeOrigin::signed(who), draw.epoch, (&sig).into()) {
 				Ok(_) => *self.tally.claims_accepted.entry(party).or_default() += 1,
 				Err(_) => *self.tally.claims_refused.entry(party).or_default() += 1,
@@ -676,7 +744,66 @@ impl World {
 	}
 }
 
+/// Whether the next block rotates the session.
+fn rotates_next() -> bool {
+	(System::block_number() + 1) % SESSION_BLOCKS == 0
+}
+
 /// The expected winners of a draw, for the benchmark's text.
 pub fn expected_winners() -> u32 {
 	<Sim as pallet_vrf_lottery::Config>::ExpectedWinners::get()
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// A fresh chain with the genesis validators and a small world of `honest` two-slot providers
+	/// and a two-account attacker, built the same way each time for the same `seed`.
+	fn small_world(seed: u64) -> (sp_io::TestExternalities, World) {
+		let balances = INCUMBENTS.iter().map(|w| (*w, 1_000_000)).collect();
+		let mut ext = new_chain(balances, INCUMBENTS.to_vec(), SeedMode::EndOfWorkEpoch);
+		let world = ext.execute_with(|| World::new(Strategy::None, seed, 6, 4));
+		(ext, world)
+	}
+
+	#[test]
+	fn the_output_without_proof_is_the_evaluated_one() {
+		for who in [FIRST_PROVIDER, FIRST_PROVIDER + 7, 42] {
+			let key = pair(who);
+			let seed = sp_io::hashing::blake2_256(&who.to_le_bytes());
+			let (sig, out) = vrf::evaluate(&key, &seed, 9, &who);
+			assert_eq!(vrf_output(&key, &seed, 9, &who), out);
+			let data = vrf::lottery_transcript(&seed, 9, &who);
+			assert_eq!(vrf::verify_output(&key.public(), &data, &sig), Some(out));
+		}
+	}
+
+	#[test]
+	fn a_replayed_session_gives_everyone_the_recorded_tickets() {
+		let (mut ext, mut world) = small_world(3);
+		ext.execute_with(|| world.run_sessions(5));
+		let recorded = world
+			.tally
+			.sessions
+			.iter()
+			.rev()
+			.find(|s| s.attacker_tickets > 0 && s.tickets > s.attacker_tickets)
+			.cloned()
+			.expect("a draw with tickets of both parties");
+		assert!(!recorded.work.is_empty(), "the draw's work was recorded");
+
+		let (mut ext, mut world) = small_world(3);
+		ext.execute_with(|| {
+			world.run_seat_sessions(3, &[recorded.work.clone()], &mut Rng(1));
+			assert_eq!(world.tally.sessions.len(), 3);
+			for replayed in &world.tally.sessions {
+				assert_eq!(replayed.tickets, recorded.tickets, "every ticket");
+				assert_eq!(replayed.attacker_tickets, recorded.attacker_tickets, "the attacker's");
+			}
+			assert_eq!(pallet_vm_proof::EpochProviders::<Sim>::iter_keys().count(), 1);
+			pallet_vm_proof::Pallet::<Sim>::do_try_state().expect("vm-proof invariants");
+			pallet_vrf_lottery::Pallet::<Sim>::do_try_state().expect("lottery invariants");
+		});
+	}
 }

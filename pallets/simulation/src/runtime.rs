@@ -21,6 +21,7 @@ use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64, Contains, Get, Hooks, Randomness},
+	BoundedVec,
 };
 use pallet_session::SessionManager;
 use sp_core::H256;
@@ -272,6 +273,76 @@ pub fn new_chain(
 	let mut ext = sp_io::TestExternalities::new(t);
 	ext.execute_with(|| System::set_block_number(1));
 	ext
+}
+
+/// One provider's verified work as the lottery snapshots it when a draw opens: the
+/// VM-milliseconds vm-proof credited it in the work epoch and its verdict record, from which
+/// vm-proof computes the reputation that weighs the milliseconds into tickets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkEntry {
+	/// The provider.
+	pub who: AccountId,
+	/// Its verified VM-milliseconds in the epoch (`pallet_vm_proof::VerifiedMillis`).
+	pub vm_millis: u64,
+	/// Verdicts it agreed with (`ProviderInfo::agreed`).
+	pub agreed: u32,
+	/// Verdicts and faults it took part in (`ProviderInfo::total`).
+	pub total: u32,
+}
+
+/// The verified work of one epoch, in vm-proof's `EpochProviders` order.
+pub type EpochWork = Vec<WorkEntry>;
+
+/// What the lottery reads when it snapshots the work of `epoch`: every provider vm-proof lists
+/// for the epoch, with its milliseconds and verdict record as they stand now. Read it right
+/// before the rotation that opens the draw, and it is what that draw's tickets come from.
+pub fn snapshot_work(epoch: u32) -> EpochWork {
+	pallet_vm_proof::EpochProviders::<Sim>::get(epoch)
+		.into_iter()
+		.map(|who| {
+			let (agreed, total) = pallet_vm_proof::Providers::<Sim>::get(who)
+				.map(|i| (i.agreed, i.total))
+				.unwrap_or_default();
+			WorkEntry {
+				who,
+				vm_millis: pallet_vm_proof::VerifiedMillis::<Sim>::get(epoch, who),
+				agreed,
+				total,
+			}
+		})
+		.collect()
+}
+
+/// Make `work` the verified work of `epoch` in vm-proof's storage, as if its jobs had been
+/// judged: the milliseconds (`VerifiedMillis`), the providers listed for the epoch
+/// (`EpochProviders`), and each listed provider's verdict record, so that the lottery computes
+/// the same reputation, hence the same tickets. The work of `epoch - 1` and older (already
+/// snapshotted) is removed, so that replays keep the storage bounded. Providers that are not
+/// registered here are skipped: vm-proof credits work only to registered providers.
+pub fn replay_work(epoch: u32, work: &[WorkEntry]) {
+	for old in pallet_vm_proof::EpochProviders::<Sim>::iter_keys()
+		.filter(|e| *e < epoch)
+		.collect::<Vec<_>>()
+	{
+		pallet_vm_proof::EpochProviders::<Sim>::remove(old);
+		let _ = pallet_vm_proof::VerifiedMillis::<Sim>::clear_prefix(old, u32::MAX, None);
+	}
+	let _ = pallet_vm_proof::VerifiedMillis::<Sim>::clear_prefix(epoch, u32::MAX, None);
+	let mut listed = Vec::with_capacity(work.len());
+	for entry in work {
+		let registered = pallet_vm_proof::Providers::<Sim>::mutate(entry.who, |info| {
+			info.as_mut().map(|i| {
+				i.agreed = entry.agreed;
+				i.total = entry.total;
+			})
+		});
+		if registered.is_none() {
+			continue;
+		}
+		pallet_vm_proof::VerifiedMillis::<Sim>::insert(epoch, entry.who, entry.vm_millis);
+		listed.push(entry.who);
+	}
+	pallet_vm_proof::EpochProviders::<Sim>::insert(epoch, BoundedVec::truncate_from(listed));
 }
 
 /// Give `who` session keys.
