@@ -92,6 +92,13 @@ struct Row {
 }
 
 impl Row {
+	/// The row's name in the tables and the log: its strategy, marked when it ran against
+	/// main's old seed.
+	fn label(&self) -> String {
+		let old_seed = self.seed_mode == SeedMode::PublicDuringWorkEpoch;
+		format!("{}{}", self.strategy.name(), if old_seed { " (main's seed)" } else { "" })
+	}
+
 	fn meets_goal(&self) -> bool {
 		let bound = 1.1 * self.capacity_share;
 		self.seat_share_upper <= bound &&
@@ -438,9 +445,8 @@ fn markdown(rows: &[Row], baseline: &[Row], wall: f64) -> String {
 	for r in rows.iter().chain(baseline) {
 		let _ = writeln!(
 			s,
-			"| {}{} | {:.1} % | {} | {} | {} | {} | {} |",
-			r.strategy.name(),
-			if r.seed_mode == SeedMode::PublicDuringWorkEpoch { " (main's seed)" } else { "" },
+			"| {} | {:.1} % | {} | {} | {} | {} | {} |",
+			r.label(),
 			100.0 * r.capacity_share,
 			r.attacker_jobs,
 			r.attacker_paid_to_others,
@@ -457,9 +463,8 @@ fn markdown(rows: &[Row], baseline: &[Row], wall: f64) -> String {
 	for r in rows.iter().chain(baseline) {
 		let _ = writeln!(
 			s,
-			"| {}{} | {:.1} % | {:.0} | {:.0} |",
-			r.strategy.name(),
-			if r.seed_mode == SeedMode::PublicDuringWorkEpoch { " (main's seed)" } else { "" },
+			"| {} | {:.1} % | {:.0} | {:.0} |",
+			r.label(),
 			100.0 * r.capacity_share,
 			r.work_seconds,
 			r.seat_seconds,
@@ -506,9 +511,8 @@ fn lottery_security() {
 				let Some((mode, strategy, share, seed)) = plan.get(k).copied() else { break };
 				let r = run(strategy, mode, share, sessions, seat_sessions, seed);
 				println!(
-					"{}{} {:.1}%: seats {:.2}% (≤ {:.2}%) over {} seat-level sessions, work-level seats {:.2}% (≤ {:.2}%), issuance {:.2}% (≤ {:.2}%), tickets {:.2}%, smallest set {}, {:.0} s + {:.0} s",
-					strategy.name(),
-					if mode == SeedMode::PublicDuringWorkEpoch { " (main's seed)" } else { "" },
+					"{} {:.1}%: seats {:.2}% (≤ {:.2}%) over {} seat-level sessions, work-level seats {:.2}% (≤ {:.2}%), issuance {:.2}% (≤ {:.2}%), tickets {:.2}%, smallest set {}, {:.0} s + {:.0} s",
+					r.label(),
 					100.0 * r.capacity_share,
 					100.0 * r.seat_share,
 					100.0 * r.seat_share_upper,

@@ -1,6 +1,13 @@
 //! Tests of declining jobs, the offer's run-time limit, and jobs most providers decline.
 
-use crate::{mock::*, pallet::*, types::*, verdict::merkle_root, Error, Event};
+use crate::{
+	mock::*,
+	pallet::*,
+	tests_verdict::{setup_with, BOND},
+	types::*,
+	verdict::merkle_root,
+	Error, Event,
+};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{
@@ -9,26 +16,15 @@ use frame_support::{
 	},
 	BoundedVec,
 };
-use pallet_job_queue::{Jobs, Params};
+use pallet_job_queue::Jobs;
 use povm_primitives::{JobSpec, JobState, ProviderRegistry, RedundancyPolicy};
 use sp_runtime::Perbill;
 
-const BOND: u64 = 10_000;
 /// The mock's commit window, in blocks.
 const COMMIT_WINDOW: u64 = 5;
 
-fn setup_with(providers: &[AccountId], o: VmOffer) {
-	let mut p = Params::<Test>::get();
-	p.commit_window = COMMIT_WINDOW;
-	p.reveal_window = 5;
-	assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
-	for who in providers {
-		assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(*who), o, BOND));
-	}
-}
-
 fn setup(providers: &[AccountId]) {
-	setup_with(providers, offer());
+	setup_with(providers, offer(), COMMIT_WINDOW);
 }
 
 fn spec(min: u32, max: u32, max_seconds: u32) -> JobSpec<u64> {
@@ -164,7 +160,7 @@ fn the_offer_run_time_limit_is_bounded() {
 #[test]
 fn a_job_longer_than_an_offer_is_never_assigned_to_it() {
 	ExtBuilder::default().build_and_execute(|| {
-		setup_with(&[10, 11, 12], VmOffer { max_seconds: 30, ..offer() });
+		setup_with(&[10, 11, 12], VmOffer { max_seconds: 30, ..offer() }, COMMIT_WINDOW);
 		let long = submit_spec(spec(1, 1, 60));
 		let r = spec(1, 1, 60).resources;
 		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r).is_empty());
@@ -286,12 +282,6 @@ fn the_replacement_is_not_known_when_the_decline_is_sent() {
 /// A commit window long enough that waiting it out shows: 20 blocks.
 const LONG_WINDOW: u64 = 20;
 
-fn set_commit_window(window: u64) {
-	let mut p = Params::<Test>::get();
-	p.commit_window = window;
-	assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
-}
-
 /// Whether the job queue reassigned `job` at `block`: a `JobReassigned` whose fresh commit
 /// deadline is `block + window` (`run_to_block` keeps earlier blocks' events).
 fn reassigned_at(job: JobId, block: u64, window: u64) -> bool {
@@ -314,8 +304,7 @@ fn reassigned_at(job: JobId, block: u64, window: u64) -> bool {
 #[test]
 fn a_decliners_replacement_is_drawn_in_the_next_block_not_at_the_commit_deadline() {
 	ExtBuilder::default().build_and_execute(|| {
-		setup(&[10, 11, 12, 13, 14, 15]);
-		set_commit_window(LONG_WINDOW);
+		setup_with(&[10, 11, 12, 13, 14, 15], offer(), LONG_WINDOW);
 		let (id, ps) = assigned(2, 2);
 		let (honest, decliner) = (ps[0], ps[1]);
 		let first_deadline = commit_deadline(id);
@@ -371,8 +360,7 @@ fn a_decliners_replacement_is_drawn_in_the_next_block_not_at_the_commit_deadline
 #[test]
 fn a_decliners_replacement_runs_beside_a_co_replica_still_running() {
 	ExtBuilder::default().build_and_execute(|| {
-		setup(&[10, 11, 12, 13, 14, 15]);
-		set_commit_window(LONG_WINDOW);
+		setup_with(&[10, 11, 12, 13, 14, 15], offer(), LONG_WINDOW);
 		let (id, ps) = assigned(2, 2);
 		let (honest, decliner) = (ps[0], ps[1]);
 		decline(id, decliner);
@@ -405,8 +393,7 @@ fn a_decliners_replacement_runs_beside_a_co_replica_still_running() {
 #[test]
 fn a_no_show_beside_a_running_replacement_is_replaced_at_its_deadline() {
 	ExtBuilder::default().build_and_execute(|| {
-		setup(&[10, 11, 12, 13, 14, 15]);
-		set_commit_window(LONG_WINDOW);
+		setup_with(&[10, 11, 12, 13, 14, 15], offer(), LONG_WINDOW);
 		let (id, ps) = assigned(2, 2);
 		let first_deadline = commit_deadline(id);
 		run_to_block(System::block_number() + 2);
