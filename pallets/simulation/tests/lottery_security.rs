@@ -21,7 +21,8 @@
 //! ```
 //!
 //! `SESSIONS` in the environment overrides the work-level sessions per row (default 2,000),
-//! `SEAT_SESSIONS` the seat-level sessions (default [`DEFAULT_SEAT_SESSIONS`]).
+//! `SEAT_SESSIONS` the seat-level sessions of the 20 % and 33 % rows (default
+//! [`DEFAULT_SEAT_SESSIONS`]); the 5 % rows run [`seat_sessions_for`] as many.
 
 use povm_simulation::{
 	actors::{Party, SessionRecord, Strategy, Tally, World, INCUMBENTS},
@@ -43,7 +44,7 @@ const BATCHES: usize = 20;
 const CHUNK: u32 = 25;
 /// Rows run at once, one thread each (every mock static is thread-local).
 const THREADS: usize = 2;
-/// Seat-level sessions per row unless `SEAT_SESSIONS` says otherwise.
+/// Seat-level sessions of a 20 % row unless `SEAT_SESSIONS` says otherwise.
 const DEFAULT_SEAT_SESSIONS: u32 = 5_000;
 /// Work-level sessions per row unless `SESSIONS` says otherwise.
 const DEFAULT_SESSIONS: u32 = 2_000;
@@ -473,6 +474,16 @@ fn markdown(rows: &[Row], baseline: &[Row], wall: f64) -> String {
 	s
 }
 
+/// Seat-level sessions for a row with the attacker's capacity `share`, `base` being a 20 % row's.
+///
+/// The variance of a share estimate grows as `(1 − s) / s` relative to `s²`: for the same
+/// relative precision a 5 % row needs about five times a 20 % row's sessions, a 33 % row about
+/// half (it keeps `base`, which its bound already meets with room).
+fn seat_sessions_for(base: u32, share: f64) -> u32 {
+	let factor = (0.25 / share).round().max(1.0) as u32;
+	base.saturating_mul(factor)
+}
+
 /// A session count from the environment variable `name`, or `default`.
 fn sessions_from_env(name: &str, default: u32) -> u32 {
 	std::env::var(name).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
@@ -502,14 +513,19 @@ fn lottery_security() {
 	for (j, share) in shares.iter().enumerate() {
 		plan.push((SeedMode::PublicDuringWorkEpoch, Strategy::Grinding, *share, 100 + j as u64));
 	}
+	// Longest rows first, so that the threads finish together.
+	let mut order: Vec<usize> = (0..plan.len()).collect();
+	order.sort_by(|a, b| f64::total_cmp(&plan[*a].2, &plan[*b].2));
 	let next = std::sync::atomic::AtomicUsize::new(0);
 	let results = std::sync::Mutex::new(Vec::new());
 	std::thread::scope(|scope| {
 		for _ in 0..THREADS {
 			scope.spawn(|| loop {
 				let k = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-				let Some((mode, strategy, share, seed)) = plan.get(k).copied() else { break };
-				let r = run(strategy, mode, share, sessions, seat_sessions, seed);
+				let Some(k) = order.get(k).copied() else { break };
+				let (mode, strategy, share, seed) = plan[k];
+				let r =
+					run(strategy, mode, share, sessions, seat_sessions_for(seat_sessions, share), seed);
 				println!(
 					"{} {:.1}%: seats {:.2}% (≤ {:.2}%) over {} seat-level sessions, work-level seats {:.2}% (≤ {:.2}%), issuance {:.2}% (≤ {:.2}%), tickets {:.2}%, smallest set {}, {:.0} s + {:.0} s",
 					r.label(),
