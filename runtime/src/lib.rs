@@ -90,6 +90,8 @@ impl_opaque_keys! {
 ///   and 1, the constants it ran with, until root writes others. A declined member's replacement
 ///   is drawn in the block after the decline (vm-proof's deadline hook), not when the wave's
 ///   commits close.
+/// - 105: a decline after the free first half of the member's commit window is slashed as a
+///   commit no-show (`Fault::LateDecline`, appended to the enum; no stored data changes).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -98,7 +100,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

@@ -353,8 +353,10 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The last decline of a full round, in its worst case: every other of the `MaxMembers`
-	/// members declined already, so this one ends the job as unrunnable: the round is closed
+	/// The last decline of a full round, in its worst case: sent at the member's commit
+	/// deadline, so it is late and slashed as a no-show (the bond's hold and the slash's
+	/// handler), and every other of the `MaxMembers` members declined already, so this one
+	/// ends the job as unrunnable: the round is closed
 	/// (every slot freed, reveals dropped), the escrow refunded and the owner's deposit paid to
 	/// `MaxMembers` decliners. A decline that does not end the job writes only the round, one
 	/// slot, one provider record and the next block's deadline list (where the hook draws its
@@ -364,9 +366,16 @@ mod benchmarks {
 		let (job, providers) = assigned_job::<T>(T::MaxMembers::get())?;
 		let (last, others) = providers.split_last().ok_or(BenchmarkError::Stop("no providers"))?;
 		declined::<T>(job, others)?;
+		// At the last member's commit deadline: the decline is late and slashed as a no-show.
+		let deadline = Rounds::<T>::get(job)
+			.and_then(|r| r.members.iter().find(|m| m.who == *last).map(|m| m.commit_deadline))
+			.ok_or(BenchmarkError::Stop("no member"))?;
+		frame_system::Pallet::<T>::set_block_number(deadline);
 		let before: Vec<_> = others.iter().map(T::Currency::balance).collect();
+		let bond = Providers::<T>::get(last).map(|p| p.bond).unwrap_or_default();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last.clone()), job, DeclineReason::ImageUnavailable);
+		assert!(Providers::<T>::get(last).map(|p| p.bond).unwrap_or_default() < bond);
 		if providers.len() as u32 >= MIN_DECLINES_TO_END {
 			assert!(Rounds::<T>::get(job).is_none());
 			assert!(T::Jobs::job_terms(job).is_none());

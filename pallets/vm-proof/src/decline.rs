@@ -1,6 +1,8 @@
 //! Declining a job ([`Pallet::decline_job`]) and ending a job most of its providers declined.
 //!
-//! A decline frees the member's slot and costs it reputation, not bond. It never draws the
+//! A decline frees the member's slot and costs it reputation, not bond, when it comes in the
+//! first half of the member's commit window; a later one is slashed as a no-show
+//! ([`Pallet::is_late_decline`]). A decline never draws the
 //! replacement itself: it schedules the job on the next block's deadline list, and that block's
 //! hook draws the replacement ([`Pallet::replace_leavers`], or `Pallet::maybe_close_commits`
 //! when nobody is left to commit), with the job queue's draw keyed by the parent hash of the
@@ -11,6 +13,7 @@
 use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, BoundedVec};
+use frame_system::pallet_prelude::BlockNumberFor;
 use povm_primitives::JobLedger;
 use sp_runtime::{traits::Saturating, DispatchResult};
 
@@ -40,6 +43,24 @@ impl<T: Config> Pallet<T> {
 			declined.saturating_mul(2) > round.members.len()
 	}
 
+	/// Whether a decline sent at block `now` by a member whose commit deadline is
+	/// `commit_deadline` comes after the free first half of its commit window: it then holds
+	/// its co-replicas (committed and waiting, or still running) about as long as a no-show
+	/// would, and is slashed as one (`no_show_slash`, [`Fault::LateDecline`]). A worker decides
+	/// whether it can run a job when it sees the assignment, a few blocks after the draw; the
+	/// half-window leaves it room for finality lag and a transaction's inclusion.
+	///
+	/// `commit_window` is the current parameter: a member drawn before root changed the window
+	/// gets a free half of the new one, counted back from its own deadline.
+	pub fn is_late_decline(
+		now: BlockNumberFor<T>,
+		commit_deadline: BlockNumberFor<T>,
+		commit_window: BlockNumberFor<T>,
+	) -> bool {
+		let half: BlockNumberFor<T> = commit_window / 2u32.into();
+		now.saturating_add(half) > commit_deadline
+	}
+
 	pub(crate) fn do_decline(
 		who: T::AccountId,
 		job: JobId,
@@ -56,10 +77,21 @@ impl<T: Config> Pallet<T> {
 			MemberStatus::NoShow => return Err(Error::<T>::CommitDeadlinePassed.into()),
 		}
 		ensure!(now <= m.commit_deadline, Error::<T>::CommitDeadlinePassed);
+		let params = T::Jobs::protocol_params();
+		let late = Self::is_late_decline(now, m.commit_deadline, params.commit_window);
 		m.status = MemberStatus::Declined;
 		Rounds::<T>::insert(job, &round);
 		Self::release_slot(job, &who);
-		let reputation = Self::count_disagreement(&who).ok_or(Error::<T>::NotRegistered)?;
+		ensure!(Providers::<T>::contains_key(&who), Error::<T>::NotRegistered);
+		if late {
+			// Slashed as a no-show: it held its co-replicas as long as one would have.
+			Self::fault(job, &who, Fault::LateDecline, params.no_show_slash);
+		} else {
+			Self::count_disagreement(&who);
+		}
+		let reputation = Providers::<T>::get(&who)
+			.map(|info| Self::reputation_of(&info))
+			.ok_or(Error::<T>::NotRegistered)?;
 		Self::deposit_event(Event::JobDeclined { job, who, reason, reputation });
 		if Self::most_declined(&round) {
 			return Self::end_unrunnable(job, &round);

@@ -474,7 +474,7 @@ fn decline_is_allowed_until_the_commit_deadline_only() {
 		setup(&[10, 11, 12, 13]);
 		let (id, ps) = assigned(2, 2);
 		let deadline = commit_deadline(id);
-		// At the deadline itself: allowed.
+		// At the deadline itself: allowed (and late, see below).
 		run_to_block(deadline);
 		decline(id, ps[0]);
 		// One block later, before the deadline is processed: refused.
@@ -494,8 +494,85 @@ fn decline_is_allowed_until_the_commit_deadline_only() {
 			VmProof::decline_job(RuntimeOrigin::signed(ps[1]), id, DeclineReason::Other),
 			Error::<Test>::CommitDeadlinePassed
 		);
-		// The decliner was not slashed.
-		assert_eq!(Providers::<Test>::get(ps[0]).unwrap().bond, BOND);
+	});
+}
+
+/// The late-decline attack: a member that waits until the end of its commit window before
+/// declining holds its co-replicas (here one that committed at once) for the whole window, as
+/// a no-show does, and used to pay only reputation for it. A decline after the free first half
+/// of the window is now slashed as a no-show, loses trust like one, and is reported as
+/// `Fault::LateDecline`; its replacement is still drawn in the next block.
+#[test]
+fn a_decline_at_the_end_of_the_commit_window_is_slashed_as_a_no_show() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 2);
+		let (late, honest) = (ps[0], ps[1]);
+		commit(id, honest, 1);
+		let deadline = commit_deadline(id);
+		run_to_block(deadline);
+		System::reset_events();
+		decline(id, late);
+		let slash = pallet_job_queue::Params::<Test>::get().no_show_slash * BOND;
+		assert!(slash > 0);
+		let info = Providers::<Test>::get(late).unwrap();
+		assert_eq!(info.bond, BOND - slash);
+		assert_eq!(
+			Balances::balance_on_hold(&HoldReason::ProviderBond.into(), &late),
+			BOND - slash
+		);
+		assert_eq!((info.agreed, info.total), (0, 1));
+		let faulted = events().iter().any(|e| {
+			matches!(
+				e,
+				Event::ProviderFaulted { job, who, fault: Fault::LateDecline, slashed, .. }
+					if *job == id && *who == late && *slashed == slash
+			)
+		});
+		assert!(faulted, "the late decline is reported and slashed");
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::JobDeclined { who, reputation, .. }
+				if *who == late && *reputation == VmProof::reputation_of(&info)
+		)));
+		// The slot is freed and the replacement drawn in the next block, as for any decline.
+		assert!(!ProviderJobs::<Test>::get(late).contains(&id));
+		run_to_block(deadline + 1);
+		let m = members(id);
+		assert_eq!(m.len(), 3);
+		assert_eq!(m[0], (late, MemberStatus::Declined));
+		assert_eq!(m[1], (honest, MemberStatus::Committed));
+	});
+}
+
+/// The free first half of the window ends `commit_window / 2` blocks before the member's
+/// deadline: a decline in its last block costs reputation only, one block later the slash.
+#[test]
+fn a_decline_in_the_first_half_of_the_window_is_free_and_one_block_later_is_not() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13, 14, 15]);
+		let (first, a) = assigned(2, 2);
+		let (second, b) = assigned(2, 2);
+		let half = COMMIT_WINDOW / 2;
+		let free_until = commit_deadline(first) - half;
+		assert_eq!(commit_deadline(second), commit_deadline(first) + 1);
+		assert!(!VmProof::is_late_decline(free_until, commit_deadline(first), COMMIT_WINDOW));
+		assert!(VmProof::is_late_decline(free_until + 1, commit_deadline(first), COMMIT_WINDOW));
+		run_to_block(free_until);
+		decline(first, a[0]);
+		assert_eq!(Providers::<Test>::get(a[0]).unwrap().bond, BOND);
+		assert!(nobody_faulted());
+		// The second job was drawn a block later: its free half ends a block later too.
+		run_to_block(free_until + 1);
+		decline(second, b[0]);
+		assert_eq!(Providers::<Test>::get(b[0]).unwrap().bond, BOND);
+		assert!(nobody_faulted());
+		decline(first, a[1]);
+		assert!(Providers::<Test>::get(a[1]).unwrap().bond < BOND);
+		assert!(events().iter().any(|e| matches!(
+			e,
+			Event::ProviderFaulted { who, fault: Fault::LateDecline, .. } if *who == a[1]
+		)));
 	});
 }
 

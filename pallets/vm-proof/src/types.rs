@@ -390,6 +390,9 @@ pub enum Fault {
 	/// Revealed a result other than the accepted one, outvoted by a clear majority (see
 	/// [`crate::verdict::clear_majority`]).
 	WrongResult,
+	/// Declined after the free first half of its commit window (see
+	/// [`crate::Pallet::is_late_decline`]); slashed as a commit no-show.
+	LateDecline,
 }
 
 /// A job whose deadline processing failed (and was rolled back).
