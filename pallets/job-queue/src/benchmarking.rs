@@ -102,6 +102,14 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn set_min_eligible_providers() {
+		let min = T::MaxCandidates::get();
+		#[extrinsic_call]
+		_(RawOrigin::Root, min);
+		assert_eq!(MinEligibleProviders::<T>::get(), min);
+	}
+
+	#[benchmark]
 	fn reap_job() -> Result<(), BenchmarkError> {
 		let caller: T::AccountId = whitelisted_caller();
 		let spec = bench_spec::<T>(1);

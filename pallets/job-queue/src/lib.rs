@@ -294,6 +294,11 @@ pub mod pallet {
 			/// The new parameters.
 			params: ProtocolParamsOf<T>,
 		},
+		/// Root set [`MinEligibleProviders`].
+		MinEligibleProvidersSet {
+			/// The fewest eligible providers a job now needs.
+			min: u32,
+		},
 		/// Most providers drawn for the job declined it before any sealed a result: the escrow
 		/// was refunded to the owner, the owner's storage deposit paid to the decliners (the
 		/// indivisible rest refunded), and the record removed (`-> Unrunnable`).
@@ -371,6 +376,9 @@ pub mod pallet {
 		/// window must fit a one-second job plus `START_MARGIN_SECS`,
 		/// `1 <= max_replicas <= MaxReplicas`, `1 <= max_assignments_per_block <= MaxQueueLen`.
 		BadParams,
+		/// `MinEligibleProviders` out of range: at least 1, at most `MaxCandidates` (the
+		/// registry's bound on providers; no job could ever be assigned above it).
+		MinEligibleProvidersOutOfRange,
 	}
 
 	#[pallet::hooks]
@@ -502,6 +510,38 @@ pub mod pallet {
 		pub fn reap_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_reap_job(who, job)
+		}
+
+		/// Set the fewest distinct eligible providers a job needs to be assigned
+		/// ([`MinEligibleProviders`]).
+		///
+		/// ## Dispatch Origin
+		///
+		/// Root.
+		///
+		/// ## Details
+		///
+		/// `1 <= min <= MaxCandidates`. Applies to the next assignment tries: jobs already
+		/// assigned keep their providers; queued jobs with fewer eligible providers wait (without
+		/// blocking the jobs behind them) until enough register or they expire.
+		///
+		/// ## Errors
+		///
+		/// [`Error::MinEligibleProvidersOutOfRange`]; `BadOrigin` unless root.
+		///
+		/// ## Events
+		///
+		/// [`Event::MinEligibleProvidersSet`].
+		#[pallet::call_index(4)]
+		pub fn set_min_eligible_providers(origin: OriginFor<T>, min: u32) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(
+				(1..=T::MaxCandidates::get()).contains(&min),
+				Error::<T>::MinEligibleProvidersOutOfRange
+			);
+			MinEligibleProviders::<T>::put(min);
+			Self::deposit_event(Event::MinEligibleProvidersSet { min });
+			Ok(())
 		}
 	}
 }

@@ -2,9 +2,9 @@
 //! slots (declared capacity), not by reputation and not by how many accounts it registered.
 
 use crate::{mock::*, pallet::*, types::*};
-use frame_support::{assert_ok, BoundedVec};
+use frame_support::{assert_noop, assert_ok, traits::Get, BoundedVec};
 use povm_primitives::RedundancyPolicy;
-use sp_runtime::Perbill;
+use sp_runtime::{DispatchError, Perbill};
 
 /// A customer rich enough for the statistical tests' many jobs.
 const RICH: AccountId = 7;
@@ -208,4 +208,40 @@ fn the_genesis_config_sets_the_minimum_of_eligible_providers() {
 	assert_eq!(at_genesis(0), crate::DEFAULT_MIN_ELIGIBLE_PROVIDERS);
 	sp_io::TestExternalities::new(Default::default())
 		.execute_with(|| assert_eq!(MinEligibleProviders::<Test>::get(), 1));
+}
+
+/// Root sets `MinEligibleProviders` within `1..=MaxCandidates`; anything else is refused with a
+/// named error and changes nothing; the new value applies to the next assignment try.
+#[test]
+fn root_sets_the_minimum_of_eligible_providers_within_bounds() {
+	ExtBuilder::default().build_and_execute(|| {
+		let before = MinEligibleProviders::<Test>::get();
+		assert_noop!(
+			JobQueue::set_min_eligible_providers(RuntimeOrigin::signed(ALICE), 2),
+			DispatchError::BadOrigin
+		);
+		let max = <Test as crate::Config>::MaxCandidates::get();
+		for bad in [0, max + 1, u32::MAX] {
+			assert_noop!(
+				JobQueue::set_min_eligible_providers(RuntimeOrigin::root(), bad),
+				Error::<Test>::MinEligibleProvidersOutOfRange
+			);
+		}
+		assert_eq!(MinEligibleProviders::<Test>::get(), before);
+		assert_ok!(JobQueue::set_min_eligible_providers(RuntimeOrigin::root(), max));
+		assert_eq!(MinEligibleProviders::<Test>::get(), max);
+		assert_eq!(events().last(), Some(&Event::MinEligibleProvidersSet { min: max }));
+		// Three needed, two registered: the job waits; lowered to two, it is assigned.
+		assert_ok!(JobQueue::set_min_eligible_providers(RuntimeOrigin::root(), 3));
+		add_provider(100, Perbill::from_percent(50), offer(), 2);
+		add_provider(101, Perbill::from_percent(50), offer(), 2);
+		let s = spec(1);
+		let budget = JobQueue::max_cost(&s).unwrap();
+		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), budget));
+		run_to_block(System::block_number() + 2);
+		assert_eq!(Jobs::<Test>::get(0).unwrap().state, JobState::Queued);
+		assert_ok!(JobQueue::set_min_eligible_providers(RuntimeOrigin::root(), 2));
+		run_to_block(System::block_number() + 1);
+		assert_eq!(Jobs::<Test>::get(0).unwrap().state, JobState::Assigned);
+	});
 }

@@ -109,6 +109,14 @@ mod benchmarks {
 		assert_eq!(VrfKeys::<T>::get(&caller).map(|r| r.key), Some(key));
 	}
 
+	#[benchmark]
+	fn set_min_validators() {
+		let floor = T::MaxValidators::get();
+		#[extrinsic_call]
+		_(RawOrigin::Root, floor);
+		assert_eq!(MinValidators::<T>::get(), floor);
+	}
+
 	/// A winning claim in a full draw: VRF verification, a threshold below 2^128, and the
 	/// worst case of the ranking: `MaxWinners` kept claims, all worse, so the claim is
 	/// inserted first (the whole ranking moves) and displaces the worst (its record removed).

@@ -332,6 +332,11 @@ pub mod pallet {
 			/// `MinValidators`.
 			required: u32,
 		},
+		/// Root set the floor of the validator set ([`MinValidators`]).
+		MinValidatorsSet {
+			/// The new floor.
+			floor: u32,
+		},
 	}
 
 	#[pallet::error]
@@ -365,6 +370,8 @@ pub mod pallet {
 		/// The caller's VRF key on record is already this key: registering it again would
 		/// only restart its activation delay.
 		KeyAlreadyRegistered,
+		/// The floor must be at least 1 and at most `MaxValidators`.
+		FloorOutOfRange,
 	}
 
 	#[pallet::hooks]
@@ -450,6 +457,37 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_claim_ticket(who, epoch, signature)?;
 			Ok(Pays::No.into())
+		}
+
+		/// Set the floor of the validator set ([`MinValidators`]).
+		///
+		/// ## Dispatch Origin
+		///
+		/// Root.
+		///
+		/// ## Details
+		///
+		/// `1 <= floor <= MaxValidators`. Applies from the next session boundary's plan: a floor
+		/// above the current set is met by seating more keyed winners (fewer incumbents leave,
+		/// winners enter only seats no keyed incumbent holds); while keyed winners and
+		/// incumbents together are fewer than the floor, the current set stays
+		/// ([`Event::ValidatorSetKept`]). Lowering it lets incumbents without a win leave once
+		/// newcomers take their seats; it never removes validators by itself.
+		///
+		/// ## Errors
+		///
+		/// [`Error::FloorOutOfRange`]; `BadOrigin` unless root.
+		///
+		/// ## Events
+		///
+		/// [`Event::MinValidatorsSet`].
+		#[pallet::call_index(2)]
+		pub fn set_min_validators(origin: OriginFor<T>, floor: u32) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!((1..=T::MaxValidators::get()).contains(&floor), Error::<T>::FloorOutOfRange);
+			MinValidators::<T>::put(floor);
+			Self::deposit_event(Event::MinValidatorsSet { floor });
+			Ok(())
 		}
 	}
 }

@@ -1040,3 +1040,28 @@ fn try_state_detects_a_floor_out_of_bounds() {
 		assert_ok!(VrfLottery::do_try_state());
 	});
 }
+
+/// Root sets the floor within `1..=MaxValidators`; anything else is refused with a named error
+/// and changes nothing.
+#[test]
+fn root_sets_the_floor_within_bounds() {
+	ExtBuilder::default().build().execute_with(|| {
+		let before = MinValidators::<Test>::get();
+		assert_noop!(
+			VrfLottery::set_min_validators(RuntimeOrigin::signed(1), 2),
+			sp_runtime::DispatchError::BadOrigin
+		);
+		let max = <Test as crate::Config>::MaxValidators::get();
+		for bad in [0, max + 1, u32::MAX] {
+			assert_noop!(
+				VrfLottery::set_min_validators(RuntimeOrigin::root(), bad),
+				Error::<Test>::FloorOutOfRange
+			);
+		}
+		assert_eq!(MinValidators::<Test>::get(), before);
+		assert_ok!(VrfLottery::set_min_validators(RuntimeOrigin::root(), max));
+		assert_eq!(MinValidators::<Test>::get(), max);
+		assert!(events().contains(&Event::MinValidatorsSet { floor: max }));
+		assert!(VrfLottery::do_try_state().is_ok());
+	});
+}
