@@ -91,7 +91,9 @@ impl_opaque_keys! {
 ///   is drawn in the block after the decline (vm-proof's deadline hook), not when the wave's
 ///   commits close.
 /// - 105: a decline after the free first half of the member's commit window is slashed as a
-///   commit no-show (`Fault::LateDecline`, appended to the enum; no stored data changes).
+///   commit no-show (`Fault::LateDecline`, appended to the enum; no stored data changes); root
+///   setters for the two chain parameters (`jobQueue.set_min_eligible_providers`,
+///   `vrfLottery.set_min_validators`).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
