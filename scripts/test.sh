@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up the machine (scripts/setup.sh) and runs every PoVM chain test:
-#   1. the pallets' tests on their mock runtimes (benchmarks included, as tests);
+#   1. the pallets' tests on their mock runtimes (benchmarks included, as tests), and the
+#      runtime's own tests (timing, genesis, versions, equivocation reports end to end);
 #   2. the client: the committed runtime metadata against the built node's (stale = failure);
 #      the worker: unit tests (its plan among them), the executor against the real Docker daemon;
 #   3. the network (zombienet/): one --dev node over RPC; the worker's chain flow (register,
@@ -33,6 +34,10 @@ echo "[test] build took $(($(date +%s) - start)) s"
 step "pallet tests (mock runtimes, benchmarks as tests)"
 cargo test --release --locked -p povm-primitives -p pallet-job-queue -p pallet-vm-proof \
 	-p pallet-vrf-lottery -p povm-simulation --features runtime-benchmarks
+
+step "runtime tests (timing table, genesis, versions, equivocation reports end to end)"
+# The runtime's own feature set; SKIP_WASM_BUILD keeps the node's WASM in release/wbuild as built.
+SKIP_WASM_BUILD=1 cargo test --release --locked -p povm-runtime --lib
 
 step "client and worker tests (committed metadata vs the node's runtime; unit; real Docker)"
 cargo test --release --locked --no-fail-fast -p povm-client -p povm-worker -p coinflip -- --test-threads 1

@@ -518,3 +518,65 @@ fn roots_older_than_the_reporting_window_are_pruned() {
 		assert!(pallet_vm_proof::OffenceSlashes::<Runtime>::get(1, account(0)).is_some());
 	});
 }
+
+/// The bond-withdrawal escape: Bob, a validator and provider, equivocates, unregisters and
+/// waits out the provider unbonding delay (2 hours) before the report lands (it may for 28
+/// days). His bond stays held while he is seated, so the report still slashes it.
+#[test]
+fn a_validator_cannot_withdraw_its_bond_before_its_equivocation_is_reported() {
+	new_ext().execute_with(|| {
+		let bob = account(1);
+		register_provider(&bob);
+		start_session(1);
+		let slot = GENESIS_SLOT + EPOCH_DURATION_IN_SLOTS + 3;
+		let proof = babe_equivocation(1, Sr25519Keyring::Bob, slot);
+		let key_proof = babe_key_proof(1);
+		assert_ok!(VmProof::unregister(RuntimeOrigin::signed(bob.clone())));
+		let unbonded = System::block_number() + crate::timing::UNBONDING_DELAY;
+		System::set_block_number(unbonded);
+		assert_err!(
+			VmProof::withdraw_bond(RuntimeOrigin::signed(bob.clone())),
+			pallet_vm_proof::Error::<Runtime>::BondAtStakeAsValidator
+		);
+		assert_ok!(Babe::report_equivocation_unsigned(
+			RuntimeOrigin::none(),
+			Box::new(proof),
+			key_proof
+		));
+		let slashed = one_of_four() * BOND;
+		assert_eq!(bond_of(&bob), BOND - slashed);
+		assert_eq!(held_bond(&bob), BOND - slashed);
+	});
+}
+
+/// A former validator's bond is at stake for `ReportSessions` sessions after the last session
+/// it sat in, then it may be withdrawn, and the lottery forgets its seat.
+#[test]
+fn a_former_validators_bond_is_released_after_the_reporting_window() {
+	use crate::configs::offences::ValidatorBondsAtStake;
+	use frame_support::traits::fungible::Mutate;
+	use povm_primitives::ValidatorBonds;
+	new_ext().execute_with(|| {
+		// Eve is not in the four-validator set; say she sat last in session 2.
+		let eve = account(4);
+		assert_ok!(<Balances as Mutate<_>>::mint_into(&eve, 1_000_000 * UNIT));
+		register_provider(&eve);
+		pallet_vrf_lottery::LastSeatedSession::<Runtime>::insert(&eve, 2);
+		assert_ok!(VmProof::unregister(RuntimeOrigin::signed(eve.clone())));
+		System::set_block_number(System::block_number() + crate::timing::UNBONDING_DELAY);
+		let last_reportable = 2 + ReportSessions::get();
+		pallet_session::CurrentIndex::<Runtime>::put(last_reportable);
+		assert!(ValidatorBondsAtStake::at_stake(&eve));
+		assert_err!(
+			VmProof::withdraw_bond(RuntimeOrigin::signed(eve.clone())),
+			pallet_vm_proof::Error::<Runtime>::BondAtStakeAsValidator
+		);
+		pallet_session::CurrentIndex::<Runtime>::put(last_reportable + 1);
+		assert!(!ValidatorBondsAtStake::at_stake(&eve));
+		assert_ok!(VmProof::withdraw_bond(RuntimeOrigin::signed(eve.clone())));
+		assert_eq!(held_bond(&eve), 0);
+		assert!(pallet_vrf_lottery::LastSeatedSession::<Runtime>::get(&eve).is_none());
+		// A genesis validator is seated now, hence at stake.
+		assert!(ValidatorBondsAtStake::at_stake(&account(0)));
+	});
+}

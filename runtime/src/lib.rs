@@ -93,7 +93,9 @@ impl_opaque_keys! {
 /// - 105: a decline after the free first half of the member's commit window is slashed as a
 ///   commit no-show (`Fault::LateDecline`, appended to the enum; no stored data changes); root
 ///   setters for the two chain parameters (`jobQueue.set_min_eligible_providers`,
-///   `vrfLottery.set_min_validators`).
+///   `vrfLottery.set_min_validators`); a validator's provider bond stays held for the
+///   equivocation reporting window (`vmProof.withdraw_bond` refused, `VrfLottery::LastSeatedSession`)
+///   and only registered providers are seated.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.

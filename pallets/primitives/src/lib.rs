@@ -405,6 +405,27 @@ pub trait VerifiedWork<AccountId> {
 	fn providers_with_work(epoch: u32) -> Vec<AccountId>;
 }
 
+/// Whether a provider's bond still answers for its conduct as a validator.
+///
+/// An equivocation (BABE or GRANDPA) can be reported for as long as the historical
+/// key-ownership roots of its session are kept (the reporting window), and its slash takes the
+/// offender's provider bond: that bond must stay held while its owner is seated, is planned
+/// to be, or was seated within the window, whatever the provider's own unbonding delay.
+pub trait ValidatorBonds<AccountId> {
+	/// Whether `who`'s bond may still be slashed for an equivocation: it must not be withdrawn.
+	fn at_stake(who: &AccountId) -> bool;
+	/// `who`'s bond was withdrawn: forget its seat history.
+	fn released(who: &AccountId);
+}
+
+/// No validators (a chain whose providers never validate, the mocks).
+impl<AccountId> ValidatorBonds<AccountId> for () {
+	fn at_stake(_: &AccountId) -> bool {
+		false
+	}
+	fn released(_: &AccountId) {}
+}
+
 /// Where an assigned provider stands on one job (for the worker's runtime API).
 #[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum AssignmentPhase {

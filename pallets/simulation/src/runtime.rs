@@ -189,6 +189,7 @@ impl pallet_vm_proof::Config for Sim {
 	type OnSlash = ();
 	type MinBond = ConstU128<100_000>;
 	type UnbondingDelay = ConstU64<20>;
+	type ValidatorBonds = ();
 	type MaxProviders = ConstU32<1_000>;
 	type MaxSlots = ConstU32<64>;
 	type MaxMembers = ConstU32<16>;

@@ -177,6 +177,10 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::NotActive.into());
 		};
 		ensure!(frame_system::Pallet::<T>::block_number() >= until, Error::<T>::StillUnbonding);
+		ensure!(
+			!<T::ValidatorBonds as povm_primitives::ValidatorBonds<_>>::at_stake(&who),
+			Error::<T>::BondAtStakeAsValidator
+		);
 		let amount = T::Currency::release(
 			&HoldReason::ProviderBond.into(),
 			&who,
@@ -186,6 +190,7 @@ impl<T: Config> Pallet<T> {
 		Providers::<T>::remove(&who);
 		Trust::<T>::remove(&who);
 		ProviderCount::<T>::mutate(|c| *c = c.saturating_sub(1));
+		<T::ValidatorBonds as povm_primitives::ValidatorBonds<_>>::released(&who);
 		Self::deposit_event(Event::BondWithdrawn { who, amount });
 		Ok(())
 	}

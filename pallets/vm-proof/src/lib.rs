@@ -87,6 +87,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type UnbondingDelay: Get<BlockNumberFor<Self>>;
 
+		/// Whether a provider's bond still answers for an equivocation it may have committed
+		/// as a validator (see [`povm_primitives::ValidatorBonds`]); `withdraw_bond` waits for
+		/// it. `()` where providers never validate.
+		type ValidatorBonds: povm_primitives::ValidatorBonds<Self::AccountId>;
+
 		/// The most registered (active) providers.
 		#[pallet::constant]
 		type MaxProviders: Get<u32>;
@@ -639,6 +644,10 @@ pub mod pallet {
 		TooManyAnchors,
 		/// The account already is (or already is not) an anchor.
 		AnchorUnchanged,
+		/// The provider is a validator, is planned to be one, or was one within the reporting
+		/// window of equivocations: its bond stays held until an equivocation of that time can
+		/// no longer be reported. Withdraw later.
+		BondAtStakeAsValidator,
 	}
 
 	#[pallet::hooks]
@@ -778,7 +787,15 @@ pub mod pallet {
 		///
 		/// ## Details
 		///
-		/// Only once the unbonding delay has passed. Reputation is forgotten.
+		/// Only once the unbonding delay has passed, and only when the bond no longer answers
+		/// for the provider's conduct as a validator (`Config::ValidatorBonds`: not seated, not
+		/// planned, not seated within the reporting window of equivocations). Reputation is
+		/// forgotten.
+		///
+		/// ## Errors
+		///
+		/// [`Error::NotRegistered`], [`Error::NotActive`] (not unbonding),
+		/// [`Error::StillUnbonding`], [`Error::BondAtStakeAsValidator`].
 		///
 		/// ## Events
 		///

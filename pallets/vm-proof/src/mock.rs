@@ -55,6 +55,21 @@ parameter_types! {
 	/// The job queue's `MaxCandidates`: 32 for the tests; the verification bench raises it to
 	/// its whole pool, so that every eligible provider is in the draw.
 	pub static MaxCandidates: u32 = 32;
+	/// Providers whose bond answers for their conduct as validators (see
+	/// [`MockValidatorBonds`]).
+	pub static SeatedProviders: Vec<AccountId> = Vec::new();
+}
+
+/// `ValidatorBonds` over [`SeatedProviders`]; `released` forgets the account.
+pub struct MockValidatorBonds;
+
+impl povm_primitives::ValidatorBonds<AccountId> for MockValidatorBonds {
+	fn at_stake(who: &AccountId) -> bool {
+		SeatedProviders::get().contains(who)
+	}
+	fn released(who: &AccountId) {
+		SeatedProviders::mutate(|s| s.retain(|w| w != who));
+	}
 }
 
 /// The block time of both pallets (the job queue's and vm-proof's `MillisecsPerBlock`).
@@ -154,6 +169,7 @@ impl pallet_vm_proof::Config for Test {
 	type OnSlash = ();
 	type MinBond = ConstU64<1_000>;
 	type UnbondingDelay = ConstU64<10>;
+	type ValidatorBonds = MockValidatorBonds;
 	type MaxProviders = MaxProviders;
 	type MaxSlots = ConstU32<4>;
 	type MaxMembers = ConstU32<10>;

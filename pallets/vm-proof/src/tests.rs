@@ -274,6 +274,30 @@ fn unregister_then_withdraw_after_delay() {
 	});
 }
 
+/// The bond-withdrawal attack on equivocation slashing: a validator equivocates, unregisters
+/// and withdraws its bond after the (2-hour) unbonding delay, long before the report window
+/// (28 days) closes; the report then finds no bond. The bond now stays held while it answers
+/// for the provider's conduct as a validator (`Config::ValidatorBonds`), then is released.
+#[test]
+fn a_validators_bond_stays_held_while_an_equivocation_can_be_reported() {
+	ExtBuilder::default().build_and_execute(|| {
+		register(10);
+		SeatedProviders::set(vec![10]);
+		assert_ok!(VmProof::unregister(RuntimeOrigin::signed(10)));
+		run_to_block(11);
+		assert_noop!(
+			VmProof::withdraw_bond(RuntimeOrigin::signed(10)),
+			Error::<Test>::BondAtStakeAsValidator
+		);
+		assert_eq!(Providers::<Test>::get(10).unwrap().bond, BOND);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::ProviderBond.into(), &10), BOND);
+		// The reporting window passed: the bond is released.
+		SeatedProviders::set(vec![]);
+		assert_ok!(VmProof::withdraw_bond(RuntimeOrigin::signed(10)));
+		assert_eq!(Balances::balance(&10), 100_000);
+	});
+}
+
 #[test]
 fn withdraw_refused_while_active() {
 	ExtBuilder::default().build_and_execute(|| {

@@ -173,7 +173,7 @@ impl<T: Config> Pallet<T> {
 	/// with [`seats::plan`]; emit [`Event::ValidatorsElected`] or [`Event::ValidatorSetKept`].
 	///
 	/// Incumbents are the first `MaxValidators` of `CurrentValidators` that have session keys;
-	/// winners qualify when they have session keys.
+	/// winners qualify when they have session keys and are registered providers.
 	fn plan_validators(
 		epoch: u32,
 		session: u32,
@@ -185,8 +185,14 @@ impl<T: Config> Pallet<T> {
 			.take(max.saturated_into())
 			.filter(T::ValidatorKeys::contains)
 			.collect();
-		let qualified: Vec<T::AccountId> =
-			winners.iter().filter(|w| T::ValidatorKeys::contains(w)).cloned().collect();
+		// A newcomer must have session keys and still be a registered provider: its provider
+		// bond is what an equivocation of its would slash (one that withdrew its bond after
+		// earning its tickets would validate with nothing at stake).
+		let qualified: Vec<T::AccountId> = winners
+			.iter()
+			.filter(|w| T::ValidatorKeys::contains(w) && T::Providers::contains(w))
+			.cloned()
+			.collect();
 		let limits = SeatLimits {
 			min: MinValidators::<T>::get(),
 			max,
@@ -194,6 +200,7 @@ impl<T: Config> Pallet<T> {
 		};
 		match seats::plan(&incumbents, &qualified, limits) {
 			Ok(plan) => {
+				Self::note_leavers(session, &plan.validators);
 				let validators = BoundedVec::truncate_from(plan.validators);
 				Self::deposit_event(Event::ValidatorsElected {
 					epoch,
@@ -215,6 +222,45 @@ impl<T: Config> Pallet<T> {
 				None
 			},
 		}
+	}
+
+	/// Record the last session of every current validator the plan for `session` leaves out:
+	/// they sit in `session - 1` and leave after it ([`LastSeatedSession`]). One write per
+	/// leaver, charged here (at most the current set, `MaxSeatChanges` unless keys were
+	/// dropped or `MaxValidators` lowered).
+	fn note_leavers(session: u32, planned: &[T::AccountId]) {
+		let last = session.saturating_sub(1);
+		let mut leavers: u64 = 0;
+		for who in T::CurrentValidators::get() {
+			if !planned.contains(&who) {
+				LastSeatedSession::<T>::insert(&who, last);
+				leavers = leavers.saturating_add(1);
+			}
+		}
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(
+			T::DbWeight::get().writes(leavers),
+			DispatchClass::Mandatory,
+		);
+	}
+
+	/// The last session `who` sits in as a validator, as far as this pallet planned it: the
+	/// planned session if the last plan seats it (the set after the current one), `current`
+	/// if it sits in the current set (`CurrentValidators`), otherwise the last session
+	/// recorded when a plan left it out ([`LastSeatedSession`]); `None` if it never sat.
+	/// `current` is the caller's current session index (pallet-session's).
+	pub fn last_seated_session(who: &T::AccountId, current: u32) -> Option<u32> {
+		let planned = LastOutcome::<T>::get()
+			.and_then(|o| o.validators)
+			.filter(|v| v.contains(who))
+			.map(|_| current.saturating_add(1));
+		planned
+			.or_else(|| T::CurrentValidators::get().contains(who).then_some(current))
+			.or_else(|| LastSeatedSession::<T>::get(who))
+	}
+
+	/// Forget `who`'s seat history (its bond was withdrawn).
+	pub fn forget_seat(who: &T::AccountId) {
+		LastSeatedSession::<T>::remove(who);
 	}
 
 	/// The validator set for session `index`, or `None` to keep the current one: the same as

@@ -861,6 +861,52 @@ fn a_single_winner_joins_three_incumbents_at_the_floor() {
 	});
 }
 
+/// A winner that is no longer a registered provider (it unregistered and withdrew its bond
+/// after earning its tickets) is not seated: as a validator it would have nothing an
+/// equivocation report could slash. Before, session keys alone qualified it.
+#[test]
+fn a_winner_without_a_provider_bond_is_not_seated() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		four_incumbents();
+		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
+		ready(&[(10, 100)]);
+		assert_ok!(claim(10));
+		// 10 withdrew its bond during the claim window.
+		RegisteredProviders::mutate(|p| p.retain(|w| *w != 10));
+		let set = rotate().unwrap_or_else(Incumbents::get);
+		assert_eq!(set, vec![1, 2, 3, 4]);
+		assert_ok!(VrfLottery::do_try_state());
+	});
+}
+
+/// Seat history for the bond that answers for equivocations: an incumbent the plan leaves out
+/// is recorded with the last session it sits in; a planned newcomer counts as seated in the
+/// next session, the incumbents that stay in the current one; `forget_seat` clears it.
+#[test]
+fn a_leaving_validator_is_recorded_with_its_last_session() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		four_incumbents();
+		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
+		ready(&[(10, 100)]);
+		assert_ok!(claim(10));
+		assert_eq!(rotate(), Some(vec![10, 1, 2, 3]));
+		// Planned for session 4: 4 sits in session 3, its last.
+		assert_eq!(LastSeatedSession::<Test>::get(4), Some(3));
+		assert_eq!(LastSeatedSession::<Test>::iter().count(), 1);
+		assert_eq!(VrfLottery::last_seated_session(&4, 3), Some(3));
+		assert_eq!(VrfLottery::last_seated_session(&10, 3), Some(4));
+		assert_eq!(VrfLottery::last_seated_session(&1, 3), Some(4));
+		assert_eq!(VrfLottery::last_seated_session(&11, 3), None);
+		VrfLottery::forget_seat(&4);
+		assert_eq!(LastSeatedSession::<Test>::get(4), None);
+		// Still in the current set (session 3): seated now.
+		assert_eq!(Incumbents::get(), vec![1, 2, 3, 4]);
+		assert_eq!(VrfLottery::last_seated_session(&4, 3), Some(3));
+	});
+}
+
 /// Incumbents without session keys do not count toward the floor: with two of four keyless,
 /// one winner cannot reach 4 and the set is kept; with two winners, both enter and fill the
 /// seats of the keyless ones.

@@ -91,6 +91,24 @@ impl OnOffenceHandler<AccountId, IdentificationTuple, Weight> for SlashProviderB
 	}
 }
 
+/// A provider's bond answers for its conduct as a validator until an equivocation of its last
+/// session can no longer be reported: while it is seated or planned, and for
+/// [`ReportSessions`] sessions after the last session it sat in (the lottery's
+/// `last_seated_session`). vm-proof's `withdraw_bond` waits for it, so an offender cannot
+/// unregister and take its bond (2 hours) before a report lands (28 days).
+pub struct ValidatorBondsAtStake;
+
+impl povm_primitives::ValidatorBonds<AccountId> for ValidatorBondsAtStake {
+	fn at_stake(who: &AccountId) -> bool {
+		let current = pallet_session::CurrentIndex::<Runtime>::get();
+		VrfLottery::last_seated_session(who, current)
+			.is_some_and(|last| current <= last.saturating_add(ReportSessions::get()))
+	}
+	fn released(who: &AccountId) {
+		VrfLottery::forget_seat(who);
+	}
+}
+
 /// The VRF lottery seen as a historical session manager: its validators with `()` as their
 /// identification.
 pub struct LotteryIdentified;

@@ -73,6 +73,7 @@ impl pallet_vm_proof::Config for Runtime {
 	type OnSlash = ();
 	type MinBond = MinBond;
 	type UnbondingDelay = UnbondingDelay;
+	type ValidatorBonds = crate::configs::offences::ValidatorBondsAtStake;
 	type MaxProviders = MaxProviders;
 	type MaxSlots = ConstU32<64>;
 	// Must equal the job queue's `MaxAssignees`.
