@@ -126,7 +126,11 @@ impl<T: Config> Pallet<T> {
 	/// Close the open draw, if any: pay its winners and plan the validators of `session`.
 	/// Returns the new set (or `None`) and how many winners there were.
 	pub(crate) fn close_draw(session: u32) -> (Option<Vec<T::AccountId>>, u32) {
-		let Some(draw) = CurrentDraw::<T>::take() else { return (None, 0) };
+		let Some(draw) = CurrentDraw::<T>::take() else {
+			// No plan: pallet-session keeps the current set but drops those without keys.
+			Self::note_leavers(session, &Self::keyed_incumbents());
+			return (None, 0);
+		};
 		let epoch = draw.epoch;
 		// The claims are the ranking's accounts (at most `MaxWinners`); sorting them again
 		// keeps the payout right even if the ranking were lost.
@@ -180,11 +184,7 @@ impl<T: Config> Pallet<T> {
 		winners: &[T::AccountId],
 	) -> Option<BoundedVec<T::AccountId, T::MaxValidators>> {
 		let max = T::MaxValidators::get();
-		let incumbents: Vec<T::AccountId> = T::CurrentValidators::get()
-			.into_iter()
-			.take(max.saturated_into())
-			.filter(T::ValidatorKeys::contains)
-			.collect();
+		let incumbents = Self::keyed_incumbents();
 		// A newcomer must have session keys and still be a registered provider: its provider
 		// bond is what an equivocation of its would slash (one that withdrew its bond after
 		// earning its tickets would validate with nothing at stake).
@@ -212,6 +212,9 @@ impl<T: Config> Pallet<T> {
 				Some(validators)
 			},
 			Err(short) => {
+				// pallet-session keeps the current set but drops those without session keys:
+				// they leave after `session - 1` too.
+				Self::note_leavers(session, &incumbents);
 				Self::deposit_event(Event::ValidatorSetKept {
 					epoch,
 					session,
@@ -222,6 +225,15 @@ impl<T: Config> Pallet<T> {
 				None
 			},
 		}
+	}
+
+	/// The first `MaxValidators` of `CurrentValidators` that have session keys.
+	fn keyed_incumbents() -> Vec<T::AccountId> {
+		T::CurrentValidators::get()
+			.into_iter()
+			.take(T::MaxValidators::get().saturated_into())
+			.filter(T::ValidatorKeys::contains)
+			.collect()
 	}
 
 	/// Record the last session of every current validator the plan for `session` leaves out:

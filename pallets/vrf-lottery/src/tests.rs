@@ -907,6 +907,25 @@ fn a_leaving_validator_is_recorded_with_its_last_session() {
 	});
 }
 
+/// A kept set still loses the validators without session keys (pallet-session drops them):
+/// their last session is recorded too, so their bond stays at stake for the reporting window.
+/// Before, only a successful plan recorded leavers, and a validator that dropped its keys while
+/// the set was kept could withdraw its bond at once.
+#[test]
+fn a_validator_dropped_from_a_kept_set_is_recorded() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		four_incumbents();
+		// 4 dropped its keys; no keyed winner: three keyed incumbents < floor 4, the set is kept.
+		WithSessionKeys::set(vec![1, 2, 3]);
+		ready(&[(10, 100)]);
+		assert_eq!(rotate(), None);
+		assert!(events().iter().any(|e| matches!(e, Event::ValidatorSetKept { .. })));
+		assert_eq!(LastSeatedSession::<Test>::get(4), Some(3));
+		assert_eq!(LastSeatedSession::<Test>::get(1), None);
+	});
+}
+
 /// Incumbents without session keys do not count toward the floor: with two of four keyless,
 /// one winner cannot reach 4 and the set is kept; with two winners, both enter and fill the
 /// seats of the keyless ones.
