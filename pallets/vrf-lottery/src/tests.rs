@@ -1130,3 +1130,22 @@ fn root_sets_the_floor_within_bounds() {
 		assert!(VrfLottery::do_try_state().is_ok());
 	});
 }
+
+/// Raising the floor above the set already planned does not break the invariants: the plan
+/// was made under the old floor, and the next plan meets the new one.
+#[test]
+fn raising_the_floor_after_a_plan_keeps_try_state_clean() {
+	ExtBuilder::default().build_and_execute(|| {
+		ExpectedWinners::set(100);
+		MinValidators::<Test>::put(1);
+		MaxValidators::set(4);
+		Incumbents::set(vec![1]);
+		WithSessionKeys::set(vec![1, 10]);
+		ready(&[(10, 100)]);
+		assert_ok!(claim(10));
+		let planned = rotate().expect("a set is planned");
+		assert!(planned.len() < 4);
+		assert_ok!(VrfLottery::set_min_validators(RuntimeOrigin::root(), 4));
+		assert_ok!(VrfLottery::do_try_state());
+	});
+}
