@@ -50,8 +50,8 @@ impl<T: Config> Pallet<T> {
 	/// whether it can run a job when it sees the assignment, a few blocks after the draw; the
 	/// half-window leaves it room for finality lag and a transaction's inclusion.
 	///
-	/// `commit_window` is the current parameter: a member drawn before root changed the window
-	/// gets a free half of the new one, counted back from its own deadline.
+	/// `commit_window` is the member's own window (its commit deadline minus its draw block,
+	/// from `SlotHolds`), so a later change of the parameter does not move it.
 	pub fn is_late_decline(
 		now: BlockNumberFor<T>,
 		commit_deadline: BlockNumberFor<T>,
@@ -78,7 +78,13 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(now <= m.commit_deadline, Error::<T>::CommitDeadlinePassed);
 		let params = T::Jobs::protocol_params();
-		let late = Self::is_late_decline(now, m.commit_deadline, params.commit_window);
+		// The member's own window (from its draw), so that root changing `commit_window` later
+		// neither slashes prompt declines nor frees late ones; the current parameter where the
+		// draw block is unknown (a member drawn before slot holds were recorded).
+		let window = SlotHolds::<T>::get(job, &who)
+			.map(|h| m.commit_deadline.saturating_sub(h.assigned_at))
+			.unwrap_or(params.commit_window);
+		let late = Self::is_late_decline(now, m.commit_deadline, window);
 		m.status = MemberStatus::Declined;
 		Rounds::<T>::insert(job, &round);
 		Self::release_slot(job, &who);

@@ -545,6 +545,23 @@ fn a_decline_at_the_end_of_the_commit_window_is_slashed_as_a_no_show() {
 	});
 }
 
+/// The free half is the member's own window's: root widening `commit_window` after the draw
+/// does not turn a prompt decline into a late one (it did while the current parameter was
+/// used).
+#[test]
+fn a_wider_commit_window_set_after_the_draw_does_not_make_a_prompt_decline_late() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 2);
+		let mut p = pallet_job_queue::Params::<Test>::get();
+		p.commit_window = 40;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+		decline(id, ps[0]);
+		assert_eq!(Providers::<Test>::get(ps[0]).unwrap().bond, BOND);
+		assert!(nobody_faulted());
+	});
+}
+
 /// The free first half of the window ends `commit_window / 2` blocks before the member's
 /// deadline: a decline in its last block costs reputation only, one block later the slash.
 #[test]
