@@ -204,12 +204,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type LastOutcome<T: Config> = StorageValue<_, Outcome<T>, OptionQuery>;
 
-	/// The last session a former validator sat in, written when a plan leaves it out or a kept
-	/// set drops it (no session keys); an equivocation of that session can be reported for the
-	/// reporting window after it, and the provider bond it would slash must stay held until
-	/// then (see
+	/// The last session a former validator sat in, written when a plan leaves it out; an
+	/// equivocation of that session can be reported for the reporting window after it, and
+	/// the provider bond it would slash must stay held until then (see
 	/// [`Pallet::last_seated_session`]). Removed with [`Pallet::forget_seat`] when the bond is
 	/// withdrawn; at most one entry per account ever seated (each one a bonded provider).
+	// Also written when a kept set drops a validator without session keys (`note_leavers`);
+	// not in the doc above, which is part of the committed metadata.
 	#[pallet::storage]
 	pub type LastSeatedSession<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, u32, OptionQuery>;
