@@ -784,6 +784,15 @@ fn four_incumbents() {
 	WithSessionKeys::set(vec![1, 2, 3, 4]);
 }
 
+/// [`four_incumbents`] and one keyed winner, 10, that has claimed in the open draw.
+fn one_keyed_winner_beside_four_incumbents() {
+	ExpectedWinners::set(100);
+	four_incumbents();
+	WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
+	ready(&[(10, 100)]);
+	assert_ok!(claim(10));
+}
+
 fn attackers_in(set: &[AccountId]) -> usize {
 	set.iter().filter(|v| PROVIDERS.contains(v)).count()
 }
@@ -847,11 +856,7 @@ fn max_seat_changes_bounds_the_newcomers_per_session() {
 #[test]
 fn a_single_winner_joins_three_incumbents_at_the_floor() {
 	ExtBuilder::default().build_and_execute(|| {
-		ExpectedWinners::set(100);
-		four_incumbents();
-		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
-		ready(&[(10, 100)]);
-		assert_ok!(claim(10));
+		one_keyed_winner_beside_four_incumbents();
 		assert_eq!(rotate(), Some(vec![10, 1, 2, 3]));
 		assert!(events().iter().any(|e| matches!(
 			e,
@@ -867,11 +872,7 @@ fn a_single_winner_joins_three_incumbents_at_the_floor() {
 #[test]
 fn a_winner_without_a_provider_bond_is_not_seated() {
 	ExtBuilder::default().build_and_execute(|| {
-		ExpectedWinners::set(100);
-		four_incumbents();
-		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
-		ready(&[(10, 100)]);
-		assert_ok!(claim(10));
+		one_keyed_winner_beside_four_incumbents();
 		// 10 withdrew its bond during the claim window.
 		RegisteredProviders::mutate(|p| p.retain(|w| *w != 10));
 		let set = rotate().unwrap_or_else(Incumbents::get);
@@ -886,11 +887,7 @@ fn a_winner_without_a_provider_bond_is_not_seated() {
 #[test]
 fn a_leaving_validator_is_recorded_with_its_last_session() {
 	ExtBuilder::default().build_and_execute(|| {
-		ExpectedWinners::set(100);
-		four_incumbents();
-		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
-		ready(&[(10, 100)]);
-		assert_ok!(claim(10));
+		one_keyed_winner_beside_four_incumbents();
 		assert_eq!(rotate(), Some(vec![10, 1, 2, 3]));
 		// Planned for session 4: 4 sits in session 3, its last.
 		assert_eq!(LastSeatedSession::<Test>::get(4), Some(3));
@@ -1014,11 +1011,7 @@ fn integrity_test_refuses_zero_seat_changes() {
 #[test]
 fn try_state_detects_a_validator_that_is_neither_winner_nor_incumbent() {
 	ExtBuilder::default().build().execute_with(|| {
-		ExpectedWinners::set(100);
-		four_incumbents();
-		WithSessionKeys::set(vec![1, 2, 3, 4, 10]);
-		ready(&[(10, 100)]);
-		assert_ok!(claim(10));
+		one_keyed_winner_beside_four_incumbents();
 		assert_eq!(rotate(), Some(vec![10, 1, 2, 3]));
 		assert_ok!(VrfLottery::do_try_state());
 		Incumbents::set(vec![5, 6, 7, 8]);
