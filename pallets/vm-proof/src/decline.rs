@@ -88,7 +88,6 @@ impl<T: Config> Pallet<T> {
 		m.status = MemberStatus::Declined;
 		Rounds::<T>::insert(job, &round);
 		Self::release_slot(job, &who);
-		ensure!(Providers::<T>::contains_key(&who), Error::<T>::NotRegistered);
 		if late {
 			// Slashed as a no-show: it held its co-replicas as long as one would have.
 			Self::fault(job, &who, Fault::LateDecline, params.no_show_slash);
