@@ -5,9 +5,11 @@
 #   2. the client: the committed runtime metadata against the built node's (stale = failure);
 #      the worker: unit tests (its plan among them), the executor against the real Docker daemon;
 #   3. the network (zombienet/): one --dev node over RPC; the worker's chain flow (register,
-#      heartbeat, commit, reveal, restarts) against a dev node; a four-validator network; a
-#      provider that wins the lottery and authors blocks; four validators with three workers
-#      through steady state, a killed validator, a killed worker, a cheater and Docker stopped;
+#      heartbeat, commit, reveal, restarts) against a dev node; a provider that wins the
+#      lottery and authors blocks; four validators with three workers through steady state, a
+#      killed validator, a killed worker, a cheater and Docker stopped; and on zombienet
+#      itself (@zombienet/cli, native provider), four validators finalising through a frozen
+#      and a killed-and-restarted validator, checked on Prometheus metrics;
 #   4. third-party clients: substrate-interface (PyPI) and @polkadot/api (npm) against a real
 #      dev node with two providers running jobs in Docker.
 set -euo pipefail
@@ -42,9 +44,14 @@ SKIP_WASM_BUILD=1 cargo test --release --locked -p povm-runtime --lib
 step "client and worker tests (committed metadata vs the node's runtime; unit; real Docker)"
 cargo test --release --locked --no-fail-fast -p povm-client -p povm-worker -p coinflip -- --test-threads 1
 
-step "network tests (dev node; four validators; the lottery seat; scenarios 1-5 with workers)"
+step "network tests (dev node; the lottery seat; scenarios 1-5 with workers)"
 # --no-fail-fast: one failing test file does not hide the others' results.
 cargo test --release --locked --no-fail-fast -p povm-network-tests -- --test-threads 1
+
+step "zombienet tests (four validators: finality, a frozen and a restarted validator, metrics)"
+start=$(date +%s)
+bash scripts/zombienet.sh
+echo "[test] zombienet tests took $(($(date +%s) - start)) s"
 
 step "third-party client tests (substrate-interface 1.8.1, @polkadot/api 16.5.6)"
 # One dev node plus two providers (//Bob, //Charlie) running povm-worker beside Docker;
