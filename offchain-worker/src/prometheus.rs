@@ -23,6 +23,9 @@ pub struct Metrics {
 	pub jobs_failed: IntCounter,
 	/// VM-milliseconds of wall time used by jobs.
 	pub vm_milliseconds: IntCounter,
+	/// CPU milliseconds used by job containers (the executor's cgroup reading, before the cap
+	/// the commitment applies).
+	pub job_cpu_milliseconds: IntCounter,
 	/// Estimated energy of jobs, µWh (Green Algorithms model with the offer's figures).
 	pub energy_uwh: IntCounter,
 	/// Transactions submitted, by call and outcome.
@@ -79,6 +82,8 @@ impl Metrics {
 		let jobs_succeeded = counter("jobs_succeeded_total", "Jobs that exited 0 without flags");
 		let jobs_failed = counter("jobs_failed_total", "Jobs that failed or could not run");
 		let vm_milliseconds = counter("vm_milliseconds_total", "Wall-clock VM milliseconds");
+		let job_cpu_milliseconds =
+			counter("job_cpu_milliseconds_total", "CPU milliseconds used by job containers");
 		let energy_uwh = counter("energy_uwh_total", "Estimated job energy in microwatt-hours");
 		let submissions = vec("submissions_total", "Transactions submitted", &["call", "outcome"]);
 		let rpc_calls = vec("rpc_calls_total", "RPC calls", &["method", "outcome"]);
@@ -105,6 +110,7 @@ impl Metrics {
 			jobs_succeeded,
 			jobs_failed,
 			vm_milliseconds,
+			job_cpu_milliseconds,
 			energy_uwh,
 			submissions,
 			rpc_calls,
@@ -189,9 +195,11 @@ mod tests {
 	fn metrics_render_in_text_format() {
 		let m = Metrics::new();
 		m.jobs_started.inc();
+		m.job_cpu_milliseconds.inc_by(1_250);
 		m.submissions.with_label_values(&["commit_result", "in_block"]).inc();
 		let text = m.render();
 		assert!(text.contains("povm_worker_jobs_started_total 1"));
+		assert!(text.contains("povm_worker_job_cpu_milliseconds_total 1250"));
 		assert!(text.contains(
 			"povm_worker_submissions_total{call=\"commit_result\",outcome=\"in_block\"} 1"
 		));

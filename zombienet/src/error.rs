@@ -28,6 +28,17 @@ pub enum RunnerError {
 		/// Why.
 		source: Arc<io::Error>,
 	},
+	/// A process's CPU time could not be read: its `/proc/<pid>/stat` is not the kernel's
+	/// format, or the process is not running.
+	#[error("cannot read the CPU time of {what} from {}: {message}", .path.display())]
+	CpuTime {
+		/// The process: a node's name, or `worker <name>`.
+		what: String,
+		/// The `stat` file read.
+		path: PathBuf,
+		/// Why.
+		message: String,
+	},
 	/// A network definition is not valid TOML of the expected shape.
 	#[error("{path} is not a valid network: {message}")]
 	Config {

@@ -13,6 +13,7 @@
 
 pub mod chain;
 pub mod chain_spec;
+pub mod cpu;
 pub mod docker;
 mod error;
 pub mod images;
@@ -246,6 +247,16 @@ impl NodeHandle {
 			Some(child) => matches!(child.try_wait(), Ok(None)),
 			None => false,
 		}
+	}
+
+	/// CPU seconds the running node process has used (`/proc/<pid>/stat`).
+	pub fn cpu_seconds(&self) -> Result<f64> {
+		let pid = self.child.as_ref().map(|c| c.id()).ok_or_else(|| RunnerError::CpuTime {
+			what: self.name.clone(),
+			path: PathBuf::from("/proc"),
+			message: "the node is not running".into(),
+		})?;
+		cpu::cpu_seconds(&self.name, pid)
 	}
 
 	/// The number of the best block.

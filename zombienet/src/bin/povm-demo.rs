@@ -12,7 +12,11 @@
 //! 4. the lottery that follows: the draw whose tickets are the jobs' verified VM time, its
 //!    winners and payouts (`VrfLotteryApi_*`), the validator set it plans, and that set taking
 //!    over (`Session::Validators`, and the BABE author of the next blocks);
-//! 5. everything it started is stopped on success, failure or Ctrl-C.
+//! 5. where the CPU went: each node's and worker's CPU time (`/proc/<pid>/stat`) and the job
+//!    containers' (each worker's `povm_worker_job_cpu_milliseconds_total`), the share that was
+//!    customers' jobs, and the consensus energy per finalised block (the nodes' CPU time × the
+//!    carbon guide's power per core), next to Bitcoin's;
+//! 6. everything it started is stopped on success, failure or Ctrl-C.
 //!
 //! Exit codes: 0 all jobs completed; 1 a job failed/disputed/expired, the chain stalled (no
 //! finalised block for 60 s) or the set-up failed; 130 interrupted.
@@ -38,6 +42,15 @@ use sp_core::crypto::Ss58Codec;
 
 /// A chain that finalises nothing for this long is stuck.
 const STALL: Duration = Duration::from_secs(60);
+
+/// Power per core behind the consensus energy figure: the carbon guide's default offer
+/// (`docs/carbon.md`: 12,000 mW per core, the worker's default `core_milliwatts`).
+const WATTS_PER_CORE: f64 = 12.0;
+
+/// Bitcoin's energy per block, for scale, in Wh: about 170 TWh a year (the order of the
+/// Cambridge Bitcoin Electricity Consumption Index's 2024–25 estimates) over 52,560 blocks a
+/// year (one every ten minutes), about 3.2 GWh. An outside estimate, not a measurement.
+const BITCOIN_WH_PER_BLOCK: f64 = 170e12 / 52_560.0;
 
 /// The demo network (also at `zombienet/demo.toml`).
 const NETWORK: &str = include_str!("../../demo.toml");
@@ -364,7 +377,80 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 	out.line("## Lottery and validators");
 	out.line(String::new());
 	lottery(&alice, &names, work_epoch, charlie_babe, &mut progress, out).await?;
+
+	// --- 5. where the CPU went -----------------------------------------------------------------
+	out.line(String::new());
+	out.line("## Where the CPU went");
+	out.line(String::new());
+	let (finalised, _) = progress.head(&alice).await?;
+	let account = tokio::task::block_in_place(|| cpu_account(network))?;
+	account.print(finalised, out);
 	Ok(all_ok)
+}
+
+/// CPU seconds of the network's processes so far, by process.
+struct CpuAccount {
+	/// Each node's.
+	nodes: Vec<(String, f64)>,
+	/// Each worker process's (without its jobs).
+	workers: Vec<(String, f64)>,
+	/// The job containers each worker ran (its `povm_worker_job_cpu_milliseconds_total`).
+	jobs: Vec<(String, f64)>,
+}
+
+/// Reads [`CpuAccount`] from the running processes and the workers' metrics.
+fn cpu_account(network: &Network) -> Result<CpuAccount> {
+	let mut account = CpuAccount { nodes: Vec::new(), workers: Vec::new(), jobs: Vec::new() };
+	for node in &network.nodes {
+		account.nodes.push((node.name.clone(), node.cpu_seconds()?));
+	}
+	for worker in &network.workers {
+		let name = worker.def.name.clone();
+		account.workers.push((name.clone(), worker.cpu_seconds()?));
+		let ms = worker.metric("povm_worker_job_cpu_milliseconds_total").ok_or_else(|| {
+			anyhow!("worker {name} serves no povm_worker_job_cpu_milliseconds_total")
+		})?;
+		account.jobs.push((name, ms / 1e3));
+	}
+	Ok(account)
+}
+
+impl CpuAccount {
+	fn sum(rows: &[(String, f64)]) -> f64 {
+		rows.iter().map(|(_, s)| s).sum()
+	}
+
+	/// The table, the customers' share and the consensus energy per block, for `finalised`
+	/// blocks finalised since genesis.
+	fn print(&self, finalised: BlockNumber, out: &mut Out) {
+		let (nodes, workers, jobs) =
+			(Self::sum(&self.nodes), Self::sum(&self.workers), Self::sum(&self.jobs));
+		let total = nodes + workers + jobs;
+		let share = |s: f64| if total > 0.0 { 100.0 * s / total } else { 0.0 };
+		out.line("| process | CPU (s) | share |");
+		out.line("| --- | --- | --- |");
+		let groups =
+			[("node", &self.nodes), ("worker", &self.workers), ("job containers of", &self.jobs)];
+		for (kind, rows) in groups {
+			for (name, s) in rows.iter() {
+				out.line(format!("| {kind} {name} | {s:.1} | {:.1} % |", share(*s)));
+			}
+		}
+		out.line(format!("| **all** | {total:.1} | 100 % |"));
+		out.line(String::new());
+		out.line(format!(
+			"customers' jobs: {jobs:.1} s of the local network's {total:.1} CPU seconds (nodes {nodes:.1} s, workers {workers:.1} s, job containers {jobs:.1} s): {:.1} %",
+			share(jobs)
+		));
+		let blocks = f64::from(finalised.max(1));
+		let wh_per_block = nodes * WATTS_PER_CORE / 3600.0 / blocks;
+		out.line(format!(
+			"consensus energy per finalised block: the nodes' {nodes:.1} CPU seconds × {WATTS_PER_CORE} W per core over {finalised} finalised blocks = {:.3} mWh per block; Bitcoin: about {:.1} GWh per block (170 TWh a year over 52,560 blocks), {:.1e} times as much",
+			wh_per_block * 1e3,
+			BITCOIN_WH_PER_BLOCK / 1e9,
+			BITCOIN_WH_PER_BLOCK / wh_per_block.max(f64::MIN_POSITIVE),
+		));
+	}
 }
 
 /// Follows the draw whose tickets are the verified work of `work_epoch` until it closes, and

@@ -399,6 +399,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		}
 		let usage = job::chain_usage(&exec.usage);
 		self.metrics.vm_milliseconds.inc_by(usage.wall_ms);
+		self.metrics.job_cpu_milliseconds.inc_by(usage.cpu_ms);
 		self.metrics.energy_uwh.inc_by(energy_uwh(
 			usage.cpu_ms,
 			usage.memory_mib_s,
