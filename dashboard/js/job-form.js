@@ -1,5 +1,6 @@
 // The job form: builds a coin-flip job spec from the form (as
-// tests/clients/polkadot-js/job.test.mjs does), submits `jobQueue.submitJob(spec, budget)`
+// tests/clients/polkadot-js/job.test.mjs does; with the defaults, the same spec but for the
+// seed, and `--alloc-mib` / `--sleep` appended when asked for), submits `jobQueue.submitJob(spec, budget)`
 // signed by the chosen account, takes the job id from `JobQueue.JobSubmitted`, and follows
 // the job on the page (#tracked-job) to its verdict: its state from storage as blocks come,
 // and its ending (JobCompleted, JobDisputed, …) from the finalised blocks' events.
@@ -28,10 +29,17 @@
     const seed = intField('job-seed');
     const flips = intField('job-flips', 1);
     const checkpointEvery = intField('job-checkpoint-every', 1);
+    const args = ['--seed', `${seed}`, '--flips', `${flips}`, '--checkpoint-every', `${checkpointEvery}`];
+    // Optional, after the flips: memory held and a sleep, so that the run lasts long enough
+    // for the worker's usage samples (they do not change the tally).
+    const allocMib = intField('job-alloc-mib');
+    const sleepSecs = intField('job-sleep');
+    if (allocMib > 0n) args.push('--alloc-mib', `${allocMib}`);
+    if (sleepSecs > 0n) args.push('--sleep', `${sleepSecs}`);
     const spec = {
       image,
       command: '/coinflip',
-      args: ['--seed', `${seed}`, '--flips', `${flips}`, '--checkpoint-every', `${checkpointEvery}`],
+      args,
       env: [],
       input: null,
       resources: {
