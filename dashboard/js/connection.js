@@ -27,11 +27,17 @@
     }
     status.connection('connecting', `connecting to ${url}…`);
     const provider = new WsProvider(url, RETRY_MS);
+    // The provider also says "disconnected" after each failed attempt; "lost" is for a node
+    // that answered before.
+    let answered = false;
     provider.on('connected', () => {
+      answered = true;
       status.clear('connection');
       status.connection('connected', `connected to ${url}`);
     });
     provider.on('disconnected', () => {
+      if (!answered) return;
+      answered = false;
       status.connection('disconnected', `disconnected from ${url}, retrying`);
       status.error('connection', `lost the node at ${url}; retrying every ${RETRY_MS / 1000} s`);
     });
@@ -42,7 +48,11 @@
     // Not ApiPromise.create: it gives up on the first failed attempt, while this waits for
     // the node (the provider keeps retrying) and shows every failure meanwhile.
     const api = new ApiPromise({ provider, noInitWarn: true });
-    api.on('error', (err) => status.error('connection', err));
+    // The API re-emits the provider's failures (shown above, as DOM events); its own are Errors
+    // (e.g. metadata it cannot decode).
+    api.on('error', (err) => {
+      if (err instanceof Error) status.error('node API', err);
+    });
     await api.isReady;
     return api;
   }

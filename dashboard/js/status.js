@@ -17,7 +17,9 @@
   function messageOf(err) {
     if (err == null) return 'unknown error';
     if (typeof err === 'string') return err;
-    return err.message || String(err);
+    if (err.message) return err.message;
+    if (typeof Event !== 'undefined' && err instanceof Event) return `${err.type} (${err.constructor.name})`;
+    return String(err);
   }
 
   function error(name, err) {
