@@ -10,6 +10,9 @@
   const HEIGHT = 260;
   const PAD = { left: 64, right: 72, top: 16, bottom: 36 };
   const MAX_EPOCHS = 24;
+  /** Epochs drawn at least (zeros before the first with work give the bars a scale). */
+  const MIN_EPOCHS = 8;
+  const MAX_BAR_WIDTH = 40;
 
   function el(name, attrs, text) {
     const node = document.createElementNS(SVG_NS, name);
@@ -18,12 +21,15 @@
     return node;
   }
 
-  /** The epochs to draw: the last MAX_EPOCHS from the first with work to `currentEpoch`. */
+  /**
+   * The epochs to draw: from the first with work (or MIN_EPOCHS back, if that is later) to
+   * `currentEpoch`, at most the last MAX_EPOCHS.
+   */
   function series(footprints, currentEpoch) {
     if (!footprints.length) return [];
     const byEpoch = new Map(footprints.map((f) => [f.epoch, f]));
     const last = Math.max(currentEpoch ?? 0, footprints[footprints.length - 1].epoch);
-    const first = Math.max(footprints[0].epoch, last - MAX_EPOCHS + 1);
+    const first = Math.max(0, last - MAX_EPOCHS + 1, Math.min(footprints[0].epoch, last - MIN_EPOCHS + 1));
     const out = [];
     for (let e = first; e <= last; e++) {
       out.push(byEpoch.get(e) ?? { epoch: e, energyUwh: 0n, carbonUg: 0n });
@@ -50,7 +56,7 @@
     const maxEnergy = Math.max(1, ...points.map((p) => Number(p.energyUwh)));
     const maxCarbon = Math.max(1, ...points.map((p) => Number(p.carbonUg)));
     const slot = plotW / points.length;
-    const barW = Math.max(2, slot * 0.6);
+    const barW = Math.min(MAX_BAR_WIDTH, Math.max(2, slot * 0.6));
 
     // Axes: the top of each scale, its middle, and the epochs along the bottom.
     for (const frac of [0.5, 1]) {

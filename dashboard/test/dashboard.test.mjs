@@ -208,6 +208,66 @@ test('the energy chart shows the epoch the job was verified in, and a screenshot
   assert.deepEqual(pageErrors.filter((e) => !/favicon/.test(e)), [], 'no error in the browser console');
 });
 
+/**
+ * Stands in for a polkadot.js-compatible browser extension (`window.injectedWeb3`), with the
+ * interface the real one has: `enable(app)` gives `{ accounts, signer }`. Its one account is
+ * //Dave (no provider); its signer signs raw payloads with //Dave's key from the page's
+ * keyring bundle, hashing payloads over 256 bytes as the chain expects, and counts its
+ * signatures in `window.fakeExtensionSigned`.
+ */
+function injectFakeExtension() {
+  window.fakeExtensionSigned = 0;
+  const dave = async () => {
+    await window.polkadotUtilCrypto.cryptoWaitReady();
+    return new window.polkadotKeyring.Keyring({ type: 'sr25519' }).addFromUri('//Dave');
+  };
+  window.injectedWeb3 = {
+    'fake-extension': {
+      version: '0.0.1',
+      enable: async (app) => {
+        window.fakeExtensionEnabledBy = app;
+        const pair = await dave();
+        return {
+          accounts: { get: async () => [{ address: pair.address, name: 'Dave (extension)' }] },
+          signer: {
+            signRaw: async ({ data }) => {
+              const { hexToU8a, u8aToHex } = window.polkadotUtil;
+              const bytes = hexToU8a(data);
+              const message = bytes.length > 256 ? window.polkadotUtilCrypto.blake2AsU8a(bytes, 256) : bytes;
+              window.fakeExtensionSigned += 1;
+              return { id: 1, signature: u8aToHex(pair.sign(message, { withType: true })) };
+            },
+          },
+        };
+      },
+    },
+  };
+}
+
+test('with a browser extension, its account signs; a failed dispatch is a named error', async () => {
+  const other = await browser.newPage();
+  try {
+    await other.evaluateOnNewDocument(injectFakeExtension);
+    await other.goto(`${server.url}/?rpc=${encodeURIComponent(WS)}`, { waitUntil: 'load' });
+    await other.waitForSelector('#extension-connect:not([hidden])');
+    await other.click('#extension-connect');
+    const daveOption = await other.waitForSelector('#job-account option[value^="ext:fake-extension:"]');
+    const value = await daveOption.evaluate((o) => o.value);
+    assert.equal(await other.evaluate(() => window.fakeExtensionEnabledBy), 'PoVM dashboard');
+    await other.type('#job-image', IMAGE);
+    // A budget below max_replicas × max_seconds × price: signed and included, refused on chain.
+    await other.$eval('#job-budget', (el) => { el.value = '0.00000001'; });
+    await other.select('#job-account', value);
+    await other.click('#job-submit');
+    await other.waitForSelector('#job-submit-status[data-state="error"]', { timeout: LOAD_MS });
+    assert.equal(await other.evaluate(() => window.fakeExtensionSigned), 1, 'the extension signed');
+    const shown = await other.$eval('#error-list li[data-error-name="job submission"]', (li) => li.textContent);
+    assert.match(shown, /^job submission: jobQueue\.submitJob failed: jobQueue\.BudgetTooLow: /);
+  } finally {
+    await other.close();
+  }
+});
+
 /** A port nothing listens on (taken from the OS, then released). */
 async function closedPort() {
   const srv = createServer();
