@@ -5,7 +5,9 @@
 // the page's form as //Alice, waits for its verdict on the page (Completed, with the tally the
 // coin-flip job gives for its seed, computed here), waits for the energy chart to show the
 // epoch the job's work was verified in (the job holds 32 MiB for 3 s so that its footprint
-// is measurable), and saves a full-page screenshot.
+// is measurable), and saves a full-page screenshot. Then, on pages of their own: a stand-in
+// for the polkadot.js browser extension signs a job the chain refuses (a named error on the
+// page), and a page pointed at a node that is down names the connection error.
 //
 // Needs a network with two providers (//Bob and //Charlie) serving the coin-flip image:
 //   POVM_WS              the node's WebSocket URL, e.g. ws://127.0.0.1:9944
