@@ -11,7 +11,8 @@
 #      itself (@zombienet/cli, native provider), four validators finalising through a frozen
 #      and a killed-and-restarted validator, checked on Prometheus metrics;
 #   4. third-party clients: substrate-interface (PyPI) and @polkadot/api (npm) against a real
-#      dev node with two providers running jobs in Docker.
+#      dev node with two providers running jobs in Docker, and the dashboard (dashboard/) in a
+#      headless Chromium submitting a job from the page and waiting for its verdict there.
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$POVM_REPO"
@@ -53,17 +54,21 @@ start=$(date +%s)
 bash scripts/zombienet.sh
 echo "[test] zombienet tests took $(($(date +%s) - start)) s"
 
-step "third-party client tests (substrate-interface 1.8.1, @polkadot/api 16.5.6)"
+step "third-party client tests (substrate-interface 1.8.1, @polkadot/api 16.5.6, the dashboard in Chromium)"
 # One dev node plus two providers (//Bob, //Charlie) running povm-worker beside Docker;
-# both clients submit a coin-flip job and read it back (tests/clients/README.md).
-# substrate-interface==1.8.1 (PyPI) in $POVM_VENV; @polkadot/api@16.5.6 (npm), pinned by
-# tests/clients/polkadot-js/package-lock.json and installed with `npm ci`.
+# both clients submit a coin-flip job and read it back, and the dashboard's browser test
+# submits one from the page in headless Chromium and waits for its verdict there
+# (tests/clients/README.md). substrate-interface==1.8.1 (PyPI) in $POVM_VENV;
+# @polkadot/api@16.5.6 (npm), pinned by tests/clients/polkadot-js/package-lock.json, and the
+# dashboard's bundles and puppeteer-core, pinned by dashboard/package-lock.json, installed
+# with `npm ci`. The dashboard's screenshot goes to $CARGO_TARGET_DIR/tmp/dashboard/.
 start=$(date +%s)
 if [ ! -x "$POVM_VENV/bin/pytest" ] || ! "$POVM_VENV/bin/python" -c 'import substrateinterface' 2>/dev/null; then
 	python3 -m venv "$POVM_VENV"
 	"$POVM_VENV/bin/pip" install -q substrate-interface==1.8.1 pytest
 fi
 (cd tests/clients/polkadot-js && npm ci --no-audit --no-fund --loglevel=error)
+(cd dashboard && npm ci --no-audit --no-fund --loglevel=error)
 # povm-worker: built in the build step above.
 export POVM_WORKER="${POVM_WORKER:-$CARGO_TARGET_DIR/release/povm-worker}"
 # The coin-flip image: built by jobs/coinflip/build-image.sh next to the worker tests' copy
