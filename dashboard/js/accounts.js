@@ -30,14 +30,30 @@
     return !!globalThis.injectedWeb3 && Object.keys(globalThis.injectedWeb3).length > 0;
   }
 
-  /** Asks every injected extension for access and lists their accounts in `select`. */
+  /** Extensions already enabled (their accounts are listed once). */
+  const enabledSources = new Set();
+
+  /**
+   * Asks every injected extension not yet enabled for access and lists their accounts in
+   * `select`; one that refuses does not stop the others (its refusal is in the error thrown
+   * when no account came of any). Resolves with the number of accounts listed.
+   */
   async function enableExtensions(select, ss58Format) {
-    const sources = Object.entries(globalThis.injectedWeb3 || {});
-    if (!sources.length) throw new Error('no browser extension found (window.injectedWeb3 is empty)');
+    const sources = Object.entries(globalThis.injectedWeb3 || {}).filter(([source]) => !enabledSources.has(source));
+    if (!sources.length && !enabledSources.size) throw new Error('no browser extension found (window.injectedWeb3 is empty)');
     let found = 0;
+    const refusals = [];
     for (const [source, ext] of sources) {
-      const injected = await ext.enable(APP_NAME);
-      const accounts = await injected.accounts.get();
+      let injected;
+      let accounts;
+      try {
+        injected = await ext.enable(APP_NAME);
+        accounts = await injected.accounts.get();
+      } catch (err) {
+        refusals.push(`${source}: ${PovmDash.status.messageOf(err)}`);
+        continue;
+      }
+      enabledSources.add(source);
       const group = document.createElement('optgroup');
       group.label = `${source} extension`;
       for (const acc of accounts) {
@@ -49,8 +65,9 @@
       }
       select.appendChild(group);
     }
-    if (!found) throw new Error('the extension gave no accounts: create or allow one for this page');
-    return found;
+    if (!found && refusals.length) throw new Error(`no extension gave access: ${refusals.join('; ')}`);
+    if (!found && !extensionAccounts.size) throw new Error('the extension gave no accounts: create or allow one for this page');
+    return extensionAccounts.size;
   }
 
   /**

@@ -51,15 +51,27 @@
     }));
   }
 
-  /** `jobQueue.jobs` (every job not yet reaped), newest first, with completed jobs' outputs. */
+  /** Jobs the jobs table shows at most: the newest ids. */
+  const JOBS_SHOWN = 50;
+
+  /**
+   * The newest `JOBS_SHOWN` job ids' records (`jobQueue.jobs`, those not yet reaped), newest
+   * first, with completed jobs' outputs: a fixed number of reads per refresh, however many
+   * jobs the chain holds.
+   */
   async function readJobs(api) {
-    const entries = await api.query.jobQueue.jobs.entries();
-    const jobs = entries
+    const next = (await api.query.jobQueue.nextJobId()).toBigInt();
+    const first = next > BigInt(JOBS_SHOWN) ? next - BigInt(JOBS_SHOWN) : 0n;
+    const ids = [];
+    for (let id = first; id < next; id++) ids.push(id);
+    const records = ids.length ? await api.query.jobQueue.jobs.multi(ids) : [];
+    const jobs = records
+      .map((opt, i) => [ids[i], opt])
       .filter(([, opt]) => opt.isSome)
-      .map(([key, opt]) => {
+      .map(([id, opt]) => {
         const j = opt.unwrap();
         return {
-          id: key.args[0].toBigInt(),
+          id,
           owner: j.owner.toString(),
           state: j.state.type,
           budget: j.budget.toBigInt(),
@@ -134,14 +146,19 @@
       .sort((a, b) => a.who.localeCompare(b.who));
   }
 
-  /** `vmProof.epochFootprint`: energy (µWh) and carbon (µg CO2e) per epoch, oldest first. */
-  async function readEpochFootprints(api) {
-    const entries = await api.query.vmProof.epochFootprint.entries();
-    return entries
-      .map(([key, f]) => ({
-        epoch: key.args[0].toNumber(), energyUwh: f.energyUwh.toBigInt(), carbonUg: f.carbonUg.toBigInt(),
-      }))
-      .sort((a, b) => a.epoch - b.epoch);
+  /**
+   * `vmProof.epochFootprint` of the last `count` epochs (sessions) up to the current one:
+   * energy (µWh) and carbon (µg CO2e), oldest first, epochs without work left out. One read
+   * per epoch shown, however long the chain (the map is never pruned).
+   */
+  async function readEpochFootprints(api, count) {
+    const currentEpoch = (await api.query.session.currentIndex()).toNumber();
+    const first = Math.max(0, currentEpoch - count + 1);
+    const epochs = Array.from({ length: currentEpoch - first + 1 }, (_, i) => first + i);
+    const values = await api.query.vmProof.epochFootprint.multi(epochs);
+    return epochs
+      .map((epoch, i) => ({ epoch, energyUwh: values[i].energyUwh.toBigInt(), carbonUg: values[i].carbonUg.toBigInt() }))
+      .filter((f) => f.energyUwh > 0n || f.carbonUg > 0n);
   }
 
   /** The open lottery draw, its tickets and ranking, and the last closed draw's outcome. */
@@ -179,17 +196,17 @@
   }
 
   /**
-   * The JobQueue events of one block as plain objects: `{ kind: 'ending' | 'progress', name,
-   * job, state, block, … }`, with the ending's result, footprint and payments where it has them.
+   * The JobQueue events of one block (in session `epoch`) as plain objects: `{ kind:
+   * 'ending' | 'progress', name, job, state, block, epoch, … }`, with the ending's result, footprint and payments where it has them.
    */
-  function jobEventsIn(api, records, block) {
+  function jobEventsIn(api, records, block, epoch) {
     const out = [];
     for (const { event } of records) {
       if (event.section !== 'jobQueue') continue;
       const name = event.method;
       const d = event.data;
       if (!d.job) continue;
-      const base = { name, job: d.job.toBigInt(), block };
+      const base = { name, job: d.job.toBigInt(), block, epoch };
       if (ENDINGS.includes(name)) {
         const e = { ...base, kind: 'ending', state: ENDING_STATE[name] };
         if (name === 'JobCompleted') {
@@ -209,13 +226,21 @@
     return out;
   }
 
+  /** Failed reads of one block after which the follower skips to the finalised head. */
+  const MAX_BLOCK_TRIES = 3;
+
   /**
    * Follows finalised blocks from the one finalised now, every block (gaps between
-   * notifications filled), calling `onBlock(number, hash, records)` in order. Resolves with
-   * an unsubscribe function; a failed read goes to `onError` and the next head retries.
+   * notifications filled), calling `onBlock(number, hash, records, session)` in order, with
+   * the session index (epoch) the block ends in. Resolves with an unsubscribe function; a
+   * failed read goes to `onError` and the next head retries. A block that fails
+   * `MAX_BLOCK_TRIES` times (a node keeps the state of its last 256 blocks by default, so a
+   * page that was asleep longer cannot read the blocks it missed) is given up with those
+   * after it up to the new head: `onSkip(from, to)` says which, and following goes on.
    */
-  async function followFinalisedEvents(api, onBlock, onError) {
+  async function followFinalisedEvents(api, onBlock, onError, onSkip) {
     let next = null;
+    let failures = 0;
     let busy = Promise.resolve();
     return api.rpc.chain.subscribeFinalizedHeads((head) => {
       const upTo = head.number.toNumber();
@@ -224,12 +249,22 @@
         .then(async () => {
           while (next <= upTo) {
             const hash = await api.rpc.chain.getBlockHash(next);
-            const records = await (await api.at(hash)).query.system.events();
-            onBlock(next, hash.toHex(), records);
+            const at = await api.at(hash);
+            const [records, session] = await Promise.all([at.query.system.events(), at.query.session.currentIndex()]);
+            onBlock(next, hash.toHex(), records, session.toNumber());
             next += 1;
+            failures = 0;
           }
         })
-        .catch(onError);
+        .catch((err) => {
+          failures += 1;
+          if (failures >= MAX_BLOCK_TRIES && next < upTo) {
+            onSkip(next, upTo - 1);
+            next = upTo;
+            failures = 0;
+          }
+          onError(err);
+        });
     });
   }
 

@@ -9,6 +9,7 @@
   const WIDTH = 640;
   const HEIGHT = 260;
   const PAD = { left: 64, right: 72, top: 16, bottom: 36 };
+  /** Epochs drawn at most (main.js reads as many). */
   const MAX_EPOCHS = 24;
   /** Epochs drawn at least (zeros before the first with work give the bars a scale). */
   const MIN_EPOCHS = 8;
@@ -96,5 +97,5 @@
     });
   }
 
-  PovmDash.energyChart = { draw };
+  PovmDash.energyChart = { draw, MAX_EPOCHS };
 })((globalThis.PovmDash = globalThis.PovmDash || {}));

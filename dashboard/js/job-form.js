@@ -165,7 +165,11 @@
     showState(state);
     if (r.output !== undefined) $('tracked-job-output').textContent = r.output;
     if (r.resultDigest) $('tracked-job-digest').textContent = r.resultDigest;
-    if (r.energyUwh !== undefined) $('tracked-job-footprint').textContent = `${format.energy(r.energyUwh)}, ${format.carbon(r.carbonUg)}`;
+    if (r.epoch !== undefined) $('tracked-job-epoch').textContent = String(r.epoch);
+    if (r.energyUwh !== undefined) {
+      $('tracked-job-footprint').textContent = `${format.energy(r.energyUwh)}, ${format.carbon(r.carbonUg)}`;
+      $('tracked-job-footprint').dataset.energyUwh = String(r.energyUwh);
+    }
     if (r.payments) {
       $('tracked-job-payments').textContent = r.payments.map((p) => `${format.account(p.who)}: ${format.balance(p.amount)}`).join('; ') +
         (r.refunded !== undefined ? `; refunded ${format.balance(r.refunded)}` : '');
@@ -186,7 +190,11 @@
   async function init(api_, ss58Format) {
     api = api_;
     const select = $('job-account');
-    await PovmDash.accounts.loadDevAccounts(select, ss58Format);
+    // Dev keys are public: offered only on a development or local chain.
+    const chainType = await api.rpc.system.chainType();
+    if (chainType.isDevelopment || chainType.isLocal) {
+      await PovmDash.accounts.loadDevAccounts(select, ss58Format);
+    }
     if (PovmDash.accounts.extensionPresent()) {
       const button = $('extension-connect');
       button.hidden = false;

@@ -20,7 +20,8 @@
         views.jobs(jobs);
       }),
       status.guarded('providers', async () => views.providers(await chainData.readProviders(api))),
-      status.guarded('energy and CO2', async () => views.energy(await chainData.readEpochFootprints(api), head.session)),
+      status.guarded('energy and CO2', async () =>
+        views.energy(await chainData.readEpochFootprints(api, PovmDash.energyChart.MAX_EPOCHS), head.session)),
       status.guarded('lottery', async () => views.lottery(await chainData.readLottery(api))),
       status.guarded('validators', async () => views.validators(await chainData.readValidators(api))),
       status.guarded('tracked job', () => PovmDash.jobForm.refresh()),
@@ -46,8 +47,8 @@
     };
   }
 
-  function onFinalisedBlock(api, number, hash, records) {
-    const events = chainData.jobEventsIn(api, records, number);
+  function onFinalisedBlock(api, number, hash, records, session) {
+    const events = chainData.jobEventsIn(api, records, number, session);
     for (const e of events) PovmDash.jobForm.onJobEvent(e);
     const endings = events.filter((e) => e.kind === 'ending');
     if (endings.length) {
@@ -57,8 +58,26 @@
     }
   }
 
+  /** Whether `url` names this machine (a remote node supplies the metadata signers sign against). */
+  function isLocal(url) {
+    try {
+      return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+    } catch (_) {
+      return false;
+    }
+  }
+
   async function start() {
+    // Framed by another site, a click could submit a job as a dev account (clickjacking).
+    if (window.top !== window.self) {
+      status.connection('error', 'framed');
+      status.error('page', 'the dashboard does not run inside a frame: open it in its own tab');
+      return;
+    }
     const url = PovmDash.connection.rpcUrl();
+    if (!isLocal(url)) {
+      status.error('remote node', `${url} is not this machine: it supplies what you sign (metadata, genesis), so connect only to a node you trust`);
+    }
     document.getElementById('rpc-url').value = url;
     let api;
     try {
@@ -80,8 +99,10 @@
         if (h.best !== undefined) refresh();
       }));
     await status.guarded('verdicts', () =>
-      chainData.followFinalisedEvents(api, (n, hash, records) => onFinalisedBlock(api, n, hash, records),
-        (err) => status.error('verdicts', err)));
+      chainData.followFinalisedEvents(api, (n, hash, records, session) => onFinalisedBlock(api, n, hash, records, session),
+        (err) => status.error('verdicts', err),
+        (from, to) => status.error('missed blocks',
+          `verdicts of finalised blocks #${from}–#${to} were skipped: the node no longer has their state (the page was away too long)`)));
     await status.guarded('job form', () => PovmDash.jobForm.init(api, api.registry.chainSS58));
   }
 

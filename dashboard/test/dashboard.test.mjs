@@ -188,11 +188,18 @@ test('a coin-flip job submitted from the page completes, and the page shows its 
 
 test('the energy chart shows the epoch the job was verified in, and a screenshot is saved', async () => {
   assert.ok(jobId, 'the job test ran first');
-  // EpochFootprint is written with the verdict; the chart is re-read on the next block.
+  // The epoch the verdict fell in and the job's energy, as the page shows them.
+  const epoch = await text('#tracked-job-epoch');
+  assert.match(epoch, /^\d+$/, 'the verdict\'s epoch is shown');
+  const jobEnergy = BigInt(await page.$eval('#tracked-job-footprint', (el) => el.dataset.energyUwh));
+  assert.ok(jobEnergy > 0n, 'the job used energy (it holds memory and sleeps)');
+  // EpochFootprint is written with the verdict; the chart is re-read on the next block. The
+  // bar of that epoch holds at least this job's energy (other jobs may share the epoch).
   await page.waitForFunction(
-    () => [...document.querySelectorAll('#energy-chart [data-testid="energy-bar"]')]
-      .some((bar) => BigInt(bar.dataset.energyUwh) > 0n),
+    (e, min) => [...document.querySelectorAll('#energy-chart [data-testid="energy-bar"]')]
+      .some((bar) => bar.dataset.epoch === e && BigInt(bar.dataset.energyUwh) >= BigInt(min)),
     { timeout: CHART_MS },
+    epoch, String(jobEnergy),
   );
   const bars = (await page.$$eval('#energy-chart [data-testid="energy-bar"]', (items) =>
     items.map((b) => ({ epoch: b.dataset.epoch, energyUwh: b.dataset.energyUwh, height: b.getAttribute('height') }))))
