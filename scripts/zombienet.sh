@@ -20,6 +20,27 @@ export POVM_NODE="${POVM_NODE:-$CARGO_TARGET_DIR/release/povm-node}"
 }
 npm ci --no-audit --no-fund --loglevel=error
 
+# zombienet leaves its nodes running when a test throws or the script is interrupted. Every
+# node of a test runs with `--base-path <dir>/<node>/data`: stop those (SIGCONT first, for a
+# node a test left paused), on every exit.
+dirs=()
+stop_nodes() {
+	local dir pids
+	for dir in "${dirs[@]}"; do
+		pids=$(pgrep -f -- "--base-path $(printf '%s' "$dir/" | sed 's/[][\\.*^$+?(){}|]/\\&/g')" || true)
+		[ -n "$pids" ] || continue
+		kill -CONT $pids 2>/dev/null || true
+		kill -KILL $pids 2>/dev/null || true
+	done
+}
+# zombienet runs in the background, in its own process group (npx and the node process under
+# it), and is waited for, so that a signal to this script is handled at once (bash defers
+# traps until a foreground command ends): the group is stopped, then the EXIT trap stops the
+# nodes.
+zombienet_pid=""
+trap stop_nodes EXIT
+trap '[ -z "$zombienet_pid" ] || kill -TERM -- "-$zombienet_pid" 2>/dev/null; exit 130' INT TERM
+
 tests=("$@")
 [ ${#tests[@]} -gt 0 ] || tests=(*.zndsl)
 failed=()
@@ -28,9 +49,12 @@ for test in "${tests[@]}"; do
 	dir="$CARGO_TARGET_DIR/tmp/zombienet/$name"
 	rm -rf "$dir"
 	mkdir -p "$(dirname "$dir")"
+	dirs+=("$dir")
 	echo "[zombienet] $test (network files and logs: $dir)"
 	start=$(date +%s)
-	if npx zombienet --provider native --logType text --dir "$dir" --force test "$test"; then
+	setsid npx zombienet --provider native --logType text --dir "$dir" --force test "$test" &
+	zombienet_pid=$!
+	if wait "$zombienet_pid"; then
 		echo "[zombienet] $test passed in $(($(date +%s) - start)) s"
 	else
 		echo "[zombienet] $test FAILED after $(($(date +%s) - start)) s" >&2
@@ -41,9 +65,7 @@ for test in "${tests[@]}"; do
 		done
 		failed+=("$test")
 	fi
-	# zombienet leaves its nodes running when a test throws: stop whatever still runs from
-	# this test's directory.
-	pkill -f -- "$dir/" || true
+	stop_nodes
 done
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "[zombienet] failed: ${failed[*]}" >&2

@@ -45,9 +45,9 @@ const CHUNK: u32 = 25;
 /// Rows run at once, one thread each (every mock static is thread-local).
 const THREADS: usize = 2;
 /// Seat-level sessions of a 20 % row unless `SEAT_SESSIONS` says otherwise. At 5,000 (25,000
-/// for the 5 % rows) the 5 % rows' bounds lay 0.26–0.30 points above their means, more than
-/// half the goal's room (10 % of 4.76 %, 0.48 points): a row at its true share missed by chance
-/// about one time in ten. Twice as many bring that to about 0.2 points.
+/// for the 5 % rows) the 5 % rows' bounds lay 0.17–0.30 points above their means, up to
+/// two thirds of the goal's room (10 % of 4.76 %, 0.48 points): a row at its true share
+/// could miss by chance about one time in ten. Twice as many bring the widest to about 0.2.
 const DEFAULT_SEAT_SESSIONS: u32 = 10_000;
 /// Work-level sessions per row unless `SESSIONS` says otherwise.
 const DEFAULT_SESSIONS: u32 = 2_000;

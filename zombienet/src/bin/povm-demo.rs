@@ -383,8 +383,12 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 	out.line("## Where the CPU went");
 	out.line(String::new());
 	let (finalised, _) = progress.head(&alice).await?;
-	let account = tokio::task::block_in_place(|| cpu_account(network))?;
-	account.print(finalised, out);
+	// A figure that cannot be read is reported, not a failure of the demo: the jobs' outcome
+	// decides the exit status.
+	match tokio::task::block_in_place(|| cpu_account(network)) {
+		Ok(account) => account.print(finalised, out),
+		Err(e) => out.line(format!("CPU account not available: {e:#}")),
+	}
 	Ok(all_ok)
 }
 
@@ -439,13 +443,13 @@ impl CpuAccount {
 		out.line(format!("| **all** | {total:.1} | 100 % |"));
 		out.line(String::new());
 		out.line(format!(
-			"customers' jobs: {jobs:.1} s of the local network's {total:.1} CPU seconds (nodes {nodes:.1} s, workers {workers:.1} s, job containers {jobs:.1} s): {:.1} %",
+			"customers' jobs: {jobs:.1} s of the {total:.1} CPU seconds of the local network's nodes, workers and job containers (nodes {nodes:.1} s, workers {workers:.1} s, job containers {jobs:.1} s, every replica run counted): {:.1} %; Docker's own daemons and shims are not counted",
 			share(jobs)
 		));
 		let blocks = f64::from(finalised.max(1));
 		let wh_per_block = nodes * WATTS_PER_CORE / 3600.0 / blocks;
 		out.line(format!(
-			"consensus energy per finalised block: the nodes' {nodes:.1} CPU seconds × {WATTS_PER_CORE} W per core over {finalised} finalised blocks = {:.3} mWh per block; Bitcoin: about {:.1} GWh per block (170 TWh a year over 52,560 blocks), {:.1e} times as much",
+			"consensus energy per finalised block: the nodes' {nodes:.1} CPU seconds × {WATTS_PER_CORE} W per core (CPU time only: no idle power, memory or PUE) over {finalised} finalised blocks = {:.3} mWh per block; Bitcoin: about {:.1} GWh per block (170 TWh a year over 52,560 blocks; an outside estimate, and a block is not the same unit of security on both chains), {:.1e} times as much",
 			wh_per_block * 1e3,
 			BITCOIN_WH_PER_BLOCK / 1e9,
 			BITCOIN_WH_PER_BLOCK / wh_per_block.max(f64::MIN_POSITIVE),
