@@ -30,6 +30,7 @@ import { cryptoWaitReady } from '@polkadot/util-crypto';
 import puppeteer from 'puppeteer-core';
 
 import { serveFolder } from './static-server.mjs';
+import { expectedTally } from '../../tests/clients/coinflip-tally.mjs';
 
 const WS = process.env.POVM_WS;
 const IMAGE = process.env.POVM_COINFLIP_IMAGE;
@@ -45,26 +46,6 @@ const SLEEP_SECS = 3;
 const LOAD_MS = 60_000;
 const VERDICT_MS = 300_000;
 const CHART_MS = 120_000;
-
-/** splitmix64, as in jobs/coinflip/src/main.rs (and tests/clients/polkadot-js/job.test.mjs). */
-function* splitmix64(seed) {
-  let state = seed;
-  for (;;) {
-    state = BigInt.asUintN(64, state + 0x9e3779b97f4a7c15n);
-    let z = state;
-    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-    yield z ^ (z >> 31n);
-  }
-}
-
-/** The `tally.json` the coin-flip job writes: what the chain stores as the job's output. */
-function expectedTally(seed, flips) {
-  const rng = splitmix64(seed);
-  let heads = 0n;
-  for (let i = 0n; i < flips; i++) heads += rng.next().value & 1n;
-  return `{"seed":${seed},"flips":${flips},"heads":${heads},"tails":${flips - heads}}\n`;
-}
 
 /** Where the screenshot goes. */
 function artefactsDir() {

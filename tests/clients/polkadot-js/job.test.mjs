@@ -18,6 +18,8 @@ import { after, before, test } from 'node:test';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 
+import { expectedTally, splitmix64 } from '../coinflip-tally.mjs';
+
 const WS = process.env.POVM_WS;
 const IMAGE = process.env.POVM_COINFLIP_IMAGE;
 const SEED = 2718n;
@@ -26,26 +28,6 @@ const MAX_SECONDS = 30; // + the pallet's 30 s start margin fits the 120 s commi
 const PRICE_PER_SECOND = 10n ** 9n; // 0.001 POVM per VM-second
 const BUDGET = 10n ** 12n; // 1 POVM: covers max_replicas × max_seconds × price = 0.06 POVM
 const WITHIN_MS = 300_000;
-
-/** splitmix64, as in jobs/coinflip/src/main.rs. */
-function* splitmix64(seed) {
-  let state = seed;
-  for (;;) {
-    state = BigInt.asUintN(64, state + 0x9e3779b97f4a7c15n);
-    let z = state;
-    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-    yield z ^ (z >> 31n);
-  }
-}
-
-/** The `tally.json` the coin-flip job writes: what the chain stores as the job's output. */
-function expectedTally(seed, flips) {
-  const rng = splitmix64(seed);
-  let heads = 0n;
-  for (let i = 0n; i < flips; i++) heads += rng.next().value & 1n;
-  return `{"seed":${seed},"flips":${flips},"heads":${heads},"tails":${flips - heads}}\n`;
-}
 
 let api;
 let alice, bob, charlie;
