@@ -32,6 +32,17 @@ pub fn ticks_per_second() -> u64 {
 	})
 }
 
+/// CPU seconds a child process the runner started (`what` in errors) has used so far; an
+/// error when it is not running.
+pub fn child_cpu_seconds(what: &str, child: Option<&std::process::Child>) -> Result<f64> {
+	let pid = child.map(|c| c.id()).ok_or_else(|| RunnerError::CpuTime {
+		what: what.into(),
+		path: std::path::PathBuf::from("/proc"),
+		message: "not running".into(),
+	})?;
+	cpu_seconds(what, pid)
+}
+
 /// CPU seconds (user + system) process `pid` (called `what` in errors) has used so far.
 pub fn cpu_seconds(what: &str, pid: u32) -> Result<f64> {
 	let path = Path::new("/proc").join(pid.to_string()).join("stat");

@@ -251,12 +251,7 @@ impl NodeHandle {
 
 	/// CPU seconds the running node process has used (`/proc/<pid>/stat`).
 	pub fn cpu_seconds(&self) -> Result<f64> {
-		let pid = self.child.as_ref().map(|c| c.id()).ok_or_else(|| RunnerError::CpuTime {
-			what: self.name.clone(),
-			path: PathBuf::from("/proc"),
-			message: "the node is not running".into(),
-		})?;
-		cpu::cpu_seconds(&self.name, pid)
+		cpu::child_cpu_seconds(&self.name, self.child.as_ref())
 	}
 
 	/// The number of the best block.

@@ -237,13 +237,7 @@ memory_mib = 512
 	/// CPU seconds the running `povm-worker run` process has used (`/proc/<pid>/stat`): the
 	/// worker itself; the job containers it starts run under Docker, not as its children.
 	pub fn cpu_seconds(&self) -> Result<f64> {
-		let what = format!("worker {}", self.def.name);
-		let pid = self.child.as_ref().map(|c| c.id()).ok_or_else(|| RunnerError::CpuTime {
-			what: what.clone(),
-			path: PathBuf::from("/proc"),
-			message: "the worker is not running".into(),
-		})?;
-		crate::cpu::cpu_seconds(&what, pid)
+		crate::cpu::child_cpu_seconds(&format!("worker {}", self.def.name), self.child.as_ref())
 	}
 
 	/// Kills the process (SIGKILL), as a crash would.
