@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Sets up the machine (scripts/setup.sh) and runs every PoVM chain test:
 #   1. the pallets' tests on their mock runtimes (benchmarks included, as tests), and the
-#      runtime's own tests (timing, genesis, versions, equivocation reports end to end);
+#      runtime's own tests (timing, genesis, versions, equivocation reports end to end, and the
+#      upgrade from the committed baseline runtime, spec 102, under try-runtime);
 #   2. the client: the committed runtime metadata against the built node's (stale = failure);
 #      the worker: unit tests (its plan among them), the executor against the real Docker daemon;
 #   3. the network (zombienet/): one --dev node over RPC; the worker's chain flow (register,
 #      heartbeat, commit, reveal, restarts) against a dev node; a provider that wins the
 #      lottery and authors blocks; four validators with three workers through steady state, a
-#      killed validator, a killed worker, a cheater and Docker stopped; and on zombienet
+#      killed validator, a killed worker, a cheater and Docker stopped; a live runtime upgrade
+#      from spec 102 with jobs in flight; and on zombienet
 #      itself (@zombienet/cli, native provider), four validators finalising through a frozen
 #      and a killed-and-restarted validator, checked on Prometheus metrics;
 #   4. third-party clients: substrate-interface (PyPI) and @polkadot/api (npm) against a real
@@ -38,14 +40,16 @@ step "pallet tests (mock runtimes, benchmarks as tests)"
 cargo test --release --locked -p povm-primitives -p pallet-job-queue -p pallet-vm-proof \
 	-p pallet-vrf-lottery -p povm-simulation --features runtime-benchmarks
 
-step "runtime tests (timing table, genesis, versions, equivocation reports end to end)"
-# The runtime's own feature set; SKIP_WASM_BUILD keeps the node's WASM in release/wbuild as built.
-SKIP_WASM_BUILD=1 cargo test --release --locked -p povm-runtime --lib
+step "runtime tests (timing table, genesis, versions, equivocation reports end to end, the upgrade from spec 102 under try-runtime)"
+# try-runtime: the upgrade tests run Executive::try_runtime_upgrade (every migration's pre- and
+# post-checks, the whole state decoded, try_state) on the committed state of a spec-102 chain.
+# SKIP_WASM_BUILD keeps the node's WASM in release/wbuild as built.
+SKIP_WASM_BUILD=1 cargo test --release --locked -p povm-runtime --lib --features try-runtime
 
 step "client and worker tests (committed metadata vs the node's runtime; unit; real Docker)"
 cargo test --release --locked --no-fail-fast -p povm-client -p povm-worker -p coinflip -- --test-threads 1
 
-step "network tests (dev node; the lottery seat; scenarios 1-5 with workers)"
+step "network tests (dev node; the lottery seat; scenarios 1-5 with workers; the runtime upgrade)"
 # --no-fail-fast: one failing test file does not hide the others' results.
 cargo test --release --locked --no-fail-fast -p povm-network-tests -- --test-threads 1
 

@@ -87,6 +87,12 @@ pub enum Call {
 		/// The VRF signature on the draw's transcript.
 		signature: VrfProofBytes,
 	},
+	/// `Sudo::sudo(System::set_code(code))`: a runtime upgrade, signed by the sudo key of a
+	/// chain that has one (dev and local chains).
+	SudoSetCode {
+		/// The new runtime's WASM, as built (`*.compact.compressed.wasm`).
+		code: Vec<u8>,
+	},
 	/// `Session::set_keys(keys, proof)`: the validator node's session keys, SCALE-encoded as
 	/// `author_rotateKeysWithOwner` returns them, with the proof that the caller owns them.
 	SetSessionKeys {
@@ -113,6 +119,7 @@ impl Call {
 			Call::Remark { .. } => "remark",
 			Call::RegisterVrfKey { .. } => "register_vrf_key",
 			Call::ClaimTicket { .. } => "claim_ticket",
+			Call::SudoSetCode { .. } => "sudo",
 			Call::SetSessionKeys { .. } => "set_keys",
 		}
 	}
@@ -174,6 +181,18 @@ impl Call {
 				name,
 				api.vrf_lottery().claim_ticket(*epoch, Static(signature.clone())),
 			),
+			Call::SudoSetCode { code } => {
+				// Built by name against the metadata of `tx`'s block, not from the generated
+				// `RuntimeCall`: the wrapped call's type is the whole `RuntimeCall`, which
+				// differs between runtime versions, and an upgrade is always sent to a runtime
+				// older than the metadata this client was generated from.
+				use subxt::dynamic::Value;
+				let set_code = Value::unnamed_variant(
+					"System",
+					[Value::named_variant("set_code", [("code", Value::from_bytes(code))])],
+				);
+				call_data(tx, name, subxt::dynamic::tx("Sudo", "sudo", vec![set_code]))
+			},
 			Call::SetSessionKeys { keys, proof } => {
 				// The node's `author_rotateKeys*` gives the keys SCALE-encoded; their layout is the
 				// runtime's `SessionKeys`, decoded here with the generated type.

@@ -106,6 +106,7 @@ fn every_call() -> Vec<(Call, &'static str, &'static str)> {
 			"claim_ticket",
 		),
 		(Call::SetSessionKeys { keys: vec![8; 64], proof: vec![9; 64] }, "Session", "set_keys"),
+		(Call::SudoSetCode { code: b"\0asm code".to_vec() }, "Sudo", "sudo"),
 	]
 }
 

@@ -1,4 +1,5 @@
-//! Chain specifications: `dev` and `local` from the runtime's genesis presets, or a JSON file.
+//! Chain specifications: `dev`, `local` and `staging` from the runtime's genesis presets, or a
+//! JSON file.
 
 use povm_runtime::WASM_BINARY;
 use sc_service::ChainType;
@@ -38,6 +39,18 @@ pub fn local_chain_spec() -> Result<ChainSpec, String> {
 		.with_id("povm_local")
 		.with_chain_type(ChainType::Local)
 		.with_genesis_config_preset_name(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET)
+		.with_properties(properties())
+		.build())
+}
+
+/// `--chain staging`: a live chain without dev keys or sudo, governed by its council (the
+/// runtime's `staging` preset; its operators put their own keys in `build-spec`'s output).
+pub fn staging_chain_spec() -> Result<ChainSpec, String> {
+	Ok(ChainSpec::builder(wasm_binary()?, None)
+		.with_name("PoVM Staging")
+		.with_id("povm_staging")
+		.with_chain_type(ChainType::Live)
+		.with_genesis_config_preset_name(povm_runtime::genesis_config_presets::STAGING_RUNTIME_PRESET)
 		.with_properties(properties())
 		.build())
 }

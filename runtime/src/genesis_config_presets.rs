@@ -1,5 +1,7 @@
 //! Named genesis presets: `development` (Alice validates alone) and `local_testnet`
-//! (Alice, Bob, Charlie and Dave validate). Both fund the well-known dev accounts.
+//! (Alice, Bob, Charlie and Dave validate), which fund the well-known dev accounts and give
+//! Alice the sudo key; and `staging`, a chain with no dev key and no sudo, governed by its
+//! council ([`crate::configs::governance`]).
 //!
 //! The chain parameters of issue 12 differ: `local_testnet` has the production values (a
 //! validator-set floor of 4 and 3 eligible providers per job, the pallets' defaults), while
@@ -7,6 +9,7 @@
 
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
+use hex_literal::hex;
 use serde_json::Value;
 use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -14,9 +17,12 @@ use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 use crate::{
-	AccountId, BabeConfig, BalancesConfig, JobQueueConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, SudoConfig, VrfLotteryConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
+	AccountId, BabeConfig, BalancesConfig, CouncilConfig, JobQueueConfig, RuntimeGenesisConfig,
+	SessionConfig, SessionKeys, SudoConfig, VrfLotteryConfig, BABE_GENESIS_EPOCH_CONFIG, UNIT,
 };
+
+/// The name of the `staging` preset.
+pub const STAGING_RUNTIME_PRESET: &str = "staging";
 
 /// Every dev account starts with a million POVM.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
@@ -31,6 +37,16 @@ struct GenesisValidator {
 impl GenesisValidator {
 	fn from_keyring(sr: Sr25519Keyring, ed: Ed25519Keyring) -> Self {
 		Self { account: sr.to_account_id(), babe: sr.public().into(), grandpa: ed.public().into() }
+	}
+
+	/// A validator whose account and BABE key are the sr25519 key `sr` and whose GRANDPA key
+	/// is the ed25519 key `ed` (public keys; the secrets are its operator's).
+	fn from_public(sr: [u8; 32], ed: [u8; 32]) -> Self {
+		Self {
+			account: AccountId::from(sr),
+			babe: sp_core::sr25519::Public::from_raw(sr).into(),
+			grandpa: sp_core::ed25519::Public::from_raw(ed).into(),
+		}
 	}
 }
 
@@ -51,7 +67,8 @@ const PRODUCTION: ChainParameters = ChainParameters {
 fn genesis(
 	validators: Vec<GenesisValidator>,
 	endowed: Vec<AccountId>,
-	root: AccountId,
+	root: Option<AccountId>,
+	council: Vec<AccountId>,
 	parameters: ChainParameters,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
@@ -67,25 +84,27 @@ fn genesis(
 				})
 				.collect(),
 		},
-		sudo: SudoConfig { key: Some(root) },
+		sudo: SudoConfig { key: root },
+		council: CouncilConfig { members: council },
 		job_queue: JobQueueConfig { min_eligible_providers: parameters.min_eligible_providers },
 		vrf_lottery: VrfLotteryConfig { min_validators: parameters.min_validators },
 	})
 }
 
-/// `development`: Alice is the only validator and the sudo key; a floor of one validator and
+/// `development`: Alice is the only validator, the sudo key and the council; a floor of one validator and
 /// one eligible provider per job, so that one node and one worker make a working chain.
 pub fn development_config_genesis() -> Value {
 	genesis(
 		vec![GenesisValidator::from_keyring(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+		vec![Sr25519Keyring::Alice.to_account_id()],
 		ChainParameters { min_validators: 1, min_eligible_providers: 1 },
 	)
 }
 
-/// `local_testnet`: Alice, Bob, Charlie and Dave validate; Alice holds the sudo key; the
-/// production chain parameters.
+/// `local_testnet`: Alice, Bob, Charlie and Dave validate; Alice holds the sudo key; Alice, Bob
+/// and Charlie are the council; the production chain parameters.
 pub fn local_config_genesis() -> Value {
 	genesis(
 		vec![
@@ -95,9 +114,47 @@ pub fn local_config_genesis() -> Value {
 			GenesisValidator::from_keyring(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
 		Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect(),
-		Sr25519Keyring::Alice.to_account_id(),
+		Some(Sr25519Keyring::Alice.to_account_id()),
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie]
+			.map(|k| k.to_account_id())
+			.to_vec(),
 		PRODUCTION,
 	)
+}
+
+/// The staging chain's four validators: (sr25519 account and BABE key, ed25519 GRANDPA key),
+/// public keys generated for this preset; their secrets are not in this repository. A chain
+/// of one's own replaces them with its operators' keys (`build-spec --chain staging`, then
+/// edit the spec's `session.keys`, `balances` and `council`).
+const STAGING_VALIDATORS: [([u8; 32], [u8; 32]); 4] = [
+	(
+		hex!("d289b9c4d0731b8e5975dcec6209855807533595d4f5cfa059386e82a9096625"),
+		hex!("127d924732e470ac9848f91a811c6ce8d9d013ec5cc68ce43f7ba5789c3ef6ff"),
+	),
+	(
+		hex!("b6f1c4fda34fd7f75e5a4d0a8c977a8e81c915c0aac0192f425b7240c043bb2e"),
+		hex!("f37d6d87366f648343862e04ad8ab8141b0c25eeb23f57a91ab21e7e3ad69aac"),
+	),
+	(
+		hex!("d2cfe2b61b565059a9ea6ad4e61c6b50a31747749eccb51ceaf3a75d8d43f44d"),
+		hex!("6621179ac4be665331625be07bf92c2e63aeffd2530b1e4493bc7b4af5a386d6"),
+	),
+	(
+		hex!("524213149fbc6ba1f485af3746dcd2db9749ede4847f83054e917a6ec81e451a"),
+		hex!("70e65756c17a89420e92674991e414ed8432715f9a770825a3d303f999737409"),
+	),
+];
+
+/// `staging`: a chain without dev keys or sudo. Its four validators' operators are endowed and
+/// form the council, whose two-thirds majority (three of four) sets the protocol parameters and
+/// upgrades the runtime; the production chain parameters.
+pub fn staging_config_genesis() -> Value {
+	let validators: Vec<GenesisValidator> = STAGING_VALIDATORS
+		.iter()
+		.map(|(sr, ed)| GenesisValidator::from_public(*sr, *ed))
+		.collect();
+	let operators: Vec<AccountId> = validators.iter().map(|v| v.account.clone()).collect();
+	genesis(validators, operators.clone(), None, operators, PRODUCTION)
 }
 
 /// The JSON patch of the preset named `id`, if there is one.
@@ -105,6 +162,7 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
 		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		STAGING_RUNTIME_PRESET => staging_config_genesis(),
 		_ => return None,
 	};
 	Some(
@@ -119,5 +177,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(STAGING_RUNTIME_PRESET),
 	]
 }

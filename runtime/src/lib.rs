@@ -39,7 +39,7 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 
-pub use frame_support::{construct_runtime, parameter_types};
+pub use frame_support::{construct_runtime, instances::Instance1, parameter_types};
 pub use pallet_balances::Call as BalancesCall;
 /// pallet-session's `historical` pallet under a name the runtime macro accepts.
 use pallet_session::historical as pallet_session_historical;
@@ -96,6 +96,10 @@ impl_opaque_keys! {
 ///   `vrfLottery.set_min_validators`); a validator's provider bond stays held for the
 ///   equivocation reporting window (`vmProof.withdraw_bond` refused, `VrfLottery::LastSeatedSession`)
 ///   and only registered providers are seated.
+/// - 106: on-chain governance (issue 15): a council (`Council`, pallet-collective) whose
+///   two-thirds majority acts as root through `Whitelist`, with `Preimage` and `Utility`
+///   (new pallets, no stored data changes; see [`configs::governance`]); the `staging` preset
+///   has no sudo key and no dev accounts.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -104,7 +108,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 105,
+	spec_version: 106,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -249,6 +253,14 @@ mod runtime {
 	pub type Historical = pallet_session_historical;
 	#[runtime::pallet_index(11)]
 	pub type Offences = pallet_offences;
+	#[runtime::pallet_index(12)]
+	pub type Utility = pallet_utility;
+	#[runtime::pallet_index(13)]
+	pub type Preimage = pallet_preimage;
+	#[runtime::pallet_index(14)]
+	pub type Council = pallet_collective<Instance1>;
+	#[runtime::pallet_index(15)]
+	pub type Whitelist = pallet_whitelist;
 
 	#[runtime::pallet_index(20)]
 	pub type JobQueue = pallet_job_queue;
@@ -260,6 +272,12 @@ mod runtime {
 
 #[cfg(test)]
 mod equivocation_tests;
+
+#[cfg(test)]
+mod governance_tests;
+
+#[cfg(all(test, feature = "try-runtime"))]
+mod upgrade_tests;
 
 #[cfg(test)]
 mod version_tests {

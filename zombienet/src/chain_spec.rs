@@ -1,7 +1,11 @@
-//! Chain specs for networks whose genesis validators are a subset of a preset's, or whose
-//! genesis differs from the preset's in a few values (a test network's chain parameters).
+//! Chain specs for networks whose genesis validators are a subset of a preset's, whose
+//! genesis differs from the preset's in a few values (a test network's chain parameters), or
+//! whose genesis runtime is an earlier one (a baseline to upgrade from).
 
-use std::{path::Path, process::Command};
+use std::{
+	path::{Path, PathBuf},
+	process::Command,
+};
 
 use serde_json::Value;
 
@@ -20,13 +24,47 @@ pub fn dev_address(name: &str) -> Option<&'static str> {
 	})
 }
 
+/// The file of a baseline runtime directory that holds its WASM.
+pub const BASELINE_WASM: &str = "povm_runtime.compact.compressed.wasm";
+
+/// An earlier runtime to start a chain with: its WASM and its own genesis presets' patches,
+/// read from a directory holding [`BASELINE_WASM`] and one `<chain>.json` per chain (`dev`,
+/// `local`), the patch that runtime's `build-spec --chain <chain>` printed. The presets are
+/// the baseline's own: a later runtime's patch may name fields the earlier one rejects.
+#[derive(Debug, Clone)]
+pub struct BaselineRuntime {
+	/// The directory it was read from.
+	pub dir: PathBuf,
+	/// The runtime's code, as `set_code` and the chain spec take it.
+	pub code: Vec<u8>,
+	/// The genesis patch of the chain preset asked for.
+	pub patch: Value,
+}
+
+impl BaselineRuntime {
+	/// Reads the baseline in `dir` for `chain` (`dev` or `local`).
+	pub fn read(dir: &Path, chain: &str) -> Result<Self> {
+		let error = |reason: String| RunnerError::ChainSpec { chain: chain.into(), reason };
+		let wasm = dir.join(BASELINE_WASM);
+		let code = std::fs::read(&wasm).map_err(|e| RunnerError::io("read", &wasm, e))?;
+		let preset = dir.join(format!("{chain}.json"));
+		let text =
+			std::fs::read_to_string(&preset).map_err(|e| RunnerError::io("read", &preset, e))?;
+		let patch = serde_json::from_str(&text)
+			.map_err(|e| error(format!("{} is not a JSON genesis patch: {e}", preset.display())))?;
+		Ok(BaselineRuntime { dir: dir.to_path_buf(), code, patch })
+	}
+}
+
 /// Writes to `out` the spec of `chain` (a preset name), with only `authorities`' session keys
 /// in genesis when given (so that they alone validate) and `patch` merged into the preset's
-/// genesis patch ([`merge`]). Fails with [`RunnerError::ChainSpec`] when the spec cannot be
-/// built or has no session keys for every authority.
+/// genesis patch ([`merge`]). With a `baseline`, the genesis code and preset are the
+/// baseline's instead of the node's own runtime's. Fails with [`RunnerError::ChainSpec`] when
+/// the spec cannot be built or has no session keys for every authority.
 pub fn customised(
 	binary: &Path,
 	chain: &str,
+	baseline: Option<&BaselineRuntime>,
 	authorities: Option<&[String]>,
 	patch: Option<&Value>,
 	out: &Path,
@@ -45,6 +83,15 @@ pub fn customised(
 	}
 	let mut spec: Value = serde_json::from_slice(&output.stdout)
 		.map_err(|e| error(format!("build-spec printed no JSON: {e}")))?;
+	if let Some(baseline) = baseline {
+		let runtime_genesis = spec
+			.pointer_mut("/genesis/runtimeGenesis")
+			.and_then(Value::as_object_mut)
+			.ok_or_else(|| error("no genesis.runtimeGenesis in the spec".into()))?;
+		runtime_genesis
+			.insert("code".into(), Value::String(povm_worker::client::to_0x(&baseline.code)));
+		runtime_genesis.insert("patch".into(), baseline.patch.clone());
+	}
 	let genesis = spec
 		.pointer_mut("/genesis/runtimeGenesis/patch")
 		.ok_or_else(|| error("no genesis.runtimeGenesis.patch in the spec".into()))?;
@@ -56,6 +103,31 @@ pub fn customised(
 	}
 	let text = serde_json::to_string_pretty(&spec).map_err(|e| error(e.to_string()))?;
 	std::fs::write(out, text).map_err(|e| RunnerError::io("write", out, e))
+}
+
+/// The code of the runtime built into `binary` (its `dev` spec's genesis `:code`): the
+/// runtime a test upgrades a baseline chain to.
+pub fn node_runtime_code(binary: &Path) -> Result<Vec<u8>> {
+	let error = |reason: String| RunnerError::ChainSpec { chain: "dev".into(), reason };
+	let output = Command::new(binary)
+		.args(["build-spec", "--chain", "dev", "--raw", "--disable-default-bootnode"])
+		.output()
+		.map_err(|e| RunnerError::spawn(binary, e))?;
+	if !output.status.success() {
+		return Err(error(format!(
+			"build-spec --raw failed ({}): {}",
+			output.status,
+			String::from_utf8_lossy(&output.stderr)
+		)));
+	}
+	let spec: Value = serde_json::from_slice(&output.stdout)
+		.map_err(|e| error(format!("build-spec printed no JSON: {e}")))?;
+	// `:code`, hex-encoded.
+	let code = spec
+		.pointer("/genesis/raw/top/0x3a636f6465")
+		.and_then(Value::as_str)
+		.ok_or_else(|| error("no :code in the raw spec".into()))?;
+	povm_worker::client::from_0x(":code", code).map_err(|e| error(e.to_string()))
 }
 
 /// Keeps only `authorities`' entries in the genesis patch's `session.keys`.

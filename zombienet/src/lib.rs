@@ -65,6 +65,10 @@ pub struct NetworkSection {
 	/// `[network.genesis.vrfLottery] minValidators = 2`. Tables merge key by key; other values
 	/// replace.
 	pub genesis: Option<toml::Table>,
+	/// A baseline runtime to start the chain with instead of the node's own (a directory as
+	/// [`chain_spec::BaselineRuntime`] reads, relative to the repository root): the network
+	/// that a runtime-upgrade test upgrades to the node's runtime.
+	pub runtime: Option<PathBuf>,
 }
 
 /// One `[[nodes]]` entry.
@@ -116,6 +120,11 @@ impl NetworkDef {
 	pub fn timeout(&self) -> Duration {
 		Duration::from_secs(self.settings.timeout)
 	}
+}
+
+/// The repository's root directory (this crate's parent).
+pub fn repo_root() -> PathBuf {
+	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// The cargo target dir: `$CARGO_TARGET_DIR`, else the workspace's `target/`.
@@ -265,6 +274,52 @@ impl NodeHandle {
 		let hash = self.rpc("chain_getFinalizedHead", json!([]))?;
 		let header = self.rpc("chain_getHeader", json!([hash]))?;
 		parse_number(&header["number"]).ok_or_else(|| self.bad_answer("chain_getHeader", &header))
+	}
+
+	/// The runtime's `spec_version` at `at` (a block hash; the best block when `None`).
+	pub fn spec_version(&self, at: Option<&str>) -> Result<u32> {
+		let version = self.rpc("state_getRuntimeVersion", json!([at]))?;
+		version["specVersion"]
+			.as_u64()
+			.and_then(|v| u32::try_from(v).ok())
+			.ok_or_else(|| self.bad_answer("state_getRuntimeVersion", &version))
+	}
+
+	/// Every storage pair at block `at` (a hash), keys and values `0x`-hex, in key order, read
+	/// with the node's safe RPCs (`state_getKeysPaged`, `state_queryStorageAt`): the state a
+	/// migration test starts from, as `export-state` would give it without stopping the node.
+	pub fn storage_pairs(&self, at: &str) -> Result<Vec<(String, String)>> {
+		const PAGE: usize = 1000;
+		let mut pairs = Vec::new();
+		let mut start: Option<String> = None;
+		loop {
+			let keys = self.rpc("state_getKeysPaged", json!(["0x", PAGE, start, at]))?;
+			let keys: Vec<String> = serde_json::from_value(keys.clone())
+				.map_err(|_| self.bad_answer("state_getKeysPaged", &keys))?;
+			if keys.is_empty() {
+				break;
+			}
+			let sets = self.rpc("state_queryStorageAt", json!([keys, at]))?;
+			let changes = sets
+				.get(0)
+				.and_then(|set| set.get("changes"))
+				.and_then(Value::as_array)
+				.ok_or_else(|| self.bad_answer("state_queryStorageAt", &sets))?;
+			for change in changes {
+				if let (Some(key), Some(value)) =
+					(change.get(0).and_then(Value::as_str), change.get(1).and_then(Value::as_str))
+				{
+					pairs.push((key.to_string(), value.to_string()));
+				}
+			}
+			let last = keys.last().cloned();
+			if keys.len() < PAGE {
+				break;
+			}
+			start = last;
+		}
+		pairs.sort();
+		Ok(pairs)
 	}
 
 	/// How many peers the node is connected to.
@@ -427,7 +482,10 @@ impl Network {
 	fn start_with(def: NetworkDef, dir: WorkDir) -> Result<Self> {
 		let binary = node_binary()?;
 		let mut network = Network { workers: Vec::new(), nodes: Vec::new(), def: def.clone(), dir };
-		let chain = if def.network.authorities.is_some() || def.network.genesis.is_some() {
+		let chain = if def.network.authorities.is_some() ||
+			def.network.genesis.is_some() ||
+			def.network.runtime.is_some()
+		{
 			let path = network.dir.path().join("chain-spec.json");
 			let patch = match &def.network.genesis {
 				Some(table) => Some(serde_json::to_value(table).map_err(|e| {
@@ -435,9 +493,17 @@ impl Network {
 				})?),
 				None => None,
 			};
+			let baseline = match &def.network.runtime {
+				Some(dir) => Some(chain_spec::BaselineRuntime::read(
+					&repo_root().join(dir),
+					&def.network.chain,
+				)?),
+				None => None,
+			};
 			chain_spec::customised(
 				&binary,
 				&def.network.chain,
+				baseline.as_ref(),
 				def.network.authorities.as_deref(),
 				patch.as_ref(),
 				&path,

@@ -3,9 +3,10 @@
 //! The consensus pallets (BABE, GRANDPA, session, authorship, timestamp) live in
 //! [`consensus`]; equivocation reports (historical session roots, offences, slashing the
 //! offender's provider bond) in [`offences`]; the token and fee pallets in [`monetary`]; the
-//! PoVM pallets in [`povm`].
+//! PoVM pallets in [`povm`]; the council and what it acts through in [`governance`].
 
 pub mod consensus;
+pub mod governance;
 pub mod lottery_seed;
 pub mod monetary;
 pub mod offences;

@@ -1,0 +1,286 @@
+//! Issue 15's live runtime upgrade: a network started on an earlier runtime is upgraded to the
+//! node's own runtime while jobs are in flight, and nothing is lost.
+//!
+//! `upgrade.toml`: two validators of the `local` chain whose genesis runtime is the committed
+//! baseline (spec 102, `runtime/upgrades/spec-102`), and three providers' workers, the same
+//! `povm-worker` binary the other tests run. Then:
+//!
+//! 1. six coin-flip jobs are submitted; once one of them runs, `//Alice` (the `local` chain's
+//!    sudo key) sends `sudo(system.set_code(the node's runtime))`, so the upgrade block lands
+//!    with jobs queued, assigned and revealing. The state at that block, the one the
+//!    migrations start from, is saved for the runtime's try-runtime test
+//!    (`$CARGO_TARGET_DIR/tmp/upgrade/state-at-upgrade.json`; a copy is committed as
+//!    `runtime/upgrades/spec-102/state.json`);
+//! 2. the next block runs the node's runtime: its `spec_version`, and the pallets' storage
+//!    versions its migrations set;
+//! 3. every job of step 1 completes with the tally a native run gives, and two jobs submitted
+//!    after the upgrade complete too, run by the same worker processes, none restarted;
+//! 4. both validators finalise well past the upgrade block.
+//!
+//! The timeline (seconds, blocks, what happened) is printed and written to
+//! `$CARGO_TARGET_DIR/tmp/upgrade/timeline.md`.
+
+use std::{
+	path::PathBuf,
+	time::{Duration, Instant},
+};
+
+use anyhow::{bail, Context};
+use povm_network_tests::{
+	chain_spec::node_runtime_code, coinflip_image, node_binary, target_dir, Image, Network,
+	NetworkDef,
+};
+use povm_primitives::{JobState, RedundancyPolicy};
+use povm_worker::{
+	client::{Call, ChainClient},
+	prelude::*,
+};
+
+use povm_network_tests::chain::*;
+
+/// The baseline runtime's `spec_version` (`runtime/upgrades/spec-102`).
+const BASELINE_SPEC: u32 = 102;
+
+/// The storage versions the node's runtime's migrations leave (`runtime/src/lib.rs`,
+/// `Migrations`): vm-proof 3 → 4 and vrf-lottery 1 → 2 run on the baseline's state.
+const STORAGE_VERSIONS: [(&str, u16); 3] = [("VmProof", 4), ("VrfLottery", 2), ("JobQueue", 1)];
+
+/// Flips per job: a few seconds of work, so that replicas are still running or revealing when
+/// the upgrade lands.
+const FLIPS: u64 = 40_000_000;
+
+const MIN2_MAX3: RedundancyPolicy =
+	RedundancyPolicy { min_replicas: 2, max_replicas: 3, margin: 2 };
+
+fn definition() -> NetworkDef {
+	let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("upgrade.toml");
+	NetworkDef::from_file(path).expect("upgrade.toml parses")
+}
+
+#[test]
+fn a_chain_upgrades_to_this_runtime_with_jobs_in_flight() {
+	let mut network = Network::start(definition()).unwrap_or_else(|e| panic!("start: {e}"));
+	let rt = tokio::runtime::Runtime::new().unwrap();
+	let result = rt.block_on(scenario(&mut network));
+	if let Err(e) = result {
+		panic!("{e:#}\n{}", network.logs());
+	}
+}
+
+/// What happened when: seconds since the network was up, the best block, the event.
+struct Timeline {
+	start: Instant,
+	rows: Vec<(f64, u64, String)>,
+}
+
+impl Timeline {
+	fn note(&mut self, block: u64, what: impl Into<String>) {
+		let what = what.into();
+		let seconds = self.start.elapsed().as_secs_f64();
+		println!("[upgrade] {seconds:6.1} s  #{block:<4} {what}");
+		self.rows.push((seconds, block, what));
+	}
+
+	fn markdown(&self) -> String {
+		let mut text = String::from("| seconds | block | event |\n| ---: | ---: | --- |\n");
+		for (seconds, block, what) in &self.rows {
+			text.push_str(&format!("| {seconds:.1} | #{block} | {what} |\n"));
+		}
+		text
+	}
+}
+
+/// The key of pallet `pallet`'s on-chain storage version.
+fn storage_version_key(pallet: &str) -> String {
+	let mut key = sp_core::hashing::twox_128(pallet.as_bytes()).to_vec();
+	key.extend(sp_core::hashing::twox_128(b":__STORAGE_VERSION__:"));
+	povm_worker::client::to_0x(&key)
+}
+
+/// Each job's state at `at`, counted by state name.
+async fn states_at(client: &ChainClient, jobs: &[(u64, JobId)], at: H256) -> String {
+	let mut counts: Vec<(String, usize)> = Vec::new();
+	for (_, id) in jobs {
+		let state = match client.job(*id, Some(at)).await {
+			Ok(Some(view)) => format!("{:?}", view.state),
+			Ok(None) => "absent".into(),
+			Err(e) => format!("unreadable ({e})"),
+		};
+		match counts.iter_mut().find(|(s, _)| *s == state) {
+			Some((_, n)) => *n += 1,
+			None => counts.push((state, 1)),
+		}
+	}
+	counts.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
+}
+
+async fn check_completed(
+	client: &ChainClient,
+	image: &Image,
+	(seed, id): (u64, JobId),
+) -> anyhow::Result<BlockNumber> {
+	let (job, seen) = wait_settled(client, id, Duration::from_secs(600)).await;
+	if job.state != JobState::Completed {
+		bail!("job {id} ended {:?}: {job:?}", job.state);
+	}
+	let result = job.result.as_ref().context("a completed job has a result")?;
+	if result.output.to_vec() != expected_tally(image, seed, FLIPS) {
+		bail!(
+			"job {id} accepted tally {:?}, a native run gives {:?}",
+			String::from_utf8_lossy(&result.output),
+			String::from_utf8_lossy(&expected_tally(image, seed, FLIPS))
+		);
+	}
+	if job.budget != 0 {
+		bail!("job {id} still holds {} of its escrow", job.budget);
+	}
+	Ok(verdict_block(client, id, seen).await.0)
+}
+
+async fn scenario(network: &mut Network) -> anyhow::Result<()> {
+	let mut timeline = Timeline { start: Instant::now(), rows: Vec::new() };
+	let image = coinflip_image()?;
+	let code = node_runtime_code(&node_binary()?)?;
+	let alice_url = network.node("alice").ws_url();
+	let client = connect(&alice_url).await;
+	let spec = network.node("alice").spec_version(None)?;
+	if spec != BASELINE_SPEC {
+		bail!("the network runs spec {spec}, not the baseline's {BASELINE_SPEC}");
+	}
+	let best = |network: &mut Network| network.node("alice").best_number().unwrap_or(0);
+	timeline.note(best(network), format!("network up on spec {spec}, three workers registered"));
+
+	// 1. Six jobs from two customers; the upgrade once one of them runs.
+	let batches = [("//Alice", 1..=3u64), ("//Bob", 4..=6u64)].map(|(who, seeds)| {
+		let customer = customer(&client, who);
+		let image = &image;
+		async move {
+			let mut ids = Vec::new();
+			for seed in seeds {
+				ids.push((seed, submit(&customer, coinflip_spec(image, seed, FLIPS, MIN2_MAX3)).await));
+			}
+			ids
+		}
+	});
+	let before: Vec<(u64, JobId)> =
+		futures_util::future::join_all(batches).await.into_iter().flatten().collect();
+	timeline.note(best(network), "six jobs submitted (finalised)");
+	wait(Duration::from_secs(120), "a job to be assigned", || {
+		let client = client.clone();
+		let before = before.clone();
+		async move {
+			let (_, head) = client.finalized_head().await.ok()?;
+			for (_, id) in &before {
+				if matches!(client.job(*id, Some(head)).await, Ok(Some(v)) if v.state != JobState::Queued)
+				{
+					return Some(());
+				}
+			}
+			None
+		}
+	})
+	.await?;
+	timeline.note(best(network), "a job is assigned: upgrade sent (sudo(system.set_code))");
+	let sudo = customer(&client, "//Alice");
+	let receipt = sudo
+		.submit(&Call::SudoSetCode { code: code.clone() })
+		.await
+		.context("sudo(set_code) included")?;
+	let header = client.header(receipt.block).await?.context("the upgrade block exists")?;
+	let upgrade_block = u64::from(header.number()?);
+	let states = states_at(&client, &before, receipt.block).await;
+	timeline.note(upgrade_block, format!("upgrade block ({} bytes of code); jobs: {states}", code.len()));
+
+	// The state the migrations start from, for the runtime's try-runtime test.
+	let block_hash = format!("{:?}", receipt.block);
+	let pairs = network.node("alice").storage_pairs(&block_hash)?;
+	let out = target_dir().join("tmp").join("upgrade");
+	std::fs::create_dir_all(&out)?;
+	let top: serde_json::Map<String, serde_json::Value> = pairs
+		.into_iter()
+		.filter(|(key, _)| key != "0x3a636f6465")
+		.map(|(key, value)| (key, serde_json::Value::String(value)))
+		.collect();
+	let state = serde_json::json!({
+		"specVersion": BASELINE_SPEC,
+		"block": upgrade_block,
+		"hash": block_hash,
+		"note": "the state of runtime_upgrade.rs's network at its upgrade block, without :code",
+		"top": top,
+	});
+	std::fs::write(out.join("state-at-upgrade.json"), serde_json::to_string_pretty(&state)?)?;
+	timeline.note(upgrade_block, format!("state at the upgrade block saved ({} keys)", top.len()));
+
+	// 2. The next block runs the node's runtime, its migrations done.
+	let node_spec = {
+		let alice = network.node("alice");
+		alice.wait_for("the new runtime", Duration::from_secs(60), |n| {
+			Ok(n.spec_version(None)? > BASELINE_SPEC)
+		})?;
+		alice.spec_version(None)?
+	};
+	let first_new = (upgrade_block + 1..=best(network))
+		.find(|n| {
+			let alice = network.node("alice");
+			let hash = alice.rpc("chain_getBlockHash", serde_json::json!([n])).ok();
+			let hash = hash.as_ref().and_then(|h| h.as_str()).map(str::to_string);
+			hash.is_some_and(|h| alice.spec_version(Some(&h)).ok() == Some(node_spec))
+		})
+		.context("a block on the new runtime")?;
+	timeline.note(first_new, format!("first block on spec {node_spec}: migrations ran"));
+	for (pallet, version) in STORAGE_VERSIONS {
+		let raw = network.node("alice").rpc("state_getStorage", serde_json::json!([storage_version_key(pallet)]))?;
+		let bytes = raw.as_str().map(|h| povm_worker::client::from_0x("version", h)).transpose()?;
+		let on_chain = bytes.map(|b| u16::from_le_bytes([b[0], b[1]]));
+		if on_chain != Some(version) {
+			bail!("{pallet}'s storage version is {on_chain:?} after the upgrade, not {version}");
+		}
+	}
+	timeline.note(best(network), "storage versions: VmProof 4, VrfLottery 2, JobQueue 1");
+
+	// 3. Every job completes; two more after the upgrade, by the same workers.
+	let mut last_verdict = 0;
+	for job in &before {
+		let verdict = check_completed(&client, &image, *job).await?;
+		timeline.note(u64::from(verdict), format!("job {} completed (submitted before the upgrade)", job.1));
+		last_verdict = last_verdict.max(verdict);
+	}
+	let customer = customer(&client, "//Charlie");
+	let mut after = Vec::new();
+	for seed in 7..=8u64 {
+		after.push((seed, submit(&customer, coinflip_spec(&image, seed, FLIPS, MIN2_MAX3)).await));
+	}
+	timeline.note(best(network), "two jobs submitted after the upgrade");
+	for job in &after {
+		let verdict = check_completed(&client, &image, *job).await?;
+		timeline.note(u64::from(verdict), format!("job {} completed (submitted after the upgrade)", job.1));
+		last_verdict = last_verdict.max(verdict);
+	}
+	for name in ["eve", "ferdie", "stash"] {
+		if !network.worker_mut(name).is_running() {
+			bail!("worker {name} exited across the upgrade");
+		}
+	}
+	let incompatible: usize = ["eve", "ferdie", "stash"]
+		.iter()
+		.map(|name| network.worker(name).log().matches("incompatible").count())
+		.sum();
+	timeline.note(
+		best(network),
+		format!("the three worker processes ran throughout; 'incompatible' in their logs: {incompatible}"),
+	);
+
+	// 4. Both validators finalise past the upgrade and the last verdict.
+	let target = u64::from(last_verdict).max(upgrade_block + 10);
+	for name in ["alice", "bob"] {
+		network.node(name).wait_for("finality past the upgrade", Duration::from_secs(120), |n| {
+			Ok(n.finalized_number()? >= target)
+		})?;
+	}
+	timeline.note(best(network), format!("alice and bob finalised #{target}"));
+
+	let markdown = timeline.markdown();
+	std::fs::write(out.join("timeline.md"), &markdown)?;
+	println!("{markdown}");
+	Ok(())
+}
