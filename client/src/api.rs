@@ -7,9 +7,7 @@ use std::sync::Arc;
 use subxt::{
 	backend::LegacyBackend,
 	config::{RpcConfigFor, SubstrateExtrinsicParamsBuilder},
-	error::TransactionEventsError,
-	events::DecodeAsEvent,
-	extrinsics::ExtrinsicEvents,
+	events::{DecodeAsEvent, Events, Phase},
 	rpcs::{methods::legacy::LegacyRpcMethods, RpcClient},
 	tx::{TransactionInBlock, TransactionProgress, TransactionStatus},
 	OnlineClient,
@@ -56,14 +54,20 @@ pub struct Receipt {
 	pub block: H256,
 	/// Whether that block was final when the receipt was made.
 	pub finalized: bool,
-	events: ExtrinsicEvents<PovmConfig>,
+	/// The transaction's index in the block.
+	index: u32,
+	/// Every event of the block, decoded with the metadata of the runtime that executed it.
+	events: Events<PovmConfig>,
 }
 
 impl Receipt {
 	/// The first event of type `E` that the transaction emitted.
 	pub fn find_first<E: DecodeAsEvent>(&self) -> Result<Option<E>, Error> {
 		self.events
-			.find_first::<E>()
+			.iter()
+			.filter_map(|event| event.ok())
+			.filter(|event| event.phase() == Phase::ApplyExtrinsic(self.index))
+			.find_map(|event| event.decode_fields_as::<E>())
 			.transpose()
 			.map_err(|e| Error::Decode { what: "transaction event", message: e.to_string() })
 	}
@@ -434,18 +438,51 @@ async fn follow(mut progress: Progress, call: &'static str, wait: Wait) -> Resul
 }
 
 /// The receipt of a transaction in a block: its events, or its dispatch error, named.
+///
+/// A block is executed by the runtime of its parent's state. In the block that enacts a
+/// runtime upgrade (`system.set_code`) the node already reports the new runtime, whose
+/// metadata may lay out the old runtime's events differently; so the block's events are
+/// decoded with the metadata of its parent's runtime, which is the same one in every other
+/// block.
 async fn receipt(
 	in_block: TransactionInBlock<PovmConfig, subxt::client::OnlineClientAtBlockImpl<PovmConfig>>,
 	call: &'static str,
 	finalized: bool,
 ) -> Result<Receipt, Error> {
 	let block = in_block.block_hash();
-	match in_block.wait_for_success().await {
-		Ok(events) => Ok(Receipt { block, finalized, events }),
-		Err(TransactionEventsError::ExtrinsicFailed(e)) =>
-			Err(Error::Dispatch { call, block, failure: DispatchFailure::from_subxt(&e) }),
-		Err(e) => Err(Error::rpc("transaction events", e)),
+	let unreadable = |e: String| Error::rpc("transaction events", e);
+	// The transaction's index in the block and the block's event bytes.
+	let found = in_block.fetch_events().await.map_err(|e| unreadable(e.to_string()))?;
+	let index = u32::try_from(found.extrinsic_index())
+		.map_err(|_| unreadable("extrinsic index beyond u32".into()))?;
+	let at_block = in_block.at().await.map_err(|e| unreadable(e.to_string()))?;
+	let header = at_block.block_header().await.map_err(|e| unreadable(e.to_string()))?;
+	let executed_by = at_block
+		.online_client()
+		.at_block(header.parent_hash)
+		.await
+		.map_err(|e| unreadable(e.to_string()))?;
+	let events = executed_by.events().from_bytes(found.all_events_in_block().bytes().to_vec());
+	for event in events.iter() {
+		let event =
+			event.map_err(|e| Error::Decode { what: "block events", message: e.to_string() })?;
+		if event.phase() == Phase::ApplyExtrinsic(index) &&
+			event.pallet_name() == "System" &&
+			event.event_name() == "ExtrinsicFailed"
+		{
+			let failure = subxt::error::DispatchError::decode_from(
+				event.field_bytes(),
+				executed_by.metadata(),
+			)
+			.map_err(|e| Error::Decode { what: "dispatch error", message: e.to_string() })?;
+			return Err(Error::Dispatch {
+				call,
+				block,
+				failure: DispatchFailure::from_subxt(&failure),
+			});
+		}
 	}
+	Ok(Receipt { block, finalized, index, events })
 }
 
 #[cfg(test)]

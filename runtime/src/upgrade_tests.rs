@@ -67,7 +67,6 @@ fn the_upgrade_from_spec_102_passes_every_check_and_fits_a_block() {
 		// The pallets spec 102 did not have start at their code's version.
 		assert_eq!(Council::on_chain_storage_version(), Council::in_code_storage_version());
 		assert_eq!(Preimage::on_chain_storage_version(), Preimage::in_code_storage_version());
-		assert_eq!(Whitelist::on_chain_storage_version(), Whitelist::in_code_storage_version());
 		// Every open round is still there, and every member of one holds its slot.
 		assert_eq!(open_rounds(), (rounds, committed));
 		for (job, round) in pallet_vm_proof::Rounds::<Runtime>::iter() {

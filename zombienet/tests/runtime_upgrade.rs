@@ -92,8 +92,8 @@ impl Timeline {
 
 /// The key of pallet `pallet`'s on-chain storage version.
 fn storage_version_key(pallet: &str) -> String {
-	let mut key = sp_core::hashing::twox_128(pallet.as_bytes()).to_vec();
-	key.extend(sp_core::hashing::twox_128(b":__STORAGE_VERSION__:"));
+	let mut key = sp_io::hashing::twox_128(pallet.as_bytes()).to_vec();
+	key.extend(sp_io::hashing::twox_128(b":__STORAGE_VERSION__:"));
 	povm_worker::client::to_0x(&key)
 }
 
