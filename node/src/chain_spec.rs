@@ -50,7 +50,9 @@ pub fn staging_chain_spec() -> Result<ChainSpec, String> {
 		.with_name("PoVM Staging")
 		.with_id("povm_staging")
 		.with_chain_type(ChainType::Live)
-		.with_genesis_config_preset_name(povm_runtime::genesis_config_presets::STAGING_RUNTIME_PRESET)
+		.with_genesis_config_preset_name(
+			povm_runtime::genesis_config_presets::STAGING_RUNTIME_PRESET,
+		)
 		.with_properties(properties())
 		.build())
 }

@@ -54,9 +54,11 @@ fn as_root(call: RuntimeCall) -> RuntimeCall {
 	RuntimeCall::Utility(pallet_utility::Call::batch_all {
 		calls: vec![
 			RuntimeCall::Whitelist(pallet_whitelist::Call::whitelist_call { call_hash: hash }),
-			RuntimeCall::Whitelist(pallet_whitelist::Call::dispatch_whitelisted_call_with_preimage {
-				call: Box::new(call),
-			}),
+			RuntimeCall::Whitelist(
+				pallet_whitelist::Call::dispatch_whitelisted_call_with_preimage {
+					call: Box::new(call),
+				},
+			),
 		],
 	})
 }
@@ -72,7 +74,10 @@ fn pass(
 	let length = motion.encoded_size() as u32;
 	let weight = motion.get_dispatch_info().call_weight;
 	let hash = BlakeTwo256::hash_of(&motion);
-	let index = pallet_collective::ProposalCount::<Runtime, crate::configs::governance::CouncilInstance>::get();
+	let index = pallet_collective::ProposalCount::<
+		Runtime,
+		crate::configs::governance::CouncilInstance,
+	>::get();
 	assert_ok!(Council::propose(
 		RuntimeOrigin::signed(proposer.clone()),
 		threshold,
@@ -86,7 +91,13 @@ fn pass(
 	let end = System::block_number() + crate::configs::governance::COUNCIL_MOTION_DURATION;
 	System::set_block_number(end);
 	Council::on_initialize(end);
-	assert_ok!(Council::close(RuntimeOrigin::signed(proposer.clone()), hash, index, weight, length));
+	assert_ok!(Council::close(
+		RuntimeOrigin::signed(proposer.clone()),
+		hash,
+		index,
+		weight,
+		length
+	));
 	System::events().into_iter().find_map(|record| match record.event {
 		RuntimeEvent::Council(pallet_collective::Event::Executed { proposal_hash, result })
 			if proposal_hash == hash =>
@@ -119,7 +130,10 @@ fn the_staging_chain_has_no_sudo_key_and_no_dev_account() {
 		// Sudo answers nobody, the holder of the dev chains' key included.
 		let call = RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
 		assert_noop!(
-			Sudo::sudo(RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id()), Box::new(call)),
+			Sudo::sudo(
+				RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id()),
+				Box::new(call)
+			),
 			pallet_sudo::Error::<Runtime>::RequireSudo
 		);
 	});
@@ -129,9 +143,8 @@ fn the_staging_chain_has_no_sudo_key_and_no_dev_account() {
 fn three_of_four_council_members_set_a_protocol_parameter_as_root() {
 	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
 		let council = members();
-		let set = RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers {
-			min: 5,
-		});
+		let set =
+			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 5 });
 		let result = pass(&council[0], &council[1..3], 3, as_root(set));
 		assert_eq!(result, Some(Ok(())));
 		assert_eq!(pallet_job_queue::MinEligibleProviders::<Runtime>::get(), 5);
@@ -142,9 +155,8 @@ fn three_of_four_council_members_set_a_protocol_parameter_as_root() {
 fn half_the_council_cannot_act_as_root_even_with_a_low_threshold() {
 	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
 		let council = members();
-		let set = RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers {
-			min: 1,
-		});
+		let set =
+			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 1 });
 		// Two members propose with a threshold of two: the motion passes, but its origin is
 		// two of four, short of two thirds, so the whitelist refuses it and nothing changes.
 		let result = pass(&council[0], &council[1..2], 2, as_root(set));
@@ -173,9 +185,8 @@ fn a_council_motion_authorises_a_runtime_upgrade() {
 fn outsiders_can_neither_propose_nor_dispatch_as_root() {
 	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
 		let outsider = Sr25519Keyring::Eve.to_account_id();
-		let set = RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers {
-			min: 1,
-		});
+		let set =
+			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 1 });
 		let motion = as_root(set.clone());
 		let length = motion.encoded_size() as u32;
 		assert_noop!(

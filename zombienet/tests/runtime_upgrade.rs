@@ -5,7 +5,8 @@
 //! baseline (spec 102, `runtime/upgrades/spec-102`), and three providers' workers, the same
 //! `povm-worker` binary the other tests run. Then:
 //!
-//! 1. six coin-flip jobs are submitted; once one of them runs, `//Alice` (the `local` chain's
+//! 1. six coin-flip jobs are submitted by Bob and Charlie; as soon as a replica's commitment is
+//!    in a block, while later jobs are still being submitted, `//Alice` (the `local` chain's
 //!    sudo key) sends `sudo(system.set_code(the node's runtime))`, so the upgrade block lands
 //!    with jobs queued, assigned and revealing. The state at that block, the one the
 //!    migrations start from, is saved for the runtime's try-runtime test
@@ -18,7 +19,7 @@
 //! 4. both validators finalise well past the upgrade block.
 //!
 //! The timeline (seconds, blocks, what happened) is printed and written to
-//! `$CARGO_TARGET_DIR/tmp/upgrade/timeline.md`.
+//! `$CARGO_TARGET_DIR/tmp/upgrade/timeline.md` and `timeline.json`.
 
 use std::{
 	path::PathBuf,
@@ -47,7 +48,11 @@ const STORAGE_VERSIONS: [(&str, u16); 3] = [("VmProof", 4), ("VrfLottery", 2), (
 
 /// Flips per job: a few seconds of work, so that replicas are still running or revealing when
 /// the upgrade lands.
-const FLIPS: u64 = 40_000_000;
+const FLIPS: u64 = 100_000_000;
+
+/// A worker's count of `commit_result` transactions in a block.
+const COMMIT_IN_BLOCK: &str =
+	"povm_worker_submissions_total{call=\"commit_result\",outcome=\"in_block\"}";
 
 const MIN2_MAX3: RedundancyPolicy =
 	RedundancyPolicy { min_replicas: 2, max_replicas: 3, margin: 2 };
@@ -75,10 +80,22 @@ struct Timeline {
 
 impl Timeline {
 	fn note(&mut self, block: u64, what: impl Into<String>) {
+		self.note_at(self.start.elapsed().as_secs_f64(), block, what);
+	}
+
+	fn note_at(&mut self, seconds: f64, block: u64, what: impl Into<String>) {
 		let what = what.into();
-		let seconds = self.start.elapsed().as_secs_f64();
 		println!("[upgrade] {seconds:6.1} s  #{block:<4} {what}");
 		self.rows.push((seconds, block, what));
+	}
+
+	fn json(&self) -> serde_json::Value {
+		self.rows
+			.iter()
+			.map(|(seconds, block, what)| {
+				serde_json::json!({ "seconds": (seconds * 10.0).round() / 10.0, "block": block, "event": what })
+			})
+			.collect()
 	}
 
 	fn markdown(&self) -> String {
@@ -150,46 +167,62 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	let best = |network: &mut Network| network.node("alice").best_number().unwrap_or(0);
 	timeline.note(best(network), format!("network up on spec {spec}, three workers registered"));
 
-	// 1. Six jobs from two customers; the upgrade once one of them runs.
-	let batches = [("//Alice", 1..=3u64), ("//Bob", 4..=6u64)].map(|(who, seeds)| {
-		let customer = customer(&client, who);
-		let image = &image;
-		async move {
-			let mut ids = Vec::new();
-			for seed in seeds {
-				ids.push((seed, submit(&customer, coinflip_spec(image, seed, FLIPS, MIN2_MAX3)).await));
-			}
-			ids
+	// 1. Six jobs from Bob and Charlie; the upgrade as soon as a replica's commitment is in a
+	// block, while the later jobs are still being submitted.
+	let job = |seed: u64| coinflip_spec(&image, seed, FLIPS, MIN2_MAX3);
+	let (bob, charlie) = (customer(&client, "//Bob"), customer(&client, "//Charlie"));
+	let first = (1, submit(&bob, job(1)).await);
+	timeline.note(best(network), format!("job {} submitted (finalised)", first.1));
+	let net: &Network = network;
+	let start = timeline.start;
+	let more = async {
+		let mut ids = Vec::new();
+		for seed in 2..=6u64 {
+			let who = if seed <= 3 { &bob } else { &charlie };
+			ids.push((seed, submit(who, job(seed)).await));
 		}
-	});
-	let before: Vec<(u64, JobId)> =
-		futures_util::future::join_all(batches).await.into_iter().flatten().collect();
+		ids
+	};
+	let upgrade = async {
+		let committed = || {
+			["eve", "ferdie", "stash"]
+				.iter()
+				.any(|w| net.worker(w).metric(COMMIT_IN_BLOCK).unwrap_or(0.0) >= 1.0)
+		};
+		wait_every(
+			Duration::from_millis(500),
+			Duration::from_secs(180),
+			"a replica's commitment in a block",
+			|| {
+				let done = committed();
+				async move { done.then_some(()) }
+			},
+		)
+		.await?;
+		let sent = (start.elapsed().as_secs_f64(), net.nodes[0].best_number()?);
+		let sudo = customer(&client, "//Alice");
+		let receipt = sudo
+			.submit(&Call::SudoSetCode { code: code.clone() })
+			.await
+			.context("sudo(set_code) included")?;
+		anyhow::Ok((sent, receipt))
+	};
+	let (more, upgrade) = futures_util::future::join(more, upgrade).await;
+	let ((sent_at, sent_block), receipt) = upgrade?;
+	timeline.note_at(
+		sent_at,
+		sent_block,
+		"a replica's commitment is in a block: upgrade sent (sudo(system.set_code))",
+	);
+	let before: Vec<(u64, JobId)> = std::iter::once(first).chain(more).collect();
 	timeline.note(best(network), "six jobs submitted (finalised)");
-	wait(Duration::from_secs(120), "a job to be assigned", || {
-		let client = client.clone();
-		let before = before.clone();
-		async move {
-			let (_, head) = client.finalized_head().await.ok()?;
-			for (_, id) in &before {
-				if matches!(client.job(*id, Some(head)).await, Ok(Some(v)) if v.state != JobState::Queued)
-				{
-					return Some(());
-				}
-			}
-			None
-		}
-	})
-	.await?;
-	timeline.note(best(network), "a job is assigned: upgrade sent (sudo(system.set_code))");
-	let sudo = customer(&client, "//Alice");
-	let receipt = sudo
-		.submit(&Call::SudoSetCode { code: code.clone() })
-		.await
-		.context("sudo(set_code) included")?;
 	let header = client.header(receipt.block).await?.context("the upgrade block exists")?;
 	let upgrade_block = u64::from(header.number()?);
 	let states = states_at(&client, &before, receipt.block).await;
-	timeline.note(upgrade_block, format!("upgrade block ({} bytes of code); jobs: {states}", code.len()));
+	timeline.note(
+		upgrade_block,
+		format!("upgrade block ({} bytes of code); jobs: {states}", code.len()),
+	);
 
 	// The state the migrations start from, for the runtime's try-runtime test.
 	let block_hash = format!("{:?}", receipt.block);
@@ -229,7 +262,9 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 		.context("a block on the new runtime")?;
 	timeline.note(first_new, format!("first block on spec {node_spec}: migrations ran"));
 	for (pallet, version) in STORAGE_VERSIONS {
-		let raw = network.node("alice").rpc("state_getStorage", serde_json::json!([storage_version_key(pallet)]))?;
+		let raw = network
+			.node("alice")
+			.rpc("state_getStorage", serde_json::json!([storage_version_key(pallet)]))?;
 		let bytes = raw.as_str().map(|h| povm_worker::client::from_0x("version", h)).transpose()?;
 		let on_chain = bytes.map(|b| u16::from_le_bytes([b[0], b[1]]));
 		if on_chain != Some(version) {
@@ -242,10 +277,13 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	let mut last_verdict = 0;
 	for job in &before {
 		let verdict = check_completed(&client, &image, *job).await?;
-		timeline.note(u64::from(verdict), format!("job {} completed (submitted before the upgrade)", job.1));
+		timeline.note(
+			u64::from(verdict),
+			format!("job {} completed (submitted before the upgrade)", job.1),
+		);
 		last_verdict = last_verdict.max(verdict);
 	}
-	let customer = customer(&client, "//Charlie");
+	let customer = customer(&client, "//Dave");
 	let mut after = Vec::new();
 	for seed in 7..=8u64 {
 		after.push((seed, submit(&customer, coinflip_spec(&image, seed, FLIPS, MIN2_MAX3)).await));
@@ -253,7 +291,10 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	timeline.note(best(network), "two jobs submitted after the upgrade");
 	for job in &after {
 		let verdict = check_completed(&client, &image, *job).await?;
-		timeline.note(u64::from(verdict), format!("job {} completed (submitted after the upgrade)", job.1));
+		timeline.note(
+			u64::from(verdict),
+			format!("job {} completed (submitted after the upgrade)", job.1),
+		);
 		last_verdict = last_verdict.max(verdict);
 	}
 	for name in ["eve", "ferdie", "stash"] {
@@ -273,14 +314,17 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	// 4. Both validators finalise past the upgrade and the last verdict.
 	let target = u64::from(last_verdict).max(upgrade_block + 10);
 	for name in ["alice", "bob"] {
-		network.node(name).wait_for("finality past the upgrade", Duration::from_secs(120), |n| {
-			Ok(n.finalized_number()? >= target)
-		})?;
+		network.node(name).wait_for(
+			"finality past the upgrade",
+			Duration::from_secs(120),
+			|n| Ok(n.finalized_number()? >= target),
+		)?;
 	}
 	timeline.note(best(network), format!("alice and bob finalised #{target}"));
 
 	let markdown = timeline.markdown();
 	std::fs::write(out.join("timeline.md"), &markdown)?;
+	std::fs::write(out.join("timeline.json"), serde_json::to_string_pretty(&timeline.json())?)?;
 	println!("{markdown}");
 	Ok(())
 }
