@@ -98,9 +98,12 @@ impl Timeline {
 			.collect()
 	}
 
+	/// The rows in time order (some are noted after later ones happened).
 	fn markdown(&self) -> String {
+		let mut rows: Vec<_> = self.rows.iter().collect();
+		rows.sort_by(|a, b| a.0.total_cmp(&b.0));
 		let mut text = String::from("| seconds | block | event |\n| ---: | ---: | --- |\n");
-		for (seconds, block, what) in &self.rows {
+		for (seconds, block, what) in rows {
 			text.push_str(&format!("| {seconds:.1} | #{block} | {what} |\n"));
 		}
 		text
@@ -205,10 +208,10 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 			.submit(&Call::SudoSetCode { code: code.clone() })
 			.await
 			.context("sudo(set_code) included")?;
-		anyhow::Ok((sent, receipt))
+		anyhow::Ok((sent, start.elapsed().as_secs_f64(), receipt))
 	};
 	let (more, upgrade) = futures_util::future::join(more, upgrade).await;
-	let ((sent_at, sent_block), receipt) = upgrade?;
+	let ((sent_at, sent_block), included_at, receipt) = upgrade?;
 	timeline.note_at(
 		sent_at,
 		sent_block,
@@ -219,7 +222,8 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	let header = client.header(receipt.block).await?.context("the upgrade block exists")?;
 	let upgrade_block = u64::from(header.number()?);
 	let states = states_at(&client, &before, receipt.block).await;
-	timeline.note(
+	timeline.note_at(
+		included_at,
 		upgrade_block,
 		format!("upgrade block ({} bytes of code); jobs: {states}", code.len()),
 	);
