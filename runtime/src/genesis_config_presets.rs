@@ -24,7 +24,7 @@ use crate::{
 /// The name of the `staging` preset.
 pub const STAGING_RUNTIME_PRESET: &str = "staging";
 
-/// Every dev account starts with a million POVM.
+/// Every endowed account (the dev accounts; the staging operators) starts with a million POVM.
 pub const ENDOWMENT: crate::Balance = 1_000_000 * UNIT;
 
 /// A validator at genesis: its account and its BABE and GRANDPA keys.
@@ -39,13 +39,13 @@ impl GenesisValidator {
 		Self { account: sr.to_account_id(), babe: sr.public().into(), grandpa: ed.public().into() }
 	}
 
-	/// A validator whose account and BABE key are the sr25519 key `sr` and whose GRANDPA key
-	/// is the ed25519 key `ed` (public keys; the secrets are its operator's).
-	fn from_public(sr: [u8; 32], ed: [u8; 32]) -> Self {
+	/// A validator of sr25519 account `account`, sr25519 BABE key `babe` and ed25519 GRANDPA
+	/// key `grandpa` (public keys; the secrets are its operator's).
+	fn from_public(account: [u8; 32], babe: [u8; 32], grandpa: [u8; 32]) -> Self {
 		Self {
-			account: AccountId::from(sr),
-			babe: sp_core::sr25519::Public::from_raw(sr).into(),
-			grandpa: sp_core::ed25519::Public::from_raw(ed).into(),
+			account: AccountId::from(account),
+			babe: sp_core::sr25519::Public::from_raw(babe).into(),
+			grandpa: sp_core::ed25519::Public::from_raw(grandpa).into(),
 		}
 	}
 }
@@ -122,25 +122,31 @@ pub fn local_config_genesis() -> Value {
 	)
 }
 
-/// The staging chain's four validators: (sr25519 account and BABE key, ed25519 GRANDPA key),
-/// public keys generated for this preset; their secrets are not in this repository. A chain
-/// of one's own replaces them with its operators' keys (`build-spec --chain staging`, then
-/// edit the spec's `session.keys`, `balances` and `council`).
-const STAGING_VALIDATORS: [([u8; 32], [u8; 32]); 4] = [
+/// The staging chain's four validators: (sr25519 account, sr25519 BABE key, ed25519 GRANDPA
+/// key), public keys generated for this preset; their secrets are not in this repository. The
+/// account (funds, council seat) is not a session key: it stays off the validator's online
+/// keystore, so taking over validator servers gives neither funds nor council votes. A chain of
+/// one's own replaces them with its operators' keys (`build-spec --chain staging`, then edit the
+/// spec's `session.keys`, `balances` and `council`).
+const STAGING_VALIDATORS: [([u8; 32], [u8; 32], [u8; 32]); 4] = [
 	(
 		hex!("d289b9c4d0731b8e5975dcec6209855807533595d4f5cfa059386e82a9096625"),
+		hex!("e0c15d863b9c091bf63e8b2c8b5119fddaa8da0bad43bfa09a678af092bc5001"),
 		hex!("127d924732e470ac9848f91a811c6ce8d9d013ec5cc68ce43f7ba5789c3ef6ff"),
 	),
 	(
 		hex!("b6f1c4fda34fd7f75e5a4d0a8c977a8e81c915c0aac0192f425b7240c043bb2e"),
+		hex!("d85746220645348d3b191fd80f4808ac6f782dc641ec7648ff383f2a1e890771"),
 		hex!("f37d6d87366f648343862e04ad8ab8141b0c25eeb23f57a91ab21e7e3ad69aac"),
 	),
 	(
 		hex!("d2cfe2b61b565059a9ea6ad4e61c6b50a31747749eccb51ceaf3a75d8d43f44d"),
+		hex!("9e1d506ffc01eaf49a470788afaaea9da7a82768893a1333d2cf8e7309029223"),
 		hex!("6621179ac4be665331625be07bf92c2e63aeffd2530b1e4493bc7b4af5a386d6"),
 	),
 	(
 		hex!("524213149fbc6ba1f485af3746dcd2db9749ede4847f83054e917a6ec81e451a"),
+		hex!("2a5b485f111da9502a93bd04515dfb770d11b90b76453a69a0bdc56765a50d2d"),
 		hex!("70e65756c17a89420e92674991e414ed8432715f9a770825a3d303f999737409"),
 	),
 ];
@@ -151,7 +157,7 @@ const STAGING_VALIDATORS: [([u8; 32], [u8; 32]); 4] = [
 pub fn staging_config_genesis() -> Value {
 	let validators: Vec<GenesisValidator> = STAGING_VALIDATORS
 		.iter()
-		.map(|(sr, ed)| GenesisValidator::from_public(*sr, *ed))
+		.map(|(account, babe, grandpa)| GenesisValidator::from_public(*account, *babe, *grandpa))
 		.collect();
 	let operators: Vec<AccountId> = validators.iter().map(|v| v.account.clone()).collect();
 	genesis(validators, operators.clone(), None, operators, PRODUCTION)

@@ -15,6 +15,7 @@ use sp_runtime::{
 };
 
 use crate::{
+	configs::governance::{CouncilInstance, COUNCIL_MOTION_DURATION},
 	genesis_config_presets::{get_preset, STAGING_RUNTIME_PRESET},
 	AccountId, Council, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin,
 	Sudo, System,
@@ -43,8 +44,9 @@ fn preset_ext(id: &str) -> sp_io::TestExternalities {
 	ext
 }
 
+/// The council's members.
 fn members() -> Vec<AccountId> {
-	pallet_collective::Members::<Runtime, crate::configs::governance::CouncilInstance>::get()
+	pallet_collective::Members::<Runtime, CouncilInstance>::get()
 }
 
 /// The council motion that runs `call` as root: whitelist its hash and dispatch it, in one
@@ -63,45 +65,68 @@ fn as_root(call: RuntimeCall) -> RuntimeCall {
 	})
 }
 
-/// `proposer` proposes `motion` with `threshold` ayes needed, it and `voters` vote aye (a
-/// proposal is not a vote), and the motion is closed; returns the result of its dispatch (`Executed`), or `None` if it did not pass.
+/// `proposer` proposes `motion` with `threshold` ayes needed and it and `voters` vote aye (a
+/// proposal is not a vote); returns the motion's hash and index.
+fn propose(
+	proposer: &AccountId,
+	voters: &[AccountId],
+	threshold: u32,
+	motion: &RuntimeCall,
+) -> (sp_core::H256, u32) {
+	let length = motion.encoded_size() as u32;
+	let hash = BlakeTwo256::hash_of(motion);
+	let index = pallet_collective::ProposalCount::<Runtime, CouncilInstance>::get();
+	assert_ok!(Council::propose(
+		RuntimeOrigin::signed(proposer.clone()),
+		threshold,
+		Box::new(motion.clone()),
+		length
+	));
+	for voter in core::iter::once(proposer).chain(voters) {
+		assert_ok!(Council::vote(RuntimeOrigin::signed(voter.clone()), hash, index, true));
+	}
+	(hash, index)
+}
+
+/// Closes motion `motion` (`hash`, `index`); returns the result of its dispatch (`Executed`),
+/// or `None` if it did not pass.
+fn close(
+	closer: &AccountId,
+	motion: &RuntimeCall,
+	(hash, index): (sp_core::H256, u32),
+) -> Option<Result<(), DispatchError>> {
+	let length = motion.encoded_size() as u32;
+	let weight = motion.get_dispatch_info().call_weight;
+	assert_ok!(Council::close(RuntimeOrigin::signed(closer.clone()), hash, index, weight, length));
+	System::events().into_iter().find_map(|record| match record.event {
+		RuntimeEvent::Council(pallet_collective::Event::Executed { proposal_hash, result })
+			if proposal_hash == hash =>
+			Some(result),
+		_ => None,
+	})
+}
+
+/// `proposer` proposes `motion`, it and `voters` vote aye, and the motion is closed at once
+/// (its ayes reach `threshold`); returns the result of its dispatch.
 fn pass(
 	proposer: &AccountId,
 	voters: &[AccountId],
 	threshold: u32,
 	motion: RuntimeCall,
 ) -> Option<Result<(), DispatchError>> {
-	let length = motion.encoded_size() as u32;
-	let weight = motion.get_dispatch_info().call_weight;
-	let hash = BlakeTwo256::hash_of(&motion);
-	let index = pallet_collective::ProposalCount::<
-		Runtime,
-		crate::configs::governance::CouncilInstance,
-	>::get();
-	assert_ok!(Council::propose(
-		RuntimeOrigin::signed(proposer.clone()),
-		threshold,
-		Box::new(motion),
-		length
-	));
-	for voter in core::iter::once(proposer).chain(voters) {
-		assert_ok!(Council::vote(RuntimeOrigin::signed(voter.clone()), hash, index, true));
-	}
-	// Closed at once when the ayes reach the threshold, else after the motion's duration.
-	let end = System::block_number() + crate::configs::governance::COUNCIL_MOTION_DURATION;
-	System::set_block_number(end);
-	Council::on_initialize(end);
-	assert_ok!(Council::close(
-		RuntimeOrigin::signed(proposer.clone()),
-		hash,
-		index,
-		weight,
-		length
-	));
+	let id = propose(proposer, voters, threshold, &motion);
+	close(proposer, &motion, id)
+}
+
+/// The result of the root dispatch of the whitelisted `call`
+/// (`Whitelist::WhitelistedCallDispatched`), if it was dispatched.
+fn dispatched(call: &RuntimeCall) -> Option<Result<(), DispatchError>> {
+	let hash = BlakeTwo256::hash_of(call);
 	System::events().into_iter().find_map(|record| match record.event {
-		RuntimeEvent::Council(pallet_collective::Event::Executed { proposal_hash, result })
-			if proposal_hash == hash =>
-			Some(result),
+		RuntimeEvent::Whitelist(pallet_whitelist::Event::WhitelistedCallDispatched {
+			call_hash,
+			result,
+		}) if call_hash == hash => Some(result.map(|_| ()).map_err(|e| e.error)),
 		_ => None,
 	})
 }
@@ -145,8 +170,9 @@ fn three_of_four_council_members_set_a_protocol_parameter_as_root() {
 		let council = members();
 		let set =
 			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 5 });
-		let result = pass(&council[0], &council[1..3], 3, as_root(set));
+		let result = pass(&council[0], &council[1..3], 3, as_root(set.clone()));
 		assert_eq!(result, Some(Ok(())));
+		assert_eq!(dispatched(&set), Some(Ok(())));
 		assert_eq!(pallet_job_queue::MinEligibleProviders::<Runtime>::get(), 5);
 	});
 }
@@ -172,7 +198,8 @@ fn a_council_motion_authorises_a_runtime_upgrade() {
 		let council = members();
 		let code_hash = BlakeTwo256::hash(b"the next runtime");
 		let authorise = RuntimeCall::System(frame_system::Call::authorize_upgrade { code_hash });
-		assert_eq!(pass(&council[3], &council[..2], 3, as_root(authorise)), Some(Ok(())));
+		assert_eq!(pass(&council[3], &council[..2], 3, as_root(authorise.clone())), Some(Ok(())));
+		assert_eq!(dispatched(&authorise), Some(Ok(())));
 		assert!(System::events().iter().any(|record| matches!(
 			record.event,
 			RuntimeEvent::System(frame_system::Event::UpgradeAuthorized { code_hash: h, .. })
@@ -191,7 +218,7 @@ fn outsiders_can_neither_propose_nor_dispatch_as_root() {
 		let length = motion.encoded_size() as u32;
 		assert_noop!(
 			Council::propose(RuntimeOrigin::signed(outsider.clone()), 1, Box::new(motion), length),
-			pallet_collective::Error::<Runtime, crate::configs::governance::CouncilInstance>::NotMember
+			pallet_collective::Error::<Runtime, CouncilInstance>::NotMember
 		);
 		assert_noop!(
 			pallet_whitelist::Pallet::<Runtime>::whitelist_call(
@@ -220,10 +247,93 @@ fn dev_and_local_keep_sudo_and_get_a_council() {
 				Some(Sr25519Keyring::Alice.to_account_id())
 			);
 			assert_eq!(members().len(), council);
-			let max: u32 = <Runtime as pallet_collective::Config<
-				crate::configs::governance::CouncilInstance,
-			>>::MaxMembers::get();
+			let max: u32 =
+				<Runtime as pallet_collective::Config<CouncilInstance>>::MaxMembers::get();
 			assert!(members().len() as u32 <= max);
 		});
 	}
+}
+
+#[test]
+fn a_prime_member_cannot_act_for_the_silent_members() {
+	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
+		let council = members();
+		// Root makes the first member prime.
+		assert_ok!(Council::set_members(
+			RuntimeOrigin::root(),
+			council.clone(),
+			Some(council[0].clone()),
+			council.len() as u32
+		));
+		let set =
+			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 1 });
+		let motion = as_root(set);
+		// The prime proposes with the full threshold and votes aye; the others stay silent.
+		let id = propose(&council[0], &[], 4, &motion);
+		let end = System::block_number() + COUNCIL_MOTION_DURATION + 1;
+		System::set_block_number(end);
+		assert_eq!(close(&council[1], &motion, id), None, "the motion must not pass");
+		assert!(System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::Council(pallet_collective::Event::Closed { yes: 1, no: 3, .. })
+		)));
+		assert_eq!(pallet_job_queue::MinEligibleProviders::<Runtime>::get(), 3);
+	});
+}
+
+#[test]
+fn a_root_call_dispatched_before_it_is_whitelisted_cannot_be_relayed() {
+	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
+		let council = members();
+		let set =
+			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 1 });
+		// The two steps in the other order: the dispatch comes first and is deferred.
+		let reversed = RuntimeCall::Utility(pallet_utility::Call::batch_all {
+			calls: vec![
+				RuntimeCall::Whitelist(
+					pallet_whitelist::Call::dispatch_whitelisted_call_with_preimage {
+						call: Box::new(set.clone()),
+					},
+				),
+				RuntimeCall::Whitelist(pallet_whitelist::Call::whitelist_call {
+					call_hash: BlakeTwo256::hash_of(&set),
+				}),
+			],
+		});
+		assert_eq!(pass(&council[0], &council[1..3], 3, reversed), Some(Ok(())));
+		assert_eq!(dispatched(&set), None);
+		// The call is whitelisted and its dispatch deferred, but the deferral has expired, so
+		// no signed account can run it as root.
+		let outsider = Sr25519Keyring::Eve.to_account_id();
+		assert_noop!(
+			pallet_whitelist::Pallet::<Runtime>::dispatch_whitelisted_call_with_preimage(
+				RuntimeOrigin::signed(outsider),
+				Box::new(set)
+			),
+			pallet_whitelist::Error::<Runtime>::DeferredDispatchExpired
+		);
+		assert_eq!(pallet_job_queue::MinEligibleProviders::<Runtime>::get(), 3);
+	});
+}
+
+#[test]
+fn the_council_changes_its_own_members_by_a_motion() {
+	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
+		let council = members();
+		let newcomer = Sr25519Keyring::Ferdie.to_account_id();
+		let mut next = council[..3].to_vec();
+		next.push(newcomer.clone());
+		let set_members = RuntimeCall::Council(pallet_collective::Call::set_members {
+			new_members: next,
+			prime: None,
+			old_count: council.len() as u32,
+		});
+		assert_eq!(
+			pass(&council[0], &council[1..3], 3, as_root(set_members.clone())),
+			Some(Ok(()))
+		);
+		assert_eq!(dispatched(&set_members), Some(Ok(())));
+		assert!(members().contains(&newcomer));
+		assert!(!members().contains(&council[3]));
+	});
 }

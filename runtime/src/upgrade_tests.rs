@@ -6,7 +6,8 @@
 //! assigned and revealing, the lottery's draw. These tests run
 //! [`Executive::try_runtime_upgrade`] on it, as `try-runtime on-runtime-upgrade` does: every
 //! migration's pre- and post-checks, every storage item decoded in this runtime's layout, and
-//! every pallet's `try_state`.
+//! every pallet's `try_state`; then the migrations a second time, which must change nothing
+//! (the CLI's idempotency check).
 
 use super::*;
 use frame_support::traits::{GetStorageVersion, StorageVersion};
@@ -81,5 +82,10 @@ fn the_upgrade_from_spec_102_passes_every_check_and_fits_a_block() {
 		assert!(weight.all_lte(max), "the migrations weigh {weight} > a block's {max}");
 		let last = frame_system::LastRuntimeUpgrade::<Runtime>::get().expect("recorded");
 		assert_eq!(last.spec_version.0, VERSION.spec_version);
+		// Run again, the migrations change nothing: each is gated by its storage version.
+		let root = sp_io::storage::root(sp_runtime::StateVersion::V1);
+		Executive::try_runtime_upgrade(UpgradeCheckSelect::None)
+			.unwrap_or_else(|e| panic!("the second run fails: {e:?}"));
+		assert_eq!(sp_io::storage::root(sp_runtime::StateVersion::V1), root);
 	});
 }

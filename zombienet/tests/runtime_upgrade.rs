@@ -12,8 +12,10 @@
 //!    migrations start from, is saved for the runtime's try-runtime test
 //!    (`$CARGO_TARGET_DIR/tmp/upgrade/state-at-upgrade.json`; a copy is committed as
 //!    `runtime/upgrades/spec-102/state.json`);
-//! 2. the next block runs the node's runtime: its `spec_version`, and the pallets' storage
-//!    versions its migrations set;
+//! 2. `sudo` reports `set_code` succeeded, at least one job was assigned or revealing at the
+//!    upgrade block, and the next block (both read once finalised) runs the node's runtime:
+//!    its `spec_version`, `System::LastRuntimeUpgrade` (102 at the upgrade block, the new
+//!    spec after it) and the pallets' storage versions before and after the migrations;
 //! 3. every job of step 1 completes with the tally a native run gives, and two jobs submitted
 //!    after the upgrade complete too, run by the same worker processes, none restarted;
 //! 4. both validators finalise well past the upgrade block.
@@ -29,7 +31,7 @@ use std::{
 use anyhow::{bail, Context};
 use povm_network_tests::{
 	chain_spec::node_runtime_code, coinflip_image, node_binary, target_dir, Image, Network,
-	NetworkDef,
+	NetworkDef, NodeHandle,
 };
 use povm_primitives::{JobState, RedundancyPolicy};
 use povm_worker::{
@@ -42,9 +44,11 @@ use povm_network_tests::chain::*;
 /// The baseline runtime's `spec_version` (`runtime/upgrades/spec-102`).
 const BASELINE_SPEC: u32 = 102;
 
-/// The storage versions the node's runtime's migrations leave (`runtime/src/lib.rs`,
-/// `Migrations`): vm-proof 3 → 4 and vrf-lottery 1 → 2 run on the baseline's state.
-const STORAGE_VERSIONS: [(&str, u16); 3] = [("VmProof", 4), ("VrfLottery", 2), ("JobQueue", 1)];
+/// Each pallet's storage version on the baseline and after the node's runtime's migrations
+/// (`runtime/src/lib.rs`, `Migrations`): vm-proof 3 → 4 and vrf-lottery 1 → 2 run on the
+/// baseline's state.
+const STORAGE_VERSIONS: [(&str, u16, u16); 3] =
+	[("VmProof", 3, 4), ("VrfLottery", 1, 2), ("JobQueue", 1, 1)];
 
 /// Flips per job: a few seconds of work, so that replicas are still running or revealing when
 /// the upgrade lands.
@@ -117,13 +121,20 @@ fn storage_version_key(pallet: &str) -> String {
 	povm_worker::client::to_0x(&key)
 }
 
-/// Each job's state at `at`, counted by state name.
-async fn states_at(client: &ChainClient, jobs: &[(u64, JobId)], at: H256) -> String {
+/// Each job's state at `at`, counted by state name, and how many are open (assigned or
+/// revealing).
+async fn states_at(client: &ChainClient, jobs: &[(u64, JobId)], at: H256) -> (String, usize) {
 	let mut counts: Vec<(String, usize)> = Vec::new();
+	let mut open = 0;
 	for (_, id) in jobs {
 		let state = match client.job(*id, Some(at)).await {
-			Ok(Some(view)) => format!("{:?}", view.state),
-			Ok(None) => "absent".into(),
+			Ok(Some(view)) => {
+				if matches!(view.state, JobState::Assigned | JobState::Revealing) {
+					open += 1;
+				}
+				format!("{:?}", view.state)
+			},
+			Ok(None) => "not yet submitted".into(),
 			Err(e) => format!("unreadable ({e})"),
 		};
 		match counts.iter_mut().find(|(s, _)| *s == state) {
@@ -131,9 +142,44 @@ async fn states_at(client: &ChainClient, jobs: &[(u64, JobId)], at: H256) -> Str
 			None => counts.push((state, 1)),
 		}
 	}
-	counts.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ")
+	let summary = counts.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(", ");
+	(summary, open)
 }
 
+/// The raw value of storage `key` at block `at` on `node`.
+fn storage_at(node: &NodeHandle, key: &str, at: &str) -> anyhow::Result<Option<Vec<u8>>> {
+	let raw = node.rpc("state_getStorage", serde_json::json!([key, at]))?;
+	Ok(raw
+		.as_str()
+		.map(|h| povm_worker::client::from_0x("storage value", h))
+		.transpose()?)
+}
+
+/// The `spec_version` that `System::LastRuntimeUpgrade` records at block `at`.
+fn last_runtime_upgrade(node: &NodeHandle, at: &str) -> anyhow::Result<Option<u32>> {
+	let mut key = sp_io::hashing::twox_128(b"System").to_vec();
+	key.extend(sp_io::hashing::twox_128(b"LastRuntimeUpgrade"));
+	let Some(bytes) = storage_at(node, &povm_worker::client::to_0x(&key), at)? else {
+		return Ok(None);
+	};
+	let spec = <codec::Compact<u32> as codec::Decode>::decode(&mut &bytes[..])?;
+	Ok(Some(spec.0))
+}
+
+/// The on-chain storage version of `pallet` at block `at`.
+fn storage_version(node: &NodeHandle, pallet: &str, at: &str) -> anyhow::Result<Option<u16>> {
+	let bytes = storage_at(node, &storage_version_key(pallet), at)?;
+	Ok(bytes.and_then(|b| Some(u16::from_le_bytes([*b.first()?, *b.get(1)?]))))
+}
+
+/// The hash of the canonical block `number` on `node`.
+fn canonical_hash(node: &NodeHandle, number: u64) -> anyhow::Result<String> {
+	let hash = node.rpc("chain_getBlockHash", serde_json::json!([number]))?;
+	hash.as_str().map(str::to_string).with_context(|| format!("no block #{number}"))
+}
+
+/// Waits for job `id`'s verdict and checks it: completed, the tally a native run of `seed`
+/// gives, no escrow left; returns the verdict's block.
 async fn check_completed(
 	client: &ChainClient,
 	image: &Image,
@@ -219,9 +265,18 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	);
 	let before: Vec<(u64, JobId)> = std::iter::once(first).chain(more).collect();
 	timeline.note(best(network), "six jobs submitted (finalised)");
+	let sudid = receipt
+		.find_first::<povm_client::runtime::sudo::events::Sudid>()?
+		.context("no Sudid event in the upgrade block")?;
+	if let Err(e) = sudid.sudo_result {
+		bail!("sudo(set_code) was included but set_code failed: {e:?}");
+	}
 	let header = client.header(receipt.block).await?.context("the upgrade block exists")?;
 	let upgrade_block = u64::from(header.number()?);
-	let states = states_at(&client, &before, receipt.block).await;
+	let (states, open) = states_at(&client, &before, receipt.block).await;
+	if open == 0 {
+		bail!("no job was assigned or revealing at the upgrade block: {states}");
+	}
 	timeline.note_at(
 		included_at,
 		upgrade_block,
@@ -248,34 +303,42 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	std::fs::write(out.join("state-at-upgrade.json"), serde_json::to_string_pretty(&state)?)?;
 	timeline.note(upgrade_block, format!("state at the upgrade block saved ({} keys)", top.len()));
 
-	// 2. The next block runs the node's runtime, its migrations done.
-	let node_spec = {
-		let alice = network.node("alice");
-		alice.wait_for("the new runtime", Duration::from_secs(60), |n| {
-			Ok(n.spec_version(None)? > BASELINE_SPEC)
-		})?;
-		alice.spec_version(None)?
-	};
-	let first_new = (upgrade_block + 1..=best(network))
-		.find(|n| {
-			let alice = network.node("alice");
-			let hash = alice.rpc("chain_getBlockHash", serde_json::json!([n])).ok();
-			let hash = hash.as_ref().and_then(|h| h.as_str()).map(str::to_string);
-			hash.is_some_and(|h| alice.spec_version(Some(&h)).ok() == Some(node_spec))
-		})
-		.context("a block on the new runtime")?;
-	timeline.note(first_new, format!("first block on spec {node_spec}: migrations ran"));
-	for (pallet, version) in STORAGE_VERSIONS {
-		let raw = network
-			.node("alice")
-			.rpc("state_getStorage", serde_json::json!([storage_version_key(pallet)]))?;
-		let bytes = raw.as_str().map(|h| povm_worker::client::from_0x("version", h)).transpose()?;
-		let on_chain = bytes.map(|b| u16::from_le_bytes([b[0], b[1]]));
-		if on_chain != Some(version) {
-			bail!("{pallet}'s storage version is {on_chain:?} after the upgrade, not {version}");
+	// 2. The next block runs the node's runtime, its migrations done: read at the canonical
+	// blocks N (the upgrade block, still executed by the baseline) and N + 1, once finalised.
+	let alice = network.node("alice");
+	alice.wait_for(
+		"the block after the upgrade to be finalised",
+		Duration::from_secs(120),
+		|n| Ok(n.finalized_number()? > upgrade_block),
+	)?;
+	let (at_upgrade, after_upgrade) =
+		(canonical_hash(alice, upgrade_block)?, canonical_hash(alice, upgrade_block + 1)?);
+	if at_upgrade != block_hash {
+		bail!(
+			"the upgrade block #{upgrade_block} {block_hash} was not finalised ({at_upgrade} was)"
+		);
+	}
+	let node_spec = alice.spec_version(Some(&after_upgrade))?;
+	if node_spec <= BASELINE_SPEC {
+		bail!("block #{} still runs spec {node_spec}", upgrade_block + 1);
+	}
+	let recorded =
+		(last_runtime_upgrade(alice, &at_upgrade)?, last_runtime_upgrade(alice, &after_upgrade)?);
+	if recorded != (Some(BASELINE_SPEC), Some(node_spec)) {
+		bail!("LastRuntimeUpgrade at #{upgrade_block} and the next block: {recorded:?}");
+	}
+	timeline.note(upgrade_block + 1, format!("first block on spec {node_spec}: migrations ran"));
+	for (pallet, before, after) in STORAGE_VERSIONS {
+		let versions = (
+			storage_version(alice, pallet, &at_upgrade)?,
+			storage_version(alice, pallet, &after_upgrade)?,
+		);
+		if versions != (Some(before), Some(after)) {
+			bail!("{pallet}'s storage version at the upgrade block and the next: {versions:?}, not {before} and {after}");
 		}
 	}
-	timeline.note(best(network), "storage versions: VmProof 4, VrfLottery 2, JobQueue 1");
+	timeline
+		.note(upgrade_block + 1, "storage versions: VmProof 3 → 4, VrfLottery 1 → 2, JobQueue 1");
 
 	// 3. Every job completes; two more after the upgrade, by the same workers.
 	let mut last_verdict = 0;
