@@ -2,11 +2,7 @@
 //! root through the whitelist ([`crate::configs::governance`]), on the runtime itself.
 
 use codec::Encode;
-use frame_support::{
-	assert_noop, assert_ok,
-	dispatch::GetDispatchInfo,
-	traits::{Get, Hooks},
-};
+use frame_support::{assert_noop, assert_ok, dispatch::GetDispatchInfo, traits::Get};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
