@@ -294,6 +294,17 @@ impl ChainClient {
 		r
 	}
 
+	/// The `spec_version` of the runtime at the node's best block.
+	pub async fn spec_version(&self) -> Result<u32, ChainError> {
+		#[derive(serde::Deserialize)]
+		#[serde(rename_all = "camelCase")]
+		struct Version {
+			spec_version: u32,
+		}
+		let version: Version = self.request("state_getRuntimeVersion", rpc_params![]).await?;
+		Ok(version.spec_version)
+	}
+
 	/// Subscribes to finalised headers.
 	pub async fn subscribe_finalized(&self) -> Result<Subscription<RpcHeader>, ChainError> {
 		self.subscribe(
@@ -383,6 +394,13 @@ impl ChainClient {
 /// How often [`Submitter::submit`] signs again after losing its nonce to another transaction.
 pub const NONCE_RETRIES: usize = 3;
 
+/// Whether a refusal is the pool's verdict that the transaction is invalid (it no longer
+/// passes the runtime's checks: after a runtime upgrade, a transaction signed for the earlier
+/// `spec_version` fails its signature check).
+pub fn found_invalid(message: &str) -> bool {
+	message.contains("Transaction is invalid") || message.contains("Invalid Transaction")
+}
+
 /// Whether a refusal means another transaction of the account took the nonce: replaced in the
 /// pool (`usurped`), or refused as a duplicate nonce (`Priority is too low`, `outdated`).
 pub fn lost_its_nonce(message: &str) -> bool {
@@ -435,7 +453,8 @@ impl Submitter {
 	/// ([`ChainError::Dispatch`] names the runtime's error when it failed). When another
 	/// transaction of the same account took its nonce (another process signing for this
 	/// account, such as `povm-worker session-keys` beside `povm-worker run`), it is signed
-	/// again with the next nonce, up to [`NONCE_RETRIES`] times.
+	/// again with the next nonce, up to [`NONCE_RETRIES`] times; so is one that a runtime upgrade
+	/// invalidated before it was included.
 	pub async fn submit(&self, call: &Call) -> Result<Receipt, ChainError> {
 		self.submit_until(call, Wait::InBlock).await
 	}
@@ -449,15 +468,27 @@ impl Submitter {
 
 	async fn submit_until(&self, call: &Call, wait: Wait) -> Result<Receipt, ChainError> {
 		let name = call.name();
+		let mut signed_for = self.client.spec_version().await.ok();
 		let mut r = self.submit_once(call, wait).await;
 		for _ in 0..NONCE_RETRIES {
 			match &r {
 				Err(ChainError::Rejected { message, .. }) if lost_its_nonce(message) => {
 					tracing::info!(target: LOG_CLIENT, call = name, "{message}: signing again with the next nonce");
-					r = self.submit_once(call, wait).await;
+				},
+				// A runtime upgrade between signing and inclusion invalidates the transaction
+				// (its signature covers the `spec_version`): it is signed again for the new
+				// runtime. An invalid transaction with the runtime unchanged is not retried.
+				Err(ChainError::Rejected { message, .. }) if found_invalid(message) => {
+					let now = self.client.spec_version().await.ok();
+					if now.is_none() || now == signed_for {
+						break;
+					}
+					tracing::info!(target: LOG_CLIENT, call = name, from = ?signed_for, to = ?now, "{message}: the runtime was upgraded, signing again");
+					signed_for = now;
 				},
 				_ => break,
 			}
+			r = self.submit_once(call, wait).await;
 		}
 		let outcome = match &r {
 			Ok(rc) if rc.finalized => "finalized",
@@ -503,5 +534,22 @@ impl Submitter {
 			}),
 			Ok(r) => r.map_err(|e| ChainError::from_client(e, conn.ws.is_connected())),
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_pools_refusals_are_told_apart() {
+		// subxt's words for the pool's `Invalid` status, as the upgrade test saw them for a
+		// transaction signed for the runtime before the upgrade.
+		let invalid = "Transaction is invalid (eg because of a bad nonce, signature etc)";
+		assert!(found_invalid(invalid));
+		assert!(!lost_its_nonce(invalid));
+		assert!(lost_its_nonce("Transaction is outdated"));
+		assert!(!found_invalid("Transaction is outdated"));
+		assert!(!found_invalid("Transaction was dropped"));
 	}
 }
