@@ -40,6 +40,11 @@ fn preset_ext(id: &str) -> sp_io::TestExternalities {
 	ext
 }
 
+/// `jobQueue.set_min_eligible_providers(min)`: a root-only protocol parameter call.
+fn set_min_eligible_providers(min: u32) -> RuntimeCall {
+	RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min })
+}
+
 /// The council's members.
 fn members() -> Vec<AccountId> {
 	pallet_collective::Members::<Runtime, CouncilInstance>::get()
@@ -164,8 +169,7 @@ fn the_staging_chain_has_no_sudo_key_and_no_dev_account() {
 fn three_of_four_council_members_set_a_protocol_parameter_as_root() {
 	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
 		let council = members();
-		let set =
-			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 5 });
+		let set = set_min_eligible_providers(5);
 		let result = pass(&council[0], &council[1..3], 3, as_root(set.clone()));
 		assert_eq!(result, Some(Ok(())));
 		assert_eq!(dispatched(&set), Some(Ok(())));
@@ -177,8 +181,7 @@ fn three_of_four_council_members_set_a_protocol_parameter_as_root() {
 fn half_the_council_cannot_act_as_root_even_with_a_low_threshold() {
 	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
 		let council = members();
-		let set =
-			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 1 });
+		let set = set_min_eligible_providers(1);
 		// Two members propose with a threshold of two: the motion passes, but its origin is
 		// two of four, short of two thirds, so the whitelist refuses it and nothing changes.
 		let result = pass(&council[0], &council[1..2], 2, as_root(set));
@@ -208,8 +211,7 @@ fn a_council_motion_authorises_a_runtime_upgrade() {
 fn outsiders_can_neither_propose_nor_dispatch_as_root() {
 	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
 		let outsider = Sr25519Keyring::Eve.to_account_id();
-		let set =
-			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 1 });
+		let set = set_min_eligible_providers(1);
 		let motion = as_root(set.clone());
 		let length = motion.encoded_size() as u32;
 		assert_noop!(
@@ -261,8 +263,7 @@ fn a_prime_member_cannot_act_for_the_silent_members() {
 			Some(council[0].clone()),
 			council.len() as u32
 		));
-		let set =
-			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 1 });
+		let set = set_min_eligible_providers(1);
 		let motion = as_root(set);
 		// The prime proposes with the full threshold and votes aye; the others stay silent.
 		let id = propose(&council[0], &[], 4, &motion);
@@ -281,8 +282,7 @@ fn a_prime_member_cannot_act_for_the_silent_members() {
 fn a_root_call_dispatched_before_it_is_whitelisted_cannot_be_relayed() {
 	preset_ext(STAGING_RUNTIME_PRESET).execute_with(|| {
 		let council = members();
-		let set =
-			RuntimeCall::JobQueue(pallet_job_queue::Call::set_min_eligible_providers { min: 1 });
+		let set = set_min_eligible_providers(1);
 		// The two steps in the other order: the dispatch comes first and is deferred.
 		let reversed = RuntimeCall::Utility(pallet_utility::Call::batch_all {
 			calls: vec![

@@ -70,19 +70,7 @@ pub fn customised(
 	out: &Path,
 ) -> Result<()> {
 	let error = |reason: String| RunnerError::ChainSpec { chain: chain.into(), reason };
-	let output = Command::new(binary)
-		.args(["build-spec", "--chain", chain, "--disable-default-bootnode"])
-		.output()
-		.map_err(|e| RunnerError::spawn(binary, e))?;
-	if !output.status.success() {
-		return Err(error(format!(
-			"build-spec failed ({}): {}",
-			output.status,
-			String::from_utf8_lossy(&output.stderr)
-		)));
-	}
-	let mut spec: Value = serde_json::from_slice(&output.stdout)
-		.map_err(|e| error(format!("build-spec printed no JSON: {e}")))?;
+	let mut spec = build_spec(binary, chain, &[])?;
 	if let Some(baseline) = baseline {
 		let runtime_genesis = spec
 			.pointer_mut("/genesis/runtimeGenesis")
@@ -105,23 +93,32 @@ pub fn customised(
 	std::fs::write(out, text).map_err(|e| RunnerError::io("write", out, e))
 }
 
-/// The code of the runtime built into `binary` (its `dev` spec's genesis `:code`): the
-/// runtime a test upgrades a baseline chain to.
-pub fn node_runtime_code(binary: &Path) -> Result<Vec<u8>> {
-	let error = |reason: String| RunnerError::ChainSpec { chain: "dev".into(), reason };
+/// The JSON spec `binary build-spec --chain <chain> <extra>` prints; fails with
+/// [`RunnerError::ChainSpec`] when the command fails or prints no JSON.
+fn build_spec(binary: &Path, chain: &str, extra: &[&str]) -> Result<Value> {
+	let error = |reason: String| RunnerError::ChainSpec { chain: chain.into(), reason };
 	let output = Command::new(binary)
-		.args(["build-spec", "--chain", "dev", "--raw", "--disable-default-bootnode"])
+		.args(["build-spec", "--chain", chain, "--disable-default-bootnode"])
+		.args(extra)
 		.output()
 		.map_err(|e| RunnerError::spawn(binary, e))?;
 	if !output.status.success() {
 		return Err(error(format!(
-			"build-spec --raw failed ({}): {}",
+			"build-spec {} failed ({}): {}",
+			extra.join(" "),
 			output.status,
 			String::from_utf8_lossy(&output.stderr)
 		)));
 	}
-	let spec: Value = serde_json::from_slice(&output.stdout)
-		.map_err(|e| error(format!("build-spec printed no JSON: {e}")))?;
+	serde_json::from_slice(&output.stdout)
+		.map_err(|e| error(format!("build-spec printed no JSON: {e}")))
+}
+
+/// The code of the runtime built into `binary` (its `dev` spec's genesis `:code`): the
+/// runtime a test upgrades a baseline chain to.
+pub fn node_runtime_code(binary: &Path) -> Result<Vec<u8>> {
+	let error = |reason: String| RunnerError::ChainSpec { chain: "dev".into(), reason };
+	let spec = build_spec(binary, "dev", &["--raw"])?;
 	// `:code`, hex-encoded.
 	let code = spec
 		.pointer("/genesis/raw/top/0x3a636f6465")

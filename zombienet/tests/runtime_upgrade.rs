@@ -114,10 +114,10 @@ impl Timeline {
 	}
 }
 
-/// The key of pallet `pallet`'s on-chain storage version.
-fn storage_version_key(pallet: &str) -> String {
+/// The `0x`-hex key of storage value `item` of pallet `pallet` (`twox128` of each).
+fn value_key(pallet: &str, item: &str) -> String {
 	let mut key = sp_io::hashing::twox_128(pallet.as_bytes()).to_vec();
-	key.extend(sp_io::hashing::twox_128(b":__STORAGE_VERSION__:"));
+	key.extend(sp_io::hashing::twox_128(item.as_bytes()));
 	povm_worker::client::to_0x(&key)
 }
 
@@ -157,9 +157,7 @@ fn storage_at(node: &NodeHandle, key: &str, at: &str) -> anyhow::Result<Option<V
 
 /// The `spec_version` that `System::LastRuntimeUpgrade` records at block `at`.
 fn last_runtime_upgrade(node: &NodeHandle, at: &str) -> anyhow::Result<Option<u32>> {
-	let mut key = sp_io::hashing::twox_128(b"System").to_vec();
-	key.extend(sp_io::hashing::twox_128(b"LastRuntimeUpgrade"));
-	let Some(bytes) = storage_at(node, &povm_worker::client::to_0x(&key), at)? else {
+	let Some(bytes) = storage_at(node, &value_key("System", "LastRuntimeUpgrade"), at)? else {
 		return Ok(None);
 	};
 	let spec = <codec::Compact<u32> as codec::Decode>::decode(&mut &bytes[..])?;
@@ -168,7 +166,7 @@ fn last_runtime_upgrade(node: &NodeHandle, at: &str) -> anyhow::Result<Option<u3
 
 /// The on-chain storage version of `pallet` at block `at`.
 fn storage_version(node: &NodeHandle, pallet: &str, at: &str) -> anyhow::Result<Option<u16>> {
-	let bytes = storage_at(node, &storage_version_key(pallet), at)?;
+	let bytes = storage_at(node, &value_key(pallet, ":__STORAGE_VERSION__:"), at)?;
 	Ok(bytes.and_then(|b| Some(u16::from_le_bytes([*b.first()?, *b.get(1)?]))))
 }
 
