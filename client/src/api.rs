@@ -123,15 +123,19 @@ pub fn api_version_in(core_version: &[u8], id: &[u8; 8]) -> Result<Option<u32>, 
 	Ok(apis.into_iter().find(|(i, _)| i == id).map(|(_, v)| v))
 }
 
+/// The first version of `PovmJobsApi` whose assignments carry the draw wave (spec 101); later
+/// versions changed only `job` ([`POVM_JOBS_API_VERSION`]).
+pub const ASSIGNMENTS_WITH_WAVE_SINCE: u32 = 2;
+
 /// Whether a runtime declaring `PovmJobsApi` at `version` returns the assignments this client
-/// decodes (version [`POVM_JOBS_API_VERSION`] or later); why not otherwise.
+/// decodes (version [`ASSIGNMENTS_WITH_WAVE_SINCE`] or later); why not otherwise.
 pub fn check_povm_jobs_api(version: Option<u32>) -> Result<(), String> {
 	match version {
-		Some(v) if v >= POVM_JOBS_API_VERSION => Ok(()),
+		Some(v) if v >= ASSIGNMENTS_WITH_WAVE_SINCE => Ok(()),
 		Some(v) => Err(format!(
 			"the runtime's PovmJobsApi is version {v}, this client reads version \
-			 {POVM_JOBS_API_VERSION} (assignments with their draw wave): the runtime has not been \
-			 upgraded to spec 101 yet"
+			 {ASSIGNMENTS_WITH_WAVE_SINCE} or later (assignments with their draw wave): the \
+			 runtime has not been upgraded to spec 101 yet"
 		)),
 		None => Err("the runtime has no PovmJobsApi".into()),
 	}
@@ -227,7 +231,7 @@ impl Api {
 	/// `PovmJobsApi::provider_assignments(who)`: the provider's open assignments.
 	///
 	/// Refused with [`Error::Incompatible`] when the runtime at the block declares
-	/// `PovmJobsApi` below [`POVM_JOBS_API_VERSION`]: version 1 (runtimes before spec 101)
+	/// `PovmJobsApi` below [`ASSIGNMENTS_WITH_WAVE_SINCE`]: version 1 (runtimes before spec 101)
 	/// returns assignments without the draw wave, which a version-2 commitment needs.
 	pub async fn assignments(
 		&self,
@@ -236,15 +240,7 @@ impl Api {
 	) -> Result<Vec<AssignmentView>, Error> {
 		const WHAT: &str = "PovmJobsApi::provider_assignments";
 		// One block for both reads, so the version checked is the version called.
-		let hash = match at {
-			Some(h) => h,
-			None => self
-				.rpc
-				.chain_get_block_hash(None)
-				.await
-				.map_err(|e| Error::rpc("chain_getBlockHash", e))?
-				.ok_or_else(|| Error::rpc("chain_getBlockHash", "the node has no best block"))?,
-		};
+		let hash = self.block_hash(at).await?;
 		let version = self.runtime_api_version(POVM_JOBS_API_ID, Some(hash)).await?;
 		check_povm_jobs_api(version)
 			.map_err(|message| Error::Incompatible { what: WHAT, message })?;
@@ -257,9 +253,45 @@ impl Api {
 	}
 
 	/// `PovmJobsApi::job(id)`: a job, if it exists.
+	///
+	/// A runtime declaring `PovmJobsApi` version 2 (before spec 107) returns the spec in its
+	/// version-1 layout: it is read raw and given in this version's layout, as the storage
+	/// migration rewrites it (image ID, no registry, x86-64, no inputs).
 	pub async fn job(&self, id: JobId, at: Option<H256>) -> Result<Option<JobView>, Error> {
+		const WHAT: &str = "PovmJobsApi::job";
+		let hash = self.block_hash(at).await?;
+		if self.runtime_api_version(POVM_JOBS_API_ID, Some(hash)).await? == Some(2) {
+			let bytes = self
+				.rpc
+				.state_call("PovmJobsApi_job", Some(&codec::Encode::encode(&id)), Some(hash))
+				.await
+				.map_err(|e| Error::rpc(WHAT, e))?;
+			let old = <Option<JobViewV2> as codec::DecodeAll>::decode_all(&mut &bytes[..])
+				.map_err(|e| Error::Decode { what: WHAT, message: e.to_string() })?;
+			return old
+				.map(|view| {
+					view.upgraded().ok_or_else(|| Error::Decode {
+						what: WHAT,
+						message: "a version-1 spec without an image ID".into(),
+					})
+				})
+				.transpose();
+		}
 		let call = runtime::runtime_apis().povm_jobs_api().job(id);
-		Ok(self.call_api("PovmJobsApi::job", at, call).await?.map(|v| v.0))
+		Ok(self.call_api(WHAT, Some(hash), call).await?.map(|v| v.0))
+	}
+
+	/// `at`, or the node's best block when `None`.
+	async fn block_hash(&self, at: Option<H256>) -> Result<H256, Error> {
+		match at {
+			Some(h) => Ok(h),
+			None => self
+				.rpc
+				.chain_get_block_hash(None)
+				.await
+				.map_err(|e| Error::rpc("chain_getBlockHash", e))?
+				.ok_or_else(|| Error::rpc("chain_getBlockHash", "the node has no best block")),
+		}
 	}
 
 	/// `VrfLotteryApi::current_draw()`: the open lottery draw, if any.
@@ -507,6 +539,7 @@ mod tests {
 	#[test]
 	fn a_runtime_before_the_upgrade_is_told_apart() {
 		assert_eq!(check_povm_jobs_api(Some(POVM_JOBS_API_VERSION)), Ok(()));
+		assert_eq!(check_povm_jobs_api(Some(2)), Ok(()));
 		let err = check_povm_jobs_api(Some(1)).unwrap_err();
 		assert!(err.contains("version 1"), "{err}");
 		assert!(check_povm_jobs_api(None).is_err());

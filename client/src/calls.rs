@@ -140,6 +140,44 @@ fn call_data<P: Payload, C: OfflineClientAtBlockT<PovmConfig>>(
 	tx.call_data(&payload).map_err(incompatible)
 }
 
+/// `JobQueue::submit_job`'s arguments as runtimes before spec 107 take them: a version-1 spec
+/// (image by ID text, no inputs).
+#[derive(subxt::ext::scale_encode::EncodeAsType)]
+#[encode_as_type(crate_path = "subxt::ext::scale_encode")]
+struct SubmitJobV1 {
+	spec: Static<pallet_job_queue::migrations::v2::v1::JobSpec<Balance>>,
+	budget: Balance,
+}
+
+/// `submit_job` for a runtime whose `submit_job` is not this client's (`message` says why):
+/// one before spec 107 takes the spec in its version-1 layout, which holds an x86-64 image
+/// without a registry and no inputs. A customer's transaction is then accepted on both sides of
+/// the upgrade, and signed again for the new runtime if the upgrade comes before its inclusion.
+/// A spec the old layout cannot hold is refused here, as [`Error::Incompatible`].
+fn submit_job_before_spec_107<C: OfflineClientAtBlockT<PovmConfig>>(
+	tx: &TransactionsClient<PovmConfig, C>,
+	name: &'static str,
+	spec: &JobSpec,
+	budget: Balance,
+	message: String,
+) -> Result<Vec<u8>, Error> {
+	let Some(spec) = pallet_job_queue::migrations::v2::spec_as_v1(spec.clone()) else {
+		return Err(Error::Incompatible {
+			what: name,
+			message: format!(
+				"{message}; a runtime before spec 107 takes no registry, inputs or architecture \
+				 other than x86-64"
+			),
+		});
+	};
+	let payload = subxt::tx::StaticPayload::new(
+		"JobQueue",
+		"submit_job",
+		SubmitJobV1 { spec: Static(spec), budget },
+	);
+	tx.call_data(&payload).map_err(|e| Error::Incompatible { what: name, message: e.to_string() })
+}
+
 impl Call {
 	/// The SCALE call data of this call (pallet index, call index, arguments) as the metadata of
 	/// `tx`'s block lays it out.
@@ -172,7 +210,11 @@ impl Call {
 				call_data(tx, name, api.vm_proof().decline_job(*job, Static(*reason))),
 			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),
 			Call::SubmitJob { spec, budget } =>
-				call_data(tx, name, api.job_queue().submit_job(Static((**spec).clone()), *budget)),
+				match call_data(tx, name, api.job_queue().submit_job(Static((**spec).clone()), *budget)) {
+					Err(Error::Incompatible { message, .. }) =>
+						submit_job_before_spec_107(tx, name, spec, *budget, message),
+					other => other,
+				},
 			Call::CancelJob { job } => call_data(tx, name, api.job_queue().cancel_job(*job)),
 			Call::RegisterVrfKey { key } =>
 				call_data(tx, name, api.vrf_lottery().register_vrf_key(*key)),

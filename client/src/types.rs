@@ -5,7 +5,10 @@
 
 pub use pallet_vm_proof::{Arch, DeclineReason, Reveal, VmOffer};
 pub use pallet_vrf_lottery::VrfProofBytes;
-pub use povm_primitives::{AssignmentPhase, Digest, JobId, JobState, RedundancyPolicy, Usage};
+pub use povm_primitives::{
+	AssignmentPhase, Digest, ImageRef, InputRef, JobId, JobState, RedundancyPolicy, RegistryRef,
+	Usage,
+};
 pub use sp_core::{crypto::AccountId32 as AccountId, H256};
 
 /// The runtime's balance type.
@@ -19,6 +22,8 @@ pub type Nonce = u32;
 pub type JobSpec = povm_primitives::JobSpec<Balance>;
 /// A job as `PovmJobsApi::job` returns it.
 pub type JobView = pallet_job_queue::runtime_api::JobView<AccountId, Balance, BlockNumber>;
+/// A job as version 2 of `PovmJobsApi::job` returns it (runtimes before spec 107).
+pub type JobViewV2 = pallet_job_queue::runtime_api::JobViewV2<AccountId, Balance, BlockNumber>;
 /// An assignment as `PovmJobsApi::provider_assignments` returns it.
 pub type AssignmentView = povm_primitives::AssignmentView<BlockNumber>;
 /// The open lottery draw as `VrfLotteryApi::current_draw` returns it.

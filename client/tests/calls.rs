@@ -49,11 +49,25 @@ fn offer() -> VmOffer {
 
 fn spec() -> JobSpec {
 	JobSpec {
-		image: b"sha256:0123".to_vec().try_into().unwrap(),
+		image: povm_primitives::ImageRef {
+			id: [0x12; 32],
+			registry: Some(povm_primitives::RegistryRef {
+				repository: b"127.0.0.1:5000/povm/coinflip".to_vec().try_into().unwrap(),
+				manifest: [0x34; 32],
+			}),
+			arch: Arch::X86_64,
+		},
 		command: b"/coinflip".to_vec().try_into().unwrap(),
 		args: vec![b"--seed".to_vec().try_into().unwrap()].try_into().unwrap(),
 		env: Default::default(),
-		input: None,
+		inputs: vec![povm_primitives::InputRef {
+			name: b"data.csv".to_vec().try_into().unwrap(),
+			url: b"http://127.0.0.1:8080/data.csv".to_vec().try_into().unwrap(),
+			sha256: [0x56; 32],
+			size: 1234,
+		}]
+		.try_into()
+		.unwrap(),
 		resources: povm_primitives::Resources { millicores: 500, memory_mib: 64, max_seconds: 30 },
 		price_per_second: 1_000_000_000,
 		redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 3, margin: 2 },

@@ -77,7 +77,7 @@
           budget: j.budget.toBigInt(),
           submittedAt: j.submittedAt.toNumber(),
           providers: j.providers.map((p) => p.toString()),
-          image: PovmDash.format.bytes(j.spec.image),
+          image: `sha256:${j.spec.image.id.toHex().slice(2)}`,
           command: PovmDash.format.bytes(j.spec.command),
           args: j.spec.args.map((a) => PovmDash.format.bytes(a)),
           output: null,

@@ -37,11 +37,12 @@
     if (allocMib > 0n) args.push('--alloc-mib', `${allocMib}`);
     if (sleepSecs > 0n) args.push('--sleep', `${sleepSecs}`);
     const spec = {
-      image,
+      // By image ID; no registry: the providers hold the coin-flip image already.
+      image: { id: `0x${image.slice('sha256:'.length)}`, registry: null, arch: 'X86_64' },
       command: '/coinflip',
       args,
       env: [],
-      input: null,
+      inputs: [],
       resources: {
         millicores: Number(intField('job-millicores', 1)),
         memoryMib: Number(intField('job-memory-mib', 1)),

@@ -100,6 +100,10 @@ impl_opaque_keys! {
 ///   two-thirds majority acts as root through `Whitelist`, with `Preimage` and `Utility`
 ///   (new pallets, no stored data changes; see [`configs::governance`]); the `staging` preset
 ///   has no sudo key and no dev accounts.
+/// - 107: images by reference and input files (issue 14): a job spec names its image by ID with
+///   an optional registry (repository and manifest digest) and its architecture, which the
+///   draw matches against the offer, and lists input files by URL, sha-256 and size (job-queue
+///   storage version 2; `PovmJobsApi` version 3 returns the new spec).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -108,7 +112,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 106,
+	spec_version: 107,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -200,6 +204,7 @@ type Migrations = (
 	pallet_vm_proof::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_vm_proof::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_job_queue::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.
@@ -313,8 +318,18 @@ mod version_tests {
 		assert!(VERSION.spec_version > SPEC_OF_LOTTERY_STORAGE_V1);
 	}
 
+	/// The `spec_version` of the last runtime with job-queue storage version 1 (images by ID
+	/// text, no inputs).
+	const SPEC_OF_JOB_QUEUE_STORAGE_V1: u32 = 106;
+
 	#[test]
-	fn the_runtime_reports_povm_jobs_api_version_2() {
+	fn job_queue_storage_version_2_ships_with_a_higher_spec_version() {
+		assert_eq!(<JobQueue as GetStorageVersion>::in_code_storage_version(), 2);
+		assert!(VERSION.spec_version > SPEC_OF_JOB_QUEUE_STORAGE_V1);
+	}
+
+	#[test]
+	fn the_runtime_reports_povm_jobs_api_version_3() {
 		let reported = VERSION.apis.iter().find(|(id, _)| *id == POVM_JOBS_API_ID).map(|a| a.1);
 		assert_eq!(reported, Some(POVM_JOBS_API_VERSION));
 	}

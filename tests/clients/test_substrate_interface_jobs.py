@@ -83,14 +83,15 @@ def coinflip_args(seed: int) -> list[str]:
 
 def coinflip_spec(image: str, seed: int) -> dict:
     return {
-        "image": image,
+        # The image by ID (32 bytes as 0x-hex); no registry: the providers hold it already.
+        "image": {"id": "0x" + image.removeprefix("sha256:"), "registry": None, "arch": "X86_64"},
         "command": "/coinflip",
         # `args` and `env` are `BoundedVec<T, _>`s of non-byte `T`: scalecodec 1.2.12 encodes
         # such a one-field tuple struct as a 1-tuple, so the list goes in a list (it decodes
-        # them as a plain list). `BoundedVec<u8, _>` (image, command) takes a plain string.
+        # them as a plain list). `BoundedVec<u8, _>` (command) takes a plain string.
         "args": [coinflip_args(seed)],
         "env": [[]],
-        "input": None,
+        "inputs": [[]],
         "resources": {"millicores": 500, "memory_mib": 64, "max_seconds": MAX_SECONDS},
         "price_per_second": PRICE_PER_SECOND,
         # Two replicas, both must agree (2 votes to 0).
@@ -143,13 +144,14 @@ def test_job_submitted_with_substrate_interface_completes_and_decodes(network):
     assert set(job["providers"]) == providers, f"both providers assigned: {job['providers']}"
     assert job["commit_deadline"] is not None and job["reveal_deadline"] is not None
     got = job["spec"]
-    assert as_bytes(got["image"]) == network.image.encode()
+    assert got["image"]["id"] == "0x" + network.image.removeprefix("sha256:")
+    assert got["image"]["registry"] is None and got["image"]["arch"] == "X86_64"
     assert as_bytes(got["command"]) == b"/coinflip"
     assert [as_bytes(a).decode() for a in got["args"]] == coinflip_args(SEED)
     assert got["env"] == []
     assert got["resources"] == spec["resources"]
     assert got["redundancy"] == spec["redundancy"]
-    assert got["price_per_second"] == PRICE_PER_SECOND and got["input"] is None
+    assert got["price_per_second"] == PRICE_PER_SECOND and got["inputs"] == []
 
     # The accepted result (storage).
     result = substrate.query("JobQueue", "Results", [job_id]).value

@@ -96,11 +96,11 @@ pub fn job_spec(
 ) -> JobSpec {
 	let args: Vec<Bytes<MAX_ARG_LEN>> = args.iter().map(|a| bytes(a)).collect();
 	JobSpec {
-		image: bytes(&image.digest),
+		image: image.local_ref(),
 		command: bytes("/coinflip"),
 		args: args.try_into().expect("few args"),
 		env: Default::default(),
-		input: None,
+		inputs: Default::default(),
 		resources: Resources { millicores: 500, memory_mib: 64, max_seconds },
 		price_per_second: 1_000_000_000,
 		redundancy,

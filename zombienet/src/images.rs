@@ -20,6 +20,18 @@ pub struct Image {
 	pub binary: Option<PathBuf>,
 }
 
+impl Image {
+	/// The image reference of a job spec: this image's ID, no registry (workers load it from
+	/// their image directory), x86-64.
+	pub fn local_ref(&self) -> povm_primitives::ImageRef {
+		let mut id = [0u8; 32];
+		let hex = self.digest.strip_prefix("sha256:").unwrap_or(&self.digest);
+		// The digest was checked to start with `sha256:` when the image was built or named.
+		hex::decode_to_slice(hex, &mut id).expect("an image id is sha256:<64 hex digits>");
+		povm_primitives::ImageRef::local(id)
+	}
+}
+
 /// The coin-flip image: `$POVM_COINFLIP_IMAGE` in `$POVM_COINFLIP_IMAGE_DIR` when both are
 /// set, else built with `jobs/coinflip/build-image.sh` into `<target dir>/tmp/povm-images`
 /// (the static binary in its own `<target dir>/tmp/coinflip-target`, so the script never waits

@@ -352,7 +352,7 @@ async fn workers_decline_a_job_whose_image_none_has_and_the_customer_pays() {
 		RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 1 },
 	);
 	// A well-formed image id no provider has, and pulling is off.
-	spec.image = format!("sha256:{}", "0".repeat(64)).into_bytes().try_into().unwrap();
+	spec.image.id = [0; 32];
 	let id = submit(&customer(&client, "//Alice"), spec).await;
 	// The job ends unrunnable: its record is removed at once (nothing is left to reap).
 	let gone = wait(Duration::from_secs(180), "the declined job to end", || async {

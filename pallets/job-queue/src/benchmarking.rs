@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::pallet::{Jobs, Params, Queue};
-use alloc::{boxed::Box, vec};
+use alloc::{boxed::Box, vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
 	traits::{
@@ -19,8 +19,6 @@ use sp_runtime::traits::Saturating;
 /// A valid spec, as large as the bounds allow, with `replicas` replicas.
 pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 	let replicas = replicas.clamp(1, Params::<T>::get().max_replicas);
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat(b'a').take(64));
 	let arg: povm_primitives::Bytes<{ povm_primitives::MAX_ARG_LEN }> =
 		BoundedVec::truncate_from(vec![b'x'; povm_primitives::MAX_ARG_LEN as usize]);
 	// Every text field at its bound: the UTF-8 checks of `validate_spec` scan all of it.
@@ -29,15 +27,42 @@ pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 		value: BoundedVec::truncate_from(vec![b'v'; povm_primitives::MAX_ENV_VALUE_LEN as usize]),
 	};
 	JobSpec {
-		image: BoundedVec::truncate_from(image),
+		// The longest repository and every input at its bounds: `validate_spec` scans them all.
+		image: povm_primitives::ImageRef {
+			id: [0xaa; 32],
+			registry: Some(povm_primitives::RegistryRef {
+				repository: BoundedVec::truncate_from(
+					[&b"r/"[..], &vec![b'a'; povm_primitives::MAX_REPOSITORY_LEN as usize - 2]]
+						.concat(),
+				),
+				manifest: [0xbb; 32],
+			}),
+			arch: povm_primitives::Arch::X86_64,
+		},
 		command: BoundedVec::truncate_from(vec![b'c'; povm_primitives::MAX_COMMAND_LEN as usize]),
 		args: BoundedVec::truncate_from(vec![arg; povm_primitives::MAX_ARGS as usize]),
 		env: BoundedVec::truncate_from(vec![var; povm_primitives::MAX_ENV as usize]),
-		input: Some([7u8; 32]),
+		inputs: BoundedVec::truncate_from(
+			(0..povm_primitives::MAX_INPUTS).map(bench_input).collect::<Vec<_>>(),
+		),
 		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
 		price_per_second: BalanceOf::<T>::from(1u32),
 		redundancy: RedundancyPolicy { min_replicas: replicas, max_replicas: replicas, margin: 1 },
 		checkpoint_interval: 10,
+	}
+}
+
+/// Input `i` of the benchmark spec: a name and a URL at their bounds.
+fn bench_input(i: u32) -> povm_primitives::InputRef {
+	let mut name = vec![b'n'; povm_primitives::MAX_INPUT_NAME_LEN as usize];
+	name[0] = b'0' + i as u8;
+	let mut url = b"https://".to_vec();
+	url.resize(povm_primitives::MAX_URL_LEN as usize, b'u');
+	povm_primitives::InputRef {
+		name: BoundedVec::truncate_from(name),
+		url: BoundedVec::truncate_from(url),
+		sha256: [i as u8; 32],
+		size: povm_primitives::MAX_INPUT_BYTES,
 	}
 }
 

@@ -39,7 +39,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Checks a spec; returns the minimum budget it needs.
 	pub fn validate_spec(spec: &JobSpecOf<T>) -> Result<BalanceOf<T>, Error<T>> {
-		ensure!(povm_primitives::is_valid_image_ref(&spec.image), Error::<T>::BadImageRef);
+		Self::validate_image(&spec.image)?;
+		Self::validate_inputs(spec)?;
 		Self::validate_text(spec)?;
 		let r = &spec.resources;
 		ensure!(
@@ -60,6 +61,31 @@ impl<T: Config> Pallet<T> {
 		ensure!(p.margin >= 1, Error::<T>::ZeroMargin);
 		ensure!(p.margin <= p.max_replicas, Error::<T>::MarginUnreachable);
 		Self::max_cost(spec).ok_or(Error::<T>::Overflow)
+	}
+
+	/// Checks that a registry the image is pulled from is named `host[:port]/path` (see
+	/// [`povm_primitives::is_repository`]).
+	fn validate_image(image: &povm_primitives::ImageRef) -> Result<(), Error<T>> {
+		if let Some(registry) = &image.registry {
+			ensure!(povm_primitives::is_repository(&registry.repository), Error::<T>::BadImageRef);
+		}
+		Ok(())
+	}
+
+	/// Checks every input: a plain file name used once, an `http(s)` URL without credentials,
+	/// and a size of at most [`povm_primitives::MAX_INPUT_BYTES`].
+	fn validate_inputs(spec: &JobSpecOf<T>) -> Result<(), Error<T>> {
+		use povm_primitives::{is_input_name, is_input_url, MAX_INPUT_BYTES};
+		for (i, input) in spec.inputs.iter().enumerate() {
+			ensure!(is_input_name(&input.name), Error::<T>::BadInputName);
+			ensure!(
+				!spec.inputs[..i].iter().any(|earlier| earlier.name == input.name),
+				Error::<T>::DuplicateInputName
+			);
+			ensure!(is_input_url(&input.url), Error::<T>::BadInputUrl);
+			ensure!(input.size <= MAX_INPUT_BYTES, Error::<T>::InputTooLarge);
+		}
+		Ok(())
 	}
 
 	/// Checks that the command, arguments and environment are text a worker can hand to a

@@ -208,7 +208,7 @@ impl<T: Config> Pallet<T> {
 		if count == 0 {
 			return Ok(Vec::new());
 		}
-		let candidates: Vec<_> = T::Providers::candidates(&job.spec.resources)
+		let candidates: Vec<_> = T::Providers::candidates(&job.spec.resources, job.spec.image.arch)
 			.into_iter()
 			.filter(|(p, _)| !job.providers.contains(p))
 			.collect();

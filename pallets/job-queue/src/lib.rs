@@ -15,6 +15,7 @@ pub const DEFAULT_MIN_ELIGIBLE_PROVIDERS: u32 = 3;
 mod benchmarking;
 mod dispatchable_impls;
 mod ledger_impl;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -22,6 +23,8 @@ pub mod runtime_api;
 mod tests;
 #[cfg(test)]
 mod tests_draw;
+#[cfg(test)]
+mod tests_migration;
 mod tick_impls;
 pub mod types;
 pub mod weights;
@@ -45,7 +48,7 @@ pub mod pallet {
 	use povm_primitives::ProviderRegistry;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -316,8 +319,8 @@ pub mod pallet {
 
 	#[pallet::error]
 	pub enum Error<T> {
-		/// The image is not `sha256:` followed by 64 lowercase hex digits. Reference the image
-		/// by its content digest.
+		/// The image's registry repository is not `host[:port]/path` with a lowercase path
+		/// (no scheme, tag or digest: the manifest digest is a field of its own).
 		BadImageRef,
 		/// The command is not valid UTF-8 or holds a NUL byte, so no worker could start it.
 		/// Send the command as UTF-8 text.
@@ -379,6 +382,16 @@ pub mod pallet {
 		/// `MinEligibleProviders` out of range: at least 1, at most `MaxCandidates` (the
 		/// registry's bound on providers; no job could ever be assigned above it).
 		MinEligibleProvidersOutOfRange,
+		/// An input's name is empty, starts with `.` or holds a byte other than ASCII letters,
+		/// digits, `.`, `_` and `-`. Name each input as a plain file name.
+		BadInputName,
+		/// Two inputs have the same name. Give each input its own name.
+		DuplicateInputName,
+		/// An input's URL is not `http://` or `https://` printable ASCII with a host, or it
+		/// holds credentials (`user:password@`), which a public spec would give to everyone.
+		BadInputUrl,
+		/// An input is larger than the chain's bound (16 GiB). Split it.
+		InputTooLarge,
 	}
 
 	#[pallet::hooks]

@@ -6,7 +6,7 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64, Hooks, Randomness},
 };
-use povm_primitives::{JobId, ProviderRegistry, Resources};
+use povm_primitives::{Arch, JobId, ProviderRegistry, Resources};
 use sp_core::H256;
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
@@ -42,6 +42,7 @@ pub struct MockProvider {
 	#[allow(dead_code)]
 	pub reputation: Perbill,
 	pub offer: Resources,
+	pub arch: Arch,
 	pub slots: u32,
 	pub used: u32,
 }
@@ -53,8 +54,26 @@ thread_local! {
 
 /// Register a provider with the mock registry.
 pub fn add_provider(who: AccountId, reputation: Perbill, offer: Resources, slots: u32) {
-	PROVIDERS
-		.with(|p| p.borrow_mut().push(MockProvider { who, reputation, offer, slots, used: 0 }));
+	add_provider_on(who, Arch::X86_64, offer, slots);
+	PROVIDERS.with(|p| {
+		if let Some(x) = p.borrow_mut().iter_mut().find(|x| x.who == who) {
+			x.reputation = reputation;
+		}
+	});
+}
+
+/// Registers a mock provider offering `arch`.
+pub fn add_provider_on(who: AccountId, arch: Arch, offer: Resources, slots: u32) {
+	PROVIDERS.with(|p| {
+		p.borrow_mut().push(MockProvider {
+			who,
+			reputation: Perbill::zero(),
+			offer,
+			arch,
+			slots,
+			used: 0,
+		})
+	});
 }
 
 /// Slots in use of a mock provider.
@@ -65,12 +84,13 @@ pub fn used_slots(who: AccountId) -> u32 {
 /// A provider registry kept in thread-local memory.
 pub struct MockRegistry;
 impl ProviderRegistry<AccountId, u64> for MockRegistry {
-	fn candidates(r: &Resources) -> Vec<(AccountId, u32)> {
+	fn candidates(r: &Resources, arch: Arch) -> Vec<(AccountId, u32)> {
 		PROVIDERS.with(|p| {
 			p.borrow()
 				.iter()
 				.filter(|x| {
-					x.offer.millicores >= r.millicores &&
+					x.arch == arch &&
+						x.offer.millicores >= r.millicores &&
 						x.offer.memory_mib >= r.memory_mib &&
 						x.used < x.slots
 				})

@@ -11,14 +11,19 @@ use povm_primitives::{AssignmentView, Digest, Footprint, JobId, JobSpec, JobStat
 use scale_info::TypeInfo;
 
 /// Everything a customer or worker needs about one job.
+pub type JobView<AccountId, Balance, BlockNumber> =
+	JobViewOf<JobSpec<Balance>, AccountId, Balance, BlockNumber>;
+
+/// A job with a spec of type `Spec`: [`JobView`] for this runtime, [`JobViewV2`] for one before
+/// spec 107.
 #[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
-pub struct JobView<AccountId, Balance, BlockNumber> {
+pub struct JobViewOf<Spec, AccountId, Balance, BlockNumber> {
 	/// The job.
 	pub id: JobId,
 	/// Who submitted it.
 	pub owner: AccountId,
 	/// The specification (what the worker runs).
-	pub spec: JobSpec<Balance>,
+	pub spec: Spec,
 	/// State (the verdict once finished: `Completed` or `Disputed`).
 	pub state: JobState,
 	/// Escrow still held.
@@ -67,10 +72,36 @@ pub struct AssignmentViewV1<BlockNumber> {
 	pub reveal_deadline: BlockNumber,
 }
 
+/// A job as version 2 of [`PovmJobsApi`] returned it (runtimes before spec 107): a
+/// [`JobView`] whose spec names the image by ID text and has no inputs (job-queue storage
+/// version 1). Only for reading a runtime that has not been upgraded yet.
+pub type JobViewV2<AccountId, Balance, BlockNumber> =
+	JobViewOf<crate::migrations::v2::v1::JobSpec<Balance>, AccountId, Balance, BlockNumber>;
+
+impl<AccountId, Balance, BlockNumber> JobViewV2<AccountId, Balance, BlockNumber> {
+	/// The view in this version's layout, with the spec as the storage migration to job-queue
+	/// version 2 rewrites it ([`crate::migrations::v2::migrated_spec`]); `None` for a spec
+	/// without an image ID, which version 2 never stored.
+	pub fn upgraded(self) -> Option<JobView<AccountId, Balance, BlockNumber>> {
+		Some(JobViewOf {
+			id: self.id,
+			owner: self.owner,
+			spec: crate::migrations::v2::migrated_spec(self.spec)?,
+			state: self.state,
+			budget: self.budget,
+			providers: self.providers,
+			commit_deadline: self.commit_deadline,
+			reveal_deadline: self.reveal_deadline,
+			result: self.result,
+		})
+	}
+}
+
 /// The version of [`PovmJobsApi`] declared here (its `#[api_version]`; the runtime reports it
 /// in `Core_version`'s `apis`). Version 2 added the draw wave to `provider_assignments`'s
-/// [`AssignmentView`]; a client reading version 2 must refuse a runtime that reports less.
-pub const POVM_JOBS_API_VERSION: u32 = 2;
+/// [`AssignmentView`]; version 3 returns the job spec with an [`povm_primitives::ImageRef`]
+/// and inputs. A client reading version 3 must read [`JobViewV2`] from a runtime that reports 2.
+pub const POVM_JOBS_API_VERSION: u32 = 3;
 
 /// The id of [`PovmJobsApi`] in `Core_version`'s `apis`: `blake2_64("PovmJobsApi")`, as
 /// `sp_api` derives it (checked by a test against `RuntimeApiInfo::ID`).
@@ -79,15 +110,23 @@ pub const POVM_JOBS_API_ID: [u8; 8] = [0xc1, 0x29, 0xcf, 0x81, 0x7b, 0x16, 0x98,
 sp_api::decl_runtime_apis! {
 	/// The PoVM job API.
 	///
+	/// Version 3 (runtime spec 107): the job's spec names its image by [`ImageRef`] and lists
+	/// its inputs; version 2 returned [`JobViewV2`].
 	/// Version 2 (runtime spec 101): [`AssignmentView`] carries the provider's draw wave, which
 	/// the commitment binds. Version 1 returned [`AssignmentViewV1`].
-	#[api_version(2)]
+	///
+	/// [`ImageRef`]: povm_primitives::ImageRef
+	#[api_version(3)]
 	pub trait PovmJobsApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
 		Balance: Codec,
 		BlockNumber: Codec,
 	{
+		/// A job's spec (image by ID text, no inputs), state or verdict, result digest, output,
+		/// usage, energy and carbon (versions 1 and 2).
+		#[changed_in(3)]
+		fn job(id: JobId) -> Option<JobViewV2<AccountId, Balance, BlockNumber>>;
 		/// A job's spec, state or verdict, result digest, output, usage, energy and carbon.
 		fn job(id: JobId) -> Option<JobView<AccountId, Balance, BlockNumber>>;
 		/// The jobs `who` is assigned to and not yet finished with, with its phase and deadlines
@@ -117,7 +156,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 			payments: r.payments.into_inner(),
 			refunded: r.refunded,
 		});
-		Some(JobView {
+		Some(JobViewOf {
 			id,
 			owner: job.owner,
 			spec: job.spec,

@@ -10,14 +10,12 @@ use povm_primitives::{JobLedger, RedundancyPolicy, Settlement};
 use sp_runtime::{DispatchError, Perbill};
 
 fn spec(min: u32, max: u32, margin: u32, price: u64) -> JobSpecOf<Test> {
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat(b'0').take(64));
 	JobSpec {
-		image: BoundedVec::truncate_from(image),
+		image: povm_primitives::ImageRef::local([0; 32]),
 		command: BoundedVec::truncate_from(b"/bin/flip".to_vec()),
 		args: BoundedVec::default(),
 		env: BoundedVec::default(),
-		input: None,
+		inputs: BoundedVec::default(),
 		resources: Resources { millicores: 500, memory_mib: 128, max_seconds: 10 },
 		price_per_second: price,
 		redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin },
@@ -82,18 +80,76 @@ fn submit_job_needs_signed_origin() {
 fn submit_job_refuses_bad_image_refs() {
 	ExtBuilder::default().build_and_execute(|| {
 		for bad in [
-			b"ubuntu:latest".to_vec(),
-			[b"sha256:".to_vec(), vec![b'A'; 64]].concat(),
-			[b"sha256:".to_vec(), vec![b'0'; 63]].concat(),
-			[b"sha512:".to_vec(), vec![b'0'; 64]].concat(),
+			&b"ubuntu:latest"[..],
+			b"registry.example.org/pi:latest",
+			b"registry.example.org/pi@sha256:00",
+			b"https://registry.example.org/pi",
+			b"registry.example.org/Pi",
+			b"",
 		] {
 			let mut s = good();
-			s.image = BoundedVec::truncate_from(bad);
+			s.image.registry = Some(povm_primitives::RegistryRef {
+				repository: BoundedVec::truncate_from(bad.to_vec()),
+				manifest: [1; 32],
+			});
 			assert_noop!(
 				JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 1_000),
 				Error::<Test>::BadImageRef
 			);
 		}
+		let mut s = good();
+		s.image.registry = Some(povm_primitives::RegistryRef {
+			repository: BoundedVec::truncate_from(b"127.0.0.1:5000/povm/pi".to_vec()),
+			manifest: [1; 32],
+		});
+		submit(ALICE, s);
+	});
+}
+
+/// An input of `size` bytes named `name` at `url`.
+fn input(name: &[u8], url: &[u8], size: u64) -> povm_primitives::InputRef {
+	povm_primitives::InputRef {
+		name: BoundedVec::truncate_from(name.to_vec()),
+		url: BoundedVec::truncate_from(url.to_vec()),
+		sha256: [2; 32],
+		size,
+	}
+}
+
+#[test]
+fn submit_job_refuses_bad_inputs_and_changes_nothing() {
+	ExtBuilder::default().build_and_execute(|| {
+		let url = &b"https://data.example.org/in.csv"[..];
+		let cases = [
+			(Error::<Test>::BadInputName, vec![input(b"../etc/passwd", url, 1)]),
+			(Error::<Test>::BadInputName, vec![input(b".hidden", url, 1)]),
+			(Error::<Test>::BadInputName, vec![input(b"", url, 1)]),
+			(Error::<Test>::DuplicateInputName, vec![input(b"a", url, 1), input(b"a", url, 2)]),
+			(Error::<Test>::BadInputUrl, vec![input(b"a", b"file:///etc/passwd", 1)]),
+			(
+				Error::<Test>::BadInputUrl,
+				vec![input(b"a", b"https://user:token@data.example.org/x", 1)],
+			),
+			(
+				Error::<Test>::InputTooLarge,
+				vec![input(b"a", url, povm_primitives::MAX_INPUT_BYTES + 1)],
+			),
+		];
+		for (error, inputs) in cases {
+			let mut s = good();
+			s.inputs = BoundedVec::truncate_from(inputs);
+			assert_noop!(
+				JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 1_000),
+				error
+			);
+		}
+		let mut s = good();
+		s.inputs = BoundedVec::truncate_from(vec![
+			input(b"data.csv", url, 10),
+			input(b"model.bin", b"http://127.0.0.1:8080/m", povm_primitives::MAX_INPUT_BYTES),
+		]);
+		let job = submit(ALICE, s.clone());
+		assert_eq!(Jobs::<Test>::get(job).unwrap().spec.inputs, s.inputs);
 	});
 }
 

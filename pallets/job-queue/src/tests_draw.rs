@@ -10,14 +10,12 @@ use sp_runtime::{DispatchError, Perbill};
 const RICH: AccountId = 7;
 
 fn spec(min: u32) -> JobSpecOf<Test> {
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat(b'0').take(64));
 	JobSpec {
-		image: BoundedVec::truncate_from(image),
+		image: povm_primitives::ImageRef::local([0; 32]),
 		command: BoundedVec::truncate_from(b"/bin/true".to_vec()),
 		args: BoundedVec::default(),
 		env: BoundedVec::default(),
-		input: None,
+		inputs: BoundedVec::default(),
 		resources: Resources { millicores: 500, memory_mib: 128, max_seconds: 10 },
 		price_per_second: 1,
 		redundancy: RedundancyPolicy { min_replicas: min, max_replicas: min, margin: 1 },
@@ -118,11 +116,13 @@ fn busy_slots_do_not_weigh() {
 		add_provider(101, Perbill::from_percent(50), offer(), 4);
 		let candidates = <MockRegistry as povm_primitives::ProviderRegistry<_, _>>::candidates(
 			&spec(1).resources,
+			povm_primitives::Arch::X86_64,
 		);
 		assert_eq!(candidates, vec![(100, 1), (101, 4)]);
 		PROVIDERS.with(|p| p.borrow_mut()[1].used = 3);
 		let candidates = <MockRegistry as povm_primitives::ProviderRegistry<_, _>>::candidates(
 			&spec(1).resources,
+			povm_primitives::Arch::X86_64,
 		);
 		assert_eq!(candidates, vec![(100, 1), (101, 1)]);
 	});
@@ -243,5 +243,30 @@ fn root_sets_the_minimum_of_eligible_providers_within_bounds() {
 		assert_ok!(JobQueue::set_min_eligible_providers(RuntimeOrigin::root(), 2));
 		run_to_block(System::block_number() + 1);
 		assert_eq!(Jobs::<Test>::get(0).unwrap().state, JobState::Assigned);
+	});
+}
+
+/// The draw matches the image's architecture against the offer: an arm64 job is drawn only
+/// among arm64 providers, and waits while there are none, whatever x86-64 capacity is free.
+#[test]
+fn the_draw_matches_the_images_architecture() {
+	ExtBuilder::default().endow(RICH, 10_000_000).build_and_execute(|| {
+		for who in 100..103 {
+			add_provider(who, Perbill::from_percent(50), offer(), 4);
+		}
+		let mut arm = spec(2);
+		arm.image.arch = povm_primitives::Arch::Aarch64;
+		let budget = JobQueue::max_cost(&arm).unwrap();
+		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(RICH), Box::new(arm.clone()), budget));
+		let job = NextJobId::<Test>::get() - 1;
+		run_to_block(System::block_number() + 3);
+		assert_eq!(Jobs::<Test>::get(job).unwrap().state, JobState::Queued);
+		for who in 200..203 {
+			add_provider_on(who, povm_primitives::Arch::Aarch64, offer(), 4);
+		}
+		run_to_block(System::block_number() + 3);
+		let drawn = Jobs::<Test>::get(job).unwrap().providers.into_inner();
+		assert_eq!(drawn.len(), 2);
+		assert!(drawn.iter().all(|who| (200..203).contains(who)), "{drawn:?}");
 	});
 }

@@ -79,7 +79,7 @@ impl<T: Config> Pallet<T> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.state == JobState::Queued, Error::<T>::BadState);
 		let need = job.spec.redundancy.min_replicas;
-		let candidates = T::Providers::candidates(&job.spec.resources);
+		let candidates = T::Providers::candidates(&job.spec.resources, job.spec.image.arch);
 		if (candidates.len() as u64) < need.max(MinEligibleProviders::<T>::get()) as u64 {
 			return Ok(false);
 		}

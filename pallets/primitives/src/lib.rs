@@ -18,8 +18,18 @@ pub type JobId = u64;
 /// A 32-byte digest (blake2-256 or sha-256, as documented at each use).
 pub type Digest = [u8; 32];
 
-/// Bound of the image reference: `sha256:` followed by 64 lowercase hex digits.
-pub const IMAGE_REF_LEN: u32 = 71;
+/// Most bytes of an image's registry repository (`host[:port]/path`), Docker's bound on a
+/// reference's name.
+pub const MAX_REPOSITORY_LEN: u32 = 255;
+/// Most inputs a job may list.
+pub const MAX_INPUTS: u32 = 8;
+/// Most bytes of an input's file name.
+pub const MAX_INPUT_NAME_LEN: u32 = 64;
+/// Most bytes of an input's URL.
+pub const MAX_URL_LEN: u32 = 512;
+/// Most bytes of one input: 16 GiB. A provider's worker sets its own, lower limit and declines
+/// a job above it.
+pub const MAX_INPUT_BYTES: u64 = 16 << 30;
 /// Most bytes of the command.
 pub const MAX_COMMAND_LEN: u32 = 256;
 /// Most arguments.
@@ -132,22 +142,108 @@ pub struct RedundancyPolicy {
 	pub margin: u32,
 }
 
+/// CPU architecture of an image, and of a VM offer (the operating system is always Linux).
+#[derive(
+	Clone,
+	Copy,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Arch {
+	/// x86-64 (`linux/amd64`).
+	X86_64,
+	/// 64-bit ARM (`linux/arm64`).
+	Aarch64,
+	/// 64-bit RISC-V (`linux/riscv64`).
+	Riscv64,
+}
+
+impl Arch {
+	/// The OCI platform string a registry and the Docker engine use for it.
+	pub fn platform(&self) -> &'static str {
+		match self {
+			Arch::X86_64 => "linux/amd64",
+			Arch::Aarch64 => "linux/arm64",
+			Arch::Riscv64 => "linux/riscv64",
+		}
+	}
+}
+
+/// Where a registry serves an image: the repository and the manifest digest it resolves.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct RegistryRef {
+	/// `host[:port]/path` of the repository, without scheme, tag or digest (for example
+	/// `registry.example.org/team/pi`); checked by [`is_repository`].
+	pub repository: Bytes<MAX_REPOSITORY_LEN>,
+	/// The sha-256 manifest digest (`repository@sha256:<hex>`) the worker pulls; for a
+	/// multi-platform index, the index's digest (the worker asks for [`ImageRef::arch`]).
+	pub manifest: Digest,
+}
+
+/// The image a job runs: what it is (its ID), where to get it, and the architecture it runs on.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct ImageRef {
+	/// The image ID: the sha-256 digest of the image's configuration (Docker's image ID). The
+	/// worker checks it after every pull or load and runs nothing else, whatever the registry
+	/// served.
+	pub id: Digest,
+	/// Where to pull it; `None`: only providers that hold the image already can run it (the
+	/// others decline).
+	pub registry: Option<RegistryRef>,
+	/// The architecture it runs on; only providers offering it are drawn.
+	pub arch: Arch,
+}
+
+impl ImageRef {
+	/// An x86-64 image that only providers already holding it can run (no registry).
+	pub fn local(id: Digest) -> Self {
+		ImageRef { id, registry: None, arch: Arch::X86_64 }
+	}
+}
+
+/// One input file of a job, fetched by every replica before the run and checked against its
+/// digest, so that every replica computes over the same bytes.
+#[derive(
+	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct InputRef {
+	/// File name under the job's input directory (`/povm/in/<name>`); checked by
+	/// [`is_input_name`].
+	pub name: Bytes<MAX_INPUT_NAME_LEN>,
+	/// `http://` or `https://` URL the worker fetches it from; checked by [`is_input_url`].
+	pub url: Bytes<MAX_URL_LEN>,
+	/// sha-256 of the content.
+	pub sha256: Digest,
+	/// Size of the content in bytes (at most [`MAX_INPUT_BYTES`]).
+	pub size: u64,
+}
+
 /// A job's specification, every field bounded.
 #[derive(
 	Clone, Encode, Decode, DecodeWithMemTracking, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen,
 )]
 #[scale_info(skip_type_params(Balance))]
 pub struct JobSpec<Balance> {
-	/// Container image by content digest: `sha256:` + 64 lowercase hex digits.
-	pub image: Bytes<IMAGE_REF_LEN>,
+	/// The container image.
+	pub image: ImageRef,
 	/// Command to run (empty: the image's entrypoint).
 	pub command: Bytes<MAX_COMMAND_LEN>,
 	/// Arguments.
 	pub args: BoundedVec<Bytes<MAX_ARG_LEN>, ConstU32<MAX_ARGS>>,
 	/// Environment.
 	pub env: BoundedVec<EnvVar, ConstU32<MAX_ENV>>,
-	/// Optional digest of the input, fetched by the worker.
-	pub input: Option<Digest>,
+	/// Input files, fetched and checked by every replica, mounted read-only at `/povm/in`.
+	pub inputs: BoundedVec<InputRef, ConstU32<MAX_INPUTS>>,
 	/// Resources and wall-clock limit.
 	pub resources: Resources,
 	/// Most the customer pays per VM-second (per replica).
@@ -379,11 +475,11 @@ pub trait JobLedger<AccountId, Balance, BlockNumber> {
 
 /// The provider registry, as seen by the job queue.
 pub trait ProviderRegistry<AccountId, BlockNumber> {
-	/// Every provider eligible for `resources` (registered, live, bonded, offer fits, a free
-	/// slot), in registration order, each with its free slots (declared slots less the jobs it
+	/// Every provider eligible for `resources` on `arch` (registered, live, bonded, offer fits
+	/// and offers `arch`, a free slot), in registration order, each with its free slots (declared slots less the jobs it
 	/// holds, at least 1): the draw weight. Not cut off: the draw is over all of them, at most
 	/// the registry's bound on providers (the job queue's `MaxCandidates`).
-	fn candidates(resources: &Resources) -> Vec<(AccountId, u32)>;
+	fn candidates(resources: &Resources, arch: Arch) -> Vec<(AccountId, u32)>;
 	/// `providers` were assigned to `job`: take a slot each and open their commit window.
 	/// Returns the commit deadline.
 	fn on_assigned(job: JobId, providers: &[AccountId]) -> Result<BlockNumber, DispatchError>;
@@ -455,12 +551,62 @@ pub struct AssignmentView<BlockNumber> {
 	pub reveal_deadline: BlockNumber,
 }
 
-/// Whether `image` is `sha256:` followed by exactly 64 lowercase hex digits.
-pub fn is_valid_image_ref(image: &[u8]) -> bool {
-	const PREFIX: &[u8] = b"sha256:";
-	image.len() == PREFIX.len() + 64 &&
-		image.starts_with(PREFIX) &&
-		image[PREFIX.len()..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+/// Whether `repository` names a registry repository: `host[:port]/path`, where the host is
+/// DNS labels or an IPv4 address (letters, digits, `-`, `.`), the port decimal, and the path
+/// one or more `/`-separated components of lowercase letters and digits joined by single `.`,
+/// `_`, `__` or `-` runs (the distribution spec's grammar, without tag or digest).
+pub fn is_repository(repository: &[u8]) -> bool {
+	let Some(slash) = repository.iter().position(|&c| c == b'/') else { return false };
+	let (domain, path) = (&repository[..slash], &repository[slash + 1..]);
+	let (host, port) = match domain.iter().position(|&c| c == b':') {
+		Some(colon) => (&domain[..colon], Some(&domain[colon + 1..])),
+		None => (domain, None),
+	};
+	let host_ok = !host.is_empty() &&
+		host.split(|&c| c == b'.').all(|label| {
+			!label.is_empty() &&
+				label.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') &&
+				label[0] != b'-' && label[label.len() - 1] != b'-'
+		});
+	let port_ok = port.map_or(true, |p| {
+		!p.is_empty() && p.len() <= 5 && p.iter().all(u8::is_ascii_digit)
+	});
+	let component_ok = |c: &[u8]| {
+		let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+		!c.is_empty() &&
+			alnum(&c[0]) && alnum(&c[c.len() - 1]) &&
+			c.iter().all(|b| alnum(b) || matches!(b, b'.' | b'_' | b'-')) &&
+			!c.windows(2).any(|w| matches!(w, [b'.', b'.' | b'_' | b'-'] | [b'_' | b'-', b'.'])) &&
+			!c.windows(3).any(|w| w == b"___")
+	};
+	host_ok && port_ok && path.split(|&c| c == b'/').all(component_ok)
+}
+
+/// Whether `name` can name an input file: 1..=[`MAX_INPUT_NAME_LEN`] bytes of ASCII letters,
+/// digits, `.`, `_` and `-`, not starting with `.` (no hidden file, no `.` or `..`).
+pub fn is_input_name(name: &[u8]) -> bool {
+	!name.is_empty() &&
+		name[0] != b'.' &&
+		name.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+}
+
+/// Whether `url` is an `http://` or `https://` URL a worker may fetch: printable ASCII without
+/// spaces, a non-empty host, and no user information (`user:password@`): a public spec holds no
+/// secret, and a credential in it would be everyone's.
+pub fn is_input_url(url: &[u8]) -> bool {
+	let rest = if let Some(rest) = url.strip_prefix(b"https://") {
+		rest
+	} else if let Some(rest) = url.strip_prefix(b"http://") {
+		rest
+	} else {
+		return false
+	};
+	let authority_end = rest.iter().position(|&c| matches!(c, b'/' | b'?' | b'#'));
+	let authority = &rest[..authority_end.unwrap_or(rest.len())];
+	url.iter().all(|c| c.is_ascii_graphic()) &&
+		!authority.is_empty() &&
+		!authority.contains(&b'@') &&
+		authority[0] != b':'
 }
 
 /// Whether `text` can be handed to a process as one argument or environment value: valid UTF-8
@@ -486,6 +632,69 @@ mod tests {
 		assert!(!is_exec_text(b"\xff"));
 		assert!(!is_exec_text(&[0xe2, 0x82]));
 		assert!(!is_exec_text(b"a\0b"));
+	}
+
+	#[test]
+	fn repositories_are_host_and_lowercase_path() {
+		for good in [
+			&b"127.0.0.1:5000/povm/pi"[..],
+			b"registry.example.org/team/pi",
+			b"ghcr.io/a-b/c_d/e.f/g__h",
+			b"localhost:1/x",
+		] {
+			assert!(is_repository(good), "{}", String::from_utf8_lossy(good));
+		}
+		for bad in [
+			&b""[..],
+			b"pi",
+			b"registry/",
+			b"/pi",
+			b"registry.example.org/Team/pi",
+			b"registry.example.org/pi:latest",
+			b"registry.example.org/pi@sha256:00",
+			b"https://registry.example.org/pi",
+			b"registry.example.org:/pi",
+			b"registry.example.org:123456/pi",
+			b"-registry.org/pi",
+			b"registry..org/pi",
+			b"registry.org/pi//x",
+			b"registry.org/-pi",
+			b"registry.org/pi-",
+			b"registry.org/p..i",
+			b"registry.org/p___i",
+			b"registry.org/p i",
+		] {
+			assert!(!is_repository(bad), "{}", String::from_utf8_lossy(bad));
+		}
+	}
+
+	#[test]
+	fn input_names_are_plain_file_names() {
+		assert!(is_input_name(b"data.csv"));
+		assert!(is_input_name(b"A-1_b.tar.gz"));
+		for bad in [&b""[..], b".", b"..", b".hidden", b"a/b", b"a b", b"caf\xc3\xa9", b"a\0"] {
+			assert!(!is_input_name(bad), "{}", String::from_utf8_lossy(bad));
+		}
+	}
+
+	#[test]
+	fn input_urls_are_http_without_credentials() {
+		assert!(is_input_url(b"https://data.example.org/x.csv?v=1"));
+		assert!(is_input_url(b"http://127.0.0.1:8080/x"));
+		assert!(is_input_url(b"http://[::1]:8080/x"));
+		for bad in [
+			&b""[..],
+			b"ftp://example.org/x",
+			b"file:///etc/passwd",
+			b"https://",
+			b"https:///x",
+			b"https://user:secret@example.org/x",
+			b"https://example.org/a b",
+			b"https://:80/x",
+			b"HTTPS://example.org/x",
+		] {
+			assert!(!is_input_url(bad), "{}", String::from_utf8_lossy(bad));
+		}
 	}
 
 	#[test]

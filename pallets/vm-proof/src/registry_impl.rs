@@ -179,11 +179,11 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
-	fn candidates(r: &Resources) -> Vec<(T::AccountId, u32)> {
+	fn candidates(r: &Resources, arch: Arch) -> Vec<(T::AccountId, u32)> {
 		ActiveProviders::<T>::get()
 			.into_iter()
 			.filter_map(|who| {
-				let info = Providers::<T>::get(&who)?;
+				let info = Providers::<T>::get(&who).filter(|info| info.offer.arch == arch)?;
 				let free = Self::free_slots(&who, &info, r);
 				(free > 0).then_some((who, free))
 			})

@@ -29,14 +29,12 @@ fn setup(providers: &[AccountId]) {
 }
 
 fn submit(min: u32, max: u32, margin: u32) -> JobId {
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat(b'a').take(64));
 	let spec = JobSpec {
-		image: BoundedVec::truncate_from(image),
+		image: povm_primitives::ImageRef::local([0xaa; 32]),
 		command: BoundedVec::truncate_from(b"flip".to_vec()),
 		args: BoundedVec::default(),
 		env: BoundedVec::default(),
-		input: None,
+		inputs: BoundedVec::default(),
 		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
 		price_per_second: 10,
 		redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin },
@@ -217,12 +215,12 @@ fn heartbeat_keeps_provider_live() {
 		register(10);
 		let r = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
 		Epoch::set(1);
-		assert_eq!(VmProof::candidates(&r).len(), 1);
+		assert_eq!(VmProof::candidates(&r, povm_primitives::Arch::X86_64).len(), 1);
 		Epoch::set(2);
-		assert!(VmProof::candidates(&r).is_empty());
+		assert!(VmProof::candidates(&r, povm_primitives::Arch::X86_64).is_empty());
 		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(10)));
 		assert_eq!(Providers::<Test>::get(10).unwrap().last_heartbeat, 2);
-		assert_eq!(VmProof::candidates(&r).len(), 1);
+		assert_eq!(VmProof::candidates(&r, povm_primitives::Arch::X86_64).len(), 1);
 		assert_eq!(events().last(), Some(&Event::Heartbeat { who: 10, epoch: 2 }));
 		assert_noop!(VmProof::heartbeat(RuntimeOrigin::signed(11)), Error::<Test>::NotRegistered);
 	});
@@ -233,14 +231,14 @@ fn candidates_filter_fit_and_capacity() {
 	ExtBuilder::default().build_and_execute(|| {
 		register(10);
 		let big = Resources { millicores: 4000, memory_mib: 256, max_seconds: 60 };
-		assert!(VmProof::candidates(&big).is_empty());
+		assert!(VmProof::candidates(&big, povm_primitives::Arch::X86_64).is_empty());
 		let small = Resources { millicores: 100, memory_mib: 100, max_seconds: 60 };
 		// Weighted by its two free slots; one once a job holds one of them.
-		assert_eq!(VmProof::candidates(&small), vec![(10, 2)]);
+		assert_eq!(VmProof::candidates(&small, povm_primitives::Arch::X86_64), vec![(10, 2)]);
 		ProviderJobs::<Test>::mutate(10, |jobs| jobs.try_push(99).unwrap());
-		assert_eq!(VmProof::candidates(&small), vec![(10, 1)]);
+		assert_eq!(VmProof::candidates(&small, povm_primitives::Arch::X86_64), vec![(10, 1)]);
 		ProviderJobs::<Test>::mutate(10, |jobs| jobs.try_push(98).unwrap());
-		assert!(VmProof::candidates(&small).is_empty());
+		assert!(VmProof::candidates(&small, povm_primitives::Arch::X86_64).is_empty());
 		ProviderJobs::<Test>::remove(10);
 	});
 }

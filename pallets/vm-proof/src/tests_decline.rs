@@ -28,14 +28,12 @@ fn setup(providers: &[AccountId]) {
 }
 
 fn spec(min: u32, max: u32, max_seconds: u32) -> JobSpec<u64> {
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat(b'a').take(64));
 	JobSpec {
-		image: BoundedVec::truncate_from(image),
+		image: povm_primitives::ImageRef::local([0xaa; 32]),
 		command: BoundedVec::truncate_from(b"flip".to_vec()),
 		args: BoundedVec::default(),
 		env: BoundedVec::default(),
-		input: None,
+		inputs: BoundedVec::default(),
 		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds },
 		price_per_second: 10,
 		redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin: 1 },
@@ -163,7 +161,7 @@ fn a_job_longer_than_an_offer_is_never_assigned_to_it() {
 		setup_with(&[10, 11, 12], VmOffer { max_seconds: 30, ..offer() }, COMMIT_WINDOW);
 		let long = submit_spec(spec(1, 1, 60));
 		let r = spec(1, 1, 60).resources;
-		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r).is_empty());
+		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r, povm_primitives::Arch::X86_64).is_empty());
 		run_to_block(10);
 		assert_eq!(Jobs::<Test>::get(long).unwrap().state, JobState::Queued);
 		assert!(Rounds::<Test>::get(long).is_none());

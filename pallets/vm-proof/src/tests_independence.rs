@@ -30,14 +30,12 @@ fn setup(providers: &[AccountId]) {
 }
 
 fn submit(owner: AccountId, min: u32, max: u32, margin: u32) -> JobId {
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat(b'a').take(64));
 	let spec = JobSpec {
-		image: BoundedVec::truncate_from(image),
+		image: povm_primitives::ImageRef::local([0xaa; 32]),
 		command: BoundedVec::truncate_from(b"sleep".to_vec()),
 		args: BoundedVec::default(),
 		env: BoundedVec::default(),
-		input: None,
+		inputs: BoundedVec::default(),
 		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
 		price_per_second: 10,
 		redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin },

@@ -40,14 +40,12 @@ pub(crate) fn setup(providers: &[AccountId]) {
 const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
 
 pub(crate) fn submit_with(resources: Resources, min: u32, max: u32, margin: u32) -> JobId {
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat(b'a').take(64));
 	let spec = JobSpec {
-		image: BoundedVec::truncate_from(image),
+		image: povm_primitives::ImageRef::local([0xaa; 32]),
 		command: BoundedVec::truncate_from(b"flip".to_vec()),
 		args: BoundedVec::default(),
 		env: BoundedVec::default(),
-		input: None,
+		inputs: BoundedVec::default(),
 		resources,
 		price_per_second: 1,
 		redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin },

@@ -16,27 +16,7 @@ use scale_info::TypeInfo;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
-/// CPU architecture of a VM offer.
-#[derive(
-	Clone,
-	Copy,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub enum Arch {
-	/// x86-64.
-	X86_64,
-	/// 64-bit ARM.
-	Aarch64,
-	/// 64-bit RISC-V.
-	Riscv64,
-}
+pub use povm_primitives::Arch;
 
 /// Highest grid carbon intensity an offer may declare, gCO2e/kWh.
 ///

@@ -222,14 +222,12 @@ fn kind_name(k: Kind) -> &'static str {
 }
 
 fn spec(policy: RedundancyPolicy) -> JobSpec<Balance> {
-	let mut image = b"sha256:".to_vec();
-	image.extend(core::iter::repeat_n(b'a', 64));
 	JobSpec {
-		image: BoundedVec::truncate_from(image),
+		image: povm_primitives::ImageRef::local([0xaa; 32]),
 		command: BoundedVec::truncate_from(b"run".to_vec()),
 		args: BoundedVec::default(),
 		env: BoundedVec::default(),
-		input: None,
+		inputs: BoundedVec::default(),
 		resources: RESOURCES,
 		price_per_second: PRICE,
 		redundancy: policy,

@@ -135,11 +135,12 @@ test('a job submitted with @polkadot/api completes, and the runtime API gives it
   const args = ['--seed', `${SEED}`, '--flips', `${FLIPS}`, '--checkpoint-every', '250000'];
   // Plain objects and strings only: the metadata gives the types (JobSpec, Bytes, …).
   const spec = {
-    image: IMAGE,
+    // The image by ID (32 bytes, hex); no registry: the providers hold it already.
+    image: { id: `0x${IMAGE.replace(/^sha256:/, '')}`, registry: null, arch: 'X86_64' },
     command: '/coinflip',
     args,
     env: [],
-    input: null,
+    inputs: [],
     resources: { millicores: 500, memoryMib: 64, maxSeconds: MAX_SECONDS },
     pricePerSecond: PRICE_PER_SECOND,
     // Two replicas, and both must agree (2 votes to 0).
@@ -216,7 +217,10 @@ test('a job submitted with @polkadot/api completes, and the runtime API gives it
     assert.ok(view.state.isCompleted, `state ${view.state.type} ${when}`);
     assert.equal(view.budget.toBigInt(), 0n, 'the escrow was settled');
     assert.deepEqual(view.providers.map((p) => p.toString()).sort(), providers);
-    assert.equal(view.spec.image.toUtf8(), IMAGE);
+    assert.equal(view.spec.image.id.toHex(), `0x${IMAGE.replace(/^sha256:/, '')}`);
+    assert.ok(view.spec.image.registry.isNone);
+    assert.ok(view.spec.image.arch.isX86_64);
+    assert.equal(view.spec.inputs.length, 0);
     assert.equal(view.spec.command.toUtf8(), '/coinflip');
     assert.deepEqual(view.spec.args.map((a) => a.toUtf8()), args);
     assert.equal(view.spec.resources.maxSeconds.toNumber(), MAX_SECONDS);

@@ -595,7 +595,7 @@ mod tests {
 		);
 		v.docker_up = false;
 		v.specs.get_mut(&1).unwrap().resources.millicores = config.caps.millicores + 1;
-		v.specs.get_mut(&2).unwrap().image = vec![0xff].try_into().unwrap();
+		v.specs.get_mut(&2).unwrap().command = vec![0xff].try_into().unwrap();
 		v.specs.get_mut(&3).unwrap().resources.max_seconds = config.caps.max_seconds + 1;
 		let actions = step(&v, &mut state);
 		let labels: Vec<_> = actions

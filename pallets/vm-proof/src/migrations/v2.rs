@@ -569,14 +569,12 @@ mod tests {
 
 	/// Submit a job and run one block so that it is assigned; the job and its providers.
 	fn assigned(min: u32, max: u32, margin: u32) -> (JobId, Vec<AccountId>) {
-		let mut image = b"sha256:".to_vec();
-		image.extend(core::iter::repeat(b'a').take(64));
 		let spec = JobSpec {
-			image: BoundedVec::truncate_from(image),
+			image: povm_primitives::ImageRef::local([0xaa; 32]),
 			command: BoundedVec::truncate_from(b"flip".to_vec()),
 			args: BoundedVec::default(),
 			env: BoundedVec::default(),
-			input: None,
+			inputs: BoundedVec::default(),
 			resources: RESOURCES,
 			price_per_second: 1,
 			redundancy: RedundancyPolicy { min_replicas: min, max_replicas: max, margin },
@@ -897,7 +895,7 @@ mod tests {
 			setup(&[10, 11]);
 			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer.grid_intensity = u32::MAX);
 			let drawn: Vec<AccountId> =
-				<VmProof as ProviderRegistry<AccountId, u64>>::candidates(&RESOURCES)
+				<VmProof as ProviderRegistry<AccountId, u64>>::candidates(&RESOURCES, povm_primitives::Arch::X86_64)
 					.into_iter()
 					.map(|(w, _)| w)
 					.collect();

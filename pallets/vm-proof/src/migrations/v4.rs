@@ -148,14 +148,12 @@ mod tests {
 		for who in [10, 11] {
 			assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(who), offer(), 10_000));
 		}
-		let mut image = b"sha256:".to_vec();
-		image.extend(core::iter::repeat(b'a').take(64));
 		let spec = JobSpec {
-			image: BoundedVec::truncate_from(image),
+			image: povm_primitives::ImageRef::local([0xaa; 32]),
 			command: BoundedVec::default(),
 			args: BoundedVec::default(),
 			env: BoundedVec::default(),
-			input: None,
+			inputs: BoundedVec::default(),
 			resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
 			price_per_second: 10,
 			redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 1 },

@@ -1,0 +1,3 @@
+//! Storage migrations of the job queue, one module per version step.
+
+pub mod v2;

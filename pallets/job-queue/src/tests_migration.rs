@@ -1,0 +1,134 @@
+//! The storage migration to version 2 on the mock runtime.
+
+use crate::{
+	migrations::v2::{image_id_of, v1, MigrateV1ToV2},
+	mock::*,
+	pallet::*,
+	types::*,
+};
+use codec::Encode;
+use frame_support::{
+	traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
+	BoundedVec,
+};
+use povm_primitives::{Arch, RedundancyPolicy};
+
+/// A version-1 job whose image text names `id`, holding an (unused) input digest.
+fn old_job(image: &[u8]) -> v1::Job<Test> {
+	v1::Job {
+		owner: ALICE,
+		spec: v1::JobSpec {
+			image: BoundedVec::truncate_from(image.to_vec()),
+			command: BoundedVec::truncate_from(b"/coinflip".to_vec()),
+			args: BoundedVec::truncate_from(vec![BoundedVec::truncate_from(b"--flips".to_vec())]),
+			env: BoundedVec::default(),
+			input: Some([9; 32]),
+			resources: Resources { millicores: 500, memory_mib: 64, max_seconds: 10 },
+			price_per_second: 3,
+			redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 3, margin: 1 },
+			checkpoint_interval: 5,
+		},
+		budget: 90,
+		deposit: 7,
+		state: JobState::Assigned,
+		submitted_at: 4,
+		expires_at: 40,
+		providers: BoundedVec::truncate_from(vec![10, 11]),
+		commit_deadline: Some(20),
+		reveal_deadline: None,
+	}
+}
+
+fn id_text(byte: u8) -> Vec<u8> {
+	[&b"sha256:"[..], hex_of(&[byte; 32]).as_bytes()].concat()
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn image_texts_parse_to_ids() {
+	assert_eq!(image_id_of(&id_text(0xab)), Some([0xab; 32]));
+	assert_eq!(image_id_of(b"sha256:00"), None);
+	assert_eq!(image_id_of(&[&b"sha256:"[..], &[b'G'; 64]].concat()), None);
+	assert_eq!(image_id_of(&[&b"sha512:"[..], &[b'0'; 64]].concat()), None);
+}
+
+#[test]
+fn specs_without_registry_inputs_or_other_arch_go_back_to_version_1() {
+	use crate::migrations::v2::{migrated_spec, spec_as_v1};
+	let old = old_job(&id_text(0x5c)).spec;
+	let mut new = migrated_spec(old.clone()).unwrap();
+	// The unused input digest is the one thing version 2 drops.
+	assert_eq!(spec_as_v1(new.clone()), Some(v1::JobSpec { input: None, ..old }));
+	new.image.arch = Arch::Aarch64;
+	assert_eq!(spec_as_v1(new.clone()), None);
+	new.image.arch = Arch::X86_64;
+	new.inputs = BoundedVec::truncate_from(vec![povm_primitives::InputRef {
+		name: BoundedVec::truncate_from(b"a".to_vec()),
+		url: BoundedVec::truncate_from(b"https://x/a".to_vec()),
+		sha256: [0; 32],
+		size: 1,
+	}]);
+	assert_eq!(spec_as_v1(new), None);
+}
+
+#[test]
+fn version_1_jobs_get_their_image_id_no_registry_x86_and_no_inputs() {
+	// Records written raw, without their holds or queue entries: not `build_and_execute`,
+	// whose invariant checks would find neither.
+	ExtBuilder::default().build().execute_with(|| {
+		StorageVersion::new(1).put::<JobQueue>();
+		for (id, byte) in [(0u64, 0x01u8), (5, 0xfe)] {
+			let key = Jobs::<Test>::hashed_key_for(id);
+			frame_support::storage::unhashed::put_raw(&key, &old_job(&id_text(byte)).encode());
+		}
+		let results_before = Results::<Test>::iter().count();
+
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(JobQueue::on_chain_storage_version(), StorageVersion::new(2));
+		for (id, byte) in [(0u64, 0x01u8), (5, 0xfe)] {
+			let job = Jobs::<Test>::get(id).expect("migrated");
+			let old = old_job(&id_text(byte));
+			assert_eq!(job.spec.image.id, [byte; 32]);
+			assert_eq!(job.spec.image.registry, None);
+			assert_eq!(job.spec.image.arch, Arch::X86_64);
+			assert!(job.spec.inputs.is_empty());
+			assert_eq!(job.spec.command, old.spec.command);
+			assert_eq!(job.spec.args, old.spec.args);
+			assert_eq!(job.spec.resources, old.spec.resources);
+			assert_eq!(job.spec.redundancy, old.spec.redundancy);
+			assert_eq!(job.spec.checkpoint_interval, 5);
+			assert_eq!((job.budget, job.deposit, job.state), (90, 7, JobState::Assigned));
+			assert_eq!((job.submitted_at, job.expires_at), (4, 40));
+			assert_eq!(job.providers.into_inner(), vec![10, 11]);
+			assert_eq!((job.commit_deadline, job.reveal_deadline), (Some(20), None));
+		}
+		assert_eq!(Results::<Test>::iter().count(), results_before);
+
+		// Versioned: a second run (the on-chain version is now 2) changes nothing.
+		let before = Jobs::<Test>::get(0).unwrap();
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Jobs::<Test>::get(0).unwrap(), before);
+	});
+}
+
+/// The pre- and post-upgrade checks pass on a migrated state, and fail when the migration
+/// lost a job.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn try_runtime_checks_hold() {
+	use frame_support::traits::UncheckedOnRuntimeUpgrade;
+	type Inner = crate::migrations::v2::InnerMigrateV1ToV2<Test>;
+	ExtBuilder::default().build().execute_with(|| {
+		let key = Jobs::<Test>::hashed_key_for(3);
+		frame_support::storage::unhashed::put_raw(&key, &old_job(&id_text(7)).encode());
+		let state = Inner::pre_upgrade().unwrap();
+		Inner::on_runtime_upgrade();
+		assert!(Inner::post_upgrade(state.clone()).is_ok());
+		Jobs::<Test>::remove(3);
+		assert!(Inner::post_upgrade(state).is_err());
+	});
+}
