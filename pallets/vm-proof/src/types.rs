@@ -163,6 +163,9 @@ pub enum DeclineReason {
 	InvalidSpec,
 	/// Any other reason.
 	Other,
+	/// An input could not be fetched, or its size or sha-256 is not the spec's (appended in
+	/// spec 107).
+	InputUnavailable,
 }
 
 /// One provider assigned to a job.
