@@ -21,6 +21,16 @@
 //! disk_quota_mib = 256
 //! max_files = 4096
 //!
+//! [images]                                 # images pulled from the registries jobs name
+//! cache_mib = 10240                        # pulled images kept, least recently used first out
+//! allow_private_registries = false         # registries on loopback or private addresses
+//!
+//! [inputs]                                 # input files fetched by URL
+//! max_input_mib = 1024                     # each; a job with a larger one is declined
+//! max_total_mib = 4096                     # all of one job's inputs
+//! timeout_secs = 600                       # each fetch, connection included
+//! allow_private_addresses = false          # URLs on loopback, private or link-local addresses
+//!
 //! [offer]                                  # unset fields are measured from the host
 //! millicores = 1000
 //! memory_mib = 1024
@@ -99,6 +109,63 @@ pub struct Config {
 	/// The VM offer; unset fields are measured from the host.
 	#[serde(default)]
 	pub offer: OfferConfig,
+	/// Pulling images from the registries jobs name.
+	#[serde(default)]
+	pub images: ImagesConfig,
+	/// Fetching the input files jobs list.
+	#[serde(default)]
+	pub inputs: InputsConfig,
+}
+
+/// How the worker pulls the images jobs name from their registries.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ImagesConfig {
+	/// Disk budget of the images the worker pulled or loaded, in MiB: beyond it, the least
+	/// recently used ones not in use are removed. Images the worker did not bring are never
+	/// touched.
+	#[serde(default = "default_cache_mib")]
+	pub cache_mib: u64,
+	/// Pull from registries whose host resolves to a loopback, private or link-local address
+	/// (off: a job could otherwise make the provider's Docker engine probe its own network).
+	#[serde(default)]
+	pub allow_private_registries: bool,
+}
+
+impl Default for ImagesConfig {
+	fn default() -> Self {
+		Self { cache_mib: default_cache_mib(), allow_private_registries: false }
+	}
+}
+
+/// How the worker fetches a job's input files.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct InputsConfig {
+	/// Largest input accepted, in MiB (1..=16384): a job listing a larger one is declined.
+	#[serde(default = "default_max_input_mib")]
+	pub max_input_mib: u64,
+	/// Most bytes of one job's inputs together, in MiB (at least `max_input_mib`).
+	#[serde(default = "default_max_total_mib")]
+	pub max_total_mib: u64,
+	/// Time one fetch may take, connection included, in seconds (1..=86400).
+	#[serde(default = "default_fetch_timeout")]
+	pub timeout_secs: u64,
+	/// Fetch from loopback, private, link-local and other non-global addresses (off: a job
+	/// could otherwise read the provider's own network, such as a cloud metadata service).
+	#[serde(default)]
+	pub allow_private_addresses: bool,
+}
+
+impl Default for InputsConfig {
+	fn default() -> Self {
+		Self {
+			max_input_mib: default_max_input_mib(),
+			max_total_mib: default_max_total_mib(),
+			timeout_secs: default_fetch_timeout(),
+			allow_private_addresses: false,
+		}
+	}
 }
 
 /// Storage limits of every run: what the job can write to `out/` and `checkpoints/`.
@@ -220,6 +287,18 @@ fn default_rpc_timeout() -> u64 {
 fn default_grace() -> u64 {
 	60
 }
+fn default_cache_mib() -> u64 {
+	10 * 1024
+}
+fn default_max_input_mib() -> u64 {
+	1024
+}
+fn default_max_total_mib() -> u64 {
+	4 * 1024
+}
+fn default_fetch_timeout() -> u64 {
+	600
+}
 fn default_disk_quota() -> u32 {
 	DEFAULT_DISK_QUOTA_MIB
 }
@@ -234,15 +313,30 @@ impl Default for Config {
 }
 
 impl Config {
-	/// Reads and validates a configuration file.
+	/// Reads and validates a configuration file; relative directories are made absolute
+	/// ([`Config::absolute`]).
 	pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
 		let text = std::fs::read_to_string(path)
 			.map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-		Self::parse(&text).map_err(|e| match e {
-			ConfigError::Parse { message, .. } =>
-				ConfigError::Parse { path: path.display().to_string(), message },
-			other => other,
-		})
+		Self::parse(&text)
+			.map_err(|e| match e {
+				ConfigError::Parse { message, .. } =>
+					ConfigError::Parse { path: path.display().to_string(), message },
+				other => other,
+			})?
+			.absolute()
+	}
+
+	/// This configuration with `image_dir` and `state_dir` made absolute against the current
+	/// directory: Docker bind-mounts need absolute paths, and a relative one would move with
+	/// the directory the worker happens to be started in.
+	pub fn absolute(mut self) -> Result<Self, ConfigError> {
+		for dir in [&mut self.image_dir, &mut self.state_dir] {
+			*dir = std::path::absolute(&*dir).map_err(|e| {
+				ConfigError::Invalid(format!("{} cannot be made absolute: {e}", dir.display()))
+			})?;
+		}
+		Ok(self)
 	}
 
 	/// Parses and validates TOML text.
@@ -271,6 +365,18 @@ impl Config {
 		}
 		if !(1..=1 << 20).contains(&self.sandbox.max_files) {
 			return Err(ConfigError::Invalid("sandbox.max_files must be 1..=1048576".into()));
+		}
+		let inputs = &self.inputs;
+		if !(1..=16 * 1024).contains(&inputs.max_input_mib) {
+			return Err(ConfigError::Invalid("inputs.max_input_mib must be 1..=16384".into()));
+		}
+		if inputs.max_total_mib < inputs.max_input_mib {
+			return Err(ConfigError::Invalid(
+				"inputs.max_total_mib must be at least inputs.max_input_mib".into(),
+			));
+		}
+		if !(1..=86_400).contains(&inputs.timeout_secs) {
+			return Err(ConfigError::Invalid("inputs.timeout_secs must be 1..=86400".into()));
 		}
 		if self.key_file.is_some() && self.key_env.is_some() {
 			return Err(ConfigError::Invalid("set key_file or key_env, not both".into()));
@@ -416,6 +522,43 @@ mod tests {
 		assert_eq!(offer.memory_mib, 512, "measured 3072, capped");
 		assert_eq!(offer.grid_intensity, 50);
 		assert_eq!(offer.slots, 2);
+	}
+
+	#[test]
+	fn relative_directories_are_made_absolute_on_load() {
+		let dir = tempfile::tempdir().unwrap();
+		let file = dir.path().join("worker.toml");
+		std::fs::write(&file, "state_dir = \"state\"\nimage_dir = \"/srv/images\"\n").unwrap();
+		let c = Config::load(&file).unwrap();
+		assert!(c.state_dir.is_absolute(), "{}", c.state_dir.display());
+		assert_eq!(c.state_dir, std::env::current_dir().unwrap().join("state"));
+		assert_eq!(c.image_dir, PathBuf::from("/srv/images"));
+	}
+
+	#[test]
+	fn image_and_input_limits_parse_and_are_checked() {
+		let c = Config::parse(
+			"[images]\ncache_mib = 64\nallow_private_registries = true\n\
+			 [inputs]\nmax_input_mib = 8\nmax_total_mib = 16\ntimeout_secs = 5\n\
+			 allow_private_addresses = true\n",
+		)
+		.unwrap();
+		assert_eq!(c.images, ImagesConfig { cache_mib: 64, allow_private_registries: true });
+		assert_eq!(
+			c.inputs,
+			InputsConfig {
+				max_input_mib: 8,
+				max_total_mib: 16,
+				timeout_secs: 5,
+				allow_private_addresses: true
+			}
+		);
+		let d = Config::default();
+		assert!(!d.images.allow_private_registries && !d.inputs.allow_private_addresses);
+		assert!(Config::parse("[inputs]\nmax_input_mib = 0").is_err());
+		assert!(Config::parse("[inputs]\nmax_input_mib = 20000").is_err());
+		assert!(Config::parse("[inputs]\nmax_input_mib = 8\nmax_total_mib = 4").is_err());
+		assert!(Config::parse("[inputs]\ntimeout_secs = 0").is_err());
 	}
 
 	#[test]

@@ -51,7 +51,7 @@ pub fn main() -> ExitCode {
 fn load_config(opt: &Opt) -> anyhow::Result<Config> {
 	let mut config = match &opt.config {
 		Some(path) => Config::load(path)?,
-		None => Config::default(),
+		None => Config::default().absolute()?,
 	};
 	if let Some(url) = &opt.node_url {
 		config.node_url = url.clone();
