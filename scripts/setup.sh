@@ -5,7 +5,8 @@
 # stops with a message naming the missing piece when a step fails.
 #
 #   1. apt packages: the WASM toolchain (rustc-web, cargo-web, rust-web-src, lld-22),
-#      protobuf-compiler, docker.io, busybox-static, node/npm and python for the client tests,
+#      protobuf-compiler, docker.io, docker-registry (the image-pull tests' registry),
+#      busybox-static, node/npm and python for the client tests,
 #      chromium for the dashboard's browser test;
 #   2. the WASM toolchain: links Debian's rustc 1.96 as the rustup toolchain `povm-web`,
 #      builds core/alloc/compiler_builtins for wasm32v1-none once (stamped by rustc commit),
@@ -27,7 +28,7 @@ SYSROOT=/usr
 WASM_TARGET=wasm32v1-none
 
 # ---------------------------------------------------------------- 1. packages
-APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 protobuf-compiler docker.io
+APT_PACKAGES=(rustc-web cargo-web rust-web-src lld-22 protobuf-compiler docker.io docker-registry
 	busybox-static curl jq git gcc g++ make pkg-config python3 python3-venv nodejs npm chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod config;
 pub mod error;
 pub mod executor;
+pub mod fetch;
 pub mod lottery;
 pub mod opt;
 pub mod prelude;

@@ -1,6 +1,10 @@
 //! The one wrapper around bollard: one method per Docker operation, one error variant each.
 
-use std::{collections::HashMap, path::Path, time::Duration};
+use std::{
+	collections::{HashMap, HashSet},
+	path::Path,
+	time::Duration,
+};
 
 use bollard::{
 	container::{AttachContainerResults, LogOutput},
@@ -8,7 +12,8 @@ use bollard::{
 	models::{ContainerCreateBody, ContainerInspectResponse, ContainerStatsResponse, ImageInspect},
 	query_parameters::{
 		AttachContainerOptions, CreateImageOptions, ImportImageOptions, KillContainerOptions,
-		ListContainersOptions, RemoveContainerOptions, StatsOptions, WaitContainerOptions,
+		ListContainersOptions, ListImagesOptions, RemoveContainerOptions, RemoveImageOptions,
+		StatsOptions, WaitContainerOptions,
 	},
 	Docker,
 };
@@ -62,6 +67,18 @@ pub enum DockerError {
 		#[source]
 		source: BollardError,
 	},
+	/// `DELETE /images/{name}` failed (other than "not found" or "in use").
+	#[error("remove image {image}: {source}")]
+	RemoveImage {
+		/// Image name or id.
+		image: String,
+		/// Cause.
+		#[source]
+		source: BollardError,
+	},
+	/// `GET /images/json` failed.
+	#[error("list images: {0}")]
+	ListImages(#[source] BollardError),
 	/// `GET /containers/json` failed.
 	#[error("list containers labelled {label}: {source}")]
 	ListContainers {
@@ -149,6 +166,18 @@ fn is_not_found(e: &BollardError) -> bool {
 	matches!(e, BollardError::DockerResponseServerError { status_code: 404, .. })
 }
 
+/// What [`DockerClient::remove_image`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImageRemoval {
+	/// The image is gone.
+	Removed,
+	/// The daemon did not have it.
+	NotFound,
+	/// The daemon refused (409), with its message: a container uses the image, or it is
+	/// referenced in several repositories.
+	Conflict(String),
+}
+
 /// The Docker daemon, as the executor uses it.
 #[derive(Clone, Debug)]
 pub struct DockerClient {
@@ -199,9 +228,19 @@ impl DockerClient {
 		let file = tokio::fs::File::open(tar)
 			.await
 			.map_err(|source| DockerError::OpenImageTar { path: path.clone(), source })?;
+		self.load_image_from(&path, file).await
+	}
+
+	/// Loads the images of a `docker save` tar read from `tar` (`origin` names it in errors)
+	/// and returns the names or ids the daemon reports as loaded.
+	pub async fn load_image_from<R>(&self, origin: &str, tar: R) -> Result<Vec<String>, DockerError>
+	where
+		R: tokio::io::AsyncRead + Send + 'static,
+	{
+		let path = origin.to_owned();
 		let options = ImportImageOptions { quiet: true, ..Default::default() };
 		let mut stream =
-			Box::pin(self.docker.import_image_stream(options, ReaderStream::new(file), None));
+			Box::pin(self.docker.import_image_stream(options, ReaderStream::new(tar), None));
 		let mut loaded = Vec::new();
 		while let Some(item) = stream.next().await {
 			let info =
@@ -231,6 +270,58 @@ impl DockerClient {
 			.try_for_each(|_| async { Ok(()) })
 			.await
 			.map_err(|source| DockerError::PullImage { reference: reference.to_owned(), source })
+	}
+
+	/// Pulls `reference` for `platform` (`linux/amd64`, …) and returns the bytes the daemon
+	/// reported downloading: per layer, the largest `Downloading` total (compressed sizes;
+	/// layers the daemon already had count 0).
+	pub async fn pull_image_for(
+		&self,
+		reference: &str,
+		platform: &str,
+	) -> Result<u64, DockerError> {
+		let options = CreateImageOptions {
+			from_image: Some(reference.to_owned()),
+			platform: platform.to_owned(),
+			..Default::default()
+		};
+		let mut per_layer: HashMap<String, u64> = HashMap::new();
+		let mut stream = Box::pin(self.docker.create_image(Some(options), None, None));
+		while let Some(item) = stream.next().await {
+			let info = item.map_err(|source| DockerError::PullImage {
+				reference: reference.to_owned(),
+				source,
+			})?;
+			if info.status.as_deref() == Some("Downloading") {
+				if let (Some(id), Some(detail)) = (info.id, info.progress_detail) {
+					let seen = detail.total.unwrap_or(0).max(detail.current.unwrap_or(0));
+					let entry = per_layer.entry(id).or_default();
+					*entry = (*entry).max(u64::try_from(seen).unwrap_or(0));
+				}
+			}
+		}
+		Ok(per_layer.values().sum())
+	}
+
+	/// Removes an image without force and with pruning of its untagged parents. Reports
+	/// whether it was removed, already absent, or kept because the daemon refused (409: a
+	/// container uses it, or it is referenced in several repositories).
+	pub async fn remove_image(&self, image: &str) -> Result<ImageRemoval, DockerError> {
+		let options = RemoveImageOptions { force: false, noprune: false, ..Default::default() };
+		match self.docker.remove_image(image, Some(options), None).await {
+			Ok(_) => Ok(ImageRemoval::Removed),
+			Err(e) if is_not_found(&e) => Ok(ImageRemoval::NotFound),
+			Err(BollardError::DockerResponseServerError { status_code: 409, message }) =>
+				Ok(ImageRemoval::Conflict(message)),
+			Err(source) => Err(DockerError::RemoveImage { image: image.to_owned(), source }),
+		}
+	}
+
+	/// The ids (`sha256:…`) of all images of the daemon, intermediate ones included.
+	pub async fn image_ids(&self) -> Result<HashSet<String>, DockerError> {
+		let options = ListImagesOptions { all: true, ..Default::default() };
+		let list = self.docker.list_images(Some(options)).await.map_err(DockerError::ListImages)?;
+		Ok(list.into_iter().map(|i| i.id).collect())
 	}
 
 	/// Ids of all containers, running or not, that carry `key=value`.

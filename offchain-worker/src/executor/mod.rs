@@ -216,3 +216,10 @@ mod tests {
 		}
 	}
 }
+
+// images (helper)
+pub mod images;
+pub use self::{
+	docker_client::ImageRemoval,
+	images::{ImageError, ImagePin, ImageSpec, ImageStore, ImageStoreConfig, RegistryImage},
+};
