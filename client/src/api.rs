@@ -13,7 +13,7 @@ use subxt::{
 	OnlineClient,
 };
 
-use pallet_job_queue::runtime_api::{POVM_JOBS_API_ID, POVM_JOBS_API_VERSION};
+use pallet_job_queue::runtime_api::POVM_JOBS_API_ID;
 
 use crate::{
 	calls::Call,
@@ -124,7 +124,7 @@ pub fn api_version_in(core_version: &[u8], id: &[u8; 8]) -> Result<Option<u32>, 
 }
 
 /// The first version of `PovmJobsApi` whose assignments carry the draw wave (spec 101); later
-/// versions changed only `job` ([`POVM_JOBS_API_VERSION`]).
+/// versions changed only `job` ([`pallet_job_queue::runtime_api::POVM_JOBS_API_VERSION`]).
 pub const ASSIGNMENTS_WITH_WAVE_SINCE: u32 = 2;
 
 /// Whether a runtime declaring `PovmJobsApi` at `version` returns the assignments this client
@@ -521,6 +521,7 @@ async fn receipt(
 mod tests {
 	use super::*;
 	use codec::Encode;
+	use pallet_job_queue::runtime_api::POVM_JOBS_API_VERSION;
 
 	/// A `Core_version` answer as the runtime encodes it (`sp_version::RuntimeVersion`).
 	fn core_version(apis: Vec<([u8; 8], u32)>) -> Vec<u8> {

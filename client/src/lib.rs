@@ -68,7 +68,7 @@ pub type AtBlock =
 		with = "::subxt::utils::Static<::povm_primitives::JobState>"
 	),
 	substitute_type(
-		path = "pallet_job_queue::runtime_api::JobView",
+		path = "pallet_job_queue::runtime_api::JobViewOf",
 		with = "::subxt::utils::Static<crate::types::JobView>"
 	),
 	substitute_type(

@@ -384,6 +384,18 @@ impl Config {
 		Ok(())
 	}
 
+	/// Sets the image cache (indexed in the state directory) and the input limits on the
+	/// executor's settings.
+	pub fn apply_images_and_inputs(&self, docker: &mut DockerConfig) {
+		docker.images.index_path = self.state_dir.join("images.json");
+		docker.images.budget_bytes = self.images.cache_mib.saturating_mul(1 << 20);
+		docker.images.allow_private_registries = self.images.allow_private_registries;
+		docker.fetch.allow_private_addresses = self.inputs.allow_private_addresses;
+		docker.fetch.max_input_bytes = self.inputs.max_input_mib << 20;
+		docker.fetch.max_total_bytes = self.inputs.max_total_mib << 20;
+		docker.fetch.timeout = Duration::from_secs(self.inputs.timeout_secs);
+	}
+
 	/// Where the provider key comes from.
 	pub fn key_source(&self) -> KeySource {
 		match (&self.key_file, &self.key_env) {
@@ -432,6 +444,15 @@ impl Config {
 	}
 }
 
+/// The architecture this worker was built for (and runs on).
+pub fn host_arch() -> Arch {
+	match std::env::consts::ARCH {
+		"aarch64" => Arch::Aarch64,
+		"riscv64" => Arch::Riscv64,
+		_ => Arch::X86_64,
+	}
+}
+
 /// What the host has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HostInfo {
@@ -456,12 +477,7 @@ impl HostInfo {
 			})
 			.map(|kb| (kb / 1024) as u32)
 			.unwrap_or(1024);
-		let arch = match std::env::consts::ARCH {
-			"aarch64" => Arch::Aarch64,
-			"riscv64" => Arch::Riscv64,
-			_ => Arch::X86_64,
-		};
-		Self { cores, memory_mib, arch }
+		Self { cores, memory_mib, arch: host_arch() }
 	}
 }
 

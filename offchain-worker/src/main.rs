@@ -149,6 +149,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
 	let instance = config.instance_label(&me.to_string());
 	let mut docker = DockerConfig::new(instance, config.image_dir.clone());
 	config.sandbox.apply(&mut docker);
+	config.apply_images_and_inputs(&mut docker);
 	let executor = DockerExecutor::connect(docker).await.context("cannot use Docker")?;
 	tracing::info!(target: LOG_SERVICE, provider = %me, offer = ?record.offer.0, "serving assignments");
 	let worker = commands::run::Worker::new(config, submitter, executor, store, record.offer.0);

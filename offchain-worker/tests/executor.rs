@@ -12,9 +12,11 @@ use std::{
 };
 
 use bollard::query_parameters::EventsOptions;
-use common::{coinflip_image, coinflip_job, executor_with, job_id};
+use common::{coinflip_image, coinflip_job, executor_with, job_id, local_image};
 use futures_util::TryStreamExt;
-use povm_worker::executor::{ExecError, Execution, Executor, JOB_LABEL, MAX_CHECKPOINTS};
+use povm_worker::executor::{
+	ExecError, Execution, Executor, ImageError, JOB_LABEL, MAX_CHECKPOINTS,
+};
 
 fn stdout(e: &Execution) -> String {
 	String::from_utf8_lossy(&e.stdout).into_owned()
@@ -228,25 +230,24 @@ async fn wrong_image_digest_is_refused_before_any_container_starts() {
 
 	// Well-formed, but no such image and no tar for it.
 	let mut job = coinflip_job(7, dir.path(), &[]);
-	job.spec.image = format!("sha256:{}", "0".repeat(64));
-	assert!(matches!(exec.run(&job).await, Err(ExecError::ImageUnavailable { .. })));
+	job.spec.image = local_image(&format!("sha256:{}", "0".repeat(64)));
+	assert!(matches!(exec.run(&job).await, Err(ExecError::Image(ImageError::Unavailable { .. }))));
 
-	// A tar under the wrong name: it loads, but the image id is not the spec's digest.
+	// A tar under the wrong name: its config is not the spec's image, so it is refused before
+	// anything is loaded.
 	let wrong_hex = "1".repeat(64);
 	let hex = image.digest.strip_prefix("sha256:").unwrap();
 	std::fs::copy(image.dir.join(format!("{hex}.tar")), image.dir.join(format!("{wrong_hex}.tar")))
 		.unwrap();
-	job.spec.image = format!("sha256:{wrong_hex}");
+	job.spec.image = local_image(&format!("sha256:{wrong_hex}"));
 	let err = exec.run(&job).await.unwrap_err();
 	std::fs::remove_file(image.dir.join(format!("{wrong_hex}.tar"))).unwrap();
-	match err {
-		ExecError::DigestMismatch { actual, .. } => assert_eq!(actual, image.digest),
-		other => panic!("expected a digest mismatch, got {other}"),
-	}
+	assert!(matches!(err, ExecError::Image(ImageError::TarInvalid { .. })), "{err}");
 
-	// Not a digest at all (a tag).
-	job.spec.image = "povm/coinflip:latest".to_owned();
-	assert!(matches!(exec.run(&job).await, Err(ExecError::InvalidDigest { .. })));
+	// Not an image ID at all (a tag).
+	job.spec.image = local_image("povm/coinflip:latest");
+	let err = exec.run(&job).await.unwrap_err();
+	assert!(matches!(err, ExecError::Image(ImageError::InvalidReference { .. })), "{err}");
 
 	// A good job in the same window, to show that the event query sees creations.
 	let good_dir = tempfile::tempdir().unwrap();

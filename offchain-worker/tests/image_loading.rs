@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{coinflip_image, coinflip_job, executor_with};
+use common::{coinflip_image, coinflip_job, executor_with, local_image};
 use povm_worker::executor::{Executor, ImageSource};
 
 #[tokio::test]
@@ -26,8 +26,9 @@ async fn absent_image_is_loaded_from_the_image_directory_then_runs() {
 		.unwrap();
 	assert!(exec.client().inspect_image(&image.digest).await.unwrap().is_none());
 
-	assert_eq!(exec.ensure_image(&image.digest).await.unwrap(), ImageSource::Loaded);
-	assert_eq!(exec.ensure_image(&image.digest).await.unwrap(), ImageSource::Present);
+	let spec = local_image(&image.digest);
+	assert_eq!(exec.ensure_image(&spec).await.unwrap(), ImageSource::Loaded);
+	assert_eq!(exec.ensure_image(&spec).await.unwrap(), ImageSource::Present);
 
 	let dir = tempfile::tempdir().unwrap();
 	let run = exec.run(&coinflip_job(1, dir.path(), &["--flips", "5"])).await.unwrap();

@@ -132,6 +132,14 @@ pub enum RunnerError {
 		/// Its stderr when it failed, its stdout when it printed no image id.
 		output: String,
 	},
+	/// The test registry or the Docker CLI pushing to it failed ([`crate::registry`]).
+	#[error("{what}: {output}")]
+	Registry {
+		/// What was done.
+		what: String,
+		/// What it printed.
+		output: String,
+	},
 	/// A chain spec could not be built ([`crate::chain_spec::customised`]).
 	#[error("chain spec of {chain}: {reason}")]
 	ChainSpec {

@@ -53,13 +53,38 @@ fn build() -> Result<Image> {
 			.or_else(default_binary);
 		return Ok(Image { digest, dir: dir.into(), binary });
 	}
-	let target = target_dir();
-	let dir = target.join("tmp").join("povm-images");
-	let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../jobs/coinflip/build-image.sh");
+	let dir = target_dir().join("tmp").join("povm-images");
+	let digest = run_build_script("jobs/coinflip/build-image.sh", &dir)?;
+	Ok(Image { digest, dir, binary: default_binary() })
+}
+
+/// The image of the example job `name` (`csv-summary`, `pi`): built with
+/// `jobs/<name>/build-image.sh` into `<target dir>/tmp/povm-job-images/<name>` (a directory of
+/// its own, so that workers given the coin-flip directory cannot load it from a tar), tagged
+/// `povm/<name>:latest`. Built once per process and name.
+pub fn example_image(name: &str) -> Result<Image> {
+	static IMAGES: std::sync::Mutex<Vec<(String, Image)>> = std::sync::Mutex::new(Vec::new());
+	let mut images = IMAGES.lock().unwrap_or_else(|e| e.into_inner());
+	if let Some((_, image)) = images.iter().find(|(n, _)| n == name) {
+		return Ok(image.clone());
+	}
+	let dir = target_dir().join("tmp").join("povm-job-images").join(name);
+	let digest = run_build_script(&format!("jobs/{name}/build-image.sh"), &dir)?;
+	let image = Image { digest, dir, binary: None };
+	images.push((name.to_owned(), image.clone()));
+	Ok(image)
+}
+
+/// Runs the image build script `script` (relative to the repository) with image directory
+/// `dir` and the shared static-build target dir; returns the image ID it prints last.
+fn run_build_script(script: &str, dir: &Path) -> Result<String> {
+	let static_target = target_dir().join("tmp").join("coinflip-target");
+	let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(script);
 	let out = Command::new("bash")
 		.arg(&script)
-		.arg(&dir)
-		.env("COINFLIP_TARGET_DIR", target.join("tmp").join("coinflip-target"))
+		.arg(dir)
+		.env("COINFLIP_TARGET_DIR", &static_target)
+		.env("JOB_TARGET_DIR", &static_target)
 		.output()
 		.map_err(|e| RunnerError::spawn("bash", e))?;
 	if !out.status.success() {
@@ -78,7 +103,7 @@ fn build() -> Result<Image> {
 			output: format!("no image id on the last line of its output:\n{stdout}"),
 		});
 	}
-	Ok(Image { digest, dir, binary: default_binary() })
+	Ok(digest)
 }
 
 /// The static coin-flip binary `build-image.sh` leaves in the target dir, if it is there.

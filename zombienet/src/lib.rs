@@ -16,13 +16,16 @@ pub mod chain_spec;
 pub mod cpu;
 pub mod docker;
 mod error;
+pub mod http;
 pub mod images;
 pub mod process;
+pub mod registry;
 pub mod workers;
 
 pub use docker::PrivateDocker;
 pub use error::RunnerError;
-pub use images::{coinflip_image, Image};
+pub use images::{coinflip_image, example_image, Image};
+pub use registry::{Pushed, Registry};
 pub use workers::{worker_binary, WorkerDef, WorkerHandle};
 
 use std::{

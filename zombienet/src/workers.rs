@@ -35,6 +35,10 @@ pub struct WorkerDef {
 	/// The worker binary's name in the target dir's `release/`, default `povm-worker`
 	/// (`povm-worker-cheat` is the network tests' cheating provider).
 	pub binary: Option<String>,
+	/// Pull images from registries, and fetch inputs from servers, on loopback and private
+	/// addresses (the tests' registry and HTTP servers run on loopback).
+	#[serde(default)]
+	pub allow_private_sources: bool,
 }
 
 impl WorkerDef {
@@ -49,6 +53,7 @@ impl WorkerDef {
 			bond: default_bond(),
 			docker_host: None,
 			binary: None,
+			allow_private_sources: false,
 		}
 	}
 }
@@ -124,6 +129,10 @@ instance = "net-{name}-{pid}"
 [offer]
 millicores = 1000
 memory_mib = 512
+[images]
+allow_private_registries = {private}
+[inputs]
+allow_private_addresses = {private}
 "#,
 			image_dir = image_dir.display(),
 			state = dir.join("state").display(),
@@ -131,6 +140,7 @@ memory_mib = 512
 			bond = def.bond,
 			name = def.name,
 			pid = std::process::id(),
+			private = def.allow_private_sources,
 		);
 		let config_path = dir.join("worker.toml");
 		std::fs::write(&config_path, config)

@@ -14,12 +14,13 @@
 //! - `worker_killed_between_commit_and_reveal_reveals_after_restart`
 //! - `worker_survives_a_node_restart_mid_job`
 //! - `workers_decline_a_job_whose_image_none_has_and_the_customer_pays`
+//! - `a_job_pulled_from_a_registry_reads_its_input_and_both_replicas_agree`
 
 use std::{path::Path, time::Duration};
 
 use povm_network_tests::{
-	chain::*, coinflip_image, start_dev_node, start_dev_node_in, Image, NodeHandle, WorkerDef,
-	WorkerHandle,
+	chain::*, coinflip_image, example_image, http::FileServer, start_dev_node, start_dev_node_in,
+	Image, NodeHandle, Registry, WorkerDef, WorkerHandle,
 };
 use povm_primitives::{AssignmentPhase, JobState, RedundancyPolicy};
 use povm_worker::{
@@ -107,7 +108,12 @@ async fn local_result(args: &[String], dir: &Path) -> (Digest, Digest, Vec<u8>) 
 	let job = JobRun {
 		job_id: (u64::from(std::process::id()) << 20) | 900,
 		spec: executor::JobSpec {
-			image: image.digest.clone(),
+			image: executor::ImageSpec {
+				id: image.digest.clone(),
+				registry: None,
+				platform: "linux/amd64".to_owned(),
+			},
+			inputs: vec![],
 			command: vec!["/coinflip".to_owned()],
 			args: args.to_vec(),
 			env: vec![],
@@ -373,6 +379,66 @@ async fn workers_decline_a_job_whose_image_none_has_and_the_customer_pays() {
 		let m = w.metrics();
 		assert!(m.contains("call=\"decline_job\",outcome=\"in_block\""), "{}: {m}", w.def.name);
 	}
+}
+
+/// Issue 14, a real workload: the csv-summary example's image is pushed to a registry the test
+/// starts (Debian's `docker-registry` on loopback) and removed from the Docker daemon, and its
+/// input CSV is served by an HTTP server the test starts. Bob's and Charlie's workers pull the
+/// image by manifest digest, check its ID, fetch the input and check its size and sha-256, and
+/// run it with the input mounted read-only; both replicas agree, and the summary on chain is
+/// the one the example's own library computes natively from the same bytes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_pulled_from_a_registry_reads_its_input_and_both_replicas_agree() {
+	let _serial = SERIAL.lock().await;
+	let (node, dir) = ok(start_dev_node());
+	let client = connect(&node.ws_url()).await;
+	let built = ok(example_image("csv-summary"));
+	let registry = ok(Registry::start(&dir.path().join("registry")));
+	let pushed = ok(registry.push_and_forget("povm/csv-summary:latest", "csv-summary"));
+	assert_eq!(pushed.id, built.digest);
+	let csv = b"station,temp_c,rain_mm\nOslo,-3.5,12.25\nLima,19,0\nBern,4.5,\n".to_vec();
+	let server = FileServer::start("data.csv", csv.clone()).await.expect("input server");
+
+	let mut workers: Vec<WorkerHandle> = [("bob", "//Bob"), ("charlie", "//Charlie")]
+		.into_iter()
+		.map(|(name, key)| {
+			let mut def = WorkerDef::new(name, key, &node.name);
+			def.allow_private_sources = true;
+			ok(WorkerHandle::new(def, dir.path(), node.rpc_port, &image().dir))
+		})
+		.collect();
+	for w in &mut workers {
+		ok(w.register());
+		ok(w.start());
+	}
+	let spec = JobSpec {
+		image: pushed.image_ref(),
+		command: b"/csv-summary".to_vec().try_into().unwrap(),
+		args: Default::default(),
+		env: Default::default(),
+		inputs: vec![povm_primitives::InputRef {
+			name: b"data.csv".to_vec().try_into().unwrap(),
+			url: server.url.as_bytes().to_vec().try_into().unwrap(),
+			sha256: sp_core::hashing::sha2_256(&csv),
+			size: csv.len() as u64,
+		}]
+		.try_into()
+		.unwrap(),
+		resources: povm_primitives::Resources { millicores: 500, memory_mib: 64, max_seconds: 30 },
+		price_per_second: 1_000_000_000,
+		redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 2 },
+		checkpoint_interval: 0,
+	};
+	let id = submit(&customer(&client, "//Alice"), spec).await;
+	let view = wait_finished(&client, id, Duration::from_secs(300), &workers[0]).await;
+	let logs = || workers.iter().map(|w| w.log()).collect::<Vec<_>>().join("\n---\n");
+	assert_eq!(view.state, JobState::Completed, "{view:?}\n{}", logs());
+	let result = view.result.as_ref().expect("a result");
+	let expected = povm_job_csv_summary::summarize(&csv).expect("a CSV").to_json();
+	assert_eq!(String::from_utf8_lossy(&result.output), expected, "the native summary");
+	assert_eq!(result.payments.len(), 2, "both replicas agreed and were paid");
+	assert!(server.requests() >= 2, "each replica fetched the input: {}", server.requests());
+	assert!(logs().contains("image pulled"), "the image came from the registry:\n{}", logs());
 }
 
 /// `bob` → `Bob`.

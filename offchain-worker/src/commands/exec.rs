@@ -3,7 +3,7 @@
 use crate::{
 	attestation::{commitment, output_digest, to_hex},
 	commands::run::{chain_usage, small_output},
-	executor::{DockerConfig, DockerExecutor, Executor, JobRun, JobSpec, Resources},
+	executor::{DockerConfig, DockerExecutor, Executor, ImageSpec, JobRun, JobSpec, Resources},
 	opt::RunOpt,
 };
 
@@ -18,7 +18,13 @@ pub async fn exec(opt: RunOpt) -> anyhow::Result<()> {
 	let job = JobRun {
 		job_id: opt.job_id,
 		spec: JobSpec {
-			image: opt.image,
+			// An image in the daemon or the image directory; `exec` pulls nothing.
+			image: ImageSpec {
+				id: opt.image,
+				registry: None,
+				platform: crate::config::host_arch().platform().to_owned(),
+			},
+			inputs: Vec::new(),
 			command,
 			args,
 			env: opt.env,

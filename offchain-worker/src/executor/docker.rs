@@ -10,7 +10,8 @@ use std::{
 use bollard::{
 	container::LogOutput,
 	models::{
-		ContainerCreateBody, HostConfig, HostConfigLogConfig, Mount, MountType, ResourcesUlimits,
+		ContainerCreateBody, HealthConfig, HostConfig, HostConfigLogConfig, Mount, MountType,
+		ResourcesUlimits,
 	},
 };
 use futures_util::StreamExt;
@@ -18,13 +19,17 @@ use tokio::sync::oneshot;
 
 use super::{
 	collect::{collect_checkpoints, collect_outputs, CappedBuf},
-	parse_image_digest,
 	quota::{self, JobFs, Quota},
 	usage::UsageMeter,
-	DockerClient, ExecError, Execution, Executor, JobRun, CHECKPOINT_DIR, HOSTNAME, JOB_LABEL,
-	MAX_CHECKPOINTS, OUT_DIR, PINNED_ENV, WORKER_LABEL,
+	DockerClient, ExecError, Execution, Executor, ImageSource, ImageSpec, ImageStore,
+	ImageStoreConfig, JobRun, CHECKPOINT_DIR, HOSTNAME, IN_DIR, JOB_LABEL, MAX_CHECKPOINTS,
+	OUT_DIR, PINNED_ENV, WORKER_LABEL,
 };
-use crate::{attestation::Flags, prelude::LOG_EXECUTOR};
+use crate::{
+	attestation::Flags,
+	fetch::{self, FetchPolicy},
+	prelude::LOG_EXECUTOR,
+};
 
 const MIB: i64 = 1024 * 1024;
 /// Docker refuses smaller memory limits.
@@ -60,11 +65,12 @@ pub struct DockerConfig {
 	/// Name of this worker instance; every container it creates is labelled
 	/// [`WORKER_LABEL`]`=<instance>`, and such containers found at start are orphans.
 	pub instance: String,
-	/// Directory of `docker save` tar files named `<hex>.tar`, used when an image is absent.
-	pub image_dir: PathBuf,
-	/// Registry repository to pull `<repository>@sha256:<hex>` from when an image is neither
-	/// present nor in `image_dir`; `None` disables pulling.
-	pub pull_repository: Option<String>,
+	/// Where images come from: the image directory of `docker save` tars named `<hex>.tar`,
+	/// the registries jobs name, and the cache of what was loaded or pulled (see
+	/// [`ImageStore`]).
+	pub images: ImageStoreConfig,
+	/// How a job's input files are fetched (see [`fetch`]).
+	pub fetch: FetchPolicy,
 	/// User id the job runs as (never root).
 	pub uid: u32,
 	/// Group id the job runs as.
@@ -87,14 +93,18 @@ pub struct DockerConfig {
 }
 
 impl DockerConfig {
-	/// Defaults for `instance`: images from `image_dir`, no pulls, user `65534:65534`
-	/// (nobody), 64 MiB `/tmp` and `/dev/shm`, 1 MiB per log stream, 1 MiB of output files,
-	/// a 256 MiB disk quota and 4096 files.
+	/// Defaults for `instance`: images from `image_dir` or public registries, a 10 GiB image
+	/// cache indexed in the system's temporary directory (the worker keeps it in its state
+	/// directory), inputs from public addresses under the [`FetchPolicy`] defaults, user
+	/// `65534:65534` (nobody), 64 MiB `/tmp` and `/dev/shm`, 1 MiB per log stream, 1 MiB of
+	/// output files, a 256 MiB disk quota and 4096 files.
 	pub fn new(instance: impl Into<String>, image_dir: impl Into<PathBuf>) -> Self {
+		let instance = instance.into();
+		let index = std::env::temp_dir().join(format!("povm-images-{instance}.json"));
 		Self {
-			instance: instance.into(),
-			image_dir: image_dir.into(),
-			pull_repository: None,
+			images: ImageStoreConfig::new(image_dir.into(), index, 10 << 30),
+			fetch: FetchPolicy::default(),
+			instance,
 			uid: 65534,
 			gid: 65534,
 			tmpfs_mib: 64,
@@ -105,17 +115,6 @@ impl DockerConfig {
 			request_timeout: Duration::from_secs(6 * 3600),
 		}
 	}
-}
-
-/// How [`DockerExecutor::ensure_image`] found the image.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ImageSource {
-	/// It was already in the daemon's store.
-	Present,
-	/// It was loaded from the image directory.
-	Loaded,
-	/// It was pulled from the configured repository.
-	Pulled,
 }
 
 /// Runs jobs as containers on the local Docker daemon.
@@ -137,6 +136,7 @@ pub enum ImageSource {
 pub struct DockerExecutor {
 	client: DockerClient,
 	config: DockerConfig,
+	images: std::sync::Arc<ImageStore>,
 }
 
 /// Removes the container if the run is abandoned (its future dropped) before cleanup.
@@ -183,7 +183,8 @@ impl DockerExecutor {
 		// Every run needs its quota'd storage: refuse to start where it cannot be mounted.
 		quota::probe()?;
 		let client = DockerClient::connect(config.request_timeout).await?;
-		let executor = Self { client, config };
+		let images = ImageStore::open(client.clone(), config.images.clone()).await?;
+		let executor = Self { client, config, images: std::sync::Arc::new(images) };
 		let removed = executor.remove_orphans().await?;
 		if removed > 0 {
 			tracing::info!(target: LOG_EXECUTOR, removed, "removed orphaned job containers");
@@ -214,55 +215,25 @@ impl DockerExecutor {
 		Ok(ids.len())
 	}
 
-	/// Makes sure the image with id `digest` is in the daemon: present, else loaded from
-	/// `<image_dir>/<hex>.tar`, else pulled when configured. Whatever is found must have
-	/// exactly this image id.
-	pub async fn ensure_image(&self, digest: &str) -> Result<ImageSource, ExecError> {
-		let hex = parse_image_digest(digest)?;
-		if self.image_id(digest).await?.is_some() {
-			self.check_id(digest, digest, "the local image store").await?;
-			return Ok(ImageSource::Present);
+	/// Makes sure the image of `spec` is in the daemon, with exactly its ID: present, else
+	/// loaded from the image directory, else pulled from its registry (see [`ImageStore`]).
+	pub async fn ensure_image(&self, spec: &ImageSpec) -> Result<ImageSource, ExecError> {
+		let source = self.images.ensure(spec).await?;
+		if let ImageSource::Pulled { bytes, elapsed } = source {
+			tracing::info!(
+				target: LOG_EXECUTOR,
+				image = %spec.id,
+				bytes,
+				seconds = elapsed.as_secs_f64(),
+				"image pulled"
+			);
 		}
-		let tar = self.config.image_dir.join(format!("{hex}.tar"));
-		if tar.is_file() {
-			let loaded = self.client.load_image(&tar).await?;
-			if self.image_id(digest).await?.as_deref() == Some(digest) {
-				tracing::info!(target: LOG_EXECUTOR, %digest, tar = %tar.display(), "image loaded");
-				return Ok(ImageSource::Loaded);
-			}
-			let mut actual = Vec::new();
-			for name in &loaded {
-				actual.push(self.image_id(name).await?.unwrap_or_else(|| name.clone()));
-			}
-			return Err(ExecError::DigestMismatch {
-				expected: digest.to_owned(),
-				actual: if actual.is_empty() { "nothing".to_owned() } else { actual.join(", ") },
-				origin: tar.display().to_string(),
-			});
-		}
-		if let Some(repo) = &self.config.pull_repository {
-			let reference = format!("{repo}@{digest}");
-			self.client.pull_image(&reference).await?;
-			self.check_id(digest, &reference, &reference).await?;
-			return Ok(ImageSource::Pulled);
-		}
-		Err(ExecError::ImageUnavailable { digest: digest.to_owned(), tar })
+		Ok(source)
 	}
 
-	async fn image_id(&self, name: &str) -> Result<Option<String>, ExecError> {
-		Ok(self.client.inspect_image(name).await?.map(|i| i.id.unwrap_or_default()))
-	}
-
-	async fn check_id(&self, expected: &str, name: &str, origin: &str) -> Result<(), ExecError> {
-		let actual = self.image_id(name).await?.unwrap_or_else(|| "nothing".to_owned());
-		if actual != expected {
-			return Err(ExecError::DigestMismatch {
-				expected: expected.to_owned(),
-				actual,
-				origin: origin.to_owned(),
-			});
-		}
-		Ok(())
+	/// The image store (cache and pins).
+	pub fn images(&self) -> &ImageStore {
+		&self.images
 	}
 
 	/// Writes the job's fixed `/etc` files into `<work_dir>/etc`; returns the directory.
@@ -275,7 +246,13 @@ impl DockerExecutor {
 		Ok(dir)
 	}
 
-	fn container_body(&self, job: &JobRun, fs: &JobFs, etc: &Path) -> ContainerCreateBody {
+	fn container_body(
+		&self,
+		job: &JobRun,
+		fs: &JobFs,
+		etc: &Path,
+		inputs: &Path,
+	) -> ContainerCreateBody {
 		let r = &job.spec.resources;
 		let bind = |source: &Path, target: &str, read_only: bool| Mount {
 			target: Some(target.to_owned()),
@@ -313,6 +290,7 @@ impl DockerExecutor {
 				("/dev/shm".to_owned(), tmpfs),
 			])),
 			mounts: Some(vec![
+				bind(inputs, IN_DIR, true),
 				bind(&fs.out(), OUT_DIR, false),
 				bind(&fs.checkpoints(), CHECKPOINT_DIR, false),
 				bind(&etc.join("resolv.conf"), "/etc/resolv.conf", true),
@@ -336,7 +314,10 @@ impl DockerExecutor {
 			..Default::default()
 		};
 		ContainerCreateBody {
-			image: Some(job.spec.image.clone()),
+			image: Some(job.spec.image.id.clone()),
+			// The image's health check would run more processes beside the job's, on a schedule
+			// of the image's choosing: never.
+			healthcheck: Some(HealthConfig { test: Some(vec!["NONE".to_owned()]), ..Default::default() }),
 			entrypoint: (!job.spec.command.is_empty()).then(|| job.spec.command.clone()),
 			cmd: Some(job.spec.args.clone()),
 			env: Some(env),
@@ -463,8 +444,22 @@ impl Executor for DockerExecutor {
 		if r.pids == 0 {
 			return Err(ExecError::InvalidResources("pids limit is 0"));
 		}
-		// Refuse a wrong or missing image before any container exists.
+		// Refuse a wrong or missing image, or a wrong input, before any container exists. The
+		// pin keeps the image from the cache's eviction until the container is gone.
+		let _pin = self.images.pin(&job.spec.image.id);
 		self.ensure_image(&job.spec.image).await?;
+		let inputs = job.work_dir.join("in");
+		let fetched = fetch::fetch_inputs(&job.spec.inputs, &inputs, &self.config.fetch).await?;
+		for f in &fetched {
+			tracing::info!(
+				target: LOG_EXECUTOR,
+				job = job.job_id,
+				input = %f.name,
+				bytes = f.bytes,
+				seconds = f.elapsed.as_secs_f64(),
+				"input fetched"
+			);
+		}
 
 		let quota = Quota {
 			bytes: self.config.disk_quota_bytes,
@@ -476,7 +471,7 @@ impl Executor for DockerExecutor {
 		let fs = JobFs::mount(&job.work_dir, &self.config.instance, quota)?;
 		let etc = Self::write_etc(&job.work_dir)?;
 
-		let body = self.container_body(job, &fs, &etc);
+		let body = self.container_body(job, &fs, &etc, &inputs);
 		let id = self.client.create_container(job.job_id, body).await?;
 		let mut guard = ContainerGuard { client: self.client.clone(), id: Some(id.clone()) };
 		tracing::debug!(target: LOG_EXECUTOR, job = job.job_id, container = %id, "container created");

@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use super::DockerError;
+use super::{DockerError, ImageError};
+use crate::fetch::FetchError;
 
 /// Why a job could not be run or observed.
 ///
@@ -10,30 +11,13 @@ use super::DockerError;
 /// [`Execution`](super::Execution) with the matching flags.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-	/// The spec's image is not `sha256:<64 lower-case hex>`.
-	#[error("image digest {digest:?} is not of the form sha256:<64 lower-case hex>")]
-	InvalidDigest {
-		/// The digest as given.
-		digest: String,
-	},
-	/// The image is not present locally, not in the image directory, and pulling is off.
-	#[error("image {digest} is not present locally, not in {tar:?}, and pulling is disabled")]
-	ImageUnavailable {
-		/// The wanted image digest.
-		digest: String,
-		/// The tar file that was looked for.
-		tar: PathBuf,
-	},
-	/// The image found, loaded or pulled under a name has another image id than the spec's.
-	#[error("image from {origin} has id {actual}, but the job spec wants {expected}")]
-	DigestMismatch {
-		/// The digest from the job spec.
-		expected: String,
-		/// The image id Docker reports.
-		actual: String,
-		/// Where the image came from (local store, a tar file or a registry reference).
-		origin: String,
-	},
+	/// The image could not be had: not here, not loadable, not pullable, or another image
+	/// than the spec's ID.
+	#[error(transparent)]
+	Image(#[from] ImageError),
+	/// An input could not be fetched, or is not the size or digest the spec says.
+	#[error(transparent)]
+	Input(#[from] FetchError),
 	/// The spec's resource limits cannot be applied.
 	#[error("invalid resources: {0}")]
 	InvalidResources(&'static str),

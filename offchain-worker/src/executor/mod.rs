@@ -7,20 +7,27 @@ mod collect;
 mod docker;
 mod docker_client;
 mod error;
+pub mod images;
 mod quota;
 mod usage;
 
 use std::{future::Future, path::PathBuf};
 
 pub use self::{
-	docker::{
-		DockerConfig, DockerExecutor, ImageSource, DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES,
-	},
-	docker_client::{DockerClient, DockerError, JOB_LABEL, WORKER_LABEL},
+	docker::{DockerConfig, DockerExecutor, DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES},
+	docker_client::{DockerClient, DockerError, ImageRemoval, JOB_LABEL, WORKER_LABEL},
 	error::ExecError,
+	images::{
+		ImageError, ImagePin, ImageSource, ImageSpec, ImageStore, ImageStoreConfig, RegistryImage,
+	},
 };
-use crate::attestation::{self, Flags, Hash, ResultSummary};
+use crate::{
+	attestation::{self, Flags, Hash, ResultSummary},
+	fetch::InputSpec,
+};
 
+/// Where the job reads its input files (read-only; see [`JobSpec::inputs`]).
+pub const IN_DIR: &str = "/povm/in";
 /// Where the job sees its writable directories.
 pub const OUT_DIR: &str = "/povm/out";
 /// Where the job writes its checkpoint files.
@@ -39,7 +46,8 @@ pub const MAX_CHECKPOINTS: usize = 256;
 /// Runs one job to completion in a sandbox.
 pub trait Executor {
 	/// Runs `job` and returns what it did. Errors mean the job could not be run or observed
-	/// (for example a wrong image digest); a job that fails, times out or runs out of memory
+	/// (for example an image that cannot be had, or an input that is not what the spec says);
+	/// a job that fails, times out or runs out of memory
 	/// is an [`Execution`] with the matching flags, not an error.
 	fn run(&self, job: &JobRun) -> impl Future<Output = Result<Execution, ExecError>> + Send;
 
@@ -64,8 +72,10 @@ pub struct Resources {
 /// The part of an on-chain job spec that the executor needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobSpec {
-	/// Image by content: `sha256:<64 lower-case hex>`, the Docker image ID.
-	pub image: String,
+	/// The image: its ID (`sha256:<64 lower-case hex>`), where to pull it, its platform.
+	pub image: ImageSpec,
+	/// Input files, fetched into the run's `in/` and mounted read-only at [`IN_DIR`].
+	pub inputs: Vec<InputSpec>,
 	/// Entrypoint override; empty to keep the image's entrypoint.
 	pub command: Vec<String>,
 	/// Arguments (the container `Cmd`).
@@ -181,45 +191,3 @@ impl Execution {
 		self.outputs.iter().find(|o| o.name == name).map(|o| o.content.as_slice())
 	}
 }
-
-/// Checks that `digest` is `sha256:` followed by 64 lower-case hex digits and returns the hex.
-pub fn parse_image_digest(digest: &str) -> Result<&str, ExecError> {
-	let hex = digest
-		.strip_prefix("sha256:")
-		.filter(|h| {
-			h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-		})
-		.ok_or_else(|| ExecError::InvalidDigest { digest: digest.to_owned() })?;
-	Ok(hex)
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn image_digest_must_be_sha256_and_64_lower_hex() {
-		let hex = "a".repeat(64);
-		assert_eq!(parse_image_digest(&format!("sha256:{hex}")).unwrap(), hex);
-		for bad in [
-			hex.clone(),
-			format!("sha512:{hex}"),
-			format!("sha256:{}", "A".repeat(64)),
-			format!("sha256:{}", "a".repeat(63)),
-			format!("sha256:{}g", "a".repeat(63)),
-			"povm/coinflip:latest".to_owned(),
-		] {
-			assert!(
-				matches!(parse_image_digest(&bad), Err(ExecError::InvalidDigest { .. })),
-				"{bad}"
-			);
-		}
-	}
-}
-
-// images (helper)
-pub mod images;
-pub use self::{
-	docker_client::ImageRemoval,
-	images::{ImageError, ImagePin, ImageSpec, ImageStore, ImageStoreConfig, RegistryImage},
-};

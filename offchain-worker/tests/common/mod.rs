@@ -8,7 +8,16 @@ use std::{
 	sync::OnceLock,
 };
 
-use povm_worker::executor::{DockerConfig, DockerExecutor, JobRun, JobSpec, Resources};
+use povm_worker::executor::{DockerConfig, DockerExecutor, ImageSpec, JobRun, JobSpec, Resources};
+
+/// The spec of a local image (no registry) with ID `digest`, for this host's platform.
+pub fn local_image(digest: &str) -> ImageSpec {
+	ImageSpec {
+		id: digest.to_owned(),
+		registry: None,
+		platform: povm_worker::config::host_arch().platform().to_owned(),
+	}
+}
 
 /// The coin-flip image: its digest and the image directory holding `<hex>.tar`.
 pub struct Image {
@@ -63,7 +72,8 @@ pub fn coinflip_job(id: u64, work_dir: &Path, args: &[&str]) -> JobRun {
 	JobRun {
 		job_id: job_id(id),
 		spec: JobSpec {
-			image: coinflip_image().digest.clone(),
+			image: local_image(&coinflip_image().digest),
+			inputs: vec![],
 			command: vec!["/coinflip".to_owned()],
 			args: args.iter().map(|a| (*a).to_owned()).collect(),
 			env: vec![],
@@ -122,7 +132,8 @@ pub fn shell_job(id: u64, work_dir: &Path, script: &str) -> JobRun {
 	JobRun {
 		job_id: job_id(id),
 		spec: JobSpec {
-			image: busybox_image().digest.clone(),
+			image: local_image(&busybox_image().digest),
+			inputs: vec![],
 			command: vec!["/bin/busybox".to_owned(), "sh".to_owned(), "-c".to_owned()],
 			args: vec![script.to_owned()],
 			env: vec![],
@@ -130,4 +141,39 @@ pub fn shell_job(id: u64, work_dir: &Path, script: &str) -> JobRun {
 		},
 		work_dir: work_dir.to_owned(),
 	}
+}
+
+/// A one-file HTTP server on a loopback port, started by the test: every request gets `body`
+/// with `200 OK`. Returns the URL of `/<name>`; the server runs until the test's runtime ends.
+pub async fn serve_file(name: &str, body: Vec<u8>) -> String {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+	let addr = listener.local_addr().expect("local address");
+	tokio::spawn(async move {
+		while let Ok((mut stream, _)) = listener.accept().await {
+			let body = body.clone();
+			tokio::spawn(async move {
+				let mut head = Vec::new();
+				let mut buf = [0u8; 1024];
+				while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+					match stream.read(&mut buf).await {
+						Ok(0) | Err(_) => return,
+						Ok(n) => head.extend_from_slice(&buf[..n]),
+					}
+				}
+				let reply = format!(
+					"HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+					body.len()
+				);
+				let _ = stream.write_all(reply.as_bytes()).await;
+				let _ = stream.write_all(&body).await;
+			});
+		}
+	});
+	format!("http://{addr}/{name}")
+}
+
+/// The SHA-256 of `bytes`.
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+	sp_io::hashing::sha2_256(bytes)
 }

@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 
 use pallet_vm_proof::Reveal;
-use povm_primitives::{Usage, MAX_OUTPUT_LEN};
+use povm_primitives::{Arch, Usage, MAX_OUTPUT_LEN};
 
 use crate::{
 	attestation,
 	config::{Caps, Config},
 	executor::{self, Execution},
+	fetch::InputSpec,
 	prelude::*,
 	state::PendingCommit,
 };
@@ -28,6 +29,22 @@ pub enum SpecError {
 	/// A text field of the spec is not UTF-8 (the container API takes strings).
 	#[error("the {0} is not UTF-8")]
 	NotUtf8(&'static str),
+	/// The image is for another architecture than this host's.
+	#[error("the image is for {image:?}, this host is {host:?}")]
+	PlatformMismatch {
+		/// The image's architecture.
+		image: Arch,
+		/// This host's.
+		host: Arch,
+	},
+	/// The inputs are larger than this host fetches (`[inputs]` of the configuration).
+	#[error("inputs of {largest} bytes (largest) and {total} in all exceed the limits here")]
+	InputsTooLarge {
+		/// The largest input's declared size.
+		largest: u64,
+		/// All inputs' declared sizes.
+		total: u64,
+	},
 }
 
 impl SpecError {
@@ -36,6 +53,8 @@ impl SpecError {
 		match self {
 			SpecError::BeyondCaps { .. } => "beyond_caps",
 			SpecError::NotUtf8(_) => "not_utf8",
+			SpecError::PlatformMismatch { .. } => "platform_mismatch",
+			SpecError::InputsTooLarge { .. } => "inputs_too_large",
 		}
 	}
 }
@@ -63,11 +82,33 @@ pub fn to_job_run(
 	{
 		return Err(SpecError::BeyondCaps { resources: r, caps });
 	}
+	let host = crate::config::host_arch();
+	if spec.image.arch != host {
+		return Err(SpecError::PlatformMismatch { image: spec.image.arch, host });
+	}
+	let largest = spec.inputs.iter().map(|i| i.size).max().unwrap_or(0);
+	let total = spec.inputs.iter().fold(0u64, |sum, i| sum.saturating_add(i.size));
+	let limits = &config.inputs;
+	if largest > limits.max_input_mib << 20 || total > limits.max_total_mib << 20 {
+		return Err(SpecError::InputsTooLarge { largest, total });
+	}
 	let command = text(&spec.command, "command")?;
 	Ok(executor::JobRun {
 		job_id: job,
 		spec: executor::JobSpec {
-			image: text(&spec.image, "image")?,
+			image: image_spec(&spec.image).map_err(SpecError::NotUtf8)?,
+			inputs: spec
+				.inputs
+				.iter()
+				.map(|i| {
+					Ok(InputSpec {
+						name: text(&i.name, "input name")?,
+						url: text(&i.url, "input URL")?,
+						sha256: i.sha256,
+						size: i.size,
+					})
+				})
+				.collect::<Result<_, SpecError>>()?,
 			command: if command.is_empty() { vec![] } else { vec![command] },
 			args: spec.args.iter().map(|a| text(a, "argument")).collect::<Result<_, _>>()?,
 			env: spec
@@ -83,6 +124,26 @@ pub fn to_job_run(
 			},
 		},
 		work_dir,
+	})
+}
+
+/// The executor's image of an on-chain image reference: the ID and manifest digest as
+/// `sha256:<hex>`, the repository as text (`Err` names a field that is not UTF-8), the platform
+/// of the architecture.
+pub fn image_spec(image: &povm_primitives::ImageRef) -> Result<executor::ImageSpec, &'static str> {
+	let digest = |d: &[u8; 32]| format!("sha256:{}", hex::encode(d));
+	let registry = match &image.registry {
+		Some(r) => Some(executor::RegistryImage {
+			repository: String::from_utf8(r.repository.to_vec())
+				.map_err(|_| "image repository")?,
+			manifest: digest(&r.manifest),
+		}),
+		None => None,
+	};
+	Ok(executor::ImageSpec {
+		id: digest(&image.id),
+		registry,
+		platform: image.arch.platform().to_owned(),
 	})
 }
 
@@ -181,11 +242,11 @@ pub(crate) mod tests {
 	/// A coin-flip spec that runs for at most `max_seconds` (half a core, 64 MiB).
 	pub(crate) fn spec(max_seconds: u32) -> JobSpec {
 		JobSpec {
-			image: format!("sha256:{}", "a".repeat(64)).into_bytes().try_into().unwrap(),
+			image: povm_primitives::ImageRef::local([0xaa; 32]),
 			command: b"/coinflip".to_vec().try_into().unwrap(),
 			args: vec![b"--seed".to_vec().try_into().unwrap()].try_into().unwrap(),
 			env: Default::default(),
-			input: None,
+			inputs: Default::default(),
 			resources: povm_primitives::Resources { millicores: 500, memory_mib: 64, max_seconds },
 			price_per_second: 1,
 			redundancy: povm_primitives::RedundancyPolicy {

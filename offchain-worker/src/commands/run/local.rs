@@ -10,7 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::plan::{Action, RESEND_AFTER};
 use crate::{
 	error::{ChainError, StateError},
-	executor::ExecError,
+	executor::{ExecError, ImageError},
+	fetch::FetchError,
 	prelude::*,
 	state::PendingCommit,
 };
@@ -105,32 +106,64 @@ pub enum RunError {
 
 impl RunError {
 	/// The reason to decline the job on chain when this failure cannot be cured by trying
-	/// again on this host: the image is not here and cannot be pulled, or the spec's image
-	/// reference or resources are unusable, or the image found is another one.
+	/// again on this host: the image cannot be had or is another one, an input cannot be had
+	/// or is not what the spec says, or the resources are unusable. `None`: try again (Docker
+	/// or the disk here failed, or an input's server timed out or answered "try later").
 	pub fn decline_reason(&self) -> Option<ChainDeclineReason> {
 		match self {
-			RunError::Executor(ExecError::ImageUnavailable { .. }) =>
-				Some(ChainDeclineReason::ImageUnavailable),
+			RunError::Executor(ExecError::Image(e)) => image_decline(e),
+			RunError::Executor(ExecError::Input(e)) => input_decline(e),
 			RunError::Executor(ExecError::InvalidResources(_)) =>
 				Some(ChainDeclineReason::ResourcesAboveLimits),
-			RunError::Executor(
-				ExecError::InvalidDigest { .. } | ExecError::DigestMismatch { .. },
-			) => Some(ChainDeclineReason::InvalidSpec),
 			_ => None,
 		}
 	}
 
-	/// Whether running again may help without anyone changing anything: not when the
-	/// spec's image digest or resources are unusable, or the image found is another one.
+	/// Whether running again may help without anyone changing anything: not when the spec
+	/// is at fault (its image reference or resources are unusable, the registry serves
+	/// another image for its manifest, an input is not what it says).
 	pub fn is_transient(&self) -> bool {
 		!matches!(
 			self,
 			RunError::Executor(
-				ExecError::InvalidDigest { .. } |
-					ExecError::InvalidResources(_) |
-					ExecError::DigestMismatch { .. }
+				ExecError::InvalidResources(_) |
+					ExecError::Image(ImageError::InvalidReference { .. } | ImageError::IdMismatch { .. }) |
+					ExecError::Input(
+						FetchError::InvalidName { .. } |
+							FetchError::InvalidUrl { .. } |
+							FetchError::SchemeNotAllowed { .. } |
+							FetchError::AddressNotAllowed { .. } |
+							FetchError::TooLarge { .. } |
+							FetchError::TotalTooLarge { .. } |
+							FetchError::SizeMismatch { .. } |
+							FetchError::DigestMismatch { .. }
+					)
 			)
 		)
+	}
+}
+
+/// The decline for an image that cannot be had: `None` for trouble on this host (Docker, the
+/// cache's index), which a retry may cure.
+fn image_decline(e: &ImageError) -> Option<ChainDeclineReason> {
+	match e {
+		ImageError::InvalidReference { .. } | ImageError::IdMismatch { .. } =>
+			Some(ChainDeclineReason::InvalidSpec),
+		ImageError::RegistryRefused { .. } |
+		ImageError::Unavailable { .. } |
+		ImageError::TarInvalid { .. } |
+		ImageError::PullFailed { .. } => Some(ChainDeclineReason::ImageUnavailable),
+		ImageError::Index { .. } | ImageError::Docker(_) => None,
+	}
+}
+
+/// The decline for an input that cannot be had: `None` when its server timed out or answered
+/// 5xx or 429 (try later), or the disk here failed.
+fn input_decline(e: &FetchError) -> Option<ChainDeclineReason> {
+	match e {
+		FetchError::Timeout { .. } | FetchError::Io { .. } => None,
+		FetchError::HttpStatus { status, .. } if *status >= 500 || *status == 429 => None,
+		_ => Some(ChainDeclineReason::InputUnavailable),
 	}
 }
 
@@ -342,10 +375,50 @@ mod tests {
 
 	#[test]
 	fn run_errors_about_the_spec_or_image_identity_are_not_transient() {
-		let bad = RunError::Executor(ExecError::InvalidDigest { digest: "x".into() });
+		let bad = RunError::Executor(ExecError::Image(ImageError::InvalidReference {
+			reference: "x".into(),
+			reason: "no".into(),
+		}));
 		assert!(!bad.is_transient());
 		let io = std::io::Error::other("disk full");
 		let disk = RunError::Persist(StateError::Io { path: "p".into(), source: io });
 		assert!(disk.is_transient());
+	}
+
+	/// What each failure to get an image or an input is declined for on chain, and which
+	/// are tried again instead.
+	#[test]
+	fn image_and_input_failures_are_declined_or_retried() {
+		use ChainDeclineReason::*;
+		let image = |e| RunError::Executor(ExecError::Image(e)).decline_reason();
+		let input = |e| RunError::Executor(ExecError::Input(e)).decline_reason();
+		let name = || "data.csv".to_owned();
+		assert_eq!(
+			image(ImageError::PullFailed { reference: "r".into(), reason: "404".into() }),
+			Some(ImageUnavailable)
+		);
+		assert_eq!(
+			image(ImageError::IdMismatch {
+				expected: "a".into(),
+				actual: "b".into(),
+				origin: "r".into()
+			}),
+			Some(InvalidSpec)
+		);
+		assert_eq!(
+			input(FetchError::DigestMismatch {
+				name: name(),
+				expected: "a".into(),
+				actual: "b".into()
+			}),
+			Some(InputUnavailable)
+		);
+		assert_eq!(
+			input(FetchError::SizeMismatch { name: name(), declared: 1, received: 2 }),
+			Some(InputUnavailable)
+		);
+		assert_eq!(input(FetchError::HttpStatus { name: name(), status: 404 }), Some(InputUnavailable));
+		assert_eq!(input(FetchError::HttpStatus { name: name(), status: 503 }), None);
+		assert_eq!(input(FetchError::Timeout { name: name() }), None);
 	}
 }

@@ -123,6 +123,10 @@ impl DeclineReason {
 					ChainDeclineReason::ResourcesAboveLimits
 				},
 			DeclineReason::Spec(SpecError::NotUtf8(_)) => ChainDeclineReason::InvalidSpec,
+			DeclineReason::Spec(SpecError::PlatformMismatch { .. }) =>
+				ChainDeclineReason::PlatformMismatch,
+			DeclineReason::Spec(SpecError::InputsTooLarge { .. }) =>
+				ChainDeclineReason::InputUnavailable,
 			// Started too late to commit in time (a restart, Docker down): nothing the chain
 			// has a better word for.
 			DeclineReason::TooLate { .. } => ChainDeclineReason::Other,
@@ -591,12 +595,27 @@ mod tests {
 				assignment(1, AssignmentPhase::Commit),
 				assignment(2, AssignmentPhase::Commit),
 				assignment(3, AssignmentPhase::Commit),
+				assignment(4, AssignmentPhase::Commit),
+				assignment(5, AssignmentPhase::Commit),
 			],
 		);
 		v.docker_up = false;
 		v.specs.get_mut(&1).unwrap().resources.millicores = config.caps.millicores + 1;
 		v.specs.get_mut(&2).unwrap().command = vec![0xff].try_into().unwrap();
 		v.specs.get_mut(&3).unwrap().resources.max_seconds = config.caps.max_seconds + 1;
+		let other_arch = match crate::config::host_arch() {
+			povm_primitives::Arch::X86_64 => povm_primitives::Arch::Aarch64,
+			_ => povm_primitives::Arch::X86_64,
+		};
+		v.specs.get_mut(&4).unwrap().image.arch = other_arch;
+		v.specs.get_mut(&5).unwrap().inputs = vec![povm_primitives::InputRef {
+			name: b"big.bin".to_vec().try_into().unwrap(),
+			url: b"https://data.example.org/big.bin".to_vec().try_into().unwrap(),
+			sha256: [0; 32],
+			size: (config.inputs.max_input_mib << 20) + 1,
+		}]
+		.try_into()
+		.unwrap();
 		let actions = step(&v, &mut state);
 		let labels: Vec<_> = actions
 			.iter()
@@ -606,7 +625,16 @@ mod tests {
 				other => panic!("{other:?}"),
 			})
 			.collect();
-		assert_eq!(labels, [(1, "beyond_caps"), (2, "not_utf8"), (3, "beyond_caps")]);
+		assert_eq!(
+			labels,
+			[
+				(1, "beyond_caps"),
+				(2, "not_utf8"),
+				(3, "beyond_caps"),
+				(4, "platform_mismatch"),
+				(5, "inputs_too_large")
+			]
+		);
 		// Each is declined on chain too, with the chain's word for it.
 		let sent: Vec<_> = actions
 			.iter()
@@ -620,7 +648,9 @@ mod tests {
 			[
 				(1, ChainDeclineReason::ResourcesAboveLimits),
 				(2, ChainDeclineReason::InvalidSpec),
-				(3, ChainDeclineReason::RunTimeAboveLimit)
+				(3, ChainDeclineReason::RunTimeAboveLimit),
+				(4, ChainDeclineReason::PlatformMismatch),
+				(5, ChainDeclineReason::InputUnavailable)
 			]
 		);
 		assert_eq!(step(&v, &mut state), vec![]);
@@ -980,10 +1010,10 @@ mod tests {
 		let mut state = LocalState::default();
 		let v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
 		assert_eq!(step(&v, &mut state), vec![run_of(1)]);
-		let missing = ExecError::ImageUnavailable {
-			digest: "sha256:00".into(),
+		let missing = ExecError::Image(crate::executor::ImageError::Unavailable {
+			id: "sha256:00".into(),
 			tar: std::path::PathBuf::from("/images/00.tar"),
-		};
+		});
 		state.complete(Completion::Ran { job: 1, result: Err(missing.into()) });
 		assert_eq!(
 			step(&v, &mut state),

@@ -385,7 +385,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 	) -> Result<PendingCommit, RunError> {
 		let job = run.job_id;
 		self.metrics.jobs_started.inc();
-		tracing::info!(target: LOG_SERVICE, job, image = %run.spec.image, "running job");
+		tracing::info!(target: LOG_SERVICE, job, image = %run.spec.image.id, inputs = run.spec.inputs.len(), "running job");
 		let exec = self.executor.run(&run).await.map_err(|e| {
 			self.metrics.jobs_failed.inc();
 			self.metrics.error("executor");
