@@ -47,7 +47,8 @@ step "runtime tests (timing table, genesis, versions, equivocation reports end t
 SKIP_WASM_BUILD=1 cargo test --release --locked -p povm-runtime --lib --features try-runtime
 
 step "client and worker tests (committed metadata vs the node's runtime; unit; real Docker)"
-cargo test --release --locked --no-fail-fast -p povm-client -p povm-worker -p coinflip -- --test-threads 1
+cargo test --release --locked --no-fail-fast -p povm-client -p povm-worker -p coinflip \
+	-p povm-job-pi -p povm-job-csv-summary -- --test-threads 1
 
 step "network tests (dev node; the lottery seat; scenarios 1-5 with workers; the runtime upgrade)"
 # --no-fail-fast: one failing test file does not hide the others' results.

@@ -24,7 +24,7 @@ use std::{
 
 use povm_worker::{
 	commands::run::pending_commit,
-	executor::{DockerConfig, DockerExecutor, Executor, JobRun, JobSpec, Resources},
+	executor::{DockerConfig, DockerExecutor, Executor, ImageSpec, JobRun, JobSpec, Resources},
 	prelude::AccountId,
 	state::StateStore,
 };
@@ -76,7 +76,12 @@ async fn worker(
 	let job = JobRun {
 		job_id: n,
 		spec: JobSpec {
-			image: image.to_owned(),
+			image: ImageSpec {
+				id: image.to_owned(),
+				registry: None,
+				platform: povm_worker::config::host_arch().platform().to_owned(),
+			},
+			inputs: vec![],
 			command: vec!["/coinflip".into()],
 			args: args(sleep_ms),
 			env: vec![],

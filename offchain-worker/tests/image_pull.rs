@@ -227,7 +227,8 @@ async fn pull_by_manifest_digest_verifies_the_id_then_is_present() {
 		image.manifest,
 		elapsed.as_secs_f64()
 	);
-	assert!(bytes > 0, "the daemon reported no download");
+	// No assertion on `bytes`: for a layer of a hundred bytes the daemon may report the pull
+	// without any progress detail (0 counted); the 8 MiB test checks the count.
 	assert!(elapsed > Duration::ZERO && elapsed < Duration::from_secs(60));
 	assert!(present(&store, &image.id).await);
 	assert_eq!(store.cached(), vec![(image.id.clone(), CONTENT_LEN)]);
