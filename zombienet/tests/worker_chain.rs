@@ -419,7 +419,7 @@ async fn a_job_pulled_from_a_registry_reads_its_input_and_both_replicas_agree() 
 		inputs: vec![povm_primitives::InputRef {
 			name: b"data.csv".to_vec().try_into().unwrap(),
 			url: server.url.as_bytes().to_vec().try_into().unwrap(),
-			sha256: sp_core::hashing::sha2_256(&csv),
+			sha256: sp_io::hashing::sha2_256(&csv),
 			size: csv.len() as u64,
 		}]
 		.try_into()

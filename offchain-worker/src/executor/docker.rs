@@ -132,11 +132,59 @@ impl DockerConfig {
 /// `/etc/hosts` and `/etc/resolv.conf` (not the host's resolvers), and fixed resource limits
 /// (`ulimit`) instead of the daemon's. Not pinned: the clock, the CPU model and count, and the
 /// kernel version, which Docker cannot hide.
+///
+/// [`DockerExecutor::connect`] refuses a daemon that cannot enforce the limits or has no
+/// seccomp profile ([`missing_isolation`]), and a container the daemon created with warnings
+/// (a limit it accepted but does not apply) is removed and not run.
 #[derive(Clone, Debug)]
 pub struct DockerExecutor {
 	client: DockerClient,
 	config: DockerConfig,
 	images: std::sync::Arc<ImageStore>,
+}
+
+/// The tmpfs mounts of a run, each with the options `tmpfs` (size and file caps, `noexec`):
+/// `/tmp`, `/dev/shm`, and every other `VOLUME` of the image that is not one of the run's bind
+/// mounts (which take its place), so that Docker creates no anonymous volume: it would be
+/// writable and unbounded on the host's disk.
+pub fn job_tmpfs(tmpfs: &str, image_volumes: &[String]) -> HashMap<String, String> {
+	let mut mounts = HashMap::from([
+		("/tmp".to_owned(), tmpfs.to_owned()),
+		("/dev/shm".to_owned(), tmpfs.to_owned()),
+	]);
+	for volume in image_volumes {
+		let path = volume.trim_end_matches('/');
+		let bound = [IN_DIR, OUT_DIR, CHECKPOINT_DIR, "/etc/hosts", "/etc/resolv.conf"];
+		if !path.is_empty() && !bound.contains(&path) && !mounts.contains_key(path) {
+			mounts.insert(path.to_owned(), tmpfs.to_owned());
+		}
+	}
+	mounts
+}
+
+/// What the daemon `info` reports it cannot enforce of what every job's sandbox needs: memory,
+/// swap (memory + swap = memory), pids and CPU quota limits in the kernel's cgroups, and a
+/// seccomp profile (not `unconfined`). AppArmor or SELinux are used when the host has them
+/// (Docker's default profiles), and not required: many hosts have neither.
+pub fn missing_isolation(info: &bollard::models::SystemInfo) -> Vec<&'static str> {
+	let mut missing = Vec::new();
+	for (present, what) in [
+		(info.memory_limit, "memory limit"),
+		(info.swap_limit, "swap limit"),
+		(info.pids_limit, "pids limit"),
+		(info.cpu_cfs_quota, "CPU quota"),
+	] {
+		if present != Some(true) {
+			missing.push(what);
+		}
+	}
+	let seccomp = info.security_options.iter().flatten().any(|o| {
+		o.split(',').any(|part| part == "name=seccomp") && !o.contains("profile=unconfined")
+	});
+	if !seccomp {
+		missing.push("seccomp");
+	}
+	missing
 }
 
 /// Removes the container if the run is abandoned (its future dropped) before cleanup.
@@ -183,6 +231,10 @@ impl DockerExecutor {
 		// Every run needs its quota'd storage: refuse to start where it cannot be mounted.
 		quota::probe()?;
 		let client = DockerClient::connect(config.request_timeout).await?;
+		let missing = missing_isolation(&client.info().await?);
+		if !missing.is_empty() {
+			return Err(ExecError::UnsafeHost { missing });
+		}
 		let images = ImageStore::open(client.clone(), config.images.clone()).await?;
 		let executor = Self { client, config, images: std::sync::Arc::new(images) };
 		let removed = executor.remove_orphans().await?;
@@ -231,6 +283,14 @@ impl DockerExecutor {
 		Ok(source)
 	}
 
+	/// The `VOLUME`s the image `id` declares. Docker would give each an anonymous volume on the
+	/// host's disk, writable and without a size limit, despite the read-only root: the run
+	/// mounts a capped tmpfs there instead ([`job_tmpfs`]).
+	async fn image_volumes(&self, id: &str) -> Result<Vec<String>, ExecError> {
+		let image = self.client.inspect_image(id).await?;
+		Ok(image.and_then(|i| i.config).and_then(|c| c.volumes).unwrap_or_default())
+	}
+
 	/// The image store (cache and pins).
 	pub fn images(&self) -> &ImageStore {
 		&self.images
@@ -252,6 +312,7 @@ impl DockerExecutor {
 		fs: &JobFs,
 		etc: &Path,
 		inputs: &Path,
+		image_volumes: &[String],
 	) -> ContainerCreateBody {
 		let r = &job.spec.resources;
 		let bind = |source: &Path, target: &str, read_only: bool| Mount {
@@ -285,10 +346,7 @@ impl DockerExecutor {
 			network_mode: Some("none".to_owned()),
 			readonly_rootfs: Some(true),
 			// A mount at `/dev/shm` replaces Docker's own (64 MiB, no file cap).
-			tmpfs: Some(HashMap::from([
-				("/tmp".to_owned(), tmpfs.clone()),
-				("/dev/shm".to_owned(), tmpfs),
-			])),
+			tmpfs: Some(job_tmpfs(&tmpfs, image_volumes)),
 			mounts: Some(vec![
 				bind(inputs, IN_DIR, true),
 				bind(&fs.out(), OUT_DIR, false),
@@ -471,7 +529,8 @@ impl Executor for DockerExecutor {
 		let fs = JobFs::mount(&job.work_dir, &self.config.instance, quota)?;
 		let etc = Self::write_etc(&job.work_dir)?;
 
-		let body = self.container_body(job, &fs, &etc, &inputs);
+		let volumes = self.image_volumes(&job.spec.image.id).await?;
+		let body = self.container_body(job, &fs, &etc, &inputs, &volumes);
 		let id = self.client.create_container(job.job_id, body).await?;
 		let mut guard = ContainerGuard { client: self.client.clone(), id: Some(id.clone()) };
 		tracing::debug!(target: LOG_EXECUTOR, job = job.job_id, container = %id, "container created");
@@ -508,5 +567,49 @@ impl Executor for DockerExecutor {
 			checkpoints,
 			usage: s.meter.finish(s.ended, wall_ms),
 		})
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use bollard::models::SystemInfo;
+
+	fn isolating() -> SystemInfo {
+		SystemInfo {
+			memory_limit: Some(true),
+			swap_limit: Some(true),
+			pids_limit: Some(true),
+			cpu_cfs_quota: Some(true),
+			security_options: Some(vec!["name=seccomp,profile=default".into()]),
+			..Default::default()
+		}
+	}
+
+	#[test]
+	fn image_volumes_become_capped_tmpfs_mounts() {
+		let volumes =
+			["/data".to_owned(), "/tmp/".into(), "/povm/out".into(), "/povm".into(), "/var/x/".into()];
+		let mounts = job_tmpfs("size=64m", &volumes);
+		let mut paths: Vec<_> = mounts.keys().cloned().collect();
+		paths.sort();
+		assert_eq!(paths, ["/data", "/dev/shm", "/povm", "/tmp", "/var/x"]);
+		assert!(mounts.values().all(|o| o == "size=64m"));
+	}
+
+	#[test]
+	fn a_daemon_without_limits_or_seccomp_is_refused() {
+		assert!(missing_isolation(&isolating()).is_empty());
+		let mut info = isolating();
+		info.swap_limit = Some(false);
+		info.security_options = Some(vec!["name=seccomp,profile=unconfined".into()]);
+		assert_eq!(missing_isolation(&info), vec!["swap limit", "seccomp"]);
+		info.security_options = Some(vec!["name=apparmor".into()]);
+		info.pids_limit = None;
+		assert_eq!(missing_isolation(&info), vec!["swap limit", "pids limit", "seccomp"]);
+		let mut info = isolating();
+		info.security_options =
+			Some(vec!["name=apparmor".into(), "name=seccomp,profile=builtin".into()]);
+		assert!(missing_isolation(&info).is_empty());
 	}
 }

@@ -9,7 +9,10 @@ use std::{
 use bollard::{
 	container::{AttachContainerResults, LogOutput},
 	errors::Error as BollardError,
-	models::{ContainerCreateBody, ContainerInspectResponse, ContainerStatsResponse, ImageInspect},
+	models::{
+		ContainerCreateBody, ContainerInspectResponse, ContainerStatsResponse, ImageInspect,
+		SystemInfo,
+	},
 	query_parameters::{
 		AttachContainerOptions, CreateImageOptions, ImportImageOptions, KillContainerOptions,
 		ListContainersOptions, ListImagesOptions, RemoveContainerOptions, RemoveImageOptions,
@@ -31,6 +34,18 @@ pub enum DockerError {
 	/// Connecting to the daemon or negotiating the API version failed.
 	#[error("cannot connect to the Docker daemon: {0}")]
 	Connect(#[source] BollardError),
+	/// `GET /info` failed.
+	#[error("docker info: {0}")]
+	Info(#[source] BollardError),
+	/// The daemon created the container but warned that part of its configuration is not
+	/// applied (a limit it cannot enforce): the container was removed, the job not run.
+	#[error("container for job {job} created with warnings (limits not applied): {warnings:?}")]
+	CreateWarnings {
+		/// The job.
+		job: u64,
+		/// What the daemon said.
+		warnings: Vec<String>,
+	},
 	/// `GET /images/{name}/json` failed.
 	#[error("inspect image {image}: {source}")]
 	InspectImage {
@@ -207,6 +222,11 @@ impl DockerClient {
 		}
 	}
 
+	/// `GET /info`: the daemon's kernel features, security options and runtimes.
+	pub async fn info(&self) -> Result<SystemInfo, DockerError> {
+		self.docker.info().await.map_err(DockerError::Info)
+	}
+
 	/// The bollard handle, for tests and tools that need an operation not wrapped here.
 	pub fn inner(&self) -> &Docker {
 		&self.docker
@@ -351,6 +371,12 @@ impl DockerClient {
 			.create_container(None, body)
 			.await
 			.map_err(|source| DockerError::CreateContainer { job, source })?;
+		// A warning means the daemon accepted a setting it does not apply (for example a swap
+		// limit the kernel cannot account): the sandbox would not be what it claims.
+		if !created.warnings.is_empty() {
+			let _ = self.remove_container(&created.id).await;
+			return Err(DockerError::CreateWarnings { job, warnings: created.warnings });
+		}
 		Ok(created.id)
 	}
 

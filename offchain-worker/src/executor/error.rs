@@ -18,6 +18,13 @@ pub enum ExecError {
 	/// An input could not be fetched, or is not the size or digest the spec says.
 	#[error(transparent)]
 	Input(#[from] FetchError),
+	/// The Docker daemon cannot isolate jobs: it reports no enforcement of these limits, or no
+	/// seccomp profile. The worker does not start on such a host.
+	#[error("the Docker daemon cannot isolate jobs here: no {}", .missing.join(", no "))]
+	UnsafeHost {
+		/// What is missing.
+		missing: Vec<&'static str>,
+	},
 	/// The spec's resource limits cannot be applied.
 	#[error("invalid resources: {0}")]
 	InvalidResources(&'static str),

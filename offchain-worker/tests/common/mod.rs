@@ -89,42 +89,41 @@ pub fn coinflip_job(id: u64, work_dir: &Path, args: &[&str]) -> JobRun {
 /// `<hex>.tar` next to the coin-flip image.
 pub fn busybox_image() -> &'static Image {
 	static IMAGE: OnceLock<Image> = OnceLock::new();
-	IMAGE.get_or_init(|| {
-		let dir = coinflip_image().dir.clone();
-		let busybox = Path::new("/bin/busybox");
-		let file = Command::new("file").arg("-L").arg(busybox).output().expect("run file");
-		let kind = String::from_utf8_lossy(&file.stdout);
-		assert!(kind.contains("statically linked"), "need a static /bin/busybox: {kind}");
-		let ctx = tempfile::tempdir().expect("build context");
-		std::fs::copy(busybox, ctx.path().join("busybox")).expect("copy busybox");
-		std::fs::write(
-			ctx.path().join("Dockerfile"),
-			"FROM scratch\nCOPY busybox /bin/busybox\nUSER 65534:65534\n",
-		)
-		.expect("write Dockerfile");
-		let tag = "povm/busybox-test:latest";
-		let run = |args: &[&str]| {
-			let out = Command::new("docker")
-				.args(args)
-				.env("DOCKER_BUILDKIT", "0")
-				.output()
-				.expect("run docker");
-			assert!(
-				out.status.success(),
-				"docker {args:?}: {}",
-				String::from_utf8_lossy(&out.stderr)
-			);
-			String::from_utf8(out.stdout).expect("utf-8 output").trim().to_owned()
-		};
-		run(&["build", "--quiet", "--tag", tag, &ctx.path().display().to_string()]);
-		let digest = run(&["image", "inspect", "--format", "{{.Id}}", tag]);
-		let hex = digest.strip_prefix("sha256:").expect("an image id");
-		let tar = dir.join(format!("{hex}.tar"));
-		if !tar.is_file() {
-			run(&["save", "--output", &tar.display().to_string(), tag]);
-		}
-		Image { digest, dir }
-	})
+	IMAGE.get_or_init(|| busybox_image_with("povm/busybox-test:latest", ""))
+}
+
+/// A busybox image like [`busybox_image`] with `extra` Dockerfile lines (`VOLUME`,
+/// `HEALTHCHECK`, …), tagged `tag` and saved next to the coin-flip image.
+pub fn busybox_image_with(tag: &str, extra: &str) -> Image {
+	let dir = coinflip_image().dir.clone();
+	let busybox = Path::new("/bin/busybox");
+	let file = Command::new("file").arg("-L").arg(busybox).output().expect("run file");
+	let kind = String::from_utf8_lossy(&file.stdout);
+	assert!(kind.contains("statically linked"), "need a static /bin/busybox: {kind}");
+	let ctx = tempfile::tempdir().expect("build context");
+	std::fs::copy(busybox, ctx.path().join("busybox")).expect("copy busybox");
+	std::fs::write(
+		ctx.path().join("Dockerfile"),
+		format!("FROM scratch\nCOPY busybox /bin/busybox\nUSER 65534:65534\n{extra}"),
+	)
+	.expect("write Dockerfile");
+	let run = |args: &[&str]| {
+		let out = Command::new("docker")
+			.args(args)
+			.env("DOCKER_BUILDKIT", "0")
+			.output()
+			.expect("run docker");
+		assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+		String::from_utf8(out.stdout).expect("utf-8 output").trim().to_owned()
+	};
+	run(&["build", "--quiet", "--tag", tag, &ctx.path().display().to_string()]);
+	let digest = run(&["image", "inspect", "--format", "{{.Id}}", tag]);
+	let hex = digest.strip_prefix("sha256:").expect("an image id");
+	let tar = dir.join(format!("{hex}.tar"));
+	if !tar.is_file() {
+		run(&["save", "--output", &tar.display().to_string(), tag]);
+	}
+	Image { digest, dir }
 }
 
 /// A job running `script` with busybox `sh -c` (applets run without a `PATH` lookup).

@@ -16,7 +16,11 @@
 //!    containers' (each worker's `povm_worker_job_cpu_milliseconds_total`), the share that was
 //!    customers' jobs, and the consensus energy per finalised block (the nodes' CPU time × the
 //!    carbon guide's power per core), next to Bitcoin's;
-//! 6. everything it started is stopped on success, failure or Ctrl-C.
+//! 6. an example beyond the coin flip (issue 14): the `jobs/pi` Monte Carlo job, its image
+//!    pushed to a registry the demo starts (Debian's `docker-registry` on loopback) and pulled
+//!    by the providers by manifest digest, two replicas, the estimate on chain checked against
+//!    the same estimate computed natively;
+//! 7. everything it started is stopped on success, failure or Ctrl-C.
 //!
 //! Exit codes: 0 all jobs completed; 1 a job failed/disputed/expired, the chain stalled (no
 //! finalised block for 60 s) or the set-up failed; 130 interrupted.
@@ -31,7 +35,7 @@ use std::{
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use futures_util::future::join_all;
-use povm_network_tests::{chain, coinflip_image, Network, NetworkDef};
+use povm_network_tests::{chain, coinflip_image, Network, NetworkDef, Registry};
 use povm_primitives::{JobState, RedundancyPolicy};
 use povm_worker::{
 	client::{Call, ChainClient, Submitter},
@@ -389,7 +393,81 @@ async fn run(network: &mut Network, opt: &Opt, out: &mut Out) -> Result<bool> {
 		Ok(account) => account.print(finalised, out),
 		Err(e) => out.line(format!("CPU account not available: {e:#}")),
 	}
+
+	// --- 6. an example beyond the coin flip ----------------------------------------------------
+	out.line(String::new());
+	out.line("## Beyond the coin flip: pi, pulled from a registry");
+	out.line(String::new());
+	all_ok &= pi_job(network, &alice, &customer, out).await?;
 	Ok(all_ok)
+}
+
+/// Samples of the demo's pi job.
+const PI_SAMPLES: u64 = 50_000_000;
+/// Seed of the demo's pi job.
+const PI_SEED: u64 = 2026;
+
+/// Pushes the pi example's image to a registry started here, submits one job of it (two
+/// replicas that must agree), waits for its verdict and checks the estimate on chain against
+/// the native one. Whether it completed with the native estimate.
+async fn pi_job(
+	network: &Network,
+	alice: &Arc<ChainClient>,
+	customer: &Submitter,
+	out: &mut Out,
+) -> Result<bool> {
+	let built = povm_network_tests::example_image("pi").map_err(|e| anyhow!(e))?;
+	let registry = Registry::start(&network.dir().join("registry")).map_err(|e| anyhow!(e))?;
+	let pushed = tokio::task::block_in_place(|| registry.push_and_forget("povm/pi:latest", "pi"))
+		.map_err(|e| anyhow!(e))?;
+	out.line(format!(
+		"image: {} pushed to {}@{} (and removed from the Docker daemon)",
+		built.digest, pushed.repository, pushed.manifest
+	));
+	let args = ["--samples", &PI_SAMPLES.to_string(), "--seed", &PI_SEED.to_string()];
+	let spec = JobSpec {
+		image: pushed.image_ref(),
+		command: b"/pi".to_vec().try_into().map_err(|_| anyhow!("command"))?,
+		args: args
+			.iter()
+			.map(|a| a.as_bytes().to_vec().try_into().map_err(|_| anyhow!("argument")))
+			.collect::<Result<Vec<_>>>()?
+			.try_into()
+			.map_err(|_| anyhow!("arguments"))?,
+		env: Default::default(),
+		inputs: Default::default(),
+		resources: povm_primitives::Resources { millicores: 1000, memory_mib: 64, max_seconds: 30 },
+		price_per_second: 1_000_000_000,
+		redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 2 },
+		checkpoint_interval: 0,
+	};
+	let call = Call::SubmitJob { spec: Box::new(spec), budget: chain::BUDGET };
+	let receipt = customer.submit_final(&call).await.context("submit_job (pi)")?;
+	let id = receipt.submitted_job()?.ok_or_else(|| anyhow!("no JobSubmitted event"))?;
+	out.line(format!(
+		"job {id}: /pi --samples {PI_SAMPLES} --seed {PI_SEED}, two replicas that must agree"
+	));
+	let deadline = Instant::now() + Duration::from_secs(300);
+	let view = loop {
+		if let Some(v) = alice.job(id, None).await?.filter(|v| !v.state.is_open()) {
+			break v;
+		}
+		if Instant::now() > deadline {
+			bail!("the pi job did not finish within 5 minutes; see the workers' run.log");
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+	};
+	let expected = povm_job_pi::estimate(PI_SEED, PI_SAMPLES).to_json(PI_SEED);
+	let on_chain = view.result.as_ref().map(|r| String::from_utf8_lossy(&r.output).into_owned());
+	let agrees = on_chain.as_deref() == Some(expected.as_str());
+	out.line(format!("verdict: {:?}", view.state));
+	out.line(format!("on chain: {}", on_chain.as_deref().unwrap_or("-").trim()));
+	out.line(format!(
+		"native:   {} ({})",
+		expected.trim(),
+		if agrees { "the same bytes" } else { "DIFFERENT" }
+	));
+	Ok(view.state == JobState::Completed && agrees)
 }
 
 /// CPU seconds of the network's processes so far, by process.
