@@ -175,7 +175,8 @@ fn submit_job_before_spec_107<C: OfflineClientAtBlockT<PovmConfig>>(
 		"submit_job",
 		SubmitJobV1 { spec: Static(spec), budget },
 	);
-	tx.call_data(&payload).map_err(|e| Error::Incompatible { what: name, message: e.to_string() })
+	tx.call_data(&payload)
+		.map_err(|e| Error::Incompatible { what: name, message: e.to_string() })
 }
 
 impl Call {
@@ -209,12 +210,15 @@ impl Call {
 			Call::DeclineJob { job, reason } =>
 				call_data(tx, name, api.vm_proof().decline_job(*job, Static(*reason))),
 			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),
-			Call::SubmitJob { spec, budget } =>
-				match call_data(tx, name, api.job_queue().submit_job(Static((**spec).clone()), *budget)) {
-					Err(Error::Incompatible { message, .. }) =>
-						submit_job_before_spec_107(tx, name, spec, *budget, message),
-					other => other,
-				},
+			Call::SubmitJob { spec, budget } => match call_data(
+				tx,
+				name,
+				api.job_queue().submit_job(Static((**spec).clone()), *budget),
+			) {
+				Err(Error::Incompatible { message, .. }) =>
+					submit_job_before_spec_107(tx, name, spec, *budget, message),
+				other => other,
+			},
 			Call::CancelJob { job } => call_data(tx, name, api.job_queue().cancel_job(*job)),
 			Call::RegisterVrfKey { key } =>
 				call_data(tx, name, api.vrf_lottery().register_vrf_key(*key)),

@@ -22,8 +22,12 @@ async fn inputs_are_fetched_checked_and_mounted_read_only() {
 		"/bin/busybox cp /povm/in/data.csv /povm/out/copy.csv; \
 		 if /bin/busybox touch /povm/in/new 2>/dev/null; then echo writable; else echo read-only; fi",
 	);
-	job.spec.inputs =
-		vec![InputSpec { name: "data.csv".into(), url, sha256: sha256(CSV), size: CSV.len() as u64 }];
+	job.spec.inputs = vec![InputSpec {
+		name: "data.csv".into(),
+		url,
+		sha256: sha256(CSV),
+		size: CSV.len() as u64,
+	}];
 	let run = exec.run(&job).await.unwrap();
 	assert_eq!(run.exit_code, 0, "{}", String::from_utf8_lossy(&run.stderr));
 	assert_eq!(run.output("copy.csv"), Some(CSV));
@@ -36,7 +40,8 @@ async fn a_wrong_digest_or_size_is_never_run() {
 	let exec = executor_with("inputs-bad", |c| c.fetch.allow_private_addresses = true).await;
 	let dir = tempfile::tempdir().unwrap();
 	let mut job = shell_job(2, dir.path(), "echo ran > /povm/out/ran");
-	let good = InputSpec { name: "data.csv".into(), url, sha256: sha256(CSV), size: CSV.len() as u64 };
+	let good =
+		InputSpec { name: "data.csv".into(), url, sha256: sha256(CSV), size: CSV.len() as u64 };
 
 	job.spec.inputs = vec![InputSpec { sha256: [0; 32], ..good.clone() }];
 	let err = exec.run(&job).await.unwrap_err();
@@ -54,8 +59,12 @@ async fn loopback_inputs_are_refused_unless_the_provider_allows_them() {
 	let exec = executor_with("inputs-private", |_| {}).await;
 	let dir = tempfile::tempdir().unwrap();
 	let mut job = shell_job(3, dir.path(), "true");
-	job.spec.inputs =
-		vec![InputSpec { name: "data.csv".into(), url, sha256: sha256(CSV), size: CSV.len() as u64 }];
+	job.spec.inputs = vec![InputSpec {
+		name: "data.csv".into(),
+		url,
+		sha256: sha256(CSV),
+		size: CSV.len() as u64,
+	}];
 	let err = exec.run(&job).await.unwrap_err();
 	assert!(matches!(err, ExecError::Input(FetchError::AddressNotAllowed { .. })), "{err}");
 }

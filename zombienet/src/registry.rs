@@ -67,8 +67,8 @@ impl Registry {
 		);
 		std::fs::write(&config, yaml).map_err(|e| RunnerError::io("write", &config, e))?;
 		let log_path = dir.join("registry.log");
-		let log =
-			std::fs::File::create(&log_path).map_err(|e| RunnerError::io("create", &log_path, e))?;
+		let log = std::fs::File::create(&log_path)
+			.map_err(|e| RunnerError::io("create", &log_path, e))?;
 		let child = Command::new(REGISTRY_BINARY)
 			.arg("serve")
 			.arg(&config)
@@ -95,7 +95,8 @@ impl Registry {
 		let id = docker(&["image", "inspect", "--format", "{{.Id}}", tag])?;
 		docker(&["tag", tag, &remote])?;
 		docker(&["push", "--quiet", &remote])?;
-		let digests = docker(&["image", "inspect", "--format", "{{join .RepoDigests \"\\n\"}}", &remote])?;
+		let digests =
+			docker(&["image", "inspect", "--format", "{{join .RepoDigests \"\\n\"}}", &remote])?;
 		let manifest = digests
 			.lines()
 			.find_map(|d| d.strip_prefix(&format!("{repository}@")))

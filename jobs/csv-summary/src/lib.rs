@@ -205,7 +205,8 @@ mod tests {
 
 	#[test]
 	fn a_file_is_summarised_per_column() {
-		let csv = b"city,temp,rain\r\nOslo,-3.5,12\nLima,19,\n\"Rio, de Janeiro\",27.25,\"0\"\nBern,x\n";
+		let csv =
+			b"city,temp,rain\r\nOslo,-3.5,12\nLima,19,\n\"Rio, de Janeiro\",27.25,\"0\"\nBern,x\n";
 		let s = summarize(csv).unwrap();
 		assert_eq!(s.rows, 4);
 		assert_eq!(s.columns[0].present, 4);

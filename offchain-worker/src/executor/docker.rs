@@ -375,7 +375,10 @@ impl DockerExecutor {
 			image: Some(job.spec.image.id.clone()),
 			// The image's health check would run more processes beside the job's, on a schedule
 			// of the image's choosing: never.
-			healthcheck: Some(HealthConfig { test: Some(vec!["NONE".to_owned()]), ..Default::default() }),
+			healthcheck: Some(HealthConfig {
+				test: Some(vec!["NONE".to_owned()]),
+				..Default::default()
+			}),
 			entrypoint: (!job.spec.command.is_empty()).then(|| job.spec.command.clone()),
 			cmd: Some(job.spec.args.clone()),
 			env: Some(env),
@@ -588,8 +591,13 @@ mod tests {
 
 	#[test]
 	fn image_volumes_become_capped_tmpfs_mounts() {
-		let volumes =
-			["/data".to_owned(), "/tmp/".into(), "/povm/out".into(), "/povm".into(), "/var/x/".into()];
+		let volumes = [
+			"/data".to_owned(),
+			"/tmp/".into(),
+			"/povm/out".into(),
+			"/povm".into(),
+			"/var/x/".into(),
+		];
 		let mounts = job_tmpfs("size=64m", &volumes);
 		let mut paths: Vec<_> = mounts.keys().cloned().collect();
 		paths.sort();

@@ -257,7 +257,11 @@ fn the_draw_matches_the_images_architecture() {
 		let mut arm = spec(2);
 		arm.image.arch = povm_primitives::Arch::Aarch64;
 		let budget = JobQueue::max_cost(&arm).unwrap();
-		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(RICH), Box::new(arm.clone()), budget));
+		assert_ok!(JobQueue::submit_job(
+			RuntimeOrigin::signed(RICH),
+			Box::new(arm.clone()),
+			budget
+		));
 		let job = NextJobId::<Test>::get() - 1;
 		run_to_block(System::block_number() + 3);
 		assert_eq!(Jobs::<Test>::get(job).unwrap().state, JobState::Queued);

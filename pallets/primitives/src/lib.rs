@@ -566,17 +566,19 @@ pub fn is_repository(repository: &[u8]) -> bool {
 		host.split(|&c| c == b'.').all(|label| {
 			!label.is_empty() &&
 				label.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') &&
-				label[0] != b'-' && label[label.len() - 1] != b'-'
+				label[0] != b'-' &&
+				label[label.len() - 1] != b'-'
 		});
-	let port_ok = port.map_or(true, |p| {
-		!p.is_empty() && p.len() <= 5 && p.iter().all(u8::is_ascii_digit)
-	});
+	let port_ok =
+		port.map_or(true, |p| !p.is_empty() && p.len() <= 5 && p.iter().all(u8::is_ascii_digit));
 	let component_ok = |c: &[u8]| {
 		let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
 		!c.is_empty() &&
-			alnum(&c[0]) && alnum(&c[c.len() - 1]) &&
+			alnum(&c[0]) &&
+			alnum(&c[c.len() - 1]) &&
 			c.iter().all(|b| alnum(b) || matches!(b, b'.' | b'_' | b'-')) &&
-			!c.windows(2).any(|w| matches!(w, [b'.', b'.' | b'_' | b'-'] | [b'_' | b'-', b'.'])) &&
+			!c.windows(2)
+				.any(|w| matches!(w, [b'.', b'.' | b'_' | b'-'] | [b'_' | b'-', b'.'])) &&
 			!c.windows(3).any(|w| w == b"___")
 	};
 	host_ok && port_ok && path.split(|&c| c == b'/').all(component_ok)
@@ -587,7 +589,8 @@ pub fn is_repository(repository: &[u8]) -> bool {
 pub fn is_input_name(name: &[u8]) -> bool {
 	!name.is_empty() &&
 		name[0] != b'.' &&
-		name.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+		name.iter()
+			.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
 }
 
 /// Whether `url` is an `http://` or `https://` URL a worker may fetch: printable ASCII without

@@ -161,7 +161,8 @@ fn a_job_longer_than_an_offer_is_never_assigned_to_it() {
 		setup_with(&[10, 11, 12], VmOffer { max_seconds: 30, ..offer() }, COMMIT_WINDOW);
 		let long = submit_spec(spec(1, 1, 60));
 		let r = spec(1, 1, 60).resources;
-		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r, povm_primitives::Arch::X86_64).is_empty());
+		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r, povm_primitives::Arch::X86_64)
+			.is_empty());
 		run_to_block(10);
 		assert_eq!(Jobs::<Test>::get(long).unwrap().state, JobState::Queued);
 		assert!(Rounds::<Test>::get(long).is_none());

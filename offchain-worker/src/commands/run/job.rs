@@ -134,8 +134,7 @@ pub fn image_spec(image: &povm_primitives::ImageRef) -> Result<executor::ImageSp
 	let digest = |d: &[u8; 32]| format!("sha256:{}", hex::encode(d));
 	let registry = match &image.registry {
 		Some(r) => Some(executor::RegistryImage {
-			repository: String::from_utf8(r.repository.to_vec())
-				.map_err(|_| "image repository")?,
+			repository: String::from_utf8(r.repository.to_vec()).map_err(|_| "image repository")?,
 			manifest: digest(&r.manifest),
 		}),
 		None => None,

@@ -127,17 +127,18 @@ impl RunError {
 			self,
 			RunError::Executor(
 				ExecError::InvalidResources(_) |
-					ExecError::Image(ImageError::InvalidReference { .. } | ImageError::IdMismatch { .. }) |
-					ExecError::Input(
-						FetchError::InvalidName { .. } |
-							FetchError::InvalidUrl { .. } |
-							FetchError::SchemeNotAllowed { .. } |
-							FetchError::AddressNotAllowed { .. } |
-							FetchError::TooLarge { .. } |
-							FetchError::TotalTooLarge { .. } |
-							FetchError::SizeMismatch { .. } |
-							FetchError::DigestMismatch { .. }
-					)
+					ExecError::Image(
+						ImageError::InvalidReference { .. } | ImageError::IdMismatch { .. }
+					) | ExecError::Input(
+					FetchError::InvalidName { .. } |
+						FetchError::InvalidUrl { .. } |
+						FetchError::SchemeNotAllowed { .. } |
+						FetchError::AddressNotAllowed { .. } |
+						FetchError::TooLarge { .. } |
+						FetchError::TotalTooLarge { .. } |
+						FetchError::SizeMismatch { .. } |
+						FetchError::DigestMismatch { .. }
+				)
 			)
 		)
 	}
@@ -417,7 +418,10 @@ mod tests {
 			input(FetchError::SizeMismatch { name: name(), declared: 1, received: 2 }),
 			Some(InputUnavailable)
 		);
-		assert_eq!(input(FetchError::HttpStatus { name: name(), status: 404 }), Some(InputUnavailable));
+		assert_eq!(
+			input(FetchError::HttpStatus { name: name(), status: 404 }),
+			Some(InputUnavailable)
+		);
 		assert_eq!(input(FetchError::HttpStatus { name: name(), status: 503 }), None);
 		assert_eq!(input(FetchError::Timeout { name: name() }), None);
 	}

@@ -127,8 +127,7 @@ pub fn migrated_spec<Balance>(spec: v1::JobSpec<Balance>) -> Option<JobSpec<Bala
 /// image without a registry, and no inputs. For a client that submits a job to a runtime not
 /// yet upgraded to job-queue storage version 2 (before spec 107).
 pub fn spec_as_v1<Balance>(spec: JobSpec<Balance>) -> Option<v1::JobSpec<Balance>> {
-	if spec.image.registry.is_some() || spec.image.arch != Arch::X86_64 || !spec.inputs.is_empty()
-	{
+	if spec.image.registry.is_some() || spec.image.arch != Arch::X86_64 || !spec.inputs.is_empty() {
 		return None;
 	}
 	const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -206,8 +205,8 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
 	/// image ID from its old text, no registry, `x86_64` and no inputs.
 	#[cfg(feature = "try-runtime")]
 	fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-		let before = Vec::<(JobId, v1::Job<T>)>::decode(&mut &state[..])
-			.map_err(|_| "pre-upgrade state")?;
+		let before =
+			Vec::<(JobId, v1::Job<T>)>::decode(&mut &state[..]).map_err(|_| "pre-upgrade state")?;
 		ensure!(Jobs::<T>::iter_keys().count() == before.len(), "jobs lost or added");
 		for (id, old) in before {
 			let new = Jobs::<T>::get(id).ok_or("a job lost its record")?;

@@ -894,11 +894,13 @@ mod tests {
 		ExtBuilder::default().build_and_execute(|| {
 			setup(&[10, 11]);
 			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer.grid_intensity = u32::MAX);
-			let drawn: Vec<AccountId> =
-				<VmProof as ProviderRegistry<AccountId, u64>>::candidates(&RESOURCES, povm_primitives::Arch::X86_64)
-					.into_iter()
-					.map(|(w, _)| w)
-					.collect();
+			let drawn: Vec<AccountId> = <VmProof as ProviderRegistry<AccountId, u64>>::candidates(
+				&RESOURCES,
+				povm_primitives::Arch::X86_64,
+			)
+			.into_iter()
+			.map(|(w, _)| w)
+			.collect();
 			assert_eq!(drawn, vec![11]);
 			let (_, ps) = assigned(1, 1, 1);
 			assert_eq!(ps, vec![11]);
