@@ -88,6 +88,7 @@ async fn worker(
 			resources: Resources { millicores: 500, memory_mib: 64, max_seconds: 60, pids: 32 },
 		},
 		work_dir: dir.join(n.to_string()),
+		prepare_within: povm_worker::executor::DEFAULT_PREPARE_WITHIN,
 	};
 	let run = exec.run(&job).await.expect("executor run");
 	assert_eq!(run.exit_code, 0);

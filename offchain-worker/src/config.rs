@@ -370,10 +370,14 @@ impl Config {
 		if !(1..=16 * 1024).contains(&inputs.max_input_mib) {
 			return Err(ConfigError::Invalid("inputs.max_input_mib must be 1..=16384".into()));
 		}
-		if inputs.max_total_mib < inputs.max_input_mib {
+		if inputs.max_total_mib < inputs.max_input_mib || inputs.max_total_mib > 1 << 24 {
 			return Err(ConfigError::Invalid(
-				"inputs.max_total_mib must be at least inputs.max_input_mib".into(),
+				"inputs.max_total_mib must be at least inputs.max_input_mib, at most 16777216"
+					.into(),
 			));
+		}
+		if self.images.cache_mib > 1 << 30 {
+			return Err(ConfigError::Invalid("images.cache_mib must be at most 2^30".into()));
 		}
 		if !(1..=86_400).contains(&inputs.timeout_secs) {
 			return Err(ConfigError::Invalid("inputs.timeout_secs must be 1..=86400".into()));
@@ -575,6 +579,7 @@ mod tests {
 		assert!(Config::parse("[inputs]\nmax_input_mib = 20000").is_err());
 		assert!(Config::parse("[inputs]\nmax_input_mib = 8\nmax_total_mib = 4").is_err());
 		assert!(Config::parse("[inputs]\ntimeout_secs = 0").is_err());
+		assert!(Config::parse("[inputs]\nmax_total_mib = 17592186044416").is_err());
 	}
 
 	#[test]

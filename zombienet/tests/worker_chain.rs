@@ -125,6 +125,7 @@ async fn local_result(args: &[String], dir: &Path) -> (Digest, Digest, Vec<u8>) 
 			},
 		},
 		work_dir: dir.to_owned(),
+		prepare_within: povm_worker::executor::DEFAULT_PREPARE_WITHIN,
 	};
 	let run = exec.run(&job).await.expect("local run");
 	let out = run.output("tally.json").expect("tally").to_vec();
@@ -439,6 +440,14 @@ async fn a_job_pulled_from_a_registry_reads_its_input_and_both_replicas_agree() 
 	assert_eq!(result.payments.len(), 2, "both replicas agreed and were paid");
 	assert!(server.requests() >= 2, "each replica fetched the input: {}", server.requests());
 	assert!(logs().contains("image pulled"), "the image came from the registry:\n{}", logs());
+	// The figures of the pull, the fetch and the run, for the record (`--nocapture`).
+	for w in &workers {
+		for line in w.log().lines().filter(|l| {
+			["image pulled", "input fetched", "job ran"].iter().any(|what| l.contains(what))
+		}) {
+			println!("{}: {line}", w.def.name);
+		}
+	}
 }
 
 /// `bob` → `Bob`.

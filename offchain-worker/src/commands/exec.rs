@@ -36,6 +36,7 @@ pub async fn exec(opt: RunOpt) -> anyhow::Result<()> {
 			},
 		},
 		work_dir: opt.work_dir,
+		prepare_within: crate::executor::DEFAULT_PREPARE_WITHIN,
 	};
 	let run = executor.run(&job).await?;
 	let result = run.result_digest();

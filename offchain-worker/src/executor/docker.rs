@@ -153,10 +153,17 @@ pub fn job_tmpfs(tmpfs: &str, image_volumes: &[String]) -> HashMap<String, Strin
 		("/dev/shm".to_owned(), tmpfs.to_owned()),
 	]);
 	for volume in image_volumes {
-		let path = volume.trim_end_matches('/');
-		let bound = [IN_DIR, OUT_DIR, CHECKPOINT_DIR, "/etc/hosts", "/etc/resolv.conf"];
-		if !path.is_empty() && !bound.contains(&path) && !mounts.contains_key(path) {
-			mounts.insert(path.to_owned(), tmpfs.to_owned());
+		// `//data/./x/` is `/data/x`: compare clean absolute paths (Docker itself refuses a
+		// relative volume path).
+		let path = Path::new(volume);
+		if !path.is_absolute() {
+			continue;
+		}
+		let clean: PathBuf = path.components().collect();
+		let Some(clean) = clean.to_str().map(str::to_owned) else { continue };
+		let bound = [IN_DIR, OUT_DIR, CHECKPOINT_DIR, "/etc/hosts", "/etc/resolv.conf", "/"];
+		if !bound.contains(&clean.as_str()) && !mounts.contains_key(&clean) {
+			mounts.insert(clean, tmpfs.to_owned());
 		}
 	}
 	mounts
@@ -508,19 +515,26 @@ impl Executor for DockerExecutor {
 		// Refuse a wrong or missing image, or a wrong input, before any container exists. The
 		// pin keeps the image from the cache's eviction until the container is gone.
 		let _pin = self.images.pin(&job.spec.image.id);
-		self.ensure_image(&job.spec.image).await?;
 		let inputs = job.work_dir.join("in");
-		let fetched = fetch::fetch_inputs(&job.spec.inputs, &inputs, &self.config.fetch).await?;
-		for f in &fetched {
-			tracing::info!(
-				target: LOG_EXECUTOR,
-				job = job.job_id,
-				input = %f.name,
-				bytes = f.bytes,
-				seconds = f.elapsed.as_secs_f64(),
-				"input fetched"
-			);
-		}
+		let prepare = async {
+			self.ensure_image(&job.spec.image).await?;
+			let fetched =
+				fetch::fetch_inputs(&job.spec.inputs, &inputs, &self.config.fetch).await?;
+			for f in &fetched {
+				tracing::info!(
+					target: LOG_EXECUTOR,
+					job = job.job_id,
+					input = %f.name,
+					bytes = f.bytes,
+					seconds = f.elapsed.as_secs_f64(),
+					"input fetched"
+				);
+			}
+			Ok::<_, ExecError>(())
+		};
+		tokio::time::timeout(job.prepare_within, prepare)
+			.await
+			.map_err(|_| ExecError::PrepareTimeout { after: job.prepare_within })??;
 
 		let quota = Quota {
 			bytes: self.config.disk_quota_bytes,

@@ -25,6 +25,13 @@ pub enum ExecError {
 		/// What is missing.
 		missing: Vec<&'static str>,
 	},
+	/// Getting the image and the inputs took longer than the run allowed
+	/// ([`JobRun::prepare_within`](super::JobRun::prepare_within)).
+	#[error("the image and inputs were not ready within {after:?}")]
+	PrepareTimeout {
+		/// The time allowed.
+		after: std::time::Duration,
+	},
 	/// The spec's resource limits cannot be applied.
 	#[error("invalid resources: {0}")]
 	InvalidResources(&'static str),

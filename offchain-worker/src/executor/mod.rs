@@ -98,7 +98,14 @@ pub struct JobRun {
 	/// `out/` and `checkpoints/` bind-mounted at [`OUT_DIR`] and [`CHECKPOINT_DIR`], and
 	/// writes the job's fixed `/etc` files to `etc/`.
 	pub work_dir: PathBuf,
+	/// Longest the image pull and the input fetches together may take before the run is given
+	/// up ([`ExecError::PrepareTimeout`]): the worker sets it so that a job whose image or
+	/// inputs come too slowly is declined early in its commit window, not left to miss it.
+	pub prepare_within: std::time::Duration,
 }
+
+/// [`JobRun::prepare_within`] when nothing shorter is known: an hour.
+pub const DEFAULT_PREPARE_WITHIN: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// One file the job wrote to [`OUT_DIR`].
 #[derive(Clone, Debug, PartialEq, Eq)]

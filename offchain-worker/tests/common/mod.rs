@@ -80,6 +80,7 @@ pub fn coinflip_job(id: u64, work_dir: &Path, args: &[&str]) -> JobRun {
 			resources: Resources { millicores: 500, memory_mib: 64, max_seconds: 60, pids: 32 },
 		},
 		work_dir: work_dir.to_owned(),
+		prepare_within: povm_worker::executor::DEFAULT_PREPARE_WITHIN,
 	}
 }
 
@@ -139,6 +140,7 @@ pub fn shell_job(id: u64, work_dir: &Path, script: &str) -> JobRun {
 			resources: Resources { millicores: 500, memory_mib: 64, max_seconds: 30, pids: 32 },
 		},
 		work_dir: work_dir.to_owned(),
+		prepare_within: povm_worker::executor::DEFAULT_PREPARE_WITHIN,
 	}
 }
 

@@ -32,7 +32,7 @@ pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 			id: [0xaa; 32],
 			registry: Some(povm_primitives::RegistryRef {
 				repository: BoundedVec::truncate_from(
-					[&b"r/"[..], &vec![b'a'; povm_primitives::MAX_REPOSITORY_LEN as usize - 2]]
+					[&b"r.io/"[..], &vec![b'a'; povm_primitives::MAX_REPOSITORY_LEN as usize - 5]]
 						.concat(),
 				),
 				manifest: [0xbb; 32],
@@ -56,7 +56,7 @@ pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 fn bench_input(i: u32) -> povm_primitives::InputRef {
 	let mut name = vec![b'n'; povm_primitives::MAX_INPUT_NAME_LEN as usize];
 	name[0] = b'0' + i as u8;
-	let mut url = b"https://".to_vec();
+	let mut url = b"https://data.example.org/".to_vec();
 	url.resize(povm_primitives::MAX_URL_LEN as usize, b'u');
 	povm_primitives::InputRef {
 		name: BoundedVec::truncate_from(name),

@@ -140,13 +140,24 @@ sp_api::decl_runtime_apis! {
 }
 
 impl<T: crate::Config> crate::Pallet<T> {
+	/// Job `id` as storage version 1 laid it out, in this version's layout: what the state of
+	/// the block that enacts an upgrade to version 2 holds. That block's state already has the
+	/// new code, which runtime API calls at it run, but its migrations run only in the next
+	/// block: without this, a client asking about a job at that block would be told it does
+	/// not exist (and a worker could give it up).
+	fn unmigrated_job(id: JobId) -> Option<crate::Job<T>> {
+		let raw = frame_support::storage::unhashed::get_raw(&crate::Jobs::<T>::hashed_key_for(id))?;
+		let old = crate::migrations::v2::v1::Job::<T>::decode(&mut &raw[..]).ok()?;
+		crate::migrations::v2::migrated_job::<T>(old)
+	}
+
 	/// A job as seen through [`PovmJobsApi::job`].
 	pub fn job_view(
 		id: JobId,
 	) -> Option<
 		JobView<T::AccountId, crate::BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>,
 	> {
-		let job = crate::Jobs::<T>::get(id)?;
+		let job = crate::Jobs::<T>::get(id).or_else(|| Self::unmigrated_job(id))?;
 		let result = crate::Results::<T>::get(id).map(|r| ResultView {
 			result_digest: r.result_digest,
 			checkpoints_root: r.checkpoints_root,

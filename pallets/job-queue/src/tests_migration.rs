@@ -132,3 +132,19 @@ fn try_runtime_checks_hold() {
 		assert!(Inner::post_upgrade(state).is_err());
 	});
 }
+
+/// In the block that enacts the upgrade, the new code runs on the old layout (the migration
+/// comes in the next block): the runtime API still gives a version-1 job, in the new layout.
+#[test]
+fn the_job_api_reads_a_job_not_yet_migrated() {
+	ExtBuilder::default().build().execute_with(|| {
+		let key = Jobs::<Test>::hashed_key_for(4);
+		frame_support::storage::unhashed::put_raw(&key, &old_job(&id_text(0x42)).encode());
+		assert!(Jobs::<Test>::get(4).is_none(), "the new layout cannot decode it");
+		let view = JobQueue::job_view(4).expect("the API still sees it");
+		assert_eq!(view.spec.image, povm_primitives::ImageRef::local([0x42; 32]));
+		assert_eq!(view.state, JobState::Assigned);
+		assert_eq!(view.providers, vec![10, 11]);
+		assert!(JobQueue::job_view(5).is_none());
+	});
+}

@@ -552,9 +552,11 @@ pub struct AssignmentView<BlockNumber> {
 }
 
 /// Whether `repository` names a registry repository: `host[:port]/path`, where the host is
-/// DNS labels or an IPv4 address (letters, digits, `-`, `.`), the port decimal, and the path
-/// one or more `/`-separated components of lowercase letters and digits joined by single `.`,
-/// `_`, `__` or `-` runs (the distribution spec's grammar, without tag or digest).
+/// `localhost` or DNS labels with a `.` (else Docker would read it as a path on Docker Hub) or
+/// any host with a port, each label 1..=63 letters, digits and inner `-`; the port 1..=65535;
+/// and the path one or more `/`-separated components of lowercase letters and digits joined by
+/// one `.`, one or two `_`, or a run of `-` (the distribution spec's grammar), without tag or
+/// digest. The worker's own check accepts every repository this accepts.
 pub fn is_repository(repository: &[u8]) -> bool {
 	let Some(slash) = repository.iter().position(|&c| c == b'/') else { return false };
 	let (domain, path) = (&repository[..slash], &repository[slash + 1..]);
@@ -562,26 +564,56 @@ pub fn is_repository(repository: &[u8]) -> bool {
 		Some(colon) => (&domain[..colon], Some(&domain[colon + 1..])),
 		None => (domain, None),
 	};
-	let host_ok = !host.is_empty() &&
+	is_host_name(host) &&
+		(port.is_some() || host == b"localhost" || host.contains(&b'.')) &&
+		port.map_or(true, is_port) &&
+		path.split(|&c| c == b'/').all(is_path_component)
+}
+
+/// Whether `host` is DNS labels of 1..=63 letters, digits and inner `-`, joined by `.`.
+fn is_host_name(host: &[u8]) -> bool {
+	!host.is_empty() &&
 		host.split(|&c| c == b'.').all(|label| {
-			!label.is_empty() &&
+			(1..=63).contains(&label.len()) &&
 				label.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') &&
 				label[0] != b'-' &&
 				label[label.len() - 1] != b'-'
-		});
-	let port_ok =
-		port.map_or(true, |p| !p.is_empty() && p.len() <= 5 && p.iter().all(u8::is_ascii_digit));
-	let component_ok = |c: &[u8]| {
-		let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-		!c.is_empty() &&
-			alnum(&c[0]) &&
-			alnum(&c[c.len() - 1]) &&
-			c.iter().all(|b| alnum(b) || matches!(b, b'.' | b'_' | b'-')) &&
-			!c.windows(2)
-				.any(|w| matches!(w, [b'.', b'.' | b'_' | b'-'] | [b'_' | b'-', b'.'])) &&
-			!c.windows(3).any(|w| w == b"___")
-	};
-	host_ok && port_ok && path.split(|&c| c == b'/').all(component_ok)
+		})
+}
+
+/// Whether `port` is a decimal TCP port, 1..=65535.
+fn is_port(port: &[u8]) -> bool {
+	(1..=5).contains(&port.len()) &&
+		port.iter().all(u8::is_ascii_digit) &&
+		port.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')).wrapping_sub(1) < 65535
+}
+
+/// Whether `c` is a repository path component: lowercase alphanumeric runs joined by `.`, `_`,
+/// `__` or a run of `-`.
+fn is_path_component(c: &[u8]) -> bool {
+	let alnum = |b: &u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+	let mut i = 0;
+	while i < c.len() {
+		let run = c[i..].iter().take_while(|b| alnum(b)).count();
+		if run == 0 {
+			return false
+		}
+		i += run;
+		if i == c.len() {
+			return true
+		}
+		let sep = c[i..].iter().take_while(|b| !alnum(b)).count();
+		let separator = &c[i..i + sep];
+		let valid = separator == b"." ||
+			separator == b"_" ||
+			separator == b"__" ||
+			separator.iter().all(|&b| b == b'-');
+		if !valid || i + sep == c.len() {
+			return false
+		}
+		i += sep;
+	}
+	false
 }
 
 /// Whether `name` can name an input file: 1..=[`MAX_INPUT_NAME_LEN`] bytes of ASCII letters,
@@ -594,8 +626,9 @@ pub fn is_input_name(name: &[u8]) -> bool {
 }
 
 /// Whether `url` is an `http://` or `https://` URL a worker may fetch: printable ASCII without
-/// spaces, a non-empty host, and no user information (`user:password@`): a public spec holds no
-/// secret, and a credential in it would be everyone's.
+/// spaces; an authority of a host name ([`is_host_name`]'s labels), or an IPv6 address in
+/// brackets, and an optional port 1..=65535; no user information (`user:password@`: a public
+/// spec holds no secret, and a credential in it would be everyone's).
 pub fn is_input_url(url: &[u8]) -> bool {
 	let rest = if let Some(rest) = url.strip_prefix(b"https://") {
 		rest
@@ -606,10 +639,26 @@ pub fn is_input_url(url: &[u8]) -> bool {
 	};
 	let authority_end = rest.iter().position(|&c| matches!(c, b'/' | b'?' | b'#'));
 	let authority = &rest[..authority_end.unwrap_or(rest.len())];
-	url.iter().all(|c| c.is_ascii_graphic()) &&
-		!authority.is_empty() &&
-		!authority.contains(&b'@') &&
-		authority[0] != b':'
+	let (host, port) = if let Some(v6) = authority.strip_prefix(b"[") {
+		let Some(close) = v6.iter().position(|&c| c == b']') else { return false };
+		let (address, after) = (&v6[..close], &v6[close + 1..]);
+		let port = match after {
+			[] => None,
+			[b':', port @ ..] => Some(port),
+			_ => return false,
+		};
+		let ok = !address.is_empty() &&
+			address.contains(&b':') &&
+			address.iter().all(|c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'));
+		(ok, port)
+	} else {
+		let (host, port) = match authority.iter().position(|&c| c == b':') {
+			Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
+			None => (authority, None),
+		};
+		(is_host_name(host), port)
+	};
+	url.iter().all(|c| c.is_ascii_graphic()) && host && port.map_or(true, is_port)
 }
 
 /// Whether `text` can be handed to a process as one argument or environment value: valid UTF-8
@@ -644,6 +693,8 @@ mod tests {
 			b"registry.example.org/team/pi",
 			b"ghcr.io/a-b/c_d/e.f/g__h",
 			b"localhost:1/x",
+			b"localhost/x",
+			b"registry.example.org/a--b/c",
 		] {
 			assert!(is_repository(good), "{}", String::from_utf8_lossy(good));
 		}
@@ -666,6 +717,13 @@ mod tests {
 			b"registry.org/p..i",
 			b"registry.org/p___i",
 			b"registry.org/p i",
+			b"registry/pi",
+			b"registry.example.org:0/pi",
+			b"registry.example.org:65536/pi",
+			b"registry.example.org/a-_b",
+			b"registry.example.org/a_-b",
+			b"registry.example.org/a._b",
+			b"registry.example.org/a__",
 		] {
 			assert!(!is_repository(bad), "{}", String::from_utf8_lossy(bad));
 		}
@@ -685,6 +743,7 @@ mod tests {
 		assert!(is_input_url(b"https://data.example.org/x.csv?v=1"));
 		assert!(is_input_url(b"http://127.0.0.1:8080/x"));
 		assert!(is_input_url(b"http://[::1]:8080/x"));
+		assert!(is_input_url(b"https://data.example.org:65535"));
 		for bad in [
 			&b""[..],
 			b"ftp://example.org/x",
@@ -695,6 +754,13 @@ mod tests {
 			b"https://example.org/a b",
 			b"https://:80/x",
 			b"HTTPS://example.org/x",
+			b"http://a^b/x",
+			b"http://h:99999/x",
+			b"http://h:0/x",
+			b"http://[zz]/x",
+			b"http://[::1/x",
+			b"http://-h.org/x",
+			b"http://h..org/x",
 		] {
 			assert!(!is_input_url(bad), "{}", String::from_utf8_lossy(bad));
 		}

@@ -124,6 +124,7 @@ pub fn to_job_run(
 			},
 		},
 		work_dir,
+		prepare_within: executor::DEFAULT_PREPARE_WITHIN,
 	})
 }
 

@@ -115,6 +115,10 @@ impl RunError {
 			RunError::Executor(ExecError::Input(e)) => input_decline(e),
 			RunError::Executor(ExecError::InvalidResources(_)) =>
 				Some(ChainDeclineReason::ResourcesAboveLimits),
+			// Too slow to get here: declined while that is free, never retried into the
+			// slashed half of the commit window.
+			RunError::Executor(ExecError::PrepareTimeout { .. }) =>
+				Some(ChainDeclineReason::ImageUnavailable),
 			_ => None,
 		}
 	}
@@ -158,12 +162,12 @@ fn image_decline(e: &ImageError) -> Option<ChainDeclineReason> {
 	}
 }
 
-/// The decline for an input that cannot be had: `None` when its server timed out or answered
-/// 5xx or 429 (try later), or the disk here failed.
+/// The decline for an input that cannot be had: at once, whatever the server said (a retry
+/// would come in the slashed half of the commit window, and a customer's server can answer
+/// "try later" on purpose); `None` only when the disk here failed.
 fn input_decline(e: &FetchError) -> Option<ChainDeclineReason> {
 	match e {
-		FetchError::Timeout { .. } | FetchError::Io { .. } => None,
-		FetchError::HttpStatus { status, .. } if *status >= 500 || *status == 429 => None,
+		FetchError::Io { .. } => None,
 		_ => Some(ChainDeclineReason::InputUnavailable),
 	}
 }
@@ -422,7 +426,14 @@ mod tests {
 			input(FetchError::HttpStatus { name: name(), status: 404 }),
 			Some(InputUnavailable)
 		);
-		assert_eq!(input(FetchError::HttpStatus { name: name(), status: 503 }), None);
-		assert_eq!(input(FetchError::Timeout { name: name() }), None);
+		assert_eq!(
+			input(FetchError::HttpStatus { name: name(), status: 503 }),
+			Some(InputUnavailable)
+		);
+		assert_eq!(input(FetchError::Timeout { name: name() }), Some(InputUnavailable));
+		let slow = RunError::Executor(ExecError::PrepareTimeout {
+			after: std::time::Duration::from_secs(9),
+		});
+		assert_eq!(slow.decline_reason(), Some(ImageUnavailable));
 	}
 }

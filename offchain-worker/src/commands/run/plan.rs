@@ -233,6 +233,19 @@ impl Action {
 	}
 }
 
+/// How long getting the image and inputs of a run may take when `left` blocks remain before
+/// the commit deadline and the run needs `needed`: half the spare blocks (at least one), so
+/// that a job whose image or inputs come too slowly is declined in the first half of its
+/// commit window, which costs nothing, rather than after it, which is slashed as a no-show.
+pub fn prepare_within(
+	left: BlockNumber,
+	needed: BlockNumber,
+	millis_per_block: u64,
+) -> std::time::Duration {
+	let spare = u64::from(left.saturating_sub(needed) / 2).max(1);
+	std::time::Duration::from_millis(spare.saturating_mul(millis_per_block))
+}
+
 /// Blocks a job of `max_seconds` needs before its commit deadline: its run time in blocks,
 /// rounded up, plus [`COMMIT_MARGIN_BLOCKS`].
 pub fn blocks_needed(max_seconds: u32, millis_per_block: u64) -> BlockNumber {
@@ -306,6 +319,8 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 					}
 					if free_slots > 0 && state.may_start(Task::Run(a.job), now, RESEND_AFTER) {
 						free_slots -= 1;
+						let mut run = run;
+						run.prepare_within = prepare_within(left, needed, view.millis_per_block);
 						actions.push(Action::Run {
 							job: a.job,
 							wave: a.wave,
@@ -1002,6 +1017,20 @@ mod tests {
 		state.complete(Completion::Ran { job: 5, result: Ok(record(5)) });
 		assert_eq!(step(&view(103, vec![]), &mut state), vec![Action::Forget { job: 5 }]);
 		assert_eq!(state, LocalState::default());
+	}
+
+	#[test]
+	fn getting_the_image_and_inputs_must_end_in_the_first_half_of_the_spare_time() {
+		// 20 blocks left, 5 needed to run: 7 blocks of 6 s to get the image and inputs.
+		assert_eq!(prepare_within(20, 5, 6_000), std::time::Duration::from_secs(42));
+		assert_eq!(prepare_within(5, 5, 6_000), std::time::Duration::from_secs(6));
+		let mut state = LocalState::default();
+		let v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		let actions = step(&v, &mut state);
+		let Some(Action::Run { run, .. }) = actions.first() else { panic!("{actions:?}") };
+		let left = v.assignments[0].commit_deadline - 100;
+		let needed = blocks_needed(30, v.millis_per_block);
+		assert_eq!(run.prepare_within, prepare_within(left, needed, v.millis_per_block));
 	}
 
 	#[test]

@@ -387,6 +387,11 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		self.metrics.jobs_started.inc();
 		tracing::info!(target: LOG_SERVICE, job, image = %run.spec.image.id, inputs = run.spec.inputs.len(), "running job");
 		let exec = self.executor.run(&run).await.map_err(|e| {
+			// Nothing of a failed run is kept: its inputs (up to the per-job limit) would
+			// otherwise pile up in the state directory, job after job.
+			if let Err(e) = std::fs::remove_dir_all(&run.work_dir) {
+				tracing::debug!(target: LOG_SERVICE, job, "run directory not removed: {e}");
+			}
 			self.metrics.jobs_failed.inc();
 			self.metrics.error("executor");
 			tracing::error!(target: LOG_SERVICE, job, "executor failed (Docker down or image missing?): {e}");
