@@ -248,10 +248,12 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 		.await?;
 		let sent = (start.elapsed().as_secs_f64(), net.nodes[0].best_number()?);
 		let sudo = customer(&client, "//Alice");
+		// Until finalised: with two BABE authors the block that first includes it can be a
+		// fork that is dropped (and its state discarded); the finalised one is the upgrade.
 		let receipt = sudo
-			.submit(&Call::SudoSetCode { code: code.clone() })
+			.submit_final(&Call::SudoSetCode { code: code.clone() })
 			.await
-			.context("sudo(set_code) included")?;
+			.context("sudo(set_code) included and finalised")?;
 		anyhow::Ok((sent, start.elapsed().as_secs_f64(), receipt))
 	};
 	let (more, upgrade) = futures_util::future::join(more, upgrade).await;
