@@ -337,8 +337,10 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 			bail!("{pallet}'s storage version at the upgrade block and the next: {versions:?}, not {before} and {after}");
 		}
 	}
-	timeline
-		.note(upgrade_block + 1, "storage versions: VmProof 3 → 4, VrfLottery 1 → 2, JobQueue 1 → 2");
+	timeline.note(
+		upgrade_block + 1,
+		"storage versions: VmProof 3 → 4, VrfLottery 1 → 2, JobQueue 1 → 2",
+	);
 
 	// 3. Every job completes; two more after the upgrade, by the same workers.
 	let mut last_verdict = 0;
