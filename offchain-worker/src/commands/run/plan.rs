@@ -489,10 +489,15 @@ mod tests {
 		step_with(view, state, &Config::default())
 	}
 
+	/// As [`step`] with `config`; each run's `prepare_within` is set back to the default, so
+	/// that tests compare runs by what they run (its arithmetic has a test of its own).
 	fn step_with(view: &ChainView, state: &mut LocalState, config: &Config) -> Vec<Action> {
-		let actions = plan(view, state, config, &signer());
-		for a in &actions {
+		let mut actions = plan(view, state, config, &signer());
+		for a in &mut actions {
 			state.apply(a, view.finalized);
+			if let Action::Run { run, .. } = a {
+				run.prepare_within = crate::executor::DEFAULT_PREPARE_WITHIN;
+			}
 		}
 		actions
 	}
@@ -1026,7 +1031,7 @@ mod tests {
 		assert_eq!(prepare_within(5, 5, 6_000), std::time::Duration::from_secs(6));
 		let mut state = LocalState::default();
 		let v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
-		let actions = step(&v, &mut state);
+		let actions = plan(&v, &mut state, &Config::default(), &signer());
 		let Some(Action::Run { run, .. }) = actions.first() else { panic!("{actions:?}") };
 		let left = v.assignments[0].commit_deadline - 100;
 		let needed = blocks_needed(30, v.millis_per_block);
