@@ -64,7 +64,7 @@ def job_view(substrate: SubstrateInterface, job_id: int, block_hash: str | None 
         rc.update_from_scale_info_types(registry["types"], prefix="v15")
         types = registry.value["types"]
         view = [t["id"] for t in types
-                if t["type"].get("path") == ["pallet_job_queue", "runtime_api", "JobView"]]
+                if t["type"].get("path") == ["pallet_job_queue", "runtime_api", "JobViewOf"]]
         assert len(view) == 1, f"JobView in the v15 registry: {view}"
         option = [t["id"] for t in types if t["type"].get("path") == ["Option"]
                   and t["type"]["params"][0]["type"] == view[0]]
