@@ -24,12 +24,17 @@ impl Image {
 	/// The image reference of a job spec: this image's ID, no registry (workers load it from
 	/// their image directory), x86-64.
 	pub fn local_ref(&self) -> povm_primitives::ImageRef {
-		let mut id = [0u8; 32];
-		let hex = self.digest.strip_prefix("sha256:").unwrap_or(&self.digest);
-		// The digest was checked to start with `sha256:` when the image was built or named.
-		hex::decode_to_slice(hex, &mut id).expect("an image id is sha256:<64 hex digits>");
-		povm_primitives::ImageRef::local(id)
+		povm_primitives::ImageRef::local(digest_bytes(&self.digest))
 	}
+}
+
+/// The 32 bytes of a digest Docker printed, `sha256:<64 hex digits>` (an image ID or a manifest
+/// digest; checked to have that form where it was read).
+pub fn digest_bytes(digest: &str) -> [u8; 32] {
+	let mut bytes = [0u8; 32];
+	let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
+	hex::decode_to_slice(hex, &mut bytes).expect("a digest is sha256:<64 hex digits>");
+	bytes
 }
 
 /// The coin-flip image: `$POVM_COINFLIP_IMAGE` in `$POVM_COINFLIP_IMAGE_DIR` when both are

@@ -9,7 +9,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use crate::{free_port, Result, RunnerError};
+use crate::{free_port, images::digest_bytes, Result, RunnerError};
 
 /// The registry binary of Debian's `docker-registry` package.
 pub const REGISTRY_BINARY: &str = "/usr/bin/docker-registry";
@@ -37,17 +37,12 @@ pub struct Pushed {
 impl Pushed {
 	/// The image reference of a job spec: ID, registry and manifest, x86-64.
 	pub fn image_ref(&self) -> povm_primitives::ImageRef {
-		let digest = |text: &str| {
-			let mut d = [0u8; 32];
-			// Both came from Docker as `sha256:<64 hex>` (checked in `push`).
-			hex::decode_to_slice(&text["sha256:".len()..], &mut d).expect("a sha256 digest");
-			d
-		};
+		// Both came from Docker as `sha256:<64 hex>` (the manifest checked in `push`).
 		povm_primitives::ImageRef {
-			id: digest(&self.id),
+			id: digest_bytes(&self.id),
 			registry: Some(povm_primitives::RegistryRef {
 				repository: self.repository.as_bytes().to_vec().try_into().expect("short"),
-				manifest: digest(&self.manifest),
+				manifest: digest_bytes(&self.manifest),
 			}),
 			arch: povm_primitives::Arch::X86_64,
 		}
