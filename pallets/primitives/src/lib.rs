@@ -4,6 +4,7 @@
 extern crate alloc;
 
 pub mod attestation;
+pub mod results;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
