@@ -199,6 +199,7 @@ impl<T: Config> Pallet<T> {
 		)?;
 		Jobs::<T>::remove(id);
 		Results::<T>::remove(id);
+		Outcomes::<T>::remove(id);
 		Self::deposit_event(Event::JobReaped { job: id, deposit: job.deposit });
 		Ok(())
 	}
@@ -282,6 +283,10 @@ impl<T: Config> Pallet<T> {
 				(job.state == JobState::Completed) == Results::<T>::contains_key(id),
 				"result stored iff completed"
 			);
+		}
+		for (id, outcome) in Outcomes::<T>::iter() {
+			let result = Results::<T>::get(id).ok_or("outcome without a result")?;
+			ensure!(outcome.result_digest() == result.result_digest, "outcome not the result's");
 		}
 		ensure!(queued == queue.len(), "queue holds jobs that are not queued");
 		ensure!(queue.windows(2).all(|w| w[0].price >= w[1].price), "queue not ordered by price");

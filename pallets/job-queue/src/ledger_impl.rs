@@ -54,6 +54,10 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 			povm_primitives::attestation::output_digest(&s.output) == s.output_digest,
 			Error::<T>::OutputDigestMismatch
 		);
+		ensure!(
+			s.outcome.map_or(true, |o| o.result_digest() == s.result_digest),
+			Error::<T>::OutcomeMismatch
+		);
 		let (payments, refunded) = Self::pay_from_escrow(&job, s.payments)?;
 		job.budget = Zero::zero();
 		job.state = JobState::Completed;
@@ -70,6 +74,9 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 				refunded,
 			},
 		);
+		if let Some(outcome) = s.outcome {
+			Outcomes::<T>::insert(id, outcome);
+		}
 		Self::deposit_event(Event::JobCompleted {
 			job: id,
 			result_digest: s.result_digest,

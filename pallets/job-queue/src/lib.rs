@@ -181,6 +181,13 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Results<T: Config> = StorageMap<_, Twox64Concat, JobId, JobResult<T>, OptionQuery>;
 
+	/// How the run of each completed job ended (exit code, timed-out, OOM and truncated flags,
+	/// and the digest of its logs and files: [`povm_primitives::results::RunOutcome`]), when
+	/// its agreeing reveals carried it; it hashes to the result's digest. Written with
+	/// [`Results`] and reaped with it.
+	#[pallet::storage]
+	pub type Outcomes<T: Config> = StorageMap<_, Twox64Concat, JobId, RunOutcome, OptionQuery>;
+
 	/// Queued jobs, highest price first (ties: oldest first).
 	#[pallet::storage]
 	pub type Queue<T: Config> =
@@ -392,6 +399,9 @@ pub mod pallet {
 		BadInputUrl,
 		/// An input is larger than the chain's bound (16 GiB). Split it.
 		InputTooLarge,
+		/// A settlement's outcome does not hash to its result digest; the job queue never
+		/// stores such an outcome. (An internal check of the vm-proof pallet's verdict.)
+		OutcomeMismatch,
 	}
 
 	#[pallet::hooks]

@@ -612,6 +612,7 @@ fn ledger_complete_pays_providers_and_refunds_rest() {
 				footprint: Default::default(),
 				payments: vec![(p, 30)],
 				first_divergence: None,
+				outcome: None,
 			}
 		));
 		// Budget 100: 30 paid, 70 refunded.
@@ -645,6 +646,7 @@ fn ledger_complete_refuses_an_output_that_does_not_hash_to_the_agreed_digest() {
 					footprint: Default::default(),
 					payments: vec![(p, 30)],
 					first_divergence: None,
+					outcome: None,
 				}
 			),
 			Error::<Test>::OutputDigestMismatch
@@ -669,6 +671,7 @@ fn ledger_complete_caps_payments_at_escrow() {
 				footprint: Default::default(),
 				payments: vec![(p, 1_000)],
 				first_divergence: None,
+				outcome: None,
 			}
 		));
 		assert_eq!(Balances::balance(&p), 100);

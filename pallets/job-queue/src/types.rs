@@ -7,8 +7,8 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 pub use povm_primitives::{
-	Digest, Footprint, JobId, JobSpec, JobState, Output, ProtocolParams, RedundancyPolicy,
-	Resources, Usage,
+	results::RunOutcome, Digest, Footprint, JobId, JobSpec, JobState, Output, ProtocolParams,
+	RedundancyPolicy, Resources, Usage,
 };
 use scale_info::TypeInfo;
 

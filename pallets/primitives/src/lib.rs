@@ -439,6 +439,9 @@ pub struct Settlement<AccountId, Balance> {
 	pub payments: Vec<(AccountId, Balance)>,
 	/// First checkpoint index at which a dissenting replica differs, if any dissent.
 	pub first_divergence: Option<u32>,
+	/// How the run ended ([`results::RunOutcome`], checked against `result_digest`), when an
+	/// agreeing reveal carried it.
+	pub outcome: Option<results::RunOutcome>,
 }
 
 /// The job queue, as seen by the vm-proof pallet.

@@ -592,6 +592,7 @@ impl World {
 									a.job,
 									plan.reveal.clone(),
 									plan.leaves.clone(),
+									None,
 								);
 								plan.revealed = true;
 							}

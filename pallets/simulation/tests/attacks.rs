@@ -53,7 +53,7 @@ fn self_deal(who: AccountId) {
 			},
 			AssignmentPhase::Reveal => {
 				let leaves = BoundedVec::truncate_from(vec![r.result_digest]);
-				let _ = VmProof::reveal_result(RuntimeOrigin::signed(who), a.job, r, leaves);
+				let _ = VmProof::reveal_result(RuntimeOrigin::signed(who), a.job, r, leaves, None);
 			},
 			_ => {},
 		}

@@ -37,6 +37,15 @@ fn fund<T: Config>(who: &T::AccountId) {
 }
 
 /// Register `who` with an offer fitting `r` (benchmark helper used by the registry trait).
+/// A valid result service whose URL has the most bytes.
+pub fn longest_result_service() -> ResultService {
+	use povm_primitives::results::{MAX_RETENTION_SECONDS, MAX_SERVICE_URL_LEN};
+	let prefix = b"https://results.example.org/";
+	let mut url = prefix.to_vec();
+	url.resize(MAX_SERVICE_URL_LEN as usize, b'a');
+	ResultService { url: BoundedVec::truncate_from(url), retention_secs: MAX_RETENTION_SECONDS }
+}
+
 pub fn register_provider_for<T: Config>(
 	who: &T::AccountId,
 	r: &Resources,
@@ -60,7 +69,7 @@ fn reveal_for<T: Config>(who: &T::AccountId) -> (Reveal, BoundedVec<Digest, T::M
 	let root = verdict::merkle_root(&leaves);
 	let _ = who;
 	let reveal = Reveal {
-		result_digest: [9u8; 32],
+		result_digest: bench_outcome().result_digest(),
 		checkpoints_root: root,
 		salt: [3u8; 32],
 		output: BoundedVec::truncate_from(
@@ -69,6 +78,17 @@ fn reveal_for<T: Config>(who: &T::AccountId) -> (Reveal, BoundedVec<Digest, T::M
 		usage: Usage { cpu_ms: 30_000, memory_mib_s: 7_680, wall_ms: 30_000 },
 	};
 	(reveal, leaves)
+}
+
+/// The outcome every benchmark reveal carries (its digest is [`reveal_for`]'s result digest).
+fn bench_outcome() -> RunOutcome {
+	RunOutcome {
+		exit_code: 0,
+		timed_out: false,
+		oom_killed: false,
+		truncated: true,
+		contents_digest: [9u8; 32],
+	}
 }
 
 /// The commitment `who` makes on `job` to [`reveal_for`].
@@ -188,9 +208,23 @@ mod benchmarks {
 		let later =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		frame_system::Pallet::<T>::set_block_number(later);
+		Pallet::<T>::do_set_result_service(caller.clone(), Some(longest_result_service()))?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()));
 		assert!(!Providers::<T>::contains_key(&caller));
+		assert!(!crate::pallet::ResultServices::<T>::contains_key(&caller));
+		Ok(())
+	}
+
+	/// Recording the longest result service (validated byte by byte) over an existing one.
+	#[benchmark]
+	fn set_result_service() -> Result<(), BenchmarkError> {
+		let caller: T::AccountId = whitelisted_caller();
+		register_provider_for::<T>(&caller, &default_resources())?;
+		Pallet::<T>::do_set_result_service(caller.clone(), Some(longest_result_service()))?;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), Some(longest_result_service()));
+		assert!(crate::pallet::ResultServices::<T>::contains_key(&caller));
 		Ok(())
 	}
 
@@ -235,11 +269,11 @@ mod benchmarks {
 		let (last, others) = providers.split_last().ok_or(BenchmarkError::Stop("no providers"))?;
 		for p in others {
 			let (r, l) = reveal_for::<T>(p);
-			Pallet::<T>::do_reveal(p.clone(), job, r, l)?;
+			Pallet::<T>::do_reveal(p.clone(), job, r, l, Some(bench_outcome()))?;
 		}
 		let (r, l) = reveal_for::<T>(last);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(last.clone()), job, r, l);
+		_(RawOrigin::Signed(last.clone()), job, r, l, Some(bench_outcome()));
 		assert!(Rounds::<T>::get(job).is_none());
 		if m >= 2 {
 			// Credited: the worst case writes the verified time.
@@ -273,7 +307,7 @@ mod benchmarks {
 		let (_, others) = providers.split_last().ok_or(BenchmarkError::Stop("no providers"))?;
 		for p in others {
 			let (r, l) = reveal_for::<T>(p);
-			Pallet::<T>::do_reveal(p.clone(), job, r, l)?;
+			Pallet::<T>::do_reveal(p.clone(), job, r, l, Some(bench_outcome()))?;
 		}
 		let Some(Phase::Revealing { deadline }) = Rounds::<T>::get(job).map(|r| r.phase) else {
 			return Err(BenchmarkError::Stop("not revealing"));
@@ -334,7 +368,7 @@ mod benchmarks {
 		let (_, others) = providers.split_last().ok_or(BenchmarkError::Stop("no providers"))?;
 		for p in others {
 			let (r, l) = reveal_for::<T>(p);
-			Pallet::<T>::do_reveal(p.clone(), job, r, l)?;
+			Pallet::<T>::do_reveal(p.clone(), job, r, l, Some(bench_outcome()))?;
 		}
 		FailedDeadlines::<T>::insert(job, DeadlineFailure { attempts: 1, retry_at: None });
 		let before: Vec<_> = others.iter().map(T::Currency::balance).collect();

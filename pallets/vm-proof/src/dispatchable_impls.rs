@@ -188,6 +188,7 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		)?;
 		Providers::<T>::remove(&who);
+		ResultServices::<T>::remove(&who);
 		Trust::<T>::remove(&who);
 		ProviderCount::<T>::mutate(|c| *c = c.saturating_sub(1));
 		<T::ValidatorBonds as povm_primitives::ValidatorBonds<_>>::released(&who);
@@ -213,11 +214,28 @@ impl<T: Config> Pallet<T> {
 		Self::maybe_close_commits(job, now, DrawError::Ignore)
 	}
 
+	pub(crate) fn do_set_result_service(
+		who: T::AccountId,
+		service: Option<ResultService>,
+	) -> DispatchResult {
+		ensure!(Providers::<T>::contains_key(&who), Error::<T>::NotRegistered);
+		match &service {
+			Some(s) => {
+				ensure!(s.is_valid(), Error::<T>::BadResultService);
+				ResultServices::<T>::insert(&who, s);
+			},
+			None => ResultServices::<T>::remove(&who),
+		}
+		Self::deposit_event(Event::ResultServiceSet { who, service });
+		Ok(())
+	}
+
 	pub(crate) fn do_reveal(
 		who: T::AccountId,
 		job: JobId,
 		mut reveal: Reveal,
 		leaves: BoundedVec<Digest, T::MaxCheckpoints>,
+		outcome: Option<RunOutcome>,
 	) -> DispatchResult {
 		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
 		let now = frame_system::Pallet::<T>::block_number();
@@ -252,10 +270,14 @@ impl<T: Config> Pallet<T> {
 			verdict::merkle_root(&leaves) == reveal.checkpoints_root,
 			Error::<T>::CheckpointsMismatch
 		);
+		ensure!(
+			outcome.map_or(true, |o| o.result_digest() == reveal.result_digest),
+			Error::<T>::OutcomeMismatch
+		);
 		m.status = MemberStatus::Revealed;
 		let result_digest = reveal.result_digest;
 		Rounds::<T>::insert(job, &round);
-		Reveals::<T>::insert(job, &who, RevealRecord { reveal, leaves });
+		Reveals::<T>::insert(job, &who, RevealRecord { reveal, leaves, outcome });
 		Self::deposit_event(Event::ResultRevealed { job, who, result_digest });
 		if !round.members.iter().any(|m| m.status == MemberStatus::Committed) {
 			Self::evaluate(job)?;

@@ -24,6 +24,8 @@ mod tests_independence;
 #[cfg(test)]
 mod tests_offences;
 #[cfg(test)]
+mod tests_results;
+#[cfg(test)]
 mod tests_trust;
 #[cfg(test)]
 mod tests_trust_attacks;
@@ -56,7 +58,7 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(5);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -274,6 +276,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type FailedDeadlines<T: Config> =
 		StorageMap<_, Twox64Concat, JobId, DeadlineFailure<BlockNumberFor<T>>, OptionQuery>;
+
+	/// Where each provider serves the result files of the jobs it ran, and for how long (set
+	/// with [`Pallet::set_result_service`], removed with the provider's registration). A
+	/// customer fetches its files from the agreeing providers' services (see
+	/// [`povm_primitives::results`]).
+	#[pallet::storage]
+	pub type ResultServices<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ResultService, OptionQuery>;
 
 	/// When each member of an open round took its slot and when it committed: the blocks it
 	/// held the slot before committing bound the verified time it can be credited
@@ -572,6 +582,13 @@ pub mod pallet {
 			/// Amount slashed from the bond now.
 			slashed: BalanceOf<T>,
 		},
+		/// A provider said where it serves result files (`None`: it no longer does).
+		ResultServiceSet {
+			/// The provider.
+			who: T::AccountId,
+			/// The service.
+			service: Option<ResultService>,
+		},
 	}
 
 	#[pallet::error]
@@ -648,6 +665,11 @@ pub mod pallet {
 		/// window of equivocations: its bond stays held until an equivocation of that time can
 		/// no longer be reported. Withdraw later.
 		BondAtStakeAsValidator,
+		/// The revealed outcome does not hash to the revealed result digest.
+		OutcomeMismatch,
+		/// The result service's URL is not an `http(s)` URL without credentials, query or
+		/// fragment, or its retention is zero or above the bound.
+		BadResultService,
 	}
 
 	#[pallet::hooks]
@@ -859,7 +881,13 @@ pub mod pallet {
 		/// usage, which the version-1 commitment does not cover, is capped at that bound
 		/// instead of refused), and `leaves` (the
 		/// checkpoint hashes, in order) must have `checkpoints_root` as their Merkle root (see
-		/// [`verdict::merkle_root`]). The output is at most 1 KiB. When the last committed
+		/// [`verdict::merkle_root`]). The output is at most 1 KiB. `outcome` is how the run
+		/// ended (exit code, timed-out, OOM and truncated flags, and the digest of the logs and
+		/// files): when given, its [`RunOutcome::result_digest`] must be the revealed result
+		/// digest ([`Error::OutcomeMismatch`] otherwise), so it is exactly what was committed;
+		/// an accepted result shows the outcome of its agreeing reveals (the job queue keeps
+		/// it beside the result). Workers reveal it since spec 108; `None` is what a reveal
+		/// without one (a worker before) gives. When the last committed
 		/// provider reveals, the verdict is taken at once. A committed provider that never
 		/// gets a valid reveal in is slashed at least the wrong-result share.
 		///
@@ -874,9 +902,10 @@ pub mod pallet {
 			job: JobId,
 			reveal: Reveal,
 			leaves: BoundedVec<Digest, T::MaxCheckpoints>,
+			outcome: Option<RunOutcome>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_reveal(who, job, reveal, leaves)
+			Self::do_reveal(who, job, reveal, leaves, outcome)
 		}
 
 		/// Close a stuck job: end its round and dispute it.
@@ -989,6 +1018,36 @@ pub mod pallet {
 			}
 			Self::deposit_event(Event::AnchorSet { who, anchor });
 			Ok(())
+		}
+
+		/// Say where the caller serves the result files of the jobs it runs, or stop saying so.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by a registered provider.
+		///
+		/// ## Details
+		///
+		/// `Some(service)` records (or replaces) the base URL customers fetch result files from
+		/// and the seconds the provider keeps them after a run (see
+		/// [`povm_primitives::results`]: `GET {url}/v1/jobs/{job}/{item}`, signed by the job's
+		/// owner); `None` removes it. The URL must be `http(s)://host[:port][/path]` without
+		/// credentials, query or fragment, and the retention within
+		/// 1..=[`povm_primitives::results::MAX_RETENTION_SECONDS`] ([`Error::BadResultService`]
+		/// otherwise). Fails with [`Error::NotRegistered`] for an account that is not a
+		/// registered provider. The record goes with the bond ([`Pallet::withdraw_bond`]).
+		///
+		/// ## Events
+		///
+		/// [`Event::ResultServiceSet`].
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::set_result_service())]
+		pub fn set_result_service(
+			origin: OriginFor<T>,
+			service: Option<ResultService>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_result_service(who, service)
 		}
 	}
 }

@@ -103,7 +103,7 @@ type ConstMaxCp = <Test as crate::Config>::MaxCheckpoints;
 
 fn reveal(job: JobId, who: AccountId, tag: u8, u: Usage) {
 	let (r, l) = reveal_of(who, tag, u);
-	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l));
+	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None));
 }
 
 fn bond_of(who: AccountId) -> u64 {
@@ -363,7 +363,7 @@ fn last_commit_opens_reveals() {
 		assert_eq!(Rounds::<Test>::get(id).unwrap().phase, Phase::Committing);
 		let (r, l) = reveal_of(ps[0], 1, usage(1000));
 		assert_noop!(
-			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
+			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None),
 			Error::<Test>::CommitsNotClosed
 		);
 		commit(id, ps[1], 1, usage(1_000));
@@ -382,14 +382,14 @@ fn reveal_not_matching_commit_refused() {
 		commit(id, ps[0], 1, usage(1_000));
 		let (r, l) = reveal_of(ps[0], 2, usage(1000));
 		assert_noop!(
-			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
+			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None),
 			Error::<Test>::RevealMismatch
 		);
 		// Same result, wrong salt.
 		let (mut r, l) = reveal_of(ps[0], 1, usage(1000));
 		r.salt = [0xff; 32];
 		assert_noop!(
-			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
+			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None),
 			Error::<Test>::RevealMismatch
 		);
 	});
@@ -404,7 +404,7 @@ fn reveal_with_wrong_leaves_refused() {
 		let (r, mut l) = reveal_of(ps[0], 1, usage(1000));
 		l[0] = [0xee; 32];
 		assert_noop!(
-			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
+			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None),
 			Error::<Test>::CheckpointsMismatch
 		);
 	});
@@ -419,7 +419,7 @@ fn reveal_from_others_refused() {
 		commit(id, ps[0], 1, usage(1_000));
 		let (r, l) = reveal_of(ps[0], 1, usage(1000));
 		assert_noop!(
-			VmProof::reveal_result(RuntimeOrigin::signed(other), id, r, l),
+			VmProof::reveal_result(RuntimeOrigin::signed(other), id, r, l, None),
 			Error::<Test>::NotAssigned
 		);
 	});
@@ -435,7 +435,7 @@ fn reveal_after_deadline_refused() {
 		System::set_block_number(8);
 		let (r, l) = reveal_of(ps[0], 1, usage(1000));
 		assert_noop!(
-			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
+			VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None),
 			Error::<Test>::RevealDeadlinePassed
 		);
 	});

@@ -80,7 +80,7 @@ fn commit(job: JobId, who: AccountId, tag: u8) {
 
 fn reveal(job: JobId, who: AccountId, tag: u8) {
 	let (r, l) = reveal_of(who, tag);
-	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l));
+	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None));
 }
 
 fn decline(job: JobId, who: AccountId) {

@@ -85,7 +85,7 @@ fn commit(job: JobId, who: AccountId, u: Usage) {
 
 fn reveal(job: JobId, who: AccountId, u: Usage) {
 	let (r, l) = reveal_of(who, u);
-	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l));
+	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None));
 }
 
 /// Commit and reveal `u` for every provider in `ps` in the current block.

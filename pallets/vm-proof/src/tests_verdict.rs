@@ -112,7 +112,7 @@ pub(crate) fn commit(job: JobId, who: AccountId, tag: u8, output: &[u8], u: Usag
 
 pub(crate) fn reveal(job: JobId, who: AccountId, tag: u8, output: &[u8], u: Usage) {
 	let (r, l) = rev(who, tag, output, u);
-	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l));
+	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None));
 }
 
 pub(crate) fn try_reveal(
@@ -123,7 +123,7 @@ pub(crate) fn try_reveal(
 	u: Usage,
 ) -> sp_runtime::DispatchResult {
 	let (r, l) = rev(who, tag, output, u);
-	VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l)
+	VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None)
 }
 
 pub(crate) fn bond_of(who: AccountId) -> u64 {
@@ -218,7 +218,8 @@ fn the_published_checkpoints_root_is_the_agreeing_majoritys() {
 			RuntimeOrigin::signed(ps[0]),
 			id,
 			forged,
-			BoundedVec::truncate_from(own)
+			BoundedVec::truncate_from(own),
+			None
 		));
 		reveal(id, ps[1], 1, b"heads", usage(1_000));
 		reveal(id, ps[2], 1, b"heads", usage(1_000));
@@ -552,7 +553,7 @@ fn a_replacement_is_drawn_while_every_result_is_still_sealed() {
 			copy.salt = [c as u8; 32];
 			copy.usage = usage(20_000);
 			commit_to(id, c, &copy);
-			let _ = VmProof::reveal_result(RuntimeOrigin::signed(c), id, copy, rec.leaves);
+			let _ = VmProof::reveal_result(RuntimeOrigin::signed(c), id, copy, rec.leaves, None);
 		}
 		assert_eq!(Balances::balance(&c), 100_000 - BOND, "the copier was paid for A's run");
 		assert_eq!(VerifiedMillis::<Test>::get(0, c), 0, "the copier was credited A's run");

@@ -16,7 +16,10 @@ use scale_info::TypeInfo;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 
-pub use povm_primitives::Arch;
+pub use povm_primitives::{
+	results::{ResultService, RunOutcome},
+	Arch,
+};
 
 /// Highest grid carbon intensity an offer may declare, gCO2e/kWh.
 ///
@@ -330,6 +333,9 @@ pub struct RevealRecord<T: Config> {
 	pub reveal: Reveal,
 	/// Checkpoint leaf hashes.
 	pub leaves: BoundedVec<Digest, T::MaxCheckpoints>,
+	/// How the run ended, checked against the result digest; `None` for a reveal without one
+	/// (a worker before spec 108, or a reveal stored before storage version 5).
+	pub outcome: Option<RunOutcome>,
 }
 
 impl AsRef<Reveal> for Reveal {

@@ -342,6 +342,9 @@ impl<T: Config> Pallet<T> {
 				footprint: total,
 				payments,
 				first_divergence,
+				// Every outcome was checked against the agreed digest at its reveal, so any
+				// agreeing reveal's is the one.
+				outcome: agreed.iter().find_map(|r| r.outcome),
 			},
 		)?;
 		Self::deposit_event(Event::ResultAccepted {

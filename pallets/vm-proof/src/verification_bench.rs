@@ -423,7 +423,13 @@ fn run(s: &Scenario) -> Figures {
 						if kind == Kind::Honest {
 							f.honest_reveals += 1;
 						}
-						assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), a.job, r, l));
+						assert_ok!(VmProof::reveal_result(
+							RuntimeOrigin::signed(who),
+							a.job,
+							r,
+							l,
+							None
+						));
 					}
 				}
 			}

@@ -70,6 +70,7 @@ pub trait WeightInfo {
 	fn force_dispute(m: u32, ) -> Weight;
 	fn decline_job() -> Weight;
 	fn set_anchor() -> Weight;
+	fn set_result_service() -> Weight;
 }
 
 /// Weights for `pallet_vm_proof` measured on the reference machine, with the runtime's database
@@ -401,6 +402,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
+	/// Storage: `VmProof::Providers` (r:1 w:0)
+	/// Storage: `VmProof::ResultServices` (r:0 w:1)
+	/// NOT YET MEASURED: set from `set_anchor`'s figures (one read, one write of a small
+	/// record) until `scripts/bench-weights.sh` is run with the `set_result_service` benchmark.
+	fn set_result_service() -> Weight {
+		Weight::from_parts(23_148_000, 3513)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
@@ -477,5 +487,10 @@ impl WeightInfo for () {
 		Weight::from_parts(23_148_000, 3513)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
+	}
+	fn set_result_service() -> Weight {
+		Weight::from_parts(23_148_000, 3513)
+			.saturating_add(RocksDbWeight::get().reads(1_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

@@ -6,7 +6,10 @@
 //!   longest job the chain allows ([`v3::DEFAULT_MAX_SECONDS`]).
 //! - [`v4::MigrateV3ToV4`]: every member of an open round gets its slot hold
 //!   ([`crate::SlotHolds`]: draw block and commit block), which bounds its verified time.
+//! - [`v5::MigrateV4ToV5`]: every stored reveal gets an outcome field (`None`: reveals before
+//!   the upgrade carried none).
 
 pub mod v2;
 pub mod v3;
 pub mod v4;
+pub mod v5;

@@ -659,7 +659,7 @@ mod tests {
 			assert!(round.members.iter().all(|m| m.legacy));
 			for p in ps.iter() {
 				let (r, l) = rev(*p, 1, usage(1_000));
-				assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(*p), id, r, l));
+				assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(*p), id, r, l, None));
 			}
 			assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
 			assert!(!events().iter().any(|e| matches!(e, Event::ProviderFaulted { .. })));
@@ -676,19 +676,19 @@ mod tests {
 			// Another result, another checkpoints root, another salt: refused.
 			let (other, l) = rev(ps[0], 2, usage(1_000));
 			assert_noop!(
-				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, other, l),
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, other, l, None),
 				Error::<Test>::RevealMismatch
 			);
 			let (mut salted, l) = rev(ps[0], 1, usage(1_000));
 			salted.salt = [99; 32];
 			assert_noop!(
-				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, salted, l),
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, salted, l, None),
 				Error::<Test>::RevealMismatch
 			);
 			// Another provider's reveal does not open it either (the account is bound).
 			let (theirs, l) = rev(ps[1], 1, usage(1_000));
 			assert_noop!(
-				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, theirs, l),
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, theirs, l, None),
 				Error::<Test>::RevealMismatch
 			);
 			// Usage is not part of the version-1 commitment: usage above the job's bound is not
@@ -696,7 +696,7 @@ mod tests {
 			// `a_legacy_member_over_the_bound_is_accepted_with_capped_usage`.
 			let (mut greedy, l) = rev(ps[0], 1, usage(1_000));
 			greedy.usage.wall_ms = u64::MAX;
-			assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, greedy, l));
+			assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, greedy, l, None));
 			let stored = Reveals::<Test>::get(id, ps[0]).unwrap().reveal.usage;
 			assert_eq!(stored.wall_ms, RESOURCES.usage_bound().wall_ms);
 		});
@@ -715,7 +715,7 @@ mod tests {
 			let over = Usage { cpu_ms: u64::MAX, memory_mib_s: 1_000, wall_ms: bound.wall_ms + 37 };
 			for p in ps.iter() {
 				let (r, l) = rev(*p, 1, over);
-				assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(*p), id, r, l));
+				assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(*p), id, r, l, None));
 			}
 			assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
 			let result = Results::<Test>::get(id).unwrap();
@@ -744,7 +744,7 @@ mod tests {
 			let c = VmProof::commitment_of(id, VmProof::wave_of(id, &p).unwrap(), &r, &p);
 			assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(p), id, c));
 			assert_noop!(
-				VmProof::reveal_result(RuntimeOrigin::signed(p), id, r, l),
+				VmProof::reveal_result(RuntimeOrigin::signed(p), id, r, l, None),
 				Error::<Test>::UsageOutOfBounds
 			);
 		});
@@ -755,7 +755,7 @@ mod tests {
 		ExtBuilder::default().build_and_execute(|| {
 			let (id, ps, _) = committed_before_the_upgrade();
 			let (r, l) = rev(ps[0], 1, usage(1_000));
-			assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l));
+			assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None));
 			run_to_block(System::block_number() + 7);
 			assert!(events().iter().any(|e| matches!(
 				e,
@@ -781,7 +781,7 @@ mod tests {
 			));
 			assert!(!Rounds::<Test>::get(id).unwrap().members[0].legacy);
 			assert_noop!(
-				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l),
+				VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None),
 				Error::<Test>::RevealMismatch
 			);
 		});
@@ -966,7 +966,7 @@ mod tests {
 			// A reveal the version-1 runtime stored: it did not bound usage.
 			let huge = Usage { cpu_ms: u64::MAX, memory_mib_s: u64::MAX, wall_ms: u64::MAX };
 			let reveal = Reveal { usage: huge, ..r };
-			Reveals::<Test>::insert(id, p, RevealRecord { reveal, leaves: l });
+			Reveals::<Test>::insert(id, p, RevealRecord { reveal, leaves: l, outcome: None });
 			Rounds::<Test>::mutate(id, |r| {
 				r.as_mut().unwrap().members[0].status = MemberStatus::Revealed;
 			});

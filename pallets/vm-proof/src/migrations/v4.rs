@@ -211,7 +211,7 @@ mod tests {
 			assert_eq!(SlotHolds::<Test>::get(job, 11).unwrap().committed_at, Some(5));
 			for who in [10, 11] {
 				let (r, l) = reveal_of(who, 60_000);
-				assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l));
+				assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None));
 			}
 			assert_eq!(
 				pallet_job_queue::Jobs::<Test>::get(job).unwrap().state,
