@@ -104,6 +104,11 @@ impl_opaque_keys! {
 ///   an optional registry (repository and manifest digest) and its architecture, which the
 ///   draw matches against the offer, and lists input files by URL, sha-256 and size (job-queue
 ///   storage version 2; `PovmJobsApi` version 3 returns the new spec).
+/// - 108: results the customer can read (issue 14): `vmProof.reveal_result` carries the run's
+///   outcome (exit code, timed-out/OOM/truncated flags, digest of the logs and files), checked
+///   against the result digest, and the job queue keeps the accepted one (`JobQueue::Outcomes`);
+///   providers state where they serve result files (`vmProof.set_result_service`,
+///   `VmProof::ResultServices`); vm-proof storage version 5 (reveals keep their outcome).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -112,7 +117,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 107,
+	spec_version: 108,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -196,6 +201,8 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// - vm-proof v3 → v4 (spec 103): every member of an open round gets its slot hold (draw
 ///   block and commit block, `SlotHolds`), which bounds its verified time. Only adds a map, so
 ///   the earlier steps' round layout still holds.
+/// - vm-proof v4 → v5 (spec 108): every stored reveal gets an outcome field, `None` (reveals
+///   before the upgrade carried none).
 /// - vrf-lottery v1 → v2: the open draw's claims are ranked into `VrfLottery::Ranking`, so
 ///   that a full draw keeps the lowest outputs (claims no longer race).
 #[allow(unused_parens)]
@@ -203,6 +210,7 @@ type Migrations = (
 	pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_vm_proof::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_vm_proof::migrations::v4::MigrateV3ToV4<Runtime>,
+	pallet_vm_proof::migrations::v5::MigrateV4ToV5<Runtime>,
 	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_job_queue::migrations::v2::MigrateV1ToV2<Runtime>,
 );
@@ -297,13 +305,17 @@ mod version_tests {
 	const SPEC_OF_VM_PROOF_STORAGE_V2: u32 = 101;
 	/// The `spec_version` of the runtime with vm-proof storage version 3 (no slot holds).
 	const SPEC_OF_VM_PROOF_STORAGE_V3: u32 = 102;
+	/// The `spec_version` of the last runtime with vm-proof storage version 4 (reveals
+	/// without an outcome).
+	const SPEC_OF_VM_PROOF_STORAGE_V4: u32 = 107;
 
 	#[test]
-	fn vm_proof_storage_version_4_ships_with_a_higher_spec_version() {
+	fn vm_proof_storage_version_5_ships_with_a_higher_spec_version() {
 		// Without a higher spec version `set_code` refuses the runtime and the migrations
 		// never run.
-		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 4);
-		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V3);
+		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 5);
+		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V4);
+		assert!(SPEC_OF_VM_PROOF_STORAGE_V4 > SPEC_OF_VM_PROOF_STORAGE_V3);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V3 > SPEC_OF_VM_PROOF_STORAGE_V2);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V2 > SPEC_OF_VM_PROOF_STORAGE_V1);
 	}
