@@ -12,7 +12,10 @@ use subxt::{
 use crate::{
 	error::Error,
 	runtime,
-	types::{Balance, DeclineReason, Digest, JobId, JobSpec, Reveal, VmOffer, VrfProofBytes},
+	types::{
+		Balance, DeclineReason, Digest, JobId, JobSpec, ResultService, Reveal, RunOutcome, VmOffer,
+		VrfProofBytes,
+	},
 	PovmConfig,
 };
 
@@ -42,7 +45,7 @@ pub enum Call {
 		/// The commitment.
 		commitment: Digest,
 	},
-	/// `VmProof::reveal_result(job, reveal, leaves)`.
+	/// `VmProof::reveal_result(job, reveal, leaves, outcome)`.
 	RevealResult {
 		/// The job.
 		job: JobId,
@@ -50,6 +53,14 @@ pub enum Call {
 		reveal: Reveal,
 		/// Checkpoint hashes, in order.
 		leaves: Vec<Digest>,
+		/// How the run ended; its digest is the reveal's result digest. A runtime before spec
+		/// 108 takes none and is sent the reveal without it.
+		outcome: Option<RunOutcome>,
+	},
+	/// `VmProof::set_result_service(service)`: where the provider serves result files.
+	SetResultService {
+		/// The service, or `None` to remove it.
+		service: Option<ResultService>,
 	},
 	/// `VmProof::decline_job(job, reason)`: the provider cannot run a job it was drawn for.
 	DeclineJob {
@@ -113,6 +124,7 @@ impl Call {
 			Call::Unregister => "unregister",
 			Call::CommitResult { .. } => "commit_result",
 			Call::RevealResult { .. } => "reveal_result",
+			Call::SetResultService { .. } => "set_result_service",
 			Call::DeclineJob { .. } => "decline_job",
 			Call::SubmitJob { .. } => "submit_job",
 			Call::CancelJob { .. } => "cancel_job",
@@ -179,6 +191,35 @@ fn submit_job_before_spec_107<C: OfflineClientAtBlockT<PovmConfig>>(
 		.map_err(|e| Error::Incompatible { what: name, message: e.to_string() })
 }
 
+/// `VmProof::reveal_result`'s arguments as runtimes before spec 108 take them: no outcome.
+#[derive(subxt::ext::scale_encode::EncodeAsType)]
+#[encode_as_type(crate_path = "subxt::ext::scale_encode")]
+struct RevealResultBeforeOutcome {
+	job: JobId,
+	reveal: Static<Reveal>,
+	leaves: Vec<Digest>,
+}
+
+/// `reveal_result` for a runtime before spec 108, which takes no outcome: the reveal alone (the
+/// commitment covers the result digest either way, so the same reveal opens it on both sides
+/// of the upgrade).
+fn reveal_result_before_spec_108<C: OfflineClientAtBlockT<PovmConfig>>(
+	tx: &TransactionsClient<PovmConfig, C>,
+	name: &'static str,
+	job: JobId,
+	reveal: &Reveal,
+	leaves: &[Digest],
+) -> Result<Vec<u8>, Error> {
+	let payload = subxt::tx::StaticPayload::new(
+		"VmProof",
+		"reveal_result",
+		RevealResultBeforeOutcome { job, reveal: Static(reveal.clone()), leaves: leaves.to_vec() },
+	);
+	tx.validate(&payload)
+		.and_then(|_| tx.call_data(&payload))
+		.map_err(|e| Error::Incompatible { what: name, message: e.to_string() })
+}
+
 impl Call {
 	/// The SCALE call data of this call (pallet index, call index, arguments) as the metadata of
 	/// `tx`'s block lays it out.
@@ -197,16 +238,30 @@ impl Call {
 			Call::Unregister => call_data(tx, name, api.vm_proof().unregister()),
 			Call::CommitResult { job, commitment } =>
 				call_data(tx, name, api.vm_proof().commit_result(*job, *commitment)),
-			Call::RevealResult { job, reveal, leaves } => {
-				let leaves = runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec(
+			Call::RevealResult { job, reveal, leaves, outcome } => {
+				let bounded = runtime::runtime_types::bounded_collections::bounded_vec::BoundedVec(
 					leaves.clone(),
 				);
-				call_data(
+				match call_data(
 					tx,
 					name,
-					api.vm_proof().reveal_result(*job, Static(reveal.clone()), leaves),
-				)
+					api.vm_proof().reveal_result(
+						*job,
+						Static(reveal.clone()),
+						bounded,
+						outcome.map(Static),
+					),
+				) {
+					Err(Error::Incompatible { .. }) =>
+						reveal_result_before_spec_108(tx, name, *job, reveal, leaves),
+					other => other,
+				}
 			},
+			Call::SetResultService { service } => call_data(
+				tx,
+				name,
+				api.vm_proof().set_result_service(service.clone().map(Static)),
+			),
 			Call::DeclineJob { job, reason } =>
 				call_data(tx, name, api.vm_proof().decline_job(*job, Static(*reason))),
 			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),

@@ -84,6 +84,14 @@ pub type AtBlock =
 		with = "::subxt::utils::Static<::pallet_vm_proof::Reveal>"
 	),
 	substitute_type(
+		path = "povm_primitives::results::RunOutcome",
+		with = "::subxt::utils::Static<::povm_primitives::results::RunOutcome>"
+	),
+	substitute_type(
+		path = "povm_primitives::results::ResultService",
+		with = "::subxt::utils::Static<::povm_primitives::results::ResultService>"
+	),
+	substitute_type(
 		path = "pallet_vm_proof::types::ProviderStatus",
 		with = "::subxt::utils::Static<crate::types::ProviderStatus>"
 	),

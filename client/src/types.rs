@@ -6,6 +6,7 @@
 pub use pallet_vm_proof::{Arch, DeclineReason, Reveal, VmOffer};
 pub use pallet_vrf_lottery::VrfProofBytes;
 pub use povm_primitives::{
+	results::{ResultManifest, ResultService, RunOutcome},
 	AssignmentPhase, Digest, ImageRef, InputRef, JobId, JobState, RedundancyPolicy, RegistryRef,
 	Usage,
 };

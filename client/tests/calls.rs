@@ -94,10 +94,32 @@ fn every_call() -> Vec<(Call, &'static str, &'static str)> {
 		(Call::Unregister, "VmProof", "unregister"),
 		(Call::CommitResult { job: 7, commitment: [9; 32] }, "VmProof", "commit_result"),
 		(
-			Call::RevealResult { job: 7, reveal, leaves: vec![[4; 32]; 3] },
+			Call::RevealResult {
+				job: 7,
+				reveal,
+				leaves: vec![[4; 32]; 3],
+				outcome: Some(RunOutcome {
+					exit_code: 137,
+					timed_out: true,
+					oom_killed: false,
+					truncated: true,
+					contents_digest: [8; 32],
+				}),
+			},
 			"VmProof",
 			"reveal_result",
 		),
+		(
+			Call::SetResultService {
+				service: Some(ResultService {
+					url: b"https://results.example.org/povm".to_vec().try_into().unwrap(),
+					retention_secs: 86_400,
+				}),
+			},
+			"VmProof",
+			"set_result_service",
+		),
+		(Call::SetResultService { service: None }, "VmProof", "set_result_service"),
 		(
 			Call::DeclineJob { job: 7, reason: DeclineReason::ImageUnavailable },
 			"VmProof",
