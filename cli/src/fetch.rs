@@ -215,7 +215,8 @@ pub async fn fetch_and_verify(
 	let mut done: Vec<Fetched> = Vec::new();
 	for service in services {
 		let done_items: HashSet<String> = done.iter().map(|f| f.item.clone()).collect();
-		match from_service(service, job, outcome, owner, out, limits, &done_items, &mut done).await {
+		match from_service(service, job, outcome, owner, out, limits, &done_items, &mut done).await
+		{
 			Ok(manifest) => {
 				return Ok(FetchReport { manifest, items: done, failures });
 			},
@@ -303,7 +304,10 @@ pub fn item_url(base: &Url, job: JobId, item: &str) -> Url {
 
 /// Unix seconds now.
 fn now_secs() -> u64 {
-	SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+	SystemTime::now()
+		.duration_since(UNIX_EPOCH)
+		.map(|d| d.as_secs())
+		.unwrap_or_default()
 }
 
 /// `GET`s `item` whole into memory (at most `limit` bytes).
@@ -369,9 +373,9 @@ async fn download(
 		check_content(item, digest, &got)?;
 		Ok(size)
 	};
-	let result = tokio::time::timeout(limits.item_timeout, fetching)
-		.await
-		.unwrap_or_else(|_| Err(FetchError::Timeout { item: item.into(), timeout: limits.item_timeout }));
+	let result = tokio::time::timeout(limits.item_timeout, fetching).await.unwrap_or_else(|_| {
+		Err(FetchError::Timeout { item: item.into(), timeout: limits.item_timeout })
+	});
 	match result {
 		Ok(size) => {
 			tokio::fs::rename(&temp, path).await.map_err(io(path))?;
@@ -429,9 +433,10 @@ async fn get(
 	let url = item_url(base, job, item);
 	let expires = now_secs() + limits.signature_seconds.min(MAX_FETCH_SIGNATURE_SECONDS);
 	let connecting = connect(item, &url);
-	let (mut sender, connection) = tokio::time::timeout(limits.connect_timeout, connecting)
-		.await
-		.map_err(|_| unreachable(item, format!("no connection within {:?}", limits.connect_timeout)))??;
+	let (mut sender, connection) =
+		tokio::time::timeout(limits.connect_timeout, connecting).await.map_err(|_| {
+			unreachable(item, format!("no connection within {:?}", limits.connect_timeout))
+		})??;
 	let target = &url[url::Position::BeforePath..url::Position::AfterQuery];
 	let request = Request::builder()
 		.method(Method::GET)

@@ -51,6 +51,7 @@ pub fn load(suri: Option<&str>, key_file: Option<&Path>) -> Result<sr25519::Pair
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use sp_core::Pair;
 
 	#[test]
 	fn a_key_file_holds_the_uri_as_the_worker_reads_it() {
@@ -59,8 +60,8 @@ mod tests {
 		std::fs::write(&path, "//Bob\n").unwrap();
 		let pair = load(None, Some(&path)).unwrap();
 		assert_eq!(pair.public(), from_uri("//Bob").unwrap().public());
-		assert_eq!(load(None, None).unwrap_err(), KeyError::Missing);
-		let err = from_uri("a secret phrase that is wrong").unwrap_err().to_string();
+		assert_eq!(load(None, None).err().unwrap(), KeyError::Missing);
+		let err = from_uri("a secret phrase that is wrong").err().unwrap().to_string();
 		assert!(!err.contains("secret phrase"), "{err}");
 		assert!(matches!(from_file(&dir.path().join("none")), Err(KeyError::Unreadable { .. })));
 	}

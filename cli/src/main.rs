@@ -26,7 +26,13 @@ struct Opt {
 	url: String,
 	/// Secret URI of your key (`//Alice`, a mnemonic, a `0x` seed). Prefer POVM_SURI or
 	/// --key-file: a command line is visible to other users of the machine.
-	#[arg(long, global = true, env = "POVM_SURI", hide_env_values = true, conflicts_with = "key_file")]
+	#[arg(
+		long,
+		global = true,
+		env = "POVM_SURI",
+		hide_env_values = true,
+		conflicts_with = "key_file"
+	)]
 	suri: Option<String>,
 	/// File holding the secret URI of your key (as povm-worker's `key_file`).
 	#[arg(long, global = true, env = "POVM_KEY_FILE")]
@@ -125,12 +131,11 @@ async fn run(opt: Opt) -> anyhow::Result<()> {
 async fn follow_job(chain: &Chain, job: JobId) -> anyhow::Result<Verdict> {
 	let verdict = chain.follow(job, |n, view| print_state(n, view)).await?;
 	match &verdict {
-		Verdict::Settled(view, at) => {
+		Verdict::Settled(view, at) =>
 			if view.state == JobState::Completed {
 				let outcome = chain.outcome(job, *at).await?;
 				print_result(view, outcome.as_ref());
-			}
-		},
+			},
 		Verdict::Removed(Some(state)) => println!("job {job}: {state:?} (record removed)"),
 		Verdict::Removed(None) => println!(
 			"job {job}: record removed (expired, cancelled, unrunnable or reaped; no event found)"
@@ -176,7 +181,11 @@ fn print_result(view: &JobView, outcome: Option<&RunOutcome>) {
 	}
 	match std::str::from_utf8(&result.output) {
 		Ok(text) => println!("output ({} bytes): {text}", result.output.len()),
-		Err(_) => println!("output ({} bytes): 0x{}", result.output.len(), hex::encode(&result.output)),
+		Err(_) => println!(
+			"output ({} bytes): 0x{}",
+			result.output.len(),
+			hex::encode(&result.output[..])
+		),
 	}
 	let u = &result.usage;
 	println!(
@@ -209,8 +218,12 @@ async fn fetch_job(
 	if view.state != JobState::Completed {
 		bail!("job {job} is {:?}: only a completed job has an accepted result", view.state);
 	}
-	let result = view.result.as_ref().ok_or_else(|| anyhow!("job {job} has no result on chain"))?;
-	if owner.public().0 != *<povm_client::types::AccountId as AsRef<[u8; 32]>>::as_ref(&view.owner) {
+	let result = view
+		.result
+		.as_ref()
+		.ok_or_else(|| anyhow!("job {job} has no result on chain"))?;
+	if owner.public().0 != *<povm_client::types::AccountId as AsRef<[u8; 32]>>::as_ref(&view.owner)
+	{
 		bail!(
 			"job {job} belongs to {}, not to your key's {}: providers serve results to the owner only",
 			ss58(&view.owner),

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use povm_client::types::{Balance, JobSpec};
 use povm_primitives::{
 	is_env_name, is_exec_text, is_input_name, is_input_url, is_repository, Arch, Bytes, Digest,
-	EnvVar, ImageRef, InputRef, RedundancyPolicy, RegistryRef, Resources, MAX_ARGS, MAX_ENV, MAX_INPUTS, MAX_INPUT_BYTES,
+	EnvVar, ImageRef, InputRef, RedundancyPolicy, RegistryRef, Resources, MAX_ARGS, MAX_ENV,
+	MAX_INPUTS, MAX_INPUT_BYTES,
 };
 use serde::Deserialize;
 
@@ -178,10 +179,8 @@ pub struct Job {
 /// The 32 bytes of a digest written `sha256:<hex>`, `0x<hex>` or `<hex>` (64 hex digits).
 pub fn parse_digest(field: &str, text: &str) -> Result<Digest, SpecError> {
 	let bad = || SpecError::BadDigest { field: field.into(), value: text.into() };
-	let hex_digits = text
-		.strip_prefix("sha256:")
-		.or_else(|| text.strip_prefix("0x"))
-		.unwrap_or(text);
+	let hex_digits =
+		text.strip_prefix("sha256:").or_else(|| text.strip_prefix("0x")).unwrap_or(text);
 	let bytes = hex::decode(hex_digits).map_err(|_| bad())?;
 	bytes.try_into().map_err(|_| bad())
 }
@@ -204,16 +203,19 @@ pub fn parse_amount(field: &str, text: &str) -> Result<Balance, SpecError> {
 			(number, scale)
 		},
 	};
-	let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+	let (whole, fraction) = match number.split_once('.') {
+		Some((whole, fraction)) => (whole, Some(fraction)),
+		None => (number, None),
+	};
 	let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-	if !digits(whole) || !(fraction.is_empty() || digits(fraction)) {
+	if !digits(whole) || !fraction.map_or(true, digits) {
 		return Err(bad());
 	}
 	let whole: Balance = whole.parse().map_err(|_| bad())?;
 	let mut amount = whole.checked_mul(scale).ok_or_else(bad)?;
 	// The fraction, digit by digit: each must land on a whole planck.
 	let mut place = scale;
-	for d in fraction.bytes() {
+	for d in fraction.unwrap_or_default().bytes() {
 		if place % 10 != 0 {
 			return Err(bad());
 		}
@@ -249,7 +251,11 @@ fn bounded<const N: u32>(field: &str, text: &str) -> Result<Bytes<N>, SpecError>
 
 /// A list as the spec's bounded vector of at most `max` items, or [`SpecError::TooLong`]
 /// naming `field`.
-fn bounded_vec<T, B: TryFrom<Vec<T>>>(field: &str, items: Vec<T>, max: u32) -> Result<B, SpecError> {
+fn bounded_vec<T, B: TryFrom<Vec<T>>>(
+	field: &str,
+	items: Vec<T>,
+	max: u32,
+) -> Result<B, SpecError> {
 	items.try_into().map_err(|_| SpecError::TooLong { field: field.into(), max })
 }
 
@@ -270,11 +276,7 @@ pub fn parse_job(text: &str) -> Result<Job, SpecError> {
 		registry,
 		arch: arch(&file.image.arch)?,
 	};
-	let args = file
-		.args
-		.iter()
-		.map(|a| bounded("args", a))
-		.collect::<Result<Vec<_>, _>>()?;
+	let args = file.args.iter().map(|a| bounded("args", a)).collect::<Result<Vec<_>, _>>()?;
 	let env = file
 		.env
 		.iter()
@@ -423,7 +425,10 @@ mod tests {
 		assert_eq!(&spec.inputs[0].name[..], b"params.json");
 		assert_eq!(spec.inputs[0].size, 42);
 		assert_eq!(spec.resources, Resources { millicores: 1000, memory_mib: 64, max_seconds: 30 });
-		assert_eq!(spec.redundancy, RedundancyPolicy { min_replicas: 2, max_replicas: 3, margin: 1 });
+		assert_eq!(
+			spec.redundancy,
+			RedundancyPolicy { min_replicas: 2, max_replicas: 3, margin: 1 }
+		);
 		assert_eq!(spec.price_per_second, UNIT / 1000);
 		assert_eq!(job.budget, UNIT / 10);
 		assert_eq!(spec.checkpoint_interval, 0);

@@ -27,7 +27,9 @@ pub enum VerifyError {
 	#[error("the manifest's files are not in strictly ascending order")]
 	Unordered,
 	/// The manifest stands for another outcome than the chain's.
-	#[error("the manifest is not the agreed one: it stands for {served:?}, the chain holds {chain:?}")]
+	#[error(
+		"the manifest is not the agreed one: it stands for {served:?}, the chain holds {chain:?}"
+	)]
 	OtherOutcome {
 		/// What the served manifest stands for.
 		served: RunOutcome,
@@ -85,11 +87,7 @@ pub fn verify_manifest(bytes: &[u8], outcome: &RunOutcome) -> Result<ResultManif
 pub fn safe_file_name(name: &[u8]) -> Result<&str, VerifyError> {
 	let unsafe_name = || VerifyError::UnsafeName(String::from_utf8_lossy(name).into_owned());
 	let text = std::str::from_utf8(name).map_err(|_| unsafe_name())?;
-	if text.is_empty() ||
-		text == "." ||
-		text.contains("..") ||
-		text.contains(['/', '\\', '\0'])
-	{
+	if text.is_empty() || text == "." || text.contains("..") || text.contains(['/', '\\', '\0']) {
 		return Err(unsafe_name());
 	}
 	Ok(text)
@@ -143,7 +141,10 @@ mod tests {
 			truncated: false,
 			stdout_digest: blake2_256(b"out"),
 			stderr_digest: blake2_256(b""),
-			files: vec![(b"a.txt".to_vec(), blake2_256(b"A")), (b"pi.json".to_vec(), blake2_256(b"{}"))],
+			files: vec![
+				(b"a.txt".to_vec(), blake2_256(b"A")),
+				(b"pi.json".to_vec(), blake2_256(b"{}")),
+			],
 		}
 	}
 
@@ -161,15 +162,24 @@ mod tests {
 		// Another file digest: another contents digest.
 		let mut m = manifest();
 		m.files[0].1 = blake2_256(b"B");
-		assert!(matches!(verify_manifest(&m.encode(), &outcome), Err(VerifyError::OtherOutcome { .. })));
+		assert!(matches!(
+			verify_manifest(&m.encode(), &outcome),
+			Err(VerifyError::OtherOutcome { .. })
+		));
 		// Another exit code, same contents.
 		let mut m = manifest();
 		m.exit_code = 1;
-		assert!(matches!(verify_manifest(&m.encode(), &outcome), Err(VerifyError::OtherOutcome { .. })));
+		assert!(matches!(
+			verify_manifest(&m.encode(), &outcome),
+			Err(VerifyError::OtherOutcome { .. })
+		));
 		// A dropped file.
 		let mut m = manifest();
 		m.files.pop();
-		assert!(matches!(verify_manifest(&m.encode(), &outcome), Err(VerifyError::OtherOutcome { .. })));
+		assert!(matches!(
+			verify_manifest(&m.encode(), &outcome),
+			Err(VerifyError::OtherOutcome { .. })
+		));
 		// Bytes left over, cut short, out of order.
 		let mut bytes = manifest().encode();
 		bytes.push(0);
@@ -209,15 +219,29 @@ mod tests {
 
 	#[test]
 	fn unsafe_names_are_refused_in_a_manifest() {
-		for good in ["a", "pi.json", "a b", ".hidden", "x..y".replace("..", "._")] .iter() {
-			assert_eq!(safe_file_name(good.as_bytes()), Ok(good.as_str()), "{good}");
+		for good in ["a", "pi.json", "a b", ".hidden", "x._y"] {
+			assert_eq!(safe_file_name(good.as_bytes()), Ok(good), "{good}");
 		}
-		for bad in [&b""[..], b".", b"..", b"../x", b"a/b", b"/etc/passwd", b"a\\b", b"a\0", b"\xff", b"x..y"] {
+		for bad in [
+			&b""[..],
+			b".",
+			b"..",
+			b"../x",
+			b"a/b",
+			b"/etc/passwd",
+			b"a\\b",
+			b"a\0",
+			b"\xff",
+			b"x..y",
+		] {
 			assert!(safe_file_name(bad).is_err(), "{}", String::from_utf8_lossy(bad));
 		}
 		let mut m = manifest();
 		m.files = vec![(b"../evil".to_vec(), [0; 32])];
-		assert!(matches!(verify_manifest(&m.encode(), &m.outcome()), Err(VerifyError::UnsafeName(_))));
+		assert!(matches!(
+			verify_manifest(&m.encode(), &m.outcome()),
+			Err(VerifyError::UnsafeName(_))
+		));
 	}
 
 	#[test]
@@ -230,8 +254,20 @@ mod tests {
 		let message = fetch_message(7, 1_700_000_000, "files/pi.json");
 		assert!(sr25519::Pair::verify(&signature, &message, &owner.public()));
 		// Bound to the item, the job and the expiry.
-		assert!(!sr25519::Pair::verify(&signature, fetch_message(7, 1_700_000_000, "stdout"), &owner.public()));
-		assert!(!sr25519::Pair::verify(&signature, fetch_message(8, 1_700_000_000, "files/pi.json"), &owner.public()));
-		assert!(!sr25519::Pair::verify(&signature, fetch_message(7, 1_700_000_001, "files/pi.json"), &owner.public()));
+		assert!(!sr25519::Pair::verify(
+			&signature,
+			fetch_message(7, 1_700_000_000, "stdout"),
+			&owner.public()
+		));
+		assert!(!sr25519::Pair::verify(
+			&signature,
+			fetch_message(8, 1_700_000_000, "files/pi.json"),
+			&owner.public()
+		));
+		assert!(!sr25519::Pair::verify(
+			&signature,
+			fetch_message(7, 1_700_000_001, "files/pi.json"),
+			&owner.public()
+		));
 	}
 }

@@ -483,7 +483,8 @@ impl Api {
 		provider: &AccountId,
 		at: Option<H256>,
 	) -> Result<Option<povm_primitives::results::ResultService>, Error> {
-		self.fetch_raw("VmProof::ResultServices", &result_service_key(provider), at).await
+		self.fetch_raw("VmProof::ResultServices", &result_service_key(provider), at)
+			.await
 	}
 
 	/// `JobQueue::Outcomes[job]`: the outcome (exit code, flags, contents digest) of the job's
@@ -513,10 +514,7 @@ mod result_storage_tests {
 	fn the_storage_prefix_is_the_well_known_one() {
 		// `System::Account`'s prefix, as every Substrate tool knows it.
 		let key = map_storage_key("System", "Account", &[]);
-		assert_eq!(
-			hex(&key),
-			"26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9"
-		);
+		assert_eq!(hex(&key), "26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9");
 	}
 
 	#[test]

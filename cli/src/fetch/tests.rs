@@ -18,7 +18,8 @@ const JOB: JobId = 42;
 
 /// The result the providers agreed on: its manifest and each item's bytes by path.
 fn result() -> (ResultManifest, HashMap<String, Vec<u8>>) {
-	let files: Vec<(&str, &[u8])> = vec![("pi.json", b"{\"pi\":3.14}"), ("z.bin", &[0u8, 1, 2, 255])];
+	let files: Vec<(&str, &[u8])> =
+		vec![("pi.json", b"{\"pi\":3.14}"), ("z.bin", &[0u8, 1, 2, 255])];
 	let manifest = ResultManifest {
 		exit_code: 0,
 		timed_out: false,
@@ -61,7 +62,10 @@ async fn serve(items: HashMap<String, Vec<u8>>, owner: sr25519::Public) -> Strin
 				let path = text.split_whitespace().nth(1).unwrap_or_default().to_owned();
 				let auth = text
 					.lines()
-					.find_map(|l| l.strip_prefix("authorization: ").or_else(|| l.strip_prefix("Authorization: ")))
+					.find_map(|l| {
+						l.strip_prefix("authorization: ")
+							.or_else(|| l.strip_prefix("Authorization: "))
+					})
 					.unwrap_or_default()
 					.to_owned();
 				let prefix = format!("/base/v1/jobs/{JOB}/");
@@ -91,8 +95,7 @@ fn authorised(header: &str, item: &str, owner: &sr25519::Public) -> bool {
 	let Some(rest) = header.trim().strip_prefix("PoVM expires=") else { return false };
 	let Some((expires, signature)) = rest.split_once(",signature=0x") else { return false };
 	let Ok(expires) = expires.parse::<u64>() else { return false };
-	let Some(bytes) = hex::decode(signature).ok().and_then(|b| <[u8; 64]>::try_from(b).ok())
-	else {
+	let Some(bytes) = hex::decode(signature).ok().and_then(|b| <[u8; 64]>::try_from(b).ok()) else {
 		return false;
 	};
 	let now = now_secs();
@@ -209,9 +212,16 @@ async fn a_manifest_for_another_outcome_or_another_signer_is_refused() {
 	let out = tempfile::tempdir().unwrap();
 	// The chain's outcome says the run timed out: the served manifest is not the agreed one.
 	let other = RunOutcome { timed_out: true, ..manifest.outcome() };
-	let err = fetch_and_verify(&[service("p", url.clone())], JOB, &other, &owner, out.path(), &Limits::default())
-		.await
-		.unwrap_err();
+	let err = fetch_and_verify(
+		&[service("p", url.clone())],
+		JOB,
+		&other,
+		&owner,
+		out.path(),
+		&Limits::default(),
+	)
+	.await
+	.unwrap_err();
 	assert!(err.to_string().contains("not the agreed one"), "{err}");
 	// Someone else's key: the server refuses (401).
 	let (stranger, _) = sr25519::Pair::generate();
@@ -235,16 +245,26 @@ async fn a_body_past_its_bound_is_refused() {
 	let url = serve(items, owner.public()).await;
 	let out = tempfile::tempdir().unwrap();
 	let limits = Limits { file_bytes: 4, ..Limits::default() };
-	let err = fetch_and_verify(&[service("p", url)], JOB, &manifest.outcome(), &owner, out.path(), &limits)
-		.await
-		.unwrap_err();
+	let err = fetch_and_verify(
+		&[service("p", url)],
+		JOB,
+		&manifest.outcome(),
+		&owner,
+		out.path(),
+		&limits,
+	)
+	.await
+	.unwrap_err();
 	assert!(err.to_string().contains("files/pi.json: more than 4 bytes"), "{err}");
 }
 
 #[test]
 fn item_urls_keep_the_base_path_and_encode_names() {
 	let base = parse_base("http://127.0.0.1:8080/povm/").unwrap();
-	assert_eq!(item_url(&base, 7, "manifest").as_str(), "http://127.0.0.1:8080/povm/v1/jobs/7/manifest");
+	assert_eq!(
+		item_url(&base, 7, "manifest").as_str(),
+		"http://127.0.0.1:8080/povm/v1/jobs/7/manifest"
+	);
 	let base = parse_base("https://r.example.org").unwrap();
 	assert_eq!(
 		item_url(&base, 7, "files/a b#.txt").as_str(),
