@@ -425,6 +425,122 @@ impl Api {
 	}
 }
 
+// Result storage (issue 14), read as raw storage: `VmProof::ResultServices` and
+// `JobQueue::Outcomes` are newer than `metadata/povm.scale`, so their keys are derived here
+// from the pallet and item names and their values decoded with the primitives' own types.
+
+/// The raw storage key of a map entry: `twox_128(pallet) ‖ twox_128(item) ‖ hashed_key`,
+/// `hashed_key` the map hasher's output over the SCALE-encoded key.
+pub fn map_storage_key(pallet: &str, item: &str, hashed_key: &[u8]) -> Vec<u8> {
+	use sp_crypto_hashing::twox_128;
+	let mut key = Vec::with_capacity(32 + hashed_key.len());
+	key.extend_from_slice(&twox_128(pallet.as_bytes()));
+	key.extend_from_slice(&twox_128(item.as_bytes()));
+	key.extend_from_slice(hashed_key);
+	key
+}
+
+/// The raw key of `VmProof::ResultServices[provider]` (`Blake2_128Concat` over the account).
+pub fn result_service_key(provider: &AccountId) -> Vec<u8> {
+	let encoded = codec::Encode::encode(provider);
+	let mut hashed = sp_crypto_hashing::blake2_128(&encoded).to_vec();
+	hashed.extend_from_slice(&encoded);
+	map_storage_key("VmProof", "ResultServices", &hashed)
+}
+
+/// The raw key of `JobQueue::Outcomes[job]` (`Twox64Concat` over the job id).
+pub fn result_outcome_key(job: JobId) -> Vec<u8> {
+	let encoded = codec::Encode::encode(&job);
+	let mut hashed = sp_crypto_hashing::twox_64(&encoded).to_vec();
+	hashed.extend_from_slice(&encoded);
+	map_storage_key("JobQueue", "Outcomes", &hashed)
+}
+
+impl Api {
+	/// Reads the raw storage value at `key` at block `at` (the node's best block when `None`)
+	/// and decodes it as a `T`, refusing bytes left over; `None` when the entry is empty.
+	/// `what` names the entry in errors.
+	async fn fetch_raw<T: codec::Decode>(
+		&self,
+		what: &'static str,
+		key: &[u8],
+		at: Option<H256>,
+	) -> Result<Option<T>, Error> {
+		let Some(bytes) =
+			self.rpc.state_get_storage(key, at).await.map_err(|e| Error::rpc(what, e))?
+		else {
+			return Ok(None);
+		};
+		<T as codec::DecodeAll>::decode_all(&mut &bytes[..])
+			.map(Some)
+			.map_err(|e| Error::Decode { what, message: e.to_string() })
+	}
+
+	/// `VmProof::ResultServices[provider]`: where `provider` serves the result files of the
+	/// jobs it ran (its base URL) and how long it keeps them; `None` when it declared none.
+	pub async fn result_service(
+		&self,
+		provider: &AccountId,
+		at: Option<H256>,
+	) -> Result<Option<povm_primitives::results::ResultService>, Error> {
+		self.fetch_raw("VmProof::ResultServices", &result_service_key(provider), at)
+			.await
+	}
+
+	/// `JobQueue::Outcomes[job]`: the outcome (exit code, flags, contents digest) of the job's
+	/// accepted result, whose [`povm_primitives::results::RunOutcome::result_digest`] is the
+	/// result's `result_digest`; `None` when the job has no accepted result (or the runtime
+	/// does not keep outcomes yet).
+	pub async fn result_outcome(
+		&self,
+		job: JobId,
+		at: Option<H256>,
+	) -> Result<Option<povm_primitives::results::RunOutcome>, Error> {
+		self.fetch_raw("JobQueue::Outcomes", &result_outcome_key(job), at).await
+	}
+}
+
+#[cfg(test)]
+mod result_storage_tests {
+	use super::*;
+	use sp_crypto_hashing::{blake2_128, twox_128, twox_64};
+
+	/// Hex of `bytes`, for comparing keys.
+	fn hex(bytes: &[u8]) -> String {
+		bytes.iter().map(|b| format!("{b:02x}")).collect()
+	}
+
+	#[test]
+	fn the_storage_prefix_is_the_well_known_one() {
+		// `System::Account`'s prefix, as every Substrate tool knows it.
+		let key = map_storage_key("System", "Account", &[]);
+		assert_eq!(hex(&key), "26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9");
+	}
+
+	#[test]
+	fn result_service_keys_are_blake2_128_concat_of_the_account() {
+		let who = AccountId::new([7; 32]);
+		let mut expected = twox_128(b"VmProof").to_vec();
+		expected.extend(twox_128(b"ResultServices"));
+		expected.extend(blake2_128(&[7; 32]));
+		expected.extend([7; 32]);
+		assert_eq!(result_service_key(&who), expected);
+		assert_eq!(result_service_key(&who).len(), 16 + 16 + 16 + 32);
+	}
+
+	#[test]
+	fn outcome_keys_are_twox_64_concat_of_the_job_id() {
+		let job: JobId = 0x0102_0304_0506_0708;
+		let le = [8u8, 7, 6, 5, 4, 3, 2, 1];
+		let mut expected = twox_128(b"JobQueue").to_vec();
+		expected.extend(twox_128(b"Outcomes"));
+		expected.extend(twox_64(&le));
+		expected.extend(le);
+		assert_eq!(result_outcome_key(job), expected);
+		assert_eq!(result_outcome_key(job).len(), 16 + 16 + 8 + 8);
+	}
+}
+
 /// A transaction the pool accepted, to follow to its block.
 #[derive(Debug)]
 pub struct Watch {
