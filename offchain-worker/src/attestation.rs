@@ -5,16 +5,12 @@
 //!
 //! # Result digest
 //!
-//! [`result_digest`] hashes this byte layout, which is exactly the SCALE encoding of the
-//! tuple `(i64, u8, [u8; 32], [u8; 32], Vec<(Vec<u8>, [u8; 32])>)`:
-//!
-//! | field | bytes |
-//! | --- | --- |
-//! | exit code | `i64`, 8 bytes little-endian |
-//! | flags | 1 byte: bit 0 timed out, bit 1 OOM killed, bit 2 truncated (see [`Flags::to_byte`]) |
-//! | stdout digest | 32 bytes, blake2-256 of the (capped) stdout bytes |
-//! | stderr digest | 32 bytes, blake2-256 of the (capped) stderr bytes |
-//! | output files | SCALE compact length, then per file sorted by name bytes: compact length of the UTF-8 name, the name, 32-byte blake2-256 of the (capped) content |
+//! The result digest is the protocol's, [`povm_primitives::results::RunOutcome::result_digest`]:
+//! the module docs of [`povm_primitives::results`] give its layout (the run's outcome, whose
+//! `contents_digest` covers the [`ResultManifest`](povm_primitives::results::ResultManifest) of
+//! the log and output file digests). The worker builds the manifest of a run with
+//! [`Execution::manifest`](crate::executor::Execution::manifest); the stdout, stderr and file
+//! digests in it are blake2-256 of the captured (capped) bytes.
 //!
 //! The checkpoints root and the commitment are computed by `povm-primitives`, the same code
 //! the vm-proof pallet checks reveals with.
@@ -79,66 +75,6 @@ pub struct Flags {
 	pub truncated: bool,
 }
 
-impl Flags {
-	/// The flags as one byte: bit 0 `timed_out`, bit 1 `oom_killed`, bit 2 `truncated`.
-	pub fn to_byte(self) -> u8 {
-		(self.timed_out as u8) | (self.oom_killed as u8) << 1 | (self.truncated as u8) << 2
-	}
-}
-
-/// What the result digest covers, in digested form.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResultSummary {
-	/// Exit code of the job's main process (137 when killed).
-	pub exit_code: i64,
-	/// Outcome flags.
-	pub flags: Flags,
-	/// blake2-256 of the captured stdout.
-	pub stdout_digest: Hash,
-	/// blake2-256 of the captured stderr.
-	pub stderr_digest: Hash,
-	/// `(name, blake2-256 of content)` per output file, in any order (sorted when hashed).
-	pub outputs: Vec<(String, Hash)>,
-}
-
-/// Appends the SCALE compact encoding of `n` to `out`.
-pub fn encode_compact(n: u64, out: &mut Vec<u8>) {
-	match n {
-		0..=0x3f => out.push((n as u8) << 2),
-		0x40..=0x3fff => out.extend_from_slice(&(((n as u16) << 2) | 0b01).to_le_bytes()),
-		0x4000..=0x3fff_ffff => out.extend_from_slice(&(((n as u32) << 2) | 0b10).to_le_bytes()),
-		_ => {
-			let bytes = n.to_le_bytes();
-			let len = 8 - (n.leading_zeros() / 8) as usize;
-			out.push((((len - 4) as u8) << 2) | 0b11);
-			out.extend_from_slice(&bytes[..len]);
-		},
-	}
-}
-
-/// The canonical bytes of a [`ResultSummary`] (see the module docs for the layout).
-pub fn encode_result(summary: &ResultSummary) -> Vec<u8> {
-	let mut outputs: Vec<&(String, Hash)> = summary.outputs.iter().collect();
-	outputs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-	let mut out = Vec::with_capacity(73 + outputs.len() * 48);
-	out.extend_from_slice(&summary.exit_code.to_le_bytes());
-	out.push(summary.flags.to_byte());
-	out.extend_from_slice(&summary.stdout_digest);
-	out.extend_from_slice(&summary.stderr_digest);
-	encode_compact(outputs.len() as u64, &mut out);
-	for (name, digest) in outputs {
-		encode_compact(name.len() as u64, &mut out);
-		out.extend_from_slice(name.as_bytes());
-		out.extend_from_slice(digest);
-	}
-	out
-}
-
-/// The result digest: blake2-256 of [`encode_result`].
-pub fn result_digest(summary: &ResultSummary) -> Hash {
-	blake2_256(&encode_result(summary))
-}
-
 /// The binary Merkle root of checkpoint file hashes, in order (see the module docs): the
 /// chain's own rule, [`povm_primitives::attestation::merkle_root`].
 pub fn merkle_root(leaves: &[Hash]) -> Hash {
@@ -178,16 +114,6 @@ mod tests {
 		blake2_256_concat(&[&[0x01], l, r])
 	}
 
-	fn summary() -> ResultSummary {
-		ResultSummary {
-			exit_code: 0,
-			flags: Flags::default(),
-			stdout_digest: blake2_256(b"out"),
-			stderr_digest: blake2_256(b""),
-			outputs: vec![("tally.json".into(), blake2_256(b"{}")), ("a".into(), h(1))],
-		}
-	}
-
 	#[test]
 	fn blake2_256_matches_known_vector() {
 		// blake2b-256("") from the BLAKE2 reference implementation.
@@ -220,81 +146,6 @@ mod tests {
 		assert_eq!(merkle_root(&[h(1), h(2), h(3)]), expected);
 		// Promotion, not duplication: a repeated last leaf changes the root.
 		assert_ne!(merkle_root(&[h(1), h(2), h(3)]), merkle_root(&[h(1), h(2), h(3), h(3)]));
-	}
-
-	#[test]
-	fn result_digest_is_stable_and_independent_of_output_order() {
-		let a = summary();
-		let mut b = summary();
-		b.outputs.reverse();
-		assert_eq!(result_digest(&a), result_digest(&b));
-		// Pinned so that any change to the layout is noticed (the chain must match it).
-		assert_eq!(
-			to_hex(&result_digest(&a)),
-			"12f189ba2c97a0534ba0c413c096c99de2477dadda81e6e766306a97d6c955f8"
-		);
-		let bytes = encode_result(&a);
-		assert_eq!(&bytes[..8], &0i64.to_le_bytes());
-		assert_eq!(bytes[8], 0);
-		assert_eq!(bytes[73], 2 << 2, "compact length of two outputs");
-		assert_eq!(bytes[74], 1 << 2, "compact length of the name \"a\"");
-		assert_eq!(bytes[75], b'a');
-		assert_eq!(bytes.len(), 73 + 1 + (1 + 1 + 32) + (1 + 10 + 32));
-	}
-
-	#[test]
-	fn result_digest_changes_with_each_field() {
-		let base = result_digest(&summary());
-		let mut s = summary();
-		s.exit_code = 137;
-		assert_ne!(result_digest(&s), base);
-		let mut s = summary();
-		s.flags.oom_killed = true;
-		assert_ne!(result_digest(&s), base);
-		let mut s = summary();
-		s.stdout_digest = h(9);
-		assert_ne!(result_digest(&s), base);
-		let mut s = summary();
-		s.outputs[0].1 = h(9);
-		assert_ne!(result_digest(&s), base);
-	}
-
-	#[test]
-	fn flags_byte_sets_one_bit_per_flag() {
-		assert_eq!(Flags::default().to_byte(), 0);
-		assert_eq!(Flags { timed_out: true, ..Default::default() }.to_byte(), 1);
-		assert_eq!(Flags { oom_killed: true, ..Default::default() }.to_byte(), 2);
-		assert_eq!(Flags { truncated: true, ..Default::default() }.to_byte(), 4);
-	}
-
-	#[test]
-	fn compact_encoding_matches_scale() {
-		let enc = |n| {
-			let mut v = Vec::new();
-			encode_compact(n, &mut v);
-			v
-		};
-		assert_eq!(enc(0), vec![0x00]);
-		assert_eq!(enc(1), vec![0x04]);
-		assert_eq!(enc(63), vec![0xfc]);
-		assert_eq!(enc(64), vec![0x01, 0x01]);
-		assert_eq!(enc(16383), vec![0xfd, 0xff]);
-		assert_eq!(enc(16384), vec![0x02, 0x00, 0x01, 0x00]);
-		assert_eq!(enc(1 << 30), vec![0x03, 0x00, 0x00, 0x00, 0x40]);
-	}
-
-	#[test]
-	fn result_layout_equals_scale_encoding_of_the_tuple() {
-		use codec::Encode;
-		let mut s = summary();
-		s.exit_code = -3;
-		s.flags.truncated = true;
-		s.outputs.push(("x".repeat(70), h(7)));
-		let mut sorted: Vec<(Vec<u8>, Hash)> =
-			s.outputs.iter().map(|(n, d)| (n.as_bytes().to_vec(), *d)).collect();
-		sorted.sort();
-		let tuple = (s.exit_code, s.flags.to_byte(), s.stdout_digest, s.stderr_digest, sorted);
-		assert_eq!(encode_result(&s), tuple.encode());
 	}
 
 	fn attestation() -> Attestation {

@@ -31,6 +31,12 @@
 //! timeout_secs = 600                       # each fetch, connection included
 //! allow_private_addresses = false          # URLs on loopback, private or link-local addresses
 //!
+//! [results]                                # serving result files to the jobs' owners
+//! listen = "0.0.0.0:8480"                  # unset: no server, no result kept
+//! public_url = "https://results.example.org/povm"  # what customers use (proxy in front)
+//! retention_hours = 72                     # each result is served this long
+//! max_store_mib = 1024                     # oldest results go first beyond it
+//!
 //! [offer]                                  # unset fields are measured from the host
 //! millicores = 1000
 //! memory_mib = 1024
@@ -115,6 +121,59 @@ pub struct Config {
 	/// Fetching the input files jobs list.
 	#[serde(default)]
 	pub inputs: InputsConfig,
+	/// Serving the result files of the jobs run here to their owners.
+	#[serde(default)]
+	pub results: ResultsConfig,
+}
+
+/// How the worker keeps and serves the result files of the jobs it ran.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ResultsConfig {
+	/// Address the result server listens on; unset: no server (and no result is kept).
+	pub listen: Option<SocketAddr>,
+	/// The base URL customers reach the server at (`http(s)://host[:port][/path]`, what the
+	/// chain's result service shows); required with `listen`. A path in it is also accepted as
+	/// a prefix of requests (for a proxy that passes it on).
+	pub public_url: Option<String>,
+	/// Hours a result is kept and served after its run (1..=2160, the chain's most).
+	#[serde(default = "default_retention_hours")]
+	pub retention_hours: u32,
+	/// Disk budget of the kept results, in MiB: beyond it the oldest are removed first.
+	#[serde(default = "default_max_store_mib")]
+	pub max_store_mib: u64,
+}
+
+impl Default for ResultsConfig {
+	fn default() -> Self {
+		Self {
+			listen: None,
+			public_url: None,
+			retention_hours: default_retention_hours(),
+			max_store_mib: default_max_store_mib(),
+		}
+	}
+}
+
+impl ResultsConfig {
+	/// The retention in seconds.
+	pub fn retention_secs(&self) -> u64 {
+		u64::from(self.retention_hours) * 3600
+	}
+
+	/// The disk budget in bytes.
+	pub fn max_store_bytes(&self) -> u64 {
+		self.max_store_mib.saturating_mul(1 << 20)
+	}
+
+	/// The path part of `public_url` without its trailing `/` (`""` when none): requests may
+	/// carry it before `/v1/`.
+	pub fn base_path(&self) -> String {
+		let Some(url) = self.public_url.as_deref().and_then(|u| url::Url::parse(u).ok()) else {
+			return String::new();
+		};
+		url.path().trim_end_matches('/').to_owned()
+	}
 }
 
 /// How the worker pulls the images jobs name from their registries.
@@ -299,6 +358,12 @@ fn default_max_total_mib() -> u64 {
 fn default_fetch_timeout() -> u64 {
 	600
 }
+fn default_retention_hours() -> u32 {
+	72
+}
+fn default_max_store_mib() -> u64 {
+	1024
+}
 fn default_disk_quota() -> u32 {
 	DEFAULT_DISK_QUOTA_MIB
 }
@@ -385,7 +450,57 @@ impl Config {
 		if self.key_file.is_some() && self.key_env.is_some() {
 			return Err(ConfigError::Invalid("set key_file or key_env, not both".into()));
 		}
-		Ok(())
+		self.validate_results()
+	}
+
+	fn validate_results(&self) -> Result<(), ConfigError> {
+		let results = &self.results;
+		let max_hours = povm_primitives::results::MAX_RETENTION_SECONDS / 3600;
+		if !(1..=max_hours).contains(&results.retention_hours) {
+			return Err(ConfigError::Invalid(format!(
+				"results.retention_hours must be 1..={max_hours}"
+			)));
+		}
+		if !(1..=1 << 30).contains(&results.max_store_mib) {
+			return Err(ConfigError::Invalid("results.max_store_mib must be 1..=2^30".into()));
+		}
+		match (&results.listen, &results.public_url) {
+			(None, None) => Ok(()),
+			(None, Some(_)) => Err(ConfigError::Invalid(
+				"results.public_url is set but results.listen is not: set both to serve results"
+					.into(),
+			)),
+			(Some(_), None) => Err(ConfigError::Invalid(
+				"results.listen needs results.public_url, the base URL customers use".into(),
+			)),
+			(Some(_), Some(url)) => {
+				let valid = url.len() <= povm_primitives::results::MAX_SERVICE_URL_LEN as usize &&
+					self.service().is_some_and(|s| s.is_valid()) &&
+					url::Url::parse(url).is_ok();
+				if valid {
+					Ok(())
+				} else {
+					Err(ConfigError::Invalid(format!(
+						"results.public_url {url:?} must be an http(s) URL without user, \
+						 password, query or fragment, at most {} bytes",
+						povm_primitives::results::MAX_SERVICE_URL_LEN
+					)))
+				}
+			},
+		}
+	}
+
+	/// The result service to register on chain: `public_url` and the retention, when the
+	/// worker serves results (`[results] listen` and `public_url` set). A trailing `/` of the
+	/// URL is dropped. `None` also when the URL is longer than the chain takes (refused by
+	/// [`Config::validate`]).
+	pub fn service(&self) -> Option<povm_primitives::results::ResultService> {
+		self.results.listen?;
+		let url = self.results.public_url.as_deref()?.trim_end_matches('/');
+		Some(povm_primitives::results::ResultService {
+			url: url.as_bytes().to_vec().try_into().ok()?,
+			retention_secs: u32::try_from(self.results.retention_secs()).ok()?,
+		})
 	}
 
 	/// Sets the image cache (indexed in the state directory) and the input limits on the
@@ -580,6 +695,56 @@ mod tests {
 		assert!(Config::parse("[inputs]\nmax_input_mib = 8\nmax_total_mib = 4").is_err());
 		assert!(Config::parse("[inputs]\ntimeout_secs = 0").is_err());
 		assert!(Config::parse("[inputs]\nmax_total_mib = 17592186044416").is_err());
+	}
+
+	#[test]
+	fn the_results_section_gives_the_service() {
+		let d = Config::default();
+		assert_eq!(d.results, ResultsConfig::default());
+		assert_eq!((d.results.retention_hours, d.results.max_store_mib), (72, 1024));
+		assert_eq!(d.service(), None, "no server by default");
+		let c = Config::parse(
+			"[results]\nlisten = \"127.0.0.1:8480\"\n\
+			 public_url = \"https://results.example.org/povm/\"\nretention_hours = 24\n\
+			 max_store_mib = 10\n",
+		)
+		.unwrap();
+		let service = c.service().unwrap();
+		assert_eq!(service.url.to_vec(), b"https://results.example.org/povm".to_vec());
+		assert_eq!(service.retention_secs, 24 * 3600);
+		assert!(service.is_valid());
+		assert_eq!(c.results.base_path(), "/povm");
+		assert_eq!(c.results.max_store_bytes(), 10 << 20);
+		let plain = Config::parse(
+			"[results]\nlisten = \"127.0.0.1:8480\"\npublic_url = \"http://10.0.0.1:8480\"\n",
+		)
+		.unwrap();
+		assert_eq!(plain.results.base_path(), "");
+	}
+
+	#[test]
+	fn bad_results_sections_are_refused() {
+		let with = |rest: &str| Config::parse(&format!("[results]\n{rest}"));
+		let listen = "listen = \"127.0.0.1:8480\"\n";
+		assert!(with(listen).is_err(), "listen without public_url");
+		assert!(with("public_url = \"https://r.example.org\"").is_err(), "url without listen");
+		for url in [
+			"ftp://r.example.org",
+			"https://user:pw@r.example.org",
+			"https://r.example.org/?x=1",
+			"https://r.example.org/#x",
+			"not a url",
+		] {
+			assert!(with(&format!("{listen}public_url = \"{url}\"")).is_err(), "{url}");
+		}
+		let long = format!("https://r.example.org/{}", "a".repeat(300));
+		assert!(with(&format!("{listen}public_url = \"{long}\"")).is_err());
+		assert!(with("retention_hours = 0").is_err());
+		assert!(with("retention_hours = 2161").is_err());
+		assert!(with("retention_hours = 2160").is_ok());
+		assert!(with("max_store_mib = 0").is_err());
+		assert!(with("listen = \"nope\"").is_err());
+		assert!(with("port = 1").is_err(), "unknown fields are refused");
 	}
 
 	#[test]

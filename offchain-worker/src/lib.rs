@@ -11,5 +11,6 @@ pub mod lottery;
 pub mod opt;
 pub mod prelude;
 pub mod prometheus;
+pub mod results;
 pub mod signer;
 pub mod state;

@@ -11,6 +11,7 @@ use povm_worker::{
 	opt::{Command, Opt},
 	prelude::*,
 	prometheus::Metrics,
+	results::ResultStore,
 	signer::Signer,
 	state::StateStore,
 };
@@ -125,6 +126,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
 		});
 	}
 	let store = StateStore::open(&config.state_dir).context("cannot open the state directory")?;
+	let results = start_results(&config, &cancel).await?;
 	let Some(client) = povm_worker::client::ChainClient::connect_with_backoff(
 		&config.node_url,
 		config.rpc_timeout(),
@@ -152,10 +154,37 @@ async fn run(config: Config) -> anyhow::Result<()> {
 	config.apply_images_and_inputs(&mut docker);
 	let executor = DockerExecutor::connect(docker).await.context("cannot use Docker")?;
 	tracing::info!(target: LOG_SERVICE, provider = %me, offer = ?record.offer.0, "serving assignments");
-	let worker = commands::run::Worker::new(config, submitter, executor, store, record.offer.0);
+	let worker =
+		commands::run::Worker::new(config, submitter, executor, store, results, record.offer.0);
 	worker.serve(cancel).await?;
 	tracing::info!(target: LOG_SERVICE, "stopped");
 	Ok(())
+}
+
+/// With `[results] listen`: opens the result store (pruning it) and starts the result server.
+async fn start_results(
+	config: &Config,
+	cancel: &CancellationToken,
+) -> anyhow::Result<Option<Arc<ResultStore>>> {
+	let Some(addr) = config.results.listen else { return Ok(None) };
+	let r = &config.results;
+	let store = ResultStore::open(&config.state_dir, r.retention_secs(), r.max_store_bytes())
+		.context("cannot open the result store")?;
+	store
+		.prune(povm_worker::results::unix_now())
+		.context("cannot prune the result store")?;
+	let store = Arc::new(store);
+	let bound =
+		povm_worker::results::server::start(addr, store.clone(), &r.base_path(), cancel.clone())
+			.await
+			.with_context(|| format!("cannot listen for result requests on {addr}"))?;
+	tracing::info!(
+		target: LOG_SERVICE,
+		%bound,
+		public_url = r.public_url.as_deref().unwrap_or_default(),
+		"serving results to the jobs' owners"
+	);
+	Ok(Some(store))
 }
 
 async fn watch_signals(cancel: CancellationToken) {

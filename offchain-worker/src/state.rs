@@ -7,9 +7,11 @@
 //!
 //! # Formats
 //!
-//! The first byte of a record is its format. Format 2 (this worker) holds the draw wave and a
-//! commitment under the chain's version-2 rule (runtime spec 101). Format 1 (workers before
-//! it) has no wave and a commitment under the version-1 rule; such a record is still loaded,
+//! The first byte of a record is its format. Format 3 (this worker) adds the run's
+//! [`RunOutcome`], which the reveal will carry, to format 2. Format 2 holds the draw wave and a
+//! commitment under the chain's version-2 rule (runtime spec 101); such a record is loaded with
+//! no outcome (its result digest follows the worker's earlier result layout) and written back
+//! in format 3. Format 1 (workers before format 2) has no wave and a commitment under the version-1 rule; such a record is still loaded,
 //! as a [`PendingCommit::legacy`] record: the chain lets a member that had committed before
 //! its upgrade reveal under the version-1 rule, with the same `reveal_result` call, so the
 //! worker reveals it rather than being slashed as a reveal no-show. A legacy record is never
@@ -23,6 +25,7 @@ use std::{
 
 use codec::{Decode, Encode};
 use pallet_vm_proof::Reveal;
+use povm_primitives::results::RunOutcome;
 
 use crate::{error::StateError, prelude::*};
 
@@ -39,6 +42,10 @@ pub struct PendingCommit {
 	pub reveal: Reveal,
 	/// Checkpoint hashes, in order.
 	pub leaves: Vec<Digest>,
+	/// The run's outcome, whose [`RunOutcome::result_digest`] is `reveal.result_digest` (the
+	/// reveal will carry it). `None` in a record loaded from format 1 or 2, written before the
+	/// worker kept it.
+	pub outcome: Option<RunOutcome>,
 	/// Whether the record was written in format 1 (see the module docs): its commitment
 	/// follows the chain's version-1 rule, its `wave` is 0 and means nothing. Not part of the
 	/// format-2 encoding.
@@ -55,8 +62,21 @@ struct PendingCommitV1 {
 	leaves: Vec<Digest>,
 }
 
-/// File format version, the first byte of every record written. Version 2 added the wave.
-const FORMAT: u8 = 2;
+/// A record of format 2: no outcome.
+#[derive(Encode, Decode)]
+struct PendingCommitV2 {
+	job: JobId,
+	wave: u32,
+	commitment: Digest,
+	reveal: Reveal,
+	leaves: Vec<Digest>,
+}
+
+/// File format version, the first byte of every record written. Version 2 added the wave,
+/// version 3 the outcome.
+const FORMAT: u8 = 3;
+/// The format of records written before the worker kept the run's outcome; still read.
+const FORMAT_2: u8 = 2;
 /// The format of records written before the chain bound commitments to the job, the wave, the
 /// output and the usage; still read (and written back as such), see the module docs.
 const FORMAT_1: u8 = 1;
@@ -136,11 +156,33 @@ impl StateStore {
 				whole(rest)?;
 				Ok(r)
 			},
+			Some((&FORMAT_2, mut rest)) => {
+				let PendingCommitV2 { job, wave, commitment, reveal, leaves } =
+					PendingCommitV2::decode(&mut rest).map_err(|e| corrupt(e.to_string()))?;
+				whole(rest)?;
+				Ok(PendingCommit {
+					job,
+					wave,
+					commitment,
+					reveal,
+					leaves,
+					outcome: None,
+					legacy: false,
+				})
+			},
 			Some((&FORMAT_1, mut rest)) => {
 				let PendingCommitV1 { job, commitment, reveal, leaves } =
 					PendingCommitV1::decode(&mut rest).map_err(|e| corrupt(e.to_string()))?;
 				whole(rest)?;
-				Ok(PendingCommit { job, wave: 0, commitment, reveal, leaves, legacy: true })
+				Ok(PendingCommit {
+					job,
+					wave: 0,
+					commitment,
+					reveal,
+					leaves,
+					outcome: None,
+					legacy: true,
+				})
 			},
 			_ => Err(corrupt("unknown format".into())),
 		}
@@ -192,6 +234,7 @@ mod tests {
 				usage: povm_primitives::Usage { cpu_ms: 5, memory_mib_s: 6, wall_ms: 7 },
 			},
 			leaves: vec![[4; 32], [5; 32]],
+			outcome: Some(RunOutcome { exit_code: 3, truncated: true, ..Default::default() }),
 			legacy: false,
 		}
 	}
@@ -227,11 +270,28 @@ mod tests {
 		let old = record(4);
 		fs::write(dir.path().join("commits/4.scale"), format_1_bytes(&old)).unwrap();
 		let loaded = store.load(4).unwrap().unwrap();
-		assert_eq!(loaded, PendingCommit { wave: 0, legacy: true, ..old.clone() });
+		assert_eq!(loaded, PendingCommit { wave: 0, outcome: None, legacy: true, ..old.clone() });
 		// Written back in format 1, byte for byte.
 		store.save(&loaded).unwrap();
 		assert_eq!(fs::read(dir.path().join("commits/4.scale")).unwrap(), format_1_bytes(&old));
 		assert_eq!(store.load(4).unwrap(), Some(loaded));
+	}
+
+	#[test]
+	fn records_of_format_2_are_loaded_without_an_outcome_and_written_back_in_format_3() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = StateStore::open(dir.path()).unwrap();
+		let old = record(6);
+		let mut bytes = vec![2u8];
+		(old.job, old.wave, old.commitment, old.reveal.clone(), old.leaves.clone())
+			.encode_to(&mut bytes);
+		let path = dir.path().join("commits/6.scale");
+		fs::write(&path, bytes).unwrap();
+		let loaded = store.load(6).unwrap().unwrap();
+		assert_eq!(loaded, PendingCommit { outcome: None, ..old.clone() });
+		store.save(&loaded).unwrap();
+		assert_eq!(fs::read(&path).unwrap()[0], 3);
+		assert_eq!(store.load(6).unwrap(), Some(loaded));
 	}
 
 	#[test]
@@ -241,7 +301,7 @@ mod tests {
 		store.save(&record(4)).unwrap();
 		let path = dir.path().join("commits/4.scale");
 		let mut bytes = fs::read(&path).unwrap();
-		bytes[0] = 3;
+		bytes[0] = 4;
 		fs::write(&path, bytes).unwrap();
 		assert!(matches!(store.load(4), Err(StateError::Corrupt { .. })));
 	}

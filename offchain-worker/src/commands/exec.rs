@@ -39,7 +39,8 @@ pub async fn exec(opt: RunOpt) -> anyhow::Result<()> {
 		prepare_within: crate::executor::DEFAULT_PREPARE_WITHIN,
 	};
 	let run = executor.run(&job).await?;
-	let result = run.result_digest();
+	let outcome = run.outcome();
+	let result = outcome.result_digest();
 	let root = run.checkpoints_root();
 	println!("exit_code        {}", run.exit_code);
 	println!("timed_out        {}", run.flags.timed_out);
@@ -51,6 +52,7 @@ pub async fn exec(opt: RunOpt) -> anyhow::Result<()> {
 		println!("output           {} {} bytes 0x{}", o.name, o.content.len(), to_hex(&o.digest));
 	}
 	println!("checkpoints      {}", run.checkpoints.len());
+	println!("contents_digest  0x{}", to_hex(&outcome.contents_digest));
 	println!("result_digest    0x{}", to_hex(&result));
 	println!("checkpoints_root 0x{}", to_hex(&root));
 	let output = small_output(&run);

@@ -21,8 +21,10 @@ pub use self::{
 		ImageError, ImagePin, ImageSource, ImageSpec, ImageStore, ImageStoreConfig, RegistryImage,
 	},
 };
+use povm_primitives::results::{ResultManifest, RunOutcome};
+
 use crate::{
-	attestation::{self, Flags, Hash, ResultSummary},
+	attestation::{self, Flags, Hash},
 	fetch::InputSpec,
 };
 
@@ -171,20 +173,31 @@ pub struct Execution {
 }
 
 impl Execution {
-	/// The digested form that [`attestation::result_digest`] hashes.
-	pub fn summary(&self) -> ResultSummary {
-		ResultSummary {
+	/// The result manifest of this run (see [`povm_primitives::results`]): the exit code and
+	/// flags, the digests of the captured logs and of each output file (names as UTF-8 bytes,
+	/// in ascending byte order).
+	pub fn manifest(&self) -> ResultManifest {
+		ResultManifest {
 			exit_code: self.exit_code,
-			flags: self.flags,
+			timed_out: self.flags.timed_out,
+			oom_killed: self.flags.oom_killed,
+			truncated: self.flags.truncated,
 			stdout_digest: attestation::blake2_256(&self.stdout),
 			stderr_digest: attestation::blake2_256(&self.stderr),
-			outputs: self.outputs.iter().map(|o| (o.name.clone(), o.digest)).collect(),
+			files: self.outputs.iter().map(|o| (o.name.as_bytes().to_vec(), o.digest)).collect(),
 		}
+		.sorted()
 	}
 
-	/// The result digest of this run.
+	/// The outcome the chain shows for this run: [`ResultManifest::outcome`] of
+	/// [`Execution::manifest`].
+	pub fn outcome(&self) -> RunOutcome {
+		self.manifest().outcome()
+	}
+
+	/// The result digest of this run: [`RunOutcome::result_digest`] of [`Execution::outcome`].
 	pub fn result_digest(&self) -> Hash {
-		attestation::result_digest(&self.summary())
+		self.outcome().result_digest()
 	}
 
 	/// The Merkle root of the checkpoint file hashes, in name order.
@@ -196,5 +209,55 @@ impl Execution {
 	/// The content of the output file `name`, if the job wrote one.
 	pub fn output(&self, name: &str) -> Option<&[u8]> {
 		self.outputs.iter().find(|o| o.name == name).map(|o| o.content.as_slice())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn exec() -> Execution {
+		let file = |name: &str, content: &[u8]| OutputFile {
+			name: name.into(),
+			content: content.to_vec(),
+			digest: attestation::blake2_256(content),
+		};
+		Execution {
+			exit_code: 2,
+			flags: Flags { timed_out: false, oom_killed: true, truncated: true },
+			stdout: b"out".to_vec(),
+			stderr: b"err".to_vec(),
+			outputs: vec![file("b.txt", b"bee"), file("a.json", b"{}")],
+			checkpoints: vec![],
+			usage: Usage::default(),
+		}
+	}
+
+	#[test]
+	fn the_manifest_digests_logs_and_files_in_name_order() {
+		let m = exec().manifest();
+		assert_eq!((m.exit_code, m.timed_out, m.oom_killed, m.truncated), (2, false, true, true));
+		assert_eq!(m.stdout_digest, attestation::blake2_256(b"out"));
+		assert_eq!(m.stderr_digest, attestation::blake2_256(b"err"));
+		assert_eq!(
+			m.files,
+			vec![
+				(b"a.json".to_vec(), attestation::blake2_256(b"{}")),
+				(b"b.txt".to_vec(), attestation::blake2_256(b"bee")),
+			]
+		);
+		assert!(ResultManifest::decode_canonical(&codec::Encode::encode(&m)).is_ok());
+	}
+
+	#[test]
+	fn the_result_digest_is_the_protocols_digest_of_the_outcome() {
+		let e = exec();
+		assert_eq!(e.outcome(), e.manifest().outcome());
+		assert_eq!(e.result_digest(), e.manifest().outcome().result_digest());
+		let mut other = exec();
+		other.outputs.reverse();
+		assert_eq!(other.result_digest(), e.result_digest(), "independent of collection order");
+		other.stdout.push(b'!');
+		assert_ne!(other.result_digest(), e.result_digest());
 	}
 }

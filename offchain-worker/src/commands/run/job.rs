@@ -168,7 +168,8 @@ pub fn small_output(exec: &Execution) -> Vec<u8> {
 /// The pending commit of a run of `job`, assigned in draw `wave`, on a spec of `resources`:
 /// result digest, output and its digest, checkpoints root, usage capped at the job's bound
 /// (the chain refuses a reveal above it; the executor's sampled figures can overshoot the
-/// limits it enforces by a sampling interval), and the commitment to all of it.
+/// limits it enforces by a sampling interval), and the commitment to all of it; the run's
+/// outcome is kept beside them for the reveal.
 pub fn pending_commit(
 	job: JobId,
 	wave: u32,
@@ -178,8 +179,9 @@ pub fn pending_commit(
 	me: &AccountId,
 ) -> PendingCommit {
 	let leaves: Vec<Digest> = exec.checkpoints.iter().map(|c| c.digest).collect();
+	let outcome = exec.outcome();
 	let reveal = Reveal {
-		result_digest: exec.result_digest(),
+		result_digest: outcome.result_digest(),
 		checkpoints_root: attestation::merkle_root(&leaves),
 		salt,
 		output: small_output(exec).try_into().expect("at most MAX_OUTPUT_LEN bytes"),
@@ -187,7 +189,7 @@ pub fn pending_commit(
 	};
 	let commitment =
 		povm_primitives::attestation::commitment(&reveal.attestation(job, wave), &reveal.salt, me);
-	PendingCommit { job, wave, commitment, reveal, leaves, legacy: false }
+	PendingCommit { job, wave, commitment, reveal, leaves, outcome: Some(outcome), legacy: false }
 }
 
 /// A cheating provider, for the network tests only: built solely into the
@@ -196,10 +198,14 @@ pub fn pending_commit(
 pub(crate) mod cheat {
 	use super::*;
 
-	/// Replaces the result digest with a wrong one and commits to that, consistently, so the
-	/// reveal matches the commitment and only redundancy can tell the result is wrong.
+	/// Replaces the outcome with a wrong one (other contents) and the result digest with its
+	/// digest, and commits to that, consistently, so the reveal matches the commitment (and
+	/// the outcome its digest) and only redundancy can tell the result is wrong.
 	pub fn corrupt(mut record: PendingCommit, me: &AccountId) -> PendingCommit {
-		record.reveal.result_digest = sp_io::hashing::blake2_256(&record.reveal.result_digest);
+		let mut outcome = record.outcome.unwrap_or_default();
+		outcome.contents_digest = sp_io::hashing::blake2_256(&outcome.contents_digest);
+		record.reveal.result_digest = outcome.result_digest();
+		record.outcome = Some(outcome);
 		record.commitment = povm_primitives::attestation::commitment(
 			&record.reveal.attestation(record.job, record.wave),
 			&record.reveal.salt,
@@ -275,6 +281,8 @@ pub(crate) mod tests {
 		assert_eq!(r.leaves, leaves);
 		assert_eq!(r.reveal.checkpoints_root, povm_primitives::attestation::merkle_root(&leaves));
 		assert_eq!(r.reveal.result_digest, e.result_digest());
+		assert_eq!(r.outcome, Some(e.outcome()));
+		assert_eq!(r.outcome.unwrap().result_digest(), r.reveal.result_digest);
 		assert_eq!(r.reveal.usage, Usage { cpu_ms: 120, memory_mib_s: 5, wall_ms: 300 });
 		// The vm-proof pallet recomputes exactly this from the reveal, the job and the wave:
 		// the output's digest from the revealed bytes.
@@ -294,6 +302,24 @@ pub(crate) mod tests {
 		// Another job or wave gives another commitment.
 		assert_ne!(pending_commit(10, 2, &resources, &e, [1; 32], &me).commitment, r.commitment);
 		assert_ne!(pending_commit(9, 0, &resources, &e, [1; 32], &me).commitment, r.commitment);
+	}
+
+	#[cfg(feature = "test-cheat")]
+	#[test]
+	fn the_cheat_commits_another_result_consistently() {
+		let me = AccountId::new([7; 32]);
+		let honest = pending_commit(9, 2, &spec(30).resources, &exec(), [1; 32], &me);
+		let cheat = cheat::corrupt(honest.clone(), &me);
+		assert_ne!(cheat.reveal.result_digest, honest.reveal.result_digest);
+		assert_eq!(cheat.outcome.unwrap().result_digest(), cheat.reveal.result_digest);
+		assert_eq!(
+			cheat.commitment,
+			povm_primitives::attestation::commitment(
+				&cheat.reveal.attestation(9, 2),
+				&cheat.reveal.salt,
+				&me
+			)
+		);
 	}
 
 	#[test]

@@ -455,6 +455,7 @@ mod tests {
 				usage: povm_primitives::Usage { cpu_ms: 5, memory_mib_s: 6, wall_ms: 7 },
 			},
 			leaves: vec![[4; 32]],
+			outcome: None,
 			legacy: false,
 		}
 	}

@@ -25,11 +25,17 @@ use crate::{
 	executor::{ExecError, Executor, JobRun},
 	prelude::*,
 	prometheus::{energy_uwh, Metrics},
+	results::{unix_now, ResultStore},
 	state::{PendingCommit, StateStore},
 };
 
 /// Capacity of the channel from the tasks to the loop.
 pub const COMPLETION_CHANNEL: usize = 64;
+/// How often expired results are removed from the result store.
+pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+/// What the loop keeps of an assigned job read from the chain: its spec and its owner.
+type Known = Option<(JobSpec, AccountId)>;
 
 /// The assignment service.
 pub struct Worker<E> {
@@ -37,21 +43,32 @@ pub struct Worker<E> {
 	submitter: Arc<Submitter>,
 	executor: Arc<E>,
 	store: StateStore,
+	results: Option<Arc<ResultStore>>,
 	metrics: Arc<Metrics>,
 	offer: VmOffer,
 }
 
 impl<E: Executor + Send + Sync + 'static> Worker<E> {
-	/// A worker serving `submitter`'s account with `executor`.
+	/// A worker serving `submitter`'s account with `executor`; with `results`, it keeps the
+	/// result files of the runs it commits there for the jobs' owners (and prunes the store).
 	pub fn new(
 		config: Config,
 		submitter: Arc<Submitter>,
 		executor: E,
 		store: StateStore,
+		results: Option<Arc<ResultStore>>,
 		offer: VmOffer,
 	) -> Arc<Self> {
 		let metrics = submitter.client().metrics().clone();
-		Arc::new(Self { config, submitter, executor: Arc::new(executor), store, metrics, offer })
+		Arc::new(Self {
+			config,
+			submitter,
+			executor: Arc::new(executor),
+			store,
+			results,
+			metrics,
+			offer,
+		})
 	}
 
 	fn client(&self) -> &Arc<ChainClient> {
@@ -73,9 +90,16 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		self.metrics.serving.set(1);
 		let mut specs = BTreeMap::new();
 		let mut view: Option<ChainView> = None;
+		// Ticks at once: expired results are pruned at start too.
+		let mut prune = tokio::time::interval(PRUNE_EVERY);
+		prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 		loop {
 			tokio::select! {
 				_ = cancel.cancelled() => break,
+				_ = prune.tick(), if self.results.is_some() => {
+					self.prune_results();
+					continue;
+				},
 				n = heads.recv() => {
 					let Some(mut number) = n else { break };
 					// Catch up: only the newest finalised block matters.
@@ -102,11 +126,35 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			let Some(view) = &view else { continue };
 			for action in plan(view, &state, &self.config, self.submitter.signer()) {
 				state.apply(&action, view.finalized);
-				self.execute(action, &tracker, &done_tx);
+				let owner = match &action {
+					Action::Run { job, .. } => specs.get(job).cloned().flatten().map(|k| k.1),
+					_ => None,
+				};
+				self.execute(action, owner, &tracker, &done_tx);
 			}
 		}
 		self.drain(tracker, done, state).await;
 		Ok(())
+	}
+
+	/// Removes expired results, and the oldest beyond the store's budget (in a blocking task:
+	/// the loop does not wait for it).
+	fn prune_results(&self) {
+		let Some(results) = self.results.clone() else { return };
+		let metrics = self.metrics.clone();
+		tokio::task::spawn_blocking(move || match results.prune(unix_now()) {
+			Ok(pruned) if !pruned.jobs.is_empty() => tracing::info!(
+				target: LOG_SERVICE,
+				jobs = ?pruned.jobs,
+				bytes = pruned.bytes,
+				"removed expired results"
+			),
+			Ok(_) => {},
+			Err(e) => {
+				metrics.error("results");
+				tracing::warn!(target: LOG_SERVICE, "result store not pruned: {e}");
+			},
+		});
 	}
 
 	/// The local state at start: the pending commits on disk.
@@ -128,13 +176,13 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 	}
 
 	/// Reads the chain (and pings Docker) at finalised block `number`; `None` when the block
-	/// is unknown to the node. `specs` caches the specs of assigned jobs across blocks (`None`:
-	/// the job was not found).
+	/// is unknown to the node. `specs` caches the specs and owners of assigned jobs across
+	/// blocks (`None`: the job was not found).
 	async fn read_view(
 		&self,
 		number: BlockNumber,
 		state: &mut LocalState,
-		specs: &mut BTreeMap<JobId, Option<JobSpec>>,
+		specs: &mut BTreeMap<JobId, Known>,
 	) -> Result<Option<ChainView>, ChainError> {
 		self.metrics.finalized_block.set(i64::from(number));
 		let client = self.client();
@@ -158,7 +206,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 					if view.is_none() {
 						tracing::warn!(target: LOG_SERVICE, job = a.job, "assigned job not found");
 					}
-					specs.insert(a.job, view.map(|v| v.spec));
+					specs.insert(a.job, view.map(|v| (v.spec, v.owner)));
 				},
 				Err(e) => {
 					self.metrics.error(e.kind());
@@ -169,7 +217,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		let specs = assignments
 			.iter()
 			.filter(|a| plan::needs_spec(a, state))
-			.filter_map(|a| Some((a.job, specs.get(&a.job)?.clone()?)))
+			.filter_map(|a| Some((a.job, specs.get(&a.job)?.as_ref()?.0.clone())))
 			.collect();
 		let millis_per_block = client
 			.read(
@@ -243,10 +291,12 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		up
 	}
 
-	/// Carries out `action`: starts its task, or logs and counts what it reports.
+	/// Carries out `action`: starts its task, or logs and counts what it reports. `owner` is
+	/// the owner of a job to run, as the chain shows it.
 	fn execute(
 		self: &Arc<Self>,
 		action: Action,
+		owner: Option<AccountId>,
 		tracker: &TaskTracker,
 		done: &mpsc::Sender<Completion>,
 	) {
@@ -254,7 +304,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			Action::Run { job, wave, resources, run } => {
 				let (this, done) = (self.clone(), done.clone());
 				tracker.spawn(async move {
-					let result = this.run(*run, wave, resources).await;
+					let result = this.run(*run, wave, resources, owner).await;
 					report(&done, Completion::Ran { job, result }).await;
 				});
 			},
@@ -375,13 +425,15 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		}
 	}
 
-	/// Runs `run` (assigned in draw `wave`, on a spec of `resources`) and persists its pending
-	/// commit.
+	/// Runs `run` (assigned in draw `wave`, on a spec of `resources`, owned by `owner`),
+	/// persists its pending commit, and keeps its result files for the owner when the worker
+	/// serves results.
 	async fn run(
 		&self,
 		run: JobRun,
 		wave: u32,
 		resources: povm_primitives::Resources,
+		owner: Option<AccountId>,
 	) -> Result<PendingCommit, RunError> {
 		let job = run.job_id;
 		self.metrics.jobs_started.inc();
@@ -436,7 +488,44 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		if let Err(e) = std::fs::remove_dir_all(&run.work_dir) {
 			tracing::debug!(target: LOG_SERVICE, job, "run directory not removed: {e}");
 		}
+		self.keep_result(job, owner, exec).await;
 		Ok(record)
+	}
+
+	/// Stores the result files of `exec`, a run of `job`, for its `owner` (when the worker
+	/// serves results). A failure is logged and counted: the commit goes on without it.
+	async fn keep_result(
+		&self,
+		job: JobId,
+		owner: Option<AccountId>,
+		exec: crate::executor::Execution,
+	) {
+		let Some(results) = self.results.clone() else { return };
+		let Some(owner) = owner else {
+			self.metrics.error("results");
+			tracing::warn!(target: LOG_SERVICE, job, "owner of the job unknown: its result is not kept");
+			return;
+		};
+		let owner: [u8; 32] = *owner.as_ref();
+		let stored =
+			tokio::task::spawn_blocking(move || results.put(job, owner, &exec, unix_now())).await;
+		match stored {
+			Ok(Ok(meta)) => tracing::info!(
+				target: LOG_SERVICE,
+				job,
+				bytes = meta.bytes,
+				expires_at = meta.expires_at,
+				"result kept for its owner"
+			),
+			Ok(Err(e)) => {
+				self.metrics.error("results");
+				tracing::warn!(target: LOG_SERVICE, job, "result not kept: {e}");
+			},
+			Err(e) => {
+				self.metrics.error("results");
+				tracing::warn!(target: LOG_SERVICE, job, "result not kept: {e}");
+			},
+		}
 	}
 
 	/// Shutdown: waits up to the grace period for the tasks, still taking in their results.

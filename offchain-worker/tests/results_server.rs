@@ -1,0 +1,160 @@
+//! The result server over real HTTP: a stored result served to its owner's signed requests,
+//! and refused otherwise.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use codec::Encode;
+use povm_primitives::results::fetch_message;
+use povm_worker::{
+	attestation::blake2_256,
+	executor::{Execution, OutputFile, Usage},
+	results::{server, unix_now, ResultStore},
+};
+use sp_core::{sr25519, Pair};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+const JOB: u64 = 42;
+
+fn exec() -> Execution {
+	let file = |name: &str, content: Vec<u8>| OutputFile {
+		name: name.into(),
+		digest: blake2_256(&content),
+		content,
+	};
+	Execution {
+		exit_code: 0,
+		flags: Default::default(),
+		stdout: b"tally done\n".to_vec(),
+		stderr: b"a warning\n".to_vec(),
+		outputs: vec![
+			file("summary.json", b"{\"heads\":3}".to_vec()),
+			// Larger than one read of the server's stream.
+			file("big data.bin", (0..300_000u32).map(|i| (i % 251) as u8).collect()),
+		],
+		checkpoints: vec![],
+		usage: Usage::default(),
+	}
+}
+
+fn pair(uri: &str) -> sr25519::Pair {
+	sr25519::Pair::from_string(uri, None).unwrap()
+}
+
+fn auth(pair: &sr25519::Pair, job: u64, expires: u64, item: &str) -> String {
+	let signature = pair.sign(&fetch_message(job, expires, item));
+	format!("PoVM expires={expires},signature=0x{}", hex::encode(signature.0))
+}
+
+/// Sends one raw request; returns the status and the body.
+async fn request(addr: SocketAddr, method: &str, path: &str, auth: Option<&str>) -> (u16, Vec<u8>) {
+	let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+	let auth = auth.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
+	let head =
+		format!("{method} {path} HTTP/1.1\r\nHost: results\r\n{auth}Connection: close\r\n\r\n");
+	stream.write_all(head.as_bytes()).await.unwrap();
+	let mut response = Vec::new();
+	stream.read_to_end(&mut response).await.unwrap();
+	let end = response.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head") + 4;
+	let head = String::from_utf8(response[..end].to_vec()).unwrap();
+	let status = head[9..12].parse().unwrap();
+	let body = response[end..].to_vec();
+	if status == 200 {
+		let length = head
+			.lines()
+			.find_map(|l| {
+				l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_owned)
+			})
+			.expect("a Content-Length");
+		assert_eq!(length.trim().parse::<usize>().unwrap(), body.len());
+		assert!(head.to_ascii_lowercase().contains("content-type: application/octet-stream"));
+	}
+	(status, body)
+}
+
+/// A store with the result of [`JOB`] owned by Alice, served under `base`.
+async fn serve(base: &str) -> (tempfile::TempDir, SocketAddr, CancellationToken) {
+	let dir = tempfile::tempdir().unwrap();
+	let store = ResultStore::open(dir.path(), 3600, 64 << 20).unwrap();
+	store.put(JOB, pair("//Alice").public().0, &exec(), unix_now()).unwrap();
+	let cancel = CancellationToken::new();
+	let addr = server::start("127.0.0.1:0".parse().unwrap(), Arc::new(store), base, cancel.clone())
+		.await
+		.unwrap();
+	(dir, addr, cancel)
+}
+
+#[tokio::test]
+async fn the_owner_gets_every_item_and_others_are_refused() {
+	let (_dir, addr, cancel) = serve("").await;
+	let alice = pair("//Alice");
+	let expires = unix_now() + 300;
+	let get = |item: &str, signer: &sr25519::Pair, expires: u64| {
+		let header = auth(signer, JOB, expires, item);
+		let path = format!("/v1/jobs/{JOB}/{}", item.replace(' ', "%20"));
+		async move { request(addr, "GET", &path, Some(&header)).await }
+	};
+	let e = exec();
+	assert_eq!(get("manifest", &alice, expires).await, (200, e.manifest().encode()));
+	assert_eq!(get("stdout", &alice, expires).await, (200, e.stdout.clone()));
+	assert_eq!(get("stderr", &alice, expires).await, (200, e.stderr.clone()));
+	assert_eq!(get("files/summary.json", &alice, expires).await, (200, b"{\"heads\":3}".to_vec()));
+	let (status, big) = get("files/big data.bin", &alice, expires).await;
+	assert_eq!((status, blake2_256(&big)), (200, e.outputs[1].digest));
+	// The served manifest matches the run's outcome.
+	let (_, manifest) = get("manifest", &alice, expires).await;
+	let manifest = povm_primitives::results::ResultManifest::decode_canonical(&manifest).unwrap();
+	assert_eq!(manifest.outcome().result_digest(), e.result_digest());
+
+	// Another signer.
+	assert_eq!(get("stdout", &pair("//Bob"), expires).await.0, 403);
+	// A signature for another item.
+	let other = auth(&alice, JOB, expires, "stderr");
+	assert_eq!(request(addr, "GET", &format!("/v1/jobs/{JOB}/stdout"), Some(&other)).await.0, 403);
+	// Expired, too far ahead, missing, malformed.
+	assert_eq!(get("stdout", &alice, unix_now() - 10).await.0, 401);
+	assert_eq!(get("stdout", &alice, unix_now() + 3600).await.0, 401);
+	assert_eq!(request(addr, "GET", &format!("/v1/jobs/{JOB}/stdout"), None).await.0, 401);
+	let path = format!("/v1/jobs/{JOB}/stdout");
+	assert_eq!(request(addr, "GET", &path, Some("PoVM nonsense")).await.0, 401);
+	// Unknown item, unknown job, other routes, other methods.
+	assert_eq!(get("files/absent.txt", &alice, expires).await.0, 404);
+	assert_eq!(get("meta", &alice, expires).await.0, 404);
+	let unknown = auth(&alice, 7, expires, "stdout");
+	assert_eq!(request(addr, "GET", "/v1/jobs/7/stdout", Some(&unknown)).await.0, 404);
+	assert_eq!(request(addr, "GET", "/metrics", None).await.0, 404);
+	assert_eq!(request(addr, "POST", &path, None).await.0, 405);
+	cancel.cancel();
+}
+
+#[tokio::test]
+async fn paths_out_of_the_result_leak_nothing() {
+	let (_dir, addr, cancel) = serve("").await;
+	let alice = pair("//Alice");
+	let expires = unix_now() + 300;
+	for (path, item) in [
+		(format!("/v1/jobs/{JOB}/files/../meta"), "files/../meta"),
+		(format!("/v1/jobs/{JOB}/files/%2E%2E%2Fmeta"), "files/../meta"),
+		(format!("/v1/jobs/{JOB}/files/.."), "files/.."),
+		(format!("/v1/jobs/{JOB}/files/..%2F..%2F..%2Fetc%2Fpasswd"), "files/../../../etc/passwd"),
+		(format!("/v1/jobs/{JOB}/x/../stdout"), "x/../stdout"),
+	] {
+		let header = auth(&alice, JOB, expires, item);
+		let (status, body) = request(addr, "GET", &path, Some(&header)).await;
+		assert!(matches!(status, 400 | 404), "{path}: {status}");
+		assert!(body.len() < 100 && !body.contains(&0), "{path}: {body:?}");
+	}
+	cancel.cancel();
+}
+
+#[tokio::test]
+async fn the_base_path_of_the_public_url_is_accepted() {
+	let (_dir, addr, cancel) = serve("/povm/").await;
+	let alice = pair("//Alice");
+	let header = auth(&alice, JOB, unix_now() + 60, "stdout");
+	let (status, body) =
+		request(addr, "GET", &format!("/povm/v1/jobs/{JOB}/stdout"), Some(&header)).await;
+	assert_eq!((status, body), (200, exec().stdout));
+	assert_eq!(request(addr, "GET", &format!("/v1/jobs/{JOB}/stdout"), Some(&header)).await.0, 404);
+	cancel.cancel();
+}
