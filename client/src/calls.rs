@@ -257,11 +257,8 @@ impl Call {
 					other => other,
 				}
 			},
-			Call::SetResultService { service } => call_data(
-				tx,
-				name,
-				api.vm_proof().set_result_service(service.clone().map(Static)),
-			),
+			Call::SetResultService { service } =>
+				call_data(tx, name, api.vm_proof().set_result_service(service.clone().map(Static))),
 			Call::DeclineJob { job, reason } =>
 				call_data(tx, name, api.vm_proof().decline_job(*job, Static(*reason))),
 			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),

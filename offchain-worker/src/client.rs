@@ -384,6 +384,16 @@ impl ChainClient {
 		self.read("provider", |api| async move { api.provider(who, at).await }).await
 	}
 
+	/// Where `who` says it serves result files (`VmProof::ResultServices`), if anywhere.
+	pub async fn result_service(
+		&self,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<Option<povm_primitives::results::ResultService>, ChainError> {
+		self.read("result_service", |api| async move { api.result_service(who, at).await })
+			.await
+	}
+
 	/// The current session index (the vm-proof epoch).
 	pub async fn session_index(&self, at: Option<H256>) -> Result<u32, ChainError> {
 		self.read("session_index", |api| async move { api.session_index(at).await })

@@ -148,6 +148,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
 	let Some(record) = submitter.client().provider(&me, None).await? else {
 		anyhow::bail!("{me} is not a registered provider: run `povm-worker register` first");
 	};
+	if let Err(e) = sync_result_service(&submitter, &config).await {
+		// A runtime before spec 108 has no result services: serve assignments all the same.
+		tracing::warn!(target: LOG_SERVICE, "result service not recorded on chain: {e:#}");
+	}
 	let instance = config.instance_label(&me.to_string());
 	let mut docker = DockerConfig::new(instance, config.image_dir.clone());
 	config.sandbox.apply(&mut docker);
@@ -158,6 +162,35 @@ async fn run(config: Config) -> anyhow::Result<()> {
 		commands::run::Worker::new(config, submitter, executor, store, results, record.offer.0);
 	worker.serve(cancel).await?;
 	tracing::info!(target: LOG_SERVICE, "stopped");
+	Ok(())
+}
+
+/// Makes the chain's record of where this provider serves results (`VmProof::ResultServices`)
+/// the config's: set, replaced or removed (no `[results]`: customers are not sent to a
+/// service that no longer answers), and waited for until finalised.
+async fn sync_result_service(
+	submitter: &povm_worker::client::Submitter,
+	config: &Config,
+) -> anyhow::Result<()> {
+	let wanted = config.service();
+	let on_chain = submitter.client().result_service(submitter.account(), None).await?;
+	if on_chain == wanted {
+		return Ok(());
+	}
+	let call = povm_worker::client::Call::SetResultService { service: wanted.clone() };
+	submitter
+		.submit_final(&call)
+		.await
+		.context("cannot record the result service on chain")?;
+	match &wanted {
+		Some(s) => tracing::info!(
+			target: LOG_SERVICE,
+			url = %String::from_utf8_lossy(&s.url),
+			retention_secs = s.retention_secs,
+			"result service recorded on chain"
+		),
+		None => tracing::info!(target: LOG_SERVICE, "result service removed from the chain"),
+	}
 	Ok(())
 }
 

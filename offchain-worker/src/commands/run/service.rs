@@ -313,10 +313,10 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				self.submit(Task::Commit(r.job), call, tracker, done);
 			},
 			Action::Reveal(r) => {
-				let PendingCommit { job, reveal, leaves, .. } = *r;
+				let PendingCommit { job, reveal, leaves, outcome, .. } = *r;
 				self.submit(
 					Task::Reveal(job),
-					Call::RevealResult { job, reveal, leaves },
+					Call::RevealResult { job, reveal, leaves, outcome },
 					tracker,
 					done,
 				);
