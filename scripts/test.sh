@@ -24,7 +24,7 @@ step() { printf '\n[test] === %s ===\n' "$*"; }
 step "setup"
 bash scripts/setup.sh
 
-step "build povm-node (release, fast-runtime WASM included), povm-worker and the test-only cheater"
+step "build povm-node (release, fast-runtime WASM included), povm-worker, the customer's povm and the test-only cheater"
 start=$(date +%s)
 # Separately: one build of both would unify their dependencies' features differently and
 # relink the node each time this script and scripts/demo.sh alternate.
@@ -32,6 +32,8 @@ start=$(date +%s)
 # client tests wait for; the default build has production-sized (one-hour) sessions.
 cargo build --release --locked -p povm-node --features fast-runtime
 cargo build --release --locked -p povm-worker
+# The customer's command line: the registry network test submits and fetches with it.
+cargo build --release --locked -p povm-cli
 # The network tests' cheating provider: its own binary name, so `povm-worker` never has it.
 cargo build --release --locked -p povm-worker --features test-cheat --bin povm-worker-cheat
 echo "[test] build took $(($(date +%s) - start)) s"
@@ -47,7 +49,7 @@ step "runtime tests (timing table, genesis, versions, equivocation reports end t
 SKIP_WASM_BUILD=1 cargo test --release --locked -p povm-runtime --lib --features try-runtime
 
 step "client and worker tests (committed metadata vs the node's runtime; unit; real Docker)"
-cargo test --release --locked --no-fail-fast -p povm-client -p povm-worker -p coinflip \
+cargo test --release --locked --no-fail-fast -p povm-client -p povm-cli -p povm-worker -p coinflip \
 	-p povm-job-pi -p povm-job-csv-summary -- --test-threads 1
 
 step "network tests (dev node; the lottery seat; scenarios 1-5 with workers; the runtime upgrade)"

@@ -394,6 +394,16 @@ impl ChainClient {
 			.await
 	}
 
+	/// How the run of the completed job `job` ended (`JobQueue::Outcomes`), if recorded.
+	pub async fn result_outcome(
+		&self,
+		job: JobId,
+		at: Option<H256>,
+	) -> Result<Option<povm_primitives::results::RunOutcome>, ChainError> {
+		self.read("result_outcome", |api| async move { api.result_outcome(job, at).await })
+			.await
+	}
+
 	/// The current session index (the vm-proof epoch).
 	pub async fn session_index(&self, at: Option<H256>) -> Result<u32, ChainError> {
 		self.read("session_index", |api| async move { api.session_index(at).await })

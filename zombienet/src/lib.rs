@@ -26,7 +26,7 @@ pub use docker::PrivateDocker;
 pub use error::RunnerError;
 pub use images::{coinflip_image, example_image, Image};
 pub use registry::{Pushed, Registry};
-pub use workers::{worker_binary, WorkerDef, WorkerHandle};
+pub use workers::{cli_binary, worker_binary, WorkerDef, WorkerHandle};
 
 use std::{
 	fs::File,

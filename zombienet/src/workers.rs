@@ -39,6 +39,10 @@ pub struct WorkerDef {
 	/// addresses (the tests' registry and HTTP servers run on loopback).
 	#[serde(default)]
 	pub allow_private_sources: bool,
+	/// Serve the result files of the jobs it runs to their owners, on a free loopback port
+	/// (`[results]`), and record the service on chain at start.
+	#[serde(default)]
+	pub serve_results: bool,
 }
 
 impl WorkerDef {
@@ -54,6 +58,7 @@ impl WorkerDef {
 			docker_host: None,
 			binary: None,
 			allow_private_sources: false,
+			serve_results: false,
 		}
 	}
 }
@@ -87,6 +92,24 @@ pub fn worker_binary(name: &str) -> Result<PathBuf> {
 	}
 }
 
+/// The customer's command, `povm`: `$POVM_CLI` if set, else the release build in the target
+/// dir.
+pub fn cli_binary() -> Result<PathBuf> {
+	if let Ok(path) = std::env::var("POVM_CLI") {
+		return Ok(PathBuf::from(path));
+	}
+	let path = target_dir().join("release").join("povm");
+	if path.exists() {
+		Ok(path)
+	} else {
+		Err(RunnerError::MissingBinary {
+			name: "povm".into(),
+			path,
+			hint: "run `cargo build --release -p povm-cli` or set POVM_CLI".into(),
+		})
+	}
+}
+
 /// The worker's metric that is 1 once `povm-worker run` serves assignments.
 const SERVING: &str = "povm_worker_serving";
 
@@ -101,6 +124,8 @@ pub struct WorkerHandle {
 	pub dir: PathBuf,
 	/// Its Prometheus endpoint port on 127.0.0.1.
 	pub metrics_port: u16,
+	/// Its result server's port on 127.0.0.1, when it serves results.
+	pub results_port: Option<u16>,
 	binary: PathBuf,
 	child: Option<Child>,
 }
@@ -113,6 +138,14 @@ impl WorkerHandle {
 		let metrics_port = free_port(Ipv4Addr::LOCALHOST)?;
 		let docker_host = match &def.docker_host {
 			Some(h) => format!("docker_host = \"{h}\"\n"),
+			None => String::new(),
+		};
+		let results_port =
+			if def.serve_results { Some(free_port(Ipv4Addr::LOCALHOST)?) } else { None };
+		let results = match results_port {
+			Some(port) => format!(
+				"[results]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nretention_hours = 1\n"
+			),
 			None => String::new(),
 		};
 		let config = format!(
@@ -133,7 +166,7 @@ memory_mib = 512
 allow_private_registries = {private}
 [inputs]
 allow_private_addresses = {private}
-"#,
+{results}"#,
 			image_dir = image_dir.display(),
 			state = dir.join("state").display(),
 			slots = def.slots,
@@ -146,7 +179,7 @@ allow_private_addresses = {private}
 		std::fs::write(&config_path, config)
 			.map_err(|e| RunnerError::io("write", &config_path, e))?;
 		let binary = worker_binary(def.binary.as_deref().unwrap_or("povm-worker"))?;
-		Ok(Self { def, dir, metrics_port, binary, child: None })
+		Ok(Self { def, dir, metrics_port, results_port, binary, child: None })
 	}
 
 	/// A `povm-worker` command with this worker's config and key, stderr appended to `log`.

@@ -14,7 +14,7 @@
 //! - `worker_killed_between_commit_and_reveal_reveals_after_restart`
 //! - `worker_survives_a_node_restart_mid_job`
 //! - `workers_decline_a_job_whose_image_none_has_and_the_customer_pays`
-//! - `a_job_pulled_from_a_registry_reads_its_input_and_both_replicas_agree`
+//! - `a_job_pulled_from_a_registry_reads_its_input_and_the_customer_fetches_its_files`
 
 use std::{path::Path, time::Duration};
 
@@ -382,14 +382,17 @@ async fn workers_decline_a_job_whose_image_none_has_and_the_customer_pays() {
 	}
 }
 
-/// Issue 14, a real workload: the csv-summary example's image is pushed to a registry the test
-/// starts (Debian's `docker-registry` on loopback) and removed from the Docker daemon, and its
-/// input CSV is served by an HTTP server the test starts. Bob's and Charlie's workers pull the
-/// image by manifest digest, check its ID, fetch the input and check its size and sha-256, and
-/// run it with the input mounted read-only; both replicas agree, and the summary on chain is
-/// the one the example's own library computes natively from the same bytes.
+/// A customer's job whose image is pulled from a registry the test starts, by manifest digest,
+/// and whose input is fetched by URL from an HTTP server the test starts: the customer submits
+/// it with the `povm` command from a TOML file, which follows it to its verdict and fetches the
+/// result file and the logs from the providers' result servers, each checked against the
+/// chain. Two workers (Bob, Charlie) record their result services on chain at start, pull the
+/// image, fetch and check the input, run it with the input mounted read-only and agree; the
+/// summary on chain and in the fetched file is the one the example's own library computes
+/// natively from the same bytes, the chain shows exit code 0 and no flag, and a request
+/// signed by another account is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_pulled_from_a_registry_reads_its_input_and_both_replicas_agree() {
+async fn a_job_pulled_from_a_registry_reads_its_input_and_the_customer_fetches_its_files() {
 	let _serial = SERIAL.lock().await;
 	let (node, dir) = ok(start_dev_node());
 	let client = connect(&node.ws_url()).await;
@@ -405,6 +408,7 @@ async fn a_job_pulled_from_a_registry_reads_its_input_and_both_replicas_agree() 
 		.map(|(name, key)| {
 			let mut def = WorkerDef::new(name, key, &node.name);
 			def.allow_private_sources = true;
+			def.serve_results = true;
 			ok(WorkerHandle::new(def, dir.path(), node.rpc_port, &image().dir))
 		})
 		.collect();
@@ -412,42 +416,138 @@ async fn a_job_pulled_from_a_registry_reads_its_input_and_both_replicas_agree() 
 		ok(w.register());
 		ok(w.start());
 	}
-	let spec = JobSpec {
-		image: pushed.image_ref(),
-		command: b"/csv-summary".to_vec().try_into().unwrap(),
-		args: Default::default(),
-		env: Default::default(),
-		inputs: vec![povm_primitives::InputRef {
-			name: b"data.csv".to_vec().try_into().unwrap(),
-			url: server.url.as_bytes().to_vec().try_into().unwrap(),
-			sha256: sp_io::hashing::sha2_256(&csv),
-			size: csv.len() as u64,
-		}]
-		.try_into()
-		.unwrap(),
-		resources: povm_primitives::Resources { millicores: 500, memory_mib: 64, max_seconds: 30 },
-		price_per_second: 1_000_000_000,
-		redundancy: RedundancyPolicy { min_replicas: 2, max_replicas: 2, margin: 2 },
-		checkpoint_interval: 0,
-	};
-	let id = submit(&customer(&client, "//Alice"), spec).await;
-	let view = wait_finished(&client, id, Duration::from_secs(300), &workers[0]).await;
+	// Each worker records its result service on chain before it serves assignments.
+	for w in &workers {
+		let who = account(&format!("//{}", capitalised(&w.def.name)));
+		let service = client.result_service(&who, None).await.unwrap().expect("a service");
+		let port = w.results_port.expect("serves results");
+		assert_eq!(service.url.to_vec(), format!("http://127.0.0.1:{port}").into_bytes());
+	}
+
+	// The customer's job file: the image by registry and manifest, the CSV by URL.
+	let image = pushed.image_ref();
+	let registry_ref = image.registry.as_ref().expect("pulled from the registry");
+	let job_file = dir.path().join("csv-summary.toml");
+	let toml = format!(
+		r#"command = "/csv-summary"
+price_per_second = 1000000000
+
+[image]
+id = "0x{id}"
+repository = "{repository}"
+manifest = "0x{manifest}"
+
+[resources]
+millicores = 500
+memory_mib = 64
+max_seconds = 30
+
+[redundancy]
+min_replicas = 2
+max_replicas = 2
+margin = 2
+
+[[inputs]]
+name = "data.csv"
+url = "{url}"
+sha256 = "{sha256}"
+size = {size}
+"#,
+		id = hex::encode(image.id),
+		repository = String::from_utf8_lossy(&registry_ref.repository),
+		manifest = hex::encode(registry_ref.manifest),
+		url = server.url,
+		sha256 = hex::encode(sp_io::hashing::sha2_256(&csv)),
+		size = csv.len(),
+	);
+	std::fs::write(&job_file, toml).unwrap();
+	let out_dir = dir.path().join("results");
+	let started = std::time::Instant::now();
+	let cli = tokio::process::Command::new(ok(povm_network_tests::cli_binary()))
+		.args(["--url", &node.ws_url(), "submit"])
+		.arg(&job_file)
+		.arg("--fetch")
+		.arg(&out_dir)
+		.env("POVM_SURI", "//Alice")
+		.output();
+	let cli = tokio::time::timeout(Duration::from_secs(300), cli)
+		.await
+		.expect("povm submit --fetch within 300 s")
+		.expect("povm runs");
 	let logs = || workers.iter().map(|w| w.log()).collect::<Vec<_>>().join("\n---\n");
+	let said = format!(
+		"stdout:\n{}\nstderr:\n{}",
+		String::from_utf8_lossy(&cli.stdout),
+		String::from_utf8_lossy(&cli.stderr)
+	);
+	assert!(cli.status.success(), "povm failed: {said}\n{}", logs());
+	println!("povm submit --fetch, {:.1} s:\n{said}", started.elapsed().as_secs_f64());
+	let id: JobId = String::from_utf8_lossy(&cli.stdout)
+		.lines()
+		.next()
+		.and_then(|l| l.trim().parse().ok())
+		.unwrap_or_else(|| panic!("a job id first: {said}"));
+
+	let view = client.job(id, None).await.unwrap().expect("the job");
 	assert_eq!(view.state, JobState::Completed, "{view:?}\n{}", logs());
+	assert_eq!(view.owner, account("//Alice"));
 	let result = view.result.as_ref().expect("a result");
 	let expected = povm_job_csv_summary::summarize(&csv).expect("a CSV").to_json();
 	assert_eq!(String::from_utf8_lossy(&result.output), expected, "the native summary");
 	assert_eq!(result.payments.len(), 2, "both replicas agreed and were paid");
 	assert!(server.requests() >= 2, "each replica fetched the input: {}", server.requests());
 	assert!(logs().contains("image pulled"), "the image came from the registry:\n{}", logs());
+
+	// The chain shows how the run ended, bound to the agreed digest.
+	let outcome = client.result_outcome(id, None).await.unwrap().expect("an outcome on chain");
+	assert_eq!(outcome.result_digest(), result.result_digest);
+	assert_eq!(outcome.exit_code, 0);
+	assert!(!outcome.timed_out && !outcome.oom_killed && !outcome.truncated, "{outcome:?}");
+
+	// The customer's command fetched the result file and the logs and checked them against the
+	// chain: they are what the job wrote.
+	let summary = std::fs::read(out_dir.join("files").join("summary.json")).expect("the file");
+	assert_eq!(String::from_utf8_lossy(&summary), expected);
+	let stdout = std::fs::read(out_dir.join("stdout")).expect("stdout");
+	assert_eq!(String::from_utf8_lossy(&stdout), "rows 3 columns 3\n");
+	assert!(out_dir.join("stderr").exists());
+
+	// Nobody but the owner reads them: Bob's signature is refused by Charlie's server.
+	let port = workers[1].results_port.unwrap();
+	let bob = sp_core::sr25519::Pair::from_string("//Bob", None).unwrap();
+	let expires = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.unwrap()
+		.as_secs() + 60;
+	let item = "files/summary.json";
+	let header = povm_cli::verify::authorization(&bob, id, expires, item);
+	let status = http_get_status(port, &format!("/v1/jobs/{id}/{item}"), &header).await;
+	assert_eq!(status, 403, "another account's signature is refused");
+
 	// The figures of the pull, the fetch and the run, for the record (`--nocapture`).
 	for w in &workers {
 		for line in w.log().lines().filter(|l| {
-			["image pulled", "input fetched", "job ran"].iter().any(|what| l.contains(what))
+			["image pulled", "input fetched", "job ran", "result kept"]
+				.iter()
+				.any(|what| l.contains(what))
 		}) {
 			println!("{}: {line}", w.def.name);
 		}
 	}
+}
+
+/// The HTTP status of `GET path` on 127.0.0.1:`port` with `Authorization: authorization`.
+async fn http_get_status(port: u16, path: &str, authorization: &str) -> u16 {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+	let request = format!(
+		"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {authorization}\r\nConnection: close\r\n\r\n"
+	);
+	stream.write_all(request.as_bytes()).await.expect("send");
+	let mut response = Vec::new();
+	stream.read_to_end(&mut response).await.expect("read");
+	let text = String::from_utf8_lossy(&response);
+	text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
 
 /// `bob` → `Bob`.
