@@ -159,8 +159,10 @@ async fn run(config: Config) -> anyhow::Result<()> {
 	let served = worker.serve(cancel).await;
 	match reaper.remove_orphans().await {
 		Ok(0) => {},
-		Ok(removed) => tracing::info!(target: LOG_SERVICE, removed, "killed unfinished job containers"),
-		Err(e) => tracing::warn!(target: LOG_SERVICE, "job containers not removed at shutdown: {e}"),
+		Ok(removed) =>
+			tracing::info!(target: LOG_SERVICE, removed, "killed unfinished job containers"),
+		Err(e) =>
+			tracing::warn!(target: LOG_SERVICE, "job containers not removed at shutdown: {e}"),
 	}
 	served?;
 	tracing::info!(target: LOG_SERVICE, "stopped");

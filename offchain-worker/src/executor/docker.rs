@@ -234,9 +234,11 @@ pub fn missing_isolation(
 	if !seccomp {
 		missing.push("seccomp");
 	}
-	let lsm = info.security_options.iter().flatten().any(|o| {
-		o.split(',').any(|part| part == "name=apparmor" || part == "name=selinux")
-	});
+	let lsm = info
+		.security_options
+		.iter()
+		.flatten()
+		.any(|o| o.split(',').any(|part| part == "name=apparmor" || part == "name=selinux"));
 	if !lsm && !lsm_optional {
 		missing.push("AppArmor or SELinux (or set [sandbox] allow_without_lsm)");
 	}
@@ -776,10 +778,30 @@ mod tests {
 			assert!(allowed.contains(&needed), "{needed} is needed");
 		}
 		for denied in [
-			"mount", "umount2", "unshare", "setns", "clone", "clone3", "keyctl", "add_key",
-			"bpf", "ptrace", "kexec_load", "open_by_handle_at", "init_module", "finit_module",
-			"userfaultfd", "perf_event_open", "io_uring_setup", "pivot_root", "chroot",
-			"personality", "process_vm_writev", "reboot", "swapon", "syslog",
+			"mount",
+			"umount2",
+			"unshare",
+			"setns",
+			"clone",
+			"clone3",
+			"keyctl",
+			"add_key",
+			"bpf",
+			"ptrace",
+			"kexec_load",
+			"open_by_handle_at",
+			"init_module",
+			"finit_module",
+			"userfaultfd",
+			"perf_event_open",
+			"io_uring_setup",
+			"pivot_root",
+			"chroot",
+			"personality",
+			"process_vm_writev",
+			"reboot",
+			"swapon",
+			"syslog",
 		] {
 			assert!(!allowed.contains(&denied), "{denied} must not be allowed unconditionally");
 		}
