@@ -20,6 +20,9 @@
 //! [sandbox]                                # per run; keep the defaults (see `Sandbox`)
 //! disk_quota_mib = 256
 //! max_files = 4096
+//! runtime = "runc"                         # or "runsc" (gVisor), registered with the daemon
+//! seccomp_profile = "/etc/povm/seccomp.json"  # unset: the worker's own profile
+//! allow_without_lsm = false                # run where Docker has neither AppArmor nor SELinux
 //!
 //! [images]                                 # images pulled from the registries jobs name
 //! cache_mib = 10240                        # pulled images kept, least recently used first out
@@ -52,7 +55,10 @@ use serde::Deserialize;
 
 use crate::{
 	error::ConfigError,
-	executor::{DockerConfig, DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES},
+	executor::{
+		DockerConfig, DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES, DEFAULT_RUNTIME,
+		DEFAULT_SECCOMP_PROFILE,
+	},
 	prelude::Balance,
 	signer::KeySource,
 };
@@ -227,12 +233,13 @@ impl Default for InputsConfig {
 	}
 }
 
-/// Storage limits of every run: what the job can write to `out/` and `checkpoints/`.
+/// The sandbox of every run: what the job can write to `out/` and `checkpoints/`, the OCI
+/// runtime, the seccomp profile, and whether a host without AppArmor or SELinux will do.
 ///
-/// A job that reaches a limit is cut (its writes fail) and its result is flagged truncated.
-/// Replicas agree on such a job only if they have the same limits, so keep the defaults:
-/// a provider with other values disagrees with the others on exactly those jobs.
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+/// A job that reaches a storage limit is cut (its writes fail) and its result is flagged
+/// truncated. Replicas agree on such a job only if they have the same limits, so keep the
+/// defaults: a provider with other values disagrees with the others on exactly those jobs.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Sandbox {
 	/// Disk quota of `out/` and `checkpoints/` together, in MiB (1..=65536). The files are
@@ -243,19 +250,58 @@ pub struct Sandbox {
 	/// each of `/tmp` and `/dev/shm`.
 	#[serde(default = "default_max_files")]
 	pub max_files: u32,
+	/// OCI runtime of the job containers: `runc` (Docker's), or `runsc` (gVisor: each job
+	/// gets a user-space kernel of its own) or another runtime the daemon has registered.
+	/// The worker refuses to start if the daemon does not list it (`docker info`).
+	#[serde(default = "default_runtime")]
+	pub runtime: String,
+	/// A seccomp profile (JSON, Docker's format) to use instead of the worker's own
+	/// ([`DEFAULT_SECCOMP_PROFILE`]); read at start.
+	pub seccomp_profile: Option<PathBuf>,
+	/// Start even though the daemon reports neither AppArmor nor SELinux (not needed with
+	/// `runtime = "runsc"`). Off: such a host is refused.
+	#[serde(default)]
+	pub allow_without_lsm: bool,
 }
 
 impl Default for Sandbox {
 	fn default() -> Self {
-		Self { disk_quota_mib: DEFAULT_DISK_QUOTA_MIB, max_files: DEFAULT_MAX_FILES }
+		Self {
+			disk_quota_mib: DEFAULT_DISK_QUOTA_MIB,
+			max_files: DEFAULT_MAX_FILES,
+			runtime: default_runtime(),
+			seccomp_profile: None,
+			allow_without_lsm: false,
+		}
 	}
 }
 
 impl Sandbox {
-	/// Sets these limits on the executor's settings.
-	pub fn apply(&self, docker: &mut DockerConfig) {
+	/// Sets these limits on the executor's settings, reading the seccomp profile if one is
+	/// configured (it must be a JSON object).
+	pub fn apply(&self, docker: &mut DockerConfig) -> Result<(), ConfigError> {
 		docker.disk_quota_bytes = u64::from(self.disk_quota_mib) << 20;
 		docker.max_files = self.max_files;
+		docker.runtime = self.runtime.clone();
+		docker.allow_without_lsm = self.allow_without_lsm;
+		docker.seccomp_profile = match &self.seccomp_profile {
+			None => DEFAULT_SECCOMP_PROFILE.to_owned(),
+			Some(path) => read_seccomp_profile(path)?,
+		};
+		Ok(())
+	}
+}
+
+/// Reads a seccomp profile and checks that it is a JSON object (Docker checks the rest).
+fn read_seccomp_profile(path: &std::path::Path) -> Result<String, ConfigError> {
+	let text = std::fs::read_to_string(path)
+		.map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+	match serde_json::from_str::<serde_json::Value>(&text) {
+		Ok(serde_json::Value::Object(_)) => Ok(text),
+		_ => Err(ConfigError::Invalid(format!(
+			"sandbox.seccomp_profile {} is not a JSON object",
+			path.display()
+		))),
 	}
 }
 
@@ -370,6 +416,9 @@ fn default_disk_quota() -> u32 {
 fn default_max_files() -> u32 {
 	DEFAULT_MAX_FILES
 }
+fn default_runtime() -> String {
+	DEFAULT_RUNTIME.into()
+}
 
 impl Default for Config {
 	fn default() -> Self {
@@ -430,6 +479,14 @@ impl Config {
 		}
 		if !(1..=1 << 20).contains(&self.sandbox.max_files) {
 			return Err(ConfigError::Invalid("sandbox.max_files must be 1..=1048576".into()));
+		}
+		let runtime = &self.sandbox.runtime;
+		if runtime.is_empty() ||
+			!runtime.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+		{
+			return Err(ConfigError::Invalid(format!(
+				"sandbox.runtime {runtime:?} is not an OCI runtime name"
+			)));
 		}
 		let inputs = &self.inputs;
 		if !(1..=16 * 1024).contains(&inputs.max_input_mib) {
@@ -610,9 +667,13 @@ mod tests {
 		assert_eq!(c.node_url, "ws://127.0.0.1:9944");
 		assert_eq!(c.slots, 1);
 		assert_eq!(c.key_source(), KeySource::Env(DEFAULT_KEY_ENV.into()));
-		assert_eq!(c.sandbox, Sandbox { disk_quota_mib: 256, max_files: 4096 });
+		assert_eq!(c.sandbox, Sandbox::default());
+		assert_eq!((c.sandbox.disk_quota_mib, c.sandbox.max_files), (256, 4096));
+		assert_eq!(c.sandbox.runtime, "runc");
+		assert!(!c.sandbox.allow_without_lsm);
 		let mut docker = DockerConfig::new("w", "images");
-		c.sandbox.apply(&mut docker);
+		c.sandbox.apply(&mut docker).unwrap();
+		assert_eq!(docker.seccomp_profile, DEFAULT_SECCOMP_PROFILE);
 		assert_eq!(
 			(docker.disk_quota_bytes, docker.max_files),
 			(DockerConfig::new("w", "images").disk_quota_bytes, 4096),
@@ -647,7 +708,7 @@ mod tests {
 		assert_eq!(c.key_source(), KeySource::File("/k".into()));
 		assert_eq!(c.bond, Some(1000));
 		let mut docker = DockerConfig::new("w", "images");
-		c.sandbox.apply(&mut docker);
+		c.sandbox.apply(&mut docker).unwrap();
 		assert_eq!((docker.disk_quota_bytes, docker.max_files), (64 << 20, 100));
 		let big = Config::parse("bond = \"1_000_000_000_000_000_000_000\"").unwrap();
 		assert_eq!(big.bond, Some(10u128.pow(21)));
@@ -745,6 +806,30 @@ mod tests {
 		assert!(with("max_store_mib = 0").is_err());
 		assert!(with("listen = \"nope\"").is_err());
 		assert!(with("port = 1").is_err(), "unknown fields are refused");
+	}
+
+	#[test]
+	fn the_sandbox_runtime_profile_and_lsm_waiver_parse() {
+		let dir = tempfile::tempdir().unwrap();
+		let profile = dir.path().join("seccomp.json");
+		std::fs::write(&profile, r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#).unwrap();
+		let text = format!(
+			"[sandbox]\nruntime = \"runsc\"\nallow_without_lsm = true\nseccomp_profile = {:?}\n",
+			profile.display().to_string()
+		);
+		let c = Config::parse(&text).unwrap();
+		let mut docker = DockerConfig::new("w", "images");
+		c.sandbox.apply(&mut docker).unwrap();
+		assert_eq!(docker.runtime, "runsc");
+		assert!(docker.allow_without_lsm);
+		assert_eq!(docker.seccomp_profile, r#"{"defaultAction": "SCMP_ACT_ERRNO"}"#);
+
+		std::fs::write(&profile, "[1, 2]").unwrap();
+		assert!(c.sandbox.apply(&mut docker).is_err(), "not a JSON object");
+		std::fs::remove_file(&profile).unwrap();
+		assert!(c.sandbox.apply(&mut docker).is_err(), "no such file");
+		assert!(Config::parse("[sandbox]\nruntime = \"\"").is_err());
+		assert!(Config::parse("[sandbox]\nruntime = \"run c\"").is_err());
 	}
 
 	#[test]

@@ -154,13 +154,24 @@ async fn run(config: Config) -> anyhow::Result<()> {
 	}
 	let instance = config.instance_label(&me.to_string());
 	let mut docker = DockerConfig::new(instance, config.image_dir.clone());
-	config.sandbox.apply(&mut docker);
+	config.sandbox.apply(&mut docker)?;
 	config.apply_images_and_inputs(&mut docker);
 	let executor = DockerExecutor::connect(docker).await.context("cannot use Docker")?;
 	tracing::info!(target: LOG_SERVICE, provider = %me, offer = ?record.offer.0, "serving assignments");
+	// Kept to remove, at shutdown, the containers of runs the grace period cut short: their
+	// tasks are dropped, and the removals they would spawn may not run before the exit.
+	let reaper = executor.clone();
 	let worker =
 		commands::run::Worker::new(config, submitter, executor, store, results, record.offer.0);
-	worker.serve(cancel).await?;
+	let served = worker.serve(cancel).await;
+	match reaper.remove_orphans().await {
+		Ok(0) => {},
+		Ok(removed) =>
+			tracing::info!(target: LOG_SERVICE, removed, "killed unfinished job containers"),
+		Err(e) =>
+			tracing::warn!(target: LOG_SERVICE, "job containers not removed at shutdown: {e}"),
+	}
+	served?;
 	tracing::info!(target: LOG_SERVICE, "stopped");
 	Ok(())
 }

@@ -94,6 +94,13 @@ pub struct RunOpt {
 	/// Most files the job can create in `out/` and `checkpoints/` together.
 	#[arg(long, default_value_t = crate::executor::DEFAULT_MAX_FILES)]
 	pub max_files: u32,
+	/// OCI runtime of the container (`runc`, or `runsc` for gVisor), as `[sandbox] runtime`.
+	#[arg(long, default_value = crate::executor::DEFAULT_RUNTIME)]
+	pub runtime: String,
+	/// Run even though the daemon has neither AppArmor nor SELinux, as
+	/// `[sandbox] allow_without_lsm`.
+	#[arg(long)]
+	pub allow_without_lsm: bool,
 	/// Environment variable `KEY=VALUE` (repeatable).
 	#[arg(long = "env", value_parser = parse_env)]
 	pub env: Vec<(String, String)>,

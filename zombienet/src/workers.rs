@@ -166,6 +166,11 @@ memory_mib = 512
 allow_private_registries = {private}
 [inputs]
 allow_private_addresses = {private}
+# Local test networks run on development and CI hosts whose Docker has neither AppArmor nor
+# SELinux (seccomp, the cgroup limits and the dropped capabilities still apply). A real
+# provider leaves this off, or runs gVisor (`runtime = "runsc"`).
+[sandbox]
+allow_without_lsm = true
 {results}"#,
 			image_dir = image_dir.display(),
 			state = dir.join("state").display(),

@@ -12,6 +12,8 @@ pub async fn exec(opt: RunOpt) -> anyhow::Result<()> {
 	let mut config = DockerConfig::new(format!("cli-{}", std::process::id()), opt.image_dir);
 	config.disk_quota_bytes = u64::from(opt.disk_quota_mib) << 20;
 	config.max_files = opt.max_files;
+	config.runtime = opt.runtime;
+	config.allow_without_lsm = opt.allow_without_lsm;
 	let executor = DockerExecutor::connect(config).await?;
 	let mut command = opt.command;
 	let args = command.split_off(1);

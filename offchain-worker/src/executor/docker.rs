@@ -42,6 +42,27 @@ const LOG_DRAIN_GRACE: Duration = Duration::from_secs(10);
 pub const DEFAULT_DISK_QUOTA_MIB: u32 = 256;
 /// Default file cap of a run ([`DockerConfig::max_files`]).
 pub const DEFAULT_MAX_FILES: u32 = 4096;
+/// The OCI runtime of every Docker install, and the default ([`DockerConfig::runtime`]).
+pub const DEFAULT_RUNTIME: &str = "runc";
+/// gVisor's OCI runtime: each job gets its own user-space kernel, so a kernel bug reachable
+/// from the job is gVisor's, not the host's (see [`runtime_pids_limit`] for what it costs).
+pub const GVISOR_RUNTIME: &str = "runsc";
+/// The worker's seccomp profile ([`DockerConfig::seccomp_profile`]): every system call is
+/// refused with `EPERM` but an allow list of what ordinary programs use (Docker's default
+/// profile without the calls it allows only to privileged containers). Refused among others:
+/// `mount`, `umount2`, `pivot_root`, `chroot`, `unshare`, `setns`, `clone` with namespace
+/// flags (`clone3` answers `ENOSYS`, so that libc falls back to `clone`), `keyctl`, `add_key`,
+/// `request_key`, `bpf`, `ptrace`, `process_vm_readv`/`writev`, `perf_event_open`,
+/// `userfaultfd`, `io_uring_*`, `open_by_handle_at`, `kexec_*`, `init_module`,
+/// `finit_module`, `delete_module`, `swapon`, `reboot`, `syslog`, `acct`, the clock setters,
+/// the NUMA calls and `personality` other than the plain and 32-bit domains.
+pub const DEFAULT_SECCOMP_PROFILE: &str = include_str!("seccomp.json");
+/// Host threads of a gVisor sandbox besides the job's: its kernel (the Sentry) and file
+/// proxy (the gofer) are Go programs in the container's cgroup, which `pids_limit` counts.
+const RUNSC_BASE_PIDS: i64 = 128;
+/// Host threads per job process or thread under gVisor's `ptrace` platform (measured: 8 to
+/// 9 for each `sleep` a shell starts, with a 2-CPU sandbox).
+const RUNSC_PIDS_PER_TASK: i64 = 12;
 /// The job's `/etc/resolv.conf`: it has no network, and the host's resolvers are the host's.
 const RESOLV_CONF: &str = "# no network\n";
 /// The job's `/etc/hosts`, the same on every host.
@@ -90,6 +111,16 @@ pub struct DockerConfig {
 	pub max_files: u32,
 	/// Timeout of each Docker request; must exceed the longest job's `max_seconds`.
 	pub request_timeout: Duration,
+	/// OCI runtime of the job containers (`HostConfig.runtime`): [`DEFAULT_RUNTIME`], or
+	/// [`GVISOR_RUNTIME`] or another runtime registered with the daemon (checked at
+	/// [`DockerExecutor::connect`]).
+	pub runtime: String,
+	/// The seccomp profile of every job, as JSON ([`DEFAULT_SECCOMP_PROFILE`] unless the
+	/// provider gives another), instead of whatever the daemon's default is.
+	pub seccomp_profile: String,
+	/// Run on a host whose daemon reports neither AppArmor nor SELinux. Not needed with
+	/// [`GVISOR_RUNTIME`], whose jobs never reach the host's kernel directly.
+	pub allow_without_lsm: bool,
 }
 
 impl DockerConfig {
@@ -113,7 +144,16 @@ impl DockerConfig {
 			disk_quota_bytes: u64::from(DEFAULT_DISK_QUOTA_MIB) << 20,
 			max_files: DEFAULT_MAX_FILES,
 			request_timeout: Duration::from_secs(6 * 3600),
+			runtime: DEFAULT_RUNTIME.to_owned(),
+			seccomp_profile: DEFAULT_SECCOMP_PROFILE.to_owned(),
+			allow_without_lsm: false,
 		}
+	}
+
+	/// Whether the daemon may lack a Linux security module (AppArmor, SELinux): the provider
+	/// said so, or the runtime is gVisor.
+	pub fn lsm_optional(&self) -> bool {
+		self.allow_without_lsm || self.runtime == GVISOR_RUNTIME
 	}
 }
 
@@ -170,10 +210,13 @@ pub fn job_tmpfs(tmpfs: &str, image_volumes: &[String]) -> HashMap<String, Strin
 }
 
 /// What the daemon `info` reports it cannot enforce of what every job's sandbox needs: memory,
-/// swap (memory + swap = memory), pids and CPU quota limits in the kernel's cgroups, and a
-/// seccomp profile (not `unconfined`). AppArmor or SELinux are used when the host has them
-/// (Docker's default profiles), and not required: many hosts have neither.
-pub fn missing_isolation(info: &bollard::models::SystemInfo) -> Vec<&'static str> {
+/// swap (memory + swap = memory), pids and CPU quota limits in the kernel's cgroups, seccomp
+/// (not `unconfined`), and a Linux security module, AppArmor or SELinux (Docker's default
+/// profiles), unless `lsm_optional` ([`DockerConfig::lsm_optional`]).
+pub fn missing_isolation(
+	info: &bollard::models::SystemInfo,
+	lsm_optional: bool,
+) -> Vec<&'static str> {
 	let mut missing = Vec::new();
 	for (present, what) in [
 		(info.memory_limit, "memory limit"),
@@ -191,7 +234,33 @@ pub fn missing_isolation(info: &bollard::models::SystemInfo) -> Vec<&'static str
 	if !seccomp {
 		missing.push("seccomp");
 	}
+	let lsm = info
+		.security_options
+		.iter()
+		.flatten()
+		.any(|o| o.split(',').any(|part| part == "name=apparmor" || part == "name=selinux"));
+	if !lsm && !lsm_optional {
+		missing.push("AppArmor or SELinux (or set [sandbox] allow_without_lsm)");
+	}
 	missing
+}
+
+/// The OCI runtimes registered with the daemon (`docker info`'s `Runtimes`), sorted.
+pub fn registered_runtimes(info: &bollard::models::SystemInfo) -> Vec<String> {
+	let mut names: Vec<String> = info.runtimes.iter().flatten().map(|(k, _)| k.clone()).collect();
+	names.sort();
+	names
+}
+
+/// The container's `pids_limit` for a job allowed `pids` processes and threads: the same
+/// under runc; under gVisor the cgroup also holds the sandbox's own threads and a few host
+/// threads per job task, so the job's own count is bounded inside gVisor less exactly.
+pub fn runtime_pids_limit(runtime: &str, pids: u32) -> i64 {
+	if runtime == GVISOR_RUNTIME {
+		RUNSC_BASE_PIDS + RUNSC_PIDS_PER_TASK * i64::from(pids)
+	} else {
+		i64::from(pids)
+	}
 }
 
 /// Removes the container if the run is abandoned (its future dropped) before cleanup.
@@ -238,7 +307,15 @@ impl DockerExecutor {
 		// Every run needs its quota'd storage: refuse to start where it cannot be mounted.
 		quota::probe()?;
 		let client = DockerClient::connect(config.request_timeout).await?;
-		let missing = missing_isolation(&client.info().await?);
+		let info = client.info().await?;
+		let registered = registered_runtimes(&info);
+		if !registered.contains(&config.runtime) {
+			return Err(ExecError::RuntimeNotRegistered {
+				runtime: config.runtime.clone(),
+				registered,
+			});
+		}
+		let missing = missing_isolation(&info, config.lsm_optional());
 		if !missing.is_empty() {
 			return Err(ExecError::UnsafeHost { missing });
 		}
@@ -349,7 +426,8 @@ impl DockerExecutor {
 			// Equal to the memory limit: no swap, so the limit really bounds the job.
 			memory_swap: Some(i64::from(r.memory_mib) * MIB),
 			nano_cpus: Some(i64::from(r.millicores) * 1_000_000),
-			pids_limit: Some(i64::from(r.pids)),
+			pids_limit: Some(runtime_pids_limit(&self.config.runtime, r.pids)),
+			runtime: Some(self.config.runtime.clone()),
 			network_mode: Some("none".to_owned()),
 			readonly_rootfs: Some(true),
 			// A mount at `/dev/shm` replaces Docker's own (64 MiB, no file cap).
@@ -372,7 +450,11 @@ impl DockerExecutor {
 					.collect(),
 			),
 			cap_drop: Some(vec!["ALL".to_owned()]),
-			security_opt: Some(vec!["no-new-privileges".to_owned()]),
+			// The profile's JSON itself: the API takes the content, not a path.
+			security_opt: Some(vec![
+				"no-new-privileges".to_owned(),
+				format!("seccomp={}", self.config.seccomp_profile),
+			]),
 			// Output is read from the attach stream, so nothing piles up in log files.
 			log_config: Some(HostConfigLogConfig { typ: Some("none".to_owned()), config: None }),
 			oom_kill_disable: Some(false),
@@ -621,6 +703,7 @@ mod tests {
 
 	#[test]
 	fn a_daemon_without_limits_or_seccomp_is_refused() {
+		let missing_isolation = |info: &SystemInfo| missing_isolation(info, true);
 		assert!(missing_isolation(&isolating()).is_empty());
 		let mut info = isolating();
 		info.swap_limit = Some(false);
@@ -633,5 +716,94 @@ mod tests {
 		info.security_options =
 			Some(vec!["name=apparmor".into(), "name=seccomp,profile=builtin".into()]);
 		assert!(missing_isolation(&info).is_empty());
+	}
+
+	const NO_LSM: &str = "AppArmor or SELinux (or set [sandbox] allow_without_lsm)";
+
+	#[test]
+	fn a_daemon_without_apparmor_or_selinux_is_refused_unless_allowed_or_gvisor() {
+		let with = |options: &[&str]| SystemInfo {
+			security_options: Some(options.iter().map(|o| (*o).to_owned()).collect()),
+			..isolating()
+		};
+		let seccomp_only = with(&["name=seccomp,profile=builtin"]);
+		assert_eq!(missing_isolation(&seccomp_only, false), vec![NO_LSM]);
+		assert!(missing_isolation(&seccomp_only, true).is_empty());
+		for lsm in ["name=apparmor", "name=selinux"] {
+			let info = with(&[lsm, "name=seccomp,profile=builtin", "name=cgroupns"]);
+			assert!(missing_isolation(&info, false).is_empty(), "{lsm}");
+		}
+		let nothing = with(&["name=cgroupns"]);
+		assert_eq!(missing_isolation(&nothing, false), vec!["seccomp", NO_LSM]);
+
+		let mut config = DockerConfig::new("w", "images");
+		assert!(!config.lsm_optional(), "refused by default");
+		config.runtime = GVISOR_RUNTIME.into();
+		assert!(config.lsm_optional(), "gVisor is its own kernel");
+		let mut config = DockerConfig::new("w", "images");
+		config.allow_without_lsm = true;
+		assert!(config.lsm_optional());
+	}
+
+	#[test]
+	fn runtimes_are_read_from_info_and_pids_grow_under_gvisor() {
+		let info = SystemInfo {
+			runtimes: Some(HashMap::from([
+				("runsc".to_owned(), Default::default()),
+				("runc".to_owned(), Default::default()),
+			])),
+			..Default::default()
+		};
+		assert_eq!(registered_runtimes(&info), ["runc", "runsc"]);
+		assert!(registered_runtimes(&SystemInfo::default()).is_empty());
+		assert_eq!(runtime_pids_limit(DEFAULT_RUNTIME, 32), 32);
+		assert_eq!(runtime_pids_limit("kata", 32), 32);
+		assert_eq!(runtime_pids_limit(GVISOR_RUNTIME, 32), 128 + 12 * 32);
+	}
+
+	#[test]
+	fn the_seccomp_profile_denies_by_default_and_allows_no_escape_hatch() {
+		let profile: serde_json::Value = serde_json::from_str(DEFAULT_SECCOMP_PROFILE).unwrap();
+		assert_eq!(profile["defaultAction"], "SCMP_ACT_ERRNO");
+		let allowed: Vec<&str> = profile["syscalls"]
+			.as_array()
+			.unwrap()
+			.iter()
+			.filter(|rule| rule["action"] == "SCMP_ACT_ALLOW" && rule.get("args").is_none())
+			.flat_map(|rule| rule["names"].as_array().unwrap())
+			.map(|name| name.as_str().unwrap())
+			.collect();
+		for needed in ["read", "write", "execve", "mmap", "futex", "exit_group", "openat", "wait4"]
+		{
+			assert!(allowed.contains(&needed), "{needed} is needed");
+		}
+		for denied in [
+			"mount",
+			"umount2",
+			"unshare",
+			"setns",
+			"clone",
+			"clone3",
+			"keyctl",
+			"add_key",
+			"bpf",
+			"ptrace",
+			"kexec_load",
+			"open_by_handle_at",
+			"init_module",
+			"finit_module",
+			"userfaultfd",
+			"perf_event_open",
+			"io_uring_setup",
+			"pivot_root",
+			"chroot",
+			"personality",
+			"process_vm_writev",
+			"reboot",
+			"swapon",
+			"syslog",
+		] {
+			assert!(!allowed.contains(&denied), "{denied} must not be allowed unconditionally");
+		}
 	}
 }

@@ -19,11 +19,27 @@ pub enum ExecError {
 	#[error(transparent)]
 	Input(#[from] FetchError),
 	/// The Docker daemon cannot isolate jobs: it reports no enforcement of these limits, or no
-	/// seccomp profile. The worker does not start on such a host.
+	/// seccomp, or neither AppArmor nor SELinux where they are required. The worker does not
+	/// start on such a host.
 	#[error("the Docker daemon cannot isolate jobs here: no {}", .missing.join(", no "))]
 	UnsafeHost {
 		/// What is missing.
 		missing: Vec<&'static str>,
+	},
+	/// The configured OCI runtime ([`DockerConfig::runtime`](super::DockerConfig::runtime)) is
+	/// not registered with the daemon. The worker does not start.
+	#[error(
+		"the OCI runtime {runtime:?} is not registered with the Docker daemon (it has: {}); \
+		 register it in /etc/docker/daemon.json, e.g. for gVisor: \
+		 {{\"runtimes\": {{\"runsc\": {{\"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=none\"]}}}}}}, \
+		 then reload the daemon (kill -HUP $(pidof dockerd)); see scripts/setup.sh",
+		.registered.join(", ")
+	)]
+	RuntimeNotRegistered {
+		/// The configured runtime.
+		runtime: String,
+		/// The runtimes the daemon has.
+		registered: Vec<String>,
 	},
 	/// Getting the image and the inputs took longer than the run allowed
 	/// ([`JobRun::prepare_within`](super::JobRun::prepare_within)).

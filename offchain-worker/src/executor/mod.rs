@@ -14,7 +14,11 @@ mod usage;
 use std::{future::Future, path::PathBuf};
 
 pub use self::{
-	docker::{DockerConfig, DockerExecutor, DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES},
+	docker::{
+		missing_isolation, registered_runtimes, runtime_pids_limit, DockerConfig, DockerExecutor,
+		DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES, DEFAULT_RUNTIME, DEFAULT_SECCOMP_PROFILE,
+		GVISOR_RUNTIME,
+	},
 	docker_client::{DockerClient, DockerError, ImageRemoval, JOB_LABEL, WORKER_LABEL},
 	error::ExecError,
 	images::{
