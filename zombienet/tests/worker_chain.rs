@@ -464,17 +464,21 @@ size = {size}
 	std::fs::write(&job_file, toml).unwrap();
 	let out_dir = dir.path().join("results");
 	let started = std::time::Instant::now();
-	let cli = tokio::process::Command::new(ok(povm_network_tests::cli_binary()))
+	let mut command = std::process::Command::new(ok(povm_network_tests::cli_binary()));
+	command
 		.args(["--url", &node.ws_url(), "submit"])
 		.arg(&job_file)
 		.arg("--fetch")
 		.arg(&out_dir)
-		.env("POVM_SURI", "//Alice")
-		.output();
-	let cli = tokio::time::timeout(Duration::from_secs(300), cli)
-		.await
-		.expect("povm submit --fetch within 300 s")
-		.expect("povm runs");
+		.env("POVM_SURI", "//Alice");
+	let cli = tokio::time::timeout(
+		Duration::from_secs(300),
+		tokio::task::spawn_blocking(move || command.output()),
+	)
+	.await
+	.expect("povm submit --fetch within 300 s")
+	.expect("the command's thread")
+	.expect("povm runs");
 	let logs = || workers.iter().map(|w| w.log()).collect::<Vec<_>>().join("\n---\n");
 	let said = format!(
 		"stdout:\n{}\nstderr:\n{}",
@@ -515,7 +519,7 @@ size = {size}
 
 	// Nobody but the owner reads them: Bob's signature is refused by Charlie's server.
 	let port = workers[1].results_port.unwrap();
-	let bob = sp_core::sr25519::Pair::from_string("//Bob", None).unwrap();
+	let bob = <sp_core::sr25519::Pair as sp_core::Pair>::from_string("//Bob", None).unwrap();
 	let expires = std::time::SystemTime::now()
 		.duration_since(std::time::UNIX_EPOCH)
 		.unwrap()
