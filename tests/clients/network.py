@@ -177,6 +177,10 @@ instance = "{self.instance}"
 [offer]
 millicores = 1000
 memory_mib = 512
+# Test hosts' Docker has neither AppArmor nor SELinux (seccomp, the cgroup limits and the
+# dropped capabilities still apply); a real provider leaves this off or runs gVisor.
+[sandbox]
+allow_without_lsm = true
 """)
         self.proc: subprocess.Popen | None = None
 
