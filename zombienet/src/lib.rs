@@ -137,24 +137,28 @@ pub fn target_dir() -> PathBuf {
 		.unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("target"))
 }
 
-/// The `povm-node` binary the tests run: `$POVM_NODE`, else the release build in
-/// `$CARGO_TARGET_DIR` or the workspace's `target/`.
-pub fn node_binary() -> Result<PathBuf> {
-	if let Ok(path) = std::env::var("POVM_NODE") {
+/// A binary the tests run: `$env` if set, else the release build `name` in the target dir;
+/// missing, [`RunnerError::MissingBinary`] with `hint` (how to build it).
+pub fn release_binary(env: &str, name: &str, hint: &str) -> Result<PathBuf> {
+	if let Ok(path) = std::env::var(env) {
 		return Ok(PathBuf::from(path));
 	}
-	let path = target_dir().join("release").join("povm-node");
+	let path = target_dir().join("release").join(name);
 	if path.exists() {
 		Ok(path)
 	} else {
-		Err(RunnerError::MissingBinary {
-			name: "povm-node".into(),
-			path,
-			hint:
-				"run `cargo build --release -p povm-node --features fast-runtime` or set POVM_NODE"
-					.into(),
-		})
+		Err(RunnerError::MissingBinary { name: name.into(), path, hint: hint.into() })
 	}
+}
+
+/// The `povm-node` binary the tests run: `$POVM_NODE`, else the release build in
+/// `$CARGO_TARGET_DIR` or the workspace's `target/`.
+pub fn node_binary() -> Result<PathBuf> {
+	release_binary(
+		"POVM_NODE",
+		"povm-node",
+		"run `cargo build --release -p povm-node --features fast-runtime` or set POVM_NODE",
+	)
 }
 
 /// A free TCP port on `ip`.

@@ -95,19 +95,11 @@ pub fn worker_binary(name: &str) -> Result<PathBuf> {
 /// The customer's command, `povm`: `$POVM_CLI` if set, else the release build in the target
 /// dir.
 pub fn cli_binary() -> Result<PathBuf> {
-	if let Ok(path) = std::env::var("POVM_CLI") {
-		return Ok(PathBuf::from(path));
-	}
-	let path = target_dir().join("release").join("povm");
-	if path.exists() {
-		Ok(path)
-	} else {
-		Err(RunnerError::MissingBinary {
-			name: "povm".into(),
-			path,
-			hint: "run `cargo build --release -p povm-cli` or set POVM_CLI".into(),
-		})
-	}
+	crate::release_binary(
+		"POVM_CLI",
+		"povm",
+		"run `cargo build --release -p povm-cli` or set POVM_CLI",
+	)
 }
 
 /// The worker's metric that is 1 once `povm-worker run` serves assignments.
