@@ -115,16 +115,20 @@ log "WASM toolchain ready: WASM_BUILD_TOOLCHAIN=$WASM_TOOLCHAIN (target $WASM_TA
 # ---------------------------------------------------------------- 3. Docker
 # gVisor as a Docker runtime. `--network=none`: jobs have no network, and this runsc refuses
 # Docker's `none` network namespace otherwise ("cannot run with network enabled in root
-# network namespace"). The default platform (ptrace) is kept: KVM hangs in a nested VM.
+# network namespace"). `--oci-seccomp`: gVisor enforces the container's seccomp profile (the
+# worker's), so a job refused a call under runc is refused it under gVisor too; the worker
+# does not start on a runsc without it. The default platform (ptrace) is kept: KVM hangs in a
+# nested VM. An earlier registration without `--oci-seccomp` is brought up to date.
+RUNSC_ARGS='["--network=none", "--oci-seccomp"]'
 register_runsc() {
 	local conf=/etc/docker/daemon.json
 	mkdir -p /etc/docker
 	[ -s "$conf" ] || echo '{}' >"$conf"
-	if jq -e '.runtimes.runsc' "$conf" >/dev/null; then
+	if jq -e --argjson args "$RUNSC_ARGS" '.runtimes.runsc.runtimeArgs == $args' "$conf" >/dev/null; then
 		return 1
 	fi
 	log "registering runsc (gVisor) with Docker in $conf"
-	jq '.runtimes.runsc = {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}' \
+	jq --argjson args "$RUNSC_ARGS" '.runtimes.runsc = {"path": "/usr/bin/runsc", "runtimeArgs": $args}' \
 		"$conf" >"$conf.new"
 	mv "$conf.new" "$conf"
 }
@@ -145,7 +149,7 @@ if [ "${SKIP_DOCKER:-0}" != 1 ]; then
 		docker info >/dev/null 2>&1 || die "dockerd did not start; see /var/log/povm-dockerd.log"
 	fi
 	log "Docker engine running ($(docker version --format '{{.Server.Version}}'))"
-	docker info --format '{{json .Runtimes}}' | jq -e '.runsc' >/dev/null ||
-		die "runsc is not among Docker's runtimes; see /etc/docker/daemon.json"
+	docker info --format '{{json .Runtimes}}' | jq -e '.runsc.runtimeArgs | index("--oci-seccomp")' >/dev/null ||
+		die "runsc is not among Docker's runtimes with --oci-seccomp; see /etc/docker/daemon.json"
 fi
 log "done"

@@ -294,14 +294,18 @@ impl ChainClient {
 		r
 	}
 
-	/// The `spec_version` of the runtime at the node's best block.
-	pub async fn spec_version(&self) -> Result<u32, ChainError> {
+	/// The `spec_version` of the runtime at block `at` (the node's best block for `None`).
+	pub async fn spec_version(&self, at: Option<H256>) -> Result<u32, ChainError> {
 		#[derive(serde::Deserialize)]
 		#[serde(rename_all = "camelCase")]
 		struct Version {
 			spec_version: u32,
 		}
-		let version: Version = self.request("state_getRuntimeVersion", rpc_params![]).await?;
+		let version: Version = match at {
+			Some(hash) =>
+				self.request("state_getRuntimeVersion", rpc_params![to_0x(hash.as_bytes())]).await?,
+			None => self.request("state_getRuntimeVersion", rpc_params![]).await?,
+		};
 		Ok(version.spec_version)
 	}
 
@@ -488,7 +492,7 @@ impl Submitter {
 
 	async fn submit_until(&self, call: &Call, wait: Wait) -> Result<Receipt, ChainError> {
 		let name = call.name();
-		let mut signed_for = self.client.spec_version().await.ok();
+		let mut signed_for = self.client.spec_version(None).await.ok();
 		let mut r = self.submit_once(call, wait).await;
 		for _ in 0..NONCE_RETRIES {
 			match &r {
@@ -499,7 +503,7 @@ impl Submitter {
 				// (its signature covers the `spec_version`): it is signed again for the new
 				// runtime. An invalid transaction with the runtime unchanged is not retried.
 				Err(ChainError::Rejected { message, .. }) if found_invalid(message) => {
-					let now = self.client.spec_version().await.ok();
+					let now = self.client.spec_version(None).await.ok();
 					if now.is_none() || now == signed_for {
 						break;
 					}

@@ -158,3 +158,57 @@ async fn the_base_path_of_the_public_url_is_accepted() {
 	assert_eq!(request(addr, "GET", &format!("/v1/jobs/{JOB}/stdout"), Some(&header)).await.0, 404);
 	cancel.cancel();
 }
+
+#[tokio::test]
+async fn an_owner_that_does_not_read_holds_only_its_own_few_downloads() {
+	// A 32 MiB file: more than loopback's socket buffers, so a download that is not read
+	// stays open.
+	const BIG: u64 = 43;
+	let dir = tempfile::tempdir().unwrap();
+	let store = ResultStore::open(dir.path(), 3600, 256 << 20).unwrap();
+	let mut big = exec();
+	let content = vec![7u8; 32 << 20];
+	big.outputs = vec![OutputFile { name: "huge.bin".into(), digest: blake2_256(&content), content }];
+	let (alice, bob) = (pair("//Alice"), pair("//Bob"));
+	store.put(BIG, alice.public().0, &big, unix_now()).unwrap();
+	store.put(JOB, bob.public().0, &exec(), unix_now()).unwrap();
+	let cancel = CancellationToken::new();
+	let addr = server::start("127.0.0.1:0".parse().unwrap(), Arc::new(store), "", cancel.clone())
+		.await
+		.unwrap();
+	let expires = unix_now() + 60;
+	let path = format!("/v1/jobs/{BIG}/files/huge.bin");
+	let item = "files/huge.bin";
+	// Alice opens the most downloads she may and reads only their heads.
+	let mut stalled = Vec::new();
+	for _ in 0..server::MAX_DOWNLOADS_PER_OWNER {
+		let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+		let head = format!(
+			"GET {path} HTTP/1.1\r\nHost: results\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+			auth(&alice, BIG, expires, item)
+		);
+		stream.write_all(head.as_bytes()).await.unwrap();
+		let mut first = [0u8; 12];
+		stream.read_exact(&mut first).await.unwrap();
+		assert_eq!(&first[9..12], b"200");
+		stalled.push(stream);
+	}
+	// One more of hers is refused; Bob is served meanwhile.
+	let (status, body) = request(addr, "GET", &path, Some(&auth(&alice, BIG, expires, item))).await;
+	assert_eq!(status, 429, "{}", String::from_utf8_lossy(&body));
+	let bobs = auth(&bob, JOB, expires, "stdout");
+	assert_eq!(request(addr, "GET", &format!("/v1/jobs/{JOB}/stdout"), Some(&bobs)).await.0, 200);
+	// Once she lets one go, she may download again.
+	drop(stalled.pop());
+	let again = auth(&alice, BIG, expires, "manifest");
+	let mut status = 0;
+	for _ in 0..50 {
+		status = request(addr, "GET", &format!("/v1/jobs/{BIG}/manifest"), Some(&again)).await.0;
+		if status == 200 {
+			break
+		}
+		tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+	}
+	assert_eq!(status, 200, "a closed download frees its place");
+	cancel.cancel();
+}

@@ -69,6 +69,29 @@ async fn a_provider_profile_replaces_the_workers() {
 }
 
 #[tokio::test]
+async fn the_seccomp_profile_holds_under_gvisor_too() {
+	// gVisor ignores a container's seccomp profile unless registered with `--oci-seccomp`
+	// (which the worker requires): then a call the profile refuses is refused under gVisor as
+	// under runc, and replicas on either runtime see the same job behaviour.
+	let mut profile: serde_json::Value =
+		serde_json::from_str(povm_worker::executor::DEFAULT_SECCOMP_PROFILE).unwrap();
+	let names = profile["syscalls"][0]["names"].as_array_mut().unwrap();
+	names.retain(|n| n != "uname");
+	let exec = executor_with("gvisor-seccomp", |c| {
+		c.runtime = GVISOR_RUNTIME.into();
+		c.seccomp_profile = profile.to_string();
+	})
+	.await;
+	if !gvisor_registered(&exec).await {
+		return;
+	}
+	let dir = tempfile::tempdir().unwrap();
+	let run = exec.run(&shell_job(6, dir.path(), "/bin/busybox uname -r")).await.unwrap();
+	let refused = String::from_utf8_lossy(&run.stdout).trim().is_empty() || run.exit_code != 0;
+	assert!(refused, "uname ran under gVisor: {}", String::from_utf8_lossy(&run.stdout));
+}
+
+#[tokio::test]
 async fn an_unregistered_runtime_is_refused_at_start() {
 	let mut config = DockerConfig::new(
 		format!("test-no-runtime-{}", std::process::id()),

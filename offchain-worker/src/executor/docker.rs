@@ -22,7 +22,7 @@ use super::{
 	quota::{self, JobFs, Quota},
 	usage::UsageMeter,
 	DockerClient, ExecError, Execution, Executor, ImageSource, ImageSpec, ImageStore,
-	ImageStoreConfig, JobRun, CHECKPOINT_DIR, HOSTNAME, IN_DIR, JOB_LABEL, MAX_CHECKPOINTS,
+	ImageStoreConfig, JobRun, Resources, CHECKPOINT_DIR, HOSTNAME, IN_DIR, JOB_LABEL, MAX_CHECKPOINTS,
 	OUT_DIR, PINNED_ENV, WORKER_LABEL,
 };
 use crate::{
@@ -79,6 +79,22 @@ const ULIMITS: [(&str, i64, i64); 6] = [
 	("memlock", 64 << 10, 64 << 10),
 	("stack", 8 << 20, 8 << 20),
 ];
+
+/// Seconds of CPU time a job's process may use beyond what its quota allows in its run time.
+const CPU_LIMIT_MARGIN_SECONDS: i64 = 5;
+
+/// The job's `RLIMIT_CPU` (soft, hard) in seconds: the CPU time its quota allows a process in
+/// `max_seconds` (`millicores` thousandths of a core), plus a margin. Within its run time a
+/// job never reaches it (the CPU quota bounds every process); a job whose worker was killed
+/// before it could enforce the wall-clock limit is stopped by the kernel (SIGXCPU, then
+/// SIGKILL) instead of computing on until the worker restarts. (A process that only sleeps
+/// uses no CPU and stays until then: the worker removes it at start.)
+pub fn cpu_time_limit(resources: &Resources) -> (i64, i64) {
+	let quota_ms = u64::from(resources.max_seconds) * u64::from(resources.millicores);
+	let soft = i64::try_from(quota_ms.div_ceil(1000)).unwrap_or(i64::MAX / 2) +
+		CPU_LIMIT_MARGIN_SECONDS;
+	(soft, soft + CPU_LIMIT_MARGIN_SECONDS)
+}
 
 /// Settings of a [`DockerExecutor`] that are the provider's, not the job's.
 #[derive(Clone, Debug)]
@@ -252,6 +268,22 @@ pub fn registered_runtimes(info: &bollard::models::SystemInfo) -> Vec<String> {
 	names
 }
 
+/// Whether gVisor, as registered with the daemon, enforces the container's OCI seccomp profile
+/// (`runsc --oci-seccomp`); without it gVisor ignores the profile, and a job could call inside
+/// gVisor what a runc replica's profile refuses, and so get another result.
+pub fn gvisor_enforces_seccomp(info: &bollard::models::SystemInfo) -> bool {
+	info.runtimes
+		.as_ref()
+		.and_then(|r| r.get(GVISOR_RUNTIME))
+		.and_then(|r| r.runtime_args.as_ref())
+		.is_some_and(|args| {
+			args.iter().any(|a| {
+				let flag = a.trim_start_matches('-');
+				flag == "oci-seccomp" || flag == "oci-seccomp=true"
+			})
+		})
+}
+
 /// The container's `pids_limit` for a job allowed `pids` processes and threads: the same
 /// under runc; under gVisor the cgroup also holds the sandbox's own threads and a few host
 /// threads per job task, so the job's own count is bounded inside gVisor less exactly.
@@ -314,6 +346,9 @@ impl DockerExecutor {
 				runtime: config.runtime.clone(),
 				registered,
 			});
+		}
+		if config.runtime == GVISOR_RUNTIME && !gvisor_enforces_seccomp(&info) {
+			return Err(ExecError::GvisorIgnoresSeccomp);
 		}
 		let missing = missing_isolation(&info, config.lsm_optional());
 		if !missing.is_empty() {
@@ -442,7 +477,9 @@ impl DockerExecutor {
 			ulimits: Some(
 				ULIMITS
 					.iter()
-					.map(|&(name, soft, hard)| ResourcesUlimits {
+					.copied()
+					.chain([("cpu", cpu_time_limit(r).0, cpu_time_limit(r).1)])
+					.map(|(name, soft, hard)| ResourcesUlimits {
 						name: Some(name.to_owned()),
 						soft: Some(soft),
 						hard: Some(hard),
@@ -759,6 +796,37 @@ mod tests {
 		assert_eq!(runtime_pids_limit(DEFAULT_RUNTIME, 32), 32);
 		assert_eq!(runtime_pids_limit("kata", 32), 32);
 		assert_eq!(runtime_pids_limit(GVISOR_RUNTIME, 32), 128 + 12 * 32);
+	}
+
+	#[test]
+	fn the_cpu_time_limit_lies_beyond_what_the_quota_allows_in_the_run_time() {
+		let r = |millicores, max_seconds| Resources { millicores, memory_mib: 64, max_seconds, pids: 32 };
+		assert_eq!(cpu_time_limit(&r(1000, 60)), (65, 70));
+		assert_eq!(cpu_time_limit(&r(500, 61)), (31 + 5, 41), "rounded up");
+		assert_eq!(cpu_time_limit(&r(4000, 30)), (125, 130), "threads of one process add up");
+		let (soft, hard) = cpu_time_limit(&r(u32::MAX, u32::MAX));
+		assert!(soft > 0 && hard > soft, "no overflow");
+	}
+
+	#[test]
+	fn gvisor_counts_as_enforcing_seccomp_only_with_oci_seccomp() {
+		let with = |args: Option<&[&str]>| SystemInfo {
+			runtimes: Some(HashMap::from([(
+				GVISOR_RUNTIME.to_owned(),
+				bollard::models::Runtime {
+					path: Some("/usr/bin/runsc".into()),
+					runtime_args: args.map(|a| a.iter().map(|s| (*s).to_owned()).collect()),
+					..Default::default()
+				},
+			)])),
+			..Default::default()
+		};
+		assert!(gvisor_enforces_seccomp(&with(Some(&["--network=none", "--oci-seccomp"]))));
+		assert!(gvisor_enforces_seccomp(&with(Some(&["-oci-seccomp=true"]))));
+		assert!(!gvisor_enforces_seccomp(&with(Some(&["--network=none"]))));
+		assert!(!gvisor_enforces_seccomp(&with(Some(&["--oci-seccomp=false"]))));
+		assert!(!gvisor_enforces_seccomp(&with(None)));
+		assert!(!gvisor_enforces_seccomp(&SystemInfo::default()));
 	}
 
 	#[test]

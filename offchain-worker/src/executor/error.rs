@@ -31,7 +31,7 @@ pub enum ExecError {
 	#[error(
 		"the OCI runtime {runtime:?} is not registered with the Docker daemon (it has: {}); \
 		 register it in /etc/docker/daemon.json, e.g. for gVisor: \
-		 {{\"runtimes\": {{\"runsc\": {{\"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=none\"]}}}}}}, \
+		 {{\"runtimes\": {{\"runsc\": {{\"path\": \"/usr/bin/runsc\", \"runtimeArgs\": [\"--network=none\", \"--oci-seccomp\"]}}}}}}, \
 		 then reload the daemon (kill -HUP $(pidof dockerd)); see scripts/setup.sh",
 		.registered.join(", ")
 	)]
@@ -41,6 +41,15 @@ pub enum ExecError {
 		/// The runtimes the daemon has.
 		registered: Vec<String>,
 	},
+	/// gVisor is registered without `--oci-seccomp`, so it would ignore the worker's seccomp
+	/// profile: a job could call under gVisor what a runc replica refuses and get another
+	/// result. The worker does not start.
+	#[error(
+		"gVisor (runsc) is registered without --oci-seccomp, so it would ignore the jobs' seccomp \
+		 profile; add \"--oci-seccomp\" to its runtimeArgs in /etc/docker/daemon.json, then \
+		 reload the daemon (kill -HUP $(pidof dockerd)); see scripts/setup.sh"
+	)]
+	GvisorIgnoresSeccomp,
 	/// Getting the image and the inputs took longer than the run allowed
 	/// ([`JobRun::prepare_within`](super::JobRun::prepare_within)).
 	#[error("the image and inputs were not ready within {after:?}")]

@@ -19,9 +19,13 @@
 //! The job's existence is checked before the authorization (job ids are public), the item
 //! after it, so only the owner learns which files a result has. Each connection serves one
 //! request; at most [`MAX_CONNECTIONS`] are served at once, headers must come within
-//! [`HEADER_TIMEOUT`], and request bodies are never read.
+//! [`HEADER_TIMEOUT`], a connection is closed after [`CONNECTION_DEADLINE`] whatever it is
+//! doing, and request bodies are never read. An owner downloads at most
+//! [`MAX_DOWNLOADS_PER_OWNER`] items at once (`429` beyond): an owner who reads its files
+//! slowly, or not at all, holds a few connections, not all of them.
 
 use std::{
+	collections::BTreeMap,
 	convert::Infallible,
 	net::SocketAddr,
 	sync::Arc,
@@ -50,6 +54,11 @@ pub const LOG_RESULTS: &str = "povm::results";
 pub const MAX_CONNECTIONS: usize = 64;
 /// Longest a client may take to send a request's headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a connection is served, headers to last byte: a download slower than the output
+/// cap over this time is cut.
+pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(300);
+/// Most items one owner downloads at once.
+pub const MAX_DOWNLOADS_PER_OWNER: usize = 4;
 /// Largest request head accepted, in bytes.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 
@@ -234,12 +243,60 @@ fn plain(status: StatusCode, text: &str) -> Response<Body> {
 pub struct ResultServer {
 	store: Arc<ResultStore>,
 	base: String,
+	downloads: Arc<Downloads>,
+}
+
+/// The downloads in progress, per owner.
+#[derive(Debug, Default)]
+pub struct Downloads {
+	per_owner: std::sync::Mutex<BTreeMap<[u8; 32], usize>>,
+}
+
+/// One download of an owner's, counted until dropped (with the response body).
+#[derive(Debug)]
+pub struct Download {
+	downloads: Arc<Downloads>,
+	owner: [u8; 32],
+}
+
+impl Downloads {
+	/// Counts a download of `owner`'s, unless it already has [`MAX_DOWNLOADS_PER_OWNER`].
+	pub fn start(self: &Arc<Self>, owner: [u8; 32]) -> Option<Download> {
+		let mut map = self.per_owner.lock().unwrap_or_else(|e| e.into_inner());
+		let n = map.entry(owner).or_default();
+		if *n >= MAX_DOWNLOADS_PER_OWNER {
+			return None
+		}
+		*n += 1;
+		Some(Download { downloads: self.clone(), owner })
+	}
+
+	/// Downloads of `owner`'s in progress.
+	pub fn of(&self, owner: &[u8; 32]) -> usize {
+		self.per_owner.lock().unwrap_or_else(|e| e.into_inner()).get(owner).copied().unwrap_or(0)
+	}
+}
+
+impl Drop for Download {
+	fn drop(&mut self) {
+		let mut map = self.downloads.per_owner.lock().unwrap_or_else(|e| e.into_inner());
+		if let Some(n) = map.get_mut(&self.owner) {
+			*n = n.saturating_sub(1);
+			if *n == 0 {
+				map.remove(&self.owner);
+			}
+		}
+	}
 }
 
 impl ResultServer {
 	/// A server of `store`'s results under `base` (`""` or a path like `/povm`).
 	pub fn new(store: Arc<ResultStore>, base: impl Into<String>) -> Arc<Self> {
-		Arc::new(Self { store, base: base.into().trim_end_matches('/').to_owned() })
+		Arc::new(Self {
+			store,
+			base: base.into().trim_end_matches('/').to_owned(),
+			downloads: Default::default(),
+		})
 	}
 
 	/// Serves on `listener` until `cancel`.
@@ -274,15 +331,20 @@ impl ResultServer {
 					let this = this.clone();
 					async move { Ok::<_, Infallible>(this.handle(request, peer).await) }
 				});
-				let served = hyper::server::conn::http1::Builder::new()
+				let connection = hyper::server::conn::http1::Builder::new()
 					.timer(TokioTimer::new())
 					.header_read_timeout(HEADER_TIMEOUT)
 					.max_buf_size(MAX_HEADER_BYTES.max(8192))
 					.keep_alive(false)
-					.serve_connection(TokioIo::new(stream), service)
-					.await;
-				if let Err(e) = served {
-					tracing::debug!(target: LOG_RESULTS, %peer, "connection: {e}");
+					.serve_connection(TokioIo::new(stream), service);
+				match tokio::time::timeout(CONNECTION_DEADLINE, connection).await {
+					Ok(Ok(())) => {},
+					Ok(Err(e)) => tracing::debug!(target: LOG_RESULTS, %peer, "connection: {e}"),
+					Err(_) => tracing::info!(
+						target: LOG_RESULTS,
+						%peer,
+						"connection closed after {CONNECTION_DEADLINE:?}"
+					),
 				}
 				drop(permit);
 			});
@@ -342,6 +404,12 @@ impl ResultServer {
 			}
 			return r;
 		}
+		let Some(download) = self.downloads.start(meta.owner) else {
+			return plain(
+				StatusCode::TOO_MANY_REQUESTS,
+				&format!("at most {MAX_DOWNLOADS_PER_OWNER} downloads at once"),
+			)
+		};
 		let store = self.store.clone();
 		let item = target.parsed.clone();
 		let opened = match tokio::task::spawn_blocking(move || store.open_item(job, &item)).await {
@@ -355,8 +423,13 @@ impl ResultServer {
 		};
 		let len = opened.len;
 		let file = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(opened.file), len);
-		let stream =
-			tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map_ok(Frame::data);
+		// The download counts until the body is dropped: sent, or its connection closed.
+		let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map_ok(
+			move |chunk| {
+				let _counted = &download;
+				Frame::data(chunk)
+			},
+		);
 		let mut response = Response::new(BodyExt::boxed(StreamBody::new(stream)));
 		let headers = response.headers_mut();
 		headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
@@ -389,6 +462,21 @@ mod tests {
 	use super::*;
 
 	const NOW: u64 = 1_700_000_000;
+
+	#[test]
+	fn an_owner_has_a_few_downloads_at_once_and_others_are_unaffected() {
+		let downloads = Arc::new(Downloads::default());
+		let held: Vec<Download> =
+			(0..MAX_DOWNLOADS_PER_OWNER).map(|_| downloads.start([1; 32]).unwrap()).collect();
+		assert!(downloads.start([1; 32]).is_none(), "one more is refused");
+		let other = downloads.start([2; 32]).expect("another owner is not affected");
+		assert_eq!(downloads.of(&[1; 32]), MAX_DOWNLOADS_PER_OWNER);
+		drop(held);
+		assert_eq!(downloads.of(&[1; 32]), 0);
+		assert!(downloads.start([1; 32]).is_some(), "freed when the bodies are dropped");
+		drop(other);
+		assert!(downloads.per_owner.lock().unwrap().is_empty(), "no entry left behind");
+	}
 
 	fn alice() -> sr25519::Pair {
 		sr25519::Pair::from_string("//Alice", None).unwrap()

@@ -10,9 +10,11 @@
 //! A result is written into a temporary directory (`.tmp-<job>-…`) and renamed into place, so
 //! a crash leaves no half result; leftover temporary directories are removed when the store
 //! is opened. Files are read-only. A result is kept for the configured retention, and the
-//! store keeps within a disk budget by removing the oldest results first ([`evictions`]).
+//! store keeps within a disk budget by removing the oldest results of the owner that holds
+//! the most bytes first ([`evictions`]): one customer's flood evicts its own results.
 
 use std::{
+	collections::BTreeMap,
 	fs,
 	io::Write,
 	os::unix::fs::{OpenOptionsExt, PermissionsExt},
@@ -123,23 +125,51 @@ pub struct Stored {
 	pub meta: StoredMeta,
 }
 
-/// The results to remove, oldest stored first: every result expired at `now`, then the oldest
-/// others until the rest and `incoming` more bytes fit in `budget` bytes. Pure.
-pub fn evictions(stored: &[Stored], now: u64, budget: u64, incoming: u64) -> Vec<JobId> {
-	let mut by_age: Vec<&Stored> = stored.iter().collect();
-	by_age.sort_by_key(|s| (s.meta.stored_at, s.job));
-	let mut total = by_age
-		.iter()
-		.filter(|s| s.meta.expires_at > now)
-		.fold(incoming, |sum, s| sum.saturating_add(s.meta.bytes));
-	let mut out = Vec::new();
-	for s in by_age {
-		if s.meta.expires_at <= now {
-			out.push(s.job);
-		} else if total > budget {
-			total -= s.meta.bytes;
-			out.push(s.job);
+/// The results to remove: every result expired at `now`, then, while the rest and `incoming`
+/// more bytes (a result of `incoming_owner`) exceed `budget` bytes, the oldest result of the
+/// owner holding the most bytes (ties: the lower account). So a customer who floods the store
+/// with large results evicts its own before anyone else's: another owner's result is cut
+/// short of its retention only when that owner holds more than the flooder. Pure.
+pub fn evictions(
+	stored: &[Stored],
+	now: u64,
+	budget: u64,
+	incoming: u64,
+	incoming_owner: Option<[u8; 32]>,
+) -> Vec<JobId> {
+	let (expired, mut live): (Vec<&Stored>, Vec<&Stored>) =
+		stored.iter().partition(|s| s.meta.expires_at <= now);
+	let mut out: Vec<JobId> = expired.iter().map(|s| s.job).collect();
+	out.sort_unstable();
+	// Oldest first within each owner.
+	live.sort_by_key(|s| (s.meta.stored_at, s.job));
+	let mut held: BTreeMap<[u8; 32], u64> = BTreeMap::new();
+	for s in &live {
+		let h = held.entry(s.meta.owner).or_default();
+		*h = h.saturating_add(s.meta.bytes);
+	}
+	if let Some(owner) = incoming_owner {
+		let h = held.entry(owner).or_default();
+		*h = h.saturating_add(incoming);
+	}
+	let mut total = live.iter().fold(incoming, |sum, s| sum.saturating_add(s.meta.bytes));
+	while total > budget {
+		// The heaviest owner that still has a stored result (the incoming one is not stored).
+		let Some(owner) = held
+			.iter()
+			.filter(|(o, _)| live.iter().any(|s| s.meta.owner == **o))
+			.max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+			.map(|(o, _)| *o)
+		else {
+			break
+		};
+		let Some(at) = live.iter().position(|s| s.meta.owner == owner) else { break };
+		let victim = live.remove(at);
+		if let Some(h) = held.get_mut(&owner) {
+			*h = h.saturating_sub(victim.meta.bytes);
 		}
+		total = total.saturating_sub(victim.meta.bytes);
+		out.push(victim.job);
 	}
 	out
 }
@@ -195,7 +225,7 @@ impl ResultStore {
 
 	/// Stores the result of `exec`, a run of `job` owned by `owner`, at `now` (unix seconds),
 	/// replacing an earlier one of the job; first removes expired results and, beyond the
-	/// budget, the oldest ones.
+	/// budget, the oldest ones of the heaviest owners ([`evictions`]).
 	pub fn put(
 		&self,
 		job: JobId,
@@ -220,7 +250,7 @@ impl ResultStore {
 		};
 		let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
 		let others: Vec<Stored> = self.list()?.into_iter().filter(|s| s.job != job).collect();
-		for evicted in evictions(&others, now, self.budget, bytes) {
+		for evicted in evictions(&others, now, self.budget, bytes, Some(owner)) {
 			self.remove(evicted)?;
 		}
 		let tmp = self.dir.join(format!("{TMP_PREFIX}{job}-{}", std::process::id()));
@@ -327,13 +357,13 @@ impl ResultStore {
 		Ok(stored)
 	}
 
-	/// Removes the results expired at `now` (unix seconds), and the oldest ones beyond the
-	/// budget.
+	/// Removes the results expired at `now` (unix seconds), and beyond the budget the oldest
+	/// ones of the heaviest owners ([`evictions`]).
 	pub fn prune(&self, now: u64) -> Result<Pruned, StoreError> {
 		let _guard = self.write.lock().unwrap_or_else(|e| e.into_inner());
 		let stored = self.list()?;
 		let mut pruned = Pruned::default();
-		for job in evictions(&stored, now, self.budget, 0) {
+		for job in evictions(&stored, now, self.budget, 0, None) {
 			self.remove(job)?;
 			pruned.bytes += stored.iter().find(|s| s.job == job).map_or(0, |s| s.meta.bytes);
 			pruned.jobs.push(job);
@@ -437,18 +467,40 @@ mod tests {
 	#[test]
 	fn evictions_take_the_expired_then_the_oldest_beyond_the_budget() {
 		let all = [stored(3, 30, 10), stored(1, 10, 10), stored(2, 20, 10)];
-		assert_eq!(evictions(&all, 50, 30, 0), Vec::<JobId>::new(), "all fit");
-		assert_eq!(evictions(&all, 50, 30, 1), vec![1], "the oldest makes room");
-		assert_eq!(evictions(&all, 50, 30, 15), vec![1, 2]);
-		assert_eq!(evictions(&all, 50, 5, 5), vec![1, 2, 3]);
+		assert_eq!(evictions(&all, 50, 30, 0, None), Vec::<JobId>::new(), "all fit");
+		assert_eq!(evictions(&all, 50, 30, 1, None), vec![1], "the oldest makes room");
+		assert_eq!(evictions(&all, 50, 30, 15, None), vec![1, 2]);
+		assert_eq!(evictions(&all, 50, 5, 5, None), vec![1, 2, 3]);
+		assert_eq!(evictions(&all, 50, 30, 1, Some([1; 32])), vec![1], "same owner: its oldest");
 		// Expired at 115 (stored at 10, kept 100): removed whatever the budget.
-		assert_eq!(evictions(&all, 110, 1000, 0), vec![1]);
-		assert_eq!(evictions(&all, 120, 1000, 0), vec![1, 2]);
+		assert_eq!(evictions(&all, 110, 1000, 0, None), vec![1]);
+		assert_eq!(evictions(&all, 120, 1000, 0, None), vec![1, 2]);
 		// An expired result's bytes are not counted against the others.
-		assert_eq!(evictions(&all, 110, 20, 0), vec![1]);
+		assert_eq!(evictions(&all, 110, 20, 0, None), vec![1]);
 		// Same age: the lower job id first.
 		let tied = [stored(5, 10, 10), stored(4, 10, 10)];
-		assert_eq!(evictions(&tied, 0, 10, 0), vec![4]);
+		assert_eq!(evictions(&tied, 0, 10, 0, None), vec![4]);
+	}
+
+	#[test]
+	fn a_flooding_owner_evicts_its_own_results_before_anyone_elses() {
+		let of = |owner: u8, job: JobId, stored_at: u64, bytes: u64| Stored {
+			job,
+			meta: StoredMeta { owner: [owner; 32], stored_at, expires_at: 1_000, bytes },
+		};
+		// Alice's small result is the oldest; Mallory then fills the store.
+		let mut all = vec![of(1, 1, 0, 10)];
+		all.extend((2..=10).map(|job| of(9, job, job, 10)));
+		// Mallory's next result evicts Mallory's oldest, never Alice's (the oldest overall).
+		assert_eq!(evictions(&all, 50, 100, 10, Some([9; 32])), vec![2]);
+		assert_eq!(evictions(&all, 50, 100, 30, Some([9; 32])), vec![2, 3, 4]);
+		// A newcomer's result also makes room at the heaviest owner's expense.
+		assert_eq!(evictions(&all, 50, 100, 10, Some([5; 32])), vec![2]);
+		// Pruning over budget (a smaller budget after a restart) takes the heaviest first.
+		assert_eq!(evictions(&all, 50, 60, 0, None), vec![2, 3, 4, 5]);
+		// Alice goes only once Mallory holds no more than she does.
+		let pair = [of(1, 1, 0, 10), of(9, 2, 1, 10)];
+		assert_eq!(evictions(&pair, 50, 5, 0, None), vec![1, 2]);
 	}
 
 	#[test]

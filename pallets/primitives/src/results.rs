@@ -19,6 +19,16 @@
 //! [`ResultManifest`] that a provider serves with the files; a customer checks it against the
 //! outcome's `contents_digest`, then each file against its entry.
 //!
+//! ## Jobs submitted before spec 108
+//!
+//! Runtimes before spec [`OUTCOME_FORMAT_SINCE_SPEC`] took no outcome in a reveal, and
+//! workers digested a run as `blake2_256(SCALE((exit_code: i64, flags: u8, stdout_digest,
+//! stderr_digest, files)))`, flags bit 0 timed out, bit 1 OOM-killed, bit 2 truncated
+//! ([`ResultManifest::legacy_result_digest`]). A worker digests a job in the
+//! [`ResultFormat`] of the runtime it first saw the job assigned under, so a worker that
+//! knows both formats agrees with one from before spec 108 on a job of that time, and a
+//! legacy-format result is revealed without an outcome.
+//!
 //! # Fetching results
 //!
 //! A provider that ran a job serves `GET {url}/v1/jobs/{job}/{item}` (its [`ResultService`]
@@ -43,6 +53,29 @@ pub const MAX_FETCH_SIGNATURE_SECONDS: u64 = 600;
 pub const MAX_SERVICE_URL_LEN: u32 = 256;
 /// Longest retention a result service may state: 90 days.
 pub const MAX_RETENTION_SECONDS: u32 = 90 * 24 * 3600;
+/// The first runtime `spec_version` whose reveals carry a [`RunOutcome`].
+pub const OUTCOME_FORMAT_SINCE_SPEC: u32 = 108;
+
+/// How a result digest is formed: by the runtime a job was assigned under (module docs).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub enum ResultFormat {
+	/// Before spec 108: [`ResultManifest::legacy_result_digest`], revealed without outcome.
+	Legacy,
+	/// Spec 108 on: [`RunOutcome::result_digest`], revealed with the outcome.
+	#[default]
+	Outcome,
+}
+
+impl ResultFormat {
+	/// The format of a runtime of `spec_version`.
+	pub fn of_spec_version(spec_version: u32) -> Self {
+		if spec_version < OUTCOME_FORMAT_SINCE_SPEC {
+			Self::Legacy
+		} else {
+			Self::Outcome
+		}
+	}
+}
 
 /// How a run ended, as the chain shows it for an accepted result.
 #[derive(
@@ -136,6 +169,27 @@ impl ResultManifest {
 		sp_io::hashing::blake2_256(
 			&(&self.stdout_digest, &self.stderr_digest, &self.files).encode(),
 		)
+	}
+
+	/// The result digest of this manifest in the format before spec 108 (module docs):
+	/// blake2-256 of the SCALE bytes of `(exit_code, flags, stdout_digest, stderr_digest,
+	/// files)`, `flags` a byte with bit 0 timed out, bit 1 OOM-killed, bit 2 truncated.
+	pub fn legacy_result_digest(&self) -> Digest {
+		let flags = u8::from(self.timed_out) |
+			u8::from(self.oom_killed) << 1 |
+			u8::from(self.truncated) << 2;
+		sp_io::hashing::blake2_256(
+			&(self.exit_code, flags, &self.stdout_digest, &self.stderr_digest, &self.files)
+				.encode(),
+		)
+	}
+
+	/// The result digest of this manifest in `format`.
+	pub fn result_digest(&self, format: ResultFormat) -> Digest {
+		match format {
+			ResultFormat::Legacy => self.legacy_result_digest(),
+			ResultFormat::Outcome => self.outcome().result_digest(),
+		}
 	}
 
 	/// The outcome the chain shows for this manifest.
@@ -294,5 +348,45 @@ mod tests {
 		let digest = manifest().outcome().result_digest();
 		let hex: alloc::string::String = digest.iter().map(|b| alloc::format!("{b:02x}")).collect();
 		assert_eq!(hex, "11f36912651615f037689d11bcc947208f31220fd7987f82c1f2aff5cb0024a6");
+	}
+
+	#[test]
+	fn the_legacy_result_digest_is_the_one_workers_computed_before_spec_108() {
+		// The fixture and value of the worker's pinned test before spec 108 (stop 24's
+		// `attestation.rs`): a worker that knows both formats must agree with an older one.
+		let legacy = ResultManifest {
+			exit_code: 0,
+			timed_out: false,
+			oom_killed: false,
+			truncated: false,
+			stdout_digest: sp_io::hashing::blake2_256(b"out"),
+			stderr_digest: sp_io::hashing::blake2_256(b""),
+			files: alloc::vec![
+				(b"tally.json".to_vec(), sp_io::hashing::blake2_256(b"{}")),
+				(b"a".to_vec(), [1; 32]),
+			],
+		}
+		.sorted();
+		let digest = legacy.result_digest(ResultFormat::Legacy);
+		let hex: alloc::string::String = digest.iter().map(|b| alloc::format!("{b:02x}")).collect();
+		assert_eq!(hex, "12f189ba2c97a0534ba0c413c096c99de2477dadda81e6e766306a97d6c955f8");
+		assert_eq!(legacy.result_digest(ResultFormat::Outcome), legacy.outcome().result_digest());
+		assert_ne!(digest, legacy.outcome().result_digest());
+		// Each flag has its own bit.
+		let flagged = [
+			ResultManifest { timed_out: true, ..legacy.clone() },
+			ResultManifest { oom_killed: true, ..legacy.clone() },
+			ResultManifest { truncated: true, ..legacy.clone() },
+		]
+		.map(|m| m.legacy_result_digest());
+		assert!(flagged.iter().all(|d| *d != digest));
+		assert!(flagged[0] != flagged[1] && flagged[1] != flagged[2] && flagged[0] != flagged[2]);
+	}
+
+	#[test]
+	fn the_format_follows_the_runtime_version() {
+		assert_eq!(ResultFormat::of_spec_version(107), ResultFormat::Legacy);
+		assert_eq!(ResultFormat::of_spec_version(OUTCOME_FORMAT_SINCE_SPEC), ResultFormat::Outcome);
+		assert_eq!(ResultFormat::of_spec_version(u32::MAX), ResultFormat::Outcome);
 	}
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use pallet_vm_proof::Reveal;
-use povm_primitives::{Arch, Usage, MAX_OUTPUT_LEN};
+use povm_primitives::{results::ResultFormat, Arch, Usage, MAX_OUTPUT_LEN};
 
 use crate::{
 	attestation,
@@ -166,22 +166,27 @@ pub fn small_output(exec: &Execution) -> Vec<u8> {
 }
 
 /// The pending commit of a run of `job`, assigned in draw `wave`, on a spec of `resources`:
-/// result digest, output and its digest, checkpoints root, usage capped at the job's bound
-/// (the chain refuses a reveal above it; the executor's sampled figures can overshoot the
-/// limits it enforces by a sampling interval), and the commitment to all of it; the run's
-/// outcome is kept beside them for the reveal.
+/// result digest (in `format`), output and its digest, checkpoints root, usage capped at the
+/// job's bound (the chain refuses a reveal above it; the executor's sampled figures can
+/// overshoot the limits it enforces by a sampling interval), and the commitment to all of it;
+/// the run's outcome is kept beside them for the reveal, unless the format predates outcomes.
 pub fn pending_commit(
 	job: JobId,
 	wave: u32,
 	resources: &povm_primitives::Resources,
 	exec: &Execution,
+	format: ResultFormat,
 	salt: [u8; 32],
 	me: &AccountId,
 ) -> PendingCommit {
 	let leaves: Vec<Digest> = exec.checkpoints.iter().map(|c| c.digest).collect();
-	let outcome = exec.outcome();
+	let manifest = exec.manifest();
+	let outcome = match format {
+		ResultFormat::Legacy => None,
+		ResultFormat::Outcome => Some(manifest.outcome()),
+	};
 	let reveal = Reveal {
-		result_digest: outcome.result_digest(),
+		result_digest: manifest.result_digest(format),
 		checkpoints_root: attestation::merkle_root(&leaves),
 		salt,
 		output: small_output(exec).try_into().expect("at most MAX_OUTPUT_LEN bytes"),
@@ -189,7 +194,7 @@ pub fn pending_commit(
 	};
 	let commitment =
 		povm_primitives::attestation::commitment(&reveal.attestation(job, wave), &reveal.salt, me);
-	PendingCommit { job, wave, commitment, reveal, leaves, outcome: Some(outcome), legacy: false }
+	PendingCommit { job, wave, commitment, reveal, leaves, outcome, legacy: false }
 }
 
 /// A cheating provider, for the network tests only: built solely into the
@@ -202,10 +207,15 @@ pub(crate) mod cheat {
 	/// digest, and commits to that, consistently, so the reveal matches the commitment (and
 	/// the outcome its digest) and only redundancy can tell the result is wrong.
 	pub fn corrupt(mut record: PendingCommit, me: &AccountId) -> PendingCommit {
-		let mut outcome = record.outcome.unwrap_or_default();
-		outcome.contents_digest = sp_io::hashing::blake2_256(&outcome.contents_digest);
-		record.reveal.result_digest = outcome.result_digest();
-		record.outcome = Some(outcome);
+		match record.outcome.as_mut() {
+			Some(outcome) => {
+				outcome.contents_digest = sp_io::hashing::blake2_256(&outcome.contents_digest);
+				record.reveal.result_digest = outcome.result_digest();
+			},
+			None =>
+				record.reveal.result_digest =
+					sp_io::hashing::blake2_256(&record.reveal.result_digest),
+		}
 		record.commitment = povm_primitives::attestation::commitment(
 			&record.reveal.attestation(record.job, record.wave),
 			&record.reveal.salt,
@@ -275,7 +285,7 @@ pub(crate) mod tests {
 		let me = AccountId::new([7; 32]);
 		let e = exec();
 		let resources = spec(30).resources;
-		let r = pending_commit(9, 2, &resources, &e, [1; 32], &me);
+		let r = pending_commit(9, 2, &resources, &e, ResultFormat::Outcome, [1; 32], &me);
 		let leaves = [[0u8; 32], [1; 32], [2; 32]];
 		assert_eq!((r.job, r.wave), (9, 2));
 		assert_eq!(r.leaves, leaves);
@@ -300,15 +310,34 @@ pub(crate) mod tests {
 		);
 		assert_eq!(r.reveal.output.to_vec(), b"{\"heads\":3}".to_vec());
 		// Another job or wave gives another commitment.
-		assert_ne!(pending_commit(10, 2, &resources, &e, [1; 32], &me).commitment, r.commitment);
-		assert_ne!(pending_commit(9, 0, &resources, &e, [1; 32], &me).commitment, r.commitment);
+		assert_ne!(pending_commit(10, 2, &resources, &e, ResultFormat::Outcome, [1; 32], &me).commitment, r.commitment);
+		assert_ne!(pending_commit(9, 0, &resources, &e, ResultFormat::Outcome, [1; 32], &me).commitment, r.commitment);
+	}
+
+	#[test]
+	fn a_job_assigned_before_spec_108_is_digested_as_workers_did_then_and_revealed_without_outcome() {
+		let me = AccountId::new([7; 32]);
+		let e = exec();
+		let resources = spec(30).resources;
+		let r = pending_commit(9, 2, &resources, &e, ResultFormat::Legacy, [1; 32], &me);
+		assert_eq!(r.reveal.result_digest, e.manifest().legacy_result_digest());
+		assert_ne!(r.reveal.result_digest, e.result_digest());
+		// A pre-108 runtime's reveal has no outcome; a 108 runtime refuses an outcome that
+		// does not hash to the digest, so none is given.
+		assert_eq!(r.outcome, None);
+		assert_eq!(
+			r.commitment,
+			povm_primitives::attestation::commitment(&r.reveal.attestation(9, 2), &[1; 32], &me)
+		);
+		let current = pending_commit(9, 2, &resources, &e, ResultFormat::Outcome, [1; 32], &me);
+		assert_ne!(current.commitment, r.commitment);
 	}
 
 	#[cfg(feature = "test-cheat")]
 	#[test]
 	fn the_cheat_commits_another_result_consistently() {
 		let me = AccountId::new([7; 32]);
-		let honest = pending_commit(9, 2, &spec(30).resources, &exec(), [1; 32], &me);
+		let honest = pending_commit(9, 2, &spec(30).resources, &exec(), ResultFormat::Outcome, [1; 32], &me);
 		let cheat = cheat::corrupt(honest.clone(), &me);
 		assert_ne!(cheat.reveal.result_digest, honest.reveal.result_digest);
 		assert_eq!(cheat.outcome.unwrap().result_digest(), cheat.reveal.result_digest);
@@ -332,7 +361,7 @@ pub(crate) mod tests {
 		e.usage.memory_mib_ms = 9_000;
 		let resources =
 			povm_primitives::Resources { millicores: 500, memory_mib: 1, max_seconds: 1 };
-		let r = pending_commit(9, 0, &resources, &e, [1; 32], &me);
+		let r = pending_commit(9, 0, &resources, &e, ResultFormat::Outcome, [1; 32], &me);
 		assert_eq!(r.reveal.usage, Usage { cpu_ms: 500, memory_mib_s: 1, wall_ms: 1_000 });
 		assert!(r.reveal.usage.within(&resources.usage_bound()));
 	}

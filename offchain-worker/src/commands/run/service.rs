@@ -8,6 +8,7 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use pallet_vm_proof::VmOffer;
+use povm_primitives::results::ResultFormat;
 use rand::RngCore;
 use tokio::sync::mpsc;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -34,8 +35,20 @@ pub const COMPLETION_CHANNEL: usize = 64;
 /// How often expired results are removed from the result store.
 pub const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
-/// What the loop keeps of an assigned job read from the chain: its spec and its owner.
-type Known = Option<(JobSpec, AccountId)>;
+/// What the loop keeps of an assigned job read from the chain; `None`: the job was not found.
+type Known = Option<KnownJob>;
+
+/// An assigned job as the loop first read it.
+#[derive(Clone)]
+struct KnownJob {
+	/// Its spec.
+	spec: JobSpec,
+	/// Its owner (who may fetch its result files).
+	owner: AccountId,
+	/// The result format of the runtime at the finalised block it was first read at: every
+	/// replica of a wave reads its assignment at the block that made it, so they agree.
+	format: ResultFormat,
+}
 
 /// The assignment service.
 pub struct Worker<E> {
@@ -126,11 +139,11 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			let Some(view) = &view else { continue };
 			for action in plan(view, &state, &self.config, self.submitter.signer()) {
 				state.apply(&action, view.finalized);
-				let owner = match &action {
-					Action::Run { job, .. } => specs.get(job).cloned().flatten().map(|k| k.1),
+				let known = match &action {
+					Action::Run { job, .. } => specs.get(job).cloned().flatten(),
 					_ => None,
 				};
-				self.execute(action, owner, &tracker, &done_tx);
+				self.execute(action, known, &tracker, &done_tx);
 			}
 		}
 		self.drain(tracker, done, state).await;
@@ -176,8 +189,8 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 	}
 
 	/// Reads the chain (and pings Docker) at finalised block `number`; `None` when the block
-	/// is unknown to the node. `specs` caches the specs and owners of assigned jobs across
-	/// blocks (`None`: the job was not found).
+	/// is unknown to the node. `specs` caches the assigned jobs across blocks (`None`: the job
+	/// was not found).
 	async fn read_view(
 		&self,
 		number: BlockNumber,
@@ -201,12 +214,16 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			if specs.contains_key(&a.job) {
 				continue;
 			}
-			match client.job(a.job, Some(hash)).await {
-				Ok(view) => {
+			match tokio::try_join!(client.job(a.job, Some(hash)), client.spec_version(Some(hash))) {
+				Ok((view, spec_version)) => {
 					if view.is_none() {
 						tracing::warn!(target: LOG_SERVICE, job = a.job, "assigned job not found");
 					}
-					specs.insert(a.job, view.map(|v| (v.spec, v.owner)));
+					let format = ResultFormat::of_spec_version(spec_version);
+					specs.insert(
+						a.job,
+						view.map(|v| KnownJob { spec: v.spec, owner: v.owner, format }),
+					);
 				},
 				Err(e) => {
 					self.metrics.error(e.kind());
@@ -217,7 +234,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		let specs = assignments
 			.iter()
 			.filter(|a| plan::needs_spec(a, state))
-			.filter_map(|a| Some((a.job, specs.get(&a.job)?.as_ref()?.0.clone())))
+			.filter_map(|a| Some((a.job, specs.get(&a.job)?.as_ref()?.spec.clone())))
 			.collect();
 		let millis_per_block = client
 			.read(
@@ -291,12 +308,12 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		up
 	}
 
-	/// Carries out `action`: starts its task, or logs and counts what it reports. `owner` is
-	/// the owner of a job to run, as the chain shows it.
+	/// Carries out `action`: starts its task, or logs and counts what it reports. `known` is
+	/// a job to run as the loop read it (its owner and result format).
 	fn execute(
 		self: &Arc<Self>,
 		action: Action,
-		owner: Option<AccountId>,
+		known: Option<KnownJob>,
 		tracker: &TaskTracker,
 		done: &mpsc::Sender<Completion>,
 	) {
@@ -304,7 +321,11 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			Action::Run { job, wave, resources, run } => {
 				let (this, done) = (self.clone(), done.clone());
 				tracker.spawn(async move {
-					let result = this.run(*run, wave, resources, owner).await;
+					let (owner, format) = match known {
+						Some(k) => (Some(k.owner), k.format),
+						None => (None, ResultFormat::default()),
+					};
+					let result = this.run(*run, wave, resources, owner, format).await;
 					report(&done, Completion::Ran { job, result }).await;
 				});
 			},
@@ -426,7 +447,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 	}
 
 	/// Runs `run` (assigned in draw `wave`, on a spec of `resources`, owned by `owner`),
-	/// persists its pending commit, and keeps its result files for the owner when the worker
+	/// persists its pending commit (its result digest in `format`), and keeps its result files for the owner when the worker
 	/// serves results.
 	async fn run(
 		&self,
@@ -434,6 +455,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		wave: u32,
 		resources: povm_primitives::Resources,
 		owner: Option<AccountId>,
+		format: ResultFormat,
 	) -> Result<PendingCommit, RunError> {
 		let job = run.job_id;
 		self.metrics.jobs_started.inc();
@@ -465,7 +487,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		));
 		let mut salt = [0u8; 32];
 		rand::rngs::OsRng.fill_bytes(&mut salt);
-		let record = job::pending_commit(job, wave, &resources, &exec, salt, self.me());
+		let record = job::pending_commit(job, wave, &resources, &exec, format, salt, self.me());
 		#[cfg(feature = "test-cheat")]
 		let record = job::cheat::corrupt(record, self.me());
 		tracing::info!(
