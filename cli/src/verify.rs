@@ -82,14 +82,14 @@ pub fn verify_manifest(bytes: &[u8], outcome: &RunOutcome) -> Result<ResultManif
 	Ok(manifest)
 }
 
-/// `name` as a file name to write under the output directory: non-empty UTF-8 without `/` or
-/// NUL, and neither `.` nor `..` (so it stays one entry of the directory). Names such as
-/// `report..v2.csv` or `a\b` are plain file names on Linux and are kept: refusing one would
-/// refuse the whole result, logs included.
+/// `name` as a file name to write under the output directory: UTF-8 and the protocol's
+/// [`is_result_file_name`](povm_primitives::results::is_result_file_name) (one entry of the
+/// directory). Names such as `report..v2.csv` are kept: refusing one would refuse the whole
+/// result, logs included.
 pub fn safe_file_name(name: &[u8]) -> Result<&str, VerifyError> {
 	let unsafe_name = || VerifyError::UnsafeName(String::from_utf8_lossy(name).into_owned());
 	let text = std::str::from_utf8(name).map_err(|_| unsafe_name())?;
-	if text.is_empty() || text == "." || text == ".." || text.contains(['/', '\0']) {
+	if !povm_primitives::results::is_result_file_name(name) {
 		return Err(unsafe_name());
 	}
 	Ok(text)

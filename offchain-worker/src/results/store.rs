@@ -111,9 +111,10 @@ impl Item {
 	}
 }
 
-/// Whether `name` is a plain file name: not empty, not `.` or `..`, no `/` and no NUL.
+/// Whether `name` is a plain file name: the protocol's rule,
+/// [`povm_primitives::results::is_result_file_name`].
 pub fn is_plain_name(name: &str) -> bool {
-	!name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\0'])
+	povm_primitives::results::is_result_file_name(name.as_bytes())
 }
 
 /// A stored result as listed: its job and meta.

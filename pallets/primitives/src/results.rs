@@ -232,6 +232,13 @@ impl ResultService {
 	}
 }
 
+/// Whether `name` can name a result file: one entry of a directory, that is not empty, not
+/// `.` or `..`, and without `/` or NUL. The worker stores and serves, and `povm fetch` writes,
+/// only such names; `report..v2.csv` or `a\b` are plain names on Linux and are kept.
+pub fn is_result_file_name(name: &[u8]) -> bool {
+	!name.is_empty() && name != b"." && name != b".." && !name.iter().any(|b| *b == b'/' || *b == 0)
+}
+
 /// The bytes a job's owner signs to read `item` of `job` until `expires` (unix seconds):
 /// `FETCH_TAG ‖ job (u64 LE) ‖ expires (u64 LE) ‖ item (UTF-8, e.g. "files/summary.json")`.
 pub fn fetch_message(job: JobId, expires: u64, item: &str) -> Vec<u8> {
@@ -388,5 +395,15 @@ mod tests {
 		assert_eq!(ResultFormat::of_spec_version(107), ResultFormat::Legacy);
 		assert_eq!(ResultFormat::of_spec_version(OUTCOME_FORMAT_SINCE_SPEC), ResultFormat::Outcome);
 		assert_eq!(ResultFormat::of_spec_version(u32::MAX), ResultFormat::Outcome);
+	}
+
+	#[test]
+	fn result_file_names_are_single_directory_entries() {
+		for ok in [&b"a"[..], b"..a", b".hidden", b"report..v2.csv", b"a\\b", "\u{e9}t\u{e9}".as_bytes()] {
+			assert!(is_result_file_name(ok), "{ok:?}");
+		}
+		for bad in [&b""[..], b".", b"..", b"a/b", b"/", b"a\0b"] {
+			assert!(!is_result_file_name(bad), "{bad:?}");
+		}
 	}
 }
