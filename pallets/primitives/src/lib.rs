@@ -503,6 +503,10 @@ pub trait VerifiedWork<AccountId> {
 	fn reputation(who: &AccountId) -> Perbill;
 	/// Providers with verified work in `epoch`.
 	fn providers_with_work(epoch: u32) -> Vec<AccountId>;
+	/// The lottery has turned the work of `epoch` into tickets: nothing reads its per-provider
+	/// records again, and they may be removed (with those of earlier epochs still present).
+	/// Returns the weight of what was done.
+	fn work_taken(epoch: u32) -> frame_support::weights::Weight;
 }
 
 /// Whether a provider's bond still answers for its conduct as a validator.

@@ -196,6 +196,7 @@ impl pallet_vm_proof::Config for Sim {
 	type MaxCheckpoints = ConstU32<16>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
 	type MaxEpochProviders = ConstU32<1_000>;
+	type FootprintHistory = ConstU32<8_760>;
 	type WeightInfo = ();
 	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
 	type MaxDeadlineAttempts = ConstU32<5>;

@@ -14,6 +14,7 @@ pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offences;
+mod prune;
 mod registry_impl;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,8 @@ mod tests_decline;
 mod tests_independence;
 #[cfg(test)]
 mod tests_offences;
+#[cfg(test)]
+mod tests_prune;
 #[cfg(test)]
 mod tests_results;
 #[cfg(test)]
@@ -118,6 +121,11 @@ pub mod pallet {
 		/// The most providers recorded with verified work per epoch.
 		#[pallet::constant]
 		type MaxEpochProviders: Get<u32>;
+
+		/// Epochs of network-wide energy and carbon ([`EpochFootprint`]) kept, counted back from
+		/// the epoch whose work the lottery last took; older ones are removed.
+		#[pallet::constant]
+		type FootprintHistory: Get<u32>;
 
 		/// The block time in milliseconds (the job queue's `MillisecsPerBlock`): a replica is
 		/// credited at most the blocks it held its slot, from its assignment to its commit, times
@@ -242,10 +250,19 @@ pub mod pallet {
 	pub type ProviderFootprint<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, FootprintTotal, ValueQuery>;
 
-	/// Energy and carbon of accepted work, per epoch.
+	/// Energy and carbon of accepted work, per epoch: the last [`Config::FootprintHistory`]
+	/// epochs (see [`PruneCursor`]).
 	#[pallet::storage]
 	pub type EpochFootprint<T: Config> =
 		StorageMap<_, Twox64Concat, u32, FootprintTotal, ValueQuery>;
+
+	/// How far the per-epoch records have been removed: the first epoch whose
+	/// [`VerifiedMillis`] and [`EpochProviders`] may remain, and the first whose
+	/// [`EpochFootprint`] may remain. Advanced when the lottery takes an epoch's work
+	/// ([`VerifiedWork::work_taken`]), a bounded number of entries at a time, so that a chain
+	/// that kept every epoch before this rule catches up over a few epochs.
+	#[pallet::storage]
+	pub type PruneCursor<T: Config> = StorageValue<_, EpochPruneCursor, ValueQuery>;
 
 	/// Further pages of a block's deadlines, numbered from 1, used once its first page
 	/// ([`Deadlines`]) is full, so that scheduling a deadline never fails.

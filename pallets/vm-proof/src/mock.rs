@@ -176,6 +176,7 @@ impl pallet_vm_proof::Config for Test {
 	type MaxCheckpoints = ConstU32<16>;
 	type MaxDeadlinesPerBlock = ConstU32<8>;
 	type MaxEpochProviders = ConstU32<32>;
+	type FootprintHistory = ConstU32<4>;
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	type WeightInfo = ();
 	type ForceOrigin = frame_system::EnsureRoot<AccountId>;

@@ -260,4 +260,8 @@ impl<T: Config> VerifiedWork<T::AccountId> for Pallet<T> {
 	fn providers_with_work(epoch: u32) -> Vec<T::AccountId> {
 		EpochProviders::<T>::get(epoch).into_inner()
 	}
+
+	fn work_taken(epoch: u32) -> Weight {
+		Self::prune_epochs(epoch)
+	}
 }

@@ -556,6 +556,32 @@ fn an_over_claiming_replica_is_paid_no_more_than_the_honest_one() {
 	});
 }
 
+/// An epoch keeps at most `MaxEpochProviders` work records: work of a provider the full list
+/// cannot take is never read by the lottery, so it is not stored either (pruning then removes
+/// an epoch's records at once).
+#[test]
+fn an_epoch_keeps_work_records_only_for_its_listed_providers() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		let max = <Test as Config>::MaxEpochProviders::get();
+		EpochProviders::<Test>::put(0, BoundedVec::try_from((1_000..1_000 + u64::from(max)).collect::<Vec<_>>()).unwrap());
+		let (id, ps) = assigned(2, 2, 2);
+		run_to_block(System::block_number() + 1);
+		for p in &ps {
+			commit(id, *p, 1, usage(20_000));
+		}
+		for p in &ps {
+			reveal(id, *p, 1, usage(20_000));
+		}
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
+		for p in &ps {
+			assert_eq!(VerifiedMillis::<Test>::get(0, p), 0, "unlisted work is not stored");
+		}
+		assert_eq!(VerifiedMillis::<Test>::iter_prefix(0).count(), 0);
+		assert_eq!(EpochProviders::<Test>::get(0).len() as u32, max);
+	});
+}
+
 #[test]
 fn divergence_draws_another_replica_then_outvotes_the_wrong_one() {
 	ExtBuilder::default().build_and_execute(|| {

@@ -276,15 +276,14 @@ impl<T: Config> Pallet<T> {
 			} else {
 				0
 			};
-			if vm_millis > 0 {
-				VerifiedMillis::<T>::mutate(epoch, who, |v| *v = v.saturating_add(vm_millis));
+			// Only a listed provider's work is kept: the lottery reads no other, and so an
+			// epoch holds at most `MaxEpochProviders` records, which pruning removes at once.
+			let listed = vm_millis > 0 &&
 				EpochProviders::<T>::mutate(epoch, |list| {
-					if !list.contains(who) {
-						// Beyond the bound the work still counts per provider; only the listing is
-						// full.
-						let _ = list.try_push(who.clone());
-					}
+					list.contains(who) || list.try_push(who.clone()).is_ok()
 				});
+			if listed {
+				VerifiedMillis::<T>::mutate(epoch, who, |v| *v = v.saturating_add(vm_millis));
 			}
 			Self::deposit_event(Event::WorkVerified {
 				job,

@@ -7,6 +7,7 @@ use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64, Contains, Get},
+	weights::Weight,
 };
 use pallet_session::SessionManager;
 use povm_primitives::VerifiedWork;
@@ -41,6 +42,13 @@ thread_local! {
 	static WORK: RefCell<BTreeMap<u32, Vec<(AccountId, u64)>>> = const { RefCell::new(BTreeMap::new()) };
 	/// Reputation per provider (default 1/2, as vm-proof gives a newcomer).
 	static REPUTATION: RefCell<BTreeMap<AccountId, Perbill>> = const { RefCell::new(BTreeMap::new()) };
+	/// The epochs whose work the lottery said it took, in order.
+	static TAKEN: RefCell<Vec<u32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The epochs whose work the lottery said it took ([`VerifiedWork::work_taken`]), in order.
+pub fn taken_epochs() -> Vec<u32> {
+	TAKEN.with(|t| t.borrow().clone())
 }
 
 parameter_types! {
@@ -95,6 +103,10 @@ impl VerifiedWork<AccountId> for MockWork {
 				.map(|v| v.iter().map(|(a, _)| *a).collect())
 				.unwrap_or_default()
 		})
+	}
+	fn work_taken(epoch: u32) -> Weight {
+		TAKEN.with(|t| t.borrow_mut().push(epoch));
+		Weight::zero()
 	}
 }
 
@@ -188,6 +200,7 @@ impl ExtBuilder {
 		Queued::set(None);
 		WORK.with(|w| w.borrow_mut().clear());
 		REPUTATION.with(|r| r.borrow_mut().clear());
+		TAKEN.with(|t| t.borrow_mut().clear());
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut t)

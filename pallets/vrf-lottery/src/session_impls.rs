@@ -58,13 +58,20 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The lottery's work at `new_session(new_index)`: close the open draw (returning the
-	/// validators of session `new_index`, or `None` to keep the current set) and open the draw
-	/// of the session now starting (`new_index - 1`).
+	/// validators of session `new_index`, or `None` to keep the current set), open the draw
+	/// of the session now starting (`new_index - 1`), and tell [`Config::Work`] that the work
+	/// of the epoch before (now in tickets) will not be read again, so its records can go.
 	pub(crate) fn on_new_session(new_index: u32) -> Option<Vec<T::AccountId>> {
 		let (validators, winners) = Self::close_draw(new_index);
-		let providers = Self::open_draw(new_index.saturating_sub(1));
+		let epoch = new_index.saturating_sub(1);
+		let providers = Self::open_draw(epoch);
+		// Draw 0 reads the (empty) epoch 0 that has only begun: nothing is taken yet.
+		let pruned = match epoch.checked_sub(1) {
+			Some(work_epoch) => T::Work::work_taken(work_epoch),
+			None => Weight::zero(),
+		};
 		frame_system::Pallet::<T>::register_extra_weight_unchecked(
-			Self::boundary_weight(providers, winners),
+			Self::boundary_weight(providers, winners).saturating_add(pruned),
 			DispatchClass::Mandatory,
 		);
 		validators

@@ -28,6 +28,22 @@ fn draw() -> DrawInfoOf<Test> {
 // ---------------------------------------------------------------- tickets
 
 #[test]
+fn an_epochs_work_is_released_once_its_draw_has_opened() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Draw 0 at genesis reads the epoch that has only begun: nothing is taken.
+		<VrfLottery as SessionManager<AccountId>>::new_session(1);
+		assert!(taken_epochs().is_empty());
+		work_now(10, 100);
+		rotate();
+		// Draw 1 holds epoch 0's work as tickets: its records may go, epoch 1's (running) not.
+		assert!(Tickets::<Test>::get(1, 10).is_some());
+		assert_eq!(taken_epochs(), vec![0]);
+		rotate();
+		assert_eq!(taken_epochs(), vec![0, 1]);
+	});
+}
+
+#[test]
 fn tickets_come_from_accepted_work_only() {
 	ExtBuilder::default().build_and_execute(|| {
 		set_reputation(10, Perbill::one());

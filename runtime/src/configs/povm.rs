@@ -36,6 +36,9 @@ parameter_types! {
 	pub const UnbondingDelay: BlockNumber = crate::timing::UNBONDING_DELAY;
 	/// Providers with verified work recorded per epoch, and so lottery entrants per draw.
 	pub const MaxEpochProviders: u32 = 1_000;
+	/// Epochs of network-wide energy and carbon kept on chain: a year of hourly sessions (three
+	/// days with `fast-runtime`'s 30-second sessions).
+	pub const FootprintHistory: u32 = 8_760;
 }
 
 impl pallet_job_queue::Config for Runtime {
@@ -81,6 +84,7 @@ impl pallet_vm_proof::Config for Runtime {
 	type MaxCheckpoints = ConstU32<256>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
 	type MaxEpochProviders = MaxEpochProviders;
+	type FootprintHistory = FootprintHistory;
 	type MillisecsPerBlock = ConstU64<{ crate::MILLI_SECS_PER_BLOCK }>;
 	type WeightInfo = pallet_vm_proof::weights::SubstrateWeight<Runtime>;
 	// Root closes jobs whose deadline processing keeps failing.
