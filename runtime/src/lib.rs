@@ -109,6 +109,11 @@ impl_opaque_keys! {
 ///   against the result digest, and the job queue keeps the accepted one (`JobQueue::Outcomes`);
 ///   providers state where they serve result files (`vmProof.set_result_service`,
 ///   `VmProof::ResultServices`); vm-proof storage version 5 (reveals keep their outcome).
+/// - 109: bounded per-epoch state and congestion fees (issue 13): an epoch's per-provider work
+///   records are removed once the lottery has taken them into tickets (`VmProof::PruneCursor`,
+///   a bounded number per session, so an older chain's backlog goes over a few sessions), the
+///   network's footprint is kept for `FootprintHistory` epochs, and the fee multiplier follows
+///   block fullness (`TargetedFeeAdjustment`, never below 1). No stored layout changes.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -117,7 +122,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 108,
+	spec_version: 109,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
