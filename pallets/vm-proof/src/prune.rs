@@ -6,7 +6,8 @@
 //! where it stopped: on a chain that kept every epoch before this rule the backlog goes over
 //! the next sessions, each removal bounded.
 
-use super::*;
+use crate::pallet::*;
+use frame_support::{pallet_prelude::*, traits::Get};
 
 impl<T: Config> Pallet<T> {
 	/// Most entries one [`Pallet::prune_epochs`] removes or visits: two epochs' worth of work

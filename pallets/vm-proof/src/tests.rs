@@ -563,8 +563,9 @@ fn an_over_claiming_replica_is_paid_no_more_than_the_honest_one() {
 fn an_epoch_keeps_work_records_only_for_its_listed_providers() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
-		let max = <Test as Config>::MaxEpochProviders::get();
-		EpochProviders::<Test>::put(0, BoundedVec::try_from((1_000..1_000 + u64::from(max)).collect::<Vec<_>>()).unwrap());
+		let max = <<Test as Config>::MaxEpochProviders as frame_support::traits::Get<u32>>::get();
+		let others: Vec<AccountId> = (1_000..1_000 + u64::from(max)).collect();
+		EpochProviders::<Test>::insert(0, BoundedVec::try_from(others).unwrap());
 		let (id, ps) = assigned(2, 2, 2);
 		run_to_block(System::block_number() + 1);
 		for p in &ps {
