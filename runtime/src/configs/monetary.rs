@@ -119,7 +119,10 @@ mod tests {
 		in_block_using(max_normal(), || {
 			for _ in 0..100 {
 				let next = SlowAdjustingFeeUpdate::<Runtime>::convert(multiplier);
-				assert!(next > multiplier, "full blocks raise the fee: {next:?} after {multiplier:?}");
+				assert!(
+					next > multiplier,
+					"full blocks raise the fee: {next:?} after {multiplier:?}"
+				);
 				multiplier = next;
 			}
 		});
@@ -127,7 +130,10 @@ mod tests {
 		// At the target fullness the multiplier holds.
 		in_block_using(max_normal() / 4, || {
 			let next = SlowAdjustingFeeUpdate::<Runtime>::convert(congested);
-			assert!(next >= congested.saturating_sub(Multiplier::saturating_from_rational(1, 1_000_000)));
+			assert!(
+				next >= congested
+					.saturating_sub(Multiplier::saturating_from_rational(1, 1_000_000))
+			);
 		});
 		// Empty blocks bring it down, never below one.
 		in_block_using(Weight::zero(), || {
