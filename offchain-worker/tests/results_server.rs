@@ -168,7 +168,8 @@ async fn an_owner_that_does_not_read_holds_only_its_own_few_downloads() {
 	let store = ResultStore::open(dir.path(), 3600, 256 << 20).unwrap();
 	let mut big = exec();
 	let content = vec![7u8; 32 << 20];
-	big.outputs = vec![OutputFile { name: "huge.bin".into(), digest: blake2_256(&content), content }];
+	big.outputs =
+		vec![OutputFile { name: "huge.bin".into(), digest: blake2_256(&content), content }];
 	let (alice, bob) = (pair("//Alice"), pair("//Bob"));
 	store.put(BIG, alice.public().0, &big, unix_now()).unwrap();
 	store.put(JOB, bob.public().0, &exec(), unix_now()).unwrap();

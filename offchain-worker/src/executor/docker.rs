@@ -22,8 +22,8 @@ use super::{
 	quota::{self, JobFs, Quota},
 	usage::UsageMeter,
 	DockerClient, ExecError, Execution, Executor, ImageSource, ImageSpec, ImageStore,
-	ImageStoreConfig, JobRun, Resources, CHECKPOINT_DIR, HOSTNAME, IN_DIR, JOB_LABEL, MAX_CHECKPOINTS,
-	OUT_DIR, PINNED_ENV, WORKER_LABEL,
+	ImageStoreConfig, JobRun, Resources, CHECKPOINT_DIR, HOSTNAME, IN_DIR, JOB_LABEL,
+	MAX_CHECKPOINTS, OUT_DIR, PINNED_ENV, WORKER_LABEL,
 };
 use crate::{
 	attestation::Flags,
@@ -814,7 +814,12 @@ mod tests {
 
 	#[test]
 	fn the_cpu_time_limit_lies_beyond_what_the_quota_allows_in_the_run_time() {
-		let r = |millicores, max_seconds| Resources { millicores, memory_mib: 64, max_seconds, pids: 32 };
+		let r = |millicores, max_seconds| Resources {
+			millicores,
+			memory_mib: 64,
+			max_seconds,
+			pids: 32,
+		};
 		// runc: the quota's cores over the run time and a 30 s margin (at least one core).
 		assert_eq!(cpu_time_limit(DEFAULT_RUNTIME, &r(1000, 60)), (90, 120));
 		assert_eq!(cpu_time_limit(DEFAULT_RUNTIME, &r(500, 61)), (91, 121), "at least a core");

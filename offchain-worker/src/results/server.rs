@@ -284,7 +284,12 @@ impl<K: Ord + Clone> Slots<K> {
 
 	/// Slots `key` holds.
 	pub fn held(&self, key: &K) -> usize {
-		self.held.lock().unwrap_or_else(|e| e.into_inner()).get(key).copied().unwrap_or(0)
+		self.held
+			.lock()
+			.unwrap_or_else(|e| e.into_inner())
+			.get(key)
+			.copied()
+			.unwrap_or(0)
 	}
 
 	/// Keys holding a slot.
@@ -485,12 +490,11 @@ impl ResultServer {
 		deadline.allow(len);
 		let file = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(opened.file), len);
 		// The download counts until the body is dropped: sent, or its connection closed.
-		let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map_ok(
-			move |chunk| {
+		let stream =
+			tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map_ok(move |chunk| {
 				let _counted = &download;
 				Frame::data(chunk)
-			},
-		);
+			});
 		let mut response = Response::new(BodyExt::boxed(StreamBody::new(stream)));
 		let headers = response.headers_mut();
 		headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
