@@ -303,7 +303,8 @@ impl ChainClient {
 		}
 		let version: Version = match at {
 			Some(hash) =>
-				self.request("state_getRuntimeVersion", rpc_params![to_0x(hash.as_bytes())]).await?,
+				self.request("state_getRuntimeVersion", rpc_params![to_0x(hash.as_bytes())])
+					.await?,
 			None => self.request("state_getRuntimeVersion", rpc_params![]).await?,
 		};
 		Ok(version.spec_version)

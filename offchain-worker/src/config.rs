@@ -38,7 +38,7 @@
 //! listen = "0.0.0.0:8480"                  # unset: no server, no result kept
 //! public_url = "https://results.example.org/povm"  # what customers use (proxy in front)
 //! retention_hours = 72                     # each result is served this long
-//! max_store_mib = 1024                     # oldest results go first beyond it
+//! max_store_mib = 1024                     # beyond it, the heaviest owner's oldest go first
 //!
 //! [offer]                                  # unset fields are measured from the host
 //! millicores = 1000
@@ -145,7 +145,8 @@ pub struct ResultsConfig {
 	/// Hours a result is kept and served after its run (1..=2160, the chain's most).
 	#[serde(default = "default_retention_hours")]
 	pub retention_hours: u32,
-	/// Disk budget of the kept results, in MiB: beyond it the oldest are removed first.
+	/// Disk budget of the kept results, in MiB: beyond it the oldest results of the owner that
+	/// holds the most bytes are removed first.
 	#[serde(default = "default_max_store_mib")]
 	pub max_store_mib: u64,
 }

@@ -162,13 +162,14 @@ async fn the_base_path_of_the_public_url_is_accepted() {
 #[tokio::test]
 async fn an_owner_that_does_not_read_holds_only_its_own_few_downloads() {
 	// A 32 MiB file: more than loopback's socket buffers, so a download that is not read
-	// stays open.
+	// stays open (its deadline is minutes away at the slowest rate served).
 	const BIG: u64 = 43;
 	let dir = tempfile::tempdir().unwrap();
 	let store = ResultStore::open(dir.path(), 3600, 256 << 20).unwrap();
 	let mut big = exec();
 	let content = vec![7u8; 32 << 20];
-	big.outputs = vec![OutputFile { name: "huge.bin".into(), digest: blake2_256(&content), content }];
+	big.outputs =
+		vec![OutputFile { name: "huge.bin".into(), digest: blake2_256(&content), content }];
 	let (alice, bob) = (pair("//Alice"), pair("//Bob"));
 	store.put(BIG, alice.public().0, &big, unix_now()).unwrap();
 	store.put(JOB, bob.public().0, &exec(), unix_now()).unwrap();
@@ -210,5 +211,44 @@ async fn an_owner_that_does_not_read_holds_only_its_own_few_downloads() {
 		tokio::time::sleep(std::time::Duration::from_millis(100)).await;
 	}
 	assert_eq!(status, 200, "a closed download frees its place");
+	cancel.cancel();
+}
+
+#[tokio::test]
+async fn one_address_holds_a_few_connections_not_the_whole_server() {
+	let (_dir, addr, cancel) = serve("").await;
+	// Idle connections (no request head yet) from one address, up to its limit.
+	let mut idle = Vec::new();
+	for _ in 0..server::MAX_CONNECTIONS_PER_PEER {
+		idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
+	}
+	// Give the server time to accept them all.
+	tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+	// One more from the same address is closed without an answer.
+	let mut extra = tokio::net::TcpStream::connect(addr).await.unwrap();
+	let _ = extra.write_all(b"GET /v1/jobs/42/stdout HTTP/1.1\r\nHost: r\r\n\r\n").await;
+	let mut answer = Vec::new();
+	let _ = extra.read_to_end(&mut answer).await;
+	assert!(answer.is_empty(), "answered: {}", String::from_utf8_lossy(&answer));
+	// Once they go, the address is served again.
+	drop(idle);
+	let expires = unix_now() + 60;
+	let alices = auth(&pair("//Alice"), JOB, expires, "stdout");
+	let mut status = 0;
+	for _ in 0..50 {
+		tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+		let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+		let head = format!(
+			"GET /v1/jobs/{JOB}/stdout HTTP/1.1\r\nHost: r\r\nAuthorization: {alices}\r\nConnection: close\r\n\r\n"
+		);
+		let _ = stream.write_all(head.as_bytes()).await;
+		let mut response = Vec::new();
+		let _ = stream.read_to_end(&mut response).await;
+		if response.starts_with(b"HTTP/1.1 200") {
+			status = 200;
+			break
+		}
+	}
+	assert_eq!(status, 200);
 	cancel.cancel();
 }

@@ -175,10 +175,15 @@ async fn every_replica_sees_the_same_host_name_time_zone_locale_and_limits() {
 	// Nothing of the host's DNS configuration reaches the job.
 	let resolv = out.split("-- /etc/resolv.conf\n").nth(1).unwrap().split("-- ulimit").next();
 	assert!(!resolv.unwrap().contains("nameserver"), "{out}");
-	// A job stops on its own once past the CPU time its quota allows in its run time (half a
-	// core for 30 s, plus a margin), even if its worker is no longer there to kill it.
-	let (soft, _) = povm_worker::executor::cpu_time_limit(&shell_job(5, a_dir.path(), "").spec.resources);
-	let cpu = out.lines().find(|l| l.starts_with("cpu time")).expect("ulimit -a shows the CPU time");
+	// A computing job stops on its own once past the CPU time its quota allows in its run time
+	// and a margin, even if its worker is no longer there to kill it: the limit is set.
+	let resources = shell_job(5, a_dir.path(), "").spec.resources;
+	let (soft, _) =
+		povm_worker::executor::cpu_time_limit(exec.config().runtime.as_str(), &resources);
+	let cpu = out
+		.lines()
+		.find(|l| l.starts_with("cpu time"))
+		.expect("ulimit -a shows the CPU time");
 	assert!(cpu.ends_with(&format!(" {soft}")), "{cpu}, expected {soft}");
 
 	// The job's own environment still wins over the pinned one.

@@ -22,8 +22,8 @@ use super::{
 	quota::{self, JobFs, Quota},
 	usage::UsageMeter,
 	DockerClient, ExecError, Execution, Executor, ImageSource, ImageSpec, ImageStore,
-	ImageStoreConfig, JobRun, Resources, CHECKPOINT_DIR, HOSTNAME, IN_DIR, JOB_LABEL, MAX_CHECKPOINTS,
-	OUT_DIR, PINNED_ENV, WORKER_LABEL,
+	ImageStoreConfig, JobRun, Resources, CHECKPOINT_DIR, HOSTNAME, IN_DIR, JOB_LABEL,
+	MAX_CHECKPOINTS, OUT_DIR, PINNED_ENV, WORKER_LABEL,
 };
 use crate::{
 	attestation::Flags,
@@ -80,20 +80,32 @@ const ULIMITS: [(&str, i64, i64); 6] = [
 	("stack", 8 << 20, 8 << 20),
 ];
 
-/// Seconds of CPU time a job's process may use beyond what its quota allows in its run time.
-const CPU_LIMIT_MARGIN_SECONDS: i64 = 5;
+/// Wall-clock seconds beyond `max_seconds` that the CPU-time limit leaves for the container's
+/// start and the worker's kill.
+const CPU_LIMIT_MARGIN_SECONDS: u64 = 30;
 
-/// The job's `RLIMIT_CPU` (soft, hard) in seconds: the CPU time its quota allows a process in
-/// `max_seconds` (`millicores` thousandths of a core), plus a margin. Within its run time a
-/// job never reaches it (the CPU quota bounds every process); a job whose worker was killed
-/// before it could enforce the wall-clock limit is stopped by the kernel (SIGXCPU, then
-/// SIGKILL) instead of computing on until the worker restarts. (A process that only sleeps
-/// uses no CPU and stays until then: the worker removes it at start.)
-pub fn cpu_time_limit(resources: &Resources) -> (i64, i64) {
-	let quota_ms = u64::from(resources.max_seconds) * u64::from(resources.millicores);
-	let soft = i64::try_from(quota_ms.div_ceil(1000)).unwrap_or(i64::MAX / 2) +
-		CPU_LIMIT_MARGIN_SECONDS;
-	(soft, soft + CPU_LIMIT_MARGIN_SECONDS)
+/// The job's `RLIMIT_CPU` (soft, hard) in seconds under `runtime`: what one process could use
+/// in `max_seconds` plus a [`CPU_LIMIT_MARGIN_SECONDS`] margin (the hard limit one margin
+/// more). Under runc the CPU quota bounds a process at `millicores / 1000` cores; gVisor counts
+/// a thread's CPU time while it is runnable even when the host throttles it, so there a process
+/// is bounded by its threads (at most `pids`) at one second per second. Within its run time a
+/// job never reaches the limit; a computing process whose worker was killed before it could
+/// enforce the wall-clock limit is stopped by the kernel (SIGXCPU, then SIGKILL) instead of
+/// computing until the worker restarts and removes it. (A process that sleeps, or a job that
+/// keeps starting new processes, runs on until then.)
+pub fn cpu_time_limit(runtime: &str, resources: &Resources) -> (i64, i64) {
+	let per_second_millis = if runtime == GVISOR_RUNTIME {
+		u64::from(resources.pids).saturating_mul(1000)
+	} else {
+		u64::from(resources.millicores)
+	}
+	.max(1000);
+	let seconds = |wall: u64| {
+		let millis = wall.saturating_mul(per_second_millis);
+		i64::try_from(millis.div_ceil(1000)).unwrap_or(i64::MAX)
+	};
+	let wall = u64::from(resources.max_seconds).saturating_add(CPU_LIMIT_MARGIN_SECONDS);
+	(seconds(wall), seconds(wall.saturating_add(CPU_LIMIT_MARGIN_SECONDS)))
 }
 
 /// Settings of a [`DockerExecutor`] that are the provider's, not the job's.
@@ -456,6 +468,8 @@ impl DockerExecutor {
 				env.push(format!("{key}={value}"));
 			}
 		}
+		let (cpu_soft, cpu_hard) = cpu_time_limit(&self.config.runtime, r);
+		let cpu_limit = ("cpu", cpu_soft, cpu_hard);
 		let host_config = HostConfig {
 			memory: Some(i64::from(r.memory_mib) * MIB),
 			// Equal to the memory limit: no swap, so the limit really bounds the job.
@@ -478,7 +492,7 @@ impl DockerExecutor {
 				ULIMITS
 					.iter()
 					.copied()
-					.chain([("cpu", cpu_time_limit(r).0, cpu_time_limit(r).1)])
+					.chain([cpu_limit])
 					.map(|(name, soft, hard)| ResourcesUlimits {
 						name: Some(name.to_owned()),
 						soft: Some(soft),
@@ -800,12 +814,21 @@ mod tests {
 
 	#[test]
 	fn the_cpu_time_limit_lies_beyond_what_the_quota_allows_in_the_run_time() {
-		let r = |millicores, max_seconds| Resources { millicores, memory_mib: 64, max_seconds, pids: 32 };
-		assert_eq!(cpu_time_limit(&r(1000, 60)), (65, 70));
-		assert_eq!(cpu_time_limit(&r(500, 61)), (31 + 5, 41), "rounded up");
-		assert_eq!(cpu_time_limit(&r(4000, 30)), (125, 130), "threads of one process add up");
-		let (soft, hard) = cpu_time_limit(&r(u32::MAX, u32::MAX));
-		assert!(soft > 0 && hard > soft, "no overflow");
+		let r = |millicores, max_seconds| Resources {
+			millicores,
+			memory_mib: 64,
+			max_seconds,
+			pids: 32,
+		};
+		// runc: the quota's cores over the run time and a 30 s margin (at least one core).
+		assert_eq!(cpu_time_limit(DEFAULT_RUNTIME, &r(1000, 60)), (90, 120));
+		assert_eq!(cpu_time_limit(DEFAULT_RUNTIME, &r(500, 61)), (91, 121), "at least a core");
+		assert_eq!(cpu_time_limit(DEFAULT_RUNTIME, &r(4000, 30)), (240, 360), "threads add up");
+		assert_eq!(cpu_time_limit(DEFAULT_RUNTIME, &r(2500, 1)), (78, 153), "rounded up");
+		// gVisor: every thread (up to pids) may count a second per second, throttled or not.
+		assert_eq!(cpu_time_limit(GVISOR_RUNTIME, &r(500, 30)), (32 * 60, 32 * 90));
+		let (soft, hard) = cpu_time_limit(DEFAULT_RUNTIME, &r(u32::MAX, u32::MAX));
+		assert!(soft > 0 && hard >= soft, "no overflow");
 	}
 
 	#[test]

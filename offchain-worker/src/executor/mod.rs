@@ -15,9 +15,9 @@ use std::{future::Future, path::PathBuf};
 
 pub use self::{
 	docker::{
-		cpu_time_limit, gvisor_enforces_seccomp, missing_isolation, registered_runtimes, runtime_pids_limit, DockerConfig, DockerExecutor,
-		DEFAULT_DISK_QUOTA_MIB, DEFAULT_MAX_FILES, DEFAULT_RUNTIME, DEFAULT_SECCOMP_PROFILE,
-		GVISOR_RUNTIME,
+		cpu_time_limit, gvisor_enforces_seccomp, missing_isolation, registered_runtimes,
+		runtime_pids_limit, DockerConfig, DockerExecutor, DEFAULT_DISK_QUOTA_MIB,
+		DEFAULT_MAX_FILES, DEFAULT_RUNTIME, DEFAULT_SECCOMP_PROFILE, GVISOR_RUNTIME,
 	},
 	docker_client::{DockerClient, DockerError, ImageRemoval, JOB_LABEL, WORKER_LABEL},
 	error::ExecError,

@@ -18,11 +18,12 @@
 //!
 //! The job's existence is checked before the authorization (job ids are public), the item
 //! after it, so only the owner learns which files a result has. Each connection serves one
-//! request; at most [`MAX_CONNECTIONS`] are served at once, headers must come within
-//! [`HEADER_TIMEOUT`], a connection is closed after [`CONNECTION_DEADLINE`] whatever it is
-//! doing, and request bodies are never read. An owner downloads at most
-//! [`MAX_DOWNLOADS_PER_OWNER`] items at once (`429` beyond): an owner who reads its files
-//! slowly, or not at all, holds a few connections, not all of them.
+//! request; at most [`MAX_CONNECTIONS`] are served at once, [`MAX_CONNECTIONS_PER_PEER`] from
+//! one IP address (more are closed at once), headers must come within [`HEADER_TIMEOUT`], a
+//! connection is closed [`CONNECTION_DEADLINE`] after it was accepted plus the time its item
+//! takes at [`MIN_TRANSFER_RATE`], and request bodies are never read. An owner downloads at
+//! most [`MAX_DOWNLOADS_PER_OWNER`] items at once (`429` beyond). So a client that reads
+//! slowly, or not at all, holds a few connections for a bounded time, not all of them.
 
 use std::{
 	collections::BTreeMap,
@@ -54,11 +55,14 @@ pub const LOG_RESULTS: &str = "povm::results";
 pub const MAX_CONNECTIONS: usize = 64;
 /// Longest a client may take to send a request's headers.
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
-/// Longest a connection is served, headers to last byte: a download slower than the output
-/// cap over this time is cut.
-pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(300);
+/// Longest a connection is served beyond the time its item takes at [`MIN_TRANSFER_RATE`].
+pub const CONNECTION_DEADLINE: Duration = Duration::from_secs(60);
+/// The slowest download served to its end, in bytes per second.
+pub const MIN_TRANSFER_RATE: u64 = 32 * 1024;
 /// Most items one owner downloads at once.
 pub const MAX_DOWNLOADS_PER_OWNER: usize = 4;
+/// Most connections served at once to one IP address.
+pub const MAX_CONNECTIONS_PER_PEER: usize = 8;
 /// Largest request head accepted, in bytes.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
 
@@ -243,49 +247,88 @@ fn plain(status: StatusCode, text: &str) -> Response<Body> {
 pub struct ResultServer {
 	store: Arc<ResultStore>,
 	base: String,
-	downloads: Arc<Downloads>,
+	downloads: Arc<Slots<[u8; 32]>>,
 }
 
-/// The downloads in progress, per owner.
-#[derive(Debug, Default)]
-pub struct Downloads {
-	per_owner: std::sync::Mutex<BTreeMap<[u8; 32], usize>>,
-}
-
-/// One download of an owner's, counted until dropped (with the response body).
+/// Things in progress per key (downloads per owner, connections per peer), each key at most
+/// `limit` at once.
 #[derive(Debug)]
-pub struct Download {
-	downloads: Arc<Downloads>,
-	owner: [u8; 32],
+pub struct Slots<K: Ord + Clone> {
+	limit: usize,
+	held: std::sync::Mutex<BTreeMap<K, usize>>,
 }
 
-impl Downloads {
-	/// Counts a download of `owner`'s, unless it already has [`MAX_DOWNLOADS_PER_OWNER`].
-	pub fn start(self: &Arc<Self>, owner: [u8; 32]) -> Option<Download> {
-		let mut map = self.per_owner.lock().unwrap_or_else(|e| e.into_inner());
-		let n = map.entry(owner).or_default();
-		if *n >= MAX_DOWNLOADS_PER_OWNER {
+/// One held slot of a [`Slots`], released when dropped.
+#[derive(Debug)]
+pub struct Slot<K: Ord + Clone> {
+	slots: Arc<Slots<K>>,
+	key: K,
+}
+
+impl<K: Ord + Clone> Slots<K> {
+	/// Slots of at most `limit` per key.
+	pub fn new(limit: usize) -> Arc<Self> {
+		Arc::new(Self { limit, held: Default::default() })
+	}
+
+	/// A slot for `key`, unless it already holds `limit`.
+	pub fn take(self: &Arc<Self>, key: K) -> Option<Slot<K>> {
+		let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+		let n = held.entry(key.clone()).or_default();
+		if *n >= self.limit {
 			return None
 		}
 		*n += 1;
-		Some(Download { downloads: self.clone(), owner })
+		Some(Slot { slots: self.clone(), key })
 	}
 
-	/// Downloads of `owner`'s in progress.
-	pub fn of(&self, owner: &[u8; 32]) -> usize {
-		self.per_owner.lock().unwrap_or_else(|e| e.into_inner()).get(owner).copied().unwrap_or(0)
+	/// Slots `key` holds.
+	pub fn held(&self, key: &K) -> usize {
+		self.held
+			.lock()
+			.unwrap_or_else(|e| e.into_inner())
+			.get(key)
+			.copied()
+			.unwrap_or(0)
+	}
+
+	/// Keys holding a slot.
+	pub fn keys(&self) -> usize {
+		self.held.lock().unwrap_or_else(|e| e.into_inner()).len()
 	}
 }
 
-impl Drop for Download {
+impl<K: Ord + Clone> Drop for Slot<K> {
 	fn drop(&mut self) {
-		let mut map = self.downloads.per_owner.lock().unwrap_or_else(|e| e.into_inner());
-		if let Some(n) = map.get_mut(&self.owner) {
+		let mut held = self.slots.held.lock().unwrap_or_else(|e| e.into_inner());
+		if let Some(n) = held.get_mut(&self.key) {
 			*n = n.saturating_sub(1);
 			if *n == 0 {
-				map.remove(&self.owner);
+				held.remove(&self.key);
 			}
 		}
+	}
+}
+
+/// When a connection is closed: [`CONNECTION_DEADLINE`] after it was accepted, pushed back by
+/// the time its item takes at [`MIN_TRANSFER_RATE`].
+#[derive(Debug)]
+pub struct Deadline(std::sync::Mutex<tokio::time::Instant>);
+
+impl Deadline {
+	fn new() -> Arc<Self> {
+		Arc::new(Self(std::sync::Mutex::new(tokio::time::Instant::now() + CONNECTION_DEADLINE)))
+	}
+
+	/// Gives the connection time to send `bytes` at the slowest rate served.
+	fn allow(&self, bytes: u64) {
+		let extra = Duration::from_secs(bytes / MIN_TRANSFER_RATE + 1);
+		let mut at = self.0.lock().unwrap_or_else(|e| e.into_inner());
+		*at += extra;
+	}
+
+	fn at(&self) -> tokio::time::Instant {
+		*self.0.lock().unwrap_or_else(|e| e.into_inner())
 	}
 }
 
@@ -295,13 +338,14 @@ impl ResultServer {
 		Arc::new(Self {
 			store,
 			base: base.into().trim_end_matches('/').to_owned(),
-			downloads: Default::default(),
+			downloads: Slots::new(MAX_DOWNLOADS_PER_OWNER),
 		})
 	}
 
 	/// Serves on `listener` until `cancel`.
 	pub async fn serve(self: Arc<Self>, listener: TcpListener, cancel: CancellationToken) {
 		let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+		let peers = Slots::<std::net::IpAddr>::new(MAX_CONNECTIONS_PER_PEER);
 		if let Ok(addr) = listener.local_addr() {
 			tracing::info!(target: LOG_RESULTS, %addr, base = %self.base, "serving results");
 		}
@@ -325,11 +369,18 @@ impl ResultServer {
 					},
 				},
 			};
+			let Some(peer_slot) = peers.take(peer.ip()) else {
+				tracing::debug!(target: LOG_RESULTS, %peer, "too many connections from this address");
+				drop(stream);
+				continue;
+			};
 			let this = self.clone();
 			tokio::spawn(async move {
+				let deadline = Deadline::new();
+				let extend = deadline.clone();
 				let service = hyper::service::service_fn(move |request| {
-					let this = this.clone();
-					async move { Ok::<_, Infallible>(this.handle(request, peer).await) }
+					let (this, extend) = (this.clone(), extend.clone());
+					async move { Ok::<_, Infallible>(this.handle(request, peer, &extend).await) }
 				});
 				let connection = hyper::server::conn::http1::Builder::new()
 					.timer(TokioTimer::new())
@@ -337,23 +388,37 @@ impl ResultServer {
 					.max_buf_size(MAX_HEADER_BYTES.max(8192))
 					.keep_alive(false)
 					.serve_connection(TokioIo::new(stream), service);
-				match tokio::time::timeout(CONNECTION_DEADLINE, connection).await {
-					Ok(Ok(())) => {},
-					Ok(Err(e)) => tracing::debug!(target: LOG_RESULTS, %peer, "connection: {e}"),
-					Err(_) => tracing::info!(
-						target: LOG_RESULTS,
-						%peer,
-						"connection closed after {CONNECTION_DEADLINE:?}"
-					),
+				tokio::pin!(connection);
+				loop {
+					tokio::select! {
+						served = &mut connection => {
+							if let Err(e) = served {
+								tracing::debug!(target: LOG_RESULTS, %peer, "connection: {e}");
+							}
+							break;
+						},
+						_ = tokio::time::sleep_until(deadline.at()) => {
+							// The deadline may have moved while this slept.
+							if tokio::time::Instant::now() >= deadline.at() {
+								tracing::info!(target: LOG_RESULTS, %peer, "connection too slow: closed");
+								break;
+							}
+						},
+					}
 				}
-				drop(permit);
+				drop((permit, peer_slot));
 			});
 		}
 	}
 
 	/// Answers one request.
-	pub async fn handle(&self, request: Request<Incoming>, peer: SocketAddr) -> Response<Body> {
-		let response = self.answer(&request).await;
+	pub async fn handle(
+		&self,
+		request: Request<Incoming>,
+		peer: SocketAddr,
+		deadline: &Deadline,
+	) -> Response<Body> {
+		let response = self.answer(&request, deadline).await;
 		tracing::debug!(
 			target: LOG_RESULTS,
 			%peer,
@@ -365,7 +430,7 @@ impl ResultServer {
 		response
 	}
 
-	async fn answer(&self, request: &Request<Incoming>) -> Response<Body> {
+	async fn answer(&self, request: &Request<Incoming>, deadline: &Deadline) -> Response<Body> {
 		if request.method() != Method::GET {
 			let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "only GET");
 			r.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("GET"));
@@ -404,7 +469,7 @@ impl ResultServer {
 			}
 			return r;
 		}
-		let Some(download) = self.downloads.start(meta.owner) else {
+		let Some(download) = self.downloads.take(meta.owner) else {
 			return plain(
 				StatusCode::TOO_MANY_REQUESTS,
 				&format!("at most {MAX_DOWNLOADS_PER_OWNER} downloads at once"),
@@ -422,14 +487,14 @@ impl ResultServer {
 			Err(_) => return plain(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
 		};
 		let len = opened.len;
+		deadline.allow(len);
 		let file = tokio::io::AsyncReadExt::take(tokio::fs::File::from_std(opened.file), len);
 		// The download counts until the body is dropped: sent, or its connection closed.
-		let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map_ok(
-			move |chunk| {
+		let stream =
+			tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024).map_ok(move |chunk| {
 				let _counted = &download;
 				Frame::data(chunk)
-			},
-		);
+			});
 		let mut response = Response::new(BodyExt::boxed(StreamBody::new(stream)));
 		let headers = response.headers_mut();
 		headers.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
@@ -464,18 +529,26 @@ mod tests {
 	const NOW: u64 = 1_700_000_000;
 
 	#[test]
-	fn an_owner_has_a_few_downloads_at_once_and_others_are_unaffected() {
-		let downloads = Arc::new(Downloads::default());
-		let held: Vec<Download> =
-			(0..MAX_DOWNLOADS_PER_OWNER).map(|_| downloads.start([1; 32]).unwrap()).collect();
-		assert!(downloads.start([1; 32]).is_none(), "one more is refused");
-		let other = downloads.start([2; 32]).expect("another owner is not affected");
-		assert_eq!(downloads.of(&[1; 32]), MAX_DOWNLOADS_PER_OWNER);
+	fn a_key_holds_a_few_slots_at_once_and_others_are_unaffected() {
+		let slots = Slots::new(MAX_DOWNLOADS_PER_OWNER);
+		let held: Vec<Slot<[u8; 32]>> =
+			(0..MAX_DOWNLOADS_PER_OWNER).map(|_| slots.take([1; 32]).unwrap()).collect();
+		assert!(slots.take([1; 32]).is_none(), "one more is refused");
+		let other = slots.take([2; 32]).expect("another key is not affected");
+		assert_eq!(slots.held(&[1; 32]), MAX_DOWNLOADS_PER_OWNER);
 		drop(held);
-		assert_eq!(downloads.of(&[1; 32]), 0);
-		assert!(downloads.start([1; 32]).is_some(), "freed when the bodies are dropped");
+		assert_eq!(slots.held(&[1; 32]), 0);
+		assert!(slots.take([1; 32]).is_some(), "freed when dropped");
 		drop(other);
-		assert!(downloads.per_owner.lock().unwrap().is_empty(), "no entry left behind");
+		assert_eq!(slots.keys(), 0, "no entry left behind");
+	}
+
+	#[test]
+	fn a_deadline_grows_with_the_item_sent() {
+		let d = Deadline::new();
+		let start = d.at();
+		d.allow(10 * MIN_TRANSFER_RATE);
+		assert_eq!(d.at() - start, Duration::from_secs(11));
 	}
 
 	fn alice() -> sr25519::Pair {

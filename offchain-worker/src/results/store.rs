@@ -14,7 +14,7 @@
 //! the most bytes first ([`evictions`]): one customer's flood evicts its own results.
 
 use std::{
-	collections::BTreeMap,
+	collections::{BTreeMap, VecDeque},
 	fs,
 	io::Write,
 	os::unix::fs::{OpenOptionsExt, PermissionsExt},
@@ -142,33 +142,36 @@ pub fn evictions(
 		stored.iter().partition(|s| s.meta.expires_at <= now);
 	let mut out: Vec<JobId> = expired.iter().map(|s| s.job).collect();
 	out.sort_unstable();
-	// Oldest first within each owner.
+	let mut total = live.iter().fold(incoming, |sum, s| sum.saturating_add(s.meta.bytes));
+	if total <= budget {
+		return out
+	}
+	// Each owner's bytes (the incoming result counted, though it cannot be evicted) and its
+	// stored results, oldest first.
 	live.sort_by_key(|s| (s.meta.stored_at, s.job));
-	let mut held: BTreeMap<[u8; 32], u64> = BTreeMap::new();
-	for s in &live {
-		let h = held.entry(s.meta.owner).or_default();
-		*h = h.saturating_add(s.meta.bytes);
+	let mut owners: BTreeMap<[u8; 32], (u64, VecDeque<&Stored>)> = BTreeMap::new();
+	for s in live {
+		let (bytes, queue) = owners.entry(s.meta.owner).or_default();
+		*bytes = bytes.saturating_add(s.meta.bytes);
+		queue.push_back(s);
 	}
 	if let Some(owner) = incoming_owner {
-		let h = held.entry(owner).or_default();
-		*h = h.saturating_add(incoming);
+		let (bytes, _) = owners.entry(owner).or_default();
+		*bytes = bytes.saturating_add(incoming);
 	}
-	let mut total = live.iter().fold(incoming, |sum, s| sum.saturating_add(s.meta.bytes));
 	while total > budget {
-		// The heaviest owner that still has a stored result (the incoming one is not stored).
-		let Some(owner) = held
+		// The heaviest owner with a stored result (ties: the lower account).
+		let Some((owner, _)) = owners
 			.iter()
-			.filter(|(o, _)| live.iter().any(|s| s.meta.owner == **o))
-			.max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-			.map(|(o, _)| *o)
+			.filter(|(_, (_, queue))| !queue.is_empty())
+			.max_by(|a, b| (a.1).0.cmp(&(b.1).0).then(b.0.cmp(a.0)))
+			.map(|(o, (bytes, _))| (*o, *bytes))
 		else {
 			break
 		};
-		let Some(at) = live.iter().position(|s| s.meta.owner == owner) else { break };
-		let victim = live.remove(at);
-		if let Some(h) = held.get_mut(&owner) {
-			*h = h.saturating_sub(victim.meta.bytes);
-		}
+		let Some((bytes, queue)) = owners.get_mut(&owner) else { break };
+		let Some(victim) = queue.pop_front() else { break };
+		*bytes = bytes.saturating_sub(victim.meta.bytes);
 		total = total.saturating_sub(victim.meta.bytes);
 		out.push(victim.job);
 	}

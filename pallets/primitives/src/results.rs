@@ -399,7 +399,9 @@ mod tests {
 
 	#[test]
 	fn result_file_names_are_single_directory_entries() {
-		for ok in [&b"a"[..], b"..a", b".hidden", b"report..v2.csv", b"a\\b", "\u{e9}t\u{e9}".as_bytes()] {
+		for ok in
+			[&b"a"[..], b"..a", b".hidden", b"report..v2.csv", b"a\\b", "\u{e9}t\u{e9}".as_bytes()]
+		{
 			assert!(is_result_file_name(ok), "{ok:?}");
 		}
 		for bad in [&b""[..], b".", b"..", b"a/b", b"/", b"a\0b"] {

@@ -310,12 +310,19 @@ pub(crate) mod tests {
 		);
 		assert_eq!(r.reveal.output.to_vec(), b"{\"heads\":3}".to_vec());
 		// Another job or wave gives another commitment.
-		assert_ne!(pending_commit(10, 2, &resources, &e, ResultFormat::Outcome, [1; 32], &me).commitment, r.commitment);
-		assert_ne!(pending_commit(9, 0, &resources, &e, ResultFormat::Outcome, [1; 32], &me).commitment, r.commitment);
+		assert_ne!(
+			pending_commit(10, 2, &resources, &e, ResultFormat::Outcome, [1; 32], &me).commitment,
+			r.commitment
+		);
+		assert_ne!(
+			pending_commit(9, 0, &resources, &e, ResultFormat::Outcome, [1; 32], &me).commitment,
+			r.commitment
+		);
 	}
 
 	#[test]
-	fn a_job_assigned_before_spec_108_is_digested_as_workers_did_then_and_revealed_without_outcome() {
+	fn a_job_assigned_before_spec_108_is_digested_as_workers_did_then_and_revealed_without_outcome()
+	{
 		let me = AccountId::new([7; 32]);
 		let e = exec();
 		let resources = spec(30).resources;
@@ -337,7 +344,8 @@ pub(crate) mod tests {
 	#[test]
 	fn the_cheat_commits_another_result_consistently() {
 		let me = AccountId::new([7; 32]);
-		let honest = pending_commit(9, 2, &spec(30).resources, &exec(), ResultFormat::Outcome, [1; 32], &me);
+		let honest =
+			pending_commit(9, 2, &spec(30).resources, &exec(), ResultFormat::Outcome, [1; 32], &me);
 		let cheat = cheat::corrupt(honest.clone(), &me);
 		assert_ne!(cheat.reveal.result_digest, honest.reveal.result_digest);
 		assert_eq!(cheat.outcome.unwrap().result_digest(), cheat.reveal.result_digest);

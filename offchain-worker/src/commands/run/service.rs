@@ -45,8 +45,10 @@ struct KnownJob {
 	spec: JobSpec,
 	/// Its owner (who may fetch its result files).
 	owner: AccountId,
-	/// The result format of the runtime at the finalised block it was first read at: every
-	/// replica of a wave reads its assignment at the block that made it, so they agree.
+	/// The result format of the runtime at the finalised block it was first read at. Replicas
+	/// that read their assignment at the block that made it agree; around a runtime upgrade, one
+	/// that reads it only after the upgrade (catching up, restarted, or a later wave) takes the
+	/// new format (docs/protocol.md, known limitations).
 	format: ResultFormat,
 }
 
@@ -150,8 +152,8 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		Ok(())
 	}
 
-	/// Removes expired results, and the oldest beyond the store's budget (in a blocking task:
-	/// the loop does not wait for it).
+	/// Removes expired results, and beyond the store's budget the heaviest owners' oldest (in a
+	/// blocking task: the loop does not wait for it).
 	fn prune_results(&self) {
 		let Some(results) = self.results.clone() else { return };
 		let metrics = self.metrics.clone();
@@ -160,7 +162,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				target: LOG_SERVICE,
 				jobs = ?pruned.jobs,
 				bytes = pruned.bytes,
-				"removed expired results"
+				"removed expired (or over-budget) results"
 			),
 			Ok(_) => {},
 			Err(e) => {
