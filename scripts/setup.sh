@@ -124,11 +124,15 @@ register_runsc() {
 	local conf=/etc/docker/daemon.json
 	mkdir -p /etc/docker
 	[ -s "$conf" ] || echo '{}' >"$conf"
-	if jq -e --argjson args "$RUNSC_ARGS" '.runtimes.runsc.runtimeArgs == $args' "$conf" >/dev/null; then
+	if jq -e --argjson args "$RUNSC_ARGS" \
+		'(.runtimes.runsc.runtimeArgs // []) as $have | all($args[]; . as $a | $have | index($a))' \
+		"$conf" >/dev/null; then
 		return 1
 	fi
 	log "registering runsc (gVisor) with Docker in $conf"
-	jq --argjson args "$RUNSC_ARGS" '.runtimes.runsc = {"path": "/usr/bin/runsc", "runtimeArgs": $args}' \
+	# Keeps any other argument the provider gave runsc (a platform, say), adds ours.
+	jq --argjson args "$RUNSC_ARGS" \
+		'.runtimes.runsc.path //= "/usr/bin/runsc" | .runtimes.runsc.runtimeArgs = (((.runtimes.runsc.runtimeArgs // []) + $args) | unique)' \
 		"$conf" >"$conf.new"
 	mv "$conf.new" "$conf"
 }

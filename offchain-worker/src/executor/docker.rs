@@ -288,12 +288,15 @@ pub fn gvisor_enforces_seccomp(info: &bollard::models::SystemInfo) -> bool {
 		.as_ref()
 		.and_then(|r| r.get(GVISOR_RUNTIME))
 		.and_then(|r| r.runtime_args.as_ref())
-		.is_some_and(|args| {
-			args.iter().any(|a| {
-				let flag = a.trim_start_matches('-');
-				flag == "oci-seccomp" || flag == "oci-seccomp=true"
+		.and_then(|args| {
+			// Go's flags: the last occurrence wins.
+			args.iter().rev().find_map(|a| match a.trim_start_matches('-') {
+				"oci-seccomp" | "oci-seccomp=true" => Some(true),
+				"oci-seccomp=false" => Some(false),
+				_ => None,
 			})
 		})
+		.unwrap_or(false)
 }
 
 /// The container's `pids_limit` for a job allowed `pids` processes and threads: the same
@@ -848,6 +851,8 @@ mod tests {
 		assert!(gvisor_enforces_seccomp(&with(Some(&["-oci-seccomp=true"]))));
 		assert!(!gvisor_enforces_seccomp(&with(Some(&["--network=none"]))));
 		assert!(!gvisor_enforces_seccomp(&with(Some(&["--oci-seccomp=false"]))));
+		assert!(!gvisor_enforces_seccomp(&with(Some(&["--oci-seccomp", "--oci-seccomp=false"]))));
+		assert!(gvisor_enforces_seccomp(&with(Some(&["--oci-seccomp=false", "--oci-seccomp"]))));
 		assert!(!gvisor_enforces_seccomp(&with(None)));
 		assert!(!gvisor_enforces_seccomp(&SystemInfo::default()));
 	}
