@@ -22,6 +22,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
+use povm_primitives::results::ResultFormat;
 use povm_worker::{
 	commands::run::pending_commit,
 	executor::{DockerConfig, DockerExecutor, Executor, ImageSpec, JobRun, JobSpec, Resources},
@@ -96,7 +97,7 @@ async fn worker(
 	rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut salt);
 	// The job's on-chain resources, as the spec above asks: usage is committed capped at them.
 	let bound = povm_primitives::Resources { millicores: 500, memory_mib: 64, max_seconds: 60 };
-	let record = pending_commit(n, 0, &bound, &run, salt, &me);
+	let record = pending_commit(n, 0, &bound, &run, ResultFormat::Outcome, salt, &me);
 	store.save(&record).expect("persist");
 	let _ = std::fs::remove_dir_all(&job.work_dir);
 	t.elapsed()
