@@ -95,7 +95,10 @@ impl pallet_transaction_payment::Config for Runtime {
 mod tests {
 	use super::*;
 	use frame_support::{dispatch::DispatchClass, weights::Weight};
-	use sp_runtime::{traits::Convert, BuildStorage};
+	use sp_runtime::{
+		traits::{Convert, Saturating},
+		BuildStorage,
+	};
 
 	/// Runs `f` in a block whose normal class used `used`.
 	fn in_block_using(used: Weight, f: impl FnOnce()) {
