@@ -301,12 +301,8 @@ impl ChainClient {
 		struct Version {
 			spec_version: u32,
 		}
-		let version: Version = match at {
-			Some(hash) =>
-				self.request("state_getRuntimeVersion", rpc_params![to_0x(hash.as_bytes())])
-					.await?,
-			None => self.request("state_getRuntimeVersion", rpc_params![]).await?,
-		};
+		let at = at.map(|hash| to_0x(hash.as_bytes()));
+		let version: Version = self.request("state_getRuntimeVersion", rpc_params![at]).await?;
 		Ok(version.spec_version)
 	}
 

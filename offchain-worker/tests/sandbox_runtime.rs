@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use common::{executor_with, job_id, shell_job};
 use povm_worker::executor::{
-	DockerClient, DockerConfig, DockerExecutor, ExecError, Executor, GVISOR_RUNTIME, JOB_LABEL,
-	WORKER_LABEL,
+	DockerClient, DockerConfig, DockerExecutor, ExecError, Execution, Executor, GVISOR_RUNTIME,
+	JOB_LABEL, WORKER_LABEL,
 };
 
 /// Whether the daemon has gVisor registered, asked before an executor is built (the executor
@@ -26,6 +26,21 @@ async fn gvisor_registered() -> bool {
 		return false;
 	}
 	true
+}
+
+/// The worker's own seccomp profile without `uname` (JSON).
+fn profile_refusing_uname() -> String {
+	let mut profile: serde_json::Value =
+		serde_json::from_str(povm_worker::executor::DEFAULT_SECCOMP_PROFILE).unwrap();
+	let names = profile["syscalls"][0]["names"].as_array_mut().unwrap();
+	names.retain(|n| n != "uname");
+	profile.to_string()
+}
+
+/// Whether a run of `busybox uname -r` was refused `uname(2)`: busybox prints nothing then
+/// (and may still exit 0); allowed, it prints the kernel's release.
+fn uname_refused(run: &Execution) -> bool {
+	String::from_utf8_lossy(&run.stdout).trim().is_empty() || run.exit_code != 0
 }
 
 #[tokio::test]
@@ -53,17 +68,10 @@ async fn the_workers_seccomp_profile_refuses_namespaces_and_mounts() {
 #[tokio::test]
 async fn a_provider_profile_replaces_the_workers() {
 	// A profile that refuses `uname`: the job sees the provider's profile, not the default.
-	let mut profile: serde_json::Value =
-		serde_json::from_str(povm_worker::executor::DEFAULT_SECCOMP_PROFILE).unwrap();
-	let names = profile["syscalls"][0]["names"].as_array_mut().unwrap();
-	names.retain(|n| n != "uname");
-	let exec = executor_with("seccomp-own", |c| c.seccomp_profile = profile.to_string()).await;
+	let exec = executor_with("seccomp-own", |c| c.seccomp_profile = profile_refusing_uname()).await;
 	let dir = tempfile::tempdir().unwrap();
 	let run = exec.run(&shell_job(2, dir.path(), "/bin/busybox uname -r")).await.unwrap();
-	// busybox prints nothing when `uname(2)` is refused (and may still exit 0); under the
-	// worker's own profile the same command prints the kernel's release.
-	let refused = String::from_utf8_lossy(&run.stdout).trim().is_empty() || run.exit_code != 0;
-	assert!(refused, "uname ran: {}", String::from_utf8_lossy(&run.stdout));
+	assert!(uname_refused(&run), "uname ran: {}", String::from_utf8_lossy(&run.stdout));
 	let default = executor_with("seccomp-default", |_| {}).await;
 	let dir = tempfile::tempdir().unwrap();
 	let run = default.run(&shell_job(3, dir.path(), "/bin/busybox uname -r")).await.unwrap();
@@ -76,22 +84,21 @@ async fn the_seccomp_profile_holds_under_gvisor_too() {
 	// gVisor ignores a container's seccomp profile unless registered with `--oci-seccomp`
 	// (which the worker requires): then a call the profile refuses is refused under gVisor as
 	// under runc, and replicas on either runtime see the same job behaviour.
-	let mut profile: serde_json::Value =
-		serde_json::from_str(povm_worker::executor::DEFAULT_SECCOMP_PROFILE).unwrap();
-	let names = profile["syscalls"][0]["names"].as_array_mut().unwrap();
-	names.retain(|n| n != "uname");
 	if !gvisor_registered().await {
 		return;
 	}
 	let exec = executor_with("gvisor-seccomp", |c| {
 		c.runtime = GVISOR_RUNTIME.into();
-		c.seccomp_profile = profile.to_string();
+		c.seccomp_profile = profile_refusing_uname();
 	})
 	.await;
 	let dir = tempfile::tempdir().unwrap();
 	let run = exec.run(&shell_job(6, dir.path(), "/bin/busybox uname -r")).await.unwrap();
-	let refused = String::from_utf8_lossy(&run.stdout).trim().is_empty() || run.exit_code != 0;
-	assert!(refused, "uname ran under gVisor: {}", String::from_utf8_lossy(&run.stdout));
+	assert!(
+		uname_refused(&run),
+		"uname ran under gVisor: {}",
+		String::from_utf8_lossy(&run.stdout)
+	);
 }
 
 #[tokio::test]

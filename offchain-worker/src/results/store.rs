@@ -161,11 +161,11 @@ pub fn evictions(
 	}
 	while total > budget {
 		// The heaviest owner with a stored result (ties: the lower account).
-		let Some((owner, _)) = owners
+		let Some(owner) = owners
 			.iter()
 			.filter(|(_, (_, queue))| !queue.is_empty())
-			.max_by(|a, b| (a.1).0.cmp(&(b.1).0).then(b.0.cmp(a.0)))
-			.map(|(o, (bytes, _))| (*o, *bytes))
+			.max_by(|(a, (a_bytes, _)), (b, (b_bytes, _))| a_bytes.cmp(b_bytes).then(b.cmp(a)))
+			.map(|(owner, _)| *owner)
 		else {
 			break
 		};

@@ -212,25 +212,41 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		tracing::debug!(target: LOG_SERVICE, number, ?assignments, "finalised block");
 		let docker_up = self.note_docker(state, health);
 		specs.retain(|job, _| assignments.iter().any(|a| a.job == *job));
-		for a in assignments.iter().filter(|a| plan::needs_spec(a, state)) {
-			if specs.contains_key(&a.job) {
-				continue;
-			}
-			match tokio::try_join!(client.job(a.job, Some(hash)), client.spec_version(Some(hash))) {
-				Ok((view, spec_version)) => {
-					if view.is_none() {
-						tracing::warn!(target: LOG_SERVICE, job = a.job, "assigned job not found");
-					}
-					let format = ResultFormat::of_spec_version(spec_version);
-					specs.insert(
-						a.job,
-						view.map(|v| KnownJob { spec: v.spec, owner: v.owner, format }),
-					);
-				},
+		let unread: Vec<_> = assignments
+			.iter()
+			.filter(|a| plan::needs_spec(a, state) && !specs.contains_key(&a.job))
+			.collect();
+		// The runtime's result format at this block, read once for every job read here; when
+		// it cannot be read, the jobs are read at a later block.
+		let format = if unread.is_empty() {
+			None
+		} else {
+			match client.spec_version(Some(hash)).await {
+				Ok(v) => Some(ResultFormat::of_spec_version(v)),
 				Err(e) => {
 					self.metrics.error(e.kind());
-					tracing::warn!(target: LOG_SERVICE, job = a.job, "job spec not read: {e}");
+					tracing::warn!(target: LOG_SERVICE, number, "runtime version not read: {e}");
+					None
 				},
+			}
+		};
+		if let Some(format) = format {
+			for a in unread {
+				match client.job(a.job, Some(hash)).await {
+					Ok(view) => {
+						if view.is_none() {
+							tracing::warn!(target: LOG_SERVICE, job = a.job, "assigned job not found");
+						}
+						specs.insert(
+							a.job,
+							view.map(|v| KnownJob { spec: v.spec, owner: v.owner, format }),
+						);
+					},
+					Err(e) => {
+						self.metrics.error(e.kind());
+						tracing::warn!(target: LOG_SERVICE, job = a.job, "job spec not read: {e}");
+					},
+				}
 			}
 		}
 		let specs = assignments
