@@ -136,20 +136,24 @@ impl<T: Config> Pallet<T> {
 		let id = NextJobId::<T>::get();
 		let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
 
-		// Insert into the queue: after every entry of equal or higher price.
-		let mut queue = Queue::<T>::get();
+		// A full queue takes a job only at a higher price level than its cheapest, evicted.
 		let price = spec.price_per_second;
-		let pos = queue.iter().position(|e| e.price < price).unwrap_or(queue.len());
-		queue
-			.try_insert(pos, QueueEntry { price, job: id, expires_at })
-			.map_err(|_| Error::<T>::QueueFull)?;
+		let level = Self::level_of(price);
+		let victim = if QueuedCount::<T>::get() >= T::MaxQueueLen::get() {
+			Some(Self::eviction_victim(level).ok_or(Error::<T>::QueueFull)?)
+		} else {
+			None
+		};
 
 		T::Currency::hold(&HoldReason::JobBudget.into(), &who, budget)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		T::Currency::hold(&HoldReason::JobDeposit.into(), &who, deposit)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
-		Queue::<T>::put(queue);
+		if let Some(victim) = victim {
+			Self::evict(victim, id)?;
+		}
+		Self::enqueue(id, level, expires_at);
 		NextJobId::<T>::put(next);
 		Jobs::<T>::insert(
 			id,
@@ -181,7 +185,7 @@ impl<T: Config> Pallet<T> {
 		let job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.owner == who, Error::<T>::NotOwner);
 		ensure!(job.state == JobState::Queued, Error::<T>::NotQueued);
-		Queue::<T>::mutate(|q| q.retain(|e| e.job != id));
+		Self::dequeue(id, job.expires_at);
 		let refunded = Self::refund_and_remove(id, &job)?;
 		Self::deposit_event(Event::JobCancelled { job: id, refunded });
 		Ok(())
@@ -204,8 +208,17 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Take the queued job `victim` out of the full queue for job `by`, refunded.
+	fn evict(victim: JobId, by: JobId) -> DispatchResult {
+		let job = Jobs::<T>::get(victim).ok_or(Error::<T>::JobNotFound)?;
+		Self::dequeue(victim, job.expires_at);
+		let refunded = Self::refund_and_remove(victim, &job)?;
+		Self::deposit_event(Event::JobEvicted { job: victim, by, refunded });
+		Ok(())
+	}
+
 	/// Release a queued job's budget and deposit and remove its record. Returns the total
-	/// released. The caller removes the queue entry.
+	/// released. The caller takes it out of the queue ([`Self::dequeue`]).
 	pub(crate) fn refund_and_remove(
 		id: JobId,
 		job: &Job<T>,
@@ -249,7 +262,6 @@ impl<T: Config> Pallet<T> {
 		ensure!(MinEligibleProviders::<T>::get() >= 1, "a job needs an eligible provider");
 		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let queue = Queue::<T>::get();
 		let next = NextJobId::<T>::get();
 		let mut queued = 0usize;
 		for (id, job) in Jobs::<T>::iter() {
@@ -258,22 +270,26 @@ impl<T: Config> Pallet<T> {
 			*b = b.saturating_add(job.budget);
 			let d = deposits.entry(job.owner.clone()).or_default();
 			*d = d.saturating_add(job.deposit);
-			let in_queue = queue.iter().filter(|e| e.job == id).count();
+			let in_queue = Queued::<T>::contains_key(id);
 			match job.state {
 				JobState::Queued => {
 					queued += 1;
-					ensure!(in_queue == 1, "queued job not in the queue exactly once");
+					ensure!(in_queue, "queued job not in the queue");
+					ensure!(
+						Expiring::<T>::contains_key(job.expires_at, id),
+						"queued job not in the expiry agenda"
+					);
 					ensure!(job.providers.is_empty(), "queued job has providers");
 				},
 				JobState::Assigned | JobState::Revealing => {
-					ensure!(in_queue == 0, "assigned job still queued");
+					ensure!(!in_queue, "assigned job still queued");
 					ensure!(!job.providers.is_empty(), "assigned job without providers");
 					for p in job.providers.iter() {
 						ensure!(T::Providers::is_registered(p), "assignee not registered");
 					}
 				},
 				JobState::Completed | JobState::Disputed => {
-					ensure!(in_queue == 0, "finished job still queued");
+					ensure!(!in_queue, "finished job still queued");
 					ensure!(job.budget.is_zero(), "finished job still holds budget");
 				},
 				JobState::Expired | JobState::Cancelled | JobState::Unrunnable =>
@@ -288,8 +304,8 @@ impl<T: Config> Pallet<T> {
 			let result = Results::<T>::get(id).ok_or("outcome without a result")?;
 			ensure!(outcome.result_digest() == result.result_digest, "outcome not the result's");
 		}
-		ensure!(queued == queue.len(), "queue holds jobs that are not queued");
-		ensure!(queue.windows(2).all(|w| w[0].price >= w[1].price), "queue not ordered by price");
+		ensure!(queued == Queued::<T>::iter_keys().count(), "queue holds jobs that are not queued");
+		Self::queue_try_state(queued)?;
 		for (who, total) in budgets.iter() {
 			ensure!(
 				T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), who) == *total,

@@ -135,7 +135,7 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		let id = NextJobId::<T>::get().saturating_sub(1);
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		job.providers = providers.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
-		Queue::<T>::mutate(|q| q.retain(|e| e.job != id));
+		Self::dequeue(id, job.expires_at);
 		let commit_deadline = T::Providers::on_assigned(id, &job.providers)?;
 		job.state = JobState::Assigned;
 		job.commit_deadline = Some(commit_deadline);

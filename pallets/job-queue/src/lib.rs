@@ -18,6 +18,7 @@ mod ledger_impl;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
+mod queue;
 pub mod runtime_api;
 #[cfg(test)]
 mod tests;
@@ -25,6 +26,8 @@ mod tests;
 mod tests_draw;
 #[cfg(test)]
 mod tests_migration;
+#[cfg(test)]
+mod tests_queue;
 mod tick_impls;
 pub mod types;
 pub mod weights;
@@ -48,7 +51,7 @@ pub mod pallet {
 	use povm_primitives::ProviderRegistry;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -83,7 +86,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxAssignees: Get<u32>;
 
-		/// The most jobs waiting in the queue.
+		/// The most jobs waiting in the queue: a bound of storage (the runtime's is in the
+		/// millions; deposits make filling it costly), not of service: every queue operation
+		/// costs the same whatever the queue's length. When it is full, a job at a higher
+		/// price level evicts the newest job of the lowest level (refunded).
 		#[pallet::constant]
 		type MaxQueueLen: Get<u32>;
 
@@ -188,10 +194,67 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Outcomes<T: Config> = StorageMap<_, Twox64Concat, JobId, RunOutcome, OptionQuery>;
 
-	/// Queued jobs, highest price first (ties: oldest first).
+	/// The queue's price levels that hold jobs, ready or waiting (the cheapest is evicted
+	/// first when the queue is full).
 	#[pallet::storage]
-	pub type Queue<T: Config> =
-		StorageValue<_, BoundedVec<QueueEntry<T>, T::MaxQueueLen>, ValueQuery>;
+	pub type OccupiedLevels<T: Config> = StorageValue<_, LevelMask, ValueQuery>;
+
+	/// The queue's price levels that hold ready jobs (served highest first).
+	#[pallet::storage]
+	pub type ReadyLevels<T: Config> = StorageValue<_, LevelMask, ValueQuery>;
+
+	/// Each occupied price level's places and counts.
+	#[pallet::storage]
+	pub type Levels<T: Config> = StorageMap<_, Twox64Concat, u16, LevelBounds, OptionQuery>;
+
+	/// The ready jobs of each price level by place: tried from the level's head, oldest first.
+	#[pallet::storage]
+	pub type LevelEntries<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u16, Twox64Concat, u64, JobId, OptionQuery>;
+
+	/// Every queued job by price level, ready or waiting: the eviction of a level's job and
+	/// the count of a level need no scan of its places.
+	#[pallet::storage]
+	pub type LevelMembers<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, u16, Twox64Concat, JobId, (), OptionQuery>;
+
+	/// Every queued job's level and place.
+	#[pallet::storage]
+	pub type Queued<T: Config> =
+		StorageMap<_, Twox64Concat, JobId, QueuedJob<BlockNumberFor<T>>, OptionQuery>;
+
+	/// The number of queued jobs (at most `MaxQueueLen`).
+	#[pallet::storage]
+	pub type QueuedCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Queued jobs by the block at which they expire.
+	#[pallet::storage]
+	pub type Expiring<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Twox64Concat,
+		JobId,
+		(),
+		OptionQuery,
+	>;
+
+	/// Waiting jobs by the block at which they are tried again.
+	#[pallet::storage]
+	pub type Retrying<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Twox64Concat,
+		JobId,
+		(),
+		OptionQuery,
+	>;
+
+	/// The first block whose expiries and retries are not all done yet (the hook works
+	/// through [`Expiring`] and [`Retrying`] from here up to the current block).
+	#[pallet::storage]
+	pub type AgendaCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	/// Protocol parameters (deadlines, bounds, slash ratios), set by root.
 	#[pallet::storage]
@@ -285,6 +348,16 @@ pub mod pallet {
 			/// Budget and deposit refunded.
 			refunded: BalanceOf<T>,
 		},
+		/// The queue was full and a job at a higher price level took this job's place: refunded
+		/// and removed (`-> Cancelled`).
+		JobEvicted {
+			/// The job evicted.
+			job: JobId,
+			/// The job that took its place.
+			by: JobId,
+			/// Budget and deposit refunded.
+			refunded: BalanceOf<T>,
+		},
 		/// The owner cancelled a queued job; refunded and removed (`-> Cancelled`).
 		JobCancelled {
 			/// The job.
@@ -367,7 +440,8 @@ pub mod pallet {
 		Overflow,
 		/// The account cannot cover budget plus deposit while staying alive.
 		InsufficientBalance,
-		/// The queue is full. Try again later or with a higher price once it drains.
+		/// The queue is full and no queued job is at a lower price level than this one. Offer
+		/// a higher price (a higher level evicts the cheapest queued job) or try again later.
 		QueueFull,
 		/// No such job.
 		JobNotFound,

@@ -212,3 +212,26 @@ pub fn events() -> Vec<crate::Event<Test>> {
 		.filter_map(|r| if let RuntimeEvent::JobQueue(e) = r.event { Some(e) } else { None })
 		.collect()
 }
+
+/// The queued jobs in the order they would be tried: ready jobs by level (highest first) and
+/// place, then the waiting ones (by id).
+pub fn queue_order() -> Vec<crate::JobId> {
+	use crate::{pallet::*, types::*};
+	let mut out = Vec::new();
+	let mut levels: Vec<_> = Levels::<Test>::iter().collect();
+	levels.sort_by(|a, b| b.0.cmp(&a.0));
+	for (level, bounds) in levels.iter() {
+		for place in bounds.head..bounds.tail {
+			if let Some(id) = LevelEntries::<Test>::get(level, place) {
+				out.push(id);
+			}
+		}
+	}
+	let mut waiting: Vec<_> = Queued::<Test>::iter()
+		.filter(|(_, q)| matches!(q.place, Place::Waiting(_)))
+		.map(|(id, _)| id)
+		.collect();
+	waiting.sort();
+	out.extend(waiting);
+	out
+}

@@ -169,7 +169,7 @@ fn a_waiting_job_does_not_block_the_queue() {
 		run_to_block(System::block_number() + 1);
 		assert_eq!(Jobs::<Test>::get(0).unwrap().state, JobState::Queued);
 		assert_eq!(Jobs::<Test>::get(1).unwrap().state, JobState::Assigned);
-		assert_eq!(Queue::<Test>::get().iter().map(|e| e.job).collect::<Vec<_>>(), vec![0]);
+		assert_eq!(queue_order(), vec![0]);
 	});
 }
 
@@ -241,7 +241,7 @@ fn root_sets_the_minimum_of_eligible_providers_within_bounds() {
 		run_to_block(System::block_number() + 2);
 		assert_eq!(Jobs::<Test>::get(0).unwrap().state, JobState::Queued);
 		assert_ok!(JobQueue::set_min_eligible_providers(RuntimeOrigin::root(), 2));
-		run_to_block(System::block_number() + 1);
+		run_to_block(System::block_number() + crate::MAX_RETRY_BACKOFF as u64);
 		assert_eq!(Jobs::<Test>::get(0).unwrap().state, JobState::Assigned);
 	});
 }

@@ -148,3 +148,97 @@ fn the_job_api_reads_a_job_not_yet_migrated() {
 		assert!(JobQueue::job_view(5).is_none());
 	});
 }
+
+/// Version 2's queue, as the old code left it: `jobs` (id, price) highest price first.
+fn put_version_2_queue(jobs: &[(JobId, u64)]) {
+	use crate::migrations::v3::v2;
+	let entries: Vec<v2::QueueEntry<Test>> = jobs
+		.iter()
+		.map(|(job, price)| v2::QueueEntry {
+			price: *price,
+			job: *job,
+			expires_at: Jobs::<Test>::get(job).map_or(0, |j| j.expires_at),
+		})
+		.collect();
+	v2::Queue::<Test>::put(BoundedVec::truncate_from(entries));
+}
+
+/// Forget the version-3 index of the queued jobs (their records and holds stay): the state a
+/// version-2 chain holds.
+fn clear_version_3_index() {
+	let _ = Queued::<Test>::clear(u32::MAX, None);
+	let _ = Levels::<Test>::clear(u32::MAX, None);
+	let _ = LevelEntries::<Test>::clear(u32::MAX, None);
+	let _ = LevelMembers::<Test>::clear(u32::MAX, None);
+	let _ = Expiring::<Test>::clear(u32::MAX, None);
+	let _ = Retrying::<Test>::clear(u32::MAX, None);
+	QueuedCount::<Test>::kill();
+	ReadyLevels::<Test>::kill();
+	OccupiedLevels::<Test>::kill();
+	AgendaCursor::<Test>::kill();
+}
+
+/// Version 2 → 3: every queued job moves to its price level in the old order, keeps its
+/// expiry, and the queue is served as before.
+#[test]
+fn the_version_2_queue_moves_to_price_levels_in_its_order() {
+	use crate::{
+		migrations::v3::{v2, MigrateV2ToV3},
+		tests::{offer, spec, submit},
+	};
+	ExtBuilder::default().build_and_execute(|| {
+		let prices = [3u64, 9, 3, 5, 9];
+		let ids: Vec<_> = prices.iter().map(|p| submit(ALICE, spec(1, 1, 1, *p))).collect();
+		let order = queue_order();
+		assert_eq!(order, vec![ids[1], ids[4], ids[3], ids[0], ids[2]]);
+		clear_version_3_index();
+		let old: Vec<_> = order.iter().map(|id| (*id, prices[*id as usize])).collect();
+		put_version_2_queue(&old);
+		StorageVersion::new(2).put::<JobQueue>();
+
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+
+		assert_eq!(JobQueue::on_chain_storage_version(), StorageVersion::new(3));
+		assert!(!v2::Queue::<Test>::exists());
+		assert_eq!(queue_order(), order);
+		assert_eq!(QueuedCount::<Test>::get(), 5);
+		assert_eq!(AgendaCursor::<Test>::get(), 1);
+		// Served as before: the dearest first.
+		crate::mock::add_provider(100, sp_runtime::Perbill::from_percent(50), offer(), 1);
+		run_to_block(2);
+		assert_eq!(Jobs::<Test>::get(ids[1]).unwrap().state, JobState::Assigned);
+
+		// Versioned: a second run (the on-chain version is now 3) changes nothing.
+		let served = queue_order();
+		assert_eq!(served.len(), 4);
+		MigrateV2ToV3::<Test>::on_runtime_upgrade();
+		assert_eq!(queue_order(), served);
+	});
+}
+
+/// The pre- and post-upgrade checks pass on a migrated state, and fail when the migration
+/// lost a job; an entry without a queued job is dropped.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn try_runtime_checks_hold_for_version_3() {
+	use crate::tests::{good, submit};
+	use frame_support::traits::UncheckedOnRuntimeUpgrade;
+	type Inner = crate::migrations::v3::InnerMigrateV2ToV3<Test>;
+	ExtBuilder::default().build().execute_with(|| {
+		let a = submit(ALICE, good());
+		let b = submit(BOB, good());
+		clear_version_3_index();
+		put_version_2_queue(&[(a, 5), (b, 5)]);
+		let state = Inner::pre_upgrade().unwrap();
+		Inner::on_runtime_upgrade();
+		assert!(Inner::post_upgrade(state.clone()).is_ok());
+		JobQueue::dequeue(b, Jobs::<Test>::get(b).unwrap().expires_at);
+		assert!(Inner::post_upgrade(state).is_err());
+
+		// A stale entry (no such job) is dropped, the rest migrated.
+		clear_version_3_index();
+		put_version_2_queue(&[(a, 5), (77, 5)]);
+		Inner::on_runtime_upgrade();
+		assert_eq!(queue_order(), vec![a]);
+	});
+}

@@ -1,4 +1,5 @@
-//! Per-block work: expire stale jobs and assign queued jobs, highest price first.
+//! Per-block work: expire stale jobs, retry waiting ones and assign queued jobs, highest price
+//! level first.
 
 use crate::{pallet::*, types::*, WeightInfo};
 use alloc::vec::Vec;
@@ -6,70 +7,108 @@ use codec::{Decode, Encode};
 use frame_support::{pallet_prelude::*, traits::Randomness, weights::WeightMeter};
 use frame_system::pallet_prelude::BlockNumberFor;
 use povm_primitives::ProviderRegistry;
+use sp_runtime::traits::Saturating;
 
 impl<T: Config> Pallet<T> {
 	/// Serve the queue within `meter`.
 	///
-	/// First every entry past its expiry is expired and refunded; then up to
-	/// `Params.max_assignments_per_block` entries, highest price first, are offered to the
-	/// registry. Jobs without enough fitting providers keep their place.
+	/// First the agendas up to block `now`: jobs due to expire are refunded and removed, jobs
+	/// due for another try are put back in front of their level. Then ready jobs are tried,
+	/// highest price level first, oldest first within a level, until
+	/// `Params.max_assignments_per_block` are assigned or the meter runs out. A job with too
+	/// few eligible providers leaves the line for the retry agenda ([`Self::park`]): failed
+	/// tries never hold up the jobs behind them.
 	pub(crate) fn service_queue(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
-		let queue_len = Queue::<T>::decode_len().unwrap_or(0) as u32;
-		if meter.try_consume(T::WeightInfo::service_queue_base(queue_len)).is_err() {
+		if meter.try_consume(T::WeightInfo::service_queue_base()).is_err() {
 			return;
 		}
-		if queue_len == 0 {
+		if !Self::work_agendas(now, meter) {
 			return;
 		}
-		let params = Params::<T>::get();
-		let mut queue = Queue::<T>::get();
-		let mut changed = false;
+		Self::assign_ready(now, meter);
+	}
 
-		let mut i = 0;
-		while i < queue.len() {
-			if queue[i].expires_at <= now {
-				if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
-					break;
-				}
-				let entry = queue.remove(i);
-				changed = true;
-				if let Some(job) = Jobs::<T>::get(entry.job) {
-					match Self::refund_and_remove(entry.job, &job) {
-						Ok(refunded) =>
-							Self::deposit_event(Event::JobExpired { job: entry.job, refunded }),
-						Err(e) => {
-							log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", entry.job, e)
-						},
-					}
-				}
-				continue;
-			}
-			i += 1;
-		}
-
-		let mut tries = 0u32;
-		let mut i = 0;
-		let assign_weight = T::WeightInfo::assign_job(T::MaxCandidates::get());
-		while i < queue.len() && tries < params.max_assignments_per_block {
-			if meter.try_consume(assign_weight).is_err() {
+	/// Expire and retry the jobs of the agendas' blocks from [`AgendaCursor`] up to `now`.
+	/// Returns whether all of them were done within `meter`.
+	fn work_agendas(now: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
+		let mut cursor = AgendaCursor::<T>::get();
+		let probe = T::DbWeight::get().reads(2);
+		let mut done = true;
+		while cursor <= now {
+			if meter.try_consume(probe).is_err() {
+				done = false;
 				break;
 			}
-			tries = tries.saturating_add(1);
-			let id = queue[i].job;
-			match Self::try_assign(id) {
-				Ok(true) => {
-					queue.remove(i);
-					changed = true;
-				},
-				Ok(false) => i += 1,
-				Err(e) => {
-					log::error!(target: LOG_TARGET, "assignment of {} failed: {:?}", id, e);
-					i += 1;
-				},
+			if !Self::expire_due(cursor, meter) || !Self::retry_due(cursor, meter) {
+				done = false;
+				break;
+			}
+			cursor = cursor.saturating_add(1u32.into());
+		}
+		AgendaCursor::<T>::put(cursor);
+		done
+	}
+
+	/// Expire the jobs due at `block`; whether all were within `meter`.
+	pub(crate) fn expire_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
+		while let Some(id) = Expiring::<T>::iter_key_prefix(block).next() {
+			if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
+				return false;
+			}
+			Expiring::<T>::remove(block, id);
+			let Some(job) = Jobs::<T>::get(id) else { continue };
+			if job.state != JobState::Queued {
+				continue;
+			}
+			Self::dequeue(id, job.expires_at);
+			match Self::refund_and_remove(id, &job) {
+				Ok(refunded) => Self::deposit_event(Event::JobExpired { job: id, refunded }),
+				Err(e) => log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", id, e),
 			}
 		}
-		if changed {
-			Queue::<T>::put(queue);
+		true
+	}
+
+	/// Put the jobs due for another try at `block` back in line; whether all were within
+	/// `meter`.
+	pub(crate) fn retry_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
+		while let Some(id) = Retrying::<T>::iter_key_prefix(block).next() {
+			if meter.try_consume(T::WeightInfo::retry_job()).is_err() {
+				return false;
+			}
+			Retrying::<T>::remove(block, id);
+			Self::unpark(id);
+		}
+		true
+	}
+
+	/// Try ready jobs, highest level first, until `max_assignments_per_block` are assigned,
+	/// no ready job is left, or `meter` runs out.
+	fn assign_ready(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
+		let max = Params::<T>::get().max_assignments_per_block;
+		let try_weight = T::WeightInfo::assign_job(T::MaxCandidates::get());
+		let skip = T::DbWeight::get().reads_writes(1, 1);
+		let mut assigned = 0u32;
+		let mut level = ReadyLevels::<T>::get().highest_below(None);
+		while let Some(l) = level {
+			while assigned < max {
+				let Some(id) = Self::head_of(l, meter, skip) else { break };
+				if meter.try_consume(try_weight).is_err() {
+					return;
+				}
+				match Self::try_assign(id) {
+					Ok(true) => assigned = assigned.saturating_add(1),
+					Ok(false) => Self::park(id, now),
+					Err(e) => {
+						log::error!(target: LOG_TARGET, "assignment of {} failed: {:?}", id, e);
+						Self::park(id, now);
+					},
+				}
+			}
+			if assigned >= max || meter.remaining().any_lt(try_weight) {
+				return;
+			}
+			level = ReadyLevels::<T>::get().highest_below(Some(l));
 		}
 	}
 
@@ -91,6 +130,7 @@ impl<T: Config> Pallet<T> {
 			drawn.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
 		frame_support::storage::with_storage_layer(|| {
 			let commit_deadline = T::Providers::on_assigned(id, &providers)?;
+			Self::dequeue(id, job.expires_at);
 			job.providers = providers.clone();
 			job.state = JobState::Assigned;
 			job.commit_deadline = Some(commit_deadline);

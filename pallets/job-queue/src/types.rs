@@ -84,16 +84,139 @@ pub struct JobResult<T: Config> {
 	pub refunded: BalanceOf<T>,
 }
 
-/// One entry of the price-ordered queue.
+/// The number of price levels: [`price_level`] maps every `u128` price below it.
+pub const PRICE_LEVELS: u16 = 1024;
+
+/// Levels per doubling of the price: a level spans at most 1/8 of its lowest price (12.5 %).
+const LEVELS_PER_DOUBLING_LOG2: u32 = 3;
+
+/// The price level of `price` per VM-second: the price itself below 16, above it eight
+/// levels per doubling (the top bit's position and the three bits after it). Monotone: a
+/// higher price never has a lower level. At most 1007 for `u128::MAX`.
+pub fn price_level(price: u128) -> u16 {
+	let exact = 1u128 << (LEVELS_PER_DOUBLING_LOG2 + 1);
+	if price < exact {
+		return price as u16;
+	}
+	let top = 127u32.saturating_sub(price.leading_zeros());
+	let shift = top.saturating_sub(LEVELS_PER_DOUBLING_LOG2);
+	let fraction = ((price >> shift) as u32) & ((1 << LEVELS_PER_DOUBLING_LOG2) - 1);
+	let level = shift.saturating_add(1).saturating_mul(1 << LEVELS_PER_DOUBLING_LOG2) | fraction;
+	level.min(u32::from(PRICE_LEVELS) - 1) as u16
+}
+
+/// One bit per price level: which levels hold jobs.
 #[derive(
-	Encode, Decode, TypeInfo, MaxEncodedLen, DebugNoBound, CloneNoBound, PartialEqNoBound, EqNoBound,
+	Encode, Decode, TypeInfo, MaxEncodedLen, Clone, Copy, PartialEq, Eq, Default, Debug,
 )]
-#[scale_info(skip_type_params(T))]
-pub struct QueueEntry<T: Config> {
-	/// Price per VM-second (the ordering key, highest first).
-	pub price: BalanceOf<T>,
-	/// The job.
-	pub job: JobId,
-	/// Last block the job may wait.
-	pub expires_at: BlockNumberFor<T>,
+pub struct LevelMask(pub [u64; PRICE_LEVELS as usize / 64]);
+
+impl LevelMask {
+	/// Mark `level` as holding jobs (or not).
+	pub fn set(&mut self, level: u16, on: bool) {
+		let (word, bit) = (usize::from(level / 64) % self.0.len(), level % 64);
+		if on {
+			self.0[word] |= 1 << bit;
+		} else {
+			self.0[word] &= !(1 << bit);
+		}
+	}
+
+	/// Whether `level` holds jobs.
+	pub fn get(&self, level: u16) -> bool {
+		let (word, bit) = (usize::from(level / 64) % self.0.len(), level % 64);
+		self.0[word] & (1 << bit) != 0
+	}
+
+	/// The highest marked level strictly below `below` (any level when `None`).
+	pub fn highest_below(&self, below: Option<u16>) -> Option<u16> {
+		let limit = below.map_or(PRICE_LEVELS, |b| b.min(PRICE_LEVELS));
+		let mut word = usize::from(limit / 64);
+		let mut bits = limit % 64;
+		loop {
+			if bits > 0 {
+				let masked = self.0.get(word).copied().unwrap_or(0) & (u64::MAX >> (64 - bits));
+				if masked != 0 {
+					return Some((word as u16) * 64 + (63 - masked.leading_zeros() as u16));
+				}
+			}
+			if word == 0 {
+				return None;
+			}
+			word -= 1;
+			bits = 64;
+		}
+	}
+
+	/// The lowest marked level.
+	pub fn lowest(&self) -> Option<u16> {
+		self.0
+			.iter()
+			.enumerate()
+			.find(|(_, w)| **w != 0)
+			.map(|(i, w)| (i as u16) * 64 + w.trailing_zeros() as u16)
+	}
+}
+
+/// The jobs of one price level: ready jobs are tried in the order of their places
+/// `head..tail` (places of cancelled or expired jobs are empty and skipped); waiting jobs
+/// failed a try and sit in the retry agenda.
+#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct LevelBounds {
+	/// The first place that may hold a ready job.
+	pub head: u64,
+	/// The place after the last.
+	pub tail: u64,
+	/// Ready jobs at this level.
+	pub ready: u32,
+	/// Waiting jobs at this level.
+	pub waiting: u32,
+}
+
+impl Default for LevelBounds {
+	/// An empty level, its places in the middle of the range so that jobs can be put back in
+	/// front of the head as well as behind the tail.
+	fn default() -> Self {
+		LevelBounds { head: 1 << 63, tail: 1 << 63, ready: 0, waiting: 0 }
+	}
+}
+
+impl LevelBounds {
+	/// Jobs at this level, ready or waiting.
+	pub fn jobs(&self) -> u32 {
+		self.ready.saturating_add(self.waiting)
+	}
+}
+
+/// Where a queued job stands in the queue.
+#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Place<BlockNumber> {
+	/// Ready to be tried, at this place of its level.
+	Ready(u64),
+	/// Failed its last try; back in its level (in front) at this block.
+	Waiting(BlockNumber),
+}
+
+/// A queued job's entry in the queue's index.
+#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, Clone, Copy, PartialEq, Eq, Debug)]
+pub struct QueuedJob<BlockNumber> {
+	/// Its price level ([`price_level`] of its price per VM-second).
+	pub level: u16,
+	/// Ready or waiting.
+	pub place: Place<BlockNumber>,
+	/// Tries that found too few eligible providers (the backoff doubles with each).
+	pub failed_tries: u8,
+}
+
+/// The longest a job waits between two tries, in blocks: a job that found too few eligible
+/// providers (none fits, or all that fit are busy) is tried again after 1, 2, 4, … blocks,
+/// at most this many (48 s at 6 s blocks: a job waiting for busy providers starts soon after
+/// they free up; a job nobody can run costs one try per 8 blocks).
+pub const MAX_RETRY_BACKOFF: u32 = 8;
+
+/// Blocks before a job's next try after `failed_tries` failed ones: `2^(failed_tries - 1)`,
+/// at most [`MAX_RETRY_BACKOFF`].
+pub fn retry_backoff(failed_tries: u8) -> u32 {
+	let exp = u32::from(failed_tries.saturating_sub(1)).min(31);
+	(1u32 << exp).min(MAX_RETRY_BACKOFF)
 }

@@ -57,8 +57,9 @@ pub trait WeightInfo {
 	fn set_params() -> Weight;
 	fn set_min_eligible_providers() -> Weight;
 	fn reap_job() -> Weight;
-	fn service_queue_base(q: u32, ) -> Weight;
+	fn service_queue_base() -> Weight;
 	fn expire_job() -> Weight;
+	fn retry_job() -> Weight;
 	fn assign_job(c: u32, ) -> Weight;
 }
 
@@ -138,15 +139,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobQueue::Params` (r:1 w:0)
 	/// Proof: `JobQueue::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// The range of component `q` is `[0, 1000]`.
-	fn service_queue_base(q: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `94 + q * (28 ±0)`
-		//  Estimated: `29487`
-		// Minimum execution time: 2_715_000 picoseconds.
+	fn service_queue_base() -> Weight {
 		Weight::from_parts(11_833_522, 29487)
-			// Standard Error: 2_112
-			.saturating_add(Weight::from_parts(50_788, 0).saturating_mul(q.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+	}
+	fn retry_job() -> Weight {
+		Weight::from_parts(94_073_000, 29487)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `JobQueue::Queue` (r:1 w:1)
 	/// Proof: `JobQueue::Queue` (`max_values`: Some(1), `max_size`: Some(28002), added: 28497, mode: `MaxEncodedLen`)
@@ -231,10 +231,14 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
-	fn service_queue_base(q: u32, ) -> Weight {
+	fn service_queue_base() -> Weight {
 		Weight::from_parts(11_833_522, 29487)
-			.saturating_add(Weight::from_parts(50_788, 0).saturating_mul(q.into()))
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().reads(4_u64))
+	}
+	fn retry_job() -> Weight {
+		Weight::from_parts(94_073_000, 29487)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn expire_job() -> Weight {
 		Weight::from_parts(94_073_000, 29487)

@@ -1,0 +1,228 @@
+//! The queue's index: price levels, each a first-in-first-out line of ready jobs, and two
+//! agendas, of expiries and of retries. Every operation here reads and writes a fixed number
+//! of entries, whatever the number of queued jobs or price levels.
+
+use crate::{pallet::*, types::*};
+use frame_support::pallet_prelude::*;
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::{SaturatedConversion, Saturating};
+
+impl<T: Config> Pallet<T> {
+	/// The price level of a job offering `price` per VM-second.
+	pub fn level_of(price: BalanceOf<T>) -> u16 {
+		price_level(price.saturated_into::<u128>())
+	}
+
+	/// Put job `id` behind the ready jobs of `level`, due to expire at `expires_at`.
+	pub(crate) fn enqueue(id: JobId, level: u16, expires_at: BlockNumberFor<T>) {
+		let mut bounds = Levels::<T>::get(level).unwrap_or_default();
+		let place = bounds.tail;
+		bounds.tail = bounds.tail.saturating_add(1);
+		bounds.ready = bounds.ready.saturating_add(1);
+		LevelEntries::<T>::insert(level, place, id);
+		LevelMembers::<T>::insert(level, id, ());
+		Queued::<T>::insert(id, QueuedJob { level, place: Place::Ready(place), failed_tries: 0 });
+		Expiring::<T>::insert(expires_at, id, ());
+		QueuedCount::<T>::mutate(|n| *n = n.saturating_add(1));
+		Self::store_level(level, bounds);
+	}
+
+	/// Take job `id` (due to expire at `expires_at`) out of the queue, ready or waiting.
+	/// Nothing happens if it is not queued.
+	pub(crate) fn dequeue(id: JobId, expires_at: BlockNumberFor<T>) {
+		let Some(entry) = Queued::<T>::take(id) else { return };
+		Expiring::<T>::remove(expires_at, id);
+		LevelMembers::<T>::remove(entry.level, id);
+		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
+		match entry.place {
+			Place::Ready(place) => {
+				LevelEntries::<T>::remove(entry.level, place);
+				bounds.ready = bounds.ready.saturating_sub(1);
+				if place == bounds.head {
+					bounds.head = bounds.head.saturating_add(1);
+				}
+			},
+			Place::Waiting(at) => {
+				Retrying::<T>::remove(at, id);
+				bounds.waiting = bounds.waiting.saturating_sub(1);
+			},
+		}
+		QueuedCount::<T>::mutate(|n| *n = n.saturating_sub(1));
+		Self::store_level(entry.level, bounds);
+	}
+
+	/// Move the ready job `id` at the head of its level into the retry agenda: its try at
+	/// block `now` found too few eligible providers. It is tried again after
+	/// [`retry_backoff`] blocks (1, 2, 4, … up to [`MAX_RETRY_BACKOFF`]), so that jobs nobody
+	/// can run take a shrinking share of the tries and never hold up the jobs behind them.
+	pub(crate) fn park(id: JobId, now: BlockNumberFor<T>) {
+		let Some(mut entry) = Queued::<T>::get(id) else { return };
+		let Place::Ready(place) = entry.place else { return };
+		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
+		LevelEntries::<T>::remove(entry.level, place);
+		if place == bounds.head {
+			bounds.head = bounds.head.saturating_add(1);
+		}
+		bounds.ready = bounds.ready.saturating_sub(1);
+		bounds.waiting = bounds.waiting.saturating_add(1);
+		entry.failed_tries = entry.failed_tries.saturating_add(1);
+		let at = now.saturating_add(retry_backoff(entry.failed_tries).into());
+		entry.place = Place::Waiting(at);
+		Retrying::<T>::insert(at, id, ());
+		Queued::<T>::insert(id, entry);
+		Self::store_level(entry.level, bounds);
+	}
+
+	/// Put the waiting job `id` back in front of its level's ready jobs (it keeps its
+	/// precedence over jobs that came after it).
+	pub(crate) fn unpark(id: JobId) {
+		let Some(mut entry) = Queued::<T>::get(id) else { return };
+		let Place::Waiting(at) = entry.place else { return };
+		Retrying::<T>::remove(at, id);
+		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
+		bounds.head = bounds.head.saturating_sub(1);
+		let place = bounds.head;
+		bounds.waiting = bounds.waiting.saturating_sub(1);
+		bounds.ready = bounds.ready.saturating_add(1);
+		LevelEntries::<T>::insert(entry.level, place, id);
+		entry.place = Place::Ready(place);
+		Queued::<T>::insert(id, entry);
+		Self::store_level(entry.level, bounds);
+	}
+
+	/// The job a full queue evicts for a job at a level above `below`: one of the lowest
+	/// level's (all within one eighth of each other's price), if that level is below.
+	pub(crate) fn eviction_victim(below: u16) -> Option<JobId> {
+		let lowest = OccupiedLevels::<T>::get().lowest()?;
+		if lowest >= below {
+			return None;
+		}
+		LevelMembers::<T>::iter_key_prefix(lowest).next()
+	}
+
+	/// The ready job at the head of `level`, skipping the places of jobs that left the line
+	/// (each skipped place is charged `skip` from `meter` and passed for good). `None` when
+	/// the level has no ready job or the meter ran out.
+	pub(crate) fn head_of(
+		level: u16,
+		meter: &mut frame_support::weights::WeightMeter,
+		skip: Weight,
+	) -> Option<JobId> {
+		let mut bounds = Levels::<T>::get(level)?;
+		let mut moved = false;
+		let found = loop {
+			if bounds.ready == 0 || bounds.head >= bounds.tail {
+				break None;
+			}
+			if let Some(id) = LevelEntries::<T>::get(level, bounds.head) {
+				break Some(id);
+			}
+			if meter.try_consume(skip).is_err() {
+				break None;
+			}
+			bounds.head = bounds.head.saturating_add(1);
+			moved = true;
+		};
+		if moved {
+			Levels::<T>::insert(level, bounds);
+		}
+		found
+	}
+
+	/// Store `level`'s bounds (removed when it holds no job) and keep the level masks true.
+	fn store_level(level: u16, mut bounds: LevelBounds) {
+		if bounds.ready == 0 {
+			// No ready job: every place up to the tail is empty.
+			bounds.head = bounds.tail;
+		}
+		if bounds.jobs() == 0 {
+			Levels::<T>::remove(level);
+		} else {
+			Levels::<T>::insert(level, bounds);
+		}
+		let mut ready = ReadyLevels::<T>::get();
+		if ready.get(level) != (bounds.ready > 0) {
+			ready.set(level, bounds.ready > 0);
+			ReadyLevels::<T>::put(ready);
+		}
+		let mut occupied = OccupiedLevels::<T>::get();
+		if occupied.get(level) != (bounds.jobs() > 0) {
+			occupied.set(level, bounds.jobs() > 0);
+			OccupiedLevels::<T>::put(occupied);
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The queue's invariants, given the number of `Queued` job records.
+	///
+	/// # Invariants
+	///
+	/// - Every queued job has one index entry, at the level of its price, counted in
+	///   [`QueuedCount`] (at most `MaxQueueLen`) and in [`LevelMembers`]; its expiry is in
+	///   [`Expiring`] at its `expires_at`.
+	/// - A ready job sits at its place of its level, between the level's head and tail; a
+	///   waiting job is in [`Retrying`] at its retry block. The levels' counts are these.
+	/// - The masks mark exactly the levels with ready jobs and with any job; a level without
+	///   jobs has no [`Levels`] entry.
+	/// - No agenda or line entry outlives its job.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub(crate) fn queue_try_state(queued: usize) -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+		ensure!(QueuedCount::<T>::get() as usize == queued, "QueuedCount is not the queued jobs");
+		ensure!(queued <= T::MaxQueueLen::get() as usize, "more jobs queued than MaxQueueLen");
+		let mut counts: BTreeMap<u16, (u32, u32)> = BTreeMap::new();
+		for (id, entry) in Queued::<T>::iter() {
+			let job = Jobs::<T>::get(id).ok_or("queued job without a record")?;
+			ensure!(job.state == JobState::Queued, "indexed job is not queued");
+			ensure!(
+				entry.level == Self::level_of(job.spec.price_per_second),
+				"job at a level not its price's"
+			);
+			ensure!(LevelMembers::<T>::contains_key(entry.level, id), "job not a level member");
+			let bounds = Levels::<T>::get(entry.level).ok_or("job at a level without bounds")?;
+			let count = counts.entry(entry.level).or_default();
+			match entry.place {
+				Place::Ready(place) => {
+					ensure!(
+						LevelEntries::<T>::get(entry.level, place) == Some(id),
+						"ready job not at its place"
+					);
+					ensure!(
+						bounds.head <= place && place < bounds.tail,
+						"ready job outside its level's line"
+					);
+					count.0 = count.0.saturating_add(1);
+				},
+				Place::Waiting(at) => {
+					ensure!(Retrying::<T>::contains_key(at, id), "waiting job not in the agenda");
+					count.1 = count.1.saturating_add(1);
+				},
+			}
+		}
+		let (ready_mask, occupied_mask) = (ReadyLevels::<T>::get(), OccupiedLevels::<T>::get());
+		let mut levels = 0usize;
+		for (level, bounds) in Levels::<T>::iter() {
+			levels += 1;
+			let (ready, waiting) = counts.get(&level).copied().unwrap_or_default();
+			ensure!(bounds.ready == ready && bounds.waiting == waiting, "level counts differ");
+			ensure!(bounds.jobs() > 0, "empty level kept");
+		}
+		ensure!(levels == counts.len(), "an occupied level has no bounds");
+		for level in 0..PRICE_LEVELS {
+			let (ready, waiting) = counts.get(&level).copied().unwrap_or_default();
+			ensure!(ready_mask.get(level) == (ready > 0), "ready mask differs from the levels");
+			ensure!(
+				occupied_mask.get(level) == (ready.saturating_add(waiting) > 0),
+				"occupied mask differs from the levels"
+			);
+		}
+		let total_ready: u32 = counts.values().map(|c| c.0).sum();
+		let total_waiting: u32 = counts.values().map(|c| c.1).sum();
+		ensure!(LevelEntries::<T>::iter().count() == total_ready as usize, "stale line entry");
+		ensure!(LevelMembers::<T>::iter().count() == queued, "stale level member");
+		ensure!(Expiring::<T>::iter().count() == queued, "stale expiry");
+		ensure!(Retrying::<T>::iter().count() == total_waiting as usize, "stale retry");
+		Ok(())
+	}
+}

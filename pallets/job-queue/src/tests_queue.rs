@@ -1,0 +1,216 @@
+//! The queue by price level (issue 13): no cap on service, eviction of the cheapest job when
+//! full, and jobs nobody can run out of the way of the others.
+
+use crate::{
+	mock::*,
+	pallet::*,
+	tests::{good, held, offer, spec, submit},
+	types::*,
+	Error, Event,
+};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::Inspect, Get},
+};
+use sp_runtime::Perbill;
+
+/// A spec at `price` asking more cores than any provider of these tests offers.
+fn unrunnable(price: u64) -> JobSpecOf<Test> {
+	let mut s = spec(1, 1, 1, price);
+	s.resources.millicores = 64_000;
+	s
+}
+
+#[test]
+fn price_levels_are_exact_below_sixteen_then_eight_per_doubling() {
+	for p in 0..16u128 {
+		assert_eq!(price_level(p), p as u16);
+	}
+	assert_eq!(price_level(16), 16);
+	assert_eq!(price_level(17), 16);
+	assert_eq!(price_level(18), 17);
+	assert_eq!(price_level(31), 23);
+	assert_eq!(price_level(32), 24);
+	assert!(price_level(u128::MAX) < PRICE_LEVELS);
+	// Monotone, and a level spans at most an eighth of its lowest price.
+	let mut lowest_of_level = 0u128;
+	let mut previous = 0u16;
+	for p in (1u128..200_000).chain((1u128 << 100)..(1u128 << 100) + 5_000) {
+		let level = price_level(p);
+		assert!(level >= previous, "{p}");
+		if level != previous {
+			lowest_of_level = p;
+		}
+		assert!((p - lowest_of_level) * 8 <= lowest_of_level.max(8), "{p}");
+		previous = level;
+	}
+}
+
+#[test]
+fn level_masks_find_the_highest_below_and_the_lowest() {
+	let mut mask = LevelMask::default();
+	assert_eq!(mask.highest_below(None), None);
+	assert_eq!(mask.lowest(), None);
+	for level in [0u16, 63, 64, 700, 1023] {
+		mask.set(level, true);
+	}
+	assert_eq!(mask.highest_below(None), Some(1023));
+	assert_eq!(mask.highest_below(Some(1023)), Some(700));
+	assert_eq!(mask.highest_below(Some(700)), Some(64));
+	assert_eq!(mask.highest_below(Some(64)), Some(63));
+	assert_eq!(mask.highest_below(Some(63)), Some(0));
+	assert_eq!(mask.highest_below(Some(0)), None);
+	assert_eq!(mask.lowest(), Some(0));
+	mask.set(0, false);
+	assert_eq!(mask.lowest(), Some(63));
+}
+
+/// The squatting attack: one account fills the queue with the cheapest jobs it may submit
+/// (refunded at expiry, so it costs little) and every customer is refused. Before, nothing was
+/// evicted whatever the price (`QueueFull`); now a job at a higher price level takes the
+/// place of one of the cheapest, which is refunded whole.
+#[test]
+fn a_full_queue_evicts_a_cheapest_job_for_a_better_paying_one() {
+	ExtBuilder::default().endow(7, 1_000_000).build_and_execute(|| {
+		let cap = <Test as crate::Config>::MaxQueueLen::get();
+		let squatter = 7;
+		for _ in 0..cap {
+			submit(squatter, spec(1, 1, 1, 1));
+		}
+		let before = Balances::balance(&squatter);
+		// Not better paying: refused, nothing changes.
+		assert_noop!(
+			JobQueue::submit_job(RuntimeOrigin::signed(BOB), Box::new(spec(1, 1, 1, 1)), 10),
+			Error::<Test>::QueueFull
+		);
+		let id = submit(BOB, good());
+		assert_eq!(QueuedCount::<Test>::get(), cap);
+		let evicted = events()
+			.into_iter()
+			.find_map(|e| match e {
+				Event::JobEvicted { job, by, refunded } => Some((job, by, refunded)),
+				_ => None,
+			})
+			.expect("a job was evicted");
+		assert_eq!(evicted.1, id);
+		assert!(Jobs::<Test>::get(evicted.0).is_none());
+		assert_eq!(Balances::balance(&squatter), before + evicted.2);
+		assert_eq!(queue_order()[0], id);
+	});
+}
+
+/// The head-of-line stall: the hook tried at most `max_assignments_per_block` jobs per block
+/// and counted failed tries, so that many top-priced jobs nobody can run held up every job
+/// behind them until they expired. Now a failed try puts the job in the retry agenda and the
+/// next job is tried in the same block.
+#[test]
+fn jobs_nobody_can_run_do_not_hold_up_the_jobs_behind_them() {
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 4);
+		let tries = Params::<Test>::get().max_assignments_per_block;
+		let blockers: Vec<_> = (0..tries + 2).map(|_| submit(BOB, unrunnable(9))).collect();
+		let runnable = submit(ALICE, spec(1, 1, 1, 2));
+		run_to_block(2);
+		assert_eq!(Jobs::<Test>::get(runnable).unwrap().state, JobState::Assigned);
+		for id in blockers {
+			assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Queued);
+			assert!(matches!(Queued::<Test>::get(id).unwrap().place, Place::Waiting(3)));
+		}
+	});
+}
+
+/// A job that waited keeps its precedence: once providers fit it, it is tried again at its
+/// backoff and goes before the jobs of its level that came after it.
+#[test]
+fn a_waiting_job_is_tried_again_after_a_doubling_backoff_ahead_of_later_jobs() {
+	ExtBuilder::default().build_and_execute(|| {
+		let early = submit(ALICE, spec(2, 2, 1, 5));
+		add_provider(100, Perbill::from_percent(50), offer(), 1);
+		// Tries at 2 (fails, next at 3), 3 (next at 5), 5 (next at 9).
+		run_to_block(5);
+		assert_eq!(Queued::<Test>::get(early).unwrap().failed_tries, 3);
+		assert!(matches!(Queued::<Test>::get(early).unwrap().place, Place::Waiting(9)));
+		assert_eq!(retry_backoff(1), 1);
+		assert_eq!(retry_backoff(4), 8);
+		assert_eq!(retry_backoff(200), MAX_RETRY_BACKOFF);
+		assert_eq!(MAX_RETRY_BACKOFF, 8);
+		add_provider(101, Perbill::from_percent(50), offer(), 1);
+		let late = submit(BOB, spec(2, 2, 1, 5));
+		run_to_block(8);
+		// The late job took the two slots while the early one waited.
+		assert_eq!(Jobs::<Test>::get(late).unwrap().state, JobState::Assigned);
+		assert_eq!(Jobs::<Test>::get(early).unwrap().state, JobState::Queued);
+		assert_eq!(queue_order(), vec![early]);
+	});
+}
+
+#[test]
+fn a_waiting_job_expires_with_refund_and_leaves_no_agenda_entry() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut p = Params::<Test>::get();
+		p.queue_timeout = 6;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+		let id = submit(ALICE, unrunnable(5));
+		run_to_block(6);
+		assert!(matches!(Queued::<Test>::get(id).unwrap().place, Place::Waiting(_)));
+		run_to_block(7);
+		assert!(Jobs::<Test>::get(id).is_none());
+		assert_eq!(held(ALICE), (0, 0));
+		assert_eq!(Retrying::<Test>::iter().count(), 0);
+		assert_eq!(QueuedCount::<Test>::get(), 0);
+		assert!(Levels::<Test>::iter().next().is_none());
+		assert_eq!(OccupiedLevels::<Test>::get(), LevelMask::default());
+	});
+}
+
+/// Cancelled jobs leave empty places in their level's line; the hook passes them and the
+/// order of the others holds.
+#[test]
+fn cancelled_places_are_passed_and_the_order_holds() {
+	ExtBuilder::default().build_and_execute(|| {
+		let ids: Vec<_> = (0..5).map(|_| submit(ALICE, spec(1, 1, 1, 5))).collect();
+		assert_ok!(JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), ids[0]));
+		assert_ok!(JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), ids[2]));
+		assert_ok!(JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), ids[3]));
+		assert_eq!(queue_order(), vec![ids[1], ids[4]]);
+		add_provider(100, Perbill::from_percent(50), offer(), 1);
+		run_to_block(2);
+		assert_eq!(Jobs::<Test>::get(ids[1]).unwrap().state, JobState::Assigned);
+		assert_eq!(queue_order(), vec![ids[4]]);
+	});
+}
+
+/// The hook's queue work does not grow with the queue: serving a block reads the levels it
+/// tries, not the queued jobs (here a full queue of jobs at other levels and none due).
+#[test]
+fn serving_a_block_costs_the_same_whatever_the_number_of_queued_jobs() {
+	use crate::WeightInfo;
+	use frame_support::weights::WeightMeter;
+	let consumed = |queued: u32| {
+		let mut out = Default::default();
+		ExtBuilder::default().build_and_execute(|| {
+			for _ in 0..queued {
+				submit(ALICE, unrunnable(3));
+			}
+			// Every job waiting, next tried at block 5; none due at block 4.
+			for id in 0..queued {
+				JobQueue::park(id.into(), 4);
+			}
+			AgendaCursor::<Test>::put(4);
+			let mut meter = WeightMeter::new();
+			JobQueue::service_queue(4, &mut meter);
+			out = meter.consumed();
+		});
+		out
+	};
+	let one = consumed(1);
+	assert_eq!(one, consumed(16));
+	assert_eq!(
+		one,
+		<() as WeightInfo>::service_queue_base()
+			.saturating_add(<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
+				frame_support::weights::RuntimeDbWeight,
+			>>::get()
+			.reads(2))
+	);
+}
