@@ -44,11 +44,44 @@
     return (await api.query.session.validators()).map((v) => v.toString());
   }
 
-  /** `jobQueue.queue`: queued jobs, highest price first. */
+  /** Queued jobs the queue table shows at most: the first ones the chain will try. */
+  const QUEUE_SHOWN = 20;
+
+  /**
+   * The queue: how many jobs it holds (`jobQueue.queuedCount`) and the first `QUEUE_SHOWN`
+   * ready jobs in the order the chain tries them: price levels highest first
+   * (`jobQueue.readyLevels`, one bit per level), each level's line from its head
+   * (`jobQueue.levels`, `jobQueue.levelEntries`), with each job's price and expiry. A fixed
+   * number of reads per refresh, however many jobs are queued.
+   */
   async function readQueue(api) {
-    return (await api.query.jobQueue.queue()).map((e) => ({
-      job: e.job.toBigInt(), price: e.price.toBigInt(), expiresAt: e.expiresAt.toNumber(),
-    }));
+    const [count, mask] = await Promise.all([api.query.jobQueue.queuedCount(), api.query.jobQueue.readyLevels()]);
+    const words = [...mask].map((w) => w.toBigInt());
+    const levels = [];
+    for (let level = words.length * 64 - 1; level >= 0; level--) {
+      if ((words[Math.floor(level / 64)] >> BigInt(level % 64)) & 1n) levels.push(level);
+    }
+    const ids = [];
+    for (const level of levels) {
+      if (ids.length >= QUEUE_SHOWN) break;
+      const bounds = await api.query.jobQueue.levels(level);
+      if (bounds.isNone) continue;
+      const { head, tail } = bounds.unwrap();
+      const last = head.toBigInt() + BigInt(Math.min(QUEUE_SHOWN - ids.length, 64));
+      const places = [];
+      for (let p = head.toBigInt(); p < tail.toBigInt() && p < last; p++) places.push([level, p]);
+      const entries = places.length ? await api.query.jobQueue.levelEntries.multi(places) : [];
+      for (const e of entries) if (e.isSome) ids.push(e.unwrap().toBigInt());
+    }
+    const records = ids.length ? await api.query.jobQueue.jobs.multi(ids) : [];
+    const entries = records
+      .map((opt, i) => [ids[i], opt])
+      .filter(([, opt]) => opt.isSome)
+      .map(([job, opt]) => {
+        const j = opt.unwrap();
+        return { job, price: j.spec.pricePerSecond.toBigInt(), expiresAt: j.expiresAt.toNumber() };
+      });
+    return { count: count.toNumber(), entries };
   }
 
   /** Jobs the jobs table shows at most: the newest ids. */

@@ -54,10 +54,12 @@
     text('validator-count', String(list.length));
   }
 
-  function queue(entries) {
+  /** The queue's length and its first ready jobs, in the order the chain tries them. */
+  function queue({ count, entries }) {
     const { format } = PovmDash;
     rows('queue-rows', entries, (e) => [String(e.job), format.balance(e.price), `#${e.expiresAt}`],
       (e) => ({ job: String(e.job) }), 'the queue is empty');
+    text('queue-count', String(count));
   }
 
   function jobs(list) {

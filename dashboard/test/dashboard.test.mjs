@@ -125,6 +125,8 @@ test('the page connects and fills the head, validators and providers from the ch
     assert.equal(p.cells[2], '1,000 POVM', `${p.who}'s bond`);
   }
   await page.waitForSelector('#job-submit:not([disabled])');
+  // The queue section reads the queue's count and levels (storage version 3).
+  await page.waitForFunction(() => /^\d+$/.test(document.getElementById('queue-count').textContent));
   assert.deepEqual(await shownErrors(), [], 'no error on the page');
 });
 

@@ -247,6 +247,12 @@ impl_runtime_apis! {
 		) -> Vec<povm_primitives::AssignmentView<BlockNumber>> {
 			VmProof::assignments_of(&who)
 		}
+
+		fn quote(
+			spec: povm_primitives::JobSpec<Balance>,
+		) -> pallet_job_queue::runtime_api::QuoteView<Balance, BlockNumber> {
+			JobQueue::quote(spec)
+		}
 	}
 
 	impl pallet_vrf_lottery::runtime_api::VrfLotteryApi<Block, AccountId, Balance, BlockNumber>

@@ -114,6 +114,12 @@ impl_opaque_keys! {
 ///   a bounded number per session, so an older chain's backlog goes over a few sessions), the
 ///   network's footprint is kept for `FootprintHistory` epochs, and the fee multiplier follows
 ///   block fullness (`TargetedFeeAdjustment`, never below 1). No stored layout changes.
+/// - 110: the queue by price level (issue 13): each queued job in an index of its own, in the
+///   line of its price's level, with expiry and retry agendas (job-queue storage version 3,
+///   `JobQueue::Queue` replaced); `MaxQueueLen` 4,000,000; a full queue evicts one of the
+///   cheapest level's jobs for a job at a higher level (`JobEvicted`); a try that finds too
+///   few providers sends the job to the retry agenda instead of holding up the jobs behind
+///   it; `PovmJobsApi` version 4 adds `quote`.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -122,7 +128,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 109,
+	spec_version: 110,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -218,6 +224,7 @@ type Migrations = (
 	pallet_vm_proof::migrations::v5::MigrateV4ToV5<Runtime>,
 	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_job_queue::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_job_queue::migrations::v3::MigrateV2ToV3<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.
@@ -341,12 +348,22 @@ mod version_tests {
 
 	#[test]
 	fn job_queue_storage_version_2_ships_with_a_higher_spec_version() {
-		assert_eq!(<JobQueue as GetStorageVersion>::in_code_storage_version(), 2);
+		assert!(<JobQueue as GetStorageVersion>::in_code_storage_version() >= 2);
 		assert!(VERSION.spec_version > SPEC_OF_JOB_QUEUE_STORAGE_V1);
 	}
 
+	/// The `spec_version` of the last runtime with job-queue storage version 2 (the queue in
+	/// one value).
+	const SPEC_OF_JOB_QUEUE_STORAGE_V2: u32 = 109;
+
 	#[test]
-	fn the_runtime_reports_povm_jobs_api_version_3() {
+	fn job_queue_storage_version_3_ships_with_a_higher_spec_version() {
+		assert_eq!(<JobQueue as GetStorageVersion>::in_code_storage_version(), 3);
+		assert!(VERSION.spec_version > SPEC_OF_JOB_QUEUE_STORAGE_V2);
+	}
+
+	#[test]
+	fn the_runtime_reports_povm_jobs_api_version_4() {
 		let reported = VERSION.apis.iter().find(|(id, _)| *id == POVM_JOBS_API_ID).map(|a| a.1);
 		assert_eq!(reported, Some(POVM_JOBS_API_VERSION));
 	}

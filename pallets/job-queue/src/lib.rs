@@ -229,27 +229,13 @@ pub mod pallet {
 
 	/// Queued jobs by the block at which they expire.
 	#[pallet::storage]
-	pub type Expiring<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		Twox64Concat,
-		JobId,
-		(),
-		OptionQuery,
-	>;
+	pub type Expiring<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, (), OptionQuery>;
 
 	/// Waiting jobs by the block at which they are tried again.
 	#[pallet::storage]
-	pub type Retrying<T: Config> = StorageDoubleMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		Twox64Concat,
-		JobId,
-		(),
-		OptionQuery,
-	>;
+	pub type Retrying<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, (), OptionQuery>;
 
 	/// The first block whose expiries and retries are not all done yet (the hook works
 	/// through [`Expiring`] and [`Retrying`] from here up to the current block).

@@ -97,11 +97,48 @@ impl<AccountId, Balance, BlockNumber> JobViewV2<AccountId, Balance, BlockNumber>
 	}
 }
 
+/// What a job would cost and when it would be tried, before it is submitted
+/// ([`PovmJobsApi::quote`]).
+#[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
+pub struct QuoteView<Balance, BlockNumber> {
+	/// Why `submit_job` would refuse the spec (a `JobQueue` error such as `BadCommand`,
+	/// `TooManyReplicas` or `QueueFull`), if it would. The caller's balance is not checked.
+	pub refusal: Option<sp_runtime::DispatchError>,
+	/// The least budget `submit_job` accepts: `max_replicas × max_seconds × price_per_second`.
+	pub min_budget: Balance,
+	/// The storage deposit held beside the budget until the record is reaped.
+	pub deposit: Balance,
+	/// The spec's price level (eight per doubling of the price; exact below 16).
+	pub price_level: u16,
+	/// Queued jobs tried before it: every job at a higher level and those already at its
+	/// level (a waiting job may be passed while it waits).
+	pub jobs_ahead: u32,
+	/// Jobs in the queue now.
+	pub queued: u32,
+	/// Whether the queue is full: the job would then evict one of the cheapest level's jobs
+	/// (`refusal` is `QueueFull` when there is none cheaper).
+	pub queue_full: bool,
+	/// Providers that could run it now: registered, live, offer and architecture fitting, a
+	/// free slot.
+	pub eligible_providers: u32,
+	/// The fewest eligible providers it needs to be assigned:
+	/// `max(MinEligibleProviders, min_replicas)`.
+	pub needed_providers: u32,
+	/// The block of its first try if it is included in the next block: one block later plus
+	/// one block per `max_assignments_per_block` jobs ahead. An estimate: jobs ahead that wait
+	/// are passed, jobs submitted later at a higher level go first, and the try succeeds only
+	/// with `needed_providers` eligible.
+	pub expected_start: BlockNumber,
+	/// The last block it would wait in the queue before it expires, refunded.
+	pub expires_at: BlockNumber,
+}
+
 /// The version of [`PovmJobsApi`] declared here (its `#[api_version]`; the runtime reports it
 /// in `Core_version`'s `apis`). Version 2 added the draw wave to `provider_assignments`'s
 /// [`AssignmentView`]; version 3 returns the job spec with an [`povm_primitives::ImageRef`]
 /// and inputs. A client reading version 3 must read [`JobViewV2`] from a runtime that reports 2.
-pub const POVM_JOBS_API_VERSION: u32 = 3;
+/// Version 4 added [`PovmJobsApi::quote`].
+pub const POVM_JOBS_API_VERSION: u32 = 4;
 
 /// The id of [`PovmJobsApi`] in `Core_version`'s `apis`: `blake2_64("PovmJobsApi")`, as
 /// `sp_api` derives it (checked by a test against `RuntimeApiInfo::ID`).
@@ -110,13 +147,14 @@ pub const POVM_JOBS_API_ID: [u8; 8] = [0xc1, 0x29, 0xcf, 0x81, 0x7b, 0x16, 0x98,
 sp_api::decl_runtime_apis! {
 	/// The PoVM job API.
 	///
+	/// Version 4 (runtime spec 110): `quote`.
 	/// Version 3 (runtime spec 107): the job's spec names its image by [`ImageRef`] and lists
 	/// its inputs; version 2 returned [`JobViewV2`].
 	/// Version 2 (runtime spec 101): [`AssignmentView`] carries the provider's draw wave, which
 	/// the commitment binds. Version 1 returned [`AssignmentViewV1`].
 	///
 	/// [`ImageRef`]: povm_primitives::ImageRef
-	#[api_version(3)]
+	#[api_version(4)]
 	pub trait PovmJobsApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -136,6 +174,11 @@ sp_api::decl_runtime_apis! {
 		/// The jobs `who` is assigned to and not yet finished with, with its draw wave, phase
 		/// and deadlines.
 		fn provider_assignments(who: AccountId) -> Vec<AssignmentView<BlockNumber>>;
+		/// For a spec not yet submitted: whether `submit_job` would take it, the least budget
+		/// and the deposit, its place in the queue and the expected block of its first try
+		/// (version 4).
+		#[api_version(4)]
+		fn quote(spec: JobSpec<Balance>) -> QuoteView<Balance, BlockNumber>;
 	}
 }
 
@@ -149,6 +192,59 @@ impl<T: crate::Config> crate::Pallet<T> {
 		let raw = frame_support::storage::unhashed::get_raw(&crate::Jobs::<T>::hashed_key_for(id))?;
 		let old = crate::migrations::v2::v1::Job::<T>::decode(&mut &raw[..]).ok()?;
 		crate::migrations::v2::migrated_job::<T>(old)
+	}
+
+	/// A spec's quote ([`PovmJobsApi::quote`]), as of the current block: reads one entry per
+	/// occupied price level at or above the spec's (at most `PRICE_LEVELS`) and the registry's
+	/// candidates.
+	pub fn quote(
+		spec: JobSpec<crate::BalanceOf<T>>,
+	) -> QuoteView<crate::BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>> {
+		use crate::pallet::*;
+		use frame_support::traits::Get;
+		use povm_primitives::ProviderRegistry;
+		use sp_runtime::traits::Saturating;
+		let mut refusal = Self::validate_spec(&spec).err().map(Into::into);
+		let min_budget = Self::max_cost(&spec).unwrap_or_default();
+		let deposit = Self::deposit_for(&spec).unwrap_or_default();
+		let level = Self::level_of(spec.price_per_second);
+		let occupied = OccupiedLevels::<T>::get();
+		let mut jobs_ahead = 0u32;
+		let mut at = occupied.highest_below(None);
+		while let Some(l) = at.filter(|l| *l >= level) {
+			let jobs = Levels::<T>::get(l).map_or(0, |b| b.jobs());
+			jobs_ahead = jobs_ahead.saturating_add(jobs);
+			at = occupied.highest_below(Some(l));
+		}
+		let queued = QueuedCount::<T>::get();
+		let queue_full = queued >= T::MaxQueueLen::get();
+		if refusal.is_none() && queue_full && Self::eviction_victim(level).is_none() {
+			refusal = Some(Error::<T>::QueueFull.into());
+		}
+		let eligible_providers = T::Providers::candidates(&spec.resources, spec.image.arch)
+			.iter()
+			.filter(|(_, free)| *free > 0)
+			.count() as u32;
+		let needed_providers = spec.redundancy.min_replicas.max(MinEligibleProviders::<T>::get());
+		let params = Params::<T>::get();
+		let now = frame_system::Pallet::<T>::block_number();
+		let per_block = params.max_assignments_per_block.max(1);
+		let blocks_ahead = jobs_ahead / per_block;
+		let expected_start = now.saturating_add(2u32.into()).saturating_add(blocks_ahead.into());
+		let expires_at = now.saturating_add(1u32.into()).saturating_add(params.queue_timeout);
+		QuoteView {
+			refusal,
+			min_budget,
+			deposit,
+			price_level: level,
+			jobs_ahead,
+			queued,
+			queue_full,
+			eligible_providers,
+			needed_providers,
+			expected_start,
+			expires_at,
+		}
 	}
 
 	/// A job as seen through [`PovmJobsApi::job`].

@@ -769,10 +769,12 @@ fn service_queue_respects_the_weight_meter() {
 		}
 		AgendaCursor::<Test>::put(2);
 		let limit = <() as WeightInfo>::service_queue_base()
-			.saturating_add(<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
-				frame_support::weights::RuntimeDbWeight,
-			>>::get()
-			.reads(2))
+			.saturating_add(
+				<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
+					frame_support::weights::RuntimeDbWeight,
+				>>::get()
+				.reads(2),
+			)
 			.saturating_add(<() as WeightInfo>::assign_job(
 				<<Test as crate::Config>::MaxCandidates as frame_support::traits::Get<u32>>::get(),
 			));

@@ -207,10 +207,55 @@ fn serving_a_block_costs_the_same_whatever_the_number_of_queued_jobs() {
 	assert_eq!(one, consumed(16));
 	assert_eq!(
 		one,
-		<() as WeightInfo>::service_queue_base()
-			.saturating_add(<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
+		<() as WeightInfo>::service_queue_base().saturating_add(
+			<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
 				frame_support::weights::RuntimeDbWeight,
 			>>::get()
-			.reads(2))
+			.reads(2)
+		)
 	);
+}
+
+/// The quote tells a customer, before submitting, what `submit_job` would say, the budget
+/// and deposit it holds, and where the job would stand: the place it then takes is the one
+/// quoted.
+#[test]
+fn a_quote_gives_the_budget_the_place_and_the_refusal_submit_job_then_gives() {
+	ExtBuilder::default().endow(7, 1_000_000).build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 1);
+		add_provider(101, Perbill::from_percent(50), offer(), 1);
+		for price in [9u64, 9, 9, 5, 5, 3] {
+			submit(BOB, unrunnable(price));
+		}
+		let s = spec(2, 3, 1, 5);
+		let quote = JobQueue::quote(s.clone());
+		assert_eq!(quote.refusal, None);
+		assert_eq!(quote.min_budget, JobQueue::max_cost(&s).unwrap());
+		assert_eq!(quote.deposit, JobQueue::deposit_for(&s).unwrap());
+		assert_eq!((quote.price_level, quote.jobs_ahead, quote.queued), (5, 5, 6));
+		assert!(!quote.queue_full);
+		assert_eq!((quote.eligible_providers, quote.needed_providers), (2, 2));
+		assert_eq!(quote.expected_start, System::block_number() + 2);
+		assert_eq!(
+			quote.expires_at,
+			System::block_number() + 1 + Params::<Test>::get().queue_timeout
+		);
+		let id = submit(ALICE, s);
+		assert_eq!(queue_order().iter().position(|j| *j == id), Some(quote.jobs_ahead as usize));
+
+		// A spec `submit_job` refuses is quoted with the error it would get.
+		let mut bad = spec(1, 1, 1, 5);
+		bad.price_per_second = 0;
+		assert_eq!(JobQueue::quote(bad).refusal, Some(Error::<Test>::ZeroPrice.into()));
+
+		// Full: the cheapest level's price is refused, a higher one would evict.
+		let cap = <Test as crate::Config>::MaxQueueLen::get();
+		while QueuedCount::<Test>::get() < cap {
+			submit(7, spec(1, 1, 1, 3));
+		}
+		let at_cheapest = JobQueue::quote(spec(1, 1, 1, 3));
+		assert!(at_cheapest.queue_full);
+		assert_eq!(at_cheapest.refusal, Some(Error::<Test>::QueueFull.into()));
+		assert_eq!(JobQueue::quote(spec(1, 1, 1, 4)).refusal, None);
+	});
 }

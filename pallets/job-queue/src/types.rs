@@ -106,9 +106,7 @@ pub fn price_level(price: u128) -> u16 {
 }
 
 /// One bit per price level: which levels hold jobs.
-#[derive(
-	Encode, Decode, TypeInfo, MaxEncodedLen, Clone, Copy, PartialEq, Eq, Default, Debug,
-)]
+#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, Clone, Copy, PartialEq, Eq, Default, Debug)]
 pub struct LevelMask(pub [u64; PRICE_LEVELS as usize / 64]);
 
 impl LevelMask {

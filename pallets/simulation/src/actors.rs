@@ -414,7 +414,7 @@ impl World {
 	}
 
 	fn submit_jobs(&mut self) {
-		let queued = pallet_job_queue::Queue::<Sim>::decode_len().unwrap_or(0) as u32;
+		let queued = pallet_job_queue::QueuedCount::<Sim>::get();
 		let mut room = QUEUE_TARGET.saturating_sub(queued).min(SUBMIT_PER_BLOCK);
 		if self.strategy == Strategy::SelfDealing {
 			// Its own jobs first, as many as a block takes.

@@ -174,7 +174,8 @@ fn a_job_longer_than_an_offer_is_never_assigned_to_it() {
 		assert!([10, 11, 12].contains(&job.providers[0]));
 		// One provider that takes a minute: the long job goes to it and to nobody else.
 		assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(13), offer(), BOND));
-		run_to_block(System::block_number() + 1);
+		// The waiting job is tried again within the longest retry backoff.
+		run_to_block(System::block_number() + pallet_job_queue::MAX_RETRY_BACKOFF as u64);
 		let job = Jobs::<Test>::get(long).unwrap();
 		assert_eq!(job.state, JobState::Assigned);
 		assert_eq!(job.providers.to_vec(), vec![13]);

@@ -22,7 +22,7 @@
 use crate::{mock::*, pallet::*, types::*, verdict::merkle_root};
 use codec::Encode;
 use frame_support::{assert_ok, traits::fungible::Mutate, BoundedVec};
-use pallet_job_queue::{Jobs, Params, Queue};
+use pallet_job_queue::{Jobs, Params};
 use povm_primitives::{JobSpec, RedundancyPolicy};
 use std::{
 	collections::{BTreeMap, BTreeSet},
@@ -323,7 +323,7 @@ fn run(s: &Scenario) -> Figures {
 		while settled < s.jobs as u64 {
 			assert!(f.blocks < 40 * s.jobs as u64, "the run does not settle");
 			for _ in 0..SUBMIT_PER_BLOCK {
-				if submitted >= s.jobs || Queue::<Test>::decode_len().unwrap_or(0) >= 16 {
+				if submitted >= s.jobs || pallet_job_queue::QueuedCount::<Test>::get() >= 16 {
 					break;
 				}
 				let sp = spec(s.policy);

@@ -55,6 +55,7 @@ test('the metadata has the PoVM runtime API and calls', () => {
   assert.ok(api.runtimeMetadata.version >= 15, `metadata v${api.runtimeMetadata.version}`);
   assert.equal(typeof api.call.povmJobsApi?.job, 'function', 'api.call.povmJobsApi.job');
   assert.equal(typeof api.call.povmJobsApi?.providerAssignments, 'function');
+  assert.equal(typeof api.call.povmJobsApi?.quote, 'function', 'api.call.povmJobsApi.quote');
   assert.equal(typeof api.tx.jobQueue?.submitJob, 'function', 'api.tx.jobQueue.submitJob');
   assert.ok(api.events.jobQueue?.JobCompleted, 'api.events.jobQueue.JobCompleted');
 });
@@ -148,6 +149,19 @@ test('a job submitted with @polkadot/api completes, and the runtime API gives it
     checkpointInterval: 0,
   };
 
+  // The quote before submitting: accepted, the least budget and the deposit, the place.
+  const quote = await api.call.povmJobsApi.quote(spec);
+  assert.ok(quote.refusal.isNone, `quote refusal ${JSON.stringify(quote.refusal.toHuman())}`);
+  assert.equal(quote.minBudget.toBigInt(), 2n * BigInt(MAX_SECONDS) * PRICE_PER_SECOND);
+  assert.ok(quote.minBudget.toBigInt() <= BUDGET);
+  assert.equal(quote.neededProviders.toNumber(), 2);
+  assert.ok(quote.eligibleProviders.toNumber() >= 2, `eligible ${quote.eligibleProviders}`);
+  assert.equal(quote.queueFull.isTrue, false);
+  // A spec `submitJob` would refuse is quoted with the pallet's error.
+  const refused = await api.call.povmJobsApi.quote({ ...spec, pricePerSecond: 0 });
+  assert.ok(refused.refusal.isSome && refused.refusal.unwrap().isModule, 'a module error');
+  assert.equal(api.registry.findMetaError(refused.refusal.unwrap().asModule).name, 'ZeroPrice');
+
   // Submit, and take the job id from JobSubmitted.
   const { blockHash, events } = await send(api.tx.jobQueue.submitJob(spec, BUDGET), alice);
   const submitted = events.filter(({ event }) => api.events.jobQueue.JobSubmitted.is(event));
@@ -157,6 +171,7 @@ test('a job submitted with @polkadot/api completes, and the runtime API gives it
   assert.equal(sub.owner.toString(), alice.address);
   assert.equal(sub.budget.toBigInt(), BUDGET);
   assert.ok(sub.deposit.toBigInt() > 0n, 'a storage deposit is held');
+  assert.equal(sub.deposit.toBigInt(), quote.deposit.toBigInt(), 'the quoted deposit');
   const submittedAt = (await api.rpc.chain.getHeader(blockHash)).number.toNumber();
 
   // Follow the job's events until the JobQueue pallet gives the verdict.

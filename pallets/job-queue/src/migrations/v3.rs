@@ -73,7 +73,9 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 		let mut dropped = 0u64;
 		for entry in old.iter() {
 			match Jobs::<T>::get(entry.job) {
-				Some(job) if job.state == JobState::Queued && !Queued::<T>::contains_key(entry.job) => {
+				Some(job)
+					if job.state == JobState::Queued && !Queued::<T>::contains_key(entry.job) =>
+				{
 					let level = Pallet::<T>::level_of(job.spec.price_per_second);
 					Pallet::<T>::enqueue(entry.job, level, job.expires_at);
 					cursor = cursor.min(job.expires_at);
