@@ -299,7 +299,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::{baseline::Pallet as BaselineBench, BenchmarkList};
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Multisig, Sudo, Timestamp};
+			use crate::{Balances, Council, Multisig, Preimage, Sudo, Timestamp, Utility, Whitelist};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -315,7 +315,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::{baseline, baseline::Pallet as BaselineBench, BenchmarkBatch};
 			use frame_support::traits::TrackedStorageKey;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, Multisig, Sudo, Timestamp};
+			use crate::{Balances, Council, Multisig, Preimage, Sudo, Timestamp, Utility, Whitelist};
 
 			impl frame_system_benchmarking::Config for Runtime {}
 			impl baseline::Config for Runtime {}
