@@ -259,3 +259,39 @@ fn a_quote_gives_the_budget_the_place_and_the_refusal_submit_job_then_gives() {
 		assert_eq!(JobQueue::quote(spec(1, 1, 1, 4)).refusal, None);
 	});
 }
+
+/// A wave of expiries (jobs submitted together expire together) takes at most half of the
+/// hook's budget: assignment goes on beside it and the rest expire in the next blocks.
+/// Before, the hook returned while expiries were left, so a hundred thousand cheap jobs
+/// submitted in one block stopped every assignment for the blocks their expiry took.
+#[test]
+fn a_wave_of_expiries_does_not_stop_assignment() {
+	use crate::WeightInfo;
+	use frame_support::weights::WeightMeter;
+	ExtBuilder::default().build_and_execute(|| {
+		QueueBound::set(&200);
+		let mut p = Params::<Test>::get();
+		p.queue_timeout = 5;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
+		for _ in 0..100 {
+			submit(BOB, unrunnable(2));
+		}
+		add_provider(100, Perbill::from_percent(50), offer(), 1);
+		run_to_block(5);
+		let late = submit(ALICE, spec(1, 1, 1, 5));
+		// Room for one try besides the agendas' half.
+		let one_try = <() as WeightInfo>::assign_job(
+			<<Test as crate::Config>::MaxCandidates as Get<u32>>::get(),
+		);
+		let mut meter = WeightMeter::with_limit(
+			<() as WeightInfo>::service_queue_base().saturating_add(one_try.saturating_mul(2)),
+		);
+		System::set_block_number(6);
+		JobQueue::service_queue(6, &mut meter);
+		assert_eq!(Jobs::<Test>::get(late).unwrap().state, JobState::Assigned);
+		let left = QueuedCount::<Test>::get();
+		assert!(left > 0 && left < 100, "{left} expiries left for the next blocks");
+		run_to_block(9);
+		assert_eq!(QueuedCount::<Test>::get(), 0);
+	});
+}

@@ -12,8 +12,9 @@ use sp_runtime::traits::Saturating;
 impl<T: Config> Pallet<T> {
 	/// Serve the queue within `meter`.
 	///
-	/// First the agendas up to block `now`: jobs due to expire are refunded and removed, jobs
-	/// due for another try are put back in front of their level. Then ready jobs are tried,
+	/// First the agendas up to block `now`, within half of the meter: jobs due to expire are
+	/// refunded and removed, jobs due for another try are put back in front of their level.
+	/// Then ready jobs are tried,
 	/// highest price level first, oldest first within a level, until
 	/// `Params.max_assignments_per_block` are assigned or the meter runs out. A job with too
 	/// few eligible providers leaves the line for the retry agenda ([`Self::park`]): failed
@@ -22,15 +23,18 @@ impl<T: Config> Pallet<T> {
 		if meter.try_consume(T::WeightInfo::service_queue_base()).is_err() {
 			return;
 		}
-		if !Self::work_agendas(now, meter) {
-			return;
-		}
+		// The agendas take at most half of what is left, so that a wave of expiries (a
+		// million jobs submitted in one block expire in one block) never stops assignment: what
+		// they leave is done in the next blocks.
+		let mut agendas = WeightMeter::with_limit(meter.remaining() / 2);
+		Self::work_agendas(now, &mut agendas);
+		meter.consume(agendas.consumed());
 		Self::assign_ready(now, meter);
 	}
 
 	/// Expire and retry the jobs of the agendas' blocks from [`AgendaCursor`] up to `now`.
 	/// Returns whether all of them were done within `meter`.
-	fn work_agendas(now: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
+	pub(crate) fn work_agendas(now: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
 		let mut cursor = AgendaCursor::<T>::get();
 		let probe = T::DbWeight::get().reads(2);
 		let mut done = true;
