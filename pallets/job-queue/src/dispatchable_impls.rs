@@ -209,8 +209,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Take the queued job `victim` out of the full queue for job `by`, refunded.
+	/// A victim without a queued record (which the invariants rule out) is only removed from
+	/// the index: that frees its place as well.
 	fn evict(victim: JobId, by: JobId) -> DispatchResult {
-		let job = Jobs::<T>::get(victim).ok_or(Error::<T>::JobNotFound)?;
+		let Some(job) = Jobs::<T>::get(victim).filter(|j| j.state == JobState::Queued) else {
+			Self::drop_stale(victim);
+			return Ok(());
+		};
 		Self::dequeue(victim, job.expires_at);
 		let refunded = Self::refund_and_remove(victim, &job)?;
 		Self::deposit_event(Event::JobEvicted { job: victim, by, refunded });

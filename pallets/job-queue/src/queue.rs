@@ -7,6 +7,10 @@ use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{SaturatedConversion, Saturating};
 
+/// The most empty places [`Pallet::eviction_victim`] passes in a level's line before it takes
+/// a waiting job instead: a bound on `submit_job`'s reads (benchmarked with all of them).
+pub const EVICTION_SCAN: u32 = 16;
+
 impl<T: Config> Pallet<T> {
 	/// The price level of a job offering `price` per VM-second.
 	pub fn level_of(price: BalanceOf<T>) -> u16 {
@@ -73,15 +77,15 @@ impl<T: Config> Pallet<T> {
 		Self::store_level(entry.level, bounds);
 	}
 
-	/// Put the waiting job `id` back in front of its level's ready jobs (it keeps its
-	/// precedence over jobs that came after it).
+	/// Put the waiting job `id` back at the end of its level's line (behind the jobs that
+	/// came while it waited: a job nobody can run never gets ahead of them again).
 	pub(crate) fn unpark(id: JobId) {
 		let Some(mut entry) = Queued::<T>::get(id) else { return };
 		let Place::Waiting(at) = entry.place else { return };
 		Retrying::<T>::remove(at, id);
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
-		bounds.head = bounds.head.saturating_sub(1);
-		let place = bounds.head;
+		let place = bounds.tail;
+		bounds.tail = bounds.tail.saturating_add(1);
 		bounds.waiting = bounds.waiting.saturating_sub(1);
 		bounds.ready = bounds.ready.saturating_add(1);
 		LevelEntries::<T>::insert(entry.level, place, id);
@@ -90,12 +94,35 @@ impl<T: Config> Pallet<T> {
 		Self::store_level(entry.level, bounds);
 	}
 
-	/// The job a full queue evicts for a job at a level above `below`: one of the lowest
-	/// level's (all within one eighth of each other's price), if that level is below.
+	/// Remove every trace of `id` from the queue's index, whatever its record says: for an
+	/// index entry whose job is gone or no longer queued (which the invariants rule out), so
+	/// that it is never met again.
+	pub(crate) fn drop_stale(id: JobId) {
+		if Queued::<T>::contains_key(id) {
+			log::error!(target: crate::tick_impls::LOG_TARGET, "stale queue entry {} removed", id);
+			// Its expiry entry goes with it when the record says when; otherwise the agenda
+			// drops it when its block comes (nothing is queued under it then).
+			let expires_at = Jobs::<T>::get(id).map(|j| j.expires_at).unwrap_or_default();
+			Self::dequeue(id, expires_at);
+		}
+	}
+
+	/// The job a full queue evicts for a job at level `below`: the oldest ready job of the
+	/// lowest occupied level (closest to its expiry; at most [`EVICTION_SCAN`] empty places
+	/// are passed to find it), else one of that level's waiting jobs; `None` if that level is
+	/// not below.
 	pub(crate) fn eviction_victim(below: u16) -> Option<JobId> {
 		let lowest = OccupiedLevels::<T>::get().lowest()?;
 		if lowest >= below {
 			return None;
+		}
+		if let Some(bounds) = Levels::<T>::get(lowest).filter(|b| b.ready > 0) {
+			let last = bounds.head.saturating_add(EVICTION_SCAN.into()).min(bounds.tail);
+			for place in bounds.head..last {
+				if let Some(id) = LevelEntries::<T>::get(lowest, place) {
+					return Some(id);
+				}
+			}
 		}
 		LevelMembers::<T>::iter_key_prefix(lowest).next()
 	}

@@ -125,9 +125,10 @@ pub struct QuoteView<Balance, BlockNumber> {
 	/// `max(MinEligibleProviders, min_replicas)`.
 	pub needed_providers: u32,
 	/// The block of its first try if it is included in the next block: one block later plus
-	/// one block per `max_assignments_per_block` jobs ahead. An estimate: jobs ahead that wait
-	/// are passed, jobs submitted later at a higher level go first, and the try succeeds only
-	/// with `needed_providers` eligible.
+	/// one block per `min(max_assignments_per_block, tries the hook's weight affords)` jobs
+	/// ahead. An estimate: jobs ahead that wait are passed, failed tries of jobs ahead take
+	/// some of a block's tries, jobs submitted later at a higher level go first, and the try
+	/// succeeds only with `needed_providers` eligible.
 	pub expected_start: BlockNumber,
 	/// The last block it would wait in the queue before it expires, refunded.
 	pub expires_at: BlockNumber,
@@ -201,6 +202,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 		spec: JobSpec<crate::BalanceOf<T>>,
 	) -> QuoteView<crate::BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>> {
 		use crate::pallet::*;
+		use crate::WeightInfo;
 		use frame_support::traits::Get;
 		use povm_primitives::ProviderRegistry;
 		use sp_runtime::traits::Saturating;
@@ -228,7 +230,16 @@ impl<T: crate::Config> crate::Pallet<T> {
 		let needed_providers = spec.redundancy.min_replicas.max(MinEligibleProviders::<T>::get());
 		let params = Params::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
-		let per_block = params.max_assignments_per_block.max(1);
+		// Tries a block's hook can afford (a fifth of the block, each try charged a draw over
+		// `MaxCandidates`), at most `max_assignments_per_block`.
+		let hook = <T as frame_system::Config>::BlockWeights::get().max_block / 5;
+		let per_try = <T as crate::Config>::WeightInfo::assign_job(T::MaxCandidates::get());
+		let affordable = (hook.ref_time() / per_try.ref_time().max(1))
+			.min(hook.proof_size() / per_try.proof_size().max(1));
+		let per_block = params
+			.max_assignments_per_block
+			.min(u32::try_from(affordable).unwrap_or(u32::MAX))
+			.max(1);
 		let blocks_ahead = jobs_ahead / per_block;
 		let expected_start = now.saturating_add(2u32.into()).saturating_add(blocks_ahead.into());
 		let expires_at = now.saturating_add(1u32.into()).saturating_add(params.queue_timeout);

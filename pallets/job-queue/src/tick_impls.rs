@@ -54,58 +54,84 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Expire the jobs due at `block`; whether all were within `meter`.
+	///
+	/// One iterator over the block's agenda: each step reads the next key from the last one,
+	/// not from the start past the keys already removed (which a fresh `iter_key_prefix` per
+	/// job would seek over again, quadratic in the jobs of the block).
 	pub(crate) fn expire_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
-		while let Some(id) = Expiring::<T>::iter_key_prefix(block).next() {
-			if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
+		let mut due = Expiring::<T>::iter_key_prefix(block);
+		loop {
+			if !meter.can_consume(T::WeightInfo::expire_job()) {
 				return false;
 			}
+			let Some(id) = due.next() else { return true };
+			meter.consume(T::WeightInfo::expire_job());
 			Expiring::<T>::remove(block, id);
-			let Some(job) = Jobs::<T>::get(id) else { continue };
-			if job.state != JobState::Queued {
-				continue;
-			}
-			Self::dequeue(id, job.expires_at);
-			match Self::refund_and_remove(id, &job) {
-				Ok(refunded) => Self::deposit_event(Event::JobExpired { job: id, refunded }),
-				Err(e) => log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", id, e),
-			}
+			Self::expire(id);
 		}
-		true
+	}
+
+	/// Expire the queued job `id`: refund it and remove its record and its place in the queue.
+	/// An index entry without a queued job (which the invariants rule out) is removed too.
+	pub(crate) fn expire(id: JobId) {
+		match Jobs::<T>::get(id) {
+			Some(job) if job.state == JobState::Queued => {
+				Self::dequeue(id, job.expires_at);
+				match Self::refund_and_remove(id, &job) {
+					Ok(refunded) => Self::deposit_event(Event::JobExpired { job: id, refunded }),
+					Err(e) => log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", id, e),
+				}
+			},
+			_ => Self::drop_stale(id),
+		}
 	}
 
 	/// Put the jobs due for another try at `block` back in line; whether all were within
-	/// `meter`.
+	/// `meter`. One iterator over the block's agenda, as in [`Self::expire_due`].
 	pub(crate) fn retry_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
-		while let Some(id) = Retrying::<T>::iter_key_prefix(block).next() {
-			if meter.try_consume(T::WeightInfo::retry_job()).is_err() {
+		let mut due = Retrying::<T>::iter_key_prefix(block);
+		loop {
+			if !meter.can_consume(T::WeightInfo::retry_job()) {
 				return false;
 			}
+			let Some(id) = due.next() else { return true };
+			meter.consume(T::WeightInfo::retry_job());
 			Retrying::<T>::remove(block, id);
 			Self::unpark(id);
 		}
-		true
 	}
 
 	/// Try ready jobs, highest level first, until `max_assignments_per_block` are assigned,
-	/// no ready job is left, or `meter` runs out.
+	/// no ready job is left, or `meter` runs out. A job past its expiry that the agendas have
+	/// not reached yet (they lag behind a wave of expiries) is expired instead of tried.
 	fn assign_ready(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
 		let max = Params::<T>::get().max_assignments_per_block;
 		let try_weight = T::WeightInfo::assign_job(T::MaxCandidates::get());
 		let skip = T::DbWeight::get().reads_writes(1, 1);
+		// Moving to a level: the mask and the level's bounds.
+		let visit = T::DbWeight::get().reads(2);
 		let mut assigned = 0u32;
 		let mut level = ReadyLevels::<T>::get().highest_below(None);
 		while let Some(l) = level {
+			if meter.try_consume(visit).is_err() {
+				return;
+			}
 			while assigned < max {
 				let Some(id) = Self::head_of(l, meter, skip) else { break };
 				if meter.try_consume(try_weight).is_err() {
 					return;
 				}
-				match Self::try_assign(id) {
-					Ok(true) => assigned = assigned.saturating_add(1),
-					Ok(false) => Self::park(id, now),
+				match Self::try_assign(id, now) {
+					Ok(TryOutcome::Assigned) => assigned = assigned.saturating_add(1),
+					Ok(TryOutcome::Expired) => Self::expire(id),
+					Ok(TryOutcome::TooFewProviders) => Self::park(id, now),
 					Err(e) => {
 						log::error!(target: LOG_TARGET, "assignment of {} failed: {:?}", id, e);
-						Self::park(id, now);
+						if Jobs::<T>::get(id).is_some_and(|j| j.state == JobState::Queued) {
+							Self::park(id, now);
+						} else {
+							Self::drop_stale(id);
+						}
 					},
 				}
 			}
@@ -116,19 +142,24 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Try to assign a queued job its `min_replicas` providers. `Ok(false)`: fewer than
-	/// `max(MinEligibleProviders, min_replicas)` providers are eligible; the job keeps its place.
-	pub(crate) fn try_assign(id: JobId) -> Result<bool, DispatchError> {
+	/// Try to assign a queued job its `min_replicas` providers at block `now`.
+	/// [`TryOutcome::TooFewProviders`]: fewer than `max(MinEligibleProviders, min_replicas)`
+	/// providers are eligible; [`TryOutcome::Expired`]: the job is past its expiry (nothing
+	/// drawn).
+	pub(crate) fn try_assign(id: JobId, now: BlockNumberFor<T>) -> Result<TryOutcome, DispatchError> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.state == JobState::Queued, Error::<T>::BadState);
+		if job.expires_at <= now {
+			return Ok(TryOutcome::Expired);
+		}
 		let need = job.spec.redundancy.min_replicas;
 		let candidates = T::Providers::candidates(&job.spec.resources, job.spec.image.arch);
 		if (candidates.len() as u64) < need.max(MinEligibleProviders::<T>::get()) as u64 {
-			return Ok(false);
+			return Ok(TryOutcome::TooFewProviders);
 		}
 		let drawn = Self::draw(id, 0, candidates, need);
 		if (drawn.len() as u64) < need as u64 {
-			return Ok(false);
+			return Ok(TryOutcome::TooFewProviders);
 		}
 		let providers: ProvidersOf<T> =
 			drawn.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
@@ -142,7 +173,7 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::JobAssigned { job: id, providers, commit_deadline });
 			Ok::<_, DispatchError>(())
 		})?;
-		Ok(true)
+		Ok(TryOutcome::Assigned)
 	}
 
 	/// Draw `count` distinct providers from `candidates`, each pick with probability
@@ -197,6 +228,17 @@ impl<T: Config> Pallet<T> {
 		}
 		out
 	}
+}
+
+/// How a try of a queued job ended.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum TryOutcome {
+	/// Providers were drawn; the job left the queue.
+	Assigned,
+	/// Too few eligible providers: the job waits for another try.
+	TooFewProviders,
+	/// The job is past its expiry: it is expired, not tried.
+	Expired,
 }
 
 /// Log target of this pallet.

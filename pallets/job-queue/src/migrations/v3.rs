@@ -89,18 +89,26 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 			log::error!(target: "runtime::job-queue", "{dropped} queue entries without a queued job dropped");
 		}
 		let entries = old.len() as u64;
-		// Per job: its record read; its index, line, member and expiry entries and its level
-		// written (the masks and count are read and written each time, in the overlay).
+		// Per entry: its record and its index entry read; per job moved: its level, the count
+		// and the two masks read, and its index, line, member and expiry entries, its level,
+		// the count and the masks written (the old queue read and removed, the cursor written).
 		T::DbWeight::get().reads_writes(
-			entries.saturating_mul(2).saturating_add(4),
-			moved.saturating_mul(6).saturating_add(4),
+			entries.saturating_mul(2).saturating_add(moved.saturating_mul(4)).saturating_add(1),
+			moved.saturating_mul(8).saturating_add(2),
 		)
 	}
 
-	/// The old queue's jobs, in order.
+	/// The old queue's jobs that the migration moves (those with a queued record, once
+	/// each), in order.
 	#[cfg(feature = "try-runtime")]
 	fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
-		let jobs: Vec<JobId> = v2::Queue::<T>::get().iter().map(|e| e.job).collect();
+		let mut jobs: Vec<JobId> = Vec::new();
+		for entry in v2::Queue::<T>::get().iter() {
+			let queued = Jobs::<T>::get(entry.job).is_some_and(|j| j.state == JobState::Queued);
+			if queued && !jobs.contains(&entry.job) {
+				jobs.push(entry.job);
+			}
+		}
 		Ok(jobs.encode())
 	}
 
