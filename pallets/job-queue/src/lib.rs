@@ -19,6 +19,8 @@ pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod queue;
+#[cfg(test)]
+mod scale_bench;
 pub mod runtime_api;
 #[cfg(test)]
 mod tests;

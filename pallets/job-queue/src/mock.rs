@@ -136,6 +136,9 @@ parameter_types! {
 	pub const MaxReplicas: u32 = 5;
 	/// The runtime's block time: the default 20-block commit window is 120 s.
 	pub const MillisecsPerBlock: u64 = 6_000;
+	/// The queue's bound: 16 for the tests (a full queue is quick to reach), raised by the
+	/// scale benchmark (per thread).
+	pub static QueueBound: u32 = 16;
 }
 
 impl pallet_job_queue::Config for Test {
@@ -146,7 +149,7 @@ impl pallet_job_queue::Config for Test {
 	type MillisecsPerBlock = MillisecsPerBlock;
 	type MaxReplicas = MaxReplicas;
 	type MaxAssignees = ConstU32<10>;
-	type MaxQueueLen = ConstU32<16>;
+	type MaxQueueLen = QueueBound;
 	type MaxCandidates = ConstU32<200>;
 	type DepositBase = ConstU64<10>;
 	type DepositPerByte = ConstU64<1>;
