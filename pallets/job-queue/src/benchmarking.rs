@@ -98,11 +98,13 @@ mod benchmarks {
 	/// whatever the number of queued jobs, so a full queue is a count at `MaxQueueLen`.
 	#[benchmark]
 	fn submit_job() -> Result<(), BenchmarkError> {
-		queue_jobs::<T>(crate::queue::EVICTION_SCAN + 1);
-		let first = NextJobId::<T>::get().saturating_sub(u64::from(crate::queue::EVICTION_SCAN + 1));
-		for (i, id) in (first..first.saturating_add(crate::queue::EVICTION_SCAN.into())).enumerate() {
-			let owner: T::AccountId = account("customer", i as u32, 0);
-			Pallet::<T>::do_cancel_job(owner, id)?;
+		// EVICTION_SCAN empty places at the head of the lowest level's line, then the victim.
+		let scan = crate::queue::EVICTION_SCAN;
+		queue_jobs::<T>(scan + 2);
+		let first = NextJobId::<T>::get().saturating_sub(u64::from(scan + 2));
+		for i in (1..=scan).chain(core::iter::once(0)) {
+			let owner: T::AccountId = account("customer", i, 0);
+			Pallet::<T>::do_cancel_job(owner, first.saturating_add(i.into()))?;
 		}
 		QueuedCount::<T>::put(T::MaxQueueLen::get());
 		let caller: T::AccountId = whitelisted_caller();

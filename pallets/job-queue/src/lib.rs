@@ -19,9 +19,9 @@ pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod queue;
+pub mod runtime_api;
 #[cfg(test)]
 mod scale_bench;
-pub mod runtime_api;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -201,8 +201,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 	pub fn quote(
 		spec: JobSpec<crate::BalanceOf<T>>,
 	) -> QuoteView<crate::BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>> {
-		use crate::pallet::*;
-		use crate::WeightInfo;
+		use crate::{pallet::*, WeightInfo};
 		use frame_support::traits::Get;
 		use povm_primitives::ProviderRegistry;
 		use sp_runtime::traits::Saturating;

@@ -369,7 +369,7 @@ fn submit_job_refuses_without_funds() {
 #[test]
 fn submit_job_refuses_when_queue_full() {
 	ExtBuilder::default().build_and_execute(|| {
-		for _ in 0..16 {
+		for _ in 0..QueueBound::get() {
 			submit(ALICE, good());
 		}
 		assert_noop!(

@@ -61,11 +61,11 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn expire_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
 		let mut due = Expiring::<T>::iter_key_prefix(block);
 		loop {
-			if !meter.can_consume(T::WeightInfo::expire_job()) {
+			let Some(id) = due.next() else { return true };
+			// Not afforded: the job stays in the agenda for the next block.
+			if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
 				return false;
 			}
-			let Some(id) = due.next() else { return true };
-			meter.consume(T::WeightInfo::expire_job());
 			Expiring::<T>::remove(block, id);
 			Self::expire(id);
 		}
@@ -91,11 +91,11 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn retry_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
 		let mut due = Retrying::<T>::iter_key_prefix(block);
 		loop {
-			if !meter.can_consume(T::WeightInfo::retry_job()) {
+			let Some(id) = due.next() else { return true };
+			// Not afforded: the job stays in the agenda for the next block.
+			if meter.try_consume(T::WeightInfo::retry_job()).is_err() {
 				return false;
 			}
-			let Some(id) = due.next() else { return true };
-			meter.consume(T::WeightInfo::retry_job());
 			Retrying::<T>::remove(block, id);
 			Self::unpark(id);
 		}
@@ -146,7 +146,10 @@ impl<T: Config> Pallet<T> {
 	/// [`TryOutcome::TooFewProviders`]: fewer than `max(MinEligibleProviders, min_replicas)`
 	/// providers are eligible; [`TryOutcome::Expired`]: the job is past its expiry (nothing
 	/// drawn).
-	pub(crate) fn try_assign(id: JobId, now: BlockNumberFor<T>) -> Result<TryOutcome, DispatchError> {
+	pub(crate) fn try_assign(
+		id: JobId,
+		now: BlockNumberFor<T>,
+	) -> Result<TryOutcome, DispatchError> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.state == JobState::Queued, Error::<T>::BadState);
 		if job.expires_at <= now {

@@ -93,7 +93,10 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 		// and the two masks read, and its index, line, member and expiry entries, its level,
 		// the count and the masks written (the old queue read and removed, the cursor written).
 		T::DbWeight::get().reads_writes(
-			entries.saturating_mul(2).saturating_add(moved.saturating_mul(4)).saturating_add(1),
+			entries
+				.saturating_mul(2)
+				.saturating_add(moved.saturating_mul(4))
+				.saturating_add(1),
 			moved.saturating_mul(8).saturating_add(2),
 		)
 	}
