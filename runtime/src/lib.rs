@@ -116,7 +116,7 @@ impl_opaque_keys! {
 ///   block fullness (`TargetedFeeAdjustment`, never below 1). No stored layout changes.
 /// - 110: the queue by price level (issue 13): each queued job in an index of its own, in the
 ///   line of its price's level, with expiry and retry agendas (job-queue storage version 3,
-///   `JobQueue::Queue` replaced); `MaxQueueLen` 4,000,000; a full queue evicts one of the
+///   `JobQueue::Queue` replaced); `MaxQueueLen` 1,000,000; a full queue evicts one of the
 ///   cheapest level's jobs for a job at a higher level (`JobEvicted`); a try that finds too
 ///   few providers sends the job to the retry agenda instead of holding up the jobs behind
 ///   it; `PovmJobsApi` version 4 adds `quote`.

@@ -208,10 +208,10 @@ pub struct QueuedJob<BlockNumber> {
 
 /// The longest a job waits between two tries, in blocks: a job that found too few eligible
 /// providers (none fits, or all that fit are busy) is tried again after 1, 2, 4, … blocks, at
-/// most this many (96 s at 3 s blocks, 192 s at 6 s), at the end of its level's line. A job
-/// nobody can run costs one try per 32 blocks once its backoff is full; a job waiting for busy
+/// most this many (48 s at 3 s blocks, 96 s at 6 s), at the end of its level's line. A job
+/// nobody can run costs one try per 16 blocks once its backoff is full; a job waiting for busy
 /// providers starts at most this long after they free up.
-pub const MAX_RETRY_BACKOFF: u32 = 32;
+pub const MAX_RETRY_BACKOFF: u32 = 16;
 
 /// Blocks before a job's next try after `failed_tries` failed ones: `2^(failed_tries - 1)`,
 /// at most [`MAX_RETRY_BACKOFF`].

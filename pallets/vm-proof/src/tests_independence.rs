@@ -232,7 +232,12 @@ fn a_job_only_the_owners_provider_fits_waits_for_more_providers() {
 		assert!(Rounds::<Test>::get(id).is_none());
 		setup(&[10, 11]);
 		// The waiting job is tried again within the longest retry backoff.
-		run_to_block(System::block_number() + pallet_job_queue::MAX_RETRY_BACKOFF as u64);
+		for _ in 0..pallet_job_queue::MAX_RETRY_BACKOFF {
+			if Jobs::<Test>::get(id).unwrap().state != JobState::Queued {
+				break;
+			}
+			run_to_block(System::block_number() + 1);
+		}
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!(job.state, JobState::Assigned);
 		assert_eq!(job.providers.len(), 1);

@@ -21,9 +21,11 @@ parameter_types! {
 	/// Replicas plus no-show replacements a job may ever have had.
 	pub const MaxAssignees: u32 = 16;
 	/// Jobs waiting in the queue at once: a bound of storage, not of service (every queue
-	/// operation costs the same whatever the queue's length). Four million records of about
-	/// 0.5 KiB; each holds a deposit of at least `JobDepositBase`, 4 million POVM in all.
-	pub const MaxQueueLen: u32 = 4_000_000;
+	/// operation costs the same whatever the queue's length). A million records of about
+	/// 0.5 KiB, each holding a deposit of at least `JobDepositBase`; full blocks of submissions
+	/// for one `queue_timeout` reach it, and a full queue evicts its cheapest jobs for better
+	/// paying ones.
+	pub const MaxQueueLen: u32 = 1_000_000;
 	/// The most registered providers (vm-proof's `MaxProviders`), and so the most providers in
 	/// one assignment draw (the job queue's `MaxCandidates`): every eligible provider is drawn
 	/// from, weighted by its free slots.
