@@ -116,11 +116,12 @@ impl<T: Config> Pallet<T> {
 			.checked_add(&T::DepositBase::get())
 	}
 
+	/// Returns whether a queued job was evicted to make room.
 	pub(crate) fn do_submit_job(
 		who: T::AccountId,
 		spec: JobSpecOf<T>,
 		budget: BalanceOf<T>,
-	) -> DispatchResult {
+	) -> Result<bool, DispatchError> {
 		let min_budget = Self::validate_spec(&spec)?;
 		ensure!(budget >= min_budget, Error::<T>::BudgetTooLow);
 		let deposit = Self::deposit_for(&spec).ok_or(Error::<T>::Overflow)?;
@@ -150,6 +151,7 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&HoldReason::JobDeposit.into(), &who, deposit)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
+		let evicted = victim.is_some();
 		if let Some(victim) = victim {
 			Self::evict(victim, id)?;
 		}
@@ -178,7 +180,7 @@ impl<T: Config> Pallet<T> {
 			price_per_second: price,
 			expires_at,
 		});
-		Ok(())
+		Ok(evicted)
 	}
 
 	pub(crate) fn do_cancel_job(who: T::AccountId, id: JobId) -> DispatchResult {

@@ -239,10 +239,15 @@ pub mod pallet {
 	pub type Retrying<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, (), OptionQuery>;
 
-	/// The first block whose expiries and retries are not all done yet (the hook works
-	/// through [`Expiring`] and [`Retrying`] from here up to the current block).
+	/// The first block whose expiries are not all done yet (the hook works through
+	/// [`Expiring`] from here up to the current block).
 	#[pallet::storage]
 	pub type AgendaCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
+
+	/// The first block whose retries are not all done yet (the hook works through
+	/// [`Retrying`] from here up to the current block, before the expiries).
+	#[pallet::storage]
+	pub type RetryCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
 	/// Protocol parameters (deadlines, bounds, slash ratios), set by root.
 	#[pallet::storage]
@@ -522,14 +527,26 @@ pub mod pallet {
 		/// ## Events
 		///
 		/// [`Event::JobSubmitted`].
+		///
+		/// ## Weight
+		///
+		/// Charged as a submission that evicts (`submit_job_evicting`); what a submission that
+		/// evicts nothing does not use (`submit_job`) is refunded.
 		#[pallet::call_index(0)]
+		#[pallet::weight(<T as Config>::WeightInfo::submit_job_evicting())]
 		pub fn submit_job(
 			origin: OriginFor<T>,
 			spec: Box<JobSpecOf<T>>,
 			budget: BalanceOf<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_submit_job(who, *spec, budget)
+			let evicted = Self::do_submit_job(who, *spec, budget)?;
+			let used = if evicted {
+				<T as Config>::WeightInfo::submit_job_evicting()
+			} else {
+				<T as Config>::WeightInfo::submit_job()
+			};
+			Ok(Some(used).into())
 		}
 
 		/// Cancel a queued job for a full refund.

@@ -116,12 +116,24 @@ impl<T: Config> Pallet<T> {
 		if lowest >= below {
 			return None;
 		}
-		if let Some(bounds) = Levels::<T>::get(lowest).filter(|b| b.ready > 0) {
+		if let Some(mut bounds) = Levels::<T>::get(lowest).filter(|b| b.ready > 0) {
 			let last = bounds.head.saturating_add(EVICTION_SCAN.into()).min(bounds.tail);
+			let mut found = None;
 			for place in bounds.head..last {
 				if let Some(id) = LevelEntries::<T>::get(lowest, place) {
-					return Some(id);
+					found = Some((place, id));
+					break;
 				}
+			}
+			// The empty places passed are passed for good: the next eviction (or try) starts
+			// after them, so that cancelled places cost each eviction at most once.
+			let passed_to = found.map_or(last, |(place, _)| place);
+			if passed_to > bounds.head {
+				bounds.head = passed_to;
+				Levels::<T>::insert(lowest, bounds);
+			}
+			if let Some((_, id)) = found {
+				return Some(id);
 			}
 		}
 		LevelMembers::<T>::iter_key_prefix(lowest).next()

@@ -141,6 +141,7 @@ fn queue_figures() -> QueueFigures {
 		let now = 2u64;
 		System::set_block_number(now);
 		AgendaCursor::<Test>::put(now);
+		RetryCursor::<Test>::put(now);
 		let try_weight = <() as WeightInfo>::assign_job(
 			<<Test as crate::Config>::MaxCandidates as frame_support::traits::Get<u32>>::get(),
 		);

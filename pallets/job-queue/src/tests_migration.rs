@@ -176,6 +176,7 @@ fn clear_version_3_index() {
 	ReadyLevels::<Test>::kill();
 	OccupiedLevels::<Test>::kill();
 	AgendaCursor::<Test>::kill();
+	RetryCursor::<Test>::kill();
 }
 
 /// Version 2 → 3: every queued job moves to its price level in the old order, keeps its

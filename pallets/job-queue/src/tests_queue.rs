@@ -323,3 +323,24 @@ fn a_job_past_its_expiry_is_expired_not_assigned_when_the_agenda_lags() {
 			.any(|e| matches!(e, Event::JobExpired { job, .. } if *job == id)));
 	});
 }
+
+/// `submit_job` is charged as a submission that evicts; one that evicts nothing is refunded
+/// the difference.
+#[test]
+fn a_submission_that_evicts_nothing_is_refunded_the_eviction() {
+	use crate::WeightInfo;
+	ExtBuilder::default().endow(7, 1_000_000).build_and_execute(|| {
+		let s = spec(1, 1, 1, 1);
+		let budget = JobQueue::max_cost(&s).unwrap();
+		let info = JobQueue::submit_job(RuntimeOrigin::signed(7), Box::new(s), budget).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job()));
+		while QueuedCount::<Test>::get() < QueueBound::get() {
+			submit(7, spec(1, 1, 1, 1));
+		}
+		let s = good();
+		let budget = JobQueue::max_cost(&s).unwrap();
+		let info = JobQueue::submit_job(RuntimeOrigin::signed(BOB), Box::new(s), budget).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job_evicting()));
+		assert!(events().iter().any(|e| matches!(e, Event::JobEvicted { .. })));
+	});
+}

@@ -34,16 +34,24 @@ impl<T: Config> Pallet<T> {
 
 	/// Expire and retry the jobs of the agendas' blocks from [`AgendaCursor`] up to `now`.
 	/// Returns whether all of them were done within `meter`.
+	///
+	/// Retries first, with their own cursor ([`RetryCursor`]): a lagging expiry agenda (a wave
+	/// of expiries) never holds back the jobs waiting for another try.
 	pub(crate) fn work_agendas(now: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
-		let mut cursor = AgendaCursor::<T>::get();
-		let probe = T::DbWeight::get().reads(2);
+		let probe = T::DbWeight::get().reads(1);
 		let mut done = true;
+		let mut cursor = RetryCursor::<T>::get();
 		while cursor <= now {
-			if meter.try_consume(probe).is_err() {
+			if meter.try_consume(probe).is_err() || !Self::retry_due(cursor, meter) {
 				done = false;
 				break;
 			}
-			if !Self::expire_due(cursor, meter) || !Self::retry_due(cursor, meter) {
+			cursor = cursor.saturating_add(1u32.into());
+		}
+		RetryCursor::<T>::put(cursor);
+		let mut cursor = AgendaCursor::<T>::get();
+		while cursor <= now {
+			if meter.try_consume(probe).is_err() || !Self::expire_due(cursor, meter) {
 				done = false;
 				break;
 			}
@@ -118,6 +126,15 @@ impl<T: Config> Pallet<T> {
 			}
 			while assigned < max {
 				let Some(id) = Self::head_of(l, meter, skip) else { break };
+				// A job past its expiry (the expiry agenda lags) is expired at an expiry's
+				// cost, not tried.
+				if Jobs::<T>::get(id).is_some_and(|j| j.expires_at <= now) {
+					if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
+						return;
+					}
+					Self::expire(id);
+					continue;
+				}
 				if meter.try_consume(try_weight).is_err() {
 					return;
 				}

@@ -48,6 +48,7 @@ use core::marker::PhantomData;
 /// Weight functions needed by `pallet_job_queue`.
 pub trait WeightInfo {
 	fn submit_job() -> Weight;
+	fn submit_job_evicting() -> Weight;
 	fn cancel_job() -> Weight;
 	fn set_params() -> Weight;
 	fn set_min_eligible_providers() -> Weight;
@@ -89,6 +90,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobQueue::Expiring` (r:0 w:2)
 	/// Proof: `JobQueue::Expiring` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn submit_job() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `25077`
+		//  Estimated: `41134`
+		// Minimum execution time: 308_811_000 picoseconds.
+		Weight::from_parts(416_171_000, 41134)
+			.saturating_add(T::DbWeight::get().reads(29_u64))
+			.saturating_add(T::DbWeight::get().writes(19_u64))
+	}
+	fn submit_job_evicting() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `25077`
 		//  Estimated: `41134`
@@ -295,6 +305,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
+		Weight::from_parts(416_171_000, 41134)
+			.saturating_add(RocksDbWeight::get().reads(29_u64))
+			.saturating_add(RocksDbWeight::get().writes(19_u64))
+	}
+	fn submit_job_evicting() -> Weight {
 		Weight::from_parts(416_171_000, 41134)
 			.saturating_add(RocksDbWeight::get().reads(29_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))

@@ -85,6 +85,8 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 			}
 		}
 		AgendaCursor::<T>::put(cursor);
+		// No job waits for a retry yet: retries start at the upgrade's block.
+		RetryCursor::<T>::put(now);
 		if dropped > 0 {
 			log::error!(target: "runtime::job-queue", "{dropped} queue entries without a queued job dropped");
 		}
@@ -97,7 +99,7 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 				.saturating_mul(2)
 				.saturating_add(moved.saturating_mul(4))
 				.saturating_add(1),
-			moved.saturating_mul(8).saturating_add(2),
+			moved.saturating_mul(8).saturating_add(3),
 		)
 	}
 
