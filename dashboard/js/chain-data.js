@@ -56,10 +56,12 @@
    */
   async function readQueue(api) {
     const [count, mask] = await Promise.all([api.query.jobQueue.queuedCount(), api.query.jobQueue.readyLevels()]);
-    const words = [...mask].map((w) => w.toBigInt());
+    // The mask's SCALE bytes: sixteen little-endian u64 words, so level L is bit L % 8 of
+    // byte L / 8 (read from the bytes, whichever wrapper the metadata gives the words).
+    const bytes = mask.toU8a();
     const levels = [];
-    for (let level = words.length * 64 - 1; level >= 0; level--) {
-      if ((words[Math.floor(level / 64)] >> BigInt(level % 64)) & 1n) levels.push(level);
+    for (let level = bytes.length * 8 - 1; level >= 0; level--) {
+      if ((bytes[level >> 3] >> (level & 7)) & 1) levels.push(level);
     }
     const ids = [];
     for (const level of levels) {

@@ -69,6 +69,39 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::QueuedCount` (r:1 w:1)
 	/// Proof: `JobQueue::QueuedCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Levels` (r:1 w:1)
+	/// Proof: `JobQueue::Levels` (`max_values`: None, `max_size`: Some(34), added: 2509, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::ReadyLevels` (r:1 w:1)
+	/// Proof: `JobQueue::ReadyLevels` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::OccupiedLevels` (r:1 w:1)
+	/// Proof: `JobQueue::OccupiedLevels` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Jobs` (r:0 w:1)
+	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(24824), added: 27299, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Expiring` (r:0 w:1)
+	/// Proof: `JobQueue::Expiring` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Queued` (r:0 w:1)
+	/// Proof: `JobQueue::Queued` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::LevelEntries` (r:0 w:1)
+	/// Proof: `JobQueue::LevelEntries` (`max_values`: None, `max_size`: Some(34), added: 2509, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::LevelMembers` (r:0 w:1)
+	/// Proof: `JobQueue::LevelMembers` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
+	fn submit_job() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `582`
+		//  Estimated: `3640`
+		// Minimum execution time: 149_163_000 picoseconds.
+		Weight::from_parts(160_579_000, 3640)
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
+	}
+	/// Storage: `JobQueue::Params` (r:1 w:0)
+	/// Proof: `JobQueue::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::NextJobId` (r:1 w:1)
+	/// Proof: `JobQueue::NextJobId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::QueuedCount` (r:1 w:1)
+	/// Proof: `JobQueue::QueuedCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::OccupiedLevels` (r:1 w:1)
 	/// Proof: `JobQueue::OccupiedLevels` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Levels` (r:2 w:2)
@@ -89,21 +122,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Expiring` (r:0 w:2)
 	/// Proof: `JobQueue::Expiring` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	fn submit_job() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `25077`
-		//  Estimated: `41134`
-		// Minimum execution time: 308_811_000 picoseconds.
-		Weight::from_parts(416_171_000, 41134)
-			.saturating_add(T::DbWeight::get().reads(29_u64))
-			.saturating_add(T::DbWeight::get().writes(19_u64))
-	}
 	fn submit_job_evicting() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `25077`
 		//  Estimated: `41134`
-		// Minimum execution time: 308_811_000 picoseconds.
-		Weight::from_parts(416_171_000, 41134)
+		// Minimum execution time: 327_618_000 picoseconds.
+		Weight::from_parts(365_415_000, 41134)
 			.saturating_add(T::DbWeight::get().reads(29_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -115,26 +139,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::Levels` (`max_values`: None, `max_size`: Some(34), added: 2509, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::QueuedCount` (r:1 w:1)
 	/// Proof: `JobQueue::QueuedCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobQueue::ReadyLevels` (r:1 w:0)
+	/// Storage: `JobQueue::ReadyLevels` (r:1 w:1)
 	/// Proof: `JobQueue::ReadyLevels` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::OccupiedLevels` (r:1 w:1)
 	/// Proof: `JobQueue::OccupiedLevels` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
-	/// Storage: `JobQueue::Retrying` (r:0 w:1)
-	/// Proof: `JobQueue::Retrying` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Expiring` (r:0 w:1)
 	/// Proof: `JobQueue::Expiring` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::LevelEntries` (r:0 w:1)
+	/// Proof: `JobQueue::LevelEntries` (`max_values`: None, `max_size`: Some(34), added: 2509, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::LevelMembers` (r:0 w:1)
 	/// Proof: `JobQueue::LevelMembers` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `24998`
+		//  Measured:  `24901`
 		//  Estimated: `28289`
-		// Minimum execution time: 118_677_000 picoseconds.
-		Weight::from_parts(127_551_000, 28289)
+		// Minimum execution time: 119_398_000 picoseconds.
+		Weight::from_parts(130_805_000, 28289)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes(10_u64))
 	}
 	/// Storage: `JobQueue::Params` (r:0 w:1)
 	/// Proof: `JobQueue::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
@@ -142,8 +166,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_637_000 picoseconds.
-		Weight::from_parts(5_248_000, 0)
+		// Minimum execution time: 4_677_000 picoseconds.
+		Weight::from_parts(5_218_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `JobQueue::MinEligibleProviders` (r:0 w:1)
@@ -152,8 +176,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_757_000 picoseconds.
-		Weight::from_parts(5_318_000, 0)
+		// Minimum execution time: 4_266_000 picoseconds.
+		Weight::from_parts(5_027_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `JobQueue::Jobs` (r:1 w:1)
@@ -168,29 +192,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `24608`
 		//  Estimated: `28289`
-		// Minimum execution time: 71_477_000 picoseconds.
-		Weight::from_parts(76_975_000, 28289)
+		// Minimum execution time: 69_043_000 picoseconds.
+		Weight::from_parts(75_282_000, 28289)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
+	/// Storage: `JobQueue::RetryCursor` (r:1 w:1)
+	/// Proof: `JobQueue::RetryCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Retrying` (r:1 w:0)
+	/// Proof: `JobQueue::Retrying` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::AgendaCursor` (r:1 w:1)
 	/// Proof: `JobQueue::AgendaCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Expiring` (r:1 w:0)
 	/// Proof: `JobQueue::Expiring` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `JobQueue::Retrying` (r:1 w:0)
-	/// Proof: `JobQueue::Retrying` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Params` (r:1 w:0)
 	/// Proof: `JobQueue::Params` (`max_values`: Some(1), `max_size`: Some(28), added: 523, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::ReadyLevels` (r:1 w:0)
 	/// Proof: `JobQueue::ReadyLevels` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
 	fn service_queue_base() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `511`
+		//  Measured:  `534`
 		//  Estimated: `3493`
-		// Minimum execution time: 13_811_000 picoseconds.
-		Weight::from_parts(15_393_000, 3493)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
+		// Minimum execution time: 16_154_000 picoseconds.
+		Weight::from_parts(17_586_000, 3493)
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `JobQueue::Expiring` (r:2 w:1)
 	/// Proof: `JobQueue::Expiring` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
@@ -218,8 +244,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `25019`
 		//  Estimated: `28289`
-		// Minimum execution time: 111_056_000 picoseconds.
-		Weight::from_parts(128_292_000, 28289)
+		// Minimum execution time: 118_537_000 picoseconds.
+		Weight::from_parts(128_021_000, 28289)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -229,7 +255,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::Queued` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Levels` (r:1 w:1)
 	/// Proof: `JobQueue::Levels` (`max_values`: None, `max_size`: Some(34), added: 2509, mode: `MaxEncodedLen`)
-	/// Storage: `JobQueue::ReadyLevels` (r:1 w:0)
+	/// Storage: `JobQueue::ReadyLevels` (r:1 w:1)
 	/// Proof: `JobQueue::ReadyLevels` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::OccupiedLevels` (r:1 w:0)
 	/// Proof: `JobQueue::OccupiedLevels` (`max_values`: Some(1), `max_size`: Some(128), added: 623, mode: `MaxEncodedLen`)
@@ -237,12 +263,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::LevelEntries` (`max_values`: None, `max_size`: Some(34), added: 2509, mode: `MaxEncodedLen`)
 	fn retry_job() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `609`
+		//  Measured:  `640`
 		//  Estimated: `5996`
-		// Minimum execution time: 22_904_000 picoseconds.
-		Weight::from_parts(25_438_000, 5996)
+		// Minimum execution time: 20_991_000 picoseconds.
+		Weight::from_parts(23_475_000, 5996)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
 	/// Storage: `JobQueue::Jobs` (r:1 w:1)
 	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(24824), added: 27299, mode: `MaxEncodedLen`)
@@ -290,11 +316,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn assign_job(c: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `25374 + c * (117 ±0)`
-		//  Estimated: `33487 + c * (3031 ±3)`
-		// Minimum execution time: 222_322_000 picoseconds.
-		Weight::from_parts(223_053_000, 33487)
-			// Standard Error: 58_037
-			.saturating_add(Weight::from_parts(8_783_099, 0).saturating_mul(c.into()))
+		//  Estimated: `33487 + c * (3031 ±2)`
+		// Minimum execution time: 211_024_000 picoseconds.
+		Weight::from_parts(119_924_410, 33487)
+			// Standard Error: 55_061
+			.saturating_add(Weight::from_parts(8_376_304, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(T::DbWeight::get().writes(27_u64))
@@ -305,51 +331,51 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn submit_job() -> Weight {
-		Weight::from_parts(416_171_000, 41134)
-			.saturating_add(RocksDbWeight::get().reads(29_u64))
-			.saturating_add(RocksDbWeight::get().writes(19_u64))
+		Weight::from_parts(160_579_000, 3640)
+			.saturating_add(RocksDbWeight::get().reads(7_u64))
+			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	fn submit_job_evicting() -> Weight {
-		Weight::from_parts(416_171_000, 41134)
+		Weight::from_parts(365_415_000, 41134)
 			.saturating_add(RocksDbWeight::get().reads(29_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(127_551_000, 28289)
+		Weight::from_parts(130_805_000, 28289)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(RocksDbWeight::get().writes(10_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(5_248_000, 0)
+		Weight::from_parts(5_218_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_min_eligible_providers() -> Weight {
-		Weight::from_parts(5_318_000, 0)
+		Weight::from_parts(5_027_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn reap_job() -> Weight {
-		Weight::from_parts(76_975_000, 28289)
+		Weight::from_parts(75_282_000, 28289)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn service_queue_base() -> Weight {
-		Weight::from_parts(15_393_000, 3493)
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+		Weight::from_parts(17_586_000, 3493)
+			.saturating_add(RocksDbWeight::get().reads(6_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn expire_job() -> Weight {
-		Weight::from_parts(128_292_000, 28289)
+		Weight::from_parts(128_021_000, 28289)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
 	fn retry_job() -> Weight {
-		Weight::from_parts(25_438_000, 5996)
+		Weight::from_parts(23_475_000, 5996)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn assign_job(c: u32, ) -> Weight {
-		Weight::from_parts(223_053_000, 33487)
-			.saturating_add(Weight::from_parts(8_783_099, 0).saturating_mul(c.into()))
+		Weight::from_parts(119_924_410, 33487)
+			.saturating_add(Weight::from_parts(8_376_304, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(18_u64))
 			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(c.into())))
 			.saturating_add(RocksDbWeight::get().writes(27_u64))
