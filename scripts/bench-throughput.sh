@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # Measures on a fresh dev node how many `submit_job` and `transfer_keep_alive` a full block
-# includes (issue 13) and merges the figures into bench/scale.json (bench/scale.md names
-# them). Not part of scripts/test.sh.
+# includes (issue 13), merges the figures into bench/scale.json and writes
+# bench/throughput.md. Not part of scripts/test.sh.
 #
-#   bash scripts/bench-throughput.sh [TXS]     (transactions of each kind, default 8,000)
+#   bash scripts/bench-throughput.sh [TXS]     (transactions of each kind, default 6,000)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$POVM_REPO"
-TXS=${1:-8000}
+TXS=${1:-6000}
 cargo build --release --locked -p povm-node --features fast-runtime
 (cd tests/clients/polkadot-js && npm ci --no-audit --no-fund --loglevel=error)
 BASE=$(mktemp -d)
 PORT=9977
 "$POVM_NODE" --dev --base-path "$BASE" --rpc-port "$PORT" --port 30377 --no-prometheus \
-	--pool-limit 20000 --pool-kbytes 100000 > "$BASE/node.log" 2>&1 &
+	--pool-limit 100000 --pool-kbytes 400000 > "$BASE/node.log" 2>&1 &
 NODE=$!
 trap 'kill $NODE 2>/dev/null; wait $NODE 2>/dev/null; rm -rf "$BASE"' EXIT
 for _ in $(seq 60); do
@@ -21,5 +21,5 @@ for _ in $(seq 60); do
 		"http://127.0.0.1:$PORT" | grep -q '"number"' && break
 	sleep 1
 done
-POVM_WS="ws://127.0.0.1:$PORT" TXS="$TXS" OUT="$POVM_REPO/bench/scale.json" \
+POVM_WS="ws://127.0.0.1:$PORT" TXS="$TXS" OUT="$POVM_REPO/bench/scale.json" OUT_MD="$POVM_REPO/bench/throughput.md" \
 	node tests/clients/polkadot-js/throughput.mjs

@@ -255,8 +255,9 @@ impl<T: Config> Pallet<T> {
 	/// - Held deposits (`HoldReason::JobDeposit`) of each owner equal the sum of the deposits of
 	///   their job records.
 	/// - Every job is in exactly one state, consistent with the queue: exactly the `Queued`
-	///   jobs are in the queue, once, ordered by price; `Queued` jobs have no providers,
-	///   other jobs at least one. Expired, cancelled and unrunnable jobs are removed at once.
+	///   jobs are in the queue's index, each in the expiry agenda at its `expires_at`, and the
+	///   index holds nothing else (`queue_try_state`); `Queued` jobs have no providers, other
+	///   jobs at least one. Expired, cancelled, evicted and unrunnable jobs are removed at once.
 	/// - Every provider of an open (assigned or revealing) job is registered.
 	/// - No hold outlives its record: every account with escrow held has an open job with a
 	///   budget, every account with a deposit held has a job record.
