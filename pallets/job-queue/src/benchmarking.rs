@@ -77,6 +77,18 @@ pub fn fund<T: Config>(who: &T::AccountId, spec: &JobSpecOf<T>) {
 	T::Currency::set_balance(who, amount);
 }
 
+/// The whitelisted caller, funded for a spec of `MaxReplicas` replicas at 1,000 per
+/// VM-second (a price level above `queue_jobs`'s), and that spec's least budget.
+fn dear_submission<T: Config>() -> Result<(T::AccountId, JobSpecOf<T>, BalanceOf<T>), BenchmarkError>
+{
+	let caller: T::AccountId = whitelisted_caller();
+	let mut spec = bench_spec::<T>(T::MaxReplicas::get());
+	spec.price_per_second = BalanceOf::<T>::from(1_000u32);
+	let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
+	fund::<T>(&caller, &spec);
+	Ok((caller, spec, budget))
+}
+
 /// Queue `n` jobs of one replica at 1 per VM-second (the lowest price level).
 fn queue_jobs<T: Config>(n: u32) {
 	for i in 0..n {
@@ -97,11 +109,7 @@ mod benchmarks {
 	#[benchmark]
 	fn submit_job() -> Result<(), BenchmarkError> {
 		queue_jobs::<T>(1);
-		let caller: T::AccountId = whitelisted_caller();
-		let mut spec = bench_spec::<T>(T::MaxReplicas::get());
-		spec.price_per_second = BalanceOf::<T>::from(1_000u32);
-		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
-		fund::<T>(&caller, &spec);
+		let (caller, spec, budget) = dear_submission::<T>()?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), Box::new(spec), budget);
 		assert_eq!(QueuedCount::<T>::get(), 2);
@@ -123,11 +131,7 @@ mod benchmarks {
 			Pallet::<T>::do_cancel_job(owner, first.saturating_add(i.into()))?;
 		}
 		QueuedCount::<T>::put(T::MaxQueueLen::get());
-		let caller: T::AccountId = whitelisted_caller();
-		let mut spec = bench_spec::<T>(T::MaxReplicas::get());
-		spec.price_per_second = BalanceOf::<T>::from(1_000u32);
-		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
-		fund::<T>(&caller, &spec);
+		let (caller, spec, budget) = dear_submission::<T>()?;
 		#[extrinsic_call]
 		submit_job(RawOrigin::Signed(caller), Box::new(spec), budget);
 		assert_eq!(QueuedCount::<T>::get(), T::MaxQueueLen::get());

@@ -16,8 +16,7 @@
 //! `weights.rs`, measured on the runtime by `scripts/bench-weights.sh`) are what a block pays.
 
 use crate::{mock::*, pallet::*, types::*, WeightInfo};
-use frame_support::{assert_ok, weights::WeightMeter, BoundedVec};
-use povm_primitives::{JobSpec, RedundancyPolicy};
+use frame_support::{assert_ok, weights::WeightMeter};
 use std::{fmt::Write as _, time::Instant};
 
 /// The command that writes the bench files (named in `docs/testing.md`).
@@ -38,26 +37,9 @@ const RUNTIME_MAX_CANDIDATES: u32 = 1_000;
 /// The first provider account of the fairness draw.
 const FIRST: AccountId = 1_000_000;
 
-/// A one-replica job at `price`.
-fn job_spec(price: u64) -> JobSpecOf<Test> {
-	JobSpec {
-		image: povm_primitives::ImageRef::local([7; 32]),
-		command: BoundedVec::truncate_from(b"/bin/work".to_vec()),
-		args: BoundedVec::default(),
-		env: BoundedVec::default(),
-		inputs: BoundedVec::default(),
-		resources: Resources { millicores: 500, memory_mib: 128, max_seconds: 10 },
-		price_per_second: price,
-		redundancy: RedundancyPolicy { min_replicas: 1, max_replicas: 1, margin: 1 },
-		checkpoint_interval: 0,
-	}
-}
-
+/// Submit a one-replica job at `price` as the customer.
 fn submit(price: u64) -> JobId {
-	let spec = job_spec(price);
-	let budget = JobQueue::max_cost(&spec).expect("cost");
-	assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(spec), budget));
-	NextJobId::<Test>::get() - 1
+	crate::tests::submit(CUSTOMER, crate::tests::spec(1, 1, 1, price))
 }
 
 /// Bytes (keys and values) the job queue holds in storage.

@@ -32,51 +32,72 @@ impl<T: Config> Pallet<T> {
 		Self::assign_ready(now, meter);
 	}
 
-	/// Expire and retry the jobs of the agendas' blocks from [`AgendaCursor`] up to `now`.
-	/// Returns whether all of them were done within `meter`.
-	///
-	/// Retries first, with their own cursor ([`RetryCursor`]): a lagging expiry agenda (a wave
-	/// of expiries) never holds back the jobs waiting for another try.
-	pub(crate) fn work_agendas(now: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
+	/// Retry and expire the jobs of the agendas' blocks up to `now`, each agenda from its
+	/// cursor. Retries first, with their own cursor ([`RetryCursor`]): a lagging expiry agenda
+	/// (a wave of expiries) never holds back the jobs waiting for another try.
+	pub(crate) fn work_agendas(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
+		RetryCursor::<T>::put(Self::work_agenda(
+			RetryCursor::<T>::get(),
+			now,
+			meter,
+			Self::retry_due,
+		));
+		AgendaCursor::<T>::put(Self::work_agenda(
+			AgendaCursor::<T>::get(),
+			now,
+			meter,
+			Self::expire_due,
+		));
+	}
+
+	/// Work through an agenda's blocks from `cursor` up to `now` with `due_at` (each block
+	/// charged a probe) until one is not finished within `meter`; returns the first block not
+	/// finished (the agenda's new cursor).
+	fn work_agenda(
+		mut cursor: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+		meter: &mut WeightMeter,
+		due_at: impl Fn(BlockNumberFor<T>, &mut WeightMeter) -> bool,
+	) -> BlockNumberFor<T> {
 		let probe = T::DbWeight::get().reads(1);
-		let mut done = true;
-		let mut cursor = RetryCursor::<T>::get();
 		while cursor <= now {
-			if meter.try_consume(probe).is_err() || !Self::retry_due(cursor, meter) {
-				done = false;
+			if meter.try_consume(probe).is_err() || !due_at(cursor, meter) {
 				break;
 			}
 			cursor = cursor.saturating_add(1u32.into());
 		}
-		RetryCursor::<T>::put(cursor);
-		let mut cursor = AgendaCursor::<T>::get();
-		while cursor <= now {
-			if meter.try_consume(probe).is_err() || !Self::expire_due(cursor, meter) {
-				done = false;
-				break;
+		cursor
+	}
+
+	/// Take the jobs `due` (one agenda block, through one iterator) at `weight` each with
+	/// `take`; whether all were within `meter` (a job not afforded stays in the agenda for the
+	/// next block).
+	///
+	/// One iterator: each step reads the next key from the last one, not from the start past
+	/// the keys already removed (which a fresh `iter_key_prefix` per job would seek over
+	/// again, quadratic in the jobs of the block).
+	fn take_due(
+		due: impl Iterator<Item = JobId>,
+		weight: Weight,
+		meter: &mut WeightMeter,
+		mut take: impl FnMut(JobId),
+	) -> bool {
+		for id in due {
+			if meter.try_consume(weight).is_err() {
+				return false;
 			}
-			cursor = cursor.saturating_add(1u32.into());
+			take(id);
 		}
-		AgendaCursor::<T>::put(cursor);
-		done
+		true
 	}
 
 	/// Expire the jobs due at `block`; whether all were within `meter`.
-	///
-	/// One iterator over the block's agenda: each step reads the next key from the last one,
-	/// not from the start past the keys already removed (which a fresh `iter_key_prefix` per
-	/// job would seek over again, quadratic in the jobs of the block).
 	pub(crate) fn expire_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
-		let mut due = Expiring::<T>::iter_key_prefix(block);
-		loop {
-			let Some(id) = due.next() else { return true };
-			// Not afforded: the job stays in the agenda for the next block.
-			if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
-				return false;
-			}
+		let due = Expiring::<T>::iter_key_prefix(block);
+		Self::take_due(due, T::WeightInfo::expire_job(), meter, |id| {
 			Expiring::<T>::remove(block, id);
 			Self::expire(id);
-		}
+		})
 	}
 
 	/// Expire the queued job `id`: refund it and remove its record and its place in the queue.
@@ -95,18 +116,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Put the jobs due for another try at `block` back in line; whether all were within
-	/// `meter`. One iterator over the block's agenda, as in [`Self::expire_due`].
+	/// `meter`.
 	pub(crate) fn retry_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
-		let mut due = Retrying::<T>::iter_key_prefix(block);
-		loop {
-			let Some(id) = due.next() else { return true };
-			// Not afforded: the job stays in the agenda for the next block.
-			if meter.try_consume(T::WeightInfo::retry_job()).is_err() {
-				return false;
-			}
+		let due = Retrying::<T>::iter_key_prefix(block);
+		Self::take_due(due, T::WeightInfo::retry_job(), meter, |id| {
 			Retrying::<T>::remove(block, id);
 			Self::unpark(id);
-		}
+		})
 	}
 
 	/// Try ready jobs, highest level first, until `max_assignments_per_block` are assigned,
