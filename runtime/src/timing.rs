@@ -28,6 +28,8 @@
 //! | GRANDPA set-id history (`MaxSetIdSessionEntries`) | [`max_set_id_session_entries`]: 28 days of sessions | 80,640 | 672 |
 //! | `jobQueue.Params` defaults (`queue_timeout`, `commit_window`, `reveal_window`) | blocks, in the job-queue pallet | 600, 20, 20 blocks (30, 1, 1 min) | 600, 20, 20 blocks (60, 2, 2 min) |
 //! | longest job the default commit window takes (`max_seconds`) | commit window − 30 s start margin | 30 s | 90 s |
+| longest job (`MaxRunSeconds`); a longer one gets a commit window of its own | run + 30 s, in blocks | 24 h | 24 h |
+| job heartbeat at least every (`StallTimeout`, only members of windows longer than it) | [`stall_timeout_blocks`] | 20 blocks = 1 min | 100 blocks = 10 min |
 //!
 //! Not scaled, on purpose:
 //! - `KeyActivationDelay` counts sessions because it is a security rule, not a duration: a key
@@ -150,6 +152,23 @@ pub const fn unbonding_delay(build: Build) -> BlockNumber {
 		hours(build)
 	}
 }
+
+/// Blocks a member of a long job may go without a job heartbeat before it is stalled and
+/// replaced (vm-proof's `StallTimeout`): 10 minutes in production, one minute (20 blocks) with
+/// `fast-runtime`. A job whose commit window is this long or shorter needs no heartbeats: its
+/// commit deadline comes first (the default 20-block window needs none in either build).
+pub const fn stall_timeout_blocks(build: Build) -> BlockNumber {
+	match build {
+		Build::Fast => minutes(build),
+		Build::Production => 10 * minutes(build),
+	}
+}
+
+/// The stall timeout of this build.
+pub const STALL_TIMEOUT: BlockNumber = stall_timeout_blocks(BUILD);
+
+/// The longest run a job may ask for (the job queue's `MaxRunSeconds`), in both builds.
+pub const MAX_RUN_SECONDS: u32 = 24 * 3600;
 
 /// Days of GRANDPA set-id history kept for equivocation reports.
 pub const SET_ID_HISTORY_DAYS: u64 = 28;

@@ -37,6 +37,19 @@ impl<T: Config> Pallet<T> {
 		(max_seconds as u64).saturating_add(START_MARGIN_SECS).saturating_mul(1000) <= window_ms
 	}
 
+	/// The commit window of a job that runs for at most `max_seconds`: `params.commit_window`,
+	/// or, for a job whose run plus `START_MARGIN_SECS` does not fit in it, the blocks of
+	/// `MillisecsPerBlock` that do (rounded up). A long job's members are not left alone for
+	/// that long: they send job heartbeats (vm-proof's `StallTimeout`).
+	pub fn commit_window_for(
+		max_seconds: u32,
+		params: &ProtocolParamsOf<T>,
+	) -> frame_system::pallet_prelude::BlockNumberFor<T> {
+		let run_ms = (max_seconds as u64).saturating_add(START_MARGIN_SECS).saturating_mul(1000);
+		let blocks = run_ms.div_ceil(T::MillisecsPerBlock::get().max(1));
+		params.commit_window.max(blocks.saturated_into())
+	}
+
 	/// Checks a spec; returns the minimum budget it needs.
 	pub fn validate_spec(spec: &JobSpecOf<T>) -> Result<BalanceOf<T>, Error<T>> {
 		Self::validate_image(&spec.image)?;
@@ -48,11 +61,8 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::ZeroResources
 		);
 		ensure!(r.within_physical_bounds(), Error::<T>::ResourcesTooLarge);
+		ensure!(r.max_seconds <= T::MaxRunSeconds::get(), Error::<T>::RunTimeTooLong);
 		let params = Params::<T>::get();
-		ensure!(
-			Self::fits_commit_window(r.max_seconds, &params),
-			Error::<T>::RunTimeExceedsCommitWindow
-		);
 		ensure!(!spec.price_per_second.is_zero(), Error::<T>::ZeroPrice);
 		let p = &spec.redundancy;
 		ensure!(p.min_replicas >= 1, Error::<T>::ZeroMinReplicas);

@@ -136,7 +136,8 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		job.providers = providers.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
 		Self::dequeue(id, job.expires_at);
-		let commit_deadline = T::Providers::on_assigned(id, &job.providers)?;
+		let window = Self::commit_window_for(job.spec.resources.max_seconds, &Params::<T>::get());
+		let commit_deadline = T::Providers::on_assigned(id, &job.providers, window)?;
 		job.state = JobState::Assigned;
 		job.commit_deadline = Some(commit_deadline);
 		Jobs::<T>::insert(id, job);
@@ -232,7 +233,8 @@ impl<T: Config> Pallet<T> {
 		job.reveal_deadline = None;
 		// Save before calling out: the registry must see the job's providers.
 		Jobs::<T>::insert(id, &job);
-		let commit_deadline = T::Providers::on_assigned(id, &added)?;
+		let window = Self::commit_window_for(job.spec.resources.max_seconds, &Params::<T>::get());
+		let commit_deadline = T::Providers::on_assigned(id, &added, window)?;
 		Jobs::<T>::mutate(id, |j| {
 			if let Some(j) = j {
 				j.commit_deadline = Some(commit_deadline)

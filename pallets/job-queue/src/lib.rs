@@ -73,10 +73,18 @@ pub mod pallet {
 		/// deterministic source in tests.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
-		/// The block time in milliseconds, to turn the commit window (blocks) into the seconds
-		/// a provider has to run a job: `max_seconds + START_MARGIN_SECS` must fit in it.
+		/// The block time in milliseconds, to turn a job's run time into the blocks of its
+		/// commit window ([`Pallet::commit_window_for`]).
 		#[pallet::constant]
 		type MillisecsPerBlock: Get<u64>;
+
+		/// The longest run a job may ask for (`max_seconds`; the runtime's is 24 hours). Its
+		/// members get a commit window sized to it ([`Pallet::commit_window_for`]), and prove
+		/// they are still at work with job heartbeats (vm-proof's `StallTimeout`).
+		///
+		/// Invariant: at least 1, at most `povm_primitives::MAX_JOB_SECONDS`.
+		#[pallet::constant]
+		type MaxRunSeconds: Get<u32>;
 
 		/// The most replicas a job's redundancy policy may ask for.
 		///
@@ -423,10 +431,9 @@ pub mod pallet {
 		ZeroMargin,
 		/// `margin` exceeds `max_replicas`, so no result could ever be accepted.
 		MarginUnreachable,
-		/// `max_seconds` plus the start-up margin (`START_MARGIN_SECS`) does not fit in the
-		/// commit window (`Params.commit_window` blocks × `MillisecsPerBlock`): the providers
-		/// could not run the job and commit in time. Ask for less run time.
-		RunTimeExceedsCommitWindow,
+		/// `max_seconds` is above the longest run the chain takes (`MaxRunSeconds`, 24 hours
+		/// in the runtime). Split the work into shorter jobs.
+		RunTimeTooLong,
 		/// The budget does not cover `max_replicas × max_seconds × price_per_second`.
 		BudgetTooLow,
 		/// Budget or deposit arithmetic overflowed. Lower the price or limits.
@@ -489,6 +496,10 @@ pub mod pallet {
 			assert!(T::MaxCandidates::get() >= T::MaxReplicas::get(), "draw needs candidates");
 			assert!(T::MillisecsPerBlock::get() >= 1, "blocks take some time");
 			assert!(
+				(1..=povm_primitives::MAX_JOB_SECONDS).contains(&T::MaxRunSeconds::get()),
+				"MaxRunSeconds within 1..=MAX_JOB_SECONDS"
+			);
+			assert!(
 				Pallet::<T>::params_valid(&DefaultParams::<T>::get()),
 				"default params must be valid"
 			);
@@ -515,8 +526,8 @@ pub mod pallet {
 		/// arguments and environment values UTF-8 without NUL bytes, environment names also
 		/// non-empty and without `=` (a worker could not run the job otherwise); resources and
 		/// price non-zero; resources within their physical bounds (at most 1024 cores, 32 TiB
-		/// and 7 days, `povm_primitives::MAX_*`); `max_seconds + START_MARGIN_SECS` within the commit window
-		/// (`Params.commit_window × MillisecsPerBlock`);
+		/// and 7 days, `povm_primitives::MAX_*`); `max_seconds` at most `MaxRunSeconds` (the members'
+		/// commit window is sized to it, [`Pallet::commit_window_for`]);
 		/// `1 <= min_replicas <= max_replicas <= Params.max_replicas`;
 		/// `1 <= margin <= max_replicas`. `budget` must cover
 		/// `max_replicas × max_seconds × price_per_second`; what is not paid out is refunded.

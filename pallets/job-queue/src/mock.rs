@@ -98,7 +98,11 @@ impl ProviderRegistry<AccountId, u64> for MockRegistry {
 				.collect()
 		})
 	}
-	fn on_assigned(job: JobId, providers: &[AccountId]) -> Result<u64, DispatchError> {
+	fn on_assigned(
+		job: JobId,
+		providers: &[AccountId],
+		commit_window: u64,
+	) -> Result<u64, DispatchError> {
 		PROVIDERS.with(|p| {
 			for x in p.borrow_mut().iter_mut() {
 				if providers.contains(&x.who) {
@@ -107,7 +111,7 @@ impl ProviderRegistry<AccountId, u64> for MockRegistry {
 			}
 		});
 		ASSIGNED.with(|a| a.borrow_mut().push((job, providers.to_vec())));
-		Ok(System::block_number() + crate::Params::<Test>::get().commit_window)
+		Ok(System::block_number() + commit_window)
 	}
 	fn is_registered(who: &AccountId) -> bool {
 		PROVIDERS.with(|p| p.borrow().iter().any(|x| x.who == *who))
@@ -147,6 +151,7 @@ impl pallet_job_queue::Config for Test {
 	type Providers = MockRegistry;
 	type Randomness = TestRandomness;
 	type MillisecsPerBlock = MillisecsPerBlock;
+	type MaxRunSeconds = ConstU32<{ 24 * 3600 }>;
 	type MaxReplicas = MaxReplicas;
 	type MaxAssignees = ConstU32<10>;
 	type MaxQueueLen = QueueBound;

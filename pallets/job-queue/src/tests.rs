@@ -277,44 +277,61 @@ fn submit_job_refuses_bad_redundancy() {
 	});
 }
 
+/// The run-time bound (issue 13): one global commit window used to bound every job's run
+/// time (`RunTimeExceedsCommitWindow` above 90 s). A 24-hour job is taken now, and its
+/// members get a commit window of their own: the run plus the start margin, in blocks.
 #[test]
-fn submit_job_refuses_run_time_beyond_commit_window() {
+fn a_24_hour_job_is_taken_and_its_members_get_a_window_to_match() {
 	ExtBuilder::default().build_and_execute(|| {
-		// Default window: 20 blocks × 6 s = 120 s; 91 s + 30 s start margin does not fit.
-		let mut s = good();
-		s.resources.max_seconds = 91;
+		add_provider(100, Perbill::one(), Resources { max_seconds: 24 * 3600, ..offer() }, 1);
+		let mut s = spec(1, 1, 1, 1);
+		s.resources.max_seconds = 24 * 3600;
+		let id = submit(ALICE, s);
+		run_to_block(2);
+		let job = Jobs::<Test>::get(id).unwrap();
+		assert_eq!(job.state, JobState::Assigned);
+		// (86,400 s + 30 s) / 6 s per block = 14,405 blocks.
+		assert_eq!(job.commit_deadline, Some(2 + 14_405));
+	});
+}
+
+#[test]
+fn submit_job_refuses_run_time_beyond_the_longest_run() {
+	ExtBuilder::default().build_and_execute(|| {
+		let mut s = spec(1, 1, 1, 1);
+		s.resources.max_seconds = 24 * 3600 + 1;
 		assert_noop!(
 			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 100_000),
-			Error::<Test>::RunTimeExceedsCommitWindow
+			Error::<Test>::RunTimeTooLong
 		);
 		assert_eq!(held(ALICE), (0, 0));
 	});
 }
 
 #[test]
-fn submit_job_accepts_run_time_filling_commit_window() {
+fn a_job_filling_the_default_window_keeps_it() {
 	ExtBuilder::default().build_and_execute(|| {
-		// 90 s + 30 s = 120 s: exactly the default window.
-		let mut s = good();
+		add_provider(100, Perbill::one(), offer(), 1);
+		// 90 s + 30 s = 120 s: exactly the default window of 20 blocks × 6 s.
+		let mut s = spec(1, 1, 1, 5);
 		s.resources.max_seconds = 90;
 		let id = submit(ALICE, s);
-		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Queued);
+		run_to_block(2);
+		assert_eq!(Jobs::<Test>::get(id).unwrap().commit_deadline, Some(2 + 20));
 	});
 }
 
 #[test]
-fn submit_job_checks_run_time_against_the_current_commit_window() {
+fn the_commit_window_follows_the_run_time_above_the_current_window() {
 	ExtBuilder::default().build_and_execute(|| {
 		let mut p = Params::<Test>::get();
 		// 7 blocks × 6 s = 42 s: room for 12 s of run time.
 		p.commit_window = 7;
 		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
-		let mut s = good();
-		s.resources.max_seconds = 13;
-		assert_noop!(
-			JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 100_000),
-			Error::<Test>::RunTimeExceedsCommitWindow
-		);
+		assert_eq!(JobQueue::commit_window_for(12, &p), 7);
+		// 13 s + 30 s = 43 s: 8 blocks.
+		assert_eq!(JobQueue::commit_window_for(13, &p), 8);
+		assert_eq!(JobQueue::commit_window_for(24 * 3600, &p), 14_405);
 	});
 }
 

@@ -387,8 +387,9 @@ impl JobState {
 pub struct ProtocolParams<BlockNumber> {
 	/// Blocks a job may wait in the queue before it expires and is refunded.
 	pub queue_timeout: BlockNumber,
-	/// Blocks an assigned provider has to run the job and commit; a job's `max_seconds` plus
-	/// a start-up margin must fit in it (see the job queue's `MillisecsPerBlock`).
+	/// Blocks an assigned provider has at least to run the job and commit: a job whose
+	/// `max_seconds` plus a start-up margin does not fit in it gets a longer window of its own
+	/// (see the job queue's `commit_window_for`).
 	pub commit_window: BlockNumber,
 	/// Blocks, after commits close, to reveal.
 	pub reveal_window: BlockNumber,
@@ -484,9 +485,14 @@ pub trait ProviderRegistry<AccountId, BlockNumber> {
 	/// holds, at least 1): the draw weight. Not cut off: the draw is over all of them, at most
 	/// the registry's bound on providers (the job queue's `MaxCandidates`).
 	fn candidates(resources: &Resources, arch: Arch) -> Vec<(AccountId, u32)>;
-	/// `providers` were assigned to `job`: take a slot each and open their commit window.
-	/// Returns the commit deadline.
-	fn on_assigned(job: JobId, providers: &[AccountId]) -> Result<BlockNumber, DispatchError>;
+	/// `providers` were assigned to `job`: take a slot each and open their commit window of
+	/// `commit_window` blocks (sized by the job queue to the job's run time). Returns the
+	/// commit deadline.
+	fn on_assigned(
+		job: JobId,
+		providers: &[AccountId],
+		commit_window: BlockNumber,
+	) -> Result<BlockNumber, DispatchError>;
 	/// Whether `who` is a registered provider.
 	fn is_registered(who: &AccountId) -> bool;
 	/// Benchmark helper: register `n` fitting, live providers for `resources`.

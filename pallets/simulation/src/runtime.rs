@@ -168,6 +168,7 @@ impl pallet_job_queue::Config for Sim {
 	type Providers = VmProof;
 	type Randomness = SimRandomness;
 	type MillisecsPerBlock = ConstU64<MILLIS_PER_BLOCK>;
+	type MaxRunSeconds = ConstU32<{ 24 * 3600 }>;
 	type MaxReplicas = ConstU32<8>;
 	type MaxAssignees = ConstU32<16>;
 	type MaxQueueLen = ConstU32<1_000>;
@@ -186,6 +187,7 @@ impl pallet_vm_proof::Config for Sim {
 	type Jobs = JobQueue;
 	type Epoch = Epoch;
 	type MillisecsPerBlock = ConstU64<MILLIS_PER_BLOCK>;
+	type StallTimeout = ConstU64<100>;
 	type OnSlash = ();
 	type MinBond = ConstU128<100_000>;
 	type UnbondingDelay = ConstU64<20>;

@@ -228,6 +228,23 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// A job heartbeat of the last member of a round of `max_replicas` (the member list is
+	/// scanned), free (a quarter of `StallTimeout` after its draw).
+	#[benchmark]
+	fn job_heartbeat() -> Result<(), BenchmarkError> {
+		let m = T::Jobs::protocol_params().max_replicas;
+		let (job, providers) = assigned_job::<T>(m)?;
+		let last = providers.last().cloned().ok_or(BenchmarkError::Stop("no providers"))?;
+		let drawn = frame_system::Pallet::<T>::block_number();
+		crate::pallet::JobHeartbeats::<T>::insert(job, &last, drawn);
+		let at = drawn.saturating_add(T::StallTimeout::get() / 4u32.into());
+		frame_system::Pallet::<T>::set_block_number(at);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(last.clone()), job);
+		assert_eq!(crate::pallet::JobHeartbeats::<T>::get(job, &last), Some(at));
+		Ok(())
+	}
+
 	/// The last commit of a round, in its worst case: every other member missed its commit,
 	/// so fewer than `min_replicas` results are sealed and `min_replicas − 1` replacements are
 	/// drawn from a full candidate list while the round stays in the commit phase. The last

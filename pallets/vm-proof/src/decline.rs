@@ -52,13 +52,23 @@ impl<T: Config> Pallet<T> {
 	///
 	/// `commit_window` is the member's own window (its commit deadline minus its draw block,
 	/// from `SlotHolds`), so a later change of the parameter does not move it.
+	///
+	/// A long job's window (longer than `StallTimeout`) is free to decline for half a
+	/// `StallTimeout` after the draw only, not for half the window: else a member could hold
+	/// a 24-hour job for 12 hours and leave for free.
 	pub fn is_late_decline(
 		now: BlockNumberFor<T>,
 		commit_deadline: BlockNumberFor<T>,
 		commit_window: BlockNumberFor<T>,
 	) -> bool {
-		let half: BlockNumberFor<T> = commit_window / 2u32.into();
-		now.saturating_add(half) > commit_deadline
+		let two: BlockNumberFor<T> = 2u32.into();
+		// Blocks before the deadline from which a decline is late.
+		let late_tail = if Self::needs_heartbeats(commit_window) {
+			commit_window.saturating_sub(T::StallTimeout::get() / two)
+		} else {
+			commit_window / two
+		};
+		now.saturating_add(late_tail) > commit_deadline
 	}
 
 	pub(crate) fn do_decline(

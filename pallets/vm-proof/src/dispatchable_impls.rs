@@ -210,6 +210,7 @@ impl<T: Config> Pallet<T> {
 				h.committed_at = Some(now);
 			}
 		});
+		JobHeartbeats::<T>::remove(job, &who);
 		Self::deposit_event(Event::ResultCommitted { job, who });
 		Self::maybe_close_commits(job, now, DrawError::Ignore)
 	}

@@ -16,6 +16,7 @@ mod mock;
 pub mod offences;
 mod prune;
 mod registry_impl;
+pub mod stall;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -28,6 +29,8 @@ mod tests_offences;
 mod tests_prune;
 #[cfg(test)]
 mod tests_results;
+#[cfg(test)]
+mod tests_stall;
 #[cfg(test)]
 mod tests_trust;
 #[cfg(test)]
@@ -134,6 +137,14 @@ pub mod pallet {
 		/// Invariant: at least 1 (checked in `integrity_test`).
 		#[pallet::constant]
 		type MillisecsPerBlock: Get<u64>;
+
+		/// Blocks a member of a long job may go without a sign of life before it is stalled
+		/// (see [`crate::stall`]): a member whose commit window is longer sends
+		/// [`Pallet::job_heartbeat`] at least this often until it commits, or is replaced.
+		///
+		/// Invariant: at least `stall::MIN_BEATS_PER_TIMEOUT` (checked in `integrity_test`).
+		#[pallet::constant]
+		type StallTimeout: Get<BlockNumberFor<Self>>;
 
 		/// Weight information for the calls and hooks.
 		type WeightInfo: WeightInfo;
@@ -314,6 +325,21 @@ pub mod pallet {
 		Blake2_128Concat,
 		T::AccountId,
 		SlotHold<BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
+	/// The last sign of life (the draw, then each [`Pallet::job_heartbeat`]) of each member of
+	/// an open round whose commit window is longer than `StallTimeout`; a member without an
+	/// entry need not send heartbeats. Written at the draw and each heartbeat, removed at the
+	/// commit and with the round (see [`crate::stall`]).
+	#[pallet::storage]
+	pub type JobHeartbeats<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		JobId,
+		Blake2_128Concat,
+		T::AccountId,
+		BlockNumberFor<T>,
 		OptionQuery,
 	>;
 
@@ -606,6 +632,13 @@ pub mod pallet {
 			/// The service.
 			service: Option<ResultService>,
 		},
+		/// A member of a long job showed it is still at work (see [`crate::stall`]).
+		JobHeartbeat {
+			/// The job.
+			job: JobId,
+			/// The member.
+			who: T::AccountId,
+		},
 	}
 
 	#[pallet::error]
@@ -687,6 +720,9 @@ pub mod pallet {
 		/// The result service's URL is not an `http(s)` URL without credentials, query or
 		/// fragment, or its retention is zero or above the bound.
 		BadResultService,
+		/// The member's commit window is not longer than `StallTimeout`: it need not send job
+		/// heartbeats, its commit deadline comes first.
+		NoHeartbeatNeeded,
 	}
 
 	#[pallet::hooks]
@@ -708,6 +744,10 @@ pub mod pallet {
 			);
 			assert!(T::TrustThreshold::get() >= 1, "trust must be earned");
 			assert!(T::MillisecsPerBlock::get() >= 1, "blocks take some time");
+			assert!(
+				T::StallTimeout::get() >= stall::MIN_BEATS_PER_TIMEOUT.into(),
+				"a stall timeout leaves room for free heartbeats"
+			);
 			assert!(T::TrustCap::get() >= T::TrustThreshold::get(), "trust cap below threshold");
 			// The hook must be able to process at least one deadline per block, or none ever is.
 			let hook = T::BlockWeights::get().max_block / 5;
@@ -1065,6 +1105,34 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_set_result_service(who, service)
+		}
+
+		/// Show that the caller is still at work on a long job it was assigned and has not
+		/// committed yet.
+		///
+		/// ## Dispatch Origin
+		///
+		/// Signed by a member of the job's round that still owes its commit.
+		///
+		/// ## Details
+		///
+		/// Only a member whose commit window is longer than `StallTimeout` sends these (one
+		/// whose window is shorter gets [`Error::NoHeartbeatNeeded`]); it must send one at
+		/// least every `StallTimeout` blocks after its draw until it commits, or it is marked a
+		/// no-show ([`Fault::Stalled`]) and replaced (see [`crate::stall`]). Refused with
+		/// [`Error::NoRound`], [`Error::NotAssigned`], [`Error::AlreadyCommitted`],
+		/// [`Error::AlreadyDeclined`] or [`Error::CommitDeadlinePassed`] when the caller owes no
+		/// commit. Free when at least `StallTimeout / 4` blocks after the member's last sign of
+		/// life, else the usual fee.
+		///
+		/// ## Events
+		///
+		/// [`Event::JobHeartbeat`].
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::job_heartbeat())]
+		pub fn job_heartbeat(origin: OriginFor<T>, job: JobId) -> DispatchResultWithPostInfo {
+			let who = ensure_signed(origin)?;
+			Self::do_job_heartbeat(who, job)
 		}
 	}
 }

@@ -152,6 +152,9 @@ impl pallet_job_queue::Config for Test {
 	type Randomness = TestRandomness;
 	// The tests' 5-block commit window must fit their 60 s jobs plus the 30 s start margin.
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
+	// The physical bound, not the runtime's 24 hours: the footprint test runs the largest job
+	// a spec can describe.
+	type MaxRunSeconds = ConstU32<{ povm_primitives::MAX_JOB_SECONDS }>;
 	type MaxReplicas = ConstU32<5>;
 	type MaxAssignees = ConstU32<10>;
 	type MaxQueueLen = ConstU32<16>;
@@ -178,6 +181,8 @@ impl pallet_vm_proof::Config for Test {
 	type MaxEpochProviders = ConstU32<32>;
 	type FootprintHistory = ConstU32<4>;
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
+	// Longer than the tests' windows (at most 20 blocks): only their hour-long jobs beat.
+	type StallTimeout = ConstU64<30>;
 	type WeightInfo = ();
 	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
 	type MaxDeadlineAttempts = ConstU32<3>;

@@ -156,6 +156,7 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::try_state_bond_holds()?;
 		Self::try_state_deadlines()?;
+		Self::try_state_heartbeats()?;
 		Self::try_state_trust()?;
 		Ok(())
 	}
@@ -193,9 +194,11 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 	fn on_assigned(
 		job: JobId,
 		providers: &[T::AccountId],
+		commit_window: BlockNumberFor<T>,
 	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let now = frame_system::Pallet::<T>::block_number();
-		let commit_deadline = now.saturating_add(T::Jobs::protocol_params().commit_window);
+		let commit_deadline = now.saturating_add(commit_window);
+		let heartbeats = Self::needs_heartbeats(commit_window);
 		let mut round = Rounds::<T>::get(job).unwrap_or(Round {
 			members: BoundedVec::default(),
 			phase: Phase::Committing,
@@ -211,6 +214,9 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 				jobs.try_push(job).map_err(|_| Error::<T>::NoFreeSlot)
 			})?;
 			SlotHolds::<T>::insert(job, who, SlotHold { assigned_at: now, committed_at: None });
+			if heartbeats {
+				JobHeartbeats::<T>::insert(job, who, now);
+			}
 			round
 				.members
 				.try_push(RoundMember {
@@ -227,6 +233,13 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 		round.phase = Phase::Committing;
 		Rounds::<T>::insert(job, round);
 		Self::schedule(job, commit_deadline.saturating_add(1u32.into()));
+		if heartbeats {
+			// The first block a member drawn now could be stalled.
+			Self::schedule(
+				job,
+				now.saturating_add(T::StallTimeout::get()).saturating_add(1u32.into()),
+			);
+		}
 		Ok(commit_deadline)
 	}
 

@@ -21,10 +21,17 @@ impl<T: Config> Pallet<T> {
 	/// `MaxMembers` and a commit deadline faulting its no-shows and drawing replacements among
 	/// a full candidate list, plus the bookkeeping of a failure (the failure record, and a
 	/// retry scheduled on a possibly new overflow page).
+	///
+	/// A commit deadline also reads each member's job-heartbeat entry (for stalled members,
+	/// [`crate::stall`]) and may schedule the next stall check: `MaxMembers` reads and a
+	/// schedule (two reads, two writes) on top of the measured weight.
 	pub(crate) fn deadline_job_weight() -> Weight {
+		let commit_deadline = T::WeightInfo::process_commit_deadline().saturating_add(
+			T::DbWeight::get().reads_writes(u64::from(T::MaxMembers::get()).saturating_add(2), 2),
+		);
 		T::WeightInfo::process_deadline(T::MaxMembers::get())
 			.saturating_add(Self::trust_weight(T::MaxMembers::get()))
-			.max(T::WeightInfo::process_commit_deadline())
+			.max(commit_deadline)
 			.saturating_add(T::DbWeight::get().reads_writes(3, 4))
 	}
 
@@ -203,12 +210,22 @@ impl<T: Config> Pallet<T> {
 						missed.push(m.who.clone());
 					}
 				}
-				if !missed.is_empty() {
+				let stalled = Self::take_stalled(job, &mut round, now);
+				if !missed.is_empty() || !stalled.is_empty() {
 					Rounds::<T>::insert(job, &round);
 					for who in missed.iter() {
 						Self::release_slot(job, who);
 						Self::fault(job, who, Fault::CommitNoShow, params.no_show_slash);
 					}
+					for who in stalled.iter() {
+						Self::release_slot(job, who);
+						Self::fault(job, who, Fault::Stalled, params.no_show_slash);
+					}
+				}
+				// The members still at work on a long job: look again when the first of them
+				// could stall (a replacement drawn below schedules its own).
+				if let Some(at) = Self::next_stall_check(job, &round) {
+					Self::schedule(job, at);
 				}
 				// Also with nobody missed: a decline schedules its job for the next block, whose
 				// hook draws the replacement here (`decline_job` never draws). While members still

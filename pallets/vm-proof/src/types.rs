@@ -403,6 +403,9 @@ pub enum Fault {
 	/// Declined after the free first half of its commit window (see
 	/// [`crate::Pallet::is_late_decline`]); slashed as a commit no-show.
 	LateDecline,
+	/// Went longer than `StallTimeout` without a job heartbeat in a long job's commit window
+	/// (see [`crate::stall`]); slashed as a commit no-show and replaced.
+	Stalled,
 }
 
 /// A job whose deadline processing failed (and was rolled back).

@@ -451,6 +451,7 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::remove(job);
 		let _ = Reveals::<T>::clear_prefix(job, T::MaxMembers::get(), None);
 		let _ = SlotHolds::<T>::clear_prefix(job, T::MaxMembers::get(), None);
+		let _ = JobHeartbeats::<T>::clear_prefix(job, T::MaxMembers::get(), None);
 		FailedDeadlines::<T>::remove(job);
 	}
 }

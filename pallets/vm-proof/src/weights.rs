@@ -71,6 +71,7 @@ pub trait WeightInfo {
 	fn decline_job() -> Weight;
 	fn set_anchor() -> Weight;
 	fn set_result_service() -> Weight;
+	fn job_heartbeat() -> Weight;
 }
 
 /// Weights for `pallet_vm_proof` measured on the reference machine, with the runtime's database
@@ -411,6 +412,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
+	/// Storage: `VmProof::Rounds` (r:1 w:0)
+	/// Storage: `VmProof::JobHeartbeats` (r:1 w:1)
+	/// Storage: `System::Number` (r:1 w:0)
+	fn job_heartbeat() -> Weight {
+		Weight::from_parts(JOB_HEARTBEAT_PS, JOB_HEARTBEAT_PROOF)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
@@ -493,4 +502,15 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
+	fn job_heartbeat() -> Weight {
+		Weight::from_parts(JOB_HEARTBEAT_PS, JOB_HEARTBEAT_PROOF)
+			.saturating_add(RocksDbWeight::get().reads(3_u64))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+	}
 }
+
+/// `job_heartbeat`'s measured time (picoseconds) and proof size (bytes): see
+/// `bench/job-heartbeat.md`.
+const JOB_HEARTBEAT_PS: u64 = 30_000_000;
+/// See [`JOB_HEARTBEAT_PS`].
+const JOB_HEARTBEAT_PROOF: u64 = 8_000;

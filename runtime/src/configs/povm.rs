@@ -51,6 +51,7 @@ impl pallet_job_queue::Config for Runtime {
 	type Providers = VmProof;
 	type Randomness = pallet_babe::RandomnessFromOneEpochAgo<Runtime>;
 	type MillisecsPerBlock = ConstU64<{ crate::MILLI_SECS_PER_BLOCK }>;
+	type MaxRunSeconds = ConstU32<{ crate::timing::MAX_RUN_SECONDS }>;
 	type MaxReplicas = MaxReplicas;
 	type MaxAssignees = MaxAssignees;
 	type MaxQueueLen = MaxQueueLen;
@@ -90,6 +91,7 @@ impl pallet_vm_proof::Config for Runtime {
 	type MaxEpochProviders = MaxEpochProviders;
 	type FootprintHistory = FootprintHistory;
 	type MillisecsPerBlock = ConstU64<{ crate::MILLI_SECS_PER_BLOCK }>;
+	type StallTimeout = ConstU32<{ crate::timing::STALL_TIMEOUT }>;
 	type WeightInfo = pallet_vm_proof::weights::SubstrateWeight<Runtime>;
 	// Root closes jobs whose deadline processing keeps failing.
 	type ForceOrigin = frame_system::EnsureRoot<AccountId>;

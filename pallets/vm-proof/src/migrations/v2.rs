@@ -538,7 +538,7 @@ mod tests {
 				},
 			);
 			upgrade();
-			frame_support::assert_ok!(VmProof::on_assigned(5, &[16]));
+			frame_support::assert_ok!(VmProof::on_assigned(5, &[16], 5));
 			assert_eq!(crate::Pallet::<Test>::wave_of(5, &16), Some(1));
 			assert_eq!(Rounds::<Test>::get(5).unwrap().waves, 2);
 		});

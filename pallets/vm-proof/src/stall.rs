@@ -1,0 +1,115 @@
+//! Long jobs: job heartbeats and stalled members.
+//!
+//! A job's commit window follows its run time (the job queue's `commit_window_for`), up to
+//! `MaxRunSeconds` (24 hours). A member that took a long job's slot and then stopped (its host
+//! died, it never started) must not hold the job for the whole window: a member whose window
+//! is longer than [`Config::StallTimeout`] has a [`JobHeartbeats`] entry from its draw on, and
+//! must show it is still at work with [`Pallet::job_heartbeat`] at least once every
+//! `StallTimeout` blocks until it commits. A member silent for longer is **stalled**: the
+//! deadline hook marks it a no-show ([`Fault::Stalled`], slashed `no_show_slash`) and draws its
+//! replacement, which gets a whole window of its own.
+//!
+//! The hook looks at a job when its first member could stall (`StallTimeout + 1` blocks after
+//! the draw) and then at the earliest block one of its members could stall next
+//! ([`Pallet::next_stall_check`]), never once per heartbeat: a heartbeat only writes its block.
+//!
+//! A heartbeat at least `StallTimeout / MIN_BEATS_PER_TIMEOUT` blocks after the member's last
+//! sign of life is free (`Pays::No`); a closer one pays its fee, so spamming them costs what any
+//! transaction costs.
+
+use crate::{pallet::*, types::*};
+use frame_support::{dispatch::DispatchResultWithPostInfo, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
+use povm_primitives::JobId;
+use sp_runtime::traits::Saturating;
+
+/// Free heartbeats per `StallTimeout`: a heartbeat closer than `StallTimeout / 4` blocks to the
+/// member's last one pays its fee.
+pub const MIN_BEATS_PER_TIMEOUT: u32 = 4;
+
+impl<T: Config> Pallet<T> {
+	/// Whether a member drawn with a commit window of `window` blocks must send job heartbeats:
+	/// its window is longer than `StallTimeout`, so it could otherwise hold the slot that long
+	/// without a sign of life.
+	pub fn needs_heartbeats(window: BlockNumberFor<T>) -> bool {
+		window > T::StallTimeout::get()
+	}
+
+	/// Whether a member whose last sign of life (its draw or its last heartbeat) was at `last`
+	/// is stalled at block `now`.
+	pub fn is_stalled(last: BlockNumberFor<T>, now: BlockNumberFor<T>) -> bool {
+		last.saturating_add(T::StallTimeout::get()) < now
+	}
+
+	/// The block at which the deadline hook should next look at `round` for stalled members:
+	/// the earliest `last + StallTimeout + 1` of its members that still owe a commit and have a
+	/// heartbeat entry, if that comes before their commit deadline (which is scheduled anyway).
+	pub(crate) fn next_stall_check(job: JobId, round: &Round<T>) -> Option<BlockNumberFor<T>> {
+		round
+			.members
+			.iter()
+			.filter(|m| m.status == MemberStatus::Assigned)
+			.filter_map(|m| {
+				let last = JobHeartbeats::<T>::get(job, &m.who)?;
+				let at = last.saturating_add(T::StallTimeout::get()).saturating_add(1u32.into());
+				(at <= m.commit_deadline).then_some(at)
+			})
+			.min()
+	}
+
+	/// Mark the members of `round` that are stalled at `now` as no-shows; returns them. The
+	/// caller writes the round and faults them.
+	pub(crate) fn take_stalled(
+		job: JobId,
+		round: &mut Round<T>,
+		now: BlockNumberFor<T>,
+	) -> alloc::vec::Vec<T::AccountId> {
+		let mut stalled = alloc::vec::Vec::new();
+		for m in round.members.iter_mut() {
+			if m.status != MemberStatus::Assigned || m.commit_deadline < now {
+				continue;
+			}
+			if JobHeartbeats::<T>::get(job, &m.who).is_some_and(|last| Self::is_stalled(last, now))
+			{
+				m.status = MemberStatus::NoShow;
+				stalled.push(m.who.clone());
+			}
+		}
+		stalled
+	}
+
+	/// [`Pallet::job_heartbeat`]: record `now` as `who`'s last sign of life in `job`.
+	pub(crate) fn do_job_heartbeat(who: T::AccountId, job: JobId) -> DispatchResultWithPostInfo {
+		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let m = round.members.iter().find(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
+		match m.status {
+			MemberStatus::Assigned => {},
+			MemberStatus::Committed | MemberStatus::Revealed =>
+				return Err(Error::<T>::AlreadyCommitted.into()),
+			MemberStatus::Declined => return Err(Error::<T>::AlreadyDeclined.into()),
+			MemberStatus::NoShow => return Err(Error::<T>::CommitDeadlinePassed.into()),
+		}
+		ensure!(now <= m.commit_deadline, Error::<T>::CommitDeadlinePassed);
+		let last = JobHeartbeats::<T>::get(job, &who).ok_or(Error::<T>::NoHeartbeatNeeded)?;
+		JobHeartbeats::<T>::insert(job, &who, now);
+		Self::deposit_event(Event::JobHeartbeat { job, who });
+		let gap = T::StallTimeout::get() / MIN_BEATS_PER_TIMEOUT.into();
+		if now >= last.saturating_add(gap) {
+			Ok(Pays::No.into())
+		} else {
+			Ok(Pays::Yes.into())
+		}
+	}
+
+	/// The invariants of job heartbeats (part of [`Pallet::do_try_state`]): every entry is of
+	/// a member of an open round.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	pub(crate) fn try_state_heartbeats() -> Result<(), sp_runtime::TryRuntimeError> {
+		for (job, who, _) in JobHeartbeats::<T>::iter() {
+			let round = Rounds::<T>::get(job).ok_or("heartbeat entry of a closed round")?;
+			ensure!(round.members.iter().any(|m| m.who == who), "heartbeat entry of a non-member");
+		}
+		Ok(())
+	}
+}
