@@ -28,8 +28,8 @@
 //! | GRANDPA set-id history (`MaxSetIdSessionEntries`) | [`max_set_id_session_entries`]: 28 days of sessions | 80,640 | 672 |
 //! | `jobQueue.Params` defaults (`queue_timeout`, `commit_window`, `reveal_window`) | blocks, in the job-queue pallet | 600, 20, 20 blocks (30, 1, 1 min) | 600, 20, 20 blocks (60, 2, 2 min) |
 //! | longest job the default commit window takes (`max_seconds`) | commit window − 30 s start margin | 30 s | 90 s |
-| longest job (`MaxRunSeconds`); a longer one gets a commit window of its own | run + 30 s, in blocks | 24 h | 24 h |
-| job heartbeat at least every (`StallTimeout`, only members of windows longer than it) | [`stall_timeout_blocks`] | 20 blocks = 1 min | 100 blocks = 10 min |
+//! | longest job (`MaxRunSeconds`); a longer one gets a commit window of its own | run + 30 s, in blocks | 24 h | 24 h |
+//! | job heartbeat at least every (`StallTimeout`, only members of windows longer than it) | [`stall_timeout_blocks`] | 20 blocks = 1 min | 100 blocks = 10 min |
 //!
 //! Not scaled, on purpose:
 //! - `KeyActivationDelay` counts sessions because it is a security rule, not a duration: a key
