@@ -120,6 +120,12 @@ impl_opaque_keys! {
 ///   cheapest level's jobs for a job at a higher level (`JobEvicted`); a try that finds too
 ///   few providers sends the job to the retry agenda instead of holding up the jobs behind
 ///   it; `PovmJobsApi` version 4 adds `quote`.
+/// - 111: long jobs (issue 13): a job may run up to `MaxRunSeconds` (24 hours) instead of what
+///   the commit window took (`RunTimeExceedsCommitWindow` became `RunTimeTooLong`); each
+///   member's commit window follows its job's `max_seconds`; a member whose window is longer
+///   than `StallTimeout` sends `VmProof::job_heartbeat` or is replaced as stalled
+///   (`Fault::Stalled`, new storage `VmProof::JobHeartbeats`, empty at the upgrade: no member
+///   drawn before it has a window that long). No stored layout changes.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -128,7 +134,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 110,
+	spec_version: 111,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
