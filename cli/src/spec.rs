@@ -260,7 +260,7 @@ fn bounded_vec<T, B: TryFrom<Vec<T>>>(
 }
 
 /// Parses a job file and checks it as the chain would (all but the chain's parameters: the
-/// commit window and the replica bound, which the chain checks at submission).
+/// longest run (`MaxRunSeconds`) and the replica bound, which the chain checks at submission).
 pub fn parse_job(text: &str) -> Result<Job, SpecError> {
 	let file: JobFile = toml::from_str(text).map_err(|e| SpecError::Toml(e.to_string()))?;
 	let registry = match (&file.image.repository, &file.image.manifest) {

@@ -326,6 +326,36 @@ impl Api {
 			.map_err(|e| map_err("JobQueue::MillisecsPerBlock")(e.into()))
 	}
 
+	/// vm-proof's `StallTimeout` constant: the most blocks a member of a long job may go
+	/// without a job heartbeat; `None` for a runtime without job heartbeats (before spec 111).
+	pub async fn stall_timeout(&self, at: Option<H256>) -> Result<Option<u32>, Error> {
+		let at = self.at(at).await?;
+		let known = at
+			.metadata()
+			.pallet_by_name("VmProof")
+			.is_some_and(|p| p.constant_by_name("StallTimeout").is_some());
+		if !known {
+			return Ok(None);
+		}
+		at.constants()
+			.entry(runtime::constants().vm_proof().stall_timeout())
+			.map(Some)
+			.map_err(|e| map_err("VmProof::StallTimeout")(e.into()))
+	}
+
+	/// `VmProof::JobHeartbeats[job][who]`: the last sign of life of a member of a long job
+	/// (its draw or its last job heartbeat); `None` when it owes none.
+	pub async fn job_heartbeat(
+		&self,
+		job: JobId,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<Option<u32>, Error> {
+		let addr = runtime::storage().vm_proof().job_heartbeats();
+		self.fetch("VmProof::JobHeartbeats", at, addr, (job, to_subxt_account(who)))
+			.await
+	}
+
 	/// `Timestamp::Now`: the block's timestamp in milliseconds.
 	pub async fn timestamp(&self, at: Option<H256>) -> Result<u64, Error> {
 		let addr = runtime::storage().timestamp().now();

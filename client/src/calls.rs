@@ -69,6 +69,12 @@ pub enum Call {
 		/// Why.
 		reason: DeclineReason,
 	},
+	/// `VmProof::job_heartbeat(job)`: the provider is still at work on a long job (runtimes
+	/// from spec 111).
+	JobHeartbeat {
+		/// The job.
+		job: JobId,
+	},
 	/// `System::remark(remark)`: a no-op, for liveness checks of the signing path.
 	Remark {
 		/// Bytes to note.
@@ -126,6 +132,7 @@ impl Call {
 			Call::RevealResult { .. } => "reveal_result",
 			Call::SetResultService { .. } => "set_result_service",
 			Call::DeclineJob { .. } => "decline_job",
+			Call::JobHeartbeat { .. } => "job_heartbeat",
 			Call::SubmitJob { .. } => "submit_job",
 			Call::CancelJob { .. } => "cancel_job",
 			Call::Remark { .. } => "remark",
@@ -261,6 +268,7 @@ impl Call {
 				call_data(tx, name, api.vm_proof().set_result_service(service.clone().map(Static))),
 			Call::DeclineJob { job, reason } =>
 				call_data(tx, name, api.vm_proof().decline_job(*job, Static(*reason))),
+			Call::JobHeartbeat { job } => call_data(tx, name, api.vm_proof().job_heartbeat(*job)),
 			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),
 			Call::SubmitJob { spec, budget } => match call_data(
 				tx,

@@ -405,6 +405,24 @@ impl ChainClient {
 			.await
 	}
 
+	/// vm-proof's `StallTimeout`; `None` for a runtime without job heartbeats.
+	pub async fn stall_timeout(&self, at: Option<H256>) -> Result<Option<BlockNumber>, ChainError> {
+		self.read("stall_timeout", |api| async move { api.stall_timeout(at).await })
+			.await
+	}
+
+	/// The last sign of life the chain holds for `who` in long job `job`, if it owes job
+	/// heartbeats there.
+	pub async fn job_heartbeat(
+		&self,
+		job: JobId,
+		who: &AccountId,
+		at: Option<H256>,
+	) -> Result<Option<BlockNumber>, ChainError> {
+		self.read("job_heartbeat", |api| async move { api.job_heartbeat(job, who, at).await })
+			.await
+	}
+
 	/// The current session index (the vm-proof epoch).
 	pub async fn session_index(&self, at: Option<H256>) -> Result<u32, ChainError> {
 		self.read("session_index", |api| async move { api.session_index(at).await })

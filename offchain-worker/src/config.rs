@@ -326,6 +326,16 @@ impl Default for Caps {
 	}
 }
 
+impl Caps {
+	/// The timeout of each Docker request for these caps: the wait for a container outlasts
+	/// the longest job the worker takes (`max_seconds`, up to the chain's 24 hours) by an hour,
+	/// and is never below the executor's six-hour default.
+	pub fn docker_request_timeout(&self) -> std::time::Duration {
+		let longest = u64::from(self.max_seconds).saturating_add(3600);
+		std::time::Duration::from_secs(longest.max(6 * 3600))
+	}
+}
+
 /// The offer as configured.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -680,6 +690,14 @@ mod tests {
 			(DockerConfig::new("w", "images").disk_quota_bytes, 4096),
 			"the file's defaults are the executor's"
 		);
+	}
+
+	#[test]
+	fn docker_requests_outlast_the_longest_job_taken() {
+		let hours = |h: u64| std::time::Duration::from_secs(h * 3600);
+		assert_eq!(Caps::default().docker_request_timeout(), hours(6));
+		let day = Caps { max_seconds: 24 * 3600, ..Caps::default() };
+		assert_eq!(day.docker_request_timeout(), hours(25));
 	}
 
 	#[test]

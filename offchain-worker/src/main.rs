@@ -154,6 +154,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
 	}
 	let instance = config.instance_label(&me.to_string());
 	let mut docker = DockerConfig::new(instance, config.image_dir.clone());
+	docker.request_timeout = config.caps.docker_request_timeout();
 	config.sandbox.apply(&mut docker)?;
 	config.apply_images_and_inputs(&mut docker);
 	let executor = DockerExecutor::connect(docker).await.context("cannot use Docker")?;

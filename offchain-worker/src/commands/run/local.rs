@@ -32,6 +32,8 @@ pub enum Task {
 	Reveal(JobId),
 	/// Send `heartbeat`.
 	Heartbeat,
+	/// Send `job_heartbeat` for a long job that runs here.
+	JobHeartbeat(JobId),
 	/// Send `register_vrf_key` with the provider key.
 	RegisterVrfKey,
 	/// Send `claim_ticket` in the draw of this epoch.
@@ -44,7 +46,11 @@ impl Task {
 	/// The job the task is about, if any.
 	pub fn job(&self) -> Option<JobId> {
 		match self {
-			Task::Run(j) | Task::Commit(j) | Task::Reveal(j) | Task::Decline(j) => Some(*j),
+			Task::Run(j) |
+			Task::Commit(j) |
+			Task::Reveal(j) |
+			Task::Decline(j) |
+			Task::JobHeartbeat(j) => Some(*j),
 			Task::Heartbeat | Task::RegisterVrfKey | Task::Claim(_) => None,
 		}
 	}
@@ -56,6 +62,7 @@ impl Task {
 			Task::Commit(_) => "commit_result",
 			Task::Reveal(_) => "reveal_result",
 			Task::Heartbeat => "heartbeat",
+			Task::JobHeartbeat(_) => "job_heartbeat",
 			Task::RegisterVrfKey => "register_vrf_key",
 			Task::Claim(_) => "claim_ticket",
 			Task::Decline(_) => "decline_job",
@@ -321,6 +328,7 @@ impl LocalState {
 			Action::Commit(_) |
 			Action::Reveal(_) |
 			Action::Heartbeat |
+			Action::JobHeartbeat { .. } |
 			Action::RegisterVrfKey |
 			Action::ClaimTicket { .. } |
 			Action::SendDecline { .. } => {},

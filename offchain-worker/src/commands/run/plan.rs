@@ -21,6 +21,9 @@
 //!   (lost or corrupt state), report that once. A legacy record is revealed like any other (the
 //!   `reveal_result` call did not change; the chain checks a legacy member's reveal against the
 //!   version-1 rule).
+//! - `Commit`, running: a long job (the chain holds a last sign of life for this provider,
+//!   `VmProof::JobHeartbeats`) gets a `job_heartbeat` every [`job_heartbeat_every`] blocks
+//!   after the last one the chain shows, until the run ends and the commit goes out.
 //! - `Committed` / `Revealed`: wait.
 //!
 //! A job the state knows but the chain no longer assigns (settled, expired, replaced) is
@@ -94,6 +97,12 @@ pub struct ChainView {
 	pub heartbeat_current: Option<bool>,
 	/// Whether Docker answers.
 	pub docker_up: bool,
+	/// The chain's `StallTimeout` (vm-proof): the most blocks a member of a long job may go
+	/// without a job heartbeat; `None` for a runtime without job heartbeats.
+	pub stall_timeout: Option<BlockNumber>,
+	/// For the running jobs whose members must send job heartbeats: the last sign of life the
+	/// chain holds for this provider (its draw or its last heartbeat).
+	pub last_signs: BTreeMap<JobId, BlockNumber>,
 }
 
 /// Why the worker will not run a job.
@@ -190,6 +199,11 @@ pub enum Action {
 	},
 	/// Send `heartbeat` (task [`Task::Heartbeat`]).
 	Heartbeat,
+	/// Send `job_heartbeat` for a long job that runs here (task [`Task::JobHeartbeat`]).
+	JobHeartbeat {
+		/// The job.
+		job: JobId,
+	},
 	/// Send `register_vrf_key` with the provider key (task [`Task::RegisterVrfKey`]).
 	RegisterVrfKey,
 	/// Send `claim_ticket` (task [`Task::Claim`]).
@@ -222,6 +236,7 @@ impl Action {
 			Action::Commit(r) => Some(Task::Commit(r.job)),
 			Action::Reveal(r) => Some(Task::Reveal(r.job)),
 			Action::Heartbeat => Some(Task::Heartbeat),
+			Action::JobHeartbeat { job } => Some(Task::JobHeartbeat(*job)),
 			Action::RegisterVrfKey => Some(Task::RegisterVrfKey),
 			Action::ClaimTicket { epoch, .. } => Some(Task::Claim(*epoch)),
 			Action::SendDecline { job, .. } => Some(Task::Decline(*job)),
@@ -253,6 +268,29 @@ pub fn blocks_needed(max_seconds: u32, millis_per_block: u64) -> BlockNumber {
 	BlockNumber::try_from(run)
 		.unwrap_or(BlockNumber::MAX)
 		.saturating_add(COMMIT_MARGIN_BLOCKS)
+}
+
+/// Blocks between two job heartbeats of a long job: a third of the chain's `StallTimeout`
+/// (at least one), so that a heartbeat lost or included late leaves room for the next before
+/// the member could be stalled; above the quarter of it the chain takes for free.
+pub fn job_heartbeat_every(stall_timeout: BlockNumber) -> BlockNumber {
+	(stall_timeout / 3).max(1)
+}
+
+/// Whether a job heartbeat is due for assignment `a` at finalised block `now`: the job runs
+/// here, the chain wants heartbeats from this member (a last sign of life in `view`), and the
+/// last one is [`job_heartbeat_every`] blocks old, as is the last one sent.
+pub fn job_heartbeat_due(a: &AssignmentView, view: &ChainView, state: &LocalState) -> bool {
+	let (Some(timeout), Some(last)) = (view.stall_timeout, view.last_signs.get(&a.job)) else {
+		return false;
+	};
+	let every = job_heartbeat_every(timeout);
+	let now = view.finalized;
+	a.phase == AssignmentPhase::Commit &&
+		now <= a.commit_deadline &&
+		state.in_flight.contains(&Task::Run(a.job)) &&
+		now >= last.saturating_add(every) &&
+		state.may_start(Task::JobHeartbeat(a.job), now, every)
 }
 
 /// Whether the worker may still run assignment `a`, so needs its spec: commit phase, no
@@ -295,6 +333,9 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 							actions.push(Action::SendDecline { job: a.job, reason: *reason });
 						}
 						continue;
+					}
+					if job_heartbeat_due(a, view, state) {
+						actions.push(Action::JobHeartbeat { job: a.job });
 					}
 					if !needs_spec(a, state) {
 						continue;
@@ -481,6 +522,8 @@ mod tests {
 			assignments,
 			lottery: None,
 			heartbeat_current: Some(true),
+			stall_timeout: Some(20),
+			last_signs: BTreeMap::new(),
 			docker_up: true,
 		}
 	}
@@ -870,6 +913,55 @@ mod tests {
 		let config = Config { slots: 2, ..Config::default() };
 		let mut fresh = LocalState::default();
 		assert_eq!(step_with(&v, &mut fresh, &config), vec![run_of(2), run_of(1)]);
+	}
+
+	/// A long job running here: the chain's `StallTimeout` is 20 blocks, so a heartbeat goes
+	/// out 6 blocks after the last sign of life the chain holds, not before, and not again
+	/// within 6 blocks of the last one sent.
+	#[test]
+	fn a_long_job_running_here_beats_a_third_of_the_stall_timeout_after_its_last_sign() {
+		let mut state = LocalState::default();
+		state.in_flight.insert(Task::Run(1));
+		let at = |now: BlockNumber, last: BlockNumber| {
+			let mut v = view(now, vec![assignment(1, AssignmentPhase::Commit)]);
+			v.last_signs.insert(1, last);
+			v
+		};
+		assert_eq!(job_heartbeat_every(20), 6);
+		assert_eq!(step(&at(105, 100), &mut state), vec![]);
+		assert_eq!(step(&at(106, 100), &mut state), vec![Action::JobHeartbeat { job: 1 }]);
+		// In flight, then sent: the chain does not show it yet (finality lag).
+		assert_eq!(step(&at(107, 100), &mut state), vec![]);
+		state.complete(Completion::Submitted {
+			task: Task::JobHeartbeat(1),
+			result: Ok(H256::zero()),
+		});
+		assert_eq!(step(&at(110, 100), &mut state), vec![]);
+		assert_eq!(step(&at(112, 107), &mut state), vec![]);
+		assert_eq!(step(&at(113, 107), &mut state), vec![Action::JobHeartbeat { job: 1 }]);
+	}
+
+	#[test]
+	fn no_job_heartbeat_unless_the_job_runs_here_and_the_chain_wants_one() {
+		let mut v = view(110, vec![assignment(1, AssignmentPhase::Commit)]);
+		v.last_signs.insert(1, 100);
+		// Not running here (waiting for a slot, or done): no sign of life to give.
+		let mut idle = LocalState::from_records([record(1)]);
+		assert!(!step(&v, &mut idle).contains(&Action::JobHeartbeat { job: 1 }));
+		let mut running = LocalState::default();
+		running.in_flight.insert(Task::Run(1));
+		// The chain holds no sign of life: a short job, which owes none.
+		let short = view(110, vec![assignment(1, AssignmentPhase::Commit)]);
+		assert_eq!(step(&short, &mut running), vec![]);
+		// A runtime without job heartbeats.
+		let mut old = v.clone();
+		old.stall_timeout = None;
+		assert_eq!(step(&old, &mut running), vec![]);
+		// Past the commit deadline.
+		let mut late = v.clone();
+		late.finalized = DEADLINE + 1;
+		assert_eq!(step(&late, &mut running), vec![]);
+		assert_eq!(step(&v, &mut running), vec![Action::JobHeartbeat { job: 1 }]);
 	}
 
 	#[test]

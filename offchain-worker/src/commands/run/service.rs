@@ -8,7 +8,7 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use pallet_vm_proof::VmOffer;
-use povm_primitives::results::ResultFormat;
+use povm_primitives::{results::ResultFormat, AssignmentPhase};
 use rand::RngCore;
 use tokio::sync::mpsc;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -260,6 +260,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				|api| async move { api.millisecs_per_block(Some(hash)).await },
 			)
 			.await?;
+		let (stall_timeout, last_signs) = self.read_last_signs(&assignments, state, hash).await;
 		Ok(Some(ChainView {
 			finalized: number,
 			millis_per_block,
@@ -268,7 +269,57 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			lottery,
 			heartbeat_current,
 			docker_up,
+			stall_timeout,
+			last_signs,
 		}))
+	}
+
+	/// The chain's `StallTimeout` and, for each job that runs here and still owes its commit,
+	/// the last sign of life the chain holds for this provider if it must send job heartbeats
+	/// (see [`plan::job_heartbeat_due`]). A read that fails is logged and counted; the job
+	/// is then left out until the next block.
+	async fn read_last_signs(
+		&self,
+		assignments: &[AssignmentView],
+		state: &LocalState,
+		at: H256,
+	) -> (Option<BlockNumber>, BTreeMap<JobId, BlockNumber>) {
+		let mut signs = BTreeMap::new();
+		let running: Vec<JobId> = assignments
+			.iter()
+			.filter(|a| {
+				a.phase == AssignmentPhase::Commit && state.in_flight.contains(&Task::Run(a.job))
+			})
+			.map(|a| a.job)
+			.collect();
+		if running.is_empty() {
+			return (None, signs);
+		}
+		let client = self.client();
+		let timeout = match client.stall_timeout(Some(at)).await {
+			Ok(t) => t,
+			Err(e) => {
+				self.metrics.error(e.kind());
+				tracing::warn!(target: LOG_SERVICE, "stall timeout not read: {e}");
+				return (None, signs);
+			},
+		};
+		if timeout.is_none() {
+			return (None, signs);
+		}
+		for job in running {
+			match client.job_heartbeat(job, self.me(), Some(at)).await {
+				Ok(Some(last)) => {
+					signs.insert(job, last);
+				},
+				Ok(None) => {},
+				Err(e) => {
+					self.metrics.error(e.kind());
+					tracing::warn!(target: LOG_SERVICE, job, "last job heartbeat not read: {e}");
+				},
+			}
+		}
+		(timeout, signs)
 	}
 
 	/// The lottery at block `at`; `None` (logged, counted) when it cannot be read.
@@ -361,6 +412,8 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 				);
 			},
 			Action::Heartbeat => self.submit(Task::Heartbeat, Call::Heartbeat, tracker, done),
+			Action::JobHeartbeat { job } =>
+				self.submit(Task::JobHeartbeat(job), Call::JobHeartbeat { job }, tracker, done),
 			Action::RegisterVrfKey => {
 				tracing::info!(target: LOG_SERVICE, "registering the provider key as lottery VRF key");
 				let key = self.submitter.signer().public().0;
