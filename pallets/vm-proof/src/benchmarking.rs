@@ -236,8 +236,15 @@ mod benchmarks {
 		let (job, providers) = assigned_job::<T>(m)?;
 		let last = providers.last().cloned().ok_or(BenchmarkError::Stop("no providers"))?;
 		let drawn = frame_system::Pallet::<T>::block_number();
-		crate::pallet::JobHeartbeats::<T>::insert(job, &last, drawn);
 		let at = drawn.saturating_add(T::StallTimeout::get() / 4u32.into());
+		// A long job's window: its members owe heartbeats.
+		let window = T::StallTimeout::get().saturating_mul(2u32.into());
+		Rounds::<T>::mutate(job, |round| {
+			for m in round.iter_mut().flat_map(|r| r.members.iter_mut()) {
+				m.commit_deadline = drawn.saturating_add(window);
+			}
+		});
+		crate::pallet::JobHeartbeats::<T>::insert(job, &last, drawn);
 		frame_system::Pallet::<T>::set_block_number(at);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(last.clone()), job);
