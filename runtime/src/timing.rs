@@ -29,7 +29,7 @@
 //! | `jobQueue.Params` defaults (`queue_timeout`, `commit_window`, `reveal_window`) | blocks, in the job-queue pallet | 600, 20, 20 blocks (30, 1, 1 min) | 600, 20, 20 blocks (60, 2, 2 min) |
 //! | longest job the default commit window takes (`max_seconds`) | commit window − 30 s start margin | 30 s | 90 s |
 //! | longest job (`MaxRunSeconds`); a longer one gets a commit window of its own | run + 30 s, in blocks | 24 h | 24 h |
-//! | job heartbeat at least every (`StallTimeout`, only members of windows longer than it) | [`stall_timeout_blocks`] | 20 blocks = 1 min | 100 blocks = 10 min |
+//! | job heartbeat at least every (`StallTimeout`, only members of windows longer than it) | [`stall_timeout_blocks`] | 40 blocks = 2 min | 600 blocks = 1 h |
 //!
 //! Not scaled, on purpose:
 //! - `KeyActivationDelay` counts sessions because it is a security rule, not a duration: a key
@@ -154,13 +154,17 @@ pub const fn unbonding_delay(build: Build) -> BlockNumber {
 }
 
 /// Blocks a member of a long job may go without a job heartbeat before it is stalled and
-/// replaced (vm-proof's `StallTimeout`): 10 minutes in production, one minute (20 blocks) with
-/// `fast-runtime`. A job whose commit window is this long or shorter needs no heartbeats: its
-/// commit deadline comes first (the default 20-block window needs none in either build).
+/// replaced (vm-proof's `StallTimeout`): an hour in production (a 24-hour job's dead member is
+/// replaced within an hour of its last sign of life), two minutes (40 blocks) with
+/// `fast-runtime`. The worker sends one every quarter of it, timed by finalised blocks, so
+/// honest members ride out a finality lag of up to three quarters of it (45 minutes in
+/// production) and the deadline hook looks at a long job about once per `StallTimeout`. A
+/// job whose commit window is this long or shorter needs no heartbeats: its commit deadline
+/// comes first (the default 20-block window needs none in either build).
 pub const fn stall_timeout_blocks(build: Build) -> BlockNumber {
 	match build {
-		Build::Fast => minutes(build),
-		Build::Production => 10 * minutes(build),
+		Build::Fast => 2 * minutes(build),
+		Build::Production => hours(build),
 	}
 }
 

@@ -37,17 +37,23 @@ impl<T: Config> Pallet<T> {
 		(max_seconds as u64).saturating_add(START_MARGIN_SECS).saturating_mul(1000) <= window_ms
 	}
 
-	/// The commit window of a job that runs for at most `max_seconds`: `params.commit_window`,
-	/// or, for a job whose run plus `START_MARGIN_SECS` does not fit in it, the blocks of
-	/// `MillisecsPerBlock` that do (rounded up). A long job's members are not left alone for
-	/// that long: they send job heartbeats (vm-proof's `StallTimeout`).
+	/// The commit window of a job that runs for at most `max_seconds`: `params.commit_window`
+	/// when the run plus `START_MARGIN_SECS` fits in it; else a long job's window, the blocks
+	/// of `MillisecsPerBlock` its run plus `START_MARGIN_SECS` takes (rounded up) plus a whole
+	/// `params.commit_window` of slack for fetching its image and inputs, finality lag and the
+	/// commit: the slack a short job has. A long job's members are not left alone for that
+	/// long: they send job heartbeats (vm-proof's `StallTimeout`).
 	pub fn commit_window_for(
 		max_seconds: u32,
 		params: &ProtocolParamsOf<T>,
 	) -> frame_system::pallet_prelude::BlockNumberFor<T> {
+		if Self::fits_commit_window(max_seconds, params) {
+			return params.commit_window;
+		}
 		let run_ms = (max_seconds as u64).saturating_add(START_MARGIN_SECS).saturating_mul(1000);
-		let blocks = run_ms.div_ceil(T::MillisecsPerBlock::get().max(1));
-		params.commit_window.max(blocks.saturated_into())
+		let run_blocks: frame_system::pallet_prelude::BlockNumberFor<T> =
+			run_ms.div_ceil(T::MillisecsPerBlock::get().max(1)).saturated_into();
+		run_blocks.saturating_add(params.commit_window)
 	}
 
 	/// Checks a spec; returns the minimum budget it needs.

@@ -279,7 +279,8 @@ fn submit_job_refuses_bad_redundancy() {
 
 /// The run-time bound (issue 13): one global commit window used to bound every job's run
 /// time (`RunTimeExceedsCommitWindow` above 90 s). A 24-hour job is taken now, and its
-/// members get a commit window of their own: the run plus the start margin, in blocks.
+/// members get a commit window of their own: the run plus the start margin, in blocks, plus
+/// a default window of slack.
 #[test]
 fn a_24_hour_job_is_taken_and_its_members_get_a_window_to_match() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -290,8 +291,8 @@ fn a_24_hour_job_is_taken_and_its_members_get_a_window_to_match() {
 		run_to_block(2);
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!(job.state, JobState::Assigned);
-		// (86,400 s + 30 s) / 6 s per block = 14,405 blocks.
-		assert_eq!(job.commit_deadline, Some(2 + 14_405));
+		// (86,400 s + 30 s) / 6 s per block = 14,405 blocks, and the default 20 of slack.
+		assert_eq!(job.commit_deadline, Some(2 + 14_405 + 20));
 	});
 }
 
@@ -329,9 +330,9 @@ fn the_commit_window_follows_the_run_time_above_the_current_window() {
 		p.commit_window = 7;
 		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
 		assert_eq!(JobQueue::commit_window_for(12, &p), 7);
-		// 13 s + 30 s = 43 s: 8 blocks.
-		assert_eq!(JobQueue::commit_window_for(13, &p), 8);
-		assert_eq!(JobQueue::commit_window_for(24 * 3600, &p), 14_405);
+		// 13 s + 30 s = 43 s: 8 blocks, and 7 of slack.
+		assert_eq!(JobQueue::commit_window_for(13, &p), 8 + 7);
+		assert_eq!(JobQueue::commit_window_for(24 * 3600, &p), 14_405 + 7);
 	});
 }
 

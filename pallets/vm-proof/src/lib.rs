@@ -343,6 +343,13 @@ pub mod pallet {
 		OptionQuery,
 	>;
 
+	/// The block of each open round's pending stall check (see [`crate::stall`]): at most one
+	/// per job, so draw waves and declines do not multiply the checks. Removed when processed
+	/// and with the round.
+	#[pallet::storage]
+	pub type StallChecks<T: Config> =
+		StorageMap<_, Twox64Concat, JobId, BlockNumberFor<T>, OptionQuery>;
+
 	/// Anchors: accounts appointed by the force origin whose agreement lets a result be
 	/// accepted and vouches for the providers that agree with them (see [`crate::trust`]).
 	/// While none is appointed, verdicts need no trusted provider.

@@ -235,7 +235,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 		Self::schedule(job, commit_deadline.saturating_add(1u32.into()));
 		if heartbeats {
 			// The first block a member drawn now could be stalled.
-			Self::schedule(
+			Self::schedule_stall_check(
 				job,
 				now.saturating_add(T::StallTimeout::get()).saturating_add(1u32.into()),
 			);

@@ -12,6 +12,8 @@
 //! The hook looks at a job when its first member could stall (`StallTimeout + 1` blocks after
 //! the draw) and then at the earliest block one of its members could stall next
 //! ([`Pallet::next_stall_check`]), never once per heartbeat: a heartbeat only writes its block.
+//! A job has one pending stall check at a time ([`StallChecks`]): a later draw wave, a decline
+//! or a commit deadline that would look again no earlier than the pending check adds none.
 //!
 //! A heartbeat at least `StallTimeout / MIN_BEATS_PER_TIMEOUT` blocks after the member's last
 //! sign of life is free (`Pays::No`); a closer one pays its fee, so spamming them costs what any
@@ -20,7 +22,7 @@
 use crate::{pallet::*, types::*};
 use frame_support::{dispatch::DispatchResultWithPostInfo, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
-use povm_primitives::JobId;
+use povm_primitives::{JobId, JobLedger};
 use sp_runtime::traits::Saturating;
 
 /// Free heartbeats per `StallTimeout`: a heartbeat closer than `StallTimeout / 4` blocks to the
@@ -29,10 +31,33 @@ pub const MIN_BEATS_PER_TIMEOUT: u32 = 4;
 
 impl<T: Config> Pallet<T> {
 	/// Whether a member drawn with a commit window of `window` blocks must send job heartbeats:
-	/// its window is longer than `StallTimeout`, so it could otherwise hold the slot that long
-	/// without a sign of life.
+	/// its window is a long job's (longer than the default `commit_window`) and longer than
+	/// `StallTimeout`, so it could otherwise hold the slot that long without a sign of life. A
+	/// job that fits the default window never needs them, whatever root sets the window to.
 	pub fn needs_heartbeats(window: BlockNumberFor<T>) -> bool {
-		window > T::StallTimeout::get()
+		window > T::StallTimeout::get().max(T::Jobs::protocol_params().commit_window)
+	}
+
+	/// Have the deadline hook look at `job` for stalled members at block `at`, unless a check
+	/// already pending comes at or before it (that check schedules the next one).
+	pub(crate) fn schedule_stall_check(job: JobId, at: BlockNumberFor<T>) {
+		let now = frame_system::Pallet::<T>::block_number();
+		if StallChecks::<T>::get(job).is_some_and(|pending| pending > now && pending <= at) {
+			return;
+		}
+		StallChecks::<T>::insert(job, at);
+		Self::schedule(job, at);
+	}
+
+	/// The stall check of `job` processed at `now`: the pending check is done if it was due,
+	/// and the next is scheduled for the earliest block one of `round`'s members could stall.
+	pub(crate) fn reschedule_stall_check(job: JobId, round: &Round<T>, now: BlockNumberFor<T>) {
+		if StallChecks::<T>::get(job).is_some_and(|pending| pending <= now) {
+			StallChecks::<T>::remove(job);
+		}
+		if let Some(at) = Self::next_stall_check(job, round) {
+			Self::schedule_stall_check(job, at);
+		}
 	}
 
 	/// Whether a member whose last sign of life (its draw or its last heartbeat) was at `last`
@@ -88,7 +113,8 @@ impl<T: Config> Pallet<T> {
 			MemberStatus::Committed | MemberStatus::Revealed =>
 				return Err(Error::<T>::AlreadyCommitted.into()),
 			MemberStatus::Declined => return Err(Error::<T>::AlreadyDeclined.into()),
-			MemberStatus::NoShow => return Err(Error::<T>::CommitDeadlinePassed.into()),
+			// Stalled or past its deadline: replaced, it owes nothing any more.
+			MemberStatus::NoShow => return Err(Error::<T>::NotAssigned.into()),
 		}
 		ensure!(now <= m.commit_deadline, Error::<T>::CommitDeadlinePassed);
 		let last = JobHeartbeats::<T>::get(job, &who).ok_or(Error::<T>::NoHeartbeatNeeded)?;
@@ -102,13 +128,31 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The invariants of job heartbeats (part of [`Pallet::do_try_state`]): every entry is of
-	/// a member of an open round.
+	/// The invariants of job heartbeats (part of [`Pallet::do_try_state`]):
+	///
+	/// - every heartbeat entry is of a member of an open round, no older than its draw;
+	/// - every round whose members owe heartbeats has a stall check pending no later than the
+	///   earliest block one of them could stall, and every pending check is of an open round.
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub(crate) fn try_state_heartbeats() -> Result<(), sp_runtime::TryRuntimeError> {
-		for (job, who, _) in JobHeartbeats::<T>::iter() {
+		for (job, who, last) in JobHeartbeats::<T>::iter() {
 			let round = Rounds::<T>::get(job).ok_or("heartbeat entry of a closed round")?;
 			ensure!(round.members.iter().any(|m| m.who == who), "heartbeat entry of a non-member");
+			if let Some(hold) = SlotHolds::<T>::get(job, &who) {
+				ensure!(last >= hold.assigned_at, "heartbeat before the draw");
+			}
+		}
+		for (job, _) in StallChecks::<T>::iter() {
+			ensure!(Rounds::<T>::contains_key(job), "stall check of a closed round");
+		}
+		for (job, round) in Rounds::<T>::iter() {
+			if round.phase != Phase::Committing {
+				continue;
+			}
+			if let Some(due) = Self::next_stall_check(job, &round) {
+				let pending = StallChecks::<T>::get(job).ok_or("long job without a stall check")?;
+				ensure!(pending <= due, "stall check later than a member could stall");
+			}
 		}
 		Ok(())
 	}

@@ -1,12 +1,15 @@
 //! Long jobs: job heartbeats and stalled members (see [`crate::stall`]).
 //!
 //! The mock's blocks take 20 s and its `StallTimeout` is 30 blocks; the commit window is 5
-//! blocks, so a job of an hour gets a window of its own: (3,600 s + 30 s) / 20 s = 182 blocks.
+//! blocks, so a job of an hour gets a window of its own: (3,600 s + 30 s) / 20 s = 182 blocks,
+//! and the default window's 5 of slack.
 
 use crate::{
 	mock::*,
 	pallet::*,
-	tests_verdict::{assigned, assigned_with, bond_of, commit, reveal, setup, usage, BOND},
+	tests_verdict::{
+		assigned, assigned_with, bond_of, commit, reveal, setup, setup_with, usage, BOND,
+	},
 	types::*,
 	Error, Event,
 };
@@ -15,7 +18,7 @@ use pallet_job_queue::Jobs;
 use povm_primitives::JobState;
 
 const STALL: u64 = 30;
-const HOUR_WINDOW: u64 = 182;
+const HOUR_WINDOW: u64 = 182 + 5;
 
 fn hour_job() -> Resources {
 	Resources { millicores: 1000, memory_mib: 256, max_seconds: 3_600 }
@@ -184,5 +187,92 @@ fn heartbeat_entries_go_with_the_round() {
 		assert_eq!(Jobs::<Test>::get(job).unwrap().state, JobState::Completed);
 		assert_eq!(JobHeartbeats::<Test>::iter_prefix(job).count(), 0);
 		assert_ok!(VmProof::do_try_state());
+	});
+}
+
+/// Every draw wave and every decline used to start its own chain of stall checks, each
+/// charged a whole deadline: a job has one pending check at a time.
+#[test]
+fn draw_waves_and_declines_keep_one_stall_check_per_job() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (job, providers) = assigned_with(hour_job(), 2, 2, 1);
+		let drawn = System::block_number();
+		let first_check = drawn + STALL + 1;
+		assert_eq!(StallChecks::<Test>::get(job), Some(first_check));
+		// A free decline: its replacement is drawn in the next block, a wave of its own.
+		run_to_block(drawn + 2);
+		assert_ok!(VmProof::decline_job(
+			RuntimeOrigin::signed(providers[0]),
+			job,
+			DeclineReason::Other
+		));
+		run_to_block(drawn + 3);
+		assert_eq!(Rounds::<Test>::get(job).unwrap().members.len(), 3);
+		assert_eq!(StallChecks::<Test>::get(job), Some(first_check));
+		let pending_checks = Deadlines::<Test>::iter()
+			.filter(|(b, jobs)| *b > drawn + 3 && *b <= drawn + STALL + 4 && jobs.contains(&job))
+			.count();
+		assert_eq!(pending_checks, 1, "one stall check within the next StallTimeout");
+		// The check finds nobody stalled (both beat) and schedules the next one.
+		let members: Vec<AccountId> = Rounds::<Test>::get(job)
+			.unwrap()
+			.members
+			.iter()
+			.filter(|m| m.status == MemberStatus::Assigned)
+			.map(|m| m.who)
+			.collect();
+		run_to_block(drawn + STALL);
+		for who in &members {
+			assert_eq!(beat(job, *who), Pays::No);
+		}
+		run_to_block(first_check);
+		assert!(members.iter().all(|who| status_of(job, *who) == MemberStatus::Assigned));
+		// Both beat at `drawn + STALL`: the next block either could stall.
+		assert_eq!(StallChecks::<Test>::get(job), Some(drawn + STALL + STALL + 1));
+		assert_ok!(VmProof::do_try_state());
+	});
+}
+
+/// A long job's decline is free for half a `StallTimeout` after the draw, then slashed as a
+/// late decline (not for half its 187-block window).
+#[test]
+fn declining_a_long_job_is_free_early_and_slashed_after_half_a_stall_timeout() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (job, providers) = assigned_with(hour_job(), 2, 2, 1);
+		let drawn = System::block_number();
+		run_to_block(drawn + STALL / 2);
+		assert_ok!(VmProof::decline_job(
+			RuntimeOrigin::signed(providers[0]),
+			job,
+			DeclineReason::Other
+		));
+		assert_eq!(bond_of(providers[0]), BOND);
+		run_to_block(drawn + STALL / 2 + 1);
+		assert_ok!(VmProof::decline_job(
+			RuntimeOrigin::signed(providers[1]),
+			job,
+			DeclineReason::Other
+		));
+		assert!(bond_of(providers[1]) < BOND);
+		assert!(events().iter().any(|e| matches!(e,
+			Event::ProviderFaulted { who, fault: Fault::LateDecline, .. } if *who == providers[1])));
+	});
+}
+
+/// Root widening the default window beyond `StallTimeout` does not make jobs that fit it owe
+/// heartbeats: only a long job's window (longer than the default) does.
+#[test]
+fn a_wide_default_window_does_not_make_short_jobs_beat() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup_with(&[10, 11], offer(), STALL + 10);
+		let (job, members) = assigned(1, 1, 1);
+		assert_eq!(
+			Rounds::<Test>::get(job).unwrap().members[0].commit_deadline,
+			System::block_number() + STALL + 10
+		);
+		assert_eq!(JobHeartbeats::<Test>::get(job, members[0]), None);
+		assert_eq!(StallChecks::<Test>::get(job), None);
 	});
 }

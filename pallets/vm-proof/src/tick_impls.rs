@@ -22,13 +22,14 @@ impl<T: Config> Pallet<T> {
 	/// a full candidate list, plus the bookkeeping of a failure (the failure record, and a
 	/// retry scheduled on a possibly new overflow page).
 	///
-	/// A commit deadline also reads each member's job-heartbeat entry (for stalled members,
-	/// [`crate::stall`]) and may schedule the next stall check: `MaxMembers` reads and a
-	/// schedule (two reads, two writes) on top of the measured weight.
+	/// A commit deadline also reads each member's job-heartbeat entry twice (for stalled
+	/// members and for the next check, [`crate::stall`]) and may schedule the next stall check:
+	/// `2 × MaxMembers` reads, the pending check (a read and a write) and a schedule (two reads,
+	/// two writes) on top of the measured weight.
 	pub(crate) fn deadline_job_weight() -> Weight {
-		let commit_deadline = T::WeightInfo::process_commit_deadline().saturating_add(
-			T::DbWeight::get().reads_writes(u64::from(T::MaxMembers::get()).saturating_add(2), 2),
-		);
+		let member_reads = u64::from(T::MaxMembers::get()).saturating_mul(2);
+		let commit_deadline = T::WeightInfo::process_commit_deadline()
+			.saturating_add(T::DbWeight::get().reads_writes(member_reads.saturating_add(3), 3));
 		T::WeightInfo::process_deadline(T::MaxMembers::get())
 			.saturating_add(Self::trust_weight(T::MaxMembers::get()))
 			.max(commit_deadline)
@@ -224,9 +225,7 @@ impl<T: Config> Pallet<T> {
 				}
 				// The members still at work on a long job: look again when the first of them
 				// could stall (a replacement drawn below schedules its own).
-				if let Some(at) = Self::next_stall_check(job, &round) {
-					Self::schedule(job, at);
-				}
+				Self::reschedule_stall_check(job, &round, now);
 				// Also with nobody missed: a decline schedules its job for the next block, whose
 				// hook draws the replacement here (`decline_job` never draws). While members still
 				// have to commit, only the members that left are replaced; once nobody is left,

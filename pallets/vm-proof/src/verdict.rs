@@ -452,6 +452,7 @@ impl<T: Config> Pallet<T> {
 		let _ = Reveals::<T>::clear_prefix(job, T::MaxMembers::get(), None);
 		let _ = SlotHolds::<T>::clear_prefix(job, T::MaxMembers::get(), None);
 		let _ = JobHeartbeats::<T>::clear_prefix(job, T::MaxMembers::get(), None);
+		StallChecks::<T>::remove(job);
 		FailedDeadlines::<T>::remove(job);
 	}
 }

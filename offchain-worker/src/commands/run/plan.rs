@@ -21,9 +21,10 @@
 //!   (lost or corrupt state), report that once. A legacy record is revealed like any other (the
 //!   `reveal_result` call did not change; the chain checks a legacy member's reveal against the
 //!   version-1 rule).
-//! - `Commit`, running: a long job (the chain holds a last sign of life for this provider,
-//!   `VmProof::JobHeartbeats`) gets a `job_heartbeat` every [`job_heartbeat_every`] blocks
-//!   after the last one the chain shows, until the run ends and the commit goes out.
+//! - `Commit`, running or ran and not yet committed on chain: a long job (the chain holds a
+//!   last sign of life for this provider, `VmProof::JobHeartbeats`) gets a `job_heartbeat`
+//!   every [`job_heartbeat_every`] blocks after the last one the chain shows, until the commit
+//!   is on chain.
 //! - `Committed` / `Revealed`: wait.
 //!
 //! A job the state knows but the chain no longer assigns (settled, expired, replaced) is
@@ -270,16 +271,24 @@ pub fn blocks_needed(max_seconds: u32, millis_per_block: u64) -> BlockNumber {
 		.saturating_add(COMMIT_MARGIN_BLOCKS)
 }
 
-/// Blocks between two job heartbeats of a long job: a third of the chain's `StallTimeout`
-/// (at least one), so that a heartbeat lost or included late leaves room for the next before
-/// the member could be stalled; above the quarter of it the chain takes for free.
+/// Blocks between two job heartbeats of a long job: a quarter of the chain's `StallTimeout`
+/// (at least one), the spacing the chain takes for free. Timed by finalised blocks, so a
+/// member rides out a finality lag of up to three quarters of `StallTimeout`, or two lost
+/// heartbeats.
 pub fn job_heartbeat_every(stall_timeout: BlockNumber) -> BlockNumber {
-	(stall_timeout / 3).max(1)
+	(stall_timeout / 4).max(1)
 }
 
-/// Whether a job heartbeat is due for assignment `a` at finalised block `now`: the job runs
-/// here, the chain wants heartbeats from this member (a last sign of life in `view`), and the
-/// last one is [`job_heartbeat_every`] blocks old, as is the last one sent.
+/// Whether the worker owes the chain signs of life for job `job`: it runs it, or ran it and
+/// its commit is not yet on chain.
+pub fn at_work_on(job: JobId, state: &LocalState) -> bool {
+	state.in_flight.contains(&Task::Run(job)) || state.records.contains_key(&job)
+}
+
+/// Whether a job heartbeat is due for assignment `a` at finalised block `now`: the worker is
+/// at work on the job ([`at_work_on`]), the chain wants heartbeats from this member (a last
+/// sign of life in `view`), and the last one is [`job_heartbeat_every`] blocks old, as is the
+/// last one sent.
 pub fn job_heartbeat_due(a: &AssignmentView, view: &ChainView, state: &LocalState) -> bool {
 	let (Some(timeout), Some(last)) = (view.stall_timeout, view.last_signs.get(&a.job)) else {
 		return false;
@@ -288,7 +297,7 @@ pub fn job_heartbeat_due(a: &AssignmentView, view: &ChainView, state: &LocalStat
 	let now = view.finalized;
 	a.phase == AssignmentPhase::Commit &&
 		now <= a.commit_deadline &&
-		state.in_flight.contains(&Task::Run(a.job)) &&
+		at_work_on(a.job, state) &&
 		now >= last.saturating_add(every) &&
 		state.may_start(Task::JobHeartbeat(a.job), now, every)
 }
@@ -321,6 +330,11 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 						state.may_start(Task::Commit(a.job), now, RESEND_AFTER)
 					{
 						actions.push(Action::Commit(Box::new(record.clone())));
+					}
+					// Until the commit is on chain (it may be refused or late), the member
+					// still shows it is alive.
+					if job_heartbeat_due(a, view, state) {
+						actions.push(Action::JobHeartbeat { job: a.job });
 					}
 				},
 				None => {
@@ -916,8 +930,8 @@ mod tests {
 	}
 
 	/// A long job running here: the chain's `StallTimeout` is 20 blocks, so a heartbeat goes
-	/// out 6 blocks after the last sign of life the chain holds, not before, and not again
-	/// within 6 blocks of the last one sent.
+	/// out 5 blocks after the last sign of life the chain holds, not before, and not again
+	/// within 5 blocks of the last one sent.
 	#[test]
 	fn a_long_job_running_here_beats_a_third_of_the_stall_timeout_after_its_last_sign() {
 		let mut state = LocalState::default();
@@ -927,27 +941,32 @@ mod tests {
 			v.last_signs.insert(1, last);
 			v
 		};
-		assert_eq!(job_heartbeat_every(20), 6);
-		assert_eq!(step(&at(105, 100), &mut state), vec![]);
-		assert_eq!(step(&at(106, 100), &mut state), vec![Action::JobHeartbeat { job: 1 }]);
+		assert_eq!(job_heartbeat_every(20), 5);
+		assert_eq!(step(&at(104, 100), &mut state), vec![]);
+		assert_eq!(step(&at(105, 100), &mut state), vec![Action::JobHeartbeat { job: 1 }]);
 		// In flight, then sent: the chain does not show it yet (finality lag).
-		assert_eq!(step(&at(107, 100), &mut state), vec![]);
+		assert_eq!(step(&at(106, 100), &mut state), vec![]);
 		state.complete(Completion::Submitted {
 			task: Task::JobHeartbeat(1),
 			result: Ok(H256::zero()),
 		});
-		assert_eq!(step(&at(110, 100), &mut state), vec![]);
-		assert_eq!(step(&at(112, 107), &mut state), vec![]);
-		assert_eq!(step(&at(113, 107), &mut state), vec![Action::JobHeartbeat { job: 1 }]);
+		assert_eq!(step(&at(109, 100), &mut state), vec![]);
+		assert_eq!(step(&at(110, 106), &mut state), vec![]);
+		assert_eq!(step(&at(111, 106), &mut state), vec![Action::JobHeartbeat { job: 1 }]);
 	}
 
 	#[test]
 	fn no_job_heartbeat_unless_the_job_runs_here_and_the_chain_wants_one() {
 		let mut v = view(110, vec![assignment(1, AssignmentPhase::Commit)]);
 		v.last_signs.insert(1, 100);
-		// Not running here (waiting for a slot, or done): no sign of life to give.
-		let mut idle = LocalState::from_records([record(1)]);
-		assert!(!step(&v, &mut idle).contains(&Action::JobHeartbeat { job: 1 }));
+		// Not running here (waiting for a free slot): no sign of life to give.
+		let mut waiting = LocalState::default();
+		waiting.in_flight.insert(Task::Run(2));
+		let config = Config { slots: 1, ..Config::default() };
+		assert_eq!(step_with(&v, &mut waiting, &config), vec![]);
+		// Ran, its commit not yet on chain: it still beats beside the commit.
+		let mut ran = LocalState::from_records([record(1)]);
+		assert_eq!(step(&v, &mut ran), vec![commit(1), Action::JobHeartbeat { job: 1 }]);
 		let mut running = LocalState::default();
 		running.in_flight.insert(Task::Run(1));
 		// The chain holds no sign of life: a short job, which owes none.

@@ -274,7 +274,8 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		}))
 	}
 
-	/// The chain's `StallTimeout` and, for each job that runs here and still owes its commit,
+	/// The chain's `StallTimeout` and, for each job the worker is at work on (running, or ran
+	/// and not yet committed on chain),
 	/// the last sign of life the chain holds for this provider if it must send job heartbeats
 	/// (see [`plan::job_heartbeat_due`]). A read that fails is logged and counted; the job
 	/// is then left out until the next block.
@@ -287,9 +288,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		let mut signs = BTreeMap::new();
 		let running: Vec<JobId> = assignments
 			.iter()
-			.filter(|a| {
-				a.phase == AssignmentPhase::Commit && state.in_flight.contains(&Task::Run(a.job))
-			})
+			.filter(|a| a.phase == AssignmentPhase::Commit && plan::at_work_on(a.job, state))
 			.map(|a| a.job)
 			.collect();
 		if running.is_empty() {
