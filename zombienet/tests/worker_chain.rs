@@ -592,8 +592,7 @@ async fn a_ten_minute_job_completes_with_job_heartbeats() {
 	})
 	.await
 	.unwrap_or_else(|e| panic!("{e}; worker log:\n{}", bob.log()));
-	let view =
-		wait_finished(&client, job, Duration::from_secs(LONG_JOB_SLEEP + 480), &bob).await;
+	let view = wait_finished(&client, job, Duration::from_secs(LONG_JOB_SLEEP + 480), &bob).await;
 	let finished = client.finalized_head().await.unwrap().0;
 	assert_eq!(view.state, JobState::Completed, "job {view:?}\nworker log:\n{}", bob.log());
 	let r = view.result.as_ref().expect("a result");
@@ -609,7 +608,11 @@ async fn a_ten_minute_job_completes_with_job_heartbeats() {
 		.and_then(|n| n.parse::<f64>().ok())
 		.unwrap_or(0.0) as u64;
 	let ms = millis_per_block(&client).await;
-	let stall = client.stall_timeout(None).await.unwrap().expect("a runtime with job heartbeats");
+	let stall = client
+		.stall_timeout(None)
+		.await
+		.unwrap()
+		.expect("a runtime with job heartbeats");
 	// At least one heartbeat per `StallTimeout` of the run, or the member would have stalled.
 	let run_blocks = LONG_JOB_SLEEP * 1000 / ms;
 	assert!(beats >= run_blocks / u64::from(stall), "{beats} job heartbeats:\n{metrics}");

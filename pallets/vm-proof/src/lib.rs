@@ -958,18 +958,27 @@ pub mod pallet {
 		/// ## Events
 		///
 		/// [`Event::ResultRevealed`]; possibly the verdict events.
+		///
+		/// ## Weight
+		///
+		/// Charged for a last reveal whose verdict draws more replicas (no clear majority yet)
+		/// over a full candidate list ([`Pallet::reveal_weight_with_draw`]); refunded to the
+		/// measured verdict without a draw when none was drawn, which is the usual case.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::reveal_result()
-			.saturating_add(Pallet::<T>::trust_weight(T::MaxMembers::get())))]
+		#[pallet::weight(Pallet::<T>::reveal_weight_with_draw())]
 		pub fn reveal_result(
 			origin: OriginFor<T>,
 			job: JobId,
 			reveal: Reveal,
 			leaves: BoundedVec<Digest, T::MaxCheckpoints>,
 			outcome: Option<RunOutcome>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_reveal(who, job, reveal, leaves, outcome)
+			let waves = |job| Rounds::<T>::get(job).map(|r| r.waves);
+			let before = waves(job);
+			Self::do_reveal(who, job, reveal, leaves, outcome)?;
+			let drew = matches!((before, waves(job)), (Some(b), Some(a)) if a > b);
+			Ok((!drew).then(Self::reveal_weight_without_draw).into())
 		}
 
 		/// Close a stuck job: end its round and dispute it.

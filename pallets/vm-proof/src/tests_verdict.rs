@@ -124,6 +124,32 @@ pub(crate) fn try_reveal(
 ) -> sp_runtime::DispatchResult {
 	let (r, l) = rev(who, tag, output, u);
 	VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None)
+		.map(|_| ())
+		.map_err(|e| e.error)
+}
+
+/// A reveal is charged up front for a verdict that draws more replicas over a full candidate
+/// list, and refunded to the measured verdict when it draws none: a reveal whose verdict finds
+/// no clear majority (1 against 1) draws one more replica at the full charge.
+#[test]
+fn a_reveal_pays_for_a_draw_only_when_its_verdict_draws() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 3, 1);
+		commit(id, ps[0], 1, b"heads", usage(1_000));
+		commit(id, ps[1], 2, b"tails", usage(1_000));
+		let reveal = |who, tag, output: &[u8]| {
+			let (r, l) = rev(who, tag, output, usage(1_000));
+			VmProof::reveal_result(RuntimeOrigin::signed(who), id, r, l, None).unwrap()
+		};
+		let first = reveal(ps[0], 1, b"heads");
+		assert_eq!(first.actual_weight, Some(VmProof::reveal_weight_without_draw()));
+		let waves = Rounds::<Test>::get(id).unwrap().waves;
+		let last = reveal(ps[1], 2, b"tails");
+		assert_eq!(Rounds::<Test>::get(id).unwrap().waves, waves + 1, "a tie-break replica");
+		assert_eq!(last.actual_weight, None, "charged the draw");
+		assert!(VmProof::reveal_weight_with_draw().all_gt(VmProof::reveal_weight_without_draw()));
+	});
 }
 
 pub(crate) fn bond_of(who: AccountId) -> u64 {

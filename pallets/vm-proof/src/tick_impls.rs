@@ -36,6 +36,23 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::DbWeight::get().reads_writes(3, 4))
 	}
 
+	/// Weight of a `reveal_result` whose verdict draws no replica: the measured last reveal
+	/// (the costliest verdict, acceptance by `max_replicas`), its trust updates, and the two
+	/// reads of the round's draw waves that tell whether it drew.
+	pub fn reveal_weight_without_draw() -> Weight {
+		T::WeightInfo::reveal_result()
+			.saturating_add(Self::trust_weight(T::MaxMembers::get()))
+			.saturating_add(T::DbWeight::get().reads(2))
+	}
+
+	/// Weight charged up front for a `reveal_result`: one without a draw, plus a draw of
+	/// replacements over a full candidate list. The costliest measured draw of this pallet is a
+	/// commit that draws `min_replicas − 1` replacements among every provider
+	/// (`WeightInfo::commit_result`); a verdict without a clear majority draws at most as many.
+	pub fn reveal_weight_with_draw() -> Weight {
+		Self::reveal_weight_without_draw().saturating_add(T::WeightInfo::commit_result())
+	}
+
 	/// Process pending deadlines, from [`DeadlineCursor`] up to `now`, within `meter`.
 	///
 	/// Blocks are taken in order; within a block, its overflow pages (last first), then its
