@@ -125,7 +125,8 @@ impl_opaque_keys! {
 ///   member's commit window follows its job's `max_seconds`; a member whose window is longer
 ///   than `StallTimeout` sends `VmProof::job_heartbeat` or is replaced as stalled
 ///   (`Fault::Stalled`, new storage `VmProof::JobHeartbeats`, empty at the upgrade: no member
-///   drawn before it has a window that long). No stored layout changes.
+///   drawn before it has a window that long); vm-proof storage version 6: offers' run-time
+///   limits clamped to the longest job the default window took (workers re-offer long runs).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -220,6 +221,9 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 ///   the earlier steps' round layout still holds.
 /// - vm-proof v4 → v5 (spec 108): every stored reveal gets an outcome field, `None` (reveals
 ///   before the upgrade carried none).
+/// - vm-proof v5 → v6 (spec 111): every offer's run-time limit is clamped to the longest job
+///   the default commit window took (90 s), so workers without job heartbeats are not drawn
+///   for long jobs; a provider offers longer runs again with `update_offer`.
 /// - vrf-lottery v1 → v2: the open draw's claims are ranked into `VrfLottery::Ranking`, so
 ///   that a full draw keeps the lowest outputs (claims no longer race).
 #[allow(unused_parens)]
@@ -228,6 +232,7 @@ type Migrations = (
 	pallet_vm_proof::migrations::v3::MigrateV2ToV3<Runtime>,
 	pallet_vm_proof::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_vm_proof::migrations::v5::MigrateV4ToV5<Runtime>,
+	pallet_vm_proof::migrations::v6::MigrateV5ToV6<Runtime>,
 	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_job_queue::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_job_queue::migrations::v3::MigrateV2ToV3<Runtime>,
@@ -326,13 +331,17 @@ mod version_tests {
 	/// The `spec_version` of the last runtime with vm-proof storage version 4 (reveals
 	/// without an outcome).
 	const SPEC_OF_VM_PROOF_STORAGE_V4: u32 = 107;
+	/// The `spec_version` of the last runtime with vm-proof storage version 5 (offers' run-time
+	/// limits not clamped for long jobs).
+	const SPEC_OF_VM_PROOF_STORAGE_V5: u32 = 110;
 
 	#[test]
-	fn vm_proof_storage_version_5_ships_with_a_higher_spec_version() {
+	fn vm_proof_storage_version_6_ships_with_a_higher_spec_version() {
 		// Without a higher spec version `set_code` refuses the runtime and the migrations
 		// never run.
-		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 5);
-		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V4);
+		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 6);
+		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V5);
+		assert!(SPEC_OF_VM_PROOF_STORAGE_V5 > SPEC_OF_VM_PROOF_STORAGE_V4);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V4 > SPEC_OF_VM_PROOF_STORAGE_V3);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V3 > SPEC_OF_VM_PROOF_STORAGE_V2);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V2 > SPEC_OF_VM_PROOF_STORAGE_V1);

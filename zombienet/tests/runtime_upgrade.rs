@@ -49,7 +49,7 @@ const BASELINE_SPEC: u32 = 102;
 /// outcome: spec 108), vrf-lottery 1 → 2 and job-queue 1 → 3 (the job spec of spec 107: jobs in
 /// flight are rewritten; then the queue by price level of spec 110) run on the baseline's state.
 const STORAGE_VERSIONS: [(&str, u16, u16); 3] =
-	[("VmProof", 3, 5), ("VrfLottery", 1, 2), ("JobQueue", 1, 3)];
+	[("VmProof", 3, 6), ("VrfLottery", 1, 2), ("JobQueue", 1, 3)];
 
 /// Flips per job: a few seconds of work, so that replicas are still running or revealing when
 /// the upgrade lands.

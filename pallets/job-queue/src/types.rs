@@ -12,9 +12,7 @@ pub use povm_primitives::{
 };
 use scale_info::TypeInfo;
 
-/// Seconds of the commit window reserved for container start-up and the commit transaction:
-/// a job's `max_seconds` plus this must fit in the commit window.
-pub const START_MARGIN_SECS: u64 = 30;
+pub use povm_primitives::START_MARGIN_SECS;
 
 /// The balance type of the configured currency.
 pub type BalanceOf<T> =

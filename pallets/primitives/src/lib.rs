@@ -55,9 +55,13 @@ pub const MAX_MILLICORES: u32 = 1_024_000;
 /// Most memory a job may ask for (and an offer may declare per slot), in MiB: 32 TiB, the
 /// memory of the largest eight-socket servers.
 pub const MAX_MEMORY_MIB: u32 = 32 * 1024 * 1024;
-/// Most wall-clock seconds a job may ask for: 7 days (the commit window bounds it further;
-/// this bound holds whatever root sets the window to).
+/// Most wall-clock seconds a job spec can describe: 7 days (the job queue's `MaxRunSeconds`
+/// bounds what the chain takes further: 24 hours in the runtime).
 pub const MAX_JOB_SECONDS: u32 = 7 * 24 * 3600;
+
+/// Seconds of a commit window reserved for container start-up and the commit transaction:
+/// a job fits the default commit window when its `max_seconds` plus this does.
+pub const START_MARGIN_SECS: u64 = 30;
 
 /// A bounded byte string of at most `N` bytes.
 pub type Bytes<const N: u32> = BoundedVec<u8, ConstU32<N>>;

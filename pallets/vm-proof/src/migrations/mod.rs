@@ -8,8 +8,12 @@
 //!   ([`crate::SlotHolds`]: draw block and commit block), which bounds its verified time.
 //! - [`v5::MigrateV4ToV5`]: every stored reveal gets an outcome field (`None`: reveals before
 //!   the upgrade carried none).
+//! - [`v6::MigrateV5ToV6`]: every offer's run-time limit is clamped to the longest job the
+//!   chain took before long jobs, so that a worker without job heartbeats is not drawn for
+//!   one; a provider offers longer runs again with `update_offer`.
 
 pub mod v2;
 pub mod v3;
 pub mod v4;
 pub mod v5;
+pub mod v6;
