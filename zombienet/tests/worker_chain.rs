@@ -657,7 +657,7 @@ fn write_long_job_bench(figures: &serde_json::Value, run_seconds: u64) {
 		 | finalised block at submission → after the verdict | {} → {} |\n\
 		 | benchmark wall time (s) | {} |\n\n\
 		 The member's commit window follows the job's run time (the default 20-block window \
-		 would have ended after a minute); it sent a job heartbeat every third of \
+		 would have ended after a minute); it sent a job heartbeat every quarter of \
 		 `StallTimeout`, so it was never taken for stalled.\n",
 		f("block_ms"),
 		f("job_max_seconds"),
