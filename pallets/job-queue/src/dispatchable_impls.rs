@@ -10,6 +10,7 @@ use frame_support::{
 		tokens::{Fortitude, Precision, Preservation},
 	},
 };
+use povm_primitives::ProviderRegistry;
 use sp_runtime::{
 	traits::{CheckedAdd, CheckedMul, SaturatedConversion, Saturating, Zero},
 	DispatchResult,
@@ -27,6 +28,12 @@ impl<T: Config> Pallet<T> {
 			params.max_assignments_per_block <= T::MaxQueueLen::get()
 	}
 
+	/// Milliseconds a member needs for a job of `max_seconds`: its run plus
+	/// `START_MARGIN_SECS`.
+	fn run_ms(max_seconds: u32) -> u64 {
+		(max_seconds as u64).saturating_add(START_MARGIN_SECS).saturating_mul(1000)
+	}
+
 	/// Whether a job of `max_seconds` plus `START_MARGIN_SECS` fits in `params.commit_window`
 	/// blocks of `MillisecsPerBlock`.
 	pub fn fits_commit_window(max_seconds: u32, params: &ProtocolParamsOf<T>) -> bool {
@@ -34,7 +41,7 @@ impl<T: Config> Pallet<T> {
 			.commit_window
 			.saturated_into::<u64>()
 			.saturating_mul(T::MillisecsPerBlock::get());
-		(max_seconds as u64).saturating_add(START_MARGIN_SECS).saturating_mul(1000) <= window_ms
+		Self::run_ms(max_seconds) <= window_ms
 	}
 
 	/// The commit window of a job that runs for at most `max_seconds`: `params.commit_window`
@@ -50,10 +57,21 @@ impl<T: Config> Pallet<T> {
 		if Self::fits_commit_window(max_seconds, params) {
 			return params.commit_window;
 		}
-		let run_ms = (max_seconds as u64).saturating_add(START_MARGIN_SECS).saturating_mul(1000);
-		let run_blocks: frame_system::pallet_prelude::BlockNumberFor<T> =
-			run_ms.div_ceil(T::MillisecsPerBlock::get().max(1)).saturated_into();
+		let run_blocks: frame_system::pallet_prelude::BlockNumberFor<T> = Self::run_ms(max_seconds)
+			.div_ceil(T::MillisecsPerBlock::get().max(1))
+			.saturated_into();
 		run_blocks.saturating_add(params.commit_window)
+	}
+
+	/// `providers` were drawn for job `id` (of `spec`): the registry opens their commit
+	/// windows, sized to the job ([`Self::commit_window_for`]). Returns the commit deadline.
+	pub(crate) fn open_commit_windows(
+		id: JobId,
+		spec: &JobSpecOf<T>,
+		providers: &[T::AccountId],
+	) -> Result<frame_system::pallet_prelude::BlockNumberFor<T>, DispatchError> {
+		let window = Self::commit_window_for(spec.resources.max_seconds, &Params::<T>::get());
+		T::Providers::on_assigned(id, providers, window)
 	}
 
 	/// Checks a spec; returns the minimum budget it needs.
@@ -282,7 +300,6 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		use frame_support::traits::fungible::InspectHold;
-		use povm_primitives::ProviderRegistry;
 		ensure!(MinEligibleProviders::<T>::get() >= 1, "a job needs an eligible provider");
 		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();

@@ -136,8 +136,7 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		job.providers = providers.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
 		Self::dequeue(id, job.expires_at);
-		let window = Self::commit_window_for(job.spec.resources.max_seconds, &Params::<T>::get());
-		let commit_deadline = T::Providers::on_assigned(id, &job.providers, window)?;
+		let commit_deadline = Self::open_commit_windows(id, &job.spec, &job.providers)?;
 		job.state = JobState::Assigned;
 		job.commit_deadline = Some(commit_deadline);
 		Jobs::<T>::insert(id, job);
@@ -233,8 +232,7 @@ impl<T: Config> Pallet<T> {
 		job.reveal_deadline = None;
 		// Save before calling out: the registry must see the job's providers.
 		Jobs::<T>::insert(id, &job);
-		let window = Self::commit_window_for(job.spec.resources.max_seconds, &Params::<T>::get());
-		let commit_deadline = T::Providers::on_assigned(id, &added, window)?;
+		let commit_deadline = Self::open_commit_windows(id, &job.spec, &added)?;
 		Jobs::<T>::mutate(id, |j| {
 			if let Some(j) = j {
 				j.commit_deadline = Some(commit_deadline)

@@ -200,9 +200,7 @@ impl<T: Config> Pallet<T> {
 		let providers: ProvidersOf<T> =
 			drawn.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
 		frame_support::storage::with_storage_layer(|| {
-			let window =
-				Self::commit_window_for(job.spec.resources.max_seconds, &Params::<T>::get());
-			let commit_deadline = T::Providers::on_assigned(id, &providers, window)?;
+			let commit_deadline = Self::open_commit_windows(id, &job.spec, &providers)?;
 			Self::dequeue(id, job.expires_at);
 			job.providers = providers.clone();
 			job.state = JobState::Assigned;

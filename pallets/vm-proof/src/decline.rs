@@ -71,14 +71,10 @@ impl<T: Config> Pallet<T> {
 		now.saturating_add(late_tail) > commit_deadline
 	}
 
-	pub(crate) fn do_decline(
-		who: T::AccountId,
-		job: JobId,
-		reason: DeclineReason,
-	) -> DispatchResult {
-		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
-		let now = frame_system::Pallet::<T>::block_number();
-		let m = round.members.iter_mut().find(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
+	/// Whether member `m` still owes its commit at `now`: drawn, neither committed, declined nor
+	/// faulted, and its commit deadline not past. The named error otherwise (a faulted member,
+	/// whose deadline passed or who stalled, gets [`Error::CommitDeadlinePassed`]).
+	pub(crate) fn ensure_owes_commit(m: &RoundMember<T>, now: BlockNumberFor<T>) -> DispatchResult {
 		match m.status {
 			MemberStatus::Assigned => {},
 			MemberStatus::Committed | MemberStatus::Revealed =>
@@ -87,6 +83,18 @@ impl<T: Config> Pallet<T> {
 			MemberStatus::NoShow => return Err(Error::<T>::CommitDeadlinePassed.into()),
 		}
 		ensure!(now <= m.commit_deadline, Error::<T>::CommitDeadlinePassed);
+		Ok(())
+	}
+
+	pub(crate) fn do_decline(
+		who: T::AccountId,
+		job: JobId,
+		reason: DeclineReason,
+	) -> DispatchResult {
+		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let m = round.members.iter_mut().find(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
+		Self::ensure_owes_commit(m, now)?;
 		let params = T::Jobs::protocol_params();
 		// The member's own window (from its draw), so that root changing `commit_window` later
 		// neither slashes prompt declines nor frees late ones; the current parameter where the

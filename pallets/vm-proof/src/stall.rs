@@ -50,12 +50,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The stall check of `job` processed at `now`: the pending check is done if it was due,
-	/// and the next is scheduled for the earliest block one of `round`'s members could stall.
-	pub(crate) fn reschedule_stall_check(job: JobId, round: &Round<T>, now: BlockNumberFor<T>) {
+	/// and the next, if any, is scheduled at `next` (from [`Self::take_stalled`]).
+	pub(crate) fn reschedule_stall_check(
+		job: JobId,
+		next: Option<BlockNumberFor<T>>,
+		now: BlockNumberFor<T>,
+	) {
 		if StallChecks::<T>::get(job).is_some_and(|pending| pending <= now) {
 			StallChecks::<T>::remove(job);
 		}
-		if let Some(at) = Self::next_stall_check(job, round) {
+		if let Some(at) = next {
 			Self::schedule_stall_check(job, at);
 		}
 	}
@@ -66,41 +70,51 @@ impl<T: Config> Pallet<T> {
 		last.saturating_add(T::StallTimeout::get()) < now
 	}
 
+	/// The block at which member `m`, whose last sign of life was at `last`, could first be
+	/// stalled (`last + StallTimeout + 1`), if that comes no later than its commit deadline
+	/// (which is scheduled anyway).
+	fn stall_check_of(m: &RoundMember<T>, last: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
+		let at = last.saturating_add(T::StallTimeout::get()).saturating_add(1u32.into());
+		(at <= m.commit_deadline).then_some(at)
+	}
+
 	/// The block at which the deadline hook should next look at `round` for stalled members:
-	/// the earliest `last + StallTimeout + 1` of its members that still owe a commit and have a
-	/// heartbeat entry, if that comes before their commit deadline (which is scheduled anyway).
+	/// the earliest [`Self::stall_check_of`] its members that still owe a commit and have a
+	/// heartbeat entry.
 	pub(crate) fn next_stall_check(job: JobId, round: &Round<T>) -> Option<BlockNumberFor<T>> {
 		round
 			.members
 			.iter()
 			.filter(|m| m.status == MemberStatus::Assigned)
-			.filter_map(|m| {
-				let last = JobHeartbeats::<T>::get(job, &m.who)?;
-				let at = last.saturating_add(T::StallTimeout::get()).saturating_add(1u32.into());
-				(at <= m.commit_deadline).then_some(at)
-			})
+			.filter_map(|m| Self::stall_check_of(m, JobHeartbeats::<T>::get(job, &m.who)?))
 			.min()
 	}
 
-	/// Mark the members of `round` that are stalled at `now` as no-shows; returns them. The
-	/// caller writes the round and faults them.
+	/// Mark the members of `round` that are stalled at `now` as no-shows. Returns them (the
+	/// caller writes the round and faults them) and the next stall check of the members left
+	/// ([`Self::next_stall_check`] of the round after, found in the same pass: one read of
+	/// each member's heartbeat entry). Members past their commit deadline must already be
+	/// marked.
 	pub(crate) fn take_stalled(
 		job: JobId,
 		round: &mut Round<T>,
 		now: BlockNumberFor<T>,
-	) -> alloc::vec::Vec<T::AccountId> {
+	) -> (alloc::vec::Vec<T::AccountId>, Option<BlockNumberFor<T>>) {
 		let mut stalled = alloc::vec::Vec::new();
+		let mut next: Option<BlockNumberFor<T>> = None;
 		for m in round.members.iter_mut() {
 			if m.status != MemberStatus::Assigned || m.commit_deadline < now {
 				continue;
 			}
-			if JobHeartbeats::<T>::get(job, &m.who).is_some_and(|last| Self::is_stalled(last, now))
-			{
+			let Some(last) = JobHeartbeats::<T>::get(job, &m.who) else { continue };
+			if Self::is_stalled(last, now) {
 				m.status = MemberStatus::NoShow;
 				stalled.push(m.who.clone());
+			} else if let Some(at) = Self::stall_check_of(m, last) {
+				next = Some(next.map_or(at, |n| n.min(at)));
 			}
 		}
-		stalled
+		(stalled, next)
 	}
 
 	/// [`Pallet::job_heartbeat`]: record `now` as `who`'s last sign of life in `job`.
@@ -108,15 +122,9 @@ impl<T: Config> Pallet<T> {
 		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let m = round.members.iter().find(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
-		match m.status {
-			MemberStatus::Assigned => {},
-			MemberStatus::Committed | MemberStatus::Revealed =>
-				return Err(Error::<T>::AlreadyCommitted.into()),
-			MemberStatus::Declined => return Err(Error::<T>::AlreadyDeclined.into()),
-			// Stalled or past its deadline: replaced, it owes nothing any more.
-			MemberStatus::NoShow => return Err(Error::<T>::NotAssigned.into()),
-		}
-		ensure!(now <= m.commit_deadline, Error::<T>::CommitDeadlinePassed);
+		// Stalled or past its deadline: replaced, it owes nothing any more.
+		ensure!(m.status != MemberStatus::NoShow, Error::<T>::NotAssigned);
+		Self::ensure_owes_commit(m, now)?;
 		let last = JobHeartbeats::<T>::get(job, &who).ok_or(Error::<T>::NoHeartbeatNeeded)?;
 		JobHeartbeats::<T>::insert(job, &who, now);
 		Self::deposit_event(Event::JobHeartbeat { job, who });

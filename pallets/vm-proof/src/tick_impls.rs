@@ -22,12 +22,12 @@ impl<T: Config> Pallet<T> {
 	/// a full candidate list, plus the bookkeeping of a failure (the failure record, and a
 	/// retry scheduled on a possibly new overflow page).
 	///
-	/// A commit deadline also reads each member's job-heartbeat entry twice (for stalled
-	/// members and for the next check, [`crate::stall`]) and may schedule the next stall check:
-	/// `2 × MaxMembers` reads, the pending check (a read and a write) and a schedule (two reads,
+	/// A commit deadline also reads each member's job-heartbeat entry once (for stalled
+	/// members and the next check, [`crate::stall`]) and may schedule the next stall check:
+	/// `MaxMembers` reads, the pending check (a read and a write) and a schedule (two reads,
 	/// two writes) on top of the measured weight.
 	pub(crate) fn deadline_job_weight() -> Weight {
-		let member_reads = u64::from(T::MaxMembers::get()).saturating_mul(2);
+		let member_reads = u64::from(T::MaxMembers::get());
 		let commit_deadline = T::WeightInfo::process_commit_deadline()
 			.saturating_add(T::DbWeight::get().reads_writes(member_reads.saturating_add(3), 3));
 		T::WeightInfo::process_deadline(T::MaxMembers::get())
@@ -228,7 +228,7 @@ impl<T: Config> Pallet<T> {
 						missed.push(m.who.clone());
 					}
 				}
-				let stalled = Self::take_stalled(job, &mut round, now);
+				let (stalled, next_check) = Self::take_stalled(job, &mut round, now);
 				if !missed.is_empty() || !stalled.is_empty() {
 					Rounds::<T>::insert(job, &round);
 					for who in missed.iter() {
@@ -242,7 +242,7 @@ impl<T: Config> Pallet<T> {
 				}
 				// The members still at work on a long job: look again when the first of them
 				// could stall (a replacement drawn below schedules its own).
-				Self::reschedule_stall_check(job, &round, now);
+				Self::reschedule_stall_check(job, next_check, now);
 				// Also with nobody missed: a decline schedules its job for the next block, whose
 				// hook draws the replacement here (`decline_job` never draws). While members still
 				// have to commit, only the members that left are replaced; once nobody is left,

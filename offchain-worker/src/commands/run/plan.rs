@@ -279,10 +279,12 @@ pub fn job_heartbeat_every(stall_timeout: BlockNumber) -> BlockNumber {
 	(stall_timeout / 4).max(1)
 }
 
-/// Whether the worker owes the chain signs of life for job `job`: it runs it, or ran it and
-/// its commit is not yet on chain.
-pub fn at_work_on(job: JobId, state: &LocalState) -> bool {
-	state.in_flight.contains(&Task::Run(job)) || state.records.contains_key(&job)
+/// Whether the worker is at work on assignment `a`, so owes the chain signs of life for it:
+/// the chain waits for its commit, and it runs the job or ran it (its commit is not yet on
+/// chain).
+pub fn at_work_on(a: &AssignmentView, state: &LocalState) -> bool {
+	a.phase == AssignmentPhase::Commit &&
+		(state.in_flight.contains(&Task::Run(a.job)) || state.records.contains_key(&a.job))
 }
 
 /// Whether a job heartbeat is due for assignment `a` at finalised block `now`: the worker is
@@ -295,9 +297,8 @@ pub fn job_heartbeat_due(a: &AssignmentView, view: &ChainView, state: &LocalStat
 	};
 	let every = job_heartbeat_every(timeout);
 	let now = view.finalized;
-	a.phase == AssignmentPhase::Commit &&
-		now <= a.commit_deadline &&
-		at_work_on(a.job, state) &&
+	now <= a.commit_deadline &&
+		at_work_on(a, state) &&
 		now >= last.saturating_add(every) &&
 		state.may_start(Task::JobHeartbeat(a.job), now, every)
 }

@@ -8,7 +8,7 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use pallet_vm_proof::VmOffer;
-use povm_primitives::{results::ResultFormat, AssignmentPhase};
+use povm_primitives::results::ResultFormat;
 use rand::RngCore;
 use tokio::sync::mpsc;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -288,7 +288,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		let mut signs = BTreeMap::new();
 		let running: Vec<JobId> = assignments
 			.iter()
-			.filter(|a| a.phase == AssignmentPhase::Commit && plan::at_work_on(a.job, state))
+			.filter(|a| plan::at_work_on(a, state))
 			.map(|a| a.job)
 			.collect();
 		if running.is_empty() {
