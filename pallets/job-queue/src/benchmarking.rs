@@ -116,6 +116,20 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The common submission: the job joins a price level that already holds a ready job (the
+	/// level's bounds written, neither mask read nor written).
+	#[benchmark]
+	fn submit_job_to_ready_level() -> Result<(), BenchmarkError> {
+		let (caller, spec, budget) = dear_submission::<T>()?;
+		let customer: T::AccountId = account("customer", 0, 0);
+		fund::<T>(&customer, &spec);
+		Pallet::<T>::do_submit_job(customer, spec.clone(), budget)?;
+		#[extrinsic_call]
+		submit_job(RawOrigin::Signed(caller), Box::new(spec), budget);
+		assert_eq!(QueuedCount::<T>::get(), 2);
+		Ok(())
+	}
+
 	/// The worst case: the queue is full, so the job evicts the cheapest queued one, found
 	/// past `EVICTION_SCAN` empty places of its level's line; the victim's level empties and
 	/// the new job opens a level (both masks change). Every queue operation costs the same

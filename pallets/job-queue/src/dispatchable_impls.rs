@@ -16,6 +16,13 @@ use sp_runtime::{
 	DispatchResult,
 };
 
+/// What a submission did, for its weight: whether it evicted a queued job, and whether its
+/// price level already held a ready job (no level mask changed).
+pub(crate) struct Submitted {
+	pub evicted: bool,
+	pub joined_ready_level: bool,
+}
+
 impl<T: Config> Pallet<T> {
 	/// Whether `params` are within range.
 	pub fn params_valid(params: &ProtocolParamsOf<T>) -> bool {
@@ -150,12 +157,12 @@ impl<T: Config> Pallet<T> {
 			.checked_add(&T::DepositBase::get())
 	}
 
-	/// Returns whether a queued job was evicted to make room.
+	/// Returns which of the benchmarked paths the submission took.
 	pub(crate) fn do_submit_job(
 		who: T::AccountId,
 		spec: JobSpecOf<T>,
 		budget: BalanceOf<T>,
-	) -> Result<bool, DispatchError> {
+	) -> Result<Submitted, DispatchError> {
 		let min_budget = Self::validate_spec(&spec)?;
 		ensure!(budget >= min_budget, Error::<T>::BudgetTooLow);
 		let deposit = Self::deposit_for(&spec).ok_or(Error::<T>::Overflow)?;
@@ -189,7 +196,7 @@ impl<T: Config> Pallet<T> {
 		if let Some(victim) = victim {
 			Self::evict(victim, id)?;
 		}
-		Self::enqueue(id, level, expires_at);
+		let joined_ready_level = Self::enqueue(id, level, expires_at);
 		NextJobId::<T>::put(next);
 		Jobs::<T>::insert(
 			id,
@@ -214,7 +221,7 @@ impl<T: Config> Pallet<T> {
 			price_per_second: price,
 			expires_at,
 		});
-		Ok(evicted)
+		Ok(Submitted { evicted, joined_ready_level })
 	}
 
 	pub(crate) fn do_cancel_job(who: T::AccountId, id: JobId) -> DispatchResult {

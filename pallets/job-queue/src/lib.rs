@@ -542,7 +542,8 @@ pub mod pallet {
 		/// ## Weight
 		///
 		/// Charged as a submission that evicts (`submit_job_evicting`); what a submission that
-		/// evicts nothing does not use (`submit_job`) is refunded.
+		/// evicts nothing does not use is refunded: to `submit_job` when the job opens a price
+		/// level, to `submit_job_to_ready_level` when its level already holds a ready job.
 		#[pallet::call_index(0)]
 		#[pallet::weight(<T as Config>::WeightInfo::submit_job_evicting())]
 		pub fn submit_job(
@@ -551,9 +552,11 @@ pub mod pallet {
 			budget: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let evicted = Self::do_submit_job(who, *spec, budget)?;
-			let used = if evicted {
+			let submitted = Self::do_submit_job(who, *spec, budget)?;
+			let used = if submitted.evicted {
 				<T as Config>::WeightInfo::submit_job_evicting()
+			} else if submitted.joined_ready_level {
+				<T as Config>::WeightInfo::submit_job_to_ready_level()
 			} else {
 				<T as Config>::WeightInfo::submit_job()
 			};

@@ -17,9 +17,11 @@ impl<T: Config> Pallet<T> {
 		price_level(price.saturated_into::<u128>())
 	}
 
-	/// Put job `id` behind the ready jobs of `level`, due to expire at `expires_at`.
-	pub(crate) fn enqueue(id: JobId, level: u16, expires_at: BlockNumberFor<T>) {
+	/// Put job `id` behind the ready jobs of `level`, due to expire at `expires_at`. Returns
+	/// whether the level already held a ready job (then the level masks are left untouched).
+	pub(crate) fn enqueue(id: JobId, level: u16, expires_at: BlockNumberFor<T>) -> bool {
 		let mut bounds = Levels::<T>::get(level).unwrap_or_default();
+		let before = bounds;
 		let place = bounds.tail;
 		bounds.tail = bounds.tail.saturating_add(1);
 		bounds.ready = bounds.ready.saturating_add(1);
@@ -28,7 +30,8 @@ impl<T: Config> Pallet<T> {
 		Queued::<T>::insert(id, QueuedJob { level, place: Place::Ready(place), failed_tries: 0 });
 		Expiring::<T>::insert(expires_at, id, ());
 		QueuedCount::<T>::mutate(|n| *n = n.saturating_add(1));
-		Self::store_level(level, bounds);
+		Self::store_level(level, before, bounds);
+		before.ready > 0
 	}
 
 	/// Take job `id` (due to expire at `expires_at`) out of the queue, ready or waiting.
@@ -38,6 +41,7 @@ impl<T: Config> Pallet<T> {
 		Expiring::<T>::remove(expires_at, id);
 		LevelMembers::<T>::remove(entry.level, id);
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
+		let before = bounds;
 		match entry.place {
 			Place::Ready(place) => {
 				LevelEntries::<T>::remove(entry.level, place);
@@ -52,7 +56,7 @@ impl<T: Config> Pallet<T> {
 			},
 		}
 		QueuedCount::<T>::mutate(|n| *n = n.saturating_sub(1));
-		Self::store_level(entry.level, bounds);
+		Self::store_level(entry.level, before, bounds);
 	}
 
 	/// Move the ready job `id` at the head of its level into the retry agenda: its try at
@@ -63,6 +67,7 @@ impl<T: Config> Pallet<T> {
 		let Some(mut entry) = Queued::<T>::get(id) else { return };
 		let Place::Ready(place) = entry.place else { return };
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
+		let before = bounds;
 		LevelEntries::<T>::remove(entry.level, place);
 		if place == bounds.head {
 			bounds.head = bounds.head.saturating_add(1);
@@ -74,7 +79,7 @@ impl<T: Config> Pallet<T> {
 		entry.place = Place::Waiting(at);
 		Retrying::<T>::insert(at, id, ());
 		Queued::<T>::insert(id, entry);
-		Self::store_level(entry.level, bounds);
+		Self::store_level(entry.level, before, bounds);
 	}
 
 	/// Put the waiting job `id` back at the end of its level's line (behind the jobs that
@@ -84,6 +89,7 @@ impl<T: Config> Pallet<T> {
 		let Place::Waiting(at) = entry.place else { return };
 		Retrying::<T>::remove(at, id);
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
+		let before = bounds;
 		let place = bounds.tail;
 		bounds.tail = bounds.tail.saturating_add(1);
 		bounds.waiting = bounds.waiting.saturating_sub(1);
@@ -91,7 +97,7 @@ impl<T: Config> Pallet<T> {
 		LevelEntries::<T>::insert(entry.level, place, id);
 		entry.place = Place::Ready(place);
 		Queued::<T>::insert(id, entry);
-		Self::store_level(entry.level, bounds);
+		Self::store_level(entry.level, before, bounds);
 	}
 
 	/// Remove every trace of `id` from the queue's index, whatever its record says: for an
@@ -168,8 +174,10 @@ impl<T: Config> Pallet<T> {
 		found
 	}
 
-	/// Store `level`'s bounds (removed when it holds no job) and keep the level masks true.
-	fn store_level(level: u16, mut bounds: LevelBounds) {
+	/// Store `level`'s bounds (removed when it holds no job) and keep the level masks true:
+	/// a mask is read and written only when the level's bit in it flips from `before`, so
+	/// that the common case (a job joins or leaves a level that keeps jobs) costs no mask.
+	fn store_level(level: u16, before: LevelBounds, mut bounds: LevelBounds) {
 		if bounds.ready == 0 {
 			// No ready job: every place up to the tail is empty.
 			bounds.head = bounds.tail;
@@ -179,15 +187,11 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Levels::<T>::insert(level, bounds);
 		}
-		let mut ready = ReadyLevels::<T>::get();
-		if ready.get(level) != (bounds.ready > 0) {
-			ready.set(level, bounds.ready > 0);
-			ReadyLevels::<T>::put(ready);
+		if (before.ready > 0) != (bounds.ready > 0) {
+			ReadyLevels::<T>::mutate(|ready| ready.set(level, bounds.ready > 0));
 		}
-		let mut occupied = OccupiedLevels::<T>::get();
-		if occupied.get(level) != (bounds.jobs() > 0) {
-			occupied.set(level, bounds.jobs() > 0);
-			OccupiedLevels::<T>::put(occupied);
+		if (before.jobs() > 0) != (bounds.jobs() > 0) {
+			OccupiedLevels::<T>::mutate(|occupied| occupied.set(level, bounds.jobs() > 0));
 		}
 	}
 }

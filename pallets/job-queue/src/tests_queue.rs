@@ -325,15 +325,23 @@ fn a_job_past_its_expiry_is_expired_not_assigned_when_the_agenda_lags() {
 }
 
 /// `submit_job` is charged as a submission that evicts; one that evicts nothing is refunded
-/// the difference.
+/// the difference, and one that joins a level already holding a ready job is refunded the
+/// level masks it leaves untouched.
 #[test]
 fn a_submission_that_evicts_nothing_is_refunded_the_eviction() {
 	use crate::WeightInfo;
 	ExtBuilder::default().endow(7, 1_000_000).build_and_execute(|| {
 		let s = spec(1, 1, 1, 1);
 		let budget = JobQueue::max_cost(&s).unwrap();
-		let info = JobQueue::submit_job(RuntimeOrigin::signed(7), Box::new(s), budget).unwrap();
+		let info =
+			JobQueue::submit_job(RuntimeOrigin::signed(7), Box::new(s.clone()), budget).unwrap();
 		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job()));
+		let info = JobQueue::submit_job(RuntimeOrigin::signed(7), Box::new(s), budget).unwrap();
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job_to_ready_level()));
+		assert!(
+			<() as WeightInfo>::submit_job_to_ready_level().ref_time() <
+				<() as WeightInfo>::submit_job().ref_time()
+		);
 		while QueuedCount::<Test>::get() < QueueBound::get() {
 			submit(7, spec(1, 1, 1, 1));
 		}

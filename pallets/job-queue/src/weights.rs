@@ -48,6 +48,7 @@ use core::marker::PhantomData;
 /// Weight functions needed by `pallet_job_queue`.
 pub trait WeightInfo {
 	fn submit_job() -> Weight;
+	fn submit_job_to_ready_level() -> Weight;
 	fn submit_job_evicting() -> Weight;
 	fn cancel_job() -> Weight;
 	fn set_params() -> Weight;
@@ -122,6 +123,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Expiring` (r:0 w:2)
 	/// Proof: `JobQueue::Expiring` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	fn submit_job_to_ready_level() -> Weight {
+		Weight::from_parts(160_579_000, 3640)
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
+	}
 	fn submit_job_evicting() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `25077`
@@ -334,6 +340,11 @@ impl WeightInfo for () {
 		Weight::from_parts(160_579_000, 3640)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
+	}
+	fn submit_job_to_ready_level() -> Weight {
+		Weight::from_parts(160_579_000, 3640)
+			.saturating_add(RocksDbWeight::get().reads(5_u64))
+			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
 	fn submit_job_evicting() -> Weight {
 		Weight::from_parts(365_415_000, 41134)

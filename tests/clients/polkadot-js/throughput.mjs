@@ -136,7 +136,7 @@ if (process.env.OUT_MD) {
     row(transfer),
     row(submitJob),
     '',
-    `\`submitJob\` per full block against \`transferKeepAlive\`: **${(100 * ratio).toFixed(1)} %** (goal ≥ 75 %; before spec 110: 1,085 against 1,974, 55 %, for the first 1,000 jobs only: the queue was then full and every `submitJob` refused).`,
+    `\`submitJob\` per full block against \`transferKeepAlive\`: **${(100 * ratio).toFixed(1)} %** (goal ≥ 75 %; before spec 110: 1,085 against 1,974, 55 %, for the first 1,000 jobs only: the queue was then full and every \`submitJob\` refused).`,
     '',
   ].join('\n');
   writeFileSync(process.env.OUT_MD, md);

@@ -270,7 +270,7 @@ impl LocalState {
 		}
 	}
 
-	/// Whether `task` may start at finalised block `now`: it is not running, and the wait
+	/// Whether `task` may start at (best) block `now`: it is not running, and the wait
 	/// after its last try ([`retry_gap`] of `base` and its failures) is over.
 	pub fn may_start(&self, task: Task, now: BlockNumber, base: BlockNumber) -> bool {
 		if self.in_flight.contains(&task) {
@@ -303,7 +303,7 @@ impl LocalState {
 			.collect()
 	}
 
-	/// Records that the loop took `action` at finalised block `at`: a task it starts is in
+	/// Records that the loop took `action` at (best) block `at`: a task it starts is in
 	/// flight and tried at `at`; a decline, report or forget is remembered.
 	pub fn apply(&mut self, action: &Action, at: BlockNumber) {
 		if let Some(task) = action.task() {

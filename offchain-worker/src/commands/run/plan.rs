@@ -1,9 +1,9 @@
-//! The worker's decisions: [`plan`], a pure function from what the chain shows at a finalised
-//! block ([`ChainView`]), what the worker remembers ([`LocalState`]) and its configuration to
-//! the [`Action`]s to take now.
+//! The worker's decisions: [`plan`], a pure function from what the chain shows at a best
+//! block and at the finalised head ([`ChainView`]), what the worker remembers
+//! ([`LocalState`]) and its configuration to the [`Action`]s to take now.
 //!
-//! The plan is called on every new finalised block and after every task result, so it must
-//! be idempotent: a task that runs or ran less than its gap ago is not started again
+//! The plan is called on every new best or finalised head and after every task result, so it
+//! must be idempotent: a task that runs or ran less than its gap ago is not started again
 //! ([`LocalState::may_start`]), and a decline or report is remembered once taken.
 //!
 //! # Per assignment
@@ -17,10 +17,10 @@
 //!   while Docker does not answer, wait; decline when fewer blocks are left before the commit
 //!   deadline than the job's `max_seconds` plus [`COMMIT_MARGIN_BLOCKS`] take
 //!   ([`blocks_needed`]); else run it when a slot is free (earliest deadline first).
-//! - `Reveal`: reveal from the record, while the reveal deadline is not past; without a record
-//!   (lost or corrupt state), report that once. A legacy record is revealed like any other (the
-//!   `reveal_result` call did not change; the chain checks a legacy member's reveal against the
-//!   version-1 rule).
+//! - `Reveal`: reveal from the record once that phase is final, while the reveal deadline is
+//!   not past; without a record (lost or corrupt state), report that once. A legacy record is
+//!   revealed like any other (the `reveal_result` call did not change; the chain checks a
+//!   legacy member's reveal against the version-1 rule).
 //! - `Commit`, running or ran and not yet committed on chain: a long job (the chain holds a
 //!   last sign of life for this provider, `VmProof::JobHeartbeats`) gets a `job_heartbeat`
 //!   every [`job_heartbeat_every`] blocks after the last one the chain shows, until the commit
@@ -38,11 +38,19 @@
 //!
 //! # Clock
 //!
-//! The plan's clock is the finalised block. The best chain is ahead of it by the finality
-//! lag, which the plan does not know (the worker follows finalised heads only), so the time
-//! left before a deadline is over-estimated by that lag: [`COMMIT_MARGIN_BLOCKS`] covers the
-//! usual one or two blocks. When finality stalls no new finalised head arrives and the plan
-//! runs only on task results: nothing new starts, tasks in flight finish.
+//! The plan's clock is the best block, so that a job starts as soon as the block that assigns
+//! it is imported, not a finality lag later (issue 13's latency). What a fork may revert is
+//! safe to do at the best block: a run (wasted if the assignment is reverted), a commit (a
+//! digest; re-sent if it is reverted), a decline, a heartbeat. Two things wait for finality:
+//!
+//! - a **reveal** is sent only once the finalised head shows the assignment in its `Reveal`
+//!   phase ([`reveal_is_final`]): a reveal on a fork that is then reverted would show the result
+//!   to members whose commits were reverted with it, free to copy it;
+//! - a job is **forgotten** (its pending record deleted) only when neither the best block nor
+//!   the finalised head assigns it: a best fork without the assignment may be reverted.
+//!
+//! When finality stalls, runs and commits go on and reveals wait (a member whose reveal
+//! deadline passes meanwhile is slashed as on any chain without finality).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -66,7 +74,8 @@ use crate::{
 /// retrying a job run that failed.
 pub const RESEND_AFTER: BlockNumber = 4;
 
-/// Blocks a commit needs after its run ends: one to be included in, one of finality lag.
+/// Blocks a commit needs after its run ends: one to be included in, one of slack (an empty
+/// slot, a fork).
 pub const COMMIT_MARGIN_BLOCKS: BlockNumber = 2;
 
 /// The lottery as the chain shows it to this provider.
@@ -78,15 +87,19 @@ pub struct LotteryChainView {
 	pub provider: LotteryView,
 }
 
-/// What the worker reads from the chain (and Docker) at one finalised block.
+/// What the worker reads from the chain (and Docker) at one best block.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChainView {
-	/// The finalised block.
-	pub finalized: BlockNumber,
+	/// The best block: the plan's clock.
+	pub now: BlockNumber,
+	/// This provider's assignments at the finalised head, by job: the phase there. A reveal
+	/// waits for its `Reveal` phase to be final, and a job is forgotten only when neither the
+	/// best block nor the finalised head assigns it.
+	pub final_phases: BTreeMap<JobId, AssignmentPhase>,
 	/// The runtime's block time in milliseconds (the job queue's `MillisecsPerBlock`
 	/// constant), with which a job's `max_seconds` become blocks.
 	pub millis_per_block: u64,
-	/// This provider's assignments at it.
+	/// This provider's assignments at the best block.
 	pub assignments: Vec<AssignmentView>,
 	/// Specs of the assigned jobs the worker may still run (see [`needs_spec`]); a job
 	/// missing here (its read failed) waits.
@@ -115,7 +128,7 @@ pub enum DeclineReason {
 	/// Too few blocks are left before the commit deadline.
 	#[error("{left} blocks left before the commit deadline, {needed} needed to run and commit")]
 	TooLate {
-		/// Blocks left after the finalised block, up to the deadline.
+		/// Blocks left after the best block, up to the deadline.
 		left: BlockNumber,
 		/// Blocks the run and the commit take ([`blocks_needed`]).
 		needed: BlockNumber,
@@ -272,8 +285,7 @@ pub fn blocks_needed(max_seconds: u32, millis_per_block: u64) -> BlockNumber {
 }
 
 /// Blocks between two job heartbeats of a long job: a quarter of the chain's `StallTimeout`
-/// (at least one), the spacing the chain takes for free. Timed by finalised blocks, so a
-/// member rides out a finality lag of up to three quarters of `StallTimeout`, or two lost
+/// (at least one), the spacing the chain takes for free: a member rides out two or three lost
 /// heartbeats.
 pub fn job_heartbeat_every(stall_timeout: BlockNumber) -> BlockNumber {
 	(stall_timeout / 4).max(1)
@@ -287,7 +299,7 @@ pub fn at_work_on(a: &AssignmentView, state: &LocalState) -> bool {
 		(state.in_flight.contains(&Task::Run(a.job)) || state.records.contains_key(&a.job))
 }
 
-/// Whether a job heartbeat is due for assignment `a` at finalised block `now`: the worker is
+/// Whether a job heartbeat is due for assignment `a` at best block `now`: the worker is
 /// at work on the job ([`at_work_on`]), the chain wants heartbeats from this member (a last
 /// sign of life in `view`), and the last one is [`job_heartbeat_every`] blocks old, as is the
 /// last one sent.
@@ -296,11 +308,17 @@ pub fn job_heartbeat_due(a: &AssignmentView, view: &ChainView, state: &LocalStat
 		return false;
 	};
 	let every = job_heartbeat_every(timeout);
-	let now = view.finalized;
+	let now = view.now;
 	now <= a.commit_deadline &&
 		at_work_on(a, state) &&
 		now >= last.saturating_add(every) &&
 		state.may_start(Task::JobHeartbeat(a.job), now, every)
+}
+
+/// Whether `job`'s reveal is safe to send: the finalised head shows this provider's
+/// assignment to it in its `Reveal` phase, so every member's commit is final.
+pub fn reveal_is_final(job: JobId, view: &ChainView) -> bool {
+	view.final_phases.get(&job) == Some(&AssignmentPhase::Reveal)
 }
 
 /// Whether the worker may still run assignment `a`, so needs its spec: commit phase, no
@@ -314,7 +332,7 @@ pub fn needs_spec(a: &AssignmentView, state: &LocalState) -> bool {
 
 /// The actions to take at `view` given `state`; `signer` evaluates the lottery VRF.
 pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Signer) -> Vec<Action> {
-	let now = view.finalized;
+	let now = view.now;
 	let mut actions = Vec::new();
 	let mut free_slots = (config.slots as usize).saturating_sub(state.runs_in_flight());
 	let mut assignments = view.assignments.clone();
@@ -388,7 +406,10 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 			},
 			AssignmentPhase::Reveal => match state.records.get(&a.job) {
 				Some(record) => {
-					if now <= a.reveal_deadline &&
+					// Only once the commits' close is final: a reveal on a fork that is
+					// reverted would show the result to members still free to commit.
+					if reveal_is_final(a.job, view) &&
+						now <= a.reveal_deadline &&
 						state.may_start(Task::Reveal(a.job), now, RESEND_AFTER)
 					{
 						actions.push(Action::Reveal(Box::new(record.clone())));
@@ -403,7 +424,13 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 		}
 	}
 
-	let assigned: BTreeSet<JobId> = view.assignments.iter().map(|a| a.job).collect();
+	// A job missing from a best fork may come back with it: only the finalised head forgets.
+	let assigned: BTreeSet<JobId> = view
+		.assignments
+		.iter()
+		.map(|a| a.job)
+		.chain(view.final_phases.keys().copied())
+		.collect();
 	for job in state.known_jobs() {
 		if !assigned.contains(&job) && !state.job_in_flight(job) {
 			actions.push(Action::Forget { job });
@@ -423,7 +450,7 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 	actions
 }
 
-/// Decline assignment `a` at finalised block `now`: remember why ([`Action::Decline`]) and,
+/// Decline assignment `a` at best block `now`: remember why ([`Action::Decline`]) and,
 /// while its commit deadline has not passed, send `decline_job` ([`Action::SendDecline`]).
 fn decline(actions: &mut Vec<Action>, a: &AssignmentView, now: BlockNumber, reason: DeclineReason) {
 	let on_chain = reason.on_chain();
@@ -527,11 +554,12 @@ mod tests {
 		store.load(job).unwrap().unwrap()
 	}
 
-	/// The chain at `finalized` with `assignments` (30-second specs for all), Docker up, the
-	/// heartbeat of this epoch on chain, the lottery not read.
-	fn view(finalized: BlockNumber, assignments: Vec<AssignmentView>) -> ChainView {
+	/// The chain at best block `now` with `assignments`, final as they are (30-second specs for
+	/// all), Docker up, the heartbeat of this epoch on chain, the lottery not read.
+	fn view(now: BlockNumber, assignments: Vec<AssignmentView>) -> ChainView {
 		ChainView {
-			finalized,
+			now,
+			final_phases: assignments.iter().map(|a| (a.job, a.phase)).collect(),
 			millis_per_block: 6_000,
 			specs: assignments.iter().map(|a| (a.job, spec(30))).collect(),
 			assignments,
@@ -553,7 +581,7 @@ mod tests {
 	fn step_with(view: &ChainView, state: &mut LocalState, config: &Config) -> Vec<Action> {
 		let mut actions = plan(view, state, config, &signer());
 		for a in &mut actions {
-			state.apply(a, view.finalized);
+			state.apply(a, view.now);
 			if let Action::Run { run, .. } = a {
 				run.prepare_within = crate::executor::DEFAULT_PREPARE_WITHIN;
 			}
@@ -786,6 +814,45 @@ mod tests {
 		assert_eq!(step(&v, &mut state), vec![reveal(4)]);
 	}
 
+	/// The worker acts at the best block: a job assigned there starts at once, before the
+	/// block that assigns it is final (issue 13's latency: the worker used to wait for it).
+	#[test]
+	fn a_job_assigned_at_the_best_block_runs_before_it_is_final() {
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		v.final_phases.clear();
+		assert_eq!(step(&v, &mut state), vec![run_of(1)]);
+	}
+
+	/// A reveal is sent only once the finalised head shows the reveal phase: revealed on a
+	/// best fork that is reverted, the result would be in the open while the commits are not
+	/// closed, for a co-member to copy into its own commit.
+	#[test]
+	fn a_reveal_waits_until_the_close_of_commits_is_final() {
+		let mut state = LocalState::from_records([record(4)]);
+		let mut v = view(130, vec![assignment(4, AssignmentPhase::Reveal)]);
+		v.final_phases.insert(4, AssignmentPhase::Committed);
+		assert_eq!(step(&v, &mut state), vec![]);
+		v.final_phases.remove(&4);
+		assert_eq!(step(&v, &mut state), vec![]);
+		v.final_phases.insert(4, AssignmentPhase::Reveal);
+		assert_eq!(step(&v, &mut state), vec![reveal(4)]);
+	}
+
+	/// A best fork that does not assign a job may be reverted: the pending record is kept
+	/// while the finalised head still assigns the job (deleting it would make the provider a
+	/// reveal no-show once the fork is gone).
+	#[test]
+	fn a_job_missing_from_a_best_fork_is_not_forgotten_while_final() {
+		let mut state = LocalState::from_records([record(4)]);
+		let mut v = view(130, vec![]);
+		v.final_phases.insert(4, AssignmentPhase::Committed);
+		assert_eq!(step(&v, &mut state), vec![]);
+		assert!(state.records.contains_key(&4));
+		v.final_phases.clear();
+		assert_eq!(step(&v, &mut state), vec![Action::Forget { job: 4 }]);
+	}
+
 	/// Before the fix, a format-1 record was refused as corrupt: the worker reported a missing
 	/// record and the provider was slashed as a reveal no-show, although the chain lets it
 	/// reveal what it committed before the upgrade.
@@ -864,7 +931,7 @@ mod tests {
 		assert_eq!(step(&v, &mut state), vec![run_of(1), reveal(2), Action::Heartbeat]);
 		// Long after, all three still run: nothing starts twice.
 		assert_eq!(step(&view(200, v.assignments.clone()), &mut state), vec![]);
-		v.finalized = 200;
+		v.now = 200;
 		assert_eq!(step(&v, &mut state), vec![]);
 	}
 
@@ -979,7 +1046,7 @@ mod tests {
 		assert_eq!(step(&old, &mut running), vec![]);
 		// Past the commit deadline.
 		let mut late = v.clone();
-		late.finalized = DEADLINE + 1;
+		late.now = DEADLINE + 1;
 		assert_eq!(step(&late, &mut running), vec![]);
 		assert_eq!(step(&v, &mut running), vec![Action::JobHeartbeat { job: 1 }]);
 	}
@@ -1006,10 +1073,10 @@ mod tests {
 		assert_eq!(step(&v, &mut state), vec![Action::Heartbeat]);
 		state.complete(submitted(Task::Heartbeat, in_block()));
 		// Not due before `heartbeat_every` blocks.
-		v.finalized = 100 + config.heartbeat_every - 1;
+		v.now = 100 + config.heartbeat_every - 1;
 		assert_eq!(step(&v, &mut state), vec![]);
 		// Due, but the chain shows this epoch's heartbeat already.
-		v.finalized = 100 + config.heartbeat_every;
+		v.now = 100 + config.heartbeat_every;
 		v.heartbeat_current = Some(true);
 		assert_eq!(step(&v, &mut state), vec![]);
 		// Due and not on chain (or the record could not be read): sent.
@@ -1025,9 +1092,9 @@ mod tests {
 		v.heartbeat_current = Some(false);
 		step(&v, &mut state);
 		state.complete(submitted(Task::Heartbeat, Err(rejected())));
-		v.finalized = 100 + config.heartbeat_every;
+		v.now = 100 + config.heartbeat_every;
 		assert_eq!(step(&v, &mut state), vec![]);
-		v.finalized = 100 + 2 * RESEND_AFTER.max(config.heartbeat_every);
+		v.now = 100 + 2 * RESEND_AFTER.max(config.heartbeat_every);
 		assert_eq!(step(&v, &mut state), vec![Action::Heartbeat]);
 	}
 
@@ -1046,9 +1113,9 @@ mod tests {
 		v.lottery = Some(l);
 		assert_eq!(step(&v, &mut state), vec![Action::RegisterVrfKey]);
 		state.complete(submitted(Task::RegisterVrfKey, in_block()));
-		v.finalized = 100 + RESEND_AFTER - 1;
+		v.now = 100 + RESEND_AFTER - 1;
 		assert_eq!(step(&v, &mut state), vec![]);
-		v.finalized = 100 + RESEND_AFTER;
+		v.now = 100 + RESEND_AFTER;
 		assert_eq!(step(&v, &mut state), vec![Action::RegisterVrfKey]);
 	}
 
@@ -1066,14 +1133,14 @@ mod tests {
 		};
 		state.complete(submitted(Task::Claim(4), Err(timeout())));
 		// Claimed again after the gap, but reported only once.
-		v.finalized = 100 + RESEND_AFTER;
+		v.now = 100 + RESEND_AFTER;
 		let again = step(&v, &mut state);
 		assert!(matches!(again.as_slice(), [Action::ClaimTicket { epoch: 4, .. }]), "{again:?}");
 		state.complete(submitted(Task::Claim(4), in_block()));
 		// Once the claim is on chain there is nothing left to do.
 		v.lottery.as_mut().unwrap().provider.claim =
 			Some(ClaimRecord { output: [0; 32], threshold: u128::MAX });
-		v.finalized += RESEND_AFTER;
+		v.now += RESEND_AFTER;
 		assert_eq!(step(&v, &mut state), vec![]);
 	}
 
@@ -1088,7 +1155,7 @@ mod tests {
 			matches!(actions.as_slice(), [Action::ReportDraw { epoch: 4, won: false, .. }]),
 			"{actions:?}"
 		);
-		v.finalized = 101;
+		v.now = 101;
 		assert_eq!(step(&v, &mut state), vec![]);
 		// The next draw is reported again.
 		v.lottery = Some(lottery(&me, 5, 0));

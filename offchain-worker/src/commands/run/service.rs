@@ -1,5 +1,5 @@
-//! The service loop: read the [`ChainView`] at each finalised block, call [`plan`], start a
-//! task per action, and take the tasks' results back in through a channel.
+//! The service loop: read the [`ChainView`] at each new best (or finalised) head, call
+//! [`plan`], start a task per action, and take the tasks' results back in through a channel.
 //!
 //! The loop alone owns the [`LocalState`]; tasks only run one job or send one transaction
 //! and report a [`Completion`], so no result is dropped: each is logged, counted in
@@ -15,7 +15,7 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
 	job,
-	listen::{listen, HEAD_CHANNEL},
+	listen::{listen, Head, HEAD_CHANNEL},
 	local::{retry_gap, Completion, LocalState, RunError, Task},
 	plan::{self, plan, Action, ChainView, LotteryChainView},
 };
@@ -45,7 +45,7 @@ struct KnownJob {
 	spec: JobSpec,
 	/// Its owner (who may fetch its result files).
 	owner: AccountId,
-	/// The result format of the runtime at the finalised block it was first read at. Replicas
+	/// The result format of the runtime at the block it was first read at. Replicas
 	/// that read their assignment at the block that made it agree; around a runtime upgrade, one
 	/// that reads it only after the upgrade (catching up, restarted, or a later wave) takes the
 	/// new format (docs/protocol.md, known limitations).
@@ -98,13 +98,14 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 	/// submissions to finish (still taking in their results).
 	pub async fn serve(self: Arc<Self>, cancel: CancellationToken) -> Result<(), ChainError> {
 		let tracker = TaskTracker::new();
-		let (heads_tx, mut heads) = mpsc::channel::<BlockNumber>(HEAD_CHANNEL);
+		let (heads_tx, mut heads) = mpsc::channel::<Head>(HEAD_CHANNEL);
 		let (done_tx, mut done) = mpsc::channel::<Completion>(COMPLETION_CHANNEL);
 		tracker.spawn(listen(self.client().clone(), heads_tx, cancel.clone()));
 		let mut state = self.load_state();
 		self.metrics.serving.set(1);
 		let mut specs = BTreeMap::new();
 		let mut view: Option<ChainView> = None;
+		let mut best: Option<BlockNumber> = None;
 		// Ticks at once: expired results are pruned at start too.
 		let mut prune = tokio::time::interval(PRUNE_EVERY);
 		prune.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -115,12 +116,17 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 					self.prune_results();
 					continue;
 				},
-				n = heads.recv() => {
-					let Some(mut number) = n else { break };
-					// Catch up: only the newest finalised block matters.
-					while let Ok(n) = heads.try_recv() {
-						number = number.max(n);
+				h = heads.recv() => {
+					let Some(head) = h else { break };
+					// Catch up: only the newest best block matters; a finalised head is a
+					// reason to read again (a reveal may have become safe).
+					let mut number = best;
+					for head in std::iter::once(head).chain(std::iter::from_fn(|| heads.try_recv().ok())) {
+						if let Head::Best(n) = head {
+							number = Some(n);
+						}
 					}
+					best = number;
 					match self.read_view(number, &mut state, &mut specs).await {
 						Ok(Some(v)) => view = Some(v),
 						Ok(None) => continue,
@@ -140,7 +146,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			}
 			let Some(view) = &view else { continue };
 			for action in plan(view, &state, &self.config, self.submitter.signer()) {
-				state.apply(&action, view.finalized);
+				state.apply(&action, view.now);
 				let known = match &action {
 					Action::Run { job, .. } => specs.get(job).cloned().flatten(),
 					_ => None,
@@ -190,26 +196,36 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		LocalState::from_records(records)
 	}
 
-	/// Reads the chain (and pings Docker) at finalised block `number`; `None` when the block
-	/// is unknown to the node. `specs` caches the assigned jobs across blocks (`None`: the job
-	/// was not found).
+	/// Reads the chain (and pings Docker) at best block `best` (the finalised head when no best
+	/// head came yet, or when it is behind it), and this provider's assignments at the
+	/// finalised head too; `None` when the block is unknown to the node. `specs` caches the
+	/// assigned jobs across blocks (`None`: the job not found).
 	async fn read_view(
 		&self,
-		number: BlockNumber,
+		best: Option<BlockNumber>,
 		state: &mut LocalState,
 		specs: &mut BTreeMap<JobId, Known>,
 	) -> Result<Option<ChainView>, ChainError> {
-		self.metrics.finalized_block.set(i64::from(number));
 		let client = self.client();
-		let Some(hash) = client.block_hash(number).await? else { return Ok(None) };
-		let (assignments, health, lottery, heartbeat_current) = tokio::join!(
+		let (finalized, finalized_hash) = client.finalized_head().await?;
+		self.metrics.finalized_block.set(i64::from(finalized));
+		let number = best.filter(|b| *b > finalized).unwrap_or(finalized);
+		let hash = if number == finalized {
+			finalized_hash
+		} else {
+			let Some(hash) = client.block_hash(number).await? else { return Ok(None) };
+			hash
+		};
+		let (assignments, settled, health, lottery, heartbeat_current) = tokio::join!(
 			client.assignments(self.me(), Some(hash)),
+			client.assignments(self.me(), Some(finalized_hash)),
 			self.executor.health(),
 			self.read_lottery(hash),
 			self.read_heartbeat(hash),
 		);
 		let assignments = assignments?;
-		tracing::debug!(target: LOG_SERVICE, number, ?assignments, "finalised block");
+		let final_phases = settled?.into_iter().map(|a| (a.job, a.phase)).collect();
+		tracing::debug!(target: LOG_SERVICE, number, finalized, ?assignments, "best block");
 		let docker_up = self.note_docker(state, health);
 		specs.retain(|job, _| assignments.iter().any(|a| a.job == *job));
 		let unread: Vec<_> = assignments
@@ -262,7 +278,8 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			.await?;
 		let (stall_timeout, last_signs) = self.read_last_signs(&assignments, state, hash).await;
 		Ok(Some(ChainView {
-			finalized: number,
+			now: number,
+			final_phases,
 			millis_per_block,
 			assignments,
 			specs,
