@@ -11,6 +11,9 @@
 #    tens of thousands of job, queue-index and agenda entries, not a bare genesis.
 # 2. The node stops; `povm-node benchmark storage` (a runtime-benchmarks build) reads and writes
 #    every key of that state and writes the average × 1.1 as the runtime's `ParityDbWeight`.
+#    Writes are committed in batches of 1,000 keys, the storage root amortised over each (a
+#    full block of `submit_job` writes about 9,000 keys; the CLI's default batch of 100,000
+#    is more than this state holds, and a partial batch is skipped).
 # 3. The normal node is built again (the benchmark build replaced it in the target dir).
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
@@ -51,7 +54,7 @@ cargo build --release --locked -p povm-runtime --features runtime-benchmarks
 SKIP_WASM_BUILD=1 cargo build --release --locked -p povm-node --features runtime-benchmarks
 mkdir -p bench/weights runtime/src/weights
 "$POVM_NODE" benchmark storage --chain "$WORK/spec.json" --base-path "$WORK/db" \
-	--database paritydb --state-version 1 --warmups 1 --mul 1.1 \
+	--database paritydb --state-version 1 --warmups 1 --mul 1.1 --batch-size 1000 \
 	--template-path scripts/db-weight-template.hbs \
 	--weight-path runtime/src/weights/paritydb.rs \
 	--json-read-path bench/weights/paritydb_read.json \

@@ -92,7 +92,7 @@ pub struct Config {
 	/// Jobs run at once (the offer's slots).
 	#[serde(default = "one")]
 	pub slots: u32,
-	/// Send a heartbeat every this many finalised blocks (1..10).
+	/// Send a heartbeat every this many (best) blocks (1..10).
 	#[serde(default = "default_heartbeat")]
 	pub heartbeat_every: u32,
 	/// Bond for `register`, in plancks (an integer, or a string for values beyond `i64`).

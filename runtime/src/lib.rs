@@ -31,6 +31,7 @@ pub mod apis;
 pub mod configs;
 pub mod genesis_config_presets;
 pub mod timing;
+pub mod weights;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,

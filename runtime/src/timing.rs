@@ -56,8 +56,8 @@
 //!
 //! Why not shorter than 10 blocks in `fast-runtime`: the worker's `heartbeat_every` may be up
 //! to 9 blocks (`offchain-worker/src/config.rs`, `EPOCH_BLOCKS = 10`), so a shorter session
-//! could let a live provider miss one; and a winner must see its draw on a finalised block and
-//! get its claim included within the one session of the draw. Why not shorter than 3 s blocks:
+//! could let a live provider miss one; and a winner must see its draw (the worker reads it at
+//! the best block) and get its claim included within the one session of the draw. Why not shorter than 3 s blocks:
 //! the network tests run four validators, three workers and Docker on two cores.
 
 use crate::{Balance, BlockNumber, UNIT};
@@ -156,9 +156,9 @@ pub const fn unbonding_delay(build: Build) -> BlockNumber {
 /// Blocks a member of a long job may go without a job heartbeat before it is stalled and
 /// replaced (vm-proof's `StallTimeout`): an hour in production (a 24-hour job's dead member is
 /// replaced within an hour of its last sign of life), two minutes (40 blocks) with
-/// `fast-runtime`. The worker sends one every quarter of it, timed by finalised blocks, so
-/// honest members ride out a finality lag of up to three quarters of it (45 minutes in
-/// production) and the deadline hook looks at a long job about once per `StallTimeout`. A
+/// `fast-runtime`. The worker sends one every quarter of it (timed by best blocks, so finality
+/// lag does not delay them): honest members ride out two or three lost heartbeats, and the
+/// deadline hook looks at a long job about once per `StallTimeout`. A
 /// job whose commit window is this long or shorter needs no heartbeats: its commit deadline
 /// comes first (the default 20-block window needs none in either build).
 pub const fn stall_timeout_blocks(build: Build) -> BlockNumber {
