@@ -730,7 +730,7 @@ async fn submit_to_verdict_latency_in_blocks() {
 			.header(receipt.block)
 			.await
 			.unwrap()
-			.and_then(|h| h.number())
+			.and_then(|h| h.number().ok())
 			.expect("the including block");
 		let (view, seen) = wait_settled(&client, id, Duration::from_secs(180)).await;
 		assert_eq!(

@@ -18,6 +18,17 @@ use sp_runtime::traits::Saturating;
 
 /// A valid spec, as large as the bounds allow, with `replicas` replicas.
 pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
+	bench_spec_sized::<T>(replicas, SPEC_SIZE_STEPS)
+}
+
+/// A valid spec with `replicas` replicas and `size` steps of its variable part: each list
+/// (arguments, variables, inputs) holds `⌈bound × size / SPEC_SIZE_STEPS⌉` items, each item at
+/// its bounds, and each text (command, registry repository) is that share of its bound long.
+/// Its encoded length is so at least `size / SPEC_SIZE_STEPS` of the largest spec's, from the
+/// smallest spec (`size` 0: no argument, variable, input or registry) to the largest.
+pub fn bench_spec_sized<T: Config>(replicas: u32, size: u32) -> JobSpecOf<T> {
+	let size = size.min(SPEC_SIZE_STEPS);
+	let part = |bound: u32| bound.saturating_mul(size).div_ceil(SPEC_SIZE_STEPS) as usize;
 	let replicas = replicas.clamp(1, Params::<T>::get().max_replicas);
 	let arg: povm_primitives::Bytes<{ povm_primitives::MAX_ARG_LEN }> =
 		BoundedVec::truncate_from(vec![b'x'; povm_primitives::MAX_ARG_LEN as usize]);
@@ -26,24 +37,25 @@ pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 		key: BoundedVec::truncate_from(vec![b'K'; povm_primitives::MAX_ENV_KEY_LEN as usize]),
 		value: BoundedVec::truncate_from(vec![b'v'; povm_primitives::MAX_ENV_VALUE_LEN as usize]),
 	};
+	let registry = (size > 0).then(|| povm_primitives::RegistryRef {
+		repository: BoundedVec::truncate_from(
+			[&b"r.io/"[..], &vec![b'a'; part(povm_primitives::MAX_REPOSITORY_LEN - 5)]].concat(),
+		),
+		manifest: [0xbb; 32],
+	});
 	JobSpec {
-		// The longest repository and every input at its bounds: `validate_spec` scans them all.
 		image: povm_primitives::ImageRef {
 			id: [0xaa; 32],
-			registry: Some(povm_primitives::RegistryRef {
-				repository: BoundedVec::truncate_from(
-					[&b"r.io/"[..], &vec![b'a'; povm_primitives::MAX_REPOSITORY_LEN as usize - 5]]
-						.concat(),
-				),
-				manifest: [0xbb; 32],
-			}),
+			registry,
 			arch: povm_primitives::Arch::X86_64,
 		},
-		command: BoundedVec::truncate_from(vec![b'c'; povm_primitives::MAX_COMMAND_LEN as usize]),
-		args: BoundedVec::truncate_from(vec![arg; povm_primitives::MAX_ARGS as usize]),
-		env: BoundedVec::truncate_from(vec![var; povm_primitives::MAX_ENV as usize]),
+		command: BoundedVec::truncate_from(vec![b'c'; part(povm_primitives::MAX_COMMAND_LEN)]),
+		args: BoundedVec::truncate_from(vec![arg; part(povm_primitives::MAX_ARGS)]),
+		env: BoundedVec::truncate_from(vec![var; part(povm_primitives::MAX_ENV)]),
 		inputs: BoundedVec::truncate_from(
-			(0..povm_primitives::MAX_INPUTS).map(bench_input).collect::<Vec<_>>(),
+			(0..part(povm_primitives::MAX_INPUTS) as u32)
+				.map(bench_input)
+				.collect::<Vec<_>>(),
 		),
 		resources: Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 },
 		price_per_second: BalanceOf::<T>::from(1u32),
@@ -52,7 +64,7 @@ pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
 	}
 }
 
-/// Input `i` of the benchmark spec: a name and a URL at their bounds.
+/// Input `i` of a benchmark spec: a name and a URL at their bounds.
 fn bench_input(i: u32) -> povm_primitives::InputRef {
 	let mut name = vec![b'n'; povm_primitives::MAX_INPUT_NAME_LEN as usize];
 	name[0] = b'0' + i as u8;
@@ -77,12 +89,13 @@ pub fn fund<T: Config>(who: &T::AccountId, spec: &JobSpecOf<T>) {
 	T::Currency::set_balance(who, amount);
 }
 
-/// The whitelisted caller, funded for a spec of `MaxReplicas` replicas at 1,000 per
-/// VM-second (a price level above `queue_jobs`'s), and that spec's least budget.
-fn dear_submission<T: Config>() -> Result<(T::AccountId, JobSpecOf<T>, BalanceOf<T>), BenchmarkError>
-{
+/// The whitelisted caller, funded for a spec of `MaxReplicas` replicas and `size` steps at
+/// 1,000 per VM-second (a price level above `queue_jobs`'s), and that spec's least budget.
+fn dear_submission<T: Config>(
+	size: u32,
+) -> Result<(T::AccountId, JobSpecOf<T>, BalanceOf<T>), BenchmarkError> {
 	let caller: T::AccountId = whitelisted_caller();
-	let mut spec = bench_spec::<T>(T::MaxReplicas::get());
+	let mut spec = bench_spec_sized::<T>(T::MaxReplicas::get(), size);
 	spec.price_per_second = BalanceOf::<T>::from(1_000u32);
 	let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
 	fund::<T>(&caller, &spec);
@@ -105,11 +118,11 @@ mod benchmarks {
 	use super::*;
 
 	/// A submission that evicts nothing, at its worst: the job opens a price level (the
-	/// level's bounds and both masks written).
+	/// level's bounds and both masks written); a spec of `s` size steps.
 	#[benchmark]
-	fn submit_job() -> Result<(), BenchmarkError> {
+	fn submit_job(s: Linear<0, SPEC_SIZE_STEPS>) -> Result<(), BenchmarkError> {
 		queue_jobs::<T>(1);
-		let (caller, spec, budget) = dear_submission::<T>()?;
+		let (caller, spec, budget) = dear_submission::<T>(s)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), Box::new(spec), budget);
 		assert_eq!(QueuedCount::<T>::get(), 2);
@@ -117,10 +130,10 @@ mod benchmarks {
 	}
 
 	/// The common submission: the job joins a price level that already holds a ready job (the
-	/// level's bounds written, neither mask read nor written).
+	/// level's bounds written, neither mask read nor written); a spec of `s` size steps.
 	#[benchmark]
-	fn submit_job_to_ready_level() -> Result<(), BenchmarkError> {
-		let (caller, spec, budget) = dear_submission::<T>()?;
+	fn submit_job_to_ready_level(s: Linear<0, SPEC_SIZE_STEPS>) -> Result<(), BenchmarkError> {
+		let (caller, spec, budget) = dear_submission::<T>(s)?;
 		let customer: T::AccountId = account("customer", 0, 0);
 		fund::<T>(&customer, &spec);
 		Pallet::<T>::do_submit_job(customer, spec.clone(), budget)?;
@@ -135,7 +148,7 @@ mod benchmarks {
 	/// the new job opens a level (both masks change). Every queue operation costs the same
 	/// whatever the number of queued jobs, so a full queue is a count at `MaxQueueLen`.
 	#[benchmark]
-	fn submit_job_evicting() -> Result<(), BenchmarkError> {
+	fn submit_job_evicting(s: Linear<0, SPEC_SIZE_STEPS>) -> Result<(), BenchmarkError> {
 		// EVICTION_SCAN empty places at the head of the lowest level's line, then the victim.
 		let scan = crate::queue::EVICTION_SCAN;
 		queue_jobs::<T>(scan + 2);
@@ -145,7 +158,7 @@ mod benchmarks {
 			Pallet::<T>::do_cancel_job(owner, first.saturating_add(i.into()))?;
 		}
 		QueuedCount::<T>::put(T::MaxQueueLen::get());
-		let (caller, spec, budget) = dear_submission::<T>()?;
+		let (caller, spec, budget) = dear_submission::<T>(s)?;
 		#[extrinsic_call]
 		submit_job(RawOrigin::Signed(caller), Box::new(spec), budget);
 		assert_eq!(QueuedCount::<T>::get(), T::MaxQueueLen::get());

@@ -149,6 +149,17 @@ impl<T: Config> Pallet<T> {
 			.checked_mul(&BalanceOf::<T>::from(spec.resources.max_seconds))
 	}
 
+	/// The size of `spec` in steps of the benchmarks' spec-size component
+	/// ([`crate::SPEC_SIZE_STEPS`]): its encoded length as a share of the largest spec's,
+	/// rounded up. The benchmark's spec of that step is at least as long (its fixed fields
+	/// count in full), so the charge covers the spec.
+	pub fn spec_size_steps(spec: &JobSpecOf<T>) -> u32 {
+		let max = (JobSpecOf::<T>::max_encoded_len() as u64).max(1);
+		let len = spec.encoded_size() as u64;
+		let steps = u64::from(crate::SPEC_SIZE_STEPS);
+		len.saturating_mul(steps).div_ceil(max).min(steps) as u32
+	}
+
 	/// Storage deposit for a spec.
 	pub fn deposit_for(spec: &JobSpecOf<T>) -> Option<BalanceOf<T>> {
 		let len = u32::try_from(spec.encoded_size()).ok()?;

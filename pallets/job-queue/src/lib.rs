@@ -11,6 +11,11 @@ pub use pallet::*;
 /// it runs.
 pub const DEFAULT_MIN_ELIGIBLE_PROVIDERS: u32 = 3;
 
+/// Steps of the benchmarks' spec-size component (`submit_job`'s weights): step `s` is a spec
+/// whose variable fields are `s / SPEC_SIZE_STEPS` of their bounds. A submission is charged at
+/// [`Pallet::spec_size_steps`] of its spec.
+pub const SPEC_SIZE_STEPS: u32 = 100;
+
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod dispatchable_impls;
@@ -543,22 +548,27 @@ pub mod pallet {
 		///
 		/// Charged as a submission that evicts (`submit_job_evicting`); what a submission that
 		/// evicts nothing does not use is refunded: to `submit_job` when the job opens a price
-		/// level, to `submit_job_to_ready_level` when its level already holds a ready job.
+		/// level, to `submit_job_to_ready_level` when its level already holds a ready job. Each
+		/// is benchmarked over the spec's size ([`Pallet::spec_size_steps`]): a small spec is
+		/// charged as one, not as the largest the bounds allow.
 		#[pallet::call_index(0)]
-		#[pallet::weight(<T as Config>::WeightInfo::submit_job_evicting())]
+		#[pallet::weight(
+			<T as Config>::WeightInfo::submit_job_evicting(Pallet::<T>::spec_size_steps(spec))
+		)]
 		pub fn submit_job(
 			origin: OriginFor<T>,
 			spec: Box<JobSpecOf<T>>,
 			budget: BalanceOf<T>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
+			let size = Self::spec_size_steps(&spec);
 			let submitted = Self::do_submit_job(who, *spec, budget)?;
 			let used = if submitted.evicted {
-				<T as Config>::WeightInfo::submit_job_evicting()
+				<T as Config>::WeightInfo::submit_job_evicting(size)
 			} else if submitted.joined_ready_level {
-				<T as Config>::WeightInfo::submit_job_to_ready_level()
+				<T as Config>::WeightInfo::submit_job_to_ready_level(size)
 			} else {
-				<T as Config>::WeightInfo::submit_job()
+				<T as Config>::WeightInfo::submit_job(size)
 			};
 			Ok(Some(used).into())
 		}

@@ -323,8 +323,8 @@ fn weights() -> Vec<(&'static str, u64, u64)> {
 	let c = RUNTIME_MAX_CANDIDATES;
 	let w = |name, w: frame_support::weights::Weight| (name, w.ref_time(), w.proof_size());
 	vec![
-		w("submit_job", <() as WeightInfo>::submit_job()),
-		w("submit_job_evicting", <() as WeightInfo>::submit_job_evicting()),
+		w("submit_job", <() as WeightInfo>::submit_job(crate::SPEC_SIZE_STEPS)),
+		w("submit_job_evicting", <() as WeightInfo>::submit_job_evicting(crate::SPEC_SIZE_STEPS)),
 		w("cancel_job", <() as WeightInfo>::cancel_job()),
 		w("service_queue_base", <() as WeightInfo>::service_queue_base()),
 		w("expire_job", <() as WeightInfo>::expire_job()),

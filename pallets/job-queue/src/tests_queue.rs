@@ -332,15 +332,16 @@ fn a_submission_that_evicts_nothing_is_refunded_the_eviction() {
 	use crate::WeightInfo;
 	ExtBuilder::default().endow(7, 1_000_000).build_and_execute(|| {
 		let s = spec(1, 1, 1, 1);
+		let size = JobQueue::spec_size_steps(&s);
 		let budget = JobQueue::max_cost(&s).unwrap();
 		let info =
 			JobQueue::submit_job(RuntimeOrigin::signed(7), Box::new(s.clone()), budget).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job()));
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job(size)));
 		let info = JobQueue::submit_job(RuntimeOrigin::signed(7), Box::new(s), budget).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job_to_ready_level()));
+		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job_to_ready_level(size)));
 		assert!(
-			<() as WeightInfo>::submit_job_to_ready_level().ref_time() <
-				<() as WeightInfo>::submit_job().ref_time()
+			<() as WeightInfo>::submit_job_to_ready_level(size).ref_time() <
+				<() as WeightInfo>::submit_job(size).ref_time()
 		);
 		while QueuedCount::<Test>::get() < QueueBound::get() {
 			submit(7, spec(1, 1, 1, 1));
@@ -348,7 +349,38 @@ fn a_submission_that_evicts_nothing_is_refunded_the_eviction() {
 		let s = good();
 		let budget = JobQueue::max_cost(&s).unwrap();
 		let info = JobQueue::submit_job(RuntimeOrigin::signed(BOB), Box::new(s), budget).unwrap();
-		assert_eq!(info.actual_weight, Some(<() as WeightInfo>::submit_job_evicting()));
+		assert_eq!(
+			info.actual_weight,
+			Some(<() as WeightInfo>::submit_job_evicting(JobQueue::spec_size_steps(&good())))
+		);
 		assert!(events().iter().any(|e| matches!(e, Event::JobEvicted { .. })));
+	});
+}
+
+/// The benchmarks' spec of size step `s` is at least as long as any spec charged at step `s`
+/// (so a submission is never charged for a smaller spec than it sent), and the charge grows
+/// with the spec: a small spec is charged a small step.
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn a_spec_is_charged_at_a_size_step_the_benchmark_covers() {
+	use crate::{benchmarking::bench_spec_sized, SPEC_SIZE_STEPS};
+	use codec::{Encode, MaxEncodedLen};
+	ExtBuilder::default().build_and_execute(|| {
+		let max = crate::JobSpecOf::<Test>::max_encoded_len();
+		for step in 0..=SPEC_SIZE_STEPS {
+			let bench = bench_spec_sized::<Test>(1, step);
+			assert!(JobQueue::validate_spec(&bench).is_ok(), "step {step}");
+			// Every spec charged at `step` is at most step / STEPS of the largest.
+			assert!(
+				bench.encoded_size() * SPEC_SIZE_STEPS as usize >= max * step as usize,
+				"step {step}: {} bytes",
+				bench.encoded_size()
+			);
+		}
+		assert_eq!(
+			JobQueue::spec_size_steps(&bench_spec_sized::<Test>(1, SPEC_SIZE_STEPS)),
+			SPEC_SIZE_STEPS
+		);
+		assert!(JobQueue::spec_size_steps(&spec(1, 1, 1, 1)) <= 5);
 	});
 }

@@ -47,9 +47,9 @@ use core::marker::PhantomData;
 
 /// Weight functions needed by `pallet_job_queue`.
 pub trait WeightInfo {
-	fn submit_job() -> Weight;
-	fn submit_job_to_ready_level() -> Weight;
-	fn submit_job_evicting() -> Weight;
+	fn submit_job(s: u32, ) -> Weight;
+	fn submit_job_to_ready_level(s: u32, ) -> Weight;
+	fn submit_job_evicting(s: u32, ) -> Weight;
 	fn cancel_job() -> Weight;
 	fn set_params() -> Weight;
 	fn set_min_eligible_providers() -> Weight;
@@ -88,7 +88,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::LevelEntries` (`max_values`: None, `max_size`: Some(34), added: 2509, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::LevelMembers` (r:0 w:1)
 	/// Proof: `JobQueue::LevelMembers` (`max_values`: None, `max_size`: Some(26), added: 2501, mode: `MaxEncodedLen`)
-	fn submit_job() -> Weight {
+	fn submit_job(_s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `582`
 		//  Estimated: `3640`
@@ -123,12 +123,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::Expiring` (r:0 w:2)
 	/// Proof: `JobQueue::Expiring` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	fn submit_job_to_ready_level() -> Weight {
+	fn submit_job_to_ready_level(_s: u32, ) -> Weight {
 		Weight::from_parts(160_579_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
-	fn submit_job_evicting() -> Weight {
+	fn submit_job_evicting(_s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `25077`
 		//  Estimated: `41134`
@@ -336,17 +336,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
-	fn submit_job() -> Weight {
+	fn submit_job(_s: u32, ) -> Weight {
 		Weight::from_parts(160_579_000, 3640)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(11_u64))
 	}
-	fn submit_job_to_ready_level() -> Weight {
+	fn submit_job_to_ready_level(_s: u32, ) -> Weight {
 		Weight::from_parts(160_579_000, 3640)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(9_u64))
 	}
-	fn submit_job_evicting() -> Weight {
+	fn submit_job_evicting(_s: u32, ) -> Weight {
 		Weight::from_parts(365_415_000, 41134)
 			.saturating_add(RocksDbWeight::get().reads(29_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))

@@ -57,11 +57,13 @@ impl frame_system::Config for Runtime {
 	type Nonce = Nonce;
 	type Hash = Hash;
 	type BlockHashCount = ConstU32<2400>;
-	// ParityDB and RocksDB have comparable costs; the RocksDB figures are the conservative
-	// reference substrate ships.
-	/// Measured on the node's ParityDB (`scripts/bench-db-weights.sh`), not the reference
-	/// RocksDB figures.
+	// Measured on the node's ParityDB (`scripts/bench-db-weights.sh`), not Substrate's
+	// reference RocksDB figures.
 	type DbWeight = crate::weights::paritydb::constants::ParityDbWeight;
+	// Substrate's measured weights with this runtime's `DbWeight` (the `()` defaults charge
+	// RocksDB's figures whatever `DbWeight` says).
+	type SystemWeightInfo = frame_system::weights::SubstrateWeight<Runtime>;
+	type ExtensionsWeightInfo = frame_system::SubstrateExtensionsWeight<Runtime>;
 	type Version = Version;
 	type AccountData = pallet_balances::AccountData<crate::Balance>;
 	type SS58Prefix = SS58Prefix;
