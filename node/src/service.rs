@@ -307,7 +307,15 @@ pub fn new_full<
 			network,
 			sync: Arc::new(sync_service),
 			notification_service: grandpa_notification_service,
-			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
+			// Vote one block behind the best (Substrate's default is two): a fork at the very
+			// head (two BABE authors of one slot) gets no votes, and finality trails the best
+			// block by one block less. A job's reveal waits for finality (the worker's rule
+			// against copiers across a fork), so this block is one of its latency (issue 13).
+			// GRANDPA's safety does not depend on the voting rule.
+			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::new()
+				.add(sc_consensus_grandpa::BeforeBestBlockBy(1))
+				.add(sc_consensus_grandpa::ThreeQuartersOfTheUnfinalizedChain)
+				.build(),
 			prometheus_registry,
 			shared_voter_state: SharedVoterState::empty(),
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
