@@ -150,14 +150,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The size of `spec` in steps of the benchmarks' spec-size component
-	/// ([`crate::SPEC_SIZE_STEPS`]): its encoded length as a share of the largest spec's,
-	/// rounded up. The benchmark's spec of that step is at least as long (its fixed fields
-	/// count in full), so the charge covers the spec.
+	/// ([`crate::SPEC_SIZE_STEPS`]): the largest of its encoded length as a share of the
+	/// largest spec's and each list's items (arguments, variables, inputs) as a share of the
+	/// list's bound, rounded up. The benchmark's spec of that step is at least as long (its
+	/// fixed fields count in full) and has at least as many items in each list, so the charge
+	/// covers a spec of many tiny items as well as one of a few long ones.
 	pub fn spec_size_steps(spec: &JobSpecOf<T>) -> u32 {
-		let max = (JobSpecOf::<T>::max_encoded_len() as u64).max(1);
-		let len = spec.encoded_size() as u64;
 		let steps = u64::from(crate::SPEC_SIZE_STEPS);
-		len.saturating_mul(steps).div_ceil(max).min(steps) as u32
+		let share = |part: u64, whole: u64| part.saturating_mul(steps).div_ceil(whole.max(1));
+		let bytes = share(spec.encoded_size() as u64, JobSpecOf::<T>::max_encoded_len() as u64);
+		let items = [
+			share(spec.args.len() as u64, povm_primitives::MAX_ARGS.into()),
+			share(spec.env.len() as u64, povm_primitives::MAX_ENV.into()),
+			share(spec.inputs.len() as u64, povm_primitives::MAX_INPUTS.into()),
+		];
+		items.into_iter().fold(bytes, u64::max).min(steps) as u32
 	}
 
 	/// Storage deposit for a spec.

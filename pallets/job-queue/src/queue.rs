@@ -109,7 +109,15 @@ impl<T: Config> Pallet<T> {
 			// Its expiry entry goes with it when the record says when; otherwise the agenda
 			// drops it when its block comes (nothing is queued under it then).
 			let expires_at = Jobs::<T>::get(id).map(|j| j.expires_at).unwrap_or_default();
+			let level = Queued::<T>::get(id).map(|e| e.level);
 			Self::dequeue(id, expires_at);
+			// The masks change only when a level's bit flips, so an index found broken may
+			// hold a wrong bit: set this level's two bits from its bounds again.
+			if let Some(level) = level {
+				let bounds = Levels::<T>::get(level).unwrap_or_default();
+				ReadyLevels::<T>::mutate(|m| m.set(level, bounds.ready > 0));
+				OccupiedLevels::<T>::mutate(|m| m.set(level, bounds.jobs() > 0));
+			}
 		}
 	}
 

@@ -382,5 +382,12 @@ fn a_spec_is_charged_at_a_size_step_the_benchmark_covers() {
 			SPEC_SIZE_STEPS
 		);
 		assert!(JobQueue::spec_size_steps(&spec(1, 1, 1, 1)) <= 5);
+		// Many tiny items are charged by their count: 32 one-byte arguments are all of them.
+		let mut tiny = spec(1, 1, 1, 1);
+		tiny.args = frame_support::BoundedVec::truncate_from(vec![
+			frame_support::BoundedVec::truncate_from(vec![b'a']);
+			povm_primitives::MAX_ARGS as usize
+		]);
+		assert_eq!(JobQueue::spec_size_steps(&tiny), SPEC_SIZE_STEPS);
 	});
 }

@@ -45,22 +45,22 @@ pub mod constants {
 		/// One read and one write of a storage item in `povm-node`'s database (ParityDB, the
 		/// node's default), measured on every key of the benchmarked state.
 		pub const ParityDbWeight: RuntimeDbWeight = RuntimeDbWeight {
-			/// Time to read one storage item: the *Average* of all
-			/// reads × `1.1` + `0` ns.
-			///
-			/// Nanoseconds: min 570, max 148_311,
-			/// average 3_060, median 2_814,
-			/// std-dev 2069.51; 99th 6_299, 95th
-			/// 4_126, 75th 3_325 percentile.
+			// Time to read one storage item: the *Average* of all
+			// reads × `1.1` + `0` ns.
+			//
+			// Nanoseconds: min 570, max 148_311,
+			// average 3_060, median 2_814,
+			// std-dev 2069.51; 99th 6_299, 95th
+			// 4_126, 75th 3_325 percentile.
 			read: 3_367 * constants::WEIGHT_REF_TIME_PER_NANOS,
 
-			/// Time to write one storage item (its share of the storage root included): the
-			/// *Average* of all writes × `1.1` + `0` ns.
-			///
-			/// Nanoseconds: min 6_162, max 8_395,
-			/// average 7_263, median 7_294,
-			/// std-dev 388.63; 99th 8_395, 95th
-			/// 7_738, 75th 7_444 percentile.
+			// Time to write one storage item (its share of the storage root included): the
+			// *Average* of all writes × `1.1` + `0` ns.
+			//
+			// Nanoseconds: min 6_162, max 8_395,
+			// average 7_263, median 7_294,
+			// std-dev 388.63; 99th 8_395, 95th
+			// 7_738, 75th 7_444 percentile.
 			write: 7_990 * constants::WEIGHT_REF_TIME_PER_NANOS,
 		};
 	}

@@ -247,6 +247,12 @@ pub struct LocalState {
 	pub draw_reported: Option<u32>,
 	/// Whether Docker answered at the last check (so a change is reported once).
 	pub docker_up: bool,
+	/// The spec digest each run of this process was started for
+	/// ([`super::plan::spec_digest`]): a record is committed only for that job.
+	pub ran_specs: BTreeMap<JobId, Digest>,
+	/// The last best block at which the chain assigned each job to this provider: a job is
+	/// not forgotten before that block is final.
+	pub last_assigned: BTreeMap<JobId, BlockNumber>,
 }
 
 impl Default for LocalState {
@@ -267,6 +273,15 @@ impl LocalState {
 			missing_reported: BTreeSet::new(),
 			draw_reported: None,
 			docker_up: true,
+			ran_specs: BTreeMap::new(),
+			last_assigned: BTreeMap::new(),
+		}
+	}
+
+	/// Notes the jobs the chain assigns to this provider at best block `now`.
+	pub fn note_assigned(&mut self, jobs: impl IntoIterator<Item = JobId>, now: BlockNumber) {
+		for job in jobs {
+			self.last_assigned.insert(job, now);
 		}
 	}
 
@@ -306,6 +321,9 @@ impl LocalState {
 	/// Records that the loop took `action` at (best) block `at`: a task it starts is in
 	/// flight and tried at `at`; a decline, report or forget is remembered.
 	pub fn apply(&mut self, action: &Action, at: BlockNumber) {
+		if let Action::Run { job, spec, .. } = action {
+			self.ran_specs.insert(*job, *spec);
+		}
 		if let Some(task) = action.task() {
 			self.in_flight.insert(task);
 			self.tries.entry(task).or_default().at = at;
@@ -366,6 +384,8 @@ impl LocalState {
 	/// Forgets everything about `job` (its record on disk is the caller's).
 	pub fn forget(&mut self, job: JobId) {
 		self.records.remove(&job);
+		self.ran_specs.remove(&job);
+		self.last_assigned.remove(&job);
 		self.declined.remove(&job);
 		self.missing_reported.remove(&job);
 		self.tries.retain(|t, _| t.job() != Some(job));

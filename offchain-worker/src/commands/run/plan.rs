@@ -92,6 +92,13 @@ pub struct LotteryChainView {
 pub struct ChainView {
 	/// The best block: the plan's clock.
 	pub now: BlockNumber,
+	/// The finalised head.
+	pub finalized: BlockNumber,
+	/// For the jobs this worker holds a pending record of: the digest of the job's spec at
+	/// the finalised head ([`spec_digest`]); a job missing here is not final yet. A job id is
+	/// a counter: two forks may give the same id to different jobs, so a record is committed
+	/// only for the job it was run for.
+	pub final_specs: BTreeMap<JobId, Digest>,
 	/// This provider's assignments at the finalised head, by job: the phase there. A reveal
 	/// waits for its `Reveal` phase to be final, and a job is forgotten only when neither the
 	/// best block nor the finalised head assigns it.
@@ -172,6 +179,9 @@ pub enum Action {
 	Run {
 		/// The job.
 		job: JobId,
+		/// The digest of the spec run ([`spec_digest`]), to tell the job from another one
+		/// given the same id on another fork.
+		spec: Digest,
 		/// The draw wave this provider was assigned in (committed to).
 		wave: u32,
 		/// The job's resources on chain (they bound the committed usage).
@@ -315,6 +325,33 @@ pub fn job_heartbeat_due(a: &AssignmentView, view: &ChainView, state: &LocalStat
 		state.may_start(Task::JobHeartbeat(a.job), now, every)
 }
 
+/// The digest by which the worker tells a job from another given the same id on another
+/// fork: blake2-256 of its encoded spec.
+pub fn spec_digest(spec: &JobSpec) -> Digest {
+	crate::attestation::blake2_256(&codec::Encode::encode(spec))
+}
+
+/// Whether `job`'s commit is safe to send: the finalised head holds the job with the spec the
+/// record was run for (a record read back from disk after a restart, whose spec is not known,
+/// only needs the job to be final). Commits wait for the job's submission to be final (a block
+/// or two after it, before any run ends), not for its assignment.
+pub fn commit_is_safe(job: JobId, view: &ChainView, state: &LocalState) -> bool {
+	match (view.final_specs.get(&job), state.ran_specs.get(&job)) {
+		(None, _) => false,
+		(Some(_), None) => true,
+		(Some(final_spec), Some(ran)) => final_spec == ran,
+	}
+}
+
+/// Whether the pending record of `job` was run for another job than the one the finalised
+/// head holds under its id (the run's fork was reverted): it must never be committed.
+pub fn record_of_another_job(job: JobId, view: &ChainView, state: &LocalState) -> bool {
+	matches!(
+		(view.final_specs.get(&job), state.ran_specs.get(&job)),
+		(Some(final_spec), Some(ran)) if final_spec != ran
+	)
+}
+
 /// Whether `job`'s reveal is safe to send: the finalised head shows this provider's
 /// assignment to it in its `Reveal` phase, so every member's commit is final.
 pub fn reveal_is_final(job: JobId, view: &ChainView) -> bool {
@@ -344,8 +381,14 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 					if !state.job_in_flight(a.job) {
 						actions.push(Action::Forget { job: a.job });
 					},
+				Some(_) if record_of_another_job(a.job, view, state) => {
+					if !state.job_in_flight(a.job) {
+						actions.push(Action::Forget { job: a.job });
+					}
+				},
 				Some(record) => {
-					if now <= a.commit_deadline &&
+					if commit_is_safe(a.job, view, state) &&
+						now <= a.commit_deadline &&
 						state.may_start(Task::Commit(a.job), now, RESEND_AFTER)
 					{
 						actions.push(Action::Commit(Box::new(record.clone())));
@@ -397,6 +440,7 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 						run.prepare_within = prepare_within(left, needed, view.millis_per_block);
 						actions.push(Action::Run {
 							job: a.job,
+							spec: spec_digest(spec),
 							wave: a.wave,
 							resources: spec.resources,
 							run: Box::new(run),
@@ -432,7 +476,10 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 		.chain(view.final_phases.keys().copied())
 		.collect();
 	for job in state.known_jobs() {
-		if !assigned.contains(&job) && !state.job_in_flight(job) {
+		// Nor before finality passes the last best block that assigned it: that block's
+		// fork may still win.
+		let seen_final = state.last_assigned.get(&job).is_none_or(|at| view.finalized >= *at);
+		if !assigned.contains(&job) && !state.job_in_flight(job) && seen_final {
 			actions.push(Action::Forget { job });
 		}
 	}
@@ -559,6 +606,8 @@ mod tests {
 	fn view(now: BlockNumber, assignments: Vec<AssignmentView>) -> ChainView {
 		ChainView {
 			now,
+			finalized: now,
+			final_specs: assignments.iter().map(|a| (a.job, spec_digest(&spec(30)))).collect(),
 			final_phases: assignments.iter().map(|a| (a.job, a.phase)).collect(),
 			millis_per_block: 6_000,
 			specs: assignments.iter().map(|a| (a.job, spec(30))).collect(),
@@ -592,7 +641,13 @@ mod tests {
 	fn run_of(job: JobId) -> Action {
 		let config = Config::default();
 		let run = job::to_job_run(job, &spec(30), &config, job::work_dir(&config, job)).unwrap();
-		Action::Run { job, wave: 0, resources: spec(30).resources, run: Box::new(run) }
+		Action::Run {
+			job,
+			spec: spec_digest(&spec(30)),
+			wave: 0,
+			resources: spec(30).resources,
+			run: Box::new(run),
+		}
 	}
 
 	fn commit(job: JobId) -> Action {
@@ -840,8 +895,9 @@ mod tests {
 	}
 
 	/// A best fork that does not assign a job may be reverted: the pending record is kept
-	/// while the finalised head still assigns the job (deleting it would make the provider a
-	/// reveal no-show once the fork is gone).
+	/// while the finalised head still assigns the job, or has not reached the last best block
+	/// that assigned it (deleting it would make the provider a reveal no-show once that fork
+	/// wins after all).
 	#[test]
 	fn a_job_missing_from_a_best_fork_is_not_forgotten_while_final() {
 		let mut state = LocalState::from_records([record(4)]);
@@ -851,6 +907,42 @@ mod tests {
 		assert!(state.records.contains_key(&4));
 		v.final_phases.clear();
 		assert_eq!(step(&v, &mut state), vec![Action::Forget { job: 4 }]);
+		// Assigned at best block 140 only, then a fork without it: kept until 140 is final.
+		let mut state = LocalState::from_records([record(4)]);
+		state.note_assigned([4], 140);
+		let mut v = view(141, vec![]);
+		v.finalized = 139;
+		assert_eq!(step(&v, &mut state), vec![]);
+		v.finalized = 140;
+		assert_eq!(step(&v, &mut state), vec![Action::Forget { job: 4 }]);
+	}
+
+	/// A job id is a counter, so two forks may give the same id to different jobs. A run
+	/// started at the best block is committed only once the finalised head holds the job with
+	/// the spec it ran (its submission is final a block or two after it, before the run ends);
+	/// a record run for the job of a reverted fork is forgotten, never committed into the job
+	/// the id now names (a wrong result the provider would be slashed for).
+	#[test]
+	fn a_run_is_committed_only_for_the_job_it_ran_not_another_given_its_id_on_a_fork() {
+		let mut state = LocalState::default();
+		let mut v = view(100, vec![assignment(1, AssignmentPhase::Commit)]);
+		v.final_specs.clear();
+		assert_eq!(step(&v, &mut state), vec![run_of(1)]);
+		state.complete(Completion::Ran { job: 1, result: Ok(record(1)) });
+		// The job's submission is not final yet: no commit.
+		v.now = 101;
+		assert_eq!(step(&v, &mut state), vec![]);
+		// Final, with the spec run: committed.
+		v.final_specs.insert(1, spec_digest(&spec(30)));
+		assert_eq!(step(&v, &mut state), vec![commit(1)]);
+		// The finalised head gives id 1 to another job: the record is forgotten, not sent.
+		let mut state = LocalState::default();
+		v.final_specs.clear();
+		step(&v, &mut state);
+		state.complete(Completion::Ran { job: 1, result: Ok(record(1)) });
+		v.final_specs.insert(1, spec_digest(&spec(60)));
+		assert_eq!(step(&v, &mut state), vec![Action::Forget { job: 1 }]);
+		assert!(!state.records.contains_key(&1));
 	}
 
 	/// Before the fix, a format-1 record was refused as corrupt: the worker reported a missing

@@ -277,8 +277,12 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			)
 			.await?;
 		let (stall_timeout, last_signs) = self.read_last_signs(&assignments, state, hash).await;
+		let final_specs = self.read_final_specs(state, finalized_hash).await;
+		state.note_assigned(assignments.iter().map(|a| a.job), number);
 		Ok(Some(ChainView {
 			now: number,
+			finalized,
+			final_specs,
 			final_phases,
 			millis_per_block,
 			assignments,
@@ -336,6 +340,26 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			}
 		}
 		(timeout, signs)
+	}
+
+	/// The spec digests at the finalised head `at` of the jobs the worker holds a pending record
+	/// of (see [`plan::commit_is_safe`]). A job not there (not final yet) or whose read fails
+	/// (logged, counted) is left out: its commit waits for the next block.
+	async fn read_final_specs(&self, state: &LocalState, at: H256) -> BTreeMap<JobId, Digest> {
+		let mut specs = BTreeMap::new();
+		for &job in state.records.keys() {
+			match self.client().job(job, Some(at)).await {
+				Ok(Some(view)) => {
+					specs.insert(job, plan::spec_digest(&view.spec));
+				},
+				Ok(None) => {},
+				Err(e) => {
+					self.metrics.error(e.kind());
+					tracing::warn!(target: LOG_SERVICE, job, "job not read at the finalised head: {e}");
+				},
+			}
+		}
+		specs
 	}
 
 	/// The lottery at block `at`; `None` (logged, counted) when it cannot be read.
@@ -403,7 +427,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		done: &mpsc::Sender<Completion>,
 	) {
 		match action {
-			Action::Run { job, wave, resources, run } => {
+			Action::Run { job, wave, resources, run, .. } => {
 				let (this, done) = (self.clone(), done.clone());
 				tracker.spawn(async move {
 					let (owner, format) = match known {
