@@ -381,7 +381,12 @@ pub fn plan(view: &ChainView, state: &LocalState, config: &Config, signer: &Sign
 					if !state.job_in_flight(a.job) {
 						actions.push(Action::Forget { job: a.job });
 					},
-				Some(_) if record_of_another_job(a.job, view, state) => {
+				// Run for another job under this id (a reverted fork), or for another wave of
+				// this one (drawn in a different wave on another fork, or drawn again): its
+				// commitment would not open for this assignment.
+				Some(record)
+					if record_of_another_job(a.job, view, state) || record.wave != a.wave =>
+				{
 					if !state.job_in_flight(a.job) {
 						actions.push(Action::Forget { job: a.job });
 					}
@@ -943,6 +948,22 @@ mod tests {
 		v.final_specs.insert(1, spec_digest(&spec(60)));
 		assert_eq!(step(&v, &mut state), vec![Action::Forget { job: 1 }]);
 		assert!(!state.records.contains_key(&1));
+	}
+
+	/// A record made for another draw wave of the job (a fork drew this provider in another
+	/// wave) commits to that wave: it is forgotten and the job run again for this one, not
+	/// committed and then refused at the reveal (a no-show).
+	#[test]
+	fn a_record_of_another_wave_is_forgotten_not_committed() {
+		let mut state = LocalState::from_records([record(1)]);
+		let mut a = assignment(1, AssignmentPhase::Commit);
+		a.wave = 1;
+		let v = view(100, vec![a]);
+		assert_eq!(step(&v, &mut state), vec![Action::Forget { job: 1 }]);
+		let Some(Action::Run { wave, .. }) = step(&v, &mut state).first().cloned() else {
+			panic!("the job runs again")
+		};
+		assert_eq!(wave, 1);
 	}
 
 	/// Before the fix, a format-1 record was refused as corrupt: the worker reported a missing
