@@ -670,24 +670,10 @@ fn write_long_job_bench(figures: &serde_json::Value, run_seconds: u64) {
 		f("wall_seconds"),
 	);
 	std::fs::write(bench.join("long-job.md"), md).unwrap();
-	let scale = bench.join("scale.json");
-	let mut all: serde_json::Map<String, serde_json::Value> = std::fs::read_to_string(&scale)
-		.ok()
-		.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-		.and_then(|v| v.as_object().cloned())
-		.unwrap_or_default();
-	all.insert("long_job_seconds".into(), run_seconds.into());
-	all.insert("long_job".into(), figures.clone());
-	let nulls: Vec<String> =
-		all.iter().filter(|(_, v)| v.is_null()).map(|(k, _)| k.clone()).collect();
-	if let Some(serde_json::Value::String(note)) = all.get_mut("not_measured") {
-		*note = format!(
-			"null: not measured yet ({}); see the benchmarks named in docs/testing.md",
-			nulls.join(", ")
-		);
-	}
-	let text = serde_json::to_string_pretty(&serde_json::Value::Object(all)).unwrap();
-	std::fs::write(scale, format!("{text}\n")).unwrap();
+	merge_into_scale_json(&[
+		("long_job_seconds", run_seconds.into()),
+		("long_job", figures.clone()),
+	]);
 }
 
 /// Jobs the latency benchmark submits, one after another.
@@ -814,14 +800,24 @@ fn write_latency_bench(figures: &serde_json::Value, median: i64) {
 		figures["max_blocks"],
 	);
 	std::fs::write(bench.join("latency.md"), md).unwrap();
-	let scale = bench.join("scale.json");
+	merge_into_scale_json(&[
+		("submit_to_verdict_blocks", median.into()),
+		("latency", figures.clone()),
+	]);
+}
+
+/// Sets `fields` in `bench/scale.json` (the other benchmarks' figures kept) and names the
+/// fields still `null` in its `not_measured` note.
+fn merge_into_scale_json(fields: &[(&str, serde_json::Value)]) {
+	let scale = povm_network_tests::repo_root().join("bench").join("scale.json");
 	let mut all: serde_json::Map<String, serde_json::Value> = std::fs::read_to_string(&scale)
 		.ok()
 		.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
 		.and_then(|v| v.as_object().cloned())
 		.unwrap_or_default();
-	all.insert("submit_to_verdict_blocks".into(), median.into());
-	all.insert("latency".into(), figures.clone());
+	for (key, value) in fields {
+		all.insert((*key).into(), value.clone());
+	}
 	let nulls: Vec<String> =
 		all.iter().filter(|(_, v)| v.is_null()).map(|(k, _)| k.clone()).collect();
 	if let Some(serde_json::Value::String(note)) = all.get_mut("not_measured") {

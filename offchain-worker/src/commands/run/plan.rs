@@ -94,8 +94,9 @@ pub struct ChainView {
 	pub now: BlockNumber,
 	/// The finalised head.
 	pub finalized: BlockNumber,
-	/// For the jobs this worker holds a pending record of: the digest of the job's spec at
-	/// the finalised head ([`spec_digest`]); a job missing here is not final yet. A job id is
+	/// For the jobs whose commit the best block waits for and this worker holds a pending
+	/// record of: the digest of the job's spec at the finalised head ([`spec_digest`]); a job
+	/// missing here is not final yet. A job id is
 	/// a counter: two forks may give the same id to different jobs, so a record is committed
 	/// only for the job it was run for.
 	pub final_specs: BTreeMap<JobId, Digest>,

@@ -8,7 +8,7 @@
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use pallet_vm_proof::VmOffer;
-use povm_primitives::results::ResultFormat;
+use povm_primitives::{results::ResultFormat, AssignmentPhase};
 use rand::RngCore;
 use tokio::sync::mpsc;
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
@@ -216,15 +216,28 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			let Some(hash) = client.block_hash(number).await? else { return Ok(None) };
 			hash
 		};
+		// At the finalised head too, unless it is the block read (no best block ahead of it).
+		let settled = async {
+			if hash == finalized_hash {
+				Ok(None)
+			} else {
+				client.assignments(self.me(), Some(finalized_hash)).await.map(Some)
+			}
+		};
 		let (assignments, settled, health, lottery, heartbeat_current) = tokio::join!(
 			client.assignments(self.me(), Some(hash)),
-			client.assignments(self.me(), Some(finalized_hash)),
+			settled,
 			self.executor.health(),
 			self.read_lottery(hash),
 			self.read_heartbeat(hash),
 		);
 		let assignments = assignments?;
-		let final_phases = settled?.into_iter().map(|a| (a.job, a.phase)).collect();
+		let final_phases = settled?
+			.as_ref()
+			.unwrap_or(&assignments)
+			.iter()
+			.map(|a| (a.job, a.phase))
+			.collect();
 		tracing::debug!(target: LOG_SERVICE, number, finalized, ?assignments, "best block");
 		let docker_up = self.note_docker(state, health);
 		specs.retain(|job, _| assignments.iter().any(|a| a.job == *job));
@@ -277,7 +290,7 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 			)
 			.await?;
 		let (stall_timeout, last_signs) = self.read_last_signs(&assignments, state, hash).await;
-		let final_specs = self.read_final_specs(state, finalized_hash).await;
+		let final_specs = self.read_final_specs(&assignments, state, finalized_hash).await;
 		state.note_assigned(assignments.iter().map(|a| a.job), number);
 		Ok(Some(ChainView {
 			now: number,
@@ -342,12 +355,21 @@ impl<E: Executor + Send + Sync + 'static> Worker<E> {
 		(timeout, signs)
 	}
 
-	/// The spec digests at the finalised head `at` of the jobs the worker holds a pending record
-	/// of (see [`plan::commit_is_safe`]). A job not there (not final yet) or whose read fails
-	/// (logged, counted) is left out: its commit waits for the next block.
-	async fn read_final_specs(&self, state: &LocalState, at: H256) -> BTreeMap<JobId, Digest> {
+	/// The spec digests at the finalised head `at` of the jobs whose commit the worker may
+	/// send: it holds a pending record and the best block waits for its commit (see
+	/// [`plan::commit_is_safe`]). A job not there (not final yet) or whose read fails (logged,
+	/// counted) is left out: its commit waits for the next block.
+	async fn read_final_specs(
+		&self,
+		assignments: &[AssignmentView],
+		state: &LocalState,
+		at: H256,
+	) -> BTreeMap<JobId, Digest> {
 		let mut specs = BTreeMap::new();
-		for &job in state.records.keys() {
+		let owed = assignments
+			.iter()
+			.filter(|a| a.phase == AssignmentPhase::Commit && state.records.contains_key(&a.job));
+		for job in owed.map(|a| a.job) {
 			match self.client().job(job, Some(at)).await {
 				Ok(Some(view)) => {
 					specs.insert(job, plan::spec_digest(&view.spec));
