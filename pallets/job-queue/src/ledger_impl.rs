@@ -11,7 +11,7 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use povm_primitives::{JobLedger, JobTerms, ProviderRegistry, Settlement};
+use povm_primitives::{JobLedger, JobTerms, Settlement};
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
@@ -215,11 +215,7 @@ impl<T: Config> Pallet<T> {
 		if count == 0 {
 			return Ok(Vec::new());
 		}
-		let candidates: Vec<_> = T::Providers::candidates(&job.spec.resources, job.spec.image.arch)
-			.into_iter()
-			.filter(|(p, _)| !job.providers.contains(p))
-			.collect();
-		let drawn = Self::draw(id, job.providers.len() as u32, candidates, count);
+		let drawn = Self::draw(id, job.providers.len() as u32, &job.spec, count, &job.providers);
 		if drawn.is_empty() {
 			return Ok(drawn);
 		}

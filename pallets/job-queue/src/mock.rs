@@ -5,6 +5,7 @@ use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64, Hooks, Randomness},
+	weights::Weight,
 };
 use povm_primitives::{Arch, JobId, ProviderRegistry, Resources};
 use sp_core::H256;
@@ -81,22 +82,61 @@ pub fn used_slots(who: AccountId) -> u32 {
 	PROVIDERS.with(|p| p.borrow().iter().find(|x| x.who == who).map(|x| x.used).unwrap_or(0))
 }
 
+/// Every mock provider eligible for `r` on `arch`, in registration order, with its free
+/// slots.
+pub fn mock_candidates(r: &Resources, arch: Arch) -> Vec<(AccountId, u32)> {
+	PROVIDERS.with(|p| {
+		p.borrow()
+			.iter()
+			.filter(|x| {
+				x.arch == arch &&
+					x.offer.millicores >= r.millicores &&
+					x.offer.memory_mib >= r.memory_mib &&
+					x.used < x.slots
+			})
+			.map(|x| (x.who, x.slots - x.used))
+			.collect()
+	})
+}
+
 /// A provider registry kept in thread-local memory.
 pub struct MockRegistry;
 impl ProviderRegistry<AccountId, u64> for MockRegistry {
-	fn candidates(r: &Resources, arch: Arch) -> Vec<(AccountId, u32)> {
-		PROVIDERS.with(|p| {
-			p.borrow()
-				.iter()
-				.filter(|x| {
-					x.arch == arch &&
-						x.offer.millicores >= r.millicores &&
-						x.offer.memory_mib >= r.memory_mib &&
-						x.used < x.slots
-				})
-				.map(|x| (x.who, x.slots - x.used))
-				.collect()
-		})
+	fn drawable_count(r: &Resources, arch: Arch) -> u32 {
+		mock_candidates(r, arch).len() as u32
+	}
+	/// The weighted draw without an index: one pass over the candidates per pick.
+	fn draw(
+		r: &Resources,
+		arch: Arch,
+		count: u32,
+		exclude: &[AccountId],
+		random: &mut dyn FnMut(u32) -> u64,
+	) -> Vec<AccountId> {
+		let mut candidates: Vec<(AccountId, u32)> = mock_candidates(r, arch)
+			.into_iter()
+			.filter(|(p, _)| !exclude.contains(p))
+			.collect();
+		let mut out = Vec::new();
+		let mut k = 0u32;
+		while k < count && !candidates.is_empty() {
+			let total: u64 = candidates.iter().map(|(_, w)| *w as u64).sum();
+			let mut pick = random(k) % total.max(1);
+			let mut idx = candidates.len() - 1;
+			for (n, (_, free)) in candidates.iter().enumerate() {
+				if pick < *free as u64 {
+					idx = n;
+					break;
+				}
+				pick -= *free as u64;
+			}
+			out.push(candidates.swap_remove(idx).0);
+			k += 1;
+		}
+		out
+	}
+	fn draw_rejections_weight() -> Weight {
+		Weight::zero()
 	}
 	fn on_assigned(
 		job: JobId,

@@ -201,7 +201,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 	pub fn quote(
 		spec: JobSpec<crate::BalanceOf<T>>,
 	) -> QuoteView<crate::BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>> {
-		use crate::{pallet::*, WeightInfo};
+		use crate::pallet::*;
 		use frame_support::traits::Get;
 		use povm_primitives::ProviderRegistry;
 		use sp_runtime::traits::Saturating;
@@ -222,17 +222,14 @@ impl<T: crate::Config> crate::Pallet<T> {
 		if refusal.is_none() && queue_full && Self::eviction_victim(level).is_none() {
 			refusal = Some(Error::<T>::QueueFull.into());
 		}
-		let eligible_providers = T::Providers::candidates(&spec.resources, spec.image.arch)
-			.iter()
-			.filter(|(_, free)| *free > 0)
-			.count() as u32;
+		let eligible_providers = T::Providers::drawable_count(&spec.resources, spec.image.arch);
 		let needed_providers = spec.redundancy.min_replicas.max(MinEligibleProviders::<T>::get());
 		let params = Params::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
 		// Tries a block's hook can afford (a fifth of the block, each try charged a draw over
 		// `MaxCandidates`), at most `max_assignments_per_block`.
 		let hook = <T as frame_system::Config>::BlockWeights::get().max_block / 5;
-		let per_try = <T as crate::Config>::WeightInfo::assign_job(T::MaxCandidates::get());
+		let per_try = Pallet::<T>::try_weight();
 		let affordable = (hook.ref_time() / per_try.ref_time().max(1))
 			.min(hook.proof_size() / per_try.proof_size().max(1));
 		let per_block = params

@@ -541,20 +541,25 @@ fn assignment_work_per_block_is_bounded() {
 #[test]
 fn draw_is_weighted_by_free_slots() {
 	ExtBuilder::default().build_and_execute(|| {
-		let cands = vec![(100, 1), (101, 9)];
+		add_provider(100, Perbill::zero(), offer(), 1);
+		add_provider(101, Perbill::zero(), offer(), 9);
+		let s = good();
 		let mut wins = 0;
 		for id in 0..200 {
-			if JobQueue::draw(id, 0, cands.clone(), 1) == vec![101] {
+			if JobQueue::draw(id, 0, &s, 1, &[]) == vec![101] {
 				wins += 1;
 			}
 		}
 		// Weights 1 : 9, so about 180 of 200.
 		assert!((160..=196).contains(&wins), "{wins}");
-		// A candidate without a free slot is never drawn.
-		assert_eq!(JobQueue::draw(1, 0, vec![(100, 0), (101, 1)], 2), vec![101]);
-		let two = JobQueue::draw(1, 0, cands, 2);
+		let two = JobQueue::draw(1, 0, &s, 2, &[]);
 		assert_eq!(two.len(), 2);
 		assert_ne!(two[0], two[1]);
+		// An excluded provider is never drawn.
+		assert_eq!(JobQueue::draw(1, 0, &s, 2, &[100]), vec![101]);
+		// A provider without a free slot is never drawn.
+		PROVIDERS.with(|p| p.borrow_mut()[0].used = 1);
+		assert_eq!(JobQueue::draw(1, 0, &s, 2, &[]), vec![101]);
 	});
 }
 
@@ -887,16 +892,19 @@ fn try_state_refuses_a_stored_unrunnable_job() {
 #[test]
 fn the_draw_depends_on_the_parent_hash() {
 	ExtBuilder::default().build_and_execute(|| {
-		let cands: Vec<(AccountId, u32)> = (100..116).map(|p| (p, 2)).collect();
+		for p in 100..116 {
+			add_provider(p, Perbill::zero(), offer(), 2);
+		}
+		let s = good();
 		let mut drawn = alloc::collections::BTreeSet::new();
 		for h in 0u8..16 {
 			System::set_parent_hash(sp_core::H256([h; 32]));
-			drawn.insert(JobQueue::draw(7, 1, cands.clone(), 1)[0]);
+			drawn.insert(JobQueue::draw(7, 1, &s, 1, &[])[0]);
 		}
 		assert!(drawn.len() > 1, "every parent hash drew {drawn:?}");
 		// The same parent hash draws the same: it is a key, not noise.
 		System::set_parent_hash(sp_core::H256([3; 32]));
-		let a = JobQueue::draw(7, 1, cands.clone(), 3);
-		assert_eq!(JobQueue::draw(7, 1, cands, 3), a);
+		let a = JobQueue::draw(7, 1, &s, 3, &[]);
+		assert_eq!(JobQueue::draw(7, 1, &s, 3, &[]), a);
 	});
 }

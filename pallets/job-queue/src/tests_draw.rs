@@ -114,16 +114,10 @@ fn busy_slots_do_not_weigh() {
 	ExtBuilder::default().endow(RICH, 10_000_000).build_and_execute(|| {
 		add_provider(100, Perbill::from_percent(50), offer(), 1);
 		add_provider(101, Perbill::from_percent(50), offer(), 4);
-		let candidates = <MockRegistry as povm_primitives::ProviderRegistry<_, _>>::candidates(
-			&spec(1).resources,
-			povm_primitives::Arch::X86_64,
-		);
+		let candidates = mock_candidates(&spec(1).resources, povm_primitives::Arch::X86_64);
 		assert_eq!(candidates, vec![(100, 1), (101, 4)]);
 		PROVIDERS.with(|p| p.borrow_mut()[1].used = 3);
-		let candidates = <MockRegistry as povm_primitives::ProviderRegistry<_, _>>::candidates(
-			&spec(1).resources,
-			povm_primitives::Arch::X86_64,
-		);
+		let candidates = mock_candidates(&spec(1).resources, povm_primitives::Arch::X86_64);
 		assert_eq!(candidates, vec![(100, 1), (101, 1)]);
 	});
 }

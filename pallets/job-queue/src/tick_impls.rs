@@ -130,7 +130,7 @@ impl<T: Config> Pallet<T> {
 	/// not reached yet (they lag behind a wave of expiries) is expired instead of tried.
 	fn assign_ready(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
 		let max = Params::<T>::get().max_assignments_per_block;
-		let try_weight = T::WeightInfo::assign_job(T::MaxCandidates::get());
+		let try_weight = Self::try_weight();
 		let skip = T::DbWeight::get().reads_writes(1, 1);
 		// Moving to a level: the mask and the level's bounds.
 		let visit = T::DbWeight::get().reads(2);
@@ -189,11 +189,11 @@ impl<T: Config> Pallet<T> {
 			return Ok(TryOutcome::Expired);
 		}
 		let need = job.spec.redundancy.min_replicas;
-		let candidates = T::Providers::candidates(&job.spec.resources, job.spec.image.arch);
-		if (candidates.len() as u64) < need.max(MinEligibleProviders::<T>::get()) as u64 {
+		let eligible = T::Providers::drawable_count(&job.spec.resources, job.spec.image.arch);
+		if eligible < need.max(MinEligibleProviders::<T>::get()) {
 			return Ok(TryOutcome::TooFewProviders);
 		}
-		let drawn = Self::draw(id, 0, candidates, need);
+		let drawn = Self::draw(id, 0, &job.spec, need, &[]);
 		if (drawn.len() as u64) < need as u64 {
 			return Ok(TryOutcome::TooFewProviders);
 		}
@@ -212,15 +212,22 @@ impl<T: Config> Pallet<T> {
 		Ok(TryOutcome::Assigned)
 	}
 
-	/// Draw `count` distinct providers from `candidates`, each pick with probability
-	/// proportional to the provider's free slots (its weight in `candidates`) among those not
-	/// drawn yet, with randomness from `T::Randomness` keyed by the job, the round, the pick
-	/// and the parent hash of the current block.
+	/// What one assignment try is charged: the benchmarked try (a draw of `MaxReplicas`
+	/// providers from the registry's index, whatever the number of providers, and the
+	/// assignment) and the most a draw can spend on providers whose liveness lapsed.
+	pub(crate) fn try_weight() -> Weight {
+		T::WeightInfo::assign_job(T::MaxCandidates::get())
+			.saturating_add(T::Providers::draw_rejections_weight())
+	}
+
+	/// Draw `count` distinct providers for `spec` from the registry, none of `exclude`, each
+	/// pick with probability proportional to the provider's free slots among those not drawn
+	/// yet ([`ProviderRegistry::draw`]), with randomness from `T::Randomness` keyed by the job,
+	/// the round, the pick and the parent hash of the current block.
 	///
 	/// The weight is declared capacity, not reputation and not the account: one machine split
 	/// into many accounts weighs what its slots weighed as one account, and a provider
-	/// registered last has the same chance per free slot as the first. Each pick is one pass
-	/// over the candidates (`O(candidates)`; at most `MaxReplicas` picks).
+	/// registered last has the same chance per free slot as the first.
 	///
 	/// `T::Randomness` (BABE's from one epoch ago in the runtime) is known an epoch ahead, so
 	/// keyed by the job and the round alone a draw could be computed before it happens: a
@@ -234,35 +241,17 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn draw(
 		id: JobId,
 		round: u32,
-		mut candidates: Vec<(T::AccountId, u32)>,
+		spec: &JobSpecOf<T>,
 		count: u32,
+		exclude: &[T::AccountId],
 	) -> Vec<T::AccountId> {
-		let mut out = Vec::new();
 		let parent_hash = frame_system::Pallet::<T>::parent_hash();
-		// A candidate without a free slot cannot take the job.
-		candidates.retain(|(_, free)| *free > 0);
-		let mut k: u32 = 0;
-		while k < count && !candidates.is_empty() {
-			let total: u64 =
-				candidates.iter().fold(0u64, |acc, (_, w)| acc.saturating_add(*w as u64));
+		let mut random = |k: u32| {
 			let (seed, _) =
 				T::Randomness::random(&(b"povm/draw", id, round, k, parent_hash).encode());
-			let encoded = seed.encode();
-			let r = u64::decode(&mut &encoded[..]).unwrap_or_default();
-			let mut pick = r % total.max(1);
-			let mut idx = candidates.len().saturating_sub(1);
-			for (n, (_, free)) in candidates.iter().enumerate() {
-				let w = *free as u64;
-				if pick < w {
-					idx = n;
-					break;
-				}
-				pick = pick.saturating_sub(w);
-			}
-			out.push(candidates.swap_remove(idx).0);
-			k = k.saturating_add(1);
-		}
-		out
+			u64::decode(&mut &seed.encode()[..]).unwrap_or_default()
+		};
+		T::Providers::draw(&spec.resources, spec.image.arch, count, exclude, &mut random)
 	}
 }
 

@@ -156,6 +156,8 @@ pub struct RedundancyPolicy {
 	DecodeWithMemTracking,
 	PartialEq,
 	Eq,
+	PartialOrd,
+	Ord,
 	Debug,
 	TypeInfo,
 	MaxEncodedLen,
@@ -484,11 +486,26 @@ pub trait JobLedger<AccountId, Balance, BlockNumber> {
 
 /// The provider registry, as seen by the job queue.
 pub trait ProviderRegistry<AccountId, BlockNumber> {
-	/// Every provider eligible for `resources` on `arch` (registered, live, bonded, offer fits
-	/// and offers `arch`, a free slot), in registration order, each with its free slots (declared slots less the jobs it
-	/// holds, at least 1): the draw weight. Not cut off: the draw is over all of them, at most
-	/// the registry's bound on providers (the job queue's `MaxCandidates`).
-	fn candidates(resources: &Resources, arch: Arch) -> Vec<(AccountId, u32)>;
+	/// How many providers are eligible for `resources` on `arch` (registered, live, bonded, an
+	/// offer that fits and offers `arch`, a free slot). A provider whose liveness lapsed
+	/// without a call may be counted until a draw meets it.
+	fn drawable_count(resources: &Resources, arch: Arch) -> u32;
+	/// Draw up to `count` distinct providers eligible for `resources` on `arch`, none of
+	/// `exclude`, each pick with probability proportional to the provider's free slots (its
+	/// declared capacity less the jobs it holds) among those not drawn yet, whatever its
+	/// registration order. `random(i)` gives the draw's `i`-th random number. Fewer than
+	/// `count` when fewer are eligible.
+	fn draw(
+		resources: &Resources,
+		arch: Arch,
+		count: u32,
+		exclude: &[AccountId],
+		random: &mut dyn FnMut(u32) -> u64,
+	) -> Vec<AccountId>;
+	/// The most weight one [`Self::draw`] of `count` providers takes beyond what the job queue's
+	/// benchmark of an assignment measured: the picks that find a provider whose liveness
+	/// lapsed, and reindex it.
+	fn draw_rejections_weight() -> frame_support::weights::Weight;
 	/// `providers` were assigned to `job`: take a slot each and open their commit window of
 	/// `commit_window` blocks (sized by the job queue to the job's run time). Returns the
 	/// commit deadline.

@@ -111,8 +111,7 @@ impl<T: Config> Pallet<T> {
 			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite) >= bond,
 			Error::<T>::InsufficientBalance
 		);
-		ActiveProviders::<T>::try_mutate(|list| list.try_push(who.clone()))
-			.map_err(|_| Error::<T>::TooManyProviders)?;
+		ensure!(ProviderCount::<T>::get() < T::MaxProviders::get(), Error::<T>::TooManyProviders);
 		T::Currency::hold(&HoldReason::ProviderBond.into(), &who, bond)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		Providers::<T>::insert(
@@ -126,6 +125,7 @@ impl<T: Config> Pallet<T> {
 				total: 0,
 			},
 		);
+		Self::reindex(&who)?;
 		ProviderCount::<T>::mutate(|c| *c = c.saturating_add(1));
 		Self::deposit_event(Event::ProviderRegistered { who, offer, bond });
 		Ok(())
@@ -146,6 +146,7 @@ impl<T: Config> Pallet<T> {
 		);
 		info.offer = offer;
 		Providers::<T>::insert(&who, info);
+		Self::reindex(&who)?;
 		Self::deposit_event(Event::OfferUpdated { who, offer });
 		Ok(())
 	}
@@ -155,6 +156,7 @@ impl<T: Config> Pallet<T> {
 		let epoch = T::Epoch::get();
 		info.last_heartbeat = epoch;
 		Providers::<T>::insert(&who, info);
+		Self::reindex(&who)?;
 		Self::deposit_event(Event::Heartbeat { who, epoch });
 		Ok(())
 	}
@@ -166,7 +168,7 @@ impl<T: Config> Pallet<T> {
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		info.status = ProviderStatus::Unbonding { until };
 		Providers::<T>::insert(&who, info);
-		ActiveProviders::<T>::mutate(|list| list.retain(|p| p != &who));
+		Self::reindex(&who)?;
 		Self::deposit_event(Event::ProviderUnregistered { who, until });
 		Ok(())
 	}
@@ -412,6 +414,8 @@ impl<T: Config> Pallet<T> {
 		info.total = info.total.saturating_add(1);
 		let reputation = Self::reputation_of(&info);
 		Providers::<T>::insert(who, info);
+		// Same class: the weight only falls, which cannot fail.
+		let _ = Self::reindex(who);
 		Self::deposit_event(Event::ProviderFaulted {
 			job,
 			who: who.clone(),
@@ -431,6 +435,8 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		});
+		// Same class: the weight only changes, which cannot fail.
+		let _ = Self::reindex(who);
 	}
 
 	/// Close `job`'s round without a verdict and dispute it (see [`Pallet::force_dispute`]).

@@ -10,11 +10,14 @@ mod benchmarking;
 mod decline;
 mod dispatchable_impls;
 pub mod energy;
+pub mod index;
 pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod offences;
 mod prune;
+#[cfg(test)]
+mod registry_bench;
 mod registry_impl;
 pub mod stall;
 #[cfg(test)]
@@ -64,7 +67,7 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(6);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(7);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -204,10 +207,40 @@ pub mod pallet {
 	pub type Providers<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, ProviderInfo<T>, OptionQuery>;
 
-	/// Active providers, the pool assignment draws from.
+	/// Where each active provider sits in the draw index ([`crate::index`]): its class, its
+	/// position and its weight.
 	#[pallet::storage]
-	pub type ActiveProviders<T: Config> =
-		StorageValue<_, BoundedVec<T::AccountId, T::MaxProviders>, ValueQuery>;
+	pub type IndexPlaces<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, IndexPlace, OptionQuery>;
+
+	/// The provider at each position (`1..=size`) of each resource class of the draw index.
+	#[pallet::storage]
+	pub type IndexMembers<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		ResourceClass,
+		Twox64Concat,
+		u32,
+		T::AccountId,
+		OptionQuery,
+	>;
+
+	/// The Fenwick tree of each resource class: node `i` holds the free slots of positions
+	/// `i - lowbit(i) + 1 ..= i`; an absent node holds 0.
+	#[pallet::storage]
+	pub type IndexNodes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, ResourceClass, Twox64Concat, u32, u32, ValueQuery>;
+
+	/// Per architecture, every resource class that holds an active provider, with its weight,
+	/// its drawable providers and its size: the first read of every draw.
+	#[pallet::storage]
+	pub type ClassTotals<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		povm_primitives::Arch,
+		BoundedVec<ClassTotal, ConstU32<{ crate::index::MAX_CLASSES }>>,
+		ValueQuery,
+	>;
 
 	/// Open jobs each provider holds a slot for.
 	#[pallet::storage]
@@ -662,7 +695,8 @@ pub mod pallet {
 		BondTooLow,
 		/// The account cannot hold the bond and stay alive.
 		InsufficientBalance,
-		/// The provider pool is full (`MaxProviders`).
+		/// The provider pool is full (`MaxProviders`), or the resource class of the offer is
+		/// ([`crate::index::CLASS_CAPACITY`]).
 		TooManyProviders,
 		/// The provider is unbonding; register again after withdrawing.
 		NotActive,

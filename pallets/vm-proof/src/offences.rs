@@ -62,6 +62,8 @@ impl<T: Config> Pallet<T> {
 		let slashed = amount.saturating_sub(missing);
 		info.bond = info.bond.saturating_sub(slashed);
 		Providers::<T>::insert(who, info);
+		// Same class: the weight only falls, which cannot fail.
+		let _ = Self::reindex(who);
 		OffenceSlashes::<T>::insert(session, who, fraction);
 		Self::deposit_event(Event::OffenceSlashed { who: who.clone(), session, fraction, slashed });
 		slashed

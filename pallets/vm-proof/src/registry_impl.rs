@@ -1,7 +1,7 @@
 //! The registry as seen by the job queue ([`ProviderRegistry`]) and the lottery
 //! ([`VerifiedWork`]), the worker's view, and the invariants.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, WeightInfo};
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -67,7 +67,8 @@ impl<T: Config> Pallet<T> {
 	/// # Invariants
 	///
 	/// - Each provider's held bond equals its recorded bond; `ProviderCount` counts records.
-	/// - `ActiveProviders` lists exactly the active providers, once each.
+	/// - The draw index files exactly the active providers, each under its offer's class with
+	///   its drawable slots (see [`Self::try_state_index`]).
 	/// - Each provider holds no more jobs than its slots, and exactly the jobs whose round lists
 	///   it as a member that has neither been faulted (no-show) nor declined.
 	/// - Every member of a round is registered, and every round's job is open.
@@ -86,18 +87,12 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
-		let active = ActiveProviders::<T>::get();
 		let mut count = 0u32;
 		for (who, info) in Providers::<T>::iter() {
 			count += 1;
 			ensure!(
 				T::Currency::balance_on_hold(&HoldReason::ProviderBond.into(), &who) == info.bond,
 				"held bond differs from record"
-			);
-			let listed = active.iter().filter(|p| **p == who).count();
-			ensure!(
-				listed == if info.status == ProviderStatus::Active { 1 } else { 0 },
-				"active list inconsistent"
 			);
 			let jobs = ProviderJobs::<T>::get(&who);
 			ensure!(jobs.len() as u32 <= info.offer.slots, "more jobs than slots");
@@ -110,7 +105,6 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ensure!(count == ProviderCount::<T>::get(), "provider count off");
-		ensure!(active.len() as u32 <= count, "active list too long");
 		for (job, round) in Rounds::<T>::iter() {
 			let terms = T::Jobs::job_terms(job).ok_or("round for unknown job")?;
 			ensure!(terms.state.is_open(), "round for a closed job");
@@ -154,6 +148,7 @@ impl<T: Config> Pallet<T> {
 				"slot hold without a round member"
 			);
 		}
+		Self::try_state_index()?;
 		Self::try_state_bond_holds()?;
 		Self::try_state_deadlines()?;
 		Self::try_state_heartbeats()?;
@@ -180,15 +175,27 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> {
-	fn candidates(r: &Resources, arch: Arch) -> Vec<(T::AccountId, u32)> {
-		ActiveProviders::<T>::get()
-			.into_iter()
-			.filter_map(|who| {
-				let info = Providers::<T>::get(&who).filter(|info| info.offer.arch == arch)?;
-				let free = Self::free_slots(&who, &info, r);
-				(free > 0).then_some((who, free))
-			})
-			.collect()
+	fn drawable_count(r: &Resources, arch: Arch) -> u32 {
+		Self::drawable_count(r, arch)
+	}
+
+	fn draw(
+		r: &Resources,
+		arch: Arch,
+		count: u32,
+		exclude: &[T::AccountId],
+		random: &mut dyn FnMut(u32) -> u64,
+	) -> Vec<T::AccountId> {
+		Self::draw_from_index(r, arch, count, exclude, random)
+	}
+
+	fn draw_rejections_weight() -> Weight {
+		// Each rejection: a pick (the class totals, a descent of the tree, the member, its
+		// place and record, its slots) and a reindex, which costs at most what a heartbeat that
+		// brings a provider back into the index costs (benchmarked so).
+		let pick = T::DbWeight::get().reads(u64::from(crate::index::INDEX_DEPTH) + 5);
+		pick.saturating_add(T::WeightInfo::heartbeat())
+			.saturating_mul(u64::from(crate::index::MAX_DRAW_REJECTIONS))
 	}
 
 	fn on_assigned(
@@ -213,6 +220,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 				ensure!((jobs.len() as u32) < info.offer.slots, Error::<T>::NoFreeSlot);
 				jobs.try_push(job).map_err(|_| Error::<T>::NoFreeSlot)
 			})?;
+			Self::reindex(who)?;
 			SlotHolds::<T>::insert(job, who, SlotHold { assigned_at: now, committed_at: None });
 			if heartbeats {
 				JobHeartbeats::<T>::insert(job, who, now);

@@ -7,9 +7,7 @@ use frame_support::{
 	BoundedVec,
 };
 use pallet_job_queue::{Jobs, Params};
-use povm_primitives::{
-	AssignmentPhase, JobSpec, JobState, ProviderRegistry, RedundancyPolicy, VerifiedWork,
-};
+use povm_primitives::{AssignmentPhase, JobSpec, JobState, RedundancyPolicy, VerifiedWork};
 use sp_runtime::{DispatchError, Perbill};
 
 const BOND: u64 = 10_000;
@@ -120,7 +118,10 @@ fn register_provider_holds_bond() {
 		let info = Providers::<Test>::get(10).unwrap();
 		assert_eq!(info.status, ProviderStatus::Active);
 		assert_eq!(ProviderCount::<Test>::get(), 1);
-		assert_eq!(ActiveProviders::<Test>::get().to_vec(), vec![10]);
+		assert_eq!(
+			IndexPlaces::<Test>::get(10).map(|p| (p.position, p.weight)),
+			Some((1, offer().slots))
+		);
 		assert_eq!(
 			events().last(),
 			Some(&Event::ProviderRegistered { who: 10, offer: offer(), bond: BOND })
@@ -257,7 +258,8 @@ fn unregister_then_withdraw_after_delay() {
 	ExtBuilder::default().build_and_execute(|| {
 		register(10);
 		assert_ok!(VmProof::unregister(RuntimeOrigin::signed(10)));
-		assert!(ActiveProviders::<Test>::get().is_empty());
+		assert!(IndexPlaces::<Test>::get(10).is_none());
+		assert!(ClassTotals::<Test>::get(offer().arch).is_empty());
 		assert_noop!(VmProof::unregister(RuntimeOrigin::signed(10)), Error::<Test>::NotActive);
 		assert_noop!(
 			VmProof::withdraw_bond(RuntimeOrigin::signed(10)),

@@ -17,7 +17,7 @@ use frame_support::{
 	BoundedVec,
 };
 use pallet_job_queue::Jobs;
-use povm_primitives::{JobSpec, JobState, ProviderRegistry, RedundancyPolicy};
+use povm_primitives::{JobSpec, JobState, RedundancyPolicy};
 use sp_runtime::Perbill;
 
 /// The mock's commit window, in blocks.
@@ -161,8 +161,7 @@ fn a_job_longer_than_an_offer_is_never_assigned_to_it() {
 		setup_with(&[10, 11, 12], VmOffer { max_seconds: 30, ..offer() }, COMMIT_WINDOW);
 		let long = submit_spec(spec(1, 1, 60));
 		let r = spec(1, 1, 60).resources;
-		assert!(<VmProof as ProviderRegistry<_, _>>::candidates(&r, povm_primitives::Arch::X86_64)
-			.is_empty());
+		assert!(VmProof::candidates(&r, povm_primitives::Arch::X86_64).is_empty());
 		run_to_block(10);
 		assert_eq!(Jobs::<Test>::get(long).unwrap().state, JobState::Queued);
 		assert!(Rounds::<Test>::get(long).is_none());

@@ -51,7 +51,7 @@ fn an_offence_slashes_the_bond_and_its_hold_and_burns_the_slash() {
 			}]
 		);
 		// Still registered and active, with the smaller bond.
-		assert!(ActiveProviders::<Test>::get().contains(&PROVIDER));
+		assert!(IndexPlaces::<Test>::contains_key(PROVIDER));
 	});
 }
 

@@ -88,6 +88,47 @@ impl VmOffer {
 	}
 }
 
+/// A resource class of the draw index ([`crate::index`]): an architecture and the tier of
+/// each of CPU, memory and run-time limit (indices into [`crate::index::CPU_TIERS`],
+/// [`crate::index::MEMORY_TIERS`] and [`crate::index::SECONDS_TIERS`]).
+#[derive(
+	Clone, Copy, Encode, Decode, PartialEq, Eq, PartialOrd, Ord, Debug, TypeInfo, MaxEncodedLen,
+)]
+pub struct ResourceClass {
+	/// CPU architecture of the offers.
+	pub arch: Arch,
+	/// CPU tier.
+	pub cpu: u8,
+	/// Memory tier.
+	pub memory: u8,
+	/// Run-time limit tier.
+	pub seconds: u8,
+}
+
+/// One resource class's summary in the draw index.
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct ClassTotal {
+	/// The class.
+	pub class: ResourceClass,
+	/// Free slots summed over its providers (the class's weight in a draw).
+	pub weight: u32,
+	/// Its providers with a weight above 0.
+	pub drawable: u32,
+	/// Its providers: they sit at positions `1..=size`.
+	pub size: u32,
+}
+
+/// Where an active provider sits in the draw index.
+#[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct IndexPlace {
+	/// The class its offer is filed under.
+	pub class: ResourceClass,
+	/// Its position in the class (1-based).
+	pub position: u32,
+	/// Its weight there: its drawable free slots when last reindexed.
+	pub weight: u32,
+}
+
 /// Registration status of a provider.
 #[derive(Clone, Copy, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
 pub enum ProviderStatus<BlockNumber> {

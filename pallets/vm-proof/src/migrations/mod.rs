@@ -11,9 +11,12 @@
 //! - [`v6::MigrateV5ToV6`]: every offer's run-time limit is clamped to the longest job the
 //!   chain took before long jobs, so that a worker without job heartbeats is not drawn for
 //!   one; a provider offers longer runs again with `update_offer`.
+//! - [`v7::MigrateV6ToV7`]: every active provider is filed in the draw index
+//!   ([`crate::index`]) and the vector of active providers is removed.
 
 pub mod v2;
 pub mod v3;
 pub mod v4;
 pub mod v5;
 pub mod v6;
+pub mod v7;

@@ -508,6 +508,10 @@ mod tests {
 		#[cfg(feature = "try-runtime")]
 		InnerMigrateV2ToV3::<Test>::post_upgrade(pre).expect("post_upgrade v3");
 		assert_eq!(StorageVersion::get::<crate::Pallet<Test>>(), 3);
+		// The runtime's last step files every active provider in the draw index under the
+		// class of its migrated offer (version 7).
+		use frame_support::traits::UncheckedOnRuntimeUpgrade;
+		crate::migrations::v7::InnerMigrateV6ToV7::<Test>::on_runtime_upgrade();
 	}
 
 	#[test]
@@ -549,9 +553,7 @@ mod tests {
 	use crate::{energy, Error, Event};
 	use frame_support::{assert_noop, assert_ok};
 	use pallet_job_queue::{Jobs, Params, Results};
-	use povm_primitives::{
-		attestation::legacy_commitment, JobSpec, JobState, ProviderRegistry, RedundancyPolicy,
-	};
+	use povm_primitives::{attestation::legacy_commitment, JobSpec, JobState, RedundancyPolicy};
 
 	const BOND: u64 = 10_000;
 	const RESOURCES: Resources = Resources { millicores: 1000, memory_mib: 256, max_seconds: 60 };
@@ -894,13 +896,11 @@ mod tests {
 		ExtBuilder::default().build_and_execute(|| {
 			setup(&[10, 11]);
 			Providers::<Test>::mutate(10, |i| i.as_mut().unwrap().offer.grid_intensity = u32::MAX);
-			let drawn: Vec<AccountId> = <VmProof as ProviderRegistry<AccountId, u64>>::candidates(
-				&RESOURCES,
-				povm_primitives::Arch::X86_64,
-			)
-			.into_iter()
-			.map(|(w, _)| w)
-			.collect();
+			let drawn: Vec<AccountId> =
+				VmProof::candidates(&RESOURCES, povm_primitives::Arch::X86_64)
+					.into_iter()
+					.map(|(w, _)| w)
+					.collect();
 			assert_eq!(drawn, vec![11]);
 			let (_, ps) = assigned(1, 1, 1);
 			assert_eq!(ps, vec![11]);
