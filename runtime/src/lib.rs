@@ -132,6 +132,11 @@ impl_opaque_keys! {
 ///   write 8.0 µs, was RocksDB's reference 25 µs and 100 µs); the job queue touches its level
 ///   masks only when a level's bit flips, and `submit_job` to a level that already holds a
 ///   ready job is charged `submit_job_to_ready_level` (no storage layout change).
+/// - 113: the draw index (vm-proof storage version 7): active providers filed by resource
+///   class, each class a Fenwick tree of free slots (`IndexPlaces`, `IndexMembers`,
+///   `IndexNodes`, `ClassTotals`; `ActiveProviders` removed), so that a draw costs `O(log n)`
+///   reads; `MaxProviders` 1,000 → 1,000,000; the job queue draws through
+///   `ProviderRegistry::draw` and charges a try at 100,000 providers (`MaxCandidates`).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -140,7 +145,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 112,
+	spec_version: 113,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -238,6 +243,7 @@ type Migrations = (
 	pallet_vm_proof::migrations::v4::MigrateV3ToV4<Runtime>,
 	pallet_vm_proof::migrations::v5::MigrateV4ToV5<Runtime>,
 	pallet_vm_proof::migrations::v6::MigrateV5ToV6<Runtime>,
+	pallet_vm_proof::migrations::v7::MigrateV6ToV7<Runtime>,
 	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_job_queue::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_job_queue::migrations::v3::MigrateV2ToV3<Runtime>,
@@ -339,13 +345,17 @@ mod version_tests {
 	/// The `spec_version` of the last runtime with vm-proof storage version 5 (offers' run-time
 	/// limits not clamped for long jobs).
 	const SPEC_OF_VM_PROOF_STORAGE_V5: u32 = 110;
+	/// The `spec_version` of the last runtime with vm-proof storage version 6 (a vector of
+	/// active providers, no draw index).
+	const SPEC_OF_VM_PROOF_STORAGE_V6: u32 = 112;
 
 	#[test]
-	fn vm_proof_storage_version_6_ships_with_a_higher_spec_version() {
+	fn vm_proof_storage_version_7_ships_with_a_higher_spec_version() {
 		// Without a higher spec version `set_code` refuses the runtime and the migrations
 		// never run.
-		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 6);
-		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V5);
+		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 7);
+		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V6);
+		assert!(SPEC_OF_VM_PROOF_STORAGE_V6 > SPEC_OF_VM_PROOF_STORAGE_V5);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V5 > SPEC_OF_VM_PROOF_STORAGE_V4);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V4 > SPEC_OF_VM_PROOF_STORAGE_V3);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V3 > SPEC_OF_VM_PROOF_STORAGE_V2);

@@ -264,9 +264,9 @@ mod benchmarks {
 		assert!(matches!(Queued::<T>::get(id).map(|q| q.place), Some(Place::Ready(_))));
 	}
 
-	/// Assigning one queued job among `c` eligible providers: the draw scans all of them
-	/// (weighted by free slots), so `c` runs to `MaxCandidates`, the registry's bound on
-	/// providers (`MaxProviders`, 1 000 in the runtime). At least
+	/// Assigning one queued job of `MaxReplicas` replicas among `c` eligible providers: the
+	/// draw descends the registry's index (`O(log c)` reads per pick), so `c` runs to
+	/// `MaxCandidates` (100,000 in the runtime, the registry size). At least
 	/// `max(MinEligibleProviders, min_replicas)` are registered, or the job would wait.
 	#[benchmark]
 	fn assign_job(c: Linear<1, { T::MaxCandidates::get() }>) -> Result<(), BenchmarkError> {

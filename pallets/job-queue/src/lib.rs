@@ -108,11 +108,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxQueueLen: Get<u32>;
 
-		/// The most providers the registry can hold (in the runtime, vm-proof's
-		/// `MaxProviders`): every eligible provider is in the draw, so an assignment try is
-		/// charged the weight of a draw over this many (`WeightInfo::assign_job`).
+		/// The registry size an assignment try is charged at (`WeightInfo::assign_job`,
+		/// benchmarked with this many registered providers; a draw costs `O(log n)` in them),
+		/// and the most eligible providers a job can be made to wait for
+		/// (`MinEligibleProviders`).
 		///
-		/// Invariant: at least `MaxReplicas` and at least the registry's bound on providers.
+		/// Invariant: at least `MaxReplicas`.
 		#[pallet::constant]
 		type MaxCandidates: Get<u32>;
 

@@ -27,6 +27,8 @@ mod tests_decline;
 #[cfg(test)]
 mod tests_independence;
 #[cfg(test)]
+mod tests_index;
+#[cfg(test)]
 mod tests_offences;
 #[cfg(test)]
 mod tests_prune;

@@ -257,13 +257,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 
 	#[cfg(feature = "runtime-benchmarks")]
 	fn bench_register(n: u32, r: &Resources) -> Vec<T::AccountId> {
-		(0..n)
-			.filter_map(|i| {
-				let who: T::AccountId = frame_benchmarking::account("provider", i, 0);
-				crate::benchmarking::register_provider_for::<T>(&who, r).ok()?;
-				Some(who)
-			})
-			.collect()
+		Self::bench_fill(n, crate::benchmarking::offer_for::<T>(r))
 	}
 }
 

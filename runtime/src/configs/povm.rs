@@ -26,10 +26,14 @@ parameter_types! {
 	/// for one `queue_timeout` reach it, and a full queue evicts its cheapest jobs for better
 	/// paying ones.
 	pub const MaxQueueLen: u32 = 1_000_000;
-	/// The most registered providers (vm-proof's `MaxProviders`), and so the most providers in
-	/// one assignment draw (the job queue's `MaxCandidates`): every eligible provider is drawn
-	/// from, weighted by its free slots.
-	pub const MaxProviders: u32 = 1_000;
+	/// The most registered providers (vm-proof's `MaxProviders`): a bound of storage (about
+	/// 300 bytes each, each holding a bond of at least `MinBond`), not of service: a draw over
+	/// them costs `O(log n)` reads of the draw index.
+	pub const MaxProviders: u32 = 1_000_000;
+	/// The registry size the assignment's weight is benchmarked up to (the job queue's
+	/// `MaxCandidates`), and the most eligible providers a job can be made to wait for
+	/// (`MinEligibleProviders`).
+	pub const MaxCandidates: u32 = 100_000;
 	/// Storage deposit of a job: 1 POVM base plus 0.01 POVM per byte of spec.
 	pub const JobDepositBase: Balance = UNIT;
 	pub const JobDepositPerByte: Balance = UNIT / 100;
@@ -55,7 +59,7 @@ impl pallet_job_queue::Config for Runtime {
 	type MaxReplicas = MaxReplicas;
 	type MaxAssignees = MaxAssignees;
 	type MaxQueueLen = MaxQueueLen;
-	type MaxCandidates = MaxProviders;
+	type MaxCandidates = MaxCandidates;
 	// The fewest eligible providers a job waits for (`MinEligibleProviders`) is a chain parameter
 	// in the pallet's storage, set by the genesis presets (3 outside the development chain).
 	type DepositBase = JobDepositBase;

@@ -1,0 +1,192 @@
+//! Tests of the draw index ([`crate::index`]): resource classes, the Fenwick tree kept in
+//! step with every change of a provider's free slots, and what an attacker can do with
+//! accounts whose heartbeat lapses.
+
+use crate::{index::*, mock::*, pallet::*, types::*, Error};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::Mutate, Get},
+};
+use povm_primitives::{Arch, ProviderRegistry, Resources};
+
+const JOB: Resources = Resources { millicores: 1_000, memory_mib: 256, max_seconds: 60 };
+
+fn register_with(who: AccountId, offer: VmOffer) {
+	assert_ok!(<Balances as Mutate<_>>::mint_into(&who, 100_000));
+	assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(who), offer, 10_000));
+}
+
+/// A draw keyed by `key` (a fixed sequence of blake2 numbers).
+fn draw(r: &Resources, count: u32, exclude: &[AccountId], key: u64) -> Vec<AccountId> {
+	let mut random = |i: u32| {
+		let h = sp_io::hashing::blake2_256(&codec::Encode::encode(&(key, i)));
+		u64::from_le_bytes(h[..8].try_into().unwrap())
+	};
+	<VmProof as ProviderRegistry<_, _>>::draw(r, Arch::X86_64, count, exclude, &mut random)
+}
+
+/// Every offer filed under a class fits every job the class covers: the index never draws a
+/// provider that cannot run the job. Checked over a grid of offers and jobs around every tier
+/// floor.
+#[test]
+fn a_class_covers_only_jobs_its_every_offer_fits() {
+	let around = |tiers: &[u32]| -> Vec<u32> {
+		tiers
+			.iter()
+			.flat_map(|t| [t.saturating_sub(1).max(1), *t, t.saturating_add(1)])
+			.collect()
+	};
+	let (cpus, mems, secs) = (around(&CPU_TIERS), around(&MEMORY_TIERS), around(&SECONDS_TIERS));
+	let mut covered = 0u32;
+	for (i, cpu) in cpus.iter().enumerate() {
+		for (j, mem) in mems.iter().enumerate() {
+			let sec = secs[(i * 7 + j) % secs.len()];
+			let offer = VmOffer { millicores: *cpu, memory_mib: *mem, max_seconds: sec, ..offer() };
+			let class = class_of_offer(&offer);
+			for (k, need_cpu) in cpus.iter().enumerate() {
+				let need = Resources {
+					millicores: *need_cpu,
+					memory_mib: mems[(k * 3 + j) % mems.len()],
+					max_seconds: secs[(k * 5 + i) % secs.len()],
+				};
+				if class_covers(&class, &need) {
+					covered += 1;
+					assert!(offer.fits(&need), "{offer:?} filed as {class:?} drawn for {need:?}");
+				}
+			}
+		}
+	}
+	assert!(covered > 1_000, "the grid covered only {covered} pairs");
+	// An offer at a floor takes jobs up to the floor; one between floors, up to the lower.
+	let class = class_of_offer(&VmOffer { millicores: 3_000, ..offer() });
+	assert!(class_covers(&class, &Resources { millicores: 2_000, ..JOB }));
+	assert!(!class_covers(&class, &Resources { millicores: 2_001, ..JOB }));
+}
+
+/// The index follows every change of a provider's free slots: registration, a slot taken by
+/// a draw and freed by a verdict, an offer moved to another class, unregistration (the last
+/// provider of the class moved into the freed position); the invariants (`try_state_index`:
+/// every Fenwick node equals the sum it covers) hold after each step.
+#[test]
+fn the_index_follows_registration_slots_offers_and_unregistration() {
+	ExtBuilder::default().build_and_execute(|| {
+		for who in [10, 11, 12] {
+			register_with(who, offer());
+		}
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 3);
+		let class = class_of_offer(&offer());
+		assert_eq!(IndexPlaces::<Test>::get(12).map(|p| p.position), Some(3));
+		// A slot taken and freed.
+		crate::ProviderJobs::<Test>::mutate(11, |j| j.try_push(7).unwrap());
+		assert_ok!(VmProof::reindex(&11));
+		assert_eq!(IndexPlaces::<Test>::get(11).map(|p| p.weight), Some(offer().slots - 1));
+		assert_ok!(VmProof::try_state_index());
+		VmProof::release_slot(7, &11);
+		assert_eq!(IndexPlaces::<Test>::get(11).map(|p| p.weight), Some(offer().slots));
+		// The first unregisters: the last takes its position.
+		assert_ok!(VmProof::unregister(RuntimeOrigin::signed(10)));
+		assert_eq!(IndexPlaces::<Test>::get(12).map(|p| p.position), Some(1));
+		assert_eq!(IndexMembers::<Test>::get(class, 1), Some(12));
+		assert_eq!(IndexMembers::<Test>::get(class, 3), None);
+		assert_ok!(VmProof::try_state_index());
+		// An offer too small for the job leaves its class: no longer drawn for it.
+		let small = VmOffer { millicores: 500, ..offer() };
+		assert_ok!(VmProof::update_offer(RuntimeOrigin::signed(11), small));
+		assert_eq!(IndexPlaces::<Test>::get(11).map(|p| p.class), Some(class_of_offer(&small)));
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 1);
+		for key in 0..20 {
+			assert_eq!(draw(&JOB, 2, &[], key), vec![12]);
+		}
+		assert_ok!(VmProof::try_state_index());
+	});
+}
+
+/// A draw over the index is weighted by free slots whatever the registration order: among
+/// 300 providers of one slot and one of `MaxSlots` (4) registered last, the last one takes
+/// about 4/304 of 2,000 one-replica draws, and no one is drawn twice in one draw.
+#[test]
+fn the_last_registered_provider_is_drawn_by_its_slots() {
+	ExtBuilder::default().build_and_execute(|| {
+		MaxProviders::set(1_000);
+		for who in 1_000..1_300 {
+			register_with(who, VmOffer { slots: 1, ..offer() });
+		}
+		// `MaxSlots` is the mock's bound on one offer's slots.
+		let slots = <Test as crate::Config>::MaxSlots::get();
+		register_with(5_000, VmOffer { slots, ..offer() });
+		let share = slots as f64 / (300.0 + slots as f64);
+		let wins = (0..2_000).filter(|k| draw(&JOB, 1, &[], *k) == vec![5_000]).count() as f64;
+		let expected = 2_000.0 * share;
+		assert!((wins - expected).abs() < 5.0 * expected.sqrt(), "{wins} against {expected}");
+		let five = draw(&JOB, 5, &[], 1);
+		let mut unique = five.clone();
+		unique.sort();
+		unique.dedup();
+		assert_eq!(unique.len(), 5);
+		// An excluded provider is never drawn.
+		assert!((0..200).all(|k| !draw(&JOB, 1, &[5_000], k).contains(&5_000)));
+	});
+}
+
+/// The attack on the index: a provider registers many accounts of many slots and lets their
+/// heartbeats lapse, so that draws keep meeting them. A draw gives up after
+/// [`MAX_DRAW_REJECTIONS`] of them (its cost is bounded and charged), and each one met is
+/// taken out of the index for good (until it heartbeats again, a transaction per account per
+/// epoch): after a few draws the live provider is drawn every time.
+#[test]
+fn accounts_whose_heartbeat_lapsed_are_dropped_from_the_index_by_the_draws_that_meet_them() {
+	ExtBuilder::default().build_and_execute(|| {
+		MaxProviders::set(1_000);
+		let big = VmOffer { slots: <Test as crate::Config>::MaxSlots::get(), ..offer() };
+		for who in 2_000..2_020 {
+			register_with(who, big);
+		}
+		Epoch::set(5);
+		register_with(99, VmOffer { slots: 1, ..offer() });
+		// The 20 lapsed accounts still count until met; the live one is drawable.
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 21);
+		let mut draws = 0;
+		while draw(&JOB, 1, &[], draws) != vec![99] {
+			draws += 1;
+			assert!(draws <= 20, "a lapsed account was drawn or never dropped");
+		}
+		// Every draw dropped up to MAX_DRAW_REJECTIONS of them: all met ones are weight 0.
+		let dropped = (2_000..2_020)
+			.filter(|w| IndexPlaces::<Test>::get(w).is_some_and(|p| p.weight == 0))
+			.count() as u64;
+		assert!(dropped >= draws.min(20 / MAX_DRAW_REJECTIONS as u64), "{dropped} after {draws}");
+		assert!(dropped <= (draws + 1) * MAX_DRAW_REJECTIONS as u64);
+		// A heartbeat brings one back.
+		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(2_000)));
+		assert_eq!(IndexPlaces::<Test>::get(2_000).map(|p| p.weight), Some(big.slots));
+	});
+}
+
+/// A slashed bond below `MinBond` takes the provider out of the draw at once.
+#[test]
+fn a_bond_slashed_below_the_minimum_leaves_the_draw() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_with(10, offer());
+		register_with(11, offer());
+		crate::Pallet::<Test>::slash_for_offence(&10, 1, sp_runtime::Perbill::from_percent(95));
+		assert_eq!(IndexPlaces::<Test>::get(10).map(|p| p.weight), Some(0));
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 1);
+		assert!((0..20).all(|k| draw(&JOB, 2, &[], k) == vec![11]));
+	});
+}
+
+/// A class holds at most `CLASS_CAPACITY` providers; the registry as a whole `MaxProviders`:
+/// beyond it registration is refused and nothing changes.
+#[test]
+fn registration_beyond_the_registry_bound_is_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		MaxProviders::set(2);
+		register_with(10, offer());
+		register_with(11, offer());
+		assert_ok!(<Balances as Mutate<_>>::mint_into(&12, 100_000));
+		assert_noop!(
+			VmProof::register_provider(RuntimeOrigin::signed(12), offer(), 10_000),
+			Error::<Test>::TooManyProviders
+		);
+	});
+}
