@@ -264,13 +264,17 @@ mod benchmarks {
 		assert!(matches!(Queued::<T>::get(id).map(|q| q.place), Some(Place::Ready(_))));
 	}
 
-	/// Assigning one queued job of `MaxReplicas` replicas among `c` eligible providers: the
-	/// draw descends the registry's index (`O(log c)` reads per pick), so `c` runs to
-	/// `MaxCandidates` (100,000 in the runtime, the registry size). At least
-	/// `max(MinEligibleProviders, min_replicas)` are registered, or the job would wait.
+	/// Assigning one queued job of `r` replicas among `c` eligible providers: the draw descends
+	/// the registry's index (`O(log c)` reads per pick), so `c` runs to `MaxCandidates`
+	/// (100,000 in the runtime, the registry size), and each of the `r` providers drawn
+	/// takes a slot. At least `max(MinEligibleProviders, min_replicas)` are registered, or the
+	/// job would wait.
 	#[benchmark]
-	fn assign_job(c: Linear<1, { T::MaxCandidates::get() }>) -> Result<(), BenchmarkError> {
-		let spec = bench_spec::<T>(T::MaxReplicas::get());
+	fn assign_job(
+		c: Linear<1, { T::MaxCandidates::get() }>,
+		r: Linear<1, { T::MaxReplicas::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let spec = bench_spec::<T>(r);
 		let need = spec.redundancy.min_replicas.max(MinEligibleProviders::<T>::get());
 		T::Providers::bench_register(c.max(need), &spec.resources);
 		let caller: T::AccountId = whitelisted_caller();

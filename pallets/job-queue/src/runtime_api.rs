@@ -229,7 +229,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 		// Tries a block's hook can afford (a fifth of the block, each try charged a draw over
 		// `MaxCandidates`), at most `max_assignments_per_block`.
 		let hook = <T as frame_system::Config>::BlockWeights::get().max_block / 5;
-		let per_try = Pallet::<T>::try_weight();
+		let per_try = Pallet::<T>::try_weight(spec.redundancy.min_replicas);
 		let affordable = (hook.ref_time() / per_try.ref_time().max(1))
 			.min(hook.proof_size() / per_try.proof_size().max(1));
 		let per_block = params

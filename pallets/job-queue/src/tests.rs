@@ -798,9 +798,7 @@ fn service_queue_respects_the_weight_meter() {
 				>>::get()
 				.reads(2),
 			)
-			.saturating_add(<() as WeightInfo>::assign_job(
-				<<Test as crate::Config>::MaxCandidates as frame_support::traits::Get<u32>>::get(),
-			));
+			.saturating_add(JobQueue::try_weight(1));
 		let mut meter = WeightMeter::with_limit(limit);
 		JobQueue::service_queue(2, &mut meter);
 		assert_eq!(queue_order().len(), 2);

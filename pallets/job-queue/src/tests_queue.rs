@@ -8,10 +8,7 @@ use crate::{
 	types::*,
 	Error, Event,
 };
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::{fungible::Inspect, Get},
-};
+use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use sp_runtime::Perbill;
 
 /// A spec at `price` asking more cores than any provider of these tests offers.
@@ -280,9 +277,7 @@ fn a_wave_of_expiries_does_not_stop_assignment() {
 		run_to_block(5);
 		let late = submit(ALICE, spec(1, 1, 1, 5));
 		// Room for one try besides the agendas' half.
-		let one_try = <() as WeightInfo>::assign_job(
-			<<Test as crate::Config>::MaxCandidates as Get<u32>>::get(),
-		);
+		let one_try = JobQueue::try_weight(1);
 		let mut meter = WeightMeter::with_limit(
 			<() as WeightInfo>::service_queue_base().saturating_add(one_try.saturating_mul(2)),
 		);

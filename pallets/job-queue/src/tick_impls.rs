@@ -130,7 +130,8 @@ impl<T: Config> Pallet<T> {
 	/// not reached yet (they lag behind a wave of expiries) is expired instead of tried.
 	fn assign_ready(now: BlockNumberFor<T>, meter: &mut WeightMeter) {
 		let max = Params::<T>::get().max_assignments_per_block;
-		let try_weight = Self::try_weight();
+		// The least a try costs: a job of one replica.
+		let least_try = Self::try_weight(1);
 		let skip = T::DbWeight::get().reads_writes(1, 1);
 		// Moving to a level: the mask and the level's bounds.
 		let visit = T::DbWeight::get().reads(2);
@@ -144,14 +145,18 @@ impl<T: Config> Pallet<T> {
 				let Some(id) = Self::head_of(l, meter, skip) else { break };
 				// A job past its expiry (the expiry agenda lags) is expired at an expiry's
 				// cost, not tried.
-				if Jobs::<T>::get(id).is_some_and(|j| j.expires_at <= now) {
+				let job = Jobs::<T>::get(id);
+				if job.as_ref().is_some_and(|j| j.expires_at <= now) {
 					if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
 						return;
 					}
 					Self::expire(id);
 					continue;
 				}
-				if meter.try_consume(try_weight).is_err() {
+				// Charged for the replicas it draws.
+				let replicas =
+					job.map_or(T::MaxReplicas::get(), |j| j.spec.redundancy.min_replicas);
+				if meter.try_consume(Self::try_weight(replicas)).is_err() {
 					return;
 				}
 				match Self::try_assign(id, now) {
@@ -168,7 +173,7 @@ impl<T: Config> Pallet<T> {
 					},
 				}
 			}
-			if assigned >= max || meter.remaining().any_lt(try_weight) {
+			if assigned >= max || meter.remaining().any_lt(least_try) {
 				return;
 			}
 			level = ReadyLevels::<T>::get().highest_below(Some(l));
@@ -212,11 +217,12 @@ impl<T: Config> Pallet<T> {
 		Ok(TryOutcome::Assigned)
 	}
 
-	/// What one assignment try is charged: the benchmarked try (a draw of `MaxReplicas`
-	/// providers from the registry's index, whatever the number of providers, and the
-	/// assignment) and the most a draw can spend on providers whose liveness lapsed.
-	pub(crate) fn try_weight() -> Weight {
-		T::WeightInfo::assign_job(T::MaxCandidates::get())
+	/// What one assignment try of a job of `replicas` replicas is charged: the benchmarked try
+	/// (a draw of `replicas` providers from the registry's index of `MaxCandidates` providers,
+	/// and their assignment) and the most a draw can spend on providers whose liveness lapsed.
+	pub(crate) fn try_weight(replicas: u32) -> Weight {
+		let replicas = replicas.clamp(1, T::MaxReplicas::get());
+		T::WeightInfo::assign_job(T::MaxCandidates::get(), replicas)
 			.saturating_add(T::Providers::draw_rejections_weight())
 	}
 

@@ -57,7 +57,7 @@ pub trait WeightInfo {
 	fn service_queue_base() -> Weight;
 	fn expire_job() -> Weight;
 	fn retry_job() -> Weight;
-	fn assign_job(c: u32, ) -> Weight;
+	fn assign_job(c: u32, _r: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_job_queue` measured on the reference machine, with the runtime's database
@@ -350,7 +350,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::SlotHolds` (r:0 w:8)
 	/// Proof: `VmProof::SlotHolds` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// The range of component `c` is `[1, 1000]`.
-	fn assign_job(c: u32, ) -> Weight {
+	fn assign_job(c: u32, _r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `25374 + c * (117 ±0)`
 		//  Estimated: `33487 + c * (3031 ±0)`
@@ -418,7 +418,7 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
-	fn assign_job(c: u32, ) -> Weight {
+	fn assign_job(c: u32, _r: u32, ) -> Weight {
 		Weight::from_parts(70_581_574, 33487)
 			.saturating_add(Weight::from_parts(8_712_056, 0).saturating_mul(c.into()))
 			.saturating_add(RocksDbWeight::get().reads(18_u64))
