@@ -162,13 +162,15 @@ fn candidate_pool<T: Config>() {
 mod benchmarks {
 	use super::*;
 
-	/// Filed at the end of a class of [`BENCH_POOL`] providers: the deepest climb of the index.
+	/// Filed at the first position of a class not listed yet, beside a class of [`BENCH_POOL`]
+	/// providers: the longest climb of the index (every level) and a new class total.
 	#[benchmark]
 	fn register_provider() {
 		candidate_pool::<T>();
 		let caller: T::AccountId = whitelisted_caller();
 		fund::<T>(&caller);
-		let offer = offer_for::<T>(&default_resources());
+		let mut offer = offer_for::<T>(&default_resources());
+		offer.memory_mib = offer.memory_mib.saturating_mul(4);
 		let bond = T::MinBond::get();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), offer, bond);
@@ -191,14 +193,14 @@ mod benchmarks {
 	}
 
 	/// The provider comes back into the index (its weight was 0, as after a lapsed heartbeat)
-	/// in a class of [`BENCH_POOL`] providers.
+	/// at the first position of a class of [`BENCH_POOL`] providers: every level is written.
 	#[benchmark]
 	fn heartbeat() -> Result<(), BenchmarkError> {
-		candidate_pool::<T>();
 		let caller: T::AccountId = whitelisted_caller();
 		register_provider_for::<T>(&caller, &default_resources())?;
+		candidate_pool::<T>();
 		let place = IndexPlaces::<T>::get(&caller).ok_or(BenchmarkError::Stop("not indexed"))?;
-		Pallet::<T>::set_index_weight(&caller, place, 0);
+		Pallet::<T>::set_index_weight(&caller, place, 0, place.epoch);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller));
 		Ok(())

@@ -28,15 +28,31 @@ use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::pallet_prelude::*;
 use povm_primitives::{Arch, Resources, MAX_JOB_SECONDS, MAX_MEMORY_MIB, MAX_MILLICORES};
 
-/// Tier floors of CPU, in millicores per slot.
-pub const CPU_TIERS: [u32; 10] =
-	[1, 250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 64_000, MAX_MILLICORES];
-/// Tier floors of memory, in MiB per slot.
-pub const MEMORY_TIERS: [u32; 11] =
-	[1, 128, 256, 512, 1_024, 2_048, 4_096, 8_192, 16_384, 65_536, MAX_MEMORY_MIB];
-/// Tier floors of the run-time limit, in seconds.
-pub const SECONDS_TIERS: [u32; 12] =
-	[1, 30, 60, 90, 120, 300, 600, 1_800, 3_600, 14_400, 86_400, MAX_JOB_SECONDS];
+/// Tier floors of CPU, in millicores per slot: powers of two of cores from a quarter to 64,
+/// then 256 cores and the bound.
+pub const CPU_TIERS: [u32; 12] =
+	[1, 250, 500, 1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 256_000, MAX_MILLICORES];
+/// Tier floors of memory, in MiB per slot: powers of two from 128 MiB to 16 GiB, then 64 GiB,
+/// 256 GiB, 1 TiB and the bound.
+pub const MEMORY_TIERS: [u32; 13] = [
+	1,
+	128,
+	256,
+	512,
+	1_024,
+	2_048,
+	4_096,
+	8_192,
+	16_384,
+	65_536,
+	262_144,
+	1_048_576,
+	MAX_MEMORY_MIB,
+];
+/// Tier floors of the run-time limit, in seconds: 30 s to 2 min, 5, 10 and 30 min, 1, 4 and 12
+/// hours, 1 and 2 days, and the bound (7 days).
+pub const SECONDS_TIERS: [u32; 14] =
+	[1, 30, 60, 90, 120, 300, 600, 1_800, 3_600, 14_400, 43_200, 86_400, 172_800, MAX_JOB_SECONDS];
 /// The most resource classes of one architecture.
 pub const MAX_CLASSES: u32 = (CPU_TIERS.len() * MEMORY_TIERS.len() * SECONDS_TIERS.len()) as u32;
 /// Levels of each class's Fenwick tree: a class holds at most `2^INDEX_DEPTH` providers.
@@ -154,9 +170,10 @@ impl<T: Config> Pallet<T> {
 			(Some(info), place) => {
 				let class = class_of_offer(&info.offer);
 				let weight = Self::drawable_slots(who, &info);
+				let epoch = info.last_heartbeat;
 				match place {
 					Some(place) if place.class == class => {
-						Self::set_index_weight(who, place, weight);
+						Self::set_index_weight(who, place, weight, epoch);
 						Ok(())
 					},
 					place => {
@@ -168,25 +185,25 @@ impl<T: Config> Pallet<T> {
 						if let Some(place) = place {
 							Self::unindex(who, place);
 						}
-						Self::index(who, class, weight)
+						Self::index(who, class, weight, epoch)
 					},
 				}
 			},
 		}
 	}
 
-	/// File `who` at the end of `class` with `weight`.
-	fn index(who: &T::AccountId, class: ResourceClass, weight: u32) -> DispatchResult {
+	/// File `who` at the end of `class` with `weight`, its last heartbeat in `epoch`.
+	fn index(who: &T::AccountId, class: ResourceClass, weight: u32, epoch: u32) -> DispatchResult {
 		let position = Self::mutate_class_total(class, |t| {
 			t.size = t.size.saturating_add(1);
 			t.weight = t.weight.saturating_add(weight);
 			if weight > 0 {
-				t.drawable = t.drawable.saturating_add(1);
+				t.count_in(epoch);
 			}
 			t.size
 		})?;
 		IndexMembers::<T>::insert(class, position, who);
-		IndexPlaces::<T>::insert(who, IndexPlace { class, position, weight });
+		IndexPlaces::<T>::insert(who, IndexPlace { class, position, weight, epoch });
 		Self::add_to_nodes(class, position, weight as i64);
 		Ok(())
 	}
@@ -194,7 +211,7 @@ impl<T: Config> Pallet<T> {
 	/// Take `who` out of the index: its weight to 0, and the last provider of its class moved
 	/// into its position, so that positions stay `1..=size`.
 	fn unindex(who: &T::AccountId, place: IndexPlace) {
-		Self::set_index_weight(who, place, 0);
+		Self::set_index_weight(who, place, 0, place.epoch);
 		let class = place.class;
 		let last = ClassTotals::<T>::get(class.arch)
 			.iter()
@@ -218,9 +235,14 @@ impl<T: Config> Pallet<T> {
 		let _ = Self::mutate_class_total(class, |t| t.size = t.size.saturating_sub(1));
 	}
 
-	/// Set the weight of `who` (at `place`) to `weight`.
-	pub(crate) fn set_index_weight(who: &T::AccountId, mut place: IndexPlace, weight: u32) {
-		if place.weight == weight {
+	/// Set the weight of `who` (at `place`) to `weight`, its last heartbeat in `epoch`.
+	pub(crate) fn set_index_weight(
+		who: &T::AccountId,
+		mut place: IndexPlace,
+		weight: u32,
+		epoch: u32,
+	) {
+		if place.weight == weight && place.epoch == epoch {
 			return;
 		}
 		let before = place.weight;
@@ -228,13 +250,15 @@ impl<T: Config> Pallet<T> {
 		// Cannot fail: the class is listed (it holds `who`).
 		let _ = Self::mutate_class_total(place.class, |t| {
 			t.weight = t.weight.saturating_sub(before).saturating_add(weight);
-			match (before > 0, weight > 0) {
-				(false, true) => t.drawable = t.drawable.saturating_add(1),
-				(true, false) => t.drawable = t.drawable.saturating_sub(1),
-				_ => {},
+			if before > 0 {
+				t.uncount_in(place.epoch);
+			}
+			if weight > 0 {
+				t.count_in(epoch);
 			}
 		});
 		place.weight = weight;
+		place.epoch = epoch;
 		IndexPlaces::<T>::insert(who, place);
 	}
 
@@ -249,7 +273,12 @@ impl<T: Config> Pallet<T> {
 				Some(at) => at,
 				None => {
 					totals
-						.try_push(ClassTotal { class, weight: 0, drawable: 0, size: 0 })
+						.try_push(ClassTotal {
+							class,
+							weight: 0,
+							size: 0,
+							drawable: Default::default(),
+						})
 						.map_err(|_| Error::<T>::TooManyProviders)?;
 					totals.len().saturating_sub(1)
 				},
@@ -277,13 +306,26 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// How many indexed providers of `arch` have a free slot in a class that covers `r` (a
-	/// provider whose heartbeat lapsed is counted until a draw or a call reindexes it).
+	/// The most weight one draw spends beyond what a benchmark of a draw among live providers
+	/// measures: [`MAX_DRAW_REJECTIONS`] picks that find a lapsed provider, each a pick (the
+	/// class totals, a descent of the tree, the member, its place, record and slots) and a
+	/// reindex, which costs at most what a heartbeat that brings a provider back into the index
+	/// costs (benchmarked so).
+	pub fn draw_rejections_weight() -> Weight {
+		let pick = T::DbWeight::get().reads(u64::from(INDEX_DEPTH).saturating_add(5));
+		pick.saturating_add(<T::WeightInfo as crate::WeightInfo>::heartbeat())
+			.saturating_mul(u64::from(MAX_DRAW_REJECTIONS))
+	}
+
+	/// How many indexed providers of `arch` in a class that covers `r` have a free slot and a
+	/// heartbeat in this epoch or the last: exactly the providers a draw for `r` can take (a
+	/// provider whose heartbeat lapsed is not counted, though it weighs until a draw meets it).
 	pub fn drawable_count(r: &Resources, arch: Arch) -> u32 {
+		let now = T::Epoch::get();
 		ClassTotals::<T>::get(arch)
 			.iter()
 			.filter(|t| class_covers(&t.class, r))
-			.fold(0u32, |n, t| n.saturating_add(t.drawable))
+			.fold(0u32, |n, t| n.saturating_add(t.live(now)))
 	}
 
 	/// Draw up to `count` distinct providers eligible for `r` on `arch`, none of `exclude`,
@@ -393,10 +435,12 @@ impl<T: Config> Pallet<T> {
 	pub fn bench_fill(n: u32, offer: VmOffer) -> Vec<T::AccountId> {
 		let class = class_of_offer(&offer);
 		let w = offer.slots;
+		let epoch = T::Epoch::get();
 		let start = ClassTotals::<T>::get(class.arch)
 			.iter()
 			.find(|t| t.class == class)
 			.map_or(0, |t| t.size);
+		Self::bench_list_every_class(class.arch);
 		let n = n.min(CLASS_CAPACITY.saturating_sub(start));
 		let end = start.saturating_add(n);
 		let mut out = Vec::with_capacity(n as usize);
@@ -417,13 +461,13 @@ impl<T: Config> Pallet<T> {
 					offer,
 					bond: T::MinBond::get(),
 					status: ProviderStatus::Active,
-					last_heartbeat: T::Epoch::get(),
+					last_heartbeat: epoch,
 					agreed: 0,
 					total: 0,
 				},
 			);
 			IndexMembers::<T>::insert(class, position, &who);
-			IndexPlaces::<T>::insert(&who, IndexPlace { class, position, weight: w });
+			IndexPlaces::<T>::insert(&who, IndexPlace { class, position, weight: w, epoch });
 			out.push(who);
 		}
 		// Node `i` covers `(i - lowbit(i), i]`: the new positions `start+1..=end` end the
@@ -442,10 +486,35 @@ impl<T: Config> Pallet<T> {
 		let _ = Self::mutate_class_total(class, |t| {
 			t.size = end;
 			t.weight = t.weight.saturating_add(n.saturating_mul(w));
-			t.drawable = t.drawable.saturating_add(n);
+			for _ in 0..n {
+				t.count_in(epoch);
+			}
 		});
 		ProviderCount::<T>::mutate(|c| *c = c.saturating_add(n));
 		out
+	}
+
+	/// Benchmark helper: list every class of `arch` in [`ClassTotals`] (the ones not listed yet
+	/// empty), so that the class totals a draw reads are at their largest.
+	#[cfg(feature = "runtime-benchmarks")]
+	pub fn bench_list_every_class(arch: Arch) {
+		ClassTotals::<T>::mutate(arch, |totals| {
+			for cpu in 0..CPU_TIERS.len() as u8 {
+				for memory in 0..MEMORY_TIERS.len() as u8 {
+					for seconds in 0..SECONDS_TIERS.len() as u8 {
+						let class = ResourceClass { arch, cpu, memory, seconds };
+						if !totals.iter().any(|t| t.class == class) {
+							let _ = totals.try_push(ClassTotal {
+								class,
+								weight: 0,
+								size: 0,
+								drawable: Default::default(),
+							});
+						}
+					}
+				}
+			}
+		});
 	}
 
 	/// Every indexed provider of `arch` in a class covering `r` that is eligible now, with its
@@ -486,6 +555,7 @@ impl<T: Config> Pallet<T> {
 			let due = Self::drawable_slots(&who, &info);
 			let lapsed = info.last_heartbeat.saturating_add(1) < T::Epoch::get();
 			ensure!(place.weight == due || lapsed, "index weight out of date");
+			ensure!(place.epoch == info.last_heartbeat, "index epoch out of date");
 		}
 		let active = Providers::<T>::iter_values()
 			.filter(|i| i.status == ProviderStatus::Active)
@@ -494,31 +564,58 @@ impl<T: Config> Pallet<T> {
 		for arch in [Arch::X86_64, Arch::Aarch64, Arch::Riscv64] {
 			for t in ClassTotals::<T>::get(arch).iter() {
 				ensure!(t.class.arch == arch && t.size > 0, "class listed under the wrong arch");
-				let mut weights = Vec::with_capacity(t.size as usize);
+				let mut places = Vec::with_capacity(t.size as usize);
 				for position in 1..=t.size {
 					let who = IndexMembers::<T>::get(t.class, position).ok_or("index gap")?;
 					let place = IndexPlaces::<T>::get(&who).ok_or("member without a place")?;
-					weights.push(place.weight);
+					places.push(place);
 				}
+				let weights: Vec<u32> = places.iter().map(|p| p.weight).collect();
 				ensure!(
 					IndexMembers::<T>::get(t.class, t.size.saturating_add(1)).is_none(),
 					"member past the class size"
 				);
 				let sum = weights.iter().fold(0u32, |a, w| a.saturating_add(*w));
 				ensure!(sum == t.weight, "class weight off");
-				let drawable = weights.iter().filter(|w| **w > 0).count() as u32;
-				ensure!(drawable == t.drawable, "class drawable count off");
-				for (node, value) in IndexNodes::<T>::iter_prefix(t.class) {
-					ensure!(node >= 1, "node 0");
+				let now = T::Epoch::get();
+				let live = places
+					.iter()
+					.filter(|p| p.weight > 0 && p.epoch.saturating_add(1) >= now)
+					.count() as u32;
+				ensure!(live == t.live(now), "class live count off");
+				// Prefix sums: positions `(a, b]` weigh `prefix[b] - prefix[a]`.
+				let mut prefix = Vec::with_capacity(weights.len().saturating_add(1));
+				prefix.push(0u64);
+				for w in weights.iter() {
+					let last = prefix.last().copied().unwrap_or(0);
+					prefix.push(last.saturating_add(u64::from(*w)));
+				}
+				let covered = |node: u32| {
 					let low = node - (node & node.wrapping_neg());
-					let covered = weights
-						.iter()
-						.enumerate()
-						.filter(|(i, _)| (*i as u32) >= low && (*i as u32) < node)
-						.fold(0u32, |a, (_, w)| a.saturating_add(*w));
-					ensure!(covered == value, "Fenwick node off");
+					let at = |p: u32| prefix.get(p.min(t.size) as usize).copied().unwrap_or(0);
+					at(node).saturating_sub(at(low))
+				};
+				for (node, value) in IndexNodes::<T>::iter_prefix(t.class) {
+					ensure!((1..=CLASS_CAPACITY).contains(&node), "node out of range");
+					ensure!(covered(node) == u64::from(value), "Fenwick node off");
+				}
+				// Every node a descent reads, present or not.
+				for node in (1..=t.size).chain(update_path(t.size)) {
+					let value = u64::from(IndexNodes::<T>::get(t.class, node));
+					ensure!(covered(node) == value, "Fenwick node missing");
 				}
 			}
+		}
+		// Nothing is left of a class that is not listed.
+		for (class, position) in IndexMembers::<T>::iter_keys() {
+			let listed = ClassTotals::<T>::get(class.arch)
+				.iter()
+				.any(|t| t.class == class && position <= t.size);
+			ensure!(listed, "member of an unlisted class or past its size");
+		}
+		for (class, _) in IndexNodes::<T>::iter_keys() {
+			let listed = ClassTotals::<T>::get(class.arch).iter().any(|t| t.class == class);
+			ensure!(listed, "node of an unlisted class");
 		}
 		Ok(())
 	}

@@ -952,7 +952,12 @@ pub mod pallet {
 		///
 		/// [`Event::ResultCommitted`]; possibly the job queue's `JobRevealing`, or
 		/// [`Event::MoreReplicasRequested`] and the job queue's `JobReassigned`.
+		///
+		/// Charged its measured weight and the draw's most rejections
+		/// ([`Pallet::draw_rejections_weight`]).
 		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::commit_result()
+			.saturating_add(Pallet::<T>::draw_rejections_weight()))]
 		pub fn commit_result(
 			origin: OriginFor<T>,
 			job: JobId,

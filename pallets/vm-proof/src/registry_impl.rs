@@ -1,7 +1,7 @@
 //! The registry as seen by the job queue ([`ProviderRegistry`]) and the lottery
 //! ([`VerifiedWork`]), the worker's view, and the invariants.
 
-use crate::{pallet::*, types::*, WeightInfo};
+use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -190,12 +190,7 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 	}
 
 	fn draw_rejections_weight() -> Weight {
-		// Each rejection: a pick (the class totals, a descent of the tree, the member, its
-		// place and record, its slots) and a reindex, which costs at most what a heartbeat that
-		// brings a provider back into the index costs (benchmarked so).
-		let pick = T::DbWeight::get().reads(u64::from(crate::index::INDEX_DEPTH) + 5);
-		pick.saturating_add(T::WeightInfo::heartbeat())
-			.saturating_mul(u64::from(crate::index::MAX_DRAW_REJECTIONS))
+		Self::draw_rejections_weight()
 	}
 
 	fn on_assigned(

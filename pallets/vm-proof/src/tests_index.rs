@@ -143,8 +143,8 @@ fn accounts_whose_heartbeat_lapsed_are_dropped_from_the_index_by_the_draws_that_
 		}
 		Epoch::set(5);
 		register_with(99, VmOffer { slots: 1, ..offer() });
-		// The 20 lapsed accounts still count until met; the live one is drawable.
-		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 21);
+		// The 20 lapsed accounts weigh until met, but only the live one is counted.
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 1);
 		let mut draws = 0;
 		while draw(&JOB, 1, &[], draws) != vec![99] {
 			draws += 1;
@@ -187,6 +187,58 @@ fn registration_beyond_the_registry_bound_is_refused() {
 		assert_noop!(
 			VmProof::register_provider(RuntimeOrigin::signed(12), offer(), 10_000),
 			Error::<Test>::TooManyProviders
+		);
+	});
+}
+
+/// The attack of a customer that is also a provider: it wants its job drawn for its own
+/// provider, and the chain asks for at least `MinEligibleProviders` (3) eligible providers.
+/// Two honest providers' heartbeats lapsed (they weigh in the index until a draw meets them):
+/// counted as eligible, they would make up the minimum and the draw, rejecting them, would
+/// hand the job to the customer's provider. They are not counted: the job waits until enough
+/// providers are live.
+#[test]
+fn lapsed_providers_do_not_make_up_the_minimum_of_eligible_providers() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(pallet_job_queue::Pallet::<Test>::set_min_eligible_providers(
+			RuntimeOrigin::root(),
+			3
+		));
+		register_with(10, offer());
+		register_with(11, offer());
+		Epoch::set(5);
+		register_with(12, offer());
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 1);
+		let spec = povm_primitives::JobSpec {
+			image: povm_primitives::ImageRef::local([0xaa; 32]),
+			command: frame_support::BoundedVec::truncate_from(b"flip".to_vec()),
+			args: Default::default(),
+			env: Default::default(),
+			inputs: Default::default(),
+			resources: JOB,
+			price_per_second: 10,
+			redundancy: povm_primitives::RedundancyPolicy {
+				min_replicas: 1,
+				max_replicas: 1,
+				margin: 1,
+			},
+			checkpoint_interval: 5,
+		};
+		let budget = JobQueue::max_cost(&spec).unwrap();
+		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(spec), budget));
+		let job = pallet_job_queue::NextJobId::<Test>::get() - 1;
+		run_to_block(System::block_number() + 1);
+		assert_eq!(
+			pallet_job_queue::Jobs::<Test>::get(job).map(|j| j.state),
+			Some(povm_primitives::JobState::Queued)
+		);
+		// Live again, they count, and the job is drawn among all three.
+		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(10)));
+		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(11)));
+		run_to_block(System::block_number() + 20);
+		assert_eq!(
+			pallet_job_queue::Jobs::<Test>::get(job).map(|j| j.state),
+			Some(povm_primitives::JobState::Assigned)
 		);
 	});
 }

@@ -29,7 +29,8 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn deadline_job_weight() -> Weight {
 		let member_reads = u64::from(T::MaxMembers::get());
 		let commit_deadline = T::WeightInfo::process_commit_deadline()
-			.saturating_add(T::DbWeight::get().reads_writes(member_reads.saturating_add(3), 3));
+			.saturating_add(T::DbWeight::get().reads_writes(member_reads.saturating_add(3), 3))
+			.saturating_add(Self::draw_rejections_weight());
 		T::WeightInfo::process_deadline(T::MaxMembers::get())
 			.saturating_add(Self::trust_weight(T::MaxMembers::get()))
 			.max(commit_deadline)
@@ -50,7 +51,9 @@ impl<T: Config> Pallet<T> {
 	/// commit that draws `min_replicas − 1` replacements among every provider
 	/// (`WeightInfo::commit_result`); a verdict without a clear majority draws at most as many.
 	pub fn reveal_weight_with_draw() -> Weight {
-		Self::reveal_weight_without_draw().saturating_add(T::WeightInfo::commit_result())
+		Self::reveal_weight_without_draw()
+			.saturating_add(T::WeightInfo::commit_result())
+			.saturating_add(Self::draw_rejections_weight())
 	}
 
 	/// Process pending deadlines, from [`DeadlineCursor`] up to `now`, within `meter`.

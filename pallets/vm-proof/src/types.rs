@@ -110,12 +110,55 @@ pub struct ResourceClass {
 pub struct ClassTotal {
 	/// The class.
 	pub class: ResourceClass,
-	/// Free slots summed over its providers (the class's weight in a draw).
+	/// Free slots summed over its providers (the class's weight in a draw; a provider whose
+	/// heartbeat lapsed weighs until a draw meets it).
 	pub weight: u32,
-	/// Its providers with a weight above 0.
-	pub drawable: u32,
 	/// Its providers: they sit at positions `1..=size`.
 	pub size: u32,
+	/// Its providers with a weight above 0, by the epoch of their last heartbeat, for the two
+	/// latest epochs that have any: those of this epoch and the last are the live ones
+	/// ([`ClassTotal::live`]).
+	pub drawable: [EpochCount; 2],
+}
+
+/// How many providers of a class have a weight above 0 and their last heartbeat in `epoch`.
+#[derive(Clone, Copy, Default, Encode, Decode, PartialEq, Eq, Debug, TypeInfo, MaxEncodedLen)]
+pub struct EpochCount {
+	/// The epoch of their last heartbeat.
+	pub epoch: u32,
+	/// How many.
+	pub count: u32,
+}
+
+impl ClassTotal {
+	/// Its providers with a weight above 0 and a heartbeat in epoch `now` or the one before:
+	/// exactly those a draw can take (a lapsed one still weighs, but is not counted).
+	pub fn live(&self, now: u32) -> u32 {
+		self.drawable
+			.iter()
+			.filter(|c| c.epoch.saturating_add(1) >= now)
+			.fold(0u32, |n, c| n.saturating_add(c.count))
+	}
+
+	/// Count one more drawable provider whose last heartbeat is in `epoch`. A provider is
+	/// counted only while live, so `epoch` is this one or the last, and of two counts that are
+	/// not for `epoch` at least one is for an earlier, lapsed epoch: the oldest is replaced.
+	pub fn count_in(&mut self, epoch: u32) {
+		if let Some(c) = self.drawable.iter_mut().find(|c| c.epoch == epoch) {
+			c.count = c.count.saturating_add(1);
+			return;
+		}
+		let oldest = if self.drawable[0].epoch <= self.drawable[1].epoch { 0 } else { 1 };
+		self.drawable[oldest] = EpochCount { epoch, count: 1 };
+	}
+
+	/// Count one drawable provider whose last heartbeat is in `epoch` less (nothing when that
+	/// epoch's count was replaced: it had lapsed).
+	pub fn uncount_in(&mut self, epoch: u32) {
+		if let Some(c) = self.drawable.iter_mut().find(|c| c.epoch == epoch) {
+			c.count = c.count.saturating_sub(1);
+		}
+	}
 }
 
 /// Where an active provider sits in the draw index.
@@ -127,6 +170,9 @@ pub struct IndexPlace {
 	pub position: u32,
 	/// Its weight there: its drawable free slots when last reindexed.
 	pub weight: u32,
+	/// The epoch of its last heartbeat when last reindexed: the count of drawable providers it
+	/// is in while its weight is above 0.
+	pub epoch: u32,
 }
 
 /// Registration status of a provider.
