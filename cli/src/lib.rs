@@ -13,5 +13,6 @@
 pub mod chain;
 pub mod fetch;
 pub mod key;
+pub mod quote;
 pub mod spec;
 pub mod verify;

@@ -57,6 +57,14 @@ enum Command {
 		#[arg(long, value_name = "DIR")]
 		fetch: Option<PathBuf>,
 	},
+	/// Price the job described by a TOML file before submitting it: whether `submit_job`
+	/// would take it, the least budget and the deposit, its place in the queue, the providers
+	/// eligible for it and the block of its first try (`PovmJobsApi::quote`, at the best
+	/// block). Sends nothing and needs no key.
+	Quote {
+		/// The job file (see cli/README.md).
+		job: PathBuf,
+	},
 	/// Follow a job at the finalised head until its verdict.
 	Follow {
 		/// The job id.
@@ -106,6 +114,17 @@ async fn run(opt: Opt) -> anyhow::Result<()> {
 					};
 					fetch_job(&chain, &view, at, &pair, dir).await?;
 				}
+			}
+		},
+		Command::Quote { job } => {
+			let text = std::fs::read_to_string(job)
+				.with_context(|| format!("cannot read {}", job.display()))?;
+			let parsed = spec::parse_job(&text).with_context(|| format!("{}", job.display()))?;
+			let chain = Chain::connect(&opt.url).await?;
+			let quote = chain.api().quote(&parsed.spec, None).await?;
+			print!("{}", povm_cli::quote::describe(&quote, parsed.budget));
+			if quote.refusal.is_some() {
+				std::process::exit(2);
 			}
 		},
 		Command::Follow { job } => {

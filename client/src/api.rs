@@ -127,6 +127,37 @@ pub fn api_version_in(core_version: &[u8], id: &[u8; 8]) -> Result<Option<u32>, 
 /// versions changed only `job` ([`pallet_job_queue::runtime_api::POVM_JOBS_API_VERSION`]).
 pub const ASSIGNMENTS_WITH_WAVE_SINCE: u32 = 2;
 
+/// The first version of `PovmJobsApi` with `quote` (runtime spec 109).
+pub const QUOTE_SINCE: u32 = 4;
+
+/// A spec's quote: the runtime's [`QuoteView`] and, when `submit_job` would refuse the spec,
+/// the refusal's name (`JobQueue::ZeroPrice`), read from the metadata of the block quoted at.
+#[derive(Clone, Debug)]
+pub struct Quote {
+	/// What the runtime said.
+	pub view: QuoteView,
+	/// The name of `view.refusal`, when there is one.
+	pub refusal: Option<String>,
+}
+
+/// The name of a dispatch error: `Pallet::Error` for a module error found in `metadata`, else
+/// its debug form.
+pub fn dispatch_error_name(
+	metadata: &subxt::Metadata,
+	error: &sp_runtime::DispatchError,
+) -> String {
+	if let sp_runtime::DispatchError::Module(m) = error {
+		let named = metadata.pallets().find(|p| p.error_index() == m.index).and_then(|p| {
+			p.error_variant_by_index(m.error[0])
+				.map(|v| format!("{}::{}", p.name(), v.name))
+		});
+		if let Some(name) = named {
+			return name;
+		}
+	}
+	format!("{error:?}")
+}
+
 /// Whether a runtime declaring `PovmJobsApi` at `version` returns the assignments this client
 /// decodes (version [`ASSIGNMENTS_WITH_WAVE_SINCE`] or later); why not otherwise.
 pub fn check_povm_jobs_api(version: Option<u32>) -> Result<(), String> {
@@ -279,6 +310,36 @@ impl Api {
 		}
 		let call = runtime::runtime_apis().povm_jobs_api().job(id);
 		Ok(self.call_api(WHAT, Some(hash), call).await?.map(|v| v.0))
+	}
+
+	/// `PovmJobsApi::quote(spec)`: what `submit_job` would say about `spec` at `at` (the best
+	/// block if unset): its refusal, the least budget and the deposit, the jobs ahead, the
+	/// eligible providers and the expected first try.
+	///
+	/// Refused with [`Error::Incompatible`] when the runtime declares `PovmJobsApi` below
+	/// [`QUOTE_SINCE`].
+	pub async fn quote(&self, spec: &JobSpec, at: Option<H256>) -> Result<Quote, Error> {
+		const WHAT: &str = "PovmJobsApi::quote";
+		let hash = self.block_hash(at).await?;
+		let version = self.runtime_api_version(POVM_JOBS_API_ID, Some(hash)).await?;
+		if version.is_none_or(|v| v < QUOTE_SINCE) {
+			return Err(Error::Incompatible {
+				what: WHAT,
+				message: format!(
+					"the runtime declares PovmJobsApi {version:?}; quote needs {QUOTE_SINCE}"
+				),
+			});
+		}
+		let bytes = self
+			.rpc
+			.state_call("PovmJobsApi_quote", Some(&codec::Encode::encode(spec)), Some(hash))
+			.await
+			.map_err(|e| Error::rpc(WHAT, e))?;
+		let view = <QuoteView as codec::DecodeAll>::decode_all(&mut &bytes[..])
+			.map_err(|e| Error::Decode { what: WHAT, message: e.to_string() })?;
+		let at = self.at(Some(hash)).await?;
+		let refusal = view.refusal.as_ref().map(|e| dispatch_error_name(at.metadata_ref(), e));
+		Ok(Quote { view, refusal })
 	}
 
 	/// `at`, or the node's best block when `None`.

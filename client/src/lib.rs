@@ -28,7 +28,7 @@ pub mod metadata;
 pub mod signer;
 pub mod types;
 
-pub use api::{Api, Receipt, TxSettings, Wait, Watch};
+pub use api::{Api, Quote, Receipt, TxSettings, Wait, Watch};
 pub use calls::Call;
 pub use error::{DispatchFailure, Error};
 pub use signer::PairSigner;

@@ -21,6 +21,8 @@ pub type Nonce = u32;
 
 /// A job specification with the runtime's balance type.
 pub type JobSpec = povm_primitives::JobSpec<Balance>;
+/// A spec's quote, as `PovmJobsApi::quote` returns it.
+pub type QuoteView = pallet_job_queue::runtime_api::QuoteView<Balance, BlockNumber>;
 /// A job as `PovmJobsApi::job` returns it.
 pub type JobView = pallet_job_queue::runtime_api::JobView<AccountId, Balance, BlockNumber>;
 /// A job as version 2 of `PovmJobsApi::job` returns it (runtimes before spec 107).

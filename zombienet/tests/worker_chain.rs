@@ -462,6 +462,20 @@ size = {size}
 		size = csv.len(),
 	);
 	std::fs::write(&job_file, toml).unwrap();
+	// Priced first: `povm quote` says the chain takes it, with both workers eligible.
+	let quote = std::process::Command::new(ok(povm_network_tests::cli_binary()))
+		.args(["--url", &node.ws_url(), "quote"])
+		.arg(&job_file)
+		.output()
+		.expect("povm quote runs");
+	let quoted = String::from_utf8_lossy(&quote.stdout).to_string();
+	assert!(
+		quote.status.success(),
+		"povm quote: {quoted}{}",
+		String::from_utf8_lossy(&quote.stderr)
+	);
+	assert!(quoted.contains("submit_job:        accepted"), "{quoted}");
+	assert!(quoted.contains("2 eligible now, 2 needed"), "{quoted}");
 	let out_dir = dir.path().join("results");
 	let started = std::time::Instant::now();
 	let mut command = std::process::Command::new(ok(povm_network_tests::cli_binary()));

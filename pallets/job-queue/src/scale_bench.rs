@@ -1,7 +1,7 @@
 //! Scale benchmark (issue 13, "How it is measured"): the parts a mock runtime measures. The
-//! queue holds a million jobs and the cost of each queue operation is timed there; the draw
-//! picks 100,000 replicas among 10,000 equal providers and the counts are put to a chi-square
-//! test. Figures go to `bench/scale.md` and `bench/scale.json` at the repository root.
+//! queue holds a million jobs and the cost of each queue operation is timed there. Figures go
+//! to `bench/scale.md` and `bench/scale.json` at the repository root; the registry's
+//! figures and the draw's fairness come from vm-proof's `registry_bench`.
 //!
 //! Run it with (about a minute in release; ignored by the default `cargo test`):
 //!

@@ -487,8 +487,7 @@ pub trait JobLedger<AccountId, Balance, BlockNumber> {
 /// The provider registry, as seen by the job queue.
 pub trait ProviderRegistry<AccountId, BlockNumber> {
 	/// How many providers are eligible for `resources` on `arch` (registered, live, bonded, an
-	/// offer that fits and offers `arch`, a free slot). A provider whose liveness lapsed
-	/// without a call may be counted until a draw meets it.
+	/// offer that fits and offers `arch`, a free slot): exactly the providers a draw can take.
 	fn drawable_count(resources: &Resources, arch: Arch) -> u32;
 	/// Draw up to `count` distinct providers eligible for `resources` on `arch`, none of
 	/// `exclude`, each pick with probability proportional to the provider's free slots (its

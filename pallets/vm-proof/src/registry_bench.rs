@@ -4,7 +4,7 @@
 //! fairness of the draw: 100,000 one-replica draws among 10,000 equal providers, put to a
 //! chi-square test. Figures go to `bench/registry.md` and into `bench/scale.json`.
 //!
-//! Run it with (about two minutes in release; ignored by the default `cargo test`):
+//! Run it with (about 20 seconds in release; ignored by the default `cargo test`):
 //!
 //! ```text
 //! cargo test --release -p pallet-vm-proof registry_bench -- --ignored --nocapture
