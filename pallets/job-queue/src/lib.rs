@@ -11,6 +11,12 @@ pub use pallet::*;
 /// it runs.
 pub const DEFAULT_MIN_ELIGIBLE_PROVIDERS: u32 = 3;
 
+/// Jobs assigned per block by default (`ProtocolParams::max_assignments_per_block`, at most
+/// `MaxQueueLen`): 256, so that a block can take 512 replicas of two-replica jobs when the
+/// hook's weight affords the tries (since spec 113, when a try became a draw of `O(log n)`
+/// reads; 8 before, when a try read every provider).
+pub const DEFAULT_MAX_ASSIGNMENTS_PER_BLOCK: u32 = 256;
+
 /// Steps of the benchmarks' spec-size component (`submit_job`'s weights): step `s` is a spec
 /// whose variable fields are `s / SPEC_SIZE_STEPS` of their bounds. A submission is charged at
 /// [`Pallet::spec_size_steps`] of its spec.
@@ -150,7 +156,7 @@ pub mod pallet {
 			commit_window: 20u32.into(),
 			reveal_window: 20u32.into(),
 			max_replicas: T::MaxReplicas::get(),
-			max_assignments_per_block: 8,
+			max_assignments_per_block: DEFAULT_MAX_ASSIGNMENTS_PER_BLOCK.min(T::MaxQueueLen::get()),
 			wrong_result_slash: sp_runtime::Perbill::from_percent(10),
 			no_show_slash: sp_runtime::Perbill::from_percent(1),
 		}

@@ -104,6 +104,9 @@ fn a_full_queue_evicts_a_cheapest_job_for_a_better_paying_one() {
 fn jobs_nobody_can_run_do_not_hold_up_the_jobs_behind_them() {
 	ExtBuilder::default().build_and_execute(|| {
 		add_provider(100, Perbill::from_percent(50), offer(), 4);
+		let mut p = Params::<Test>::get();
+		p.max_assignments_per_block = 8;
+		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
 		let tries = Params::<Test>::get().max_assignments_per_block;
 		let blockers: Vec<_> = (0..tries + 2).map(|_| submit(BOB, unrunnable(9))).collect();
 		let runnable = submit(ALICE, spec(1, 1, 1, 2));
