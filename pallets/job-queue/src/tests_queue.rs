@@ -279,10 +279,13 @@ fn a_wave_of_expiries_does_not_stop_assignment() {
 		add_provider(100, Perbill::from_percent(50), offer(), 1);
 		run_to_block(5);
 		let late = submit(ALICE, spec(1, 1, 1, 5));
-		// Room for one try besides the agendas' half.
+		// The agendas' half holds the hundred retries due (the jobs parked by their failed
+		// tries) and a try's worth of expiries; the other half one try.
 		let one_try = JobQueue::try_weight(1);
+		let retries = <() as WeightInfo>::retry_job().saturating_mul(100);
 		let mut meter = WeightMeter::with_limit(
-			<() as WeightInfo>::service_queue_base().saturating_add(one_try.saturating_mul(2)),
+			<() as WeightInfo>::service_queue_base()
+				.saturating_add(one_try.saturating_add(retries).saturating_mul(2)),
 		);
 		System::set_block_number(6);
 		JobQueue::service_queue(6, &mut meter);

@@ -61,7 +61,7 @@ pub const INDEX_DEPTH: u32 = 20;
 pub const CLASS_CAPACITY: u32 = 1 << INDEX_DEPTH;
 /// The most picks of one draw that may find a provider no longer eligible (its heartbeat
 /// lapsed) before the draw gives up: each costs a pick and a reindex.
-pub const MAX_DRAW_REJECTIONS: u32 = 4;
+pub const MAX_DRAW_REJECTIONS: u32 = 2;
 
 /// The index of the largest tier floor at most `value` (0 when `value` is below every floor).
 fn floor_tier(tiers: &[u32], value: u32) -> u8 {
