@@ -53,8 +53,10 @@ pub const MEMORY_TIERS: [u32; 13] = [
 /// hours, 1 and 2 days, and the bound (7 days).
 pub const SECONDS_TIERS: [u32; 14] =
 	[1, 30, 60, 90, 120, 300, 600, 1_800, 3_600, 14_400, 43_200, 86_400, 172_800, MAX_JOB_SECONDS];
+/// The most resource classes of one architecture and CPU tier (one entry of `ClassTotals`).
+pub const CLASSES_PER_CPU_TIER: u32 = (MEMORY_TIERS.len() * SECONDS_TIERS.len()) as u32;
 /// The most resource classes of one architecture.
-pub const MAX_CLASSES: u32 = (CPU_TIERS.len() * MEMORY_TIERS.len() * SECONDS_TIERS.len()) as u32;
+pub const MAX_CLASSES: u32 = CPU_TIERS.len() as u32 * CLASSES_PER_CPU_TIER;
 /// Levels of each class's Fenwick tree: a class holds at most `2^INDEX_DEPTH` providers.
 pub const INDEX_DEPTH: u32 = 20;
 /// The most providers one class holds.
@@ -76,6 +78,11 @@ pub fn class_of_offer(offer: &VmOffer) -> ResourceClass {
 		memory: floor_tier(&MEMORY_TIERS, offer.memory_mib),
 		seconds: floor_tier(&SECONDS_TIERS, offer.max_seconds),
 	}
+}
+
+/// The `ClassTotals` entry `class` is listed in.
+fn totals_key(class: &ResourceClass) -> (Arch, u8) {
+	(class.arch, class.cpu)
 }
 
 /// The tier floor of `tier` in `tiers` (0 for an index out of range, which covers nothing).
@@ -177,10 +184,7 @@ impl<T: Config> Pallet<T> {
 						Ok(())
 					},
 					place => {
-						let size = ClassTotals::<T>::get(class.arch)
-							.iter()
-							.find(|t| t.class == class)
-							.map_or(0, |t| t.size);
+						let size = Self::class_total(&class).map_or(0, |t| t.size);
 						ensure!(size < CLASS_CAPACITY, Error::<T>::TooManyProviders);
 						if let Some(place) = place {
 							Self::unindex(who, place);
@@ -213,10 +217,7 @@ impl<T: Config> Pallet<T> {
 	fn unindex(who: &T::AccountId, place: IndexPlace) {
 		Self::set_index_weight(who, place, 0, place.epoch);
 		let class = place.class;
-		let last = ClassTotals::<T>::get(class.arch)
-			.iter()
-			.find(|t| t.class == class)
-			.map_or(0, |t| t.size);
+		let last = Self::class_total(&class).map_or(0, |t| t.size);
 		if last != place.position {
 			if let Some(moved) = IndexMembers::<T>::get(class, last) {
 				if let Some(mut moved_place) = IndexPlaces::<T>::get(&moved) {
@@ -263,12 +264,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Apply `f` to the total of `class`, listing the class if it is not yet; a class left
-	/// with no provider is delisted.
+	/// with no provider is delisted, and an entry left with no class removed.
 	fn mutate_class_total<R>(
 		class: ResourceClass,
 		f: impl FnOnce(&mut ClassTotal) -> R,
 	) -> Result<R, DispatchError> {
-		ClassTotals::<T>::try_mutate(class.arch, |totals| {
+		ClassTotals::<T>::try_mutate_exists(totals_key(&class), |maybe| {
+			let totals = maybe.get_or_insert_with(Default::default);
 			let at = match totals.iter().position(|t| t.class == class) {
 				Some(at) => at,
 				None => {
@@ -287,6 +289,9 @@ impl<T: Config> Pallet<T> {
 			let out = f(total);
 			if total.size == 0 {
 				totals.remove(at);
+			}
+			if totals.is_empty() {
+				*maybe = None;
 			}
 			Ok(out)
 		})
@@ -317,14 +322,35 @@ impl<T: Config> Pallet<T> {
 			.saturating_mul(u64::from(MAX_DRAW_REJECTIONS))
 	}
 
+	/// The total of `class`, if it is listed.
+	fn class_total(class: &ResourceClass) -> Option<ClassTotal> {
+		ClassTotals::<T>::get(totals_key(class)).into_iter().find(|t| t.class == *class)
+	}
+
+	/// Every listed class of `arch` that covers `r`: one read per CPU tier that covers it.
+	fn classes_covering(r: &Resources, arch: Arch) -> Vec<ClassTotal> {
+		(0..CPU_TIERS.len() as u8)
+			.filter(|cpu| floor_of(&CPU_TIERS, *cpu) >= r.millicores)
+			.flat_map(|cpu| ClassTotals::<T>::get((arch, cpu)))
+			.filter(|t| class_covers(&t.class, r))
+			.collect()
+	}
+
+	/// Every listed class of `arch`.
+	#[cfg(any(feature = "try-runtime", feature = "std", test))]
+	fn classes_of(arch: Arch) -> Vec<ClassTotal> {
+		(0..CPU_TIERS.len() as u8)
+			.flat_map(|cpu| ClassTotals::<T>::get((arch, cpu)))
+			.collect()
+	}
+
 	/// How many indexed providers of `arch` in a class that covers `r` have a free slot and a
 	/// heartbeat in this epoch or the last: exactly the providers a draw for `r` can take (a
 	/// provider whose heartbeat lapsed is not counted, though it weighs until a draw meets it).
 	pub fn drawable_count(r: &Resources, arch: Arch) -> u32 {
 		let now = T::Epoch::get();
-		ClassTotals::<T>::get(arch)
+		Self::classes_covering(r, arch)
 			.iter()
-			.filter(|t| class_covers(&t.class, r))
 			.fold(0u32, |n, t| n.saturating_add(t.live(now)))
 	}
 
@@ -342,10 +368,7 @@ impl<T: Config> Pallet<T> {
 		exclude: &[T::AccountId],
 		random: &mut dyn FnMut(u32) -> u64,
 	) -> Vec<T::AccountId> {
-		let mut classes: Vec<ClassTotal> = ClassTotals::<T>::get(arch)
-			.into_iter()
-			.filter(|t| class_covers(&t.class, r))
-			.collect();
+		let mut classes = Self::classes_covering(r, arch);
 		let mut overlay = Overlay::default();
 		for who in exclude {
 			if let Some(place) = IndexPlaces::<T>::get(who) {
@@ -436,10 +459,7 @@ impl<T: Config> Pallet<T> {
 		let class = class_of_offer(&offer);
 		let w = offer.slots;
 		let epoch = T::Epoch::get();
-		let start = ClassTotals::<T>::get(class.arch)
-			.iter()
-			.find(|t| t.class == class)
-			.map_or(0, |t| t.size);
+		let start = Self::class_total(&class).map_or(0, |t| t.size);
 		Self::bench_list_every_class(class.arch);
 		let n = n.min(CLASS_CAPACITY.saturating_sub(start));
 		let end = start.saturating_add(n);
@@ -498,8 +518,8 @@ impl<T: Config> Pallet<T> {
 	/// empty), so that the class totals a draw reads are at their largest.
 	#[cfg(feature = "runtime-benchmarks")]
 	pub fn bench_list_every_class(arch: Arch) {
-		ClassTotals::<T>::mutate(arch, |totals| {
-			for cpu in 0..CPU_TIERS.len() as u8 {
+		for cpu in 0..CPU_TIERS.len() as u8 {
+			ClassTotals::<T>::mutate((arch, cpu), |totals| {
 				for memory in 0..MEMORY_TIERS.len() as u8 {
 					for seconds in 0..SECONDS_TIERS.len() as u8 {
 						let class = ResourceClass { arch, cpu, memory, seconds };
@@ -513,8 +533,8 @@ impl<T: Config> Pallet<T> {
 						}
 					}
 				}
-			}
-		});
+			});
+		}
 	}
 
 	/// Every indexed provider of `arch` in a class covering `r` that is eligible now, with its
@@ -522,7 +542,7 @@ impl<T: Config> Pallet<T> {
 	/// checks and `try_state`, never on a hot path.
 	pub fn candidates(r: &Resources, arch: Arch) -> Vec<(T::AccountId, u32)> {
 		let mut out = Vec::new();
-		for t in ClassTotals::<T>::get(arch).iter().filter(|t| class_covers(&t.class, r)) {
+		for t in Self::classes_covering(r, arch).iter() {
 			for position in 1..=t.size {
 				let Some(who) = IndexMembers::<T>::get(t.class, position) else { continue };
 				let Some(info) = Providers::<T>::get(&who) else { continue };
@@ -562,7 +582,7 @@ impl<T: Config> Pallet<T> {
 			.count() as u32;
 		ensure!(indexed == active, "an active provider is not indexed");
 		for arch in [Arch::X86_64, Arch::Aarch64, Arch::Riscv64] {
-			for t in ClassTotals::<T>::get(arch).iter() {
+			for t in Self::classes_of(arch).iter() {
 				ensure!(t.class.arch == arch && t.size > 0, "class listed under the wrong arch");
 				let mut places = Vec::with_capacity(t.size as usize);
 				for position in 1..=t.size {
@@ -606,15 +626,19 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
+		for ((arch, cpu), totals) in ClassTotals::<T>::iter() {
+			ensure!(
+				totals.iter().all(|t| t.class.arch == arch && t.class.cpu == cpu),
+				"class listed under another architecture or CPU tier"
+			);
+		}
 		// Nothing is left of a class that is not listed.
 		for (class, position) in IndexMembers::<T>::iter_keys() {
-			let listed = ClassTotals::<T>::get(class.arch)
-				.iter()
-				.any(|t| t.class == class && position <= t.size);
+			let listed = Self::class_total(&class).is_some_and(|t| position <= t.size);
 			ensure!(listed, "member of an unlisted class or past its size");
 		}
 		for (class, _) in IndexNodes::<T>::iter_keys() {
-			let listed = ClassTotals::<T>::get(class.arch).iter().any(|t| t.class == class);
+			let listed = Self::class_total(&class).is_some();
 			ensure!(listed, "node of an unlisted class");
 		}
 		Ok(())

@@ -233,14 +233,15 @@ pub mod pallet {
 	pub type IndexNodes<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ResourceClass, Twox64Concat, u32, u32, ValueQuery>;
 
-	/// Per architecture, every resource class that holds an active provider, with its weight,
-	/// its drawable providers and its size: the first read of every draw.
+	/// Per architecture and CPU tier, every resource class that holds an active provider, with
+	/// its weight, its live counts and its size: a draw reads those of the CPU tiers that cover
+	/// its job, and a change of one provider's weight rewrites one of them.
 	#[pallet::storage]
 	pub type ClassTotals<T: Config> = StorageMap<
 		_,
 		Twox64Concat,
-		povm_primitives::Arch,
-		BoundedVec<ClassTotal, ConstU32<{ crate::index::MAX_CLASSES }>>,
+		(povm_primitives::Arch, u8),
+		BoundedVec<ClassTotal, ConstU32<{ crate::index::CLASSES_PER_CPU_TIER }>>,
 		ValueQuery,
 	>;
 
