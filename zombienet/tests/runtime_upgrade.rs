@@ -45,11 +45,11 @@ use povm_network_tests::chain::*;
 const BASELINE_SPEC: u32 = 102;
 
 /// Each pallet's storage version on the baseline and after the node's runtime's migrations
-/// (`runtime/src/lib.rs`, `Migrations`): vm-proof 3 → 5 (slot holds, then reveals with an
-/// outcome: spec 108), vrf-lottery 1 → 2 and job-queue 1 → 3 (the job spec of spec 107: jobs in
+/// (`runtime/src/lib.rs`, `Migrations`): vm-proof 3 → 7 (slot holds, then reveals with an
+/// outcome: spec 108; long jobs; the draw index: spec 113), vrf-lottery 1 → 2 and job-queue 1 → 3 (the job spec of spec 107: jobs in
 /// flight are rewritten; then the queue by price level of spec 110) run on the baseline's state.
 const STORAGE_VERSIONS: [(&str, u16, u16); 3] =
-	[("VmProof", 3, 6), ("VrfLottery", 1, 2), ("JobQueue", 1, 3)];
+	[("VmProof", 3, 7), ("VrfLottery", 1, 2), ("JobQueue", 1, 3)];
 
 /// Flips per job: a few seconds of work, so that replicas are still running or revealing when
 /// the upgrade lands.

@@ -462,19 +462,27 @@ size = {size}
 		size = csv.len(),
 	);
 	std::fs::write(&job_file, toml).unwrap();
-	// Priced first: `povm quote` says the chain takes it, with both workers eligible.
-	let quote = std::process::Command::new(ok(povm_network_tests::cli_binary()))
-		.args(["--url", &node.ws_url(), "quote"])
-		.arg(&job_file)
-		.output()
-		.expect("povm quote runs");
-	let quoted = String::from_utf8_lossy(&quote.stdout).to_string();
-	assert!(
-		quote.status.success(),
-		"povm quote: {quoted}{}",
-		String::from_utf8_lossy(&quote.stderr)
-	);
-	assert!(quoted.contains("submit_job:        accepted"), "{quoted}");
+	// Priced first: `povm quote` says the chain takes it, and counts both workers eligible once
+	// both have registered.
+	let quote = || {
+		let out = std::process::Command::new(ok(povm_network_tests::cli_binary()))
+			.args(["--url", &node.ws_url(), "quote"])
+			.arg(&job_file)
+			.output()
+			.expect("povm quote runs");
+		let text = String::from_utf8_lossy(&out.stdout).to_string();
+		assert!(out.status.success(), "povm quote: {text}{}", String::from_utf8_lossy(&out.stderr));
+		assert!(text.contains("submit_job:        accepted"), "{text}");
+		text
+	};
+	let mut quoted = quote();
+	for _ in 0..30 {
+		if quoted.contains("2 eligible now, 2 needed") {
+			break;
+		}
+		tokio::time::sleep(Duration::from_secs(2)).await;
+		quoted = quote();
+	}
 	assert!(quoted.contains("2 eligible now, 2 needed"), "{quoted}");
 	let out_dir = dir.path().join("results");
 	let started = std::time::Instant::now();
