@@ -9,8 +9,8 @@
 //! WASM-EXECUTION: `Compiled`, CHAIN: `None`, DB CACHE: 1024
 //!
 //! `assign_job` alone was measured again for spec 113 (the draw index; components `c` up to
-//! 100,000 providers and `r` replicas), on 2026-12-05 with STEPS `3`, REPEAT `2`
-//! (`bench/weights/pallet_job_queue.txt`); the code of every other function is unchanged since
+//! 100,000 providers and `r` replicas), on 2026-12-05 with STEPS `3`, REPEAT `2`, after the
+//! class totals were split by CPU tier (`bench/weights/pallet_job_queue_assign_job.txt`); the code of every other function is unchanged since
 //! the run above, whose figures are kept.
 
 // Executed Command:
@@ -316,8 +316,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(24824), added: 27299, mode: `MaxEncodedLen`)
 	/// Storage: `Session::CurrentIndex` (r:1 w:0)
 	/// Proof: `Session::CurrentIndex` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
-	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::ClassTotals` (r:9 w:1)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `JobQueue::MinEligibleProviders` (r:1 w:0)
 	/// Proof: `JobQueue::MinEligibleProviders` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
@@ -365,12 +365,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn assign_job(c: u32, r: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + c * (1 ±0) + r * (14298 ±0)`
-		//  Estimated: `90192 + c * (1 ±0) + r * (16094 ±0)`
-		// Minimum execution time: 1_161_112_000 picoseconds.
-		Weight::from_parts(2_616_897_452, 90192)
-			// Standard Error: 28_182
-			.saturating_add(Weight::from_parts(55_394, 0).saturating_mul(c.into()))
-			.saturating_add(T::DbWeight::get().reads(40_u64))
+		//  Estimated: `75174 + c * (1 ±0) + r * (16094 ±0)`
+		// Minimum execution time: 1_423_383_000 picoseconds.
+		Weight::from_parts(1_423_383_000, 75174)
+			// Standard Error: 7_485
+			.saturating_add(Weight::from_parts(14_701, 0).saturating_mul(c.into()))
+			// Standard Error: 93_344_498
+			.saturating_add(Weight::from_parts(211_978_093, 0).saturating_mul(r.into()))
+			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(r.into())))
 			.saturating_add(T::DbWeight::get().writes(27_u64))
 			.saturating_add(T::DbWeight::get().writes((7_u64).saturating_mul(r.into())))
@@ -433,9 +435,10 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn assign_job(c: u32, r: u32, ) -> Weight {
-		Weight::from_parts(2_616_897_452, 90192)
-			.saturating_add(Weight::from_parts(55_394, 0).saturating_mul(c.into()))
-			.saturating_add(RocksDbWeight::get().reads(40_u64))
+		Weight::from_parts(1_423_383_000, 75174)
+			.saturating_add(Weight::from_parts(14_701, 0).saturating_mul(c.into()))
+			.saturating_add(Weight::from_parts(211_978_093, 0).saturating_mul(r.into()))
+			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().reads((10_u64).saturating_mul(r.into())))
 			.saturating_add(RocksDbWeight::get().writes(27_u64))
 			.saturating_add(RocksDbWeight::get().writes((7_u64).saturating_mul(r.into())))

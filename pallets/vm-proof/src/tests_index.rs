@@ -242,3 +242,24 @@ fn lapsed_providers_do_not_make_up_the_minimum_of_eligible_providers() {
 		);
 	});
 }
+
+/// The first turn of the epoch: a class's two counts both start at epoch 0, and the count of
+/// the providers live at epoch 0 must not be the one replaced when a provider is counted at
+/// epoch 1 (it was: `drawable_count` said 1 of 2 live providers, and `try_state_index`
+/// failed, for the whole of the chain's second session).
+#[test]
+fn the_first_turn_of_the_epoch_keeps_the_providers_live_since_epoch_0() {
+	ExtBuilder::default().build_and_execute(|| {
+		register_with(10, offer());
+		register_with(11, offer());
+		Epoch::set(1);
+		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(10)));
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 2);
+		register_with(12, offer());
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 3);
+		assert_ok!(VmProof::try_state_index());
+		// At epoch 2 the one that never beat again has lapsed.
+		Epoch::set(2);
+		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 2);
+	});
+}

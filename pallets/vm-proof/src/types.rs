@@ -142,14 +142,22 @@ impl ClassTotal {
 
 	/// Count one more drawable provider whose last heartbeat is in `epoch`. A provider is
 	/// counted only while live, so `epoch` is this one or the last, and of two counts that are
-	/// not for `epoch` at least one is for an earlier, lapsed epoch: the oldest is replaced.
+	/// not for `epoch` at least one is empty or for an earlier, lapsed epoch: an empty one is
+	/// replaced, else the older.
 	pub fn count_in(&mut self, epoch: u32) {
 		if let Some(c) = self.drawable.iter_mut().find(|c| c.epoch == epoch) {
 			c.count = c.count.saturating_add(1);
 			return;
 		}
-		let oldest = if self.drawable[0].epoch <= self.drawable[1].epoch { 0 } else { 1 };
-		self.drawable[oldest] = EpochCount { epoch, count: 1 };
+		let [first, second] = self.drawable;
+		let replaced = if second.count == 0 {
+			1
+		} else if first.count == 0 || first.epoch <= second.epoch {
+			0
+		} else {
+			1
+		};
+		self.drawable[replaced] = EpochCount { epoch, count: 1 };
 	}
 
 	/// Count one drawable provider whose last heartbeat is in `epoch` less (nothing when that

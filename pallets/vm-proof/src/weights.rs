@@ -81,17 +81,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::ProviderJobs` (r:1 w:0)
 	/// Proof: `VmProof::ProviderJobs` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::IndexNodes` (r:21 w:21)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::IndexMembers` (r:0 w:1)
 	/// Proof: `VmProof::IndexMembers` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn register_provider() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `68186`
-		//  Estimated: `69671`
-		// Minimum execution time: 502_119_000 picoseconds.
-		Weight::from_parts(527_186_000, 69671)
+		//  Measured:  `12403`
+		//  Estimated: `53553`
+		// Minimum execution time: 625_933_000 picoseconds.
+		Weight::from_parts(3_345_970_000, 53553)
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().writes(27_u64))
 	}
@@ -104,17 +104,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Session::CurrentIndex` (r:1 w:0)
 	/// Proof: `Session::CurrentIndex` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::IndexNodes` (r:49 w:49)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::IndexMembers` (r:1 w:3)
 	/// Proof: `VmProof::IndexMembers` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn update_offer() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `99866`
+		//  Measured:  `44083`
 		//  Estimated: `123637`
-		// Minimum execution time: 1_564_613_000 picoseconds.
-		Weight::from_parts(4_095_218_000, 123637)
+		// Minimum execution time: 1_784_702_000 picoseconds.
+		Weight::from_parts(1_828_547_000, 123637)
 			.saturating_add(T::DbWeight::get().reads(56_u64))
 			.saturating_add(T::DbWeight::get().writes(56_u64))
 	}
@@ -129,13 +129,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::IndexNodes` (r:21 w:21)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	fn heartbeat() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `89729`
-		//  Estimated: `91214`
-		// Minimum execution time: 969_066_000 picoseconds.
-		Weight::from_parts(5_792_189_000, 91214)
+		//  Measured:  `33946`
+		//  Estimated: `53553`
+		// Minimum execution time: 963_577_000 picoseconds.
+		Weight::from_parts(1_347_790_000, 53553)
 			.saturating_add(T::DbWeight::get().reads(26_u64))
 			.saturating_add(T::DbWeight::get().writes(24_u64))
 	}
@@ -148,15 +148,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::IndexNodes` (r:28 w:28)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::IndexMembers` (r:1 w:2)
 	/// Proof: `VmProof::IndexMembers` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn unregister() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `99691`
+		//  Measured:  `43908`
 		//  Estimated: `71074`
-		// Minimum execution time: 5_528_756_000 picoseconds.
-		Weight::from_parts(8_047_313_000, 71074)
+		// Minimum execution time: 1_156_195_000 picoseconds.
+		Weight::from_parts(1_732_303_000, 71074)
 			.saturating_add(T::DbWeight::get().reads(34_u64))
 			.saturating_add(T::DbWeight::get().writes(34_u64))
 	}
@@ -180,10 +180,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VmProof::Trust` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	fn withdraw_bond() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `584`
+		//  Measured:  `555`
 		//  Estimated: `6758`
-		// Minimum execution time: 60_009_000 picoseconds.
-		Weight::from_parts(75_924_000, 6758)
+		// Minimum execution time: 61_802_000 picoseconds.
+		Weight::from_parts(73_560_000, 6758)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -195,8 +195,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `326`
 		//  Estimated: `3575`
-		// Minimum execution time: 11_667_000 picoseconds.
-		Weight::from_parts(19_589_000, 3575)
+		// Minimum execution time: 11_407_000 picoseconds.
+		Weight::from_parts(18_357_000, 3575)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -208,8 +208,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `771`
 		//  Estimated: `4691`
-		// Minimum execution time: 30_966_000 picoseconds.
-		Weight::from_parts(65_537_000, 4691)
+		// Minimum execution time: 18_348_000 picoseconds.
+		Weight::from_parts(27_591_000, 4691)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -221,8 +221,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(24824), added: 27299, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::ClassTotals` (r:9 w:1)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::IndexPlaces` (r:15 w:7)
 	/// Proof: `VmProof::IndexPlaces` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
@@ -247,11 +247,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VmProof::JobHeartbeats` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `211779`
+		//  Measured:  `196761`
 		//  Estimated: `253793`
-		// Minimum execution time: 8_463_353_000 picoseconds.
-		Weight::from_parts(15_965_783_000, 253793)
-			.saturating_add(T::DbWeight::get().reads(147_u64))
+		// Minimum execution time: 4_347_554_000 picoseconds.
+		Weight::from_parts(4_804_466_000, 253793)
+			.saturating_add(T::DbWeight::get().reads(155_u64))
 			.saturating_add(T::DbWeight::get().writes(86_u64))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
@@ -289,7 +289,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::IndexNodes` (r:25 w:25)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:9 w:9)
@@ -304,10 +304,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VmProof::StallChecks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `100943`
-		//  Estimated: `102428`
-		// Minimum execution time: 1_965_241_000 picoseconds.
-		Weight::from_parts(6_262_661_000, 102428)
+		//  Measured:  `45160`
+		//  Estimated: `84451`
+		// Minimum execution time: 1_400_779_000 picoseconds.
+		Weight::from_parts(1_625_284_000, 84451)
 			.saturating_add(T::DbWeight::get().reads(114_u64))
 			.saturating_add(T::DbWeight::get().writes(100_u64))
 	}
@@ -321,8 +321,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `76`
 		//  Estimated: `5527`
-		// Minimum execution time: 5_639_000 picoseconds.
-		Weight::from_parts(9_254_000, 5527)
+		// Minimum execution time: 5_238_000 picoseconds.
+		Weight::from_parts(6_629_000, 5527)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -341,7 +341,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::IndexNodes` (r:32 w:32)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::Trust` (r:16 w:1)
 	/// Proof: `VmProof::Trust` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
@@ -379,13 +379,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[2, 16]`.
 	fn process_deadline(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `96163 + m * (598 ±0)`
-		//  Estimated: `97689 + m * (10035 ±0)`
-		// Minimum execution time: 666_584_000 picoseconds.
-		Weight::from_parts(109_153_186, 97689)
-			// Standard Error: 18_071_408
-			.saturating_add(Weight::from_parts(401_684_558, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(21_u64))
+		//  Measured:  `86969`
+		//  Estimated: `81700 + m * (10035 ±25)`
+		// Minimum execution time: 551_543_000 picoseconds.
+		Weight::from_parts(347_759_043, 81700)
+			// Standard Error: 839_531
+			.saturating_add(Weight::from_parts(146_987_416, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(29_u64))
 			.saturating_add(T::DbWeight::get().reads((11_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(23_u64))
 			.saturating_add(T::DbWeight::get().writes((9_u64).saturating_mul(m.into())))
@@ -405,8 +405,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Session::CurrentIndex` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
 	/// Storage: `VmProof::IndexNodes` (r:123 w:74)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::ClassTotals` (r:9 w:1)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::Trust` (r:8 w:8)
 	/// Proof: `VmProof::Trust` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:8 w:8)
@@ -431,11 +431,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VmProof::SlotHolds` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	fn process_commit_deadline() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `257112`
+		//  Measured:  `242094`
 		//  Estimated: `308859`
-		// Minimum execution time: 12_065_305_000 picoseconds.
-		Weight::from_parts(14_800_645_000, 308859)
-			.saturating_add(T::DbWeight::get().reads(210_u64))
+		// Minimum execution time: 8_838_642_000 picoseconds.
+		Weight::from_parts(16_192_846_000, 308859)
+			.saturating_add(T::DbWeight::get().reads(218_u64))
 			.saturating_add(T::DbWeight::get().writes(147_u64))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
@@ -455,7 +455,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::IndexNodes` (r:32 w:32)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::SlotHolds` (r:16 w:16)
 	/// Proof: `VmProof::SlotHolds` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -469,12 +469,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[1, 16]`.
 	fn force_dispute(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `86029 + m * (1227 ±0)`
-		//  Estimated: `89313 + m * (4769 ±268)`
-		// Minimum execution time: 305_336_000 picoseconds.
-		Weight::from_parts(242_455_831, 89313)
-			// Standard Error: 2_941_868
-			.saturating_add(Weight::from_parts(191_578_439, 0).saturating_mul(m.into()))
+		//  Measured:  `30246 + m * (1227 ±0)`
+		//  Estimated: `84451 + m * (4769 ±0)`
+		// Minimum execution time: 239_447_000 picoseconds.
+		Weight::from_parts(266_177_000, 84451)
+			// Standard Error: 6_835_265
+			.saturating_add(Weight::from_parts(174_135_325, 0).saturating_mul(m.into()))
 			.saturating_add(T::DbWeight::get().reads(24_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(m.into())))
 			.saturating_add(T::DbWeight::get().writes(25_u64))
@@ -498,7 +498,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VmProof::IndexNodes` (r:17 w:17)
 	/// Proof: `VmProof::IndexNodes` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::ClassTotals` (r:1 w:1)
-	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(61163), added: 63638, mode: `MaxEncodedLen`)
+	/// Proof: `VmProof::ClassTotals` (`max_values`: None, `max_size`: Some(5108), added: 7583, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::Trust` (r:1 w:1)
 	/// Proof: `VmProof::Trust` (`max_values`: None, `max_size`: Some(52), added: 2527, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
@@ -513,10 +513,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VmProof::StallChecks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn decline_job() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `93507`
-		//  Estimated: `94992`
-		// Minimum execution time: 1_244_817_000 picoseconds.
-		Weight::from_parts(1_377_694_000, 94992)
+		//  Measured:  `37724`
+		//  Estimated: `49582`
+		// Minimum execution time: 1_211_677_000 picoseconds.
+		Weight::from_parts(1_815_478_000, 49582)
 			.saturating_add(T::DbWeight::get().reads(106_u64))
 			.saturating_add(T::DbWeight::get().writes(76_u64))
 	}
@@ -528,8 +528,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `813`
 		//  Estimated: `3513`
-		// Minimum execution time: 17_987_000 picoseconds.
-		Weight::from_parts(29_484_000, 3513)
+		// Minimum execution time: 19_098_000 picoseconds.
+		Weight::from_parts(39_990_000, 3513)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -538,72 +538,72 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_provider() -> Weight {
-		Weight::from_parts(527_186_000, 69671)
+		Weight::from_parts(3_345_970_000, 53553)
 			.saturating_add(RocksDbWeight::get().reads(28_u64))
 			.saturating_add(RocksDbWeight::get().writes(27_u64))
 	}
 	fn update_offer() -> Weight {
-		Weight::from_parts(4_095_218_000, 123637)
+		Weight::from_parts(1_828_547_000, 123637)
 			.saturating_add(RocksDbWeight::get().reads(56_u64))
 			.saturating_add(RocksDbWeight::get().writes(56_u64))
 	}
 	fn heartbeat() -> Weight {
-		Weight::from_parts(5_792_189_000, 91214)
+		Weight::from_parts(1_347_790_000, 53553)
 			.saturating_add(RocksDbWeight::get().reads(26_u64))
 			.saturating_add(RocksDbWeight::get().writes(24_u64))
 	}
 	fn unregister() -> Weight {
-		Weight::from_parts(8_047_313_000, 71074)
+		Weight::from_parts(1_732_303_000, 71074)
 			.saturating_add(RocksDbWeight::get().reads(34_u64))
 			.saturating_add(RocksDbWeight::get().writes(34_u64))
 	}
 	fn withdraw_bond() -> Weight {
-		Weight::from_parts(75_924_000, 6758)
+		Weight::from_parts(73_560_000, 6758)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_result_service() -> Weight {
-		Weight::from_parts(19_589_000, 3575)
+		Weight::from_parts(18_357_000, 3575)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn job_heartbeat() -> Weight {
-		Weight::from_parts(65_537_000, 4691)
+		Weight::from_parts(27_591_000, 4691)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(15_965_783_000, 253793)
-			.saturating_add(RocksDbWeight::get().reads(147_u64))
+		Weight::from_parts(4_804_466_000, 253793)
+			.saturating_add(RocksDbWeight::get().reads(155_u64))
 			.saturating_add(RocksDbWeight::get().writes(86_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(6_262_661_000, 102428)
+		Weight::from_parts(1_625_284_000, 84451)
 			.saturating_add(RocksDbWeight::get().reads(114_u64))
 			.saturating_add(RocksDbWeight::get().writes(100_u64))
 	}
 	fn process_deadlines_base() -> Weight {
-		Weight::from_parts(9_254_000, 5527)
+		Weight::from_parts(6_629_000, 5527)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn process_deadline(m: u32, ) -> Weight {
-		Weight::from_parts(109_153_186, 97689)
-			.saturating_add(Weight::from_parts(401_684_558, 0).saturating_mul(m.into()))
-			.saturating_add(RocksDbWeight::get().reads(21_u64))
+		Weight::from_parts(347_759_043, 81700)
+			.saturating_add(Weight::from_parts(146_987_416, 0).saturating_mul(m.into()))
+			.saturating_add(RocksDbWeight::get().reads(29_u64))
 			.saturating_add(RocksDbWeight::get().reads((11_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(23_u64))
 			.saturating_add(RocksDbWeight::get().writes((9_u64).saturating_mul(m.into())))
 			.saturating_add(Weight::from_parts(0, 10035).saturating_mul(m.into()))
 	}
 	fn process_commit_deadline() -> Weight {
-		Weight::from_parts(14_800_645_000, 308859)
-			.saturating_add(RocksDbWeight::get().reads(210_u64))
+		Weight::from_parts(16_192_846_000, 308859)
+			.saturating_add(RocksDbWeight::get().reads(218_u64))
 			.saturating_add(RocksDbWeight::get().writes(147_u64))
 	}
 	fn force_dispute(m: u32, ) -> Weight {
-		Weight::from_parts(242_455_831, 89313)
-			.saturating_add(Weight::from_parts(191_578_439, 0).saturating_mul(m.into()))
+		Weight::from_parts(266_177_000, 84451)
+			.saturating_add(Weight::from_parts(174_135_325, 0).saturating_mul(m.into()))
 			.saturating_add(RocksDbWeight::get().reads(24_u64))
 			.saturating_add(RocksDbWeight::get().reads((7_u64).saturating_mul(m.into())))
 			.saturating_add(RocksDbWeight::get().writes(25_u64))
@@ -611,12 +611,12 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 4769).saturating_mul(m.into()))
 	}
 	fn decline_job() -> Weight {
-		Weight::from_parts(1_377_694_000, 94992)
+		Weight::from_parts(1_815_478_000, 49582)
 			.saturating_add(RocksDbWeight::get().reads(106_u64))
 			.saturating_add(RocksDbWeight::get().writes(76_u64))
 	}
 	fn set_anchor() -> Weight {
-		Weight::from_parts(29_484_000, 3513)
+		Weight::from_parts(39_990_000, 3513)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
