@@ -13,23 +13,19 @@ impl<T: Config> Pallet<T> {
 	/// offer that fits `r` and is valid now ([`Self::offer_valid`], re-checked so that an
 	/// offer stored before a bound existed is never drawn).
 	pub fn eligible(who: &T::AccountId, info: &ProviderInfo<T>, r: &Resources) -> bool {
-		info.status == ProviderStatus::Active &&
-			Self::offer_valid(&info.offer) &&
-			info.last_heartbeat.saturating_add(1) >= T::Epoch::get() &&
-			info.bond >= T::MinBond::get() &&
-			info.offer.fits(r) &&
-			(ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32) < info.offer.slots
+		Self::free_slots(who, info, r) > 0
 	}
 
-	/// The free slots `who` offers for `r`: its declared slots less the jobs it holds, or 0 when
-	/// it is not [`Self::eligible`]. The draw weight: declared capacity, so that one machine
-	/// split into many accounts weighs what it weighed as one.
+	/// The free slots `who` offers for `r`: its drawable slots ([`Self::drawable_slots`]:
+	/// active, live, bonded, a valid offer; declared slots less the jobs it holds) when its
+	/// offer fits `r`, else 0. The draw weight: declared capacity, so that one machine split
+	/// into many accounts weighs what it weighed as one.
 	pub fn free_slots(who: &T::AccountId, info: &ProviderInfo<T>, r: &Resources) -> u32 {
-		if !Self::eligible(who, info, r) {
-			return 0;
+		if info.offer.fits(r) {
+			Self::drawable_slots(who, info)
+		} else {
+			0
 		}
-		let held = ProviderJobs::<T>::decode_len(who).unwrap_or(0) as u32;
-		info.offer.slots.saturating_sub(held)
 	}
 
 	/// The open assignments of `who`, for the worker.
