@@ -48,6 +48,9 @@ pub type Result<T> = std::result::Result<T, RunnerError>;
 /// Lines of a process's log that an error or [`Network::logs`] shows.
 const LOG_TAIL: usize = 40;
 
+/// Set (to anything) to keep a network's directory of databases and logs after the test.
+pub const KEEP_NETWORK_ENV: &str = "POVM_KEEP_NETWORK";
+
 /// `[settings]` of a network definition.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -471,12 +474,22 @@ impl WorkDir {
 
 impl Network {
 	/// Starts every node of `def` (the first is the boot node of the others), then registers
-	/// and starts its workers; databases and logs go to a temporary directory.
+	/// and starts its workers; databases and logs go to a temporary directory, removed with
+	/// the network unless `POVM_KEEP_NETWORK` is set (then kept, and its path printed), for
+	/// reading a failing run's whole logs.
 	pub fn start(def: NetworkDef) -> Result<Self> {
 		let dir = tempfile::Builder::new()
 			.prefix("povm-net-")
 			.tempdir()
 			.map_err(|e| RunnerError::io("create a temp dir in", std::env::temp_dir(), e))?;
+		if std::env::var_os(KEEP_NETWORK_ENV).is_some() {
+			let kept = dir.keep();
+			eprintln!(
+				"{KEEP_NETWORK_ENV}: the network's databases and logs are kept in {}",
+				kept.display()
+			);
+			return Self::start_with(def, WorkDir::Kept(kept));
+		}
 		Self::start_with(def, WorkDir::Temp(dir))
 	}
 
