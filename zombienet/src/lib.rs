@@ -677,6 +677,23 @@ impl Network {
 		self.dir.path()
 	}
 
+	/// Keeps the directory of databases and logs after the network (a temporary one is no
+	/// longer removed) and returns its path.
+	pub fn keep_dir(&mut self) -> PathBuf {
+		let path = self.dir.path().to_path_buf();
+		if let WorkDir::Temp(temp) = std::mem::replace(&mut self.dir, WorkDir::Kept(path.clone())) {
+			let _ = temp.keep();
+		}
+		path
+	}
+
+	/// What a failing test prints: every log's tail ([`Self::logs`]) and where the whole logs
+	/// are, kept ([`Self::keep_dir`]).
+	pub fn failure_report(&mut self) -> String {
+		let dir = self.keep_dir();
+		format!("{}\n===== whole logs and databases kept in {} =====", self.logs(), dir.display())
+	}
+
 	/// Stops the workers gracefully (SIGTERM, so they finish or abandon their containers
 	/// cleanly), then the nodes.
 	pub fn stop(&mut self) {

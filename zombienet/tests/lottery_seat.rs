@@ -52,7 +52,7 @@ fn the_lottery_seats_verified_work_not_a_self_dealer_and_outlives_the_seated_mac
 	let rt = tokio::runtime::Runtime::new().unwrap();
 	let result = rt.block_on(scenario(&mut network));
 	if let Err(e) = result {
-		panic!("{e:#}\n{}", network.logs());
+		panic!("{e:#}\n{}", network.failure_report());
 	}
 }
 

@@ -73,7 +73,7 @@ fn a_chain_upgrades_to_this_runtime_with_jobs_in_flight() {
 	let rt = tokio::runtime::Runtime::new().unwrap();
 	let result = rt.block_on(scenario(&mut network));
 	if let Err(e) = result {
-		panic!("{e:#}\n{}", network.logs());
+		panic!("{e:#}\n{}", network.failure_report());
 	}
 }
 

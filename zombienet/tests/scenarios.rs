@@ -38,9 +38,9 @@ fn start(def: NetworkDef) -> (Network, tokio::runtime::Runtime) {
 	(network, tokio::runtime::Runtime::new().unwrap())
 }
 
-fn finish(network: &Network, result: anyhow::Result<()>) {
+fn finish(network: &mut Network, result: anyhow::Result<()>) {
 	if let Err(e) = result {
-		panic!("{e:#}\n{}", network.logs());
+		panic!("{e:#}\n{}", network.failure_report());
 	}
 }
 
@@ -99,7 +99,7 @@ const MIN2_MAX4: RedundancyPolicy =
 fn steady_state() {
 	let (mut network, rt) = start(definition());
 	let result = rt.block_on(steady_state_on(&mut network));
-	finish(&network, result);
+	finish(&mut network, result);
 }
 
 async fn steady_state_on(network: &mut Network) -> anyhow::Result<()> {
@@ -137,7 +137,7 @@ async fn steady_state_on(network: &mut Network) -> anyhow::Result<()> {
 fn validator_killed_and_restarted() {
 	let (mut network, rt) = start(definition());
 	let result = rt.block_on(validator_killed_on(&mut network));
-	finish(&network, result);
+	finish(&mut network, result);
 }
 
 async fn validator_killed_on(network: &mut Network) -> anyhow::Result<()> {
@@ -171,7 +171,7 @@ async fn validator_killed_on(network: &mut Network) -> anyhow::Result<()> {
 fn worker_killed_mid_job() {
 	let (mut network, rt) = start(definition());
 	let result = rt.block_on(worker_killed_on(&mut network));
-	finish(&network, result);
+	finish(&mut network, result);
 }
 
 async fn worker_killed_on(network: &mut Network) -> anyhow::Result<()> {
@@ -243,7 +243,7 @@ fn cheating_worker() {
 		Some("povm-worker-cheat".into());
 	let (mut network, rt) = start(def);
 	let result = rt.block_on(cheating_worker_on(&mut network));
-	finish(&network, result);
+	finish(&mut network, result);
 }
 
 async fn cheating_worker_on(network: &mut Network) -> anyhow::Result<()> {
@@ -296,7 +296,7 @@ fn docker_stopped_under_a_worker() {
 	let (mut network, rt) = start(def);
 	let result = rt.block_on(docker_stopped_on(&mut network, &mut docker));
 	docker.stop();
-	finish(&network, result);
+	finish(&mut network, result);
 }
 
 /// `Some(())` once `worker`'s metric `povm_worker_docker_up` reads `up`.
