@@ -68,6 +68,31 @@ fn poor_output(i: u32) -> VrfOutput {
 	output
 }
 
+/// Tickets in the benchmark draw.
+pub(crate) const BENCH_TOTAL: u128 = 1_000_000;
+
+/// The claimant's tickets of [`BENCH_TOTAL`] at which `output` wins with a threshold about
+/// twice its value, or just below certainty for a value above half the range (so that the
+/// threshold is never `u128::MAX`, whose rank skips the division every other claim pays):
+/// `⌈2 × value × BENCH_TOTAL / (2^128 − 1)⌉`, within `1..BENCH_TOTAL`.
+pub(crate) fn winning_tickets(output: &VrfOutput) -> u64 {
+	let value = vrf::output_value(output);
+	let tickets = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+		value,
+		BENCH_TOTAL.saturating_mul(2),
+		u128::MAX,
+		sp_runtime::Rounding::Up,
+	)
+	.unwrap_or(BENCH_TOTAL);
+	u64::try_from(tickets.clamp(1, BENCH_TOTAL.saturating_sub(1))).unwrap_or(1)
+}
+
+/// A rank just ahead of every claim [`fill_ranking`] keeps for `n`: a claim ranked before it
+/// is inserted first.
+pub(crate) fn ahead_of_every_kept(n: u32) -> (u128, VrfOutput) {
+	vrf::rank(&poor_output(n), u128::MAX)
+}
+
 /// Fill the benchmark draw's ranking with `n` kept claims of accounts `("kept", i)`, outputs
 /// [`poor_output`], best first, each with its `Claims` record.
 fn fill_ranking<T: Config>(n: u32) -> Result<Vec<T::AccountId>, BenchmarkError> {
@@ -127,17 +152,13 @@ mod benchmarks {
 		let data = vrf::lottery_transcript(&vrf::fixture::SEED, vrf::fixture::EPOCH, &who);
 		let output = vrf::verify_output(&key, &data, &signature)
 			.ok_or(BenchmarkError::Stop("signature does not verify"))?;
-		// One ticket of `total`: a total at which it wins with a threshold about twice its output
-		// (so that its rank, relative to the threshold, is about half the range and displaces the
-		// worst kept claim), computed by multiply-by-rational rather than saturating.
-		let total =
-			(u128::MAX / vrf::output_value(&output).saturating_add(1).saturating_mul(2)).max(2);
-		let threshold = vrf::threshold(1, total, 1);
+		let tickets = winning_tickets(&output);
+		let threshold = vrf::threshold(tickets.into(), BENCH_TOTAL, 1);
 		let max = T::MaxWinners::get();
-		put_draw::<T>(total, 1, max);
-		Tickets::<T>::insert(vrf::fixture::EPOCH, &who, 1);
+		put_draw::<T>(BENCH_TOTAL, 1, max);
+		Tickets::<T>::insert(vrf::fixture::EPOCH, &who, tickets);
 		VrfKeys::<T>::insert(&who, VrfKeyRecord { key, active_from: 0 });
-		if vrf::rank(&output, threshold) >= vrf::rank(&poor_output(max), u128::MAX) {
+		if vrf::rank(&output, threshold) >= ahead_of_every_kept(max) {
 			return Err(BenchmarkError::Stop("the claim would not displace"));
 		}
 		let kept = fill_ranking::<T>(max)?;

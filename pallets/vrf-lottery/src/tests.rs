@@ -1158,3 +1158,25 @@ fn raising_the_floor_after_a_plan_keeps_try_state_clean() {
 		assert_ok!(VrfLottery::do_try_state());
 	});
 }
+
+/// The claim the runtime's `claim_ticket` benchmark makes (the fixture's claimant, as in WASM,
+/// where no VRF can be signed): at the benchmark's ticket total it wins and ranks ahead of every
+/// claim of the full ranking the benchmark fills, so the benchmark measures the worst case
+/// instead of stopping. The mock runs the benchmark with a signed claim of its own account; the
+/// runtime uses this fixture.
+#[cfg(feature = "runtime-benchmarks")]
+#[test]
+fn the_benchmark_fixture_claim_wins_and_displaces_the_worst_claim() {
+	use vrf::fixture::*;
+	let public = sr25519::Pair::from_seed(&KEY_SEED).public();
+	let sig = VrfProofBytes { pre_output: PRE_OUTPUT, proof: PROOF }.to_signature().unwrap();
+	let data = vrf::lottery_transcript(&SEED, EPOCH, &ACCOUNT);
+	let output = vrf::verify_output(&public, &data, &sig).unwrap();
+	let value = vrf::output_value(&output);
+	let tickets = crate::benchmarking::winning_tickets(&output);
+	let threshold = vrf::threshold(tickets.into(), crate::benchmarking::BENCH_TOTAL, 1);
+	assert!(threshold < u128::MAX);
+	assert!(vrf::is_winner(&output, threshold), "output {value} above threshold {threshold}");
+	let max = <Test as Config>::MaxWinners::get();
+	assert!(vrf::rank(&output, threshold) < crate::benchmarking::ahead_of_every_kept(max));
+}
