@@ -293,6 +293,26 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The costliest commit that tries no draw: the last of `max_replicas` members commits and
+	/// reveals open (the round, the job and one deadline written). What a commit is refunded to
+	/// when it tries no draw; a commit that leaves members to commit writes only the round.
+	#[benchmark]
+	fn commit_result_without_draw() -> Result<(), BenchmarkError> {
+		let m = T::Jobs::protocol_params().max_replicas;
+		let (job, providers) = assigned_job::<T>(m)?;
+		let (last, others) = providers.split_last().ok_or(BenchmarkError::Stop("no providers"))?;
+		for p in others {
+			commit::<T>(job, p)?;
+		}
+		let c = commitment_for::<T>(job, last)?;
+		#[extrinsic_call]
+		commit_result(RawOrigin::Signed(last.clone()), job, c);
+		let round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
+		assert!(matches!(round.phase, Phase::Revealing { .. }));
+		assert_eq!(round.members.len() as u32, m);
+		Ok(())
+	}
+
 	/// The last reveal of a job, which takes the verdict and settles.
 	///
 	/// Acceptance by all `max_replicas` replicas is the worst verdict: per replica it pays from

@@ -198,7 +198,13 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_commit(who: T::AccountId, job: JobId, commitment: Digest) -> DispatchResult {
+	/// Seal `who`'s commitment to `job`, then close the commits if nobody is left to commit.
+	/// Returns whether a draw of providers was tried (see [`Self::maybe_close_commits`]).
+	pub(crate) fn do_commit(
+		who: T::AccountId,
+		job: JobId,
+		commitment: Digest,
+	) -> Result<bool, DispatchError> {
 		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let m = round.members.iter_mut().find(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
@@ -233,13 +239,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Check `who`'s reveal of `job` against its commitment and keep it; the last reveal takes
+	/// the verdict. Returns whether the verdict tried a draw of providers.
 	pub(crate) fn do_reveal(
 		who: T::AccountId,
 		job: JobId,
 		mut reveal: Reveal,
 		leaves: BoundedVec<Digest, T::MaxCheckpoints>,
 		outcome: Option<RunOutcome>,
-	) -> DispatchResult {
+	) -> Result<bool, DispatchError> {
 		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let idx = round.members.iter().position(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
@@ -283,9 +291,9 @@ impl<T: Config> Pallet<T> {
 		Reveals::<T>::insert(job, &who, RevealRecord { reveal, leaves, outcome });
 		Self::deposit_event(Event::ResultRevealed { job, who, result_digest });
 		if !round.members.iter().any(|m| m.status == MemberStatus::Committed) {
-			Self::evaluate(job)?;
+			return Self::evaluate(job);
 		}
-		Ok(())
+		Ok(false)
 	}
 
 	/// If no member still has to commit, open reveals, draw more replicas first, or go to the
@@ -305,26 +313,31 @@ impl<T: Config> Pallet<T> {
 	/// retried (see [`Self::deadline_failed`]) instead of opening reveals with too few sealed
 	/// results; in a provider's commit ([`DrawError::Ignore`]) it counts as nobody drawn, since
 	/// the commit that closed the round must not fail for it.
+	///
+	/// Returns whether a draw of providers was tried (here or in the verdict), whatever it drew:
+	/// the caller is charged for one then ([`Pallet::commit_weight_with_draw`]).
 	pub(crate) fn maybe_close_commits(
 		job: JobId,
 		now: BlockNumberFor<T>,
 		on_draw_error: DrawError,
-	) -> DispatchResult {
-		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(()) };
+	) -> Result<bool, DispatchError> {
+		let Some(mut round) = Rounds::<T>::get(job) else { return Ok(false) };
 		if round.phase != Phase::Committing ||
 			round.members.iter().any(|m| m.status == MemberStatus::Assigned)
 		{
-			return Ok(());
+			return Ok(false);
 		}
 		let count = |s: MemberStatus| round.members.iter().filter(|m| m.status == s).count();
 		let committed = u32::try_from(count(MemberStatus::Committed)).unwrap_or(u32::MAX);
 		let revealed = u32::try_from(count(MemberStatus::Revealed)).unwrap_or(u32::MAX);
 		let sealed = committed.saturating_add(revealed);
 		let redundancy = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?.redundancy;
+		let mut tried_a_draw = false;
 		if sealed < redundancy.min_replicas {
 			let room = redundancy.max_replicas.saturating_sub(sealed);
 			let want = redundancy.min_replicas.saturating_sub(sealed).min(room);
 			if want > 0 {
+				tried_a_draw = true;
 				let added = match (T::Jobs::assign_more(job, want), on_draw_error) {
 					(Ok(added), _) => added,
 					(Err(e), DrawError::Propagate) => return Err(e),
@@ -338,7 +351,7 @@ impl<T: Config> Pallet<T> {
 						job,
 						added: u32::try_from(added.len()).unwrap_or(u32::MAX),
 					});
-					return Ok(());
+					return Ok(true);
 				}
 			}
 		}
@@ -348,9 +361,9 @@ impl<T: Config> Pallet<T> {
 			Rounds::<T>::insert(job, round);
 			T::Jobs::set_revealing(job, deadline)?;
 			Self::schedule(job, deadline.saturating_add(1u32.into()));
-			Ok(())
+			Ok(tried_a_draw)
 		} else {
-			Self::evaluate(job)
+			Ok(Self::evaluate(job)? || tried_a_draw)
 		}
 	}
 

@@ -954,18 +954,22 @@ pub mod pallet {
 		/// [`Event::ResultCommitted`]; possibly the job queue's `JobRevealing`, or
 		/// [`Event::MoreReplicasRequested`] and the job queue's `JobReassigned`.
 		///
-		/// Charged its measured weight and the draw's most rejections
-		/// ([`Pallet::draw_rejections_weight`]).
+		/// ## Weight
+		///
+		/// Charged for a commit that closes the commits and draws replacements over a full
+		/// candidate list, with the draw's most rejections ([`Pallet::commit_weight_with_draw`]);
+		/// refunded to the measured commit without a draw (a commit that leaves members to
+		/// commit, or opens reveals) when it tries none, which is the usual case.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::commit_result()
-			.saturating_add(Pallet::<T>::draw_rejections_weight()))]
+		#[pallet::weight(Pallet::<T>::commit_weight_with_draw())]
 		pub fn commit_result(
 			origin: OriginFor<T>,
 			job: JobId,
 			commitment: Digest,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_commit(who, job, commitment)
+			let tried_a_draw = Self::do_commit(who, job, commitment)?;
+			Ok((!tried_a_draw).then(T::WeightInfo::commit_result_without_draw).into())
 		}
 
 		/// Reveal a committed result.
@@ -1005,7 +1009,8 @@ pub mod pallet {
 		///
 		/// Charged for a last reveal whose verdict draws more replicas (no clear majority yet)
 		/// over a full candidate list ([`Pallet::reveal_weight_with_draw`]); refunded to the
-		/// measured verdict without a draw when none was drawn, which is the usual case.
+		/// measured verdict without a draw when it tries none (a draw that finds nobody is
+		/// paid for), which is the usual case.
 		#[pallet::call_index(6)]
 		#[pallet::weight(Pallet::<T>::reveal_weight_with_draw())]
 		pub fn reveal_result(
@@ -1016,11 +1021,8 @@ pub mod pallet {
 			outcome: Option<RunOutcome>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let waves = |job| Rounds::<T>::get(job).map(|r| r.waves);
-			let before = waves(job);
-			Self::do_reveal(who, job, reveal, leaves, outcome)?;
-			let drew = matches!((before, waves(job)), (Some(b), Some(a)) if a > b);
-			Ok((!drew).then(Self::reveal_weight_without_draw).into())
+			let tried_a_draw = Self::do_reveal(who, job, reveal, leaves, outcome)?;
+			Ok((!tried_a_draw).then(Self::reveal_weight_without_draw).into())
 		}
 
 		/// Close a stuck job: end its round and dispute it.

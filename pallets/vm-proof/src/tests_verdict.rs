@@ -152,6 +152,61 @@ fn a_reveal_pays_for_a_draw_only_when_its_verdict_draws() {
 	});
 }
 
+/// The attack on the refund above: a verdict that finds no clear majority tries a draw, and
+/// when nobody can be drawn (every provider already a member) the job is disputed. The draw was
+/// tried (the index read, the lapsed providers rejected): the reveal must pay for it, not be
+/// refunded as a reveal that drew nothing.
+#[test]
+fn a_reveal_whose_verdict_tries_a_draw_that_finds_nobody_is_charged_the_draw() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11]);
+		let (id, ps) = assigned(2, 3, 1);
+		commit(id, ps[0], 1, b"heads", usage(1_000));
+		commit(id, ps[1], 2, b"tails", usage(1_000));
+		let (r, l) = rev(ps[0], 1, b"heads", usage(1_000));
+		VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None).unwrap();
+		let (r, l) = rev(ps[1], 2, b"tails", usage(1_000));
+		let last = VmProof::reveal_result(RuntimeOrigin::signed(ps[1]), id, r, l, None).unwrap();
+		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed, "nobody to draw");
+		assert_eq!(last.actual_weight, None, "charged the draw it tried");
+	});
+}
+
+/// A commit is charged up front for closing the commits with a draw of replacements, and
+/// refunded to the measured commit without a draw when it tries none: a commit that leaves
+/// members still to commit, and one that opens reveals, are refunded; a commit that closes a
+/// round left short by a decline draws the replacement at the full charge.
+#[test]
+fn a_commit_pays_for_a_draw_only_when_its_close_tries_one() {
+	use crate::WeightInfo as _;
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let commit_weight = |id, who, tag| {
+			let r = rev(who, tag, b"heads", usage(1_000)).0;
+			let wave = VmProof::wave_of(id, &who).unwrap();
+			let c = VmProof::commitment_of(id, wave, &r, &who);
+			VmProof::commit_result(RuntimeOrigin::signed(who), id, c).unwrap().actual_weight
+		};
+		let without = Some(<Test as crate::Config>::WeightInfo::commit_result_without_draw());
+		let (id, ps) = assigned(2, 3, 1);
+		assert_eq!(commit_weight(id, ps[0], 1), without, "members still to commit");
+		assert_eq!(commit_weight(id, ps[1], 1), without, "reveals open, nothing drawn");
+		assert!(matches!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { .. }));
+
+		let (id, ps) = assigned(2, 3, 1);
+		assert_ok!(VmProof::decline_job(
+			RuntimeOrigin::signed(ps[1]),
+			id,
+			DeclineReason::ImageUnavailable
+		));
+		let waves = Rounds::<Test>::get(id).unwrap().waves;
+		assert_eq!(commit_weight(id, ps[0], 1), None, "charged the replacement's draw");
+		assert_eq!(Rounds::<Test>::get(id).unwrap().waves, waves + 1, "a replacement drawn");
+		assert!(VmProof::commit_weight_with_draw()
+			.all_gt(<Test as crate::Config>::WeightInfo::commit_result_without_draw()));
+	});
+}
+
 pub(crate) fn bond_of(who: AccountId) -> u64 {
 	Providers::<Test>::get(who).unwrap().bond
 }

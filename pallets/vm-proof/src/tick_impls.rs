@@ -37,13 +37,17 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(T::DbWeight::get().reads_writes(3, 4))
 	}
 
-	/// Weight of a `reveal_result` whose verdict draws no replica: the measured last reveal
-	/// (the costliest verdict, acceptance by `max_replicas`), its trust updates, and the two
-	/// reads of the round's draw waves that tell whether it drew.
+	/// Weight of a `reveal_result` whose verdict tries no draw: the measured last reveal (the
+	/// costliest verdict, acceptance by `max_replicas`) and its trust updates.
 	pub fn reveal_weight_without_draw() -> Weight {
-		T::WeightInfo::reveal_result()
-			.saturating_add(Self::trust_weight(T::MaxMembers::get()))
-			.saturating_add(T::DbWeight::get().reads(2))
+		T::WeightInfo::reveal_result().saturating_add(Self::trust_weight(T::MaxMembers::get()))
+	}
+
+	/// What `commit_result` is charged up front: a commit that closes the commits and draws
+	/// replacements over a full candidate list, with the draw's most rejections; refunded to
+	/// the measured commit without a draw (`commit_result_without_draw`) when it tries none.
+	pub fn commit_weight_with_draw() -> Weight {
+		T::WeightInfo::commit_result().saturating_add(Self::draw_rejections_weight())
 	}
 
 	/// Weight charged up front for a `reveal_result`: one without a draw, plus a draw of
@@ -253,7 +257,7 @@ impl<T: Config> Pallet<T> {
 				if round.members.iter().any(|m| m.status == MemberStatus::Assigned) {
 					Self::replace_leavers(job, &round)
 				} else {
-					Self::maybe_close_commits(job, now, DrawError::Propagate)
+					Self::maybe_close_commits(job, now, DrawError::Propagate).map(|_| ())
 				}
 			},
 			Phase::Revealing { deadline } => {
@@ -272,7 +276,7 @@ impl<T: Config> Pallet<T> {
 					Self::release_slot(job, who);
 					Self::fault(job, who, Fault::RevealNoShow, Self::reveal_no_show_slash(&params));
 				}
-				Self::evaluate(job)
+				Self::evaluate(job).map(|_| ())
 			},
 		}
 	}

@@ -139,7 +139,10 @@ impl<T: Config> Pallet<T> {
 	/// than `max_replicas` replicas revealed validly, more providers are drawn (enough to reach
 	/// `min_replicas`, at least one); when none can be drawn or the bound is reached, the job is
 	/// disputed.
-	pub(crate) fn evaluate(job: JobId) -> DispatchResult {
+	///
+	/// Returns whether a draw of providers was tried, whatever it drew: its caller is charged
+	/// for one then.
+	pub(crate) fn evaluate(job: JobId) -> Result<bool, DispatchError> {
 		let round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
 		let terms = T::Jobs::job_terms(job).ok_or(Error::<T>::NoRound)?;
 		let revealed = Self::revealed_records(job, &round);
@@ -173,7 +176,7 @@ impl<T: Config> Pallet<T> {
 				.filter(|(_, k)| **k == winner)
 				.map(|((w, _), _)| w);
 			if Self::carries_verdict(agreeing) {
-				return Self::accept(job, round, terms, revealed, keys, winner);
+				return Self::accept(job, round, terms, revealed, keys, winner).map(|()| false);
 			}
 		}
 
@@ -186,7 +189,7 @@ impl<T: Config> Pallet<T> {
 					job,
 					added: added.len() as u32,
 				});
-				return Ok(());
+				return Ok(true);
 			}
 		}
 		// Divergence between the two leading results.
@@ -207,7 +210,7 @@ impl<T: Config> Pallet<T> {
 		let paid = BoundedVec::truncate_from(payments.iter().map(|(w, _)| w.clone()).collect());
 		T::Jobs::dispute(job, first_divergence, payments)?;
 		Self::deposit_event(Event::ResultDisputed { job, first_divergence, paid });
-		Ok(())
+		Ok(want > 0)
 	}
 
 	fn accept(
