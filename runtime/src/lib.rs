@@ -137,6 +137,10 @@ impl_opaque_keys! {
 ///   `IndexNodes`, `ClassTotals`; `ActiveProviders` removed), so that a draw costs `O(log n)`
 ///   reads; `MaxProviders` 1,000 → 1,000,000; the job queue draws through
 ///   `ProviderRegistry::draw` and charges a try at 100,000 providers (`MaxCandidates`).
+/// - 114: `VmProof::commit_result` is refunded to its measured weight without a draw when it
+///   tries none (a commit used to pay for a draw of replacements every time); a reveal whose
+///   verdict tried a draw that found nobody pays for the draw (it was refunded); vrf-lottery's
+///   `claim_ticket` and `close_draw` charged their measured weights (no storage layout change).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -145,7 +149,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 113,
+	spec_version: 114,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
