@@ -958,8 +958,8 @@ pub mod pallet {
 		///
 		/// Charged for a commit that closes the commits and draws replacements over a full
 		/// candidate list, with the draw's most rejections ([`Pallet::commit_weight_with_draw`]);
-		/// refunded to the measured commit without a draw (a commit that leaves members to
-		/// commit, or opens reveals) when it tries none, which is the usual case.
+		/// refunded to [`Pallet::commit_weight_without_draw`] (the measured commit that opens
+		/// reveals) when it tries none, which is the usual case.
 		#[pallet::call_index(5)]
 		#[pallet::weight(Pallet::<T>::commit_weight_with_draw())]
 		pub fn commit_result(
@@ -969,7 +969,7 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let tried_a_draw = Self::do_commit(who, job, commitment)?;
-			Ok((!tried_a_draw).then(T::WeightInfo::commit_result_without_draw).into())
+			Ok((!tried_a_draw).then(Self::commit_weight_without_draw).into())
 		}
 
 		/// Reveal a committed result.

@@ -164,7 +164,8 @@ fn a_reveal_whose_verdict_tries_a_draw_that_finds_nobody_is_charged_the_draw() {
 		commit(id, ps[0], 1, b"heads", usage(1_000));
 		commit(id, ps[1], 2, b"tails", usage(1_000));
 		let (r, l) = rev(ps[0], 1, b"heads", usage(1_000));
-		VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None).unwrap();
+		let first = VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None).unwrap();
+		assert_eq!(first.actual_weight, Some(VmProof::reveal_weight_without_draw()));
 		let (r, l) = rev(ps[1], 2, b"tails", usage(1_000));
 		let last = VmProof::reveal_result(RuntimeOrigin::signed(ps[1]), id, r, l, None).unwrap();
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed, "nobody to draw");
@@ -178,7 +179,6 @@ fn a_reveal_whose_verdict_tries_a_draw_that_finds_nobody_is_charged_the_draw() {
 /// round left short by a decline draws the replacement at the full charge.
 #[test]
 fn a_commit_pays_for_a_draw_only_when_its_close_tries_one() {
-	use crate::WeightInfo as _;
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12, 13]);
 		let commit_weight = |id, who, tag| {
@@ -187,7 +187,7 @@ fn a_commit_pays_for_a_draw_only_when_its_close_tries_one() {
 			let c = VmProof::commitment_of(id, wave, &r, &who);
 			VmProof::commit_result(RuntimeOrigin::signed(who), id, c).unwrap().actual_weight
 		};
-		let without = Some(<Test as crate::Config>::WeightInfo::commit_result_without_draw());
+		let without = Some(VmProof::commit_weight_without_draw());
 		let (id, ps) = assigned(2, 3, 1);
 		assert_eq!(commit_weight(id, ps[0], 1), without, "members still to commit");
 		assert_eq!(commit_weight(id, ps[1], 1), without, "reveals open, nothing drawn");
@@ -202,8 +202,56 @@ fn a_commit_pays_for_a_draw_only_when_its_close_tries_one() {
 		let waves = Rounds::<Test>::get(id).unwrap().waves;
 		assert_eq!(commit_weight(id, ps[0], 1), None, "charged the replacement's draw");
 		assert_eq!(Rounds::<Test>::get(id).unwrap().waves, waves + 1, "a replacement drawn");
-		assert!(VmProof::commit_weight_with_draw()
-			.all_gt(<Test as crate::Config>::WeightInfo::commit_result_without_draw()));
+		assert!(VmProof::commit_weight_with_draw().all_gt(VmProof::commit_weight_without_draw()));
+	});
+}
+
+/// The fruitless draws a commit can try are paid for too: a close short of `min_replicas` whose
+/// draw finds nobody (every provider already a member), and one whose draw fails (the commit
+/// still lands; the draw counts as nobody drawn).
+#[test]
+fn a_commit_whose_close_tries_a_draw_that_finds_nobody_or_fails_is_charged_the_draw() {
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let commit_weight = |id, who| {
+			let r = rev(who, 1, b"heads", usage(1_000)).0;
+			let wave = VmProof::wave_of(id, &who).unwrap();
+			let c = VmProof::commitment_of(id, wave, &r, &who);
+			VmProof::commit_result(RuntimeOrigin::signed(who), id, c).unwrap().actual_weight
+		};
+		let decline = |id, who| {
+			assert_ok!(VmProof::decline_job(
+				RuntimeOrigin::signed(who),
+				id,
+				DeclineReason::ImageUnavailable
+			));
+		};
+		// Nobody left to draw: the other two providers are taken out of the index.
+		let (id, ps) = assigned(2, 3, 1);
+		for who in [10, 11, 12, 13].into_iter().filter(|p| !ps.contains(p)) {
+			assert_ok!(VmProof::unregister(RuntimeOrigin::signed(who)));
+		}
+		decline(id, ps[1]);
+		let waves = Rounds::<Test>::get(id).unwrap().waves;
+		assert_eq!(commit_weight(id, ps[0]), None, "charged the draw that found nobody");
+		let round = Rounds::<Test>::get(id).unwrap();
+		assert_eq!(round.waves, waves, "nobody drawn");
+		assert!(matches!(round.phase, Phase::Revealing { .. }));
+	});
+	ExtBuilder::default().build_and_execute(|| {
+		setup(&[10, 11, 12, 13]);
+		let (id, ps) = assigned(2, 3, 1);
+		assert_ok!(VmProof::decline_job(
+			RuntimeOrigin::signed(ps[1]),
+			id,
+			DeclineReason::ImageUnavailable
+		));
+		AssignMoreFailures::set(1);
+		let r = rev(ps[0], 1, b"heads", usage(1_000)).0;
+		let c = VmProof::commitment_of(id, VmProof::wave_of(id, &ps[0]).unwrap(), &r, &ps[0]);
+		let post = VmProof::commit_result(RuntimeOrigin::signed(ps[0]), id, c).unwrap();
+		assert_eq!(post.actual_weight, None, "charged the draw that failed");
+		assert_eq!(AssignMoreFailures::get(), 0, "the draw was tried");
 	});
 }
 

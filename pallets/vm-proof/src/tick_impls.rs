@@ -43,9 +43,18 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::reveal_result().saturating_add(Self::trust_weight(T::MaxMembers::get()))
 	}
 
+	/// What `commit_result` is refunded to when it tries no draw: the measured last commit,
+	/// which opens reveals (`commit_result_without_draw`, its reveal deadline scheduled on the
+	/// block's first page), and the schedule's reads and writes of overflow pages when that page
+	/// is full (the page count, the last page and a fresh one).
+	pub fn commit_weight_without_draw() -> Weight {
+		T::WeightInfo::commit_result_without_draw()
+			.saturating_add(T::DbWeight::get().reads_writes(3, 3))
+	}
+
 	/// What `commit_result` is charged up front: a commit that closes the commits and draws
 	/// replacements over a full candidate list, with the draw's most rejections; refunded to
-	/// the measured commit without a draw (`commit_result_without_draw`) when it tries none.
+	/// [`Self::commit_weight_without_draw`] when it tries none.
 	pub fn commit_weight_with_draw() -> Weight {
 		T::WeightInfo::commit_result().saturating_add(Self::draw_rejections_weight())
 	}
