@@ -275,12 +275,7 @@ impl<T: Config> Pallet<T> {
 				Some(at) => at,
 				None => {
 					totals
-						.try_push(ClassTotal {
-							class,
-							weight: 0,
-							size: 0,
-							drawable: Default::default(),
-						})
+						.try_push(ClassTotal::empty(class))
 						.map_err(|_| Error::<T>::TooManyProviders)?;
 					totals.len().saturating_sub(1)
 				},
@@ -524,12 +519,7 @@ impl<T: Config> Pallet<T> {
 					for seconds in 0..SECONDS_TIERS.len() as u8 {
 						let class = ResourceClass { arch, cpu, memory, seconds };
 						if !totals.iter().any(|t| t.class == class) {
-							let _ = totals.try_push(ClassTotal {
-								class,
-								weight: 0,
-								size: 0,
-								drawable: Default::default(),
-							});
+							let _ = totals.try_push(ClassTotal::empty(class));
 						}
 					}
 				}

@@ -3,7 +3,7 @@
 use crate::{
 	mock::*,
 	pallet::*,
-	tests_verdict::{setup_with, BOND},
+	tests_verdict::{decline, setup_with, BOND},
 	types::*,
 	verdict::merkle_root,
 	Error, Event,
@@ -81,14 +81,6 @@ fn commit(job: JobId, who: AccountId, tag: u8) {
 fn reveal(job: JobId, who: AccountId, tag: u8) {
 	let (r, l) = reveal_of(who, tag);
 	assert_ok!(VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None));
-}
-
-fn decline(job: JobId, who: AccountId) {
-	assert_ok!(VmProof::decline_job(
-		RuntimeOrigin::signed(who),
-		job,
-		DeclineReason::ImageUnavailable
-	));
 }
 
 fn members(job: JobId) -> Vec<(AccountId, MemberStatus)> {

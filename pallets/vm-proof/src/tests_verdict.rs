@@ -100,10 +100,46 @@ pub(crate) fn rev(
 
 pub(crate) type MaxCp = <Test as crate::Config>::MaxCheckpoints;
 
-pub(crate) fn commit_to(job: JobId, who: AccountId, r: &Reveal) {
+/// `who`'s commitment to reveal `r` for `job`, in its draw wave.
+fn commitment(job: JobId, who: AccountId, r: &Reveal) -> Digest {
 	let wave = VmProof::wave_of(job, &who).unwrap();
-	let c = VmProof::commitment_of(job, wave, r, &who);
-	assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(who), job, c));
+	VmProof::commitment_of(job, wave, r, &who)
+}
+
+pub(crate) fn commit_to(job: JobId, who: AccountId, r: &Reveal) {
+	assert_ok!(VmProof::commit_result(RuntimeOrigin::signed(who), job, commitment(job, who, r)));
+}
+
+/// `who` commits a `heads` result to `job`; the weight the commit was refunded to (`None`:
+/// charged in full).
+fn commit_charged(job: JobId, who: AccountId) -> Option<frame_support::weights::Weight> {
+	let r = rev(who, 1, b"heads", usage(1_000)).0;
+	let c = commitment(job, who, &r);
+	VmProof::commit_result(RuntimeOrigin::signed(who), job, c)
+		.unwrap()
+		.actual_weight
+}
+
+/// `who` reveals `output` (tag `tag`) for `job`; the weight the reveal was refunded to.
+fn reveal_charged(
+	job: JobId,
+	who: AccountId,
+	tag: u8,
+	output: &[u8],
+) -> Option<frame_support::weights::Weight> {
+	let (r, l) = rev(who, tag, output, usage(1_000));
+	VmProof::reveal_result(RuntimeOrigin::signed(who), job, r, l, None)
+		.unwrap()
+		.actual_weight
+}
+
+/// `who` declines `job` (its image is not available).
+pub(crate) fn decline(job: JobId, who: AccountId) {
+	assert_ok!(VmProof::decline_job(
+		RuntimeOrigin::signed(who),
+		job,
+		DeclineReason::ImageUnavailable
+	));
 }
 
 pub(crate) fn commit(job: JobId, who: AccountId, tag: u8, output: &[u8], u: Usage) {
@@ -138,16 +174,12 @@ fn a_reveal_pays_for_a_draw_only_when_its_verdict_draws() {
 		let (id, ps) = assigned(2, 3, 1);
 		commit(id, ps[0], 1, b"heads", usage(1_000));
 		commit(id, ps[1], 2, b"tails", usage(1_000));
-		let reveal = |who, tag, output: &[u8]| {
-			let (r, l) = rev(who, tag, output, usage(1_000));
-			VmProof::reveal_result(RuntimeOrigin::signed(who), id, r, l, None).unwrap()
-		};
-		let first = reveal(ps[0], 1, b"heads");
-		assert_eq!(first.actual_weight, Some(VmProof::reveal_weight_without_draw()));
+		let first = reveal_charged(id, ps[0], 1, b"heads");
+		assert_eq!(first, Some(VmProof::reveal_weight_without_draw()));
 		let waves = Rounds::<Test>::get(id).unwrap().waves;
-		let last = reveal(ps[1], 2, b"tails");
+		let last = reveal_charged(id, ps[1], 2, b"tails");
 		assert_eq!(Rounds::<Test>::get(id).unwrap().waves, waves + 1, "a tie-break replica");
-		assert_eq!(last.actual_weight, None, "charged the draw");
+		assert_eq!(last, None, "charged the draw");
 		assert!(VmProof::reveal_weight_with_draw().all_gt(VmProof::reveal_weight_without_draw()));
 	});
 }
@@ -163,13 +195,11 @@ fn a_reveal_whose_verdict_tries_a_draw_that_finds_nobody_is_charged_the_draw() {
 		let (id, ps) = assigned(2, 3, 1);
 		commit(id, ps[0], 1, b"heads", usage(1_000));
 		commit(id, ps[1], 2, b"tails", usage(1_000));
-		let (r, l) = rev(ps[0], 1, b"heads", usage(1_000));
-		let first = VmProof::reveal_result(RuntimeOrigin::signed(ps[0]), id, r, l, None).unwrap();
-		assert_eq!(first.actual_weight, Some(VmProof::reveal_weight_without_draw()));
-		let (r, l) = rev(ps[1], 2, b"tails", usage(1_000));
-		let last = VmProof::reveal_result(RuntimeOrigin::signed(ps[1]), id, r, l, None).unwrap();
+		let first = reveal_charged(id, ps[0], 1, b"heads");
+		assert_eq!(first, Some(VmProof::reveal_weight_without_draw()));
+		let last = reveal_charged(id, ps[1], 2, b"tails");
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Disputed, "nobody to draw");
-		assert_eq!(last.actual_weight, None, "charged the draw it tried");
+		assert_eq!(last, None, "charged the draw it tried");
 	});
 }
 
@@ -181,26 +211,16 @@ fn a_reveal_whose_verdict_tries_a_draw_that_finds_nobody_is_charged_the_draw() {
 fn a_commit_pays_for_a_draw_only_when_its_close_tries_one() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12, 13]);
-		let commit_weight = |id, who, tag| {
-			let r = rev(who, tag, b"heads", usage(1_000)).0;
-			let wave = VmProof::wave_of(id, &who).unwrap();
-			let c = VmProof::commitment_of(id, wave, &r, &who);
-			VmProof::commit_result(RuntimeOrigin::signed(who), id, c).unwrap().actual_weight
-		};
 		let without = Some(VmProof::commit_weight_without_draw());
 		let (id, ps) = assigned(2, 3, 1);
-		assert_eq!(commit_weight(id, ps[0], 1), without, "members still to commit");
-		assert_eq!(commit_weight(id, ps[1], 1), without, "reveals open, nothing drawn");
+		assert_eq!(commit_charged(id, ps[0]), without, "members still to commit");
+		assert_eq!(commit_charged(id, ps[1]), without, "reveals open, nothing drawn");
 		assert!(matches!(Rounds::<Test>::get(id).unwrap().phase, Phase::Revealing { .. }));
 
 		let (id, ps) = assigned(2, 3, 1);
-		assert_ok!(VmProof::decline_job(
-			RuntimeOrigin::signed(ps[1]),
-			id,
-			DeclineReason::ImageUnavailable
-		));
+		decline(id, ps[1]);
 		let waves = Rounds::<Test>::get(id).unwrap().waves;
-		assert_eq!(commit_weight(id, ps[0], 1), None, "charged the replacement's draw");
+		assert_eq!(commit_charged(id, ps[0]), None, "charged the replacement's draw");
 		assert_eq!(Rounds::<Test>::get(id).unwrap().waves, waves + 1, "a replacement drawn");
 		assert!(VmProof::commit_weight_with_draw().all_gt(VmProof::commit_weight_without_draw()));
 	});
@@ -213,19 +233,6 @@ fn a_commit_pays_for_a_draw_only_when_its_close_tries_one() {
 fn a_commit_whose_close_tries_a_draw_that_finds_nobody_or_fails_is_charged_the_draw() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12, 13]);
-		let commit_weight = |id, who| {
-			let r = rev(who, 1, b"heads", usage(1_000)).0;
-			let wave = VmProof::wave_of(id, &who).unwrap();
-			let c = VmProof::commitment_of(id, wave, &r, &who);
-			VmProof::commit_result(RuntimeOrigin::signed(who), id, c).unwrap().actual_weight
-		};
-		let decline = |id, who| {
-			assert_ok!(VmProof::decline_job(
-				RuntimeOrigin::signed(who),
-				id,
-				DeclineReason::ImageUnavailable
-			));
-		};
 		// Nobody left to draw: the other two providers are taken out of the index.
 		let (id, ps) = assigned(2, 3, 1);
 		for who in [10, 11, 12, 13].into_iter().filter(|p| !ps.contains(p)) {
@@ -233,7 +240,7 @@ fn a_commit_whose_close_tries_a_draw_that_finds_nobody_or_fails_is_charged_the_d
 		}
 		decline(id, ps[1]);
 		let waves = Rounds::<Test>::get(id).unwrap().waves;
-		assert_eq!(commit_weight(id, ps[0]), None, "charged the draw that found nobody");
+		assert_eq!(commit_charged(id, ps[0]), None, "charged the draw that found nobody");
 		let round = Rounds::<Test>::get(id).unwrap();
 		assert_eq!(round.waves, waves, "nobody drawn");
 		assert!(matches!(round.phase, Phase::Revealing { .. }));
@@ -241,16 +248,9 @@ fn a_commit_whose_close_tries_a_draw_that_finds_nobody_or_fails_is_charged_the_d
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11, 12, 13]);
 		let (id, ps) = assigned(2, 3, 1);
-		assert_ok!(VmProof::decline_job(
-			RuntimeOrigin::signed(ps[1]),
-			id,
-			DeclineReason::ImageUnavailable
-		));
+		decline(id, ps[1]);
 		AssignMoreFailures::set(1);
-		let r = rev(ps[0], 1, b"heads", usage(1_000)).0;
-		let c = VmProof::commitment_of(id, VmProof::wave_of(id, &ps[0]).unwrap(), &r, &ps[0]);
-		let post = VmProof::commit_result(RuntimeOrigin::signed(ps[0]), id, c).unwrap();
-		assert_eq!(post.actual_weight, None, "charged the draw that failed");
+		assert_eq!(commit_charged(id, ps[0]), None, "charged the draw that failed");
 		assert_eq!(AssignMoreFailures::get(), 0, "the draw was tried");
 	});
 }

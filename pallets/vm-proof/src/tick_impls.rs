@@ -64,9 +64,7 @@ impl<T: Config> Pallet<T> {
 	/// commit that draws `min_replicas − 1` replacements among every provider
 	/// (`WeightInfo::commit_result`); a verdict without a clear majority draws at most as many.
 	pub fn reveal_weight_with_draw() -> Weight {
-		Self::reveal_weight_without_draw()
-			.saturating_add(T::WeightInfo::commit_result())
-			.saturating_add(Self::draw_rejections_weight())
+		Self::reveal_weight_without_draw().saturating_add(Self::commit_weight_with_draw())
 	}
 
 	/// Process pending deadlines, from [`DeadlineCursor`] up to `now`, within `meter`.

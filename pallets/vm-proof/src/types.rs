@@ -131,6 +131,11 @@ pub struct EpochCount {
 }
 
 impl ClassTotal {
+	/// The summary of `class` with no provider filed in it yet.
+	pub fn empty(class: ResourceClass) -> Self {
+		Self { class, weight: 0, size: 0, drawable: Default::default() }
+	}
+
 	/// Its providers with a weight above 0 and a heartbeat in epoch `now` or the one before:
 	/// exactly those a draw can take (a lapsed one still weighs, but is not counted).
 	pub fn live(&self, now: u32) -> u32 {
