@@ -522,17 +522,34 @@ pub trait ProviderRegistry<AccountId, BlockNumber> {
 
 /// Verified work, as seen by the lottery.
 pub trait VerifiedWork<AccountId> {
-	/// VM-milliseconds of accepted results `who` delivered in `epoch` (wall time, capped at the
-	/// agreeing replicas' median).
-	fn verified_vm_millis(epoch: u32, who: &AccountId) -> u64;
-	/// Reputation of `who`: (agreed + 1) / (total + 2).
-	fn reputation(who: &AccountId) -> Perbill;
-	/// Providers with verified work in `epoch`.
-	fn providers_with_work(epoch: u32) -> Vec<AccountId>;
-	/// The lottery has turned the work of `epoch` into tickets: nothing reads its per-provider
-	/// records again, and they may be removed (with those of earlier epochs still present).
-	/// Returns the weight of what was done.
+	/// The lottery has opened the draw that counts the work of `epoch` (its tickets were
+	/// credited as the work was verified, [`TicketLedger::credit`]): the verifier's per-epoch
+	/// records up to `epoch` may be pruned. Returns the weight of what was done.
 	fn work_taken(epoch: u32) -> frame_support::weights::Weight;
+}
+
+/// Where verified work becomes lottery tickets, as it is verified (the lottery pallet).
+///
+/// Tickets are credited per verdict, so that a draw's total and every provider's share are
+/// known when it opens without reading every provider: opening a draw costs the same for ten
+/// providers as for a million, and no provider is left out.
+pub trait TicketLedger<AccountId> {
+	/// `who` delivered `vm_millis` of verified work in `epoch`, at `reputation` (after the
+	/// verdict that accepted it): credit `⌊reputation × vm_millis⌋` tickets ([`tickets_for`])
+	/// in the draw of epoch `epoch + 1`.
+	fn credit(epoch: u32, who: &AccountId, vm_millis: u64, reputation: Perbill);
+}
+
+/// No lottery (a chain without one, the mocks that do not look at tickets).
+impl<AccountId> TicketLedger<AccountId> for () {
+	fn credit(_: u32, _: &AccountId, _: u64, _: Perbill) {}
+}
+
+/// Tickets for `vm_millis` of verified work at `reputation`: reputation-weighted
+/// VM-milliseconds, `⌊reputation × vm_millis⌋`. Counting milliseconds, not whole seconds, gives
+/// a provider of short jobs its share too.
+pub fn tickets_for(vm_millis: u64, reputation: Perbill) -> u64 {
+	reputation.mul_floor(vm_millis)
 }
 
 /// Whether a provider's bond still answers for its conduct as a validator.

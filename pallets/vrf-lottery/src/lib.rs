@@ -14,6 +14,7 @@ mod mock;
 pub mod runtime_api;
 pub mod seats;
 mod session_impls;
+pub mod tickets;
 #[cfg(test)]
 mod tests;
 pub mod types;
@@ -25,11 +26,6 @@ pub use session_impls::ProviderView;
 /// Benchmark support the runtime provides.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
-	/// Make [`Config::Work`] report `vm_seconds` of verified work for `who` in `epoch`, listing
-	/// `who` in `providers_with_work(epoch)`. In the runtime: write vm-proof's `VerifiedMillis`
-	/// and `EpochProviders`.
-	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64);
-
 	/// Give `who` session keys, so that [`Config::ValidatorKeys`] contains it. In the runtime:
 	/// write pallet-session's `NextKeys`.
 	fn set_session_keys(who: &AccountId);
@@ -62,14 +58,19 @@ pub mod pallet {
 	/// - 1: the first release.
 	/// - 2: the open draw's claims are also kept in [`Ranking`], sorted by output (see
 	///   [`migrations::v2`]).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// - 3: tickets are credited as work is verified ([`TicketTotals`]) instead of snapshotted
+	///   from a bounded list of providers when a draw opens; closed draws' tickets are pruned
+	///   in pages from [`FirstUnprunedDraw`] (see [`migrations::v3`]).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
 		/// The currency in which rewards are minted.
 		type Currency: Mutate<Self::AccountId>;
 
-		/// Verified work and reputation per epoch (the vm-proof pallet).
+		/// The verifier (the vm-proof pallet), told when the work of an epoch is in a draw. It
+		/// credits the work as it verifies it through this pallet's
+		/// [`povm_primitives::TicketLedger`].
 		type Work: VerifiedWork<Self::AccountId>;
 
 		/// Registered providers: these may register a VRF key even without tickets.
@@ -105,11 +106,6 @@ pub mod pallet {
 		/// BABE runtime (the seed of a draw is known one epoch before it opens).
 		#[pallet::constant]
 		type KeyActivationDelay: Get<u32>;
-
-		/// The most providers holding tickets in one draw; further providers with work are
-		/// ignored (the ones listed first by `Work` are kept).
-		#[pallet::constant]
-		type MaxProviders: Get<u32>;
 
 		/// The most claims a draw keeps: the `MaxWinners` lowest VRF outputs (see
 		/// [`Ranking`]). Every valid claim counts while the window is open; when the draw is
@@ -152,10 +148,23 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CurrentDraw<T: Config> = StorageValue<_, DrawInfoOf<T>, OptionQuery>;
 
-	/// Tickets per draw epoch and provider (only the open draw's are kept).
+	/// Tickets per draw epoch and provider: credited as work is verified
+	/// ([`povm_primitives::TicketLedger::credit`]) to the draw after the work's epoch, fixed
+	/// when that draw opens, pruned in pages once it has closed (from [`FirstUnprunedDraw`]).
 	#[pallet::storage]
 	pub type Tickets<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, u64, OptionQuery>;
+
+	/// The tickets credited to each draw that has not opened yet (the one after the open draw):
+	/// taken into its [`DrawInfo`] when it opens, so that opening a draw reads no provider.
+	#[pallet::storage]
+	pub type TicketTotals<T: Config> = StorageMap<_, Twox64Concat, u32, TicketTotal, ValueQuery>;
+
+	/// The first draw epoch whose [`Tickets`] may remain: every draw before it has closed and
+	/// its tickets are gone. The tickets of closed draws from here up to the open draw are
+	/// removed in pages ([`Pallet::prune_tickets`]) at session boundaries and in idle time.
+	#[pallet::storage]
+	pub type FirstUnprunedDraw<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Accepted claims per draw epoch and provider (only the open draw's are kept). A claim
 	/// displaced by a lower output is removed, so it is not paid.
@@ -251,8 +260,8 @@ pub mod pallet {
 			/// The first draw epoch it may claim in.
 			active_from: u32,
 		},
-		/// A draw opened: tickets are snapshotted and the seed fixed. Claims are accepted until
-		/// the next session boundary.
+		/// A draw opened: its tickets (credited as the work was verified) and the seed are
+		/// fixed. Claims are accepted until the next session boundary.
 		DrawOpened {
 			/// The draw epoch (the session now running).
 			epoch: u32,
@@ -266,15 +275,6 @@ pub mod pallet {
 			providers: u32,
 			/// Expected winners.
 			expected_winners: u32,
-		},
-		/// A provider's tickets for a draw (one per provider, with [`Event::DrawOpened`]).
-		TicketsAssigned {
-			/// The draw epoch.
-			epoch: u32,
-			/// The provider.
-			who: T::AccountId,
-			/// Its tickets: reputation × verified VM-milliseconds.
-			tickets: u64,
 		},
 		/// A winning claim was accepted (and is kept unless a lower output displaces it).
 		TicketClaimed {
@@ -387,6 +387,11 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Prunes the tickets of closed draws with the block's leftover weight.
+		fn on_idle(_n: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::prune_tickets_within(remaining)
+		}
+
 		fn integrity_test() {
 			assert!(
 				DEFAULT_MIN_VALIDATORS <= T::MaxValidators::get(),
@@ -399,7 +404,8 @@ pub mod pallet {
 			);
 			assert!(T::KeyActivationDelay::get() >= 1, "keys must not be chosen after the seed");
 			assert!(T::MaxSeatChanges::get() >= 1, "the validator set must be able to change");
-			let worst = Self::boundary_weight(T::MaxProviders::get(), T::MaxWinners::get());
+			let worst = Self::boundary_weight(T::MaxWinners::get())
+				.saturating_add(Self::prune_weight(tickets::PRUNE_AT_BOUNDARY, tickets::PRUNE_AT_BOUNDARY));
 			assert!(
 				worst.all_lte(T::BlockWeights::get().max_block),
 				"the session-boundary work must fit in a block"

@@ -1,5 +1,6 @@
-//! Mock runtime: the lottery with balances, a scripted `VerifiedWork`, and a session driver
-//! that calls the `SessionManager` in pallet-session's order.
+//! Mock runtime: the lottery with balances, a scripted verifier that credits work through the
+//! lottery's ticket ledger, and a session driver that calls the `SessionManager` in
+//! pallet-session's order.
 
 use crate::{self as pallet_vrf_lottery, vrf, VrfProofBytes};
 use alloc::collections::BTreeMap;
@@ -10,7 +11,7 @@ use frame_support::{
 	weights::Weight,
 };
 use pallet_session::SessionManager;
-use povm_primitives::VerifiedWork;
+use povm_primitives::{TicketLedger, VerifiedWork};
 use sp_core::{sr25519, Pair};
 use sp_runtime::{BuildStorage, DispatchResult, Perbill};
 
@@ -30,6 +31,8 @@ frame_support::construct_runtime!(
 impl frame_system::Config for Test {
 	type Block = Block;
 	type AccountData = pallet_balances::AccountData<Balance>;
+	// Non-zero database weights, so that pruning within a weight can be tested.
+	type DbWeight = frame_support::weights::constants::RocksDbWeight;
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
@@ -38,8 +41,6 @@ impl pallet_balances::Config for Test {
 }
 
 thread_local! {
-	/// Verified VM-seconds per (epoch, provider), in insertion order per epoch.
-	static WORK: RefCell<BTreeMap<u32, Vec<(AccountId, u64)>>> = const { RefCell::new(BTreeMap::new()) };
 	/// Reputation per provider (default 1/2, as vm-proof gives a newcomer).
 	static REPUTATION: RefCell<BTreeMap<AccountId, Perbill>> = const { RefCell::new(BTreeMap::new()) };
 	/// The epochs whose work the lottery said it took, in order.
@@ -77,37 +78,21 @@ impl Get<Vec<AccountId>> for MockCurrentValidators {
 	}
 }
 
-/// Verified work as scripted by the test.
+/// The verifier as scripted by the test: it only records which epochs the lottery took.
 pub struct MockWork;
 impl VerifiedWork<AccountId> for MockWork {
-	fn verified_vm_millis(epoch: u32, who: &AccountId) -> u64 {
-		WORK.with(|w| {
-			w.borrow()
-				.get(&epoch)
-				.and_then(|v| v.iter().find(|(a, _)| a == who).map(|(_, s)| *s))
-				.unwrap_or(0)
-		})
-	}
-	fn reputation(who: &AccountId) -> Perbill {
-		REPUTATION.with(|r| {
-			r.borrow()
-				.get(who)
-				.copied()
-				.unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
-		})
-	}
-	fn providers_with_work(epoch: u32) -> Vec<AccountId> {
-		WORK.with(|w| {
-			w.borrow()
-				.get(&epoch)
-				.map(|v| v.iter().map(|(a, _)| *a).collect())
-				.unwrap_or_default()
-		})
-	}
 	fn work_taken(epoch: u32) -> Weight {
 		TAKEN.with(|t| t.borrow_mut().push(epoch));
 		Weight::zero()
 	}
+}
+
+/// `who`'s reputation as the scripted verifier sees it (default 1/2, as vm-proof gives a
+/// newcomer).
+pub fn reputation(who: AccountId) -> Perbill {
+	REPUTATION.with(|r| {
+		r.borrow().get(&who).copied().unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
+	})
 }
 
 /// Registered providers.
@@ -145,7 +130,6 @@ impl pallet_vrf_lottery::Config for Test {
 	type ExpectedWinners = ExpectedWinners;
 	type EpochIssuance = ConstU64<1_000>;
 	type KeyActivationDelay = ConstU32<2>;
-	type MaxProviders = ConstU32<16>;
 	type MaxWinners = MaxWinners;
 	type MaxValidators = MaxValidators;
 	type MaxSeatChanges = MaxSeatChanges;
@@ -155,14 +139,11 @@ impl pallet_vrf_lottery::Config for Test {
 	type BenchmarkHelper = MockBenchmarkHelper;
 }
 
-/// Records work in the scripted `VerifiedWork`.
+/// Session keys and incumbents for the benchmarks.
 #[cfg(feature = "runtime-benchmarks")]
 pub struct MockBenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<AccountId> for MockBenchmarkHelper {
-	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64) {
-		set_work(epoch, *who, vm_seconds);
-	}
 	fn set_session_keys(who: &AccountId) {
 		let mut keyed = WithSessionKeys::get();
 		keyed.push(*who);
@@ -198,7 +179,6 @@ impl ExtBuilder {
 		MaxSeatChanges::set(1);
 		Incumbents::set(vec![]);
 		Queued::set(None);
-		WORK.with(|w| w.borrow_mut().clear());
 		REPUTATION.with(|r| r.borrow_mut().clear());
 		TAKEN.with(|t| t.borrow_mut().clear());
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
@@ -222,19 +202,15 @@ impl ExtBuilder {
 	}
 }
 
-/// Record `secs` verified VM-seconds for `who` in `epoch`.
+/// Credit `secs` verified VM-seconds of `who` in `epoch`.
 pub fn set_work(epoch: u32, who: AccountId, secs: u64) {
 	set_work_millis(epoch, who, secs.saturating_mul(1000));
 }
 
-/// Scripts `millis` VM-milliseconds of verified work of `who` in `epoch`.
+/// `millis` VM-milliseconds of `who`'s work in `epoch` were verified: credit them, at `who`'s
+/// reputation now, as the verifier does after a verdict.
 pub fn set_work_millis(epoch: u32, who: AccountId, millis: u64) {
-	WORK.with(|w| {
-		let mut w = w.borrow_mut();
-		let v = w.entry(epoch).or_default();
-		v.retain(|(a, _)| *a != who);
-		v.push((who, millis));
-	});
+	<VrfLottery as TicketLedger<AccountId>>::credit(epoch, &who, millis, reputation(who));
 }
 
 /// Set `who`'s reputation.

@@ -1,4 +1,4 @@
-//! Session-boundary work: opening a draw (ticket snapshot, seed), closing it (payouts, the
+//! Session-boundary work: opening a draw (its credited tickets, seed), closing it (payouts, the
 //! next validator set), the [`pallet_session::SessionManager`] implementation, and the
 //! invariants.
 //!
@@ -10,8 +10,9 @@
 //!    paid, and the validators of session `i + 2` are planned from the incumbents (the set of
 //!    session `i + 1`, `CurrentValidators`) and the winners with session keys, at most
 //!    `MaxSeatChanges` newcomers at a time and never below `MinValidators` ([`crate::seats`]);
-//! 2. the draw of epoch `i + 1` opens: tickets from the work verified in epoch `i` are
-//!    snapshotted and the seed is read. Its claims are accepted during session `i + 1`.
+//! 2. the draw of epoch `i + 1` opens: the tickets credited for the work verified in epoch `i`
+//!    are fixed and the seed is read. Its claims are accepted during session `i + 1`;
+//! 3. closed draws' tickets are pruned (a bounded page; idle blocks do the rest).
 
 use crate::{
 	pallet::*,
@@ -26,7 +27,7 @@ use frame_support::{
 	traits::{fungible::Mutate, Contains},
 };
 use povm_primitives::VerifiedWork;
-use sp_runtime::{traits::Zero, Perbill, SaturatedConversion};
+use sp_runtime::{traits::Zero, SaturatedConversion};
 
 /// A provider's standing in the open draw (for the runtime API).
 #[derive(Clone, Encode, Decode, PartialEq, Eq, Debug, TypeInfo)]
@@ -44,77 +45,47 @@ pub struct ProviderView {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Tickets for `vm_millis` of verified work at `reputation`: reputation-weighted
-	/// VM-milliseconds, `⌊reputation × vm_millis⌋`. Counting milliseconds, not whole seconds,
-	/// gives a provider of short jobs its share too.
-	pub fn tickets_for(vm_millis: u64, reputation: Perbill) -> u64 {
-		reputation.mul_floor(vm_millis)
-	}
-
-	/// Weight of a session boundary that snapshots `providers` and closes a draw with
-	/// `winners` claims.
-	pub fn boundary_weight(providers: u32, winners: u32) -> Weight {
-		T::WeightInfo::open_draw(providers).saturating_add(T::WeightInfo::close_draw(winners))
+	/// Weight of a session boundary that opens a draw and closes one with `winners` claims.
+	pub fn boundary_weight(winners: u32) -> Weight {
+		T::WeightInfo::open_draw().saturating_add(T::WeightInfo::close_draw(winners))
 	}
 
 	/// The lottery's work at `new_session(new_index)`: close the open draw (returning the
 	/// validators of session `new_index`, or `None` to keep the current set), open the draw
-	/// of the session now starting (`new_index - 1`), and tell [`Config::Work`] that the work
-	/// of the epoch before (now in tickets) will not be read again, so its records can go.
+	/// of the session now starting (`new_index - 1`), prune closed draws' tickets, and tell
+	/// [`Config::Work`] that the work of the epoch before is in a draw.
 	pub(crate) fn on_new_session(new_index: u32) -> Option<Vec<T::AccountId>> {
 		let (validators, winners) = Self::close_draw(new_index);
 		let epoch = new_index.saturating_sub(1);
-		let providers = Self::open_draw(epoch);
+		Self::open_draw(epoch);
+		let tickets_pruned = Self::prune_tickets(crate::tickets::PRUNE_AT_BOUNDARY);
 		// Draw 0 reads the (empty) epoch 0 that has only begun: nothing is taken yet.
-		let pruned = match epoch.checked_sub(1) {
+		let work_pruned = match epoch.checked_sub(1) {
 			Some(work_epoch) => T::Work::work_taken(work_epoch),
 			None => Weight::zero(),
 		};
 		frame_system::Pallet::<T>::register_extra_weight_unchecked(
-			Self::boundary_weight(providers, winners).saturating_add(pruned),
+			Self::boundary_weight(winners)
+				.saturating_add(tickets_pruned)
+				.saturating_add(work_pruned),
 			DispatchClass::Mandatory,
 		);
 		validators
 	}
 
-	/// Snapshot the tickets of draw `epoch` (work of `epoch - 1`) and fix its seed. Returns how
-	/// many providers hold tickets.
-	pub(crate) fn open_draw(epoch: u32) -> u32 {
+	/// Open draw `epoch` (work of `epoch - 1`): its tickets were credited as that work was
+	/// verified, so only their total is read ([`TicketTotals`]), and the seed is fixed.
+	pub(crate) fn open_draw(epoch: u32) {
 		let work_epoch = epoch.saturating_sub(1);
-		let max = T::MaxProviders::get();
-		let mut total: u128 = 0;
-		let mut providers: u32 = 0;
-		for who in T::Work::providers_with_work(work_epoch) {
-			if providers >= max {
-				log::warn!(
-					target: "runtime::vrf-lottery",
-					"more than {max} providers with work in epoch {work_epoch}; the rest get no tickets"
-				);
-				break;
-			}
-			if Tickets::<T>::contains_key(epoch, &who) {
-				continue;
-			}
-			let tickets = Self::tickets_for(
-				T::Work::verified_vm_millis(work_epoch, &who),
-				T::Work::reputation(&who),
-			);
-			if tickets == 0 {
-				continue;
-			}
-			Tickets::<T>::insert(epoch, &who, tickets);
-			total = total.saturating_add(u128::from(tickets));
-			providers = providers.saturating_add(1);
-			Self::deposit_event(Event::TicketsAssigned { epoch, who, tickets });
-		}
+		let credited = TicketTotals::<T>::take(epoch);
 		let seed = T::Seed::get();
 		let expected_winners = T::ExpectedWinners::get();
 		CurrentDraw::<T>::put(DrawInfo {
 			epoch,
 			work_epoch,
 			seed,
-			total_tickets: total,
-			providers,
+			total_tickets: credited.tickets,
+			providers: credited.providers,
 			expected_winners,
 			winners: 0,
 			opened_at: frame_system::Pallet::<T>::block_number(),
@@ -123,11 +94,10 @@ impl<T: Config> Pallet<T> {
 			epoch,
 			work_epoch,
 			seed,
-			total_tickets: total,
-			providers,
+			total_tickets: credited.tickets,
+			providers: credited.providers,
 			expected_winners,
 		});
-		providers
 	}
 
 	/// Close the open draw, if any: pay its winners and plan the validators of `session`.
@@ -140,11 +110,11 @@ impl<T: Config> Pallet<T> {
 		};
 		let epoch = draw.epoch;
 		// The claims are the ranking's accounts (at most `MaxWinners`); sorting them again
-		// keeps the payout right even if the ranking were lost.
+		// keeps the payout right even if the ranking were lost. The draw's tickets are pruned
+		// in pages from here on (`crate::tickets`).
 		Ranking::<T>::kill();
 		let mut claims: Vec<(T::AccountId, ClaimRecord)> =
 			Claims::<T>::drain_prefix(epoch).collect();
-		let _ = Tickets::<T>::clear_prefix(epoch, T::MaxProviders::get(), None);
 		claims.sort_by_key(|c| vrf::rank(&c.1.output, c.1.threshold));
 		let winners: BoundedVec<T::AccountId, T::MaxWinners> =
 			BoundedVec::truncate_from(claims.into_iter().map(|(who, _)| who).collect());
@@ -318,8 +288,10 @@ impl<T: Config> Pallet<T> {
 	///
 	/// # Invariants
 	///
-	/// - Tickets and claims exist only for the open draw; the tickets sum to its
-	///   `total_tickets` and count its `providers` (at most `MaxProviders`); the claims count
+	/// - Tickets exist for the open draw, the draw after it (credited so far) and closed draws
+	///   not yet pruned (from [`FirstUnprunedDraw`]); none for later draws. The open draw's
+	///   tickets sum to its `total_tickets` and count its `providers`; the next draw's match its
+	///   [`TicketTotals`], the only ones kept. Claims exist only for the open draw and count
 	///   its `winners` (at most `MaxWinners`).
 	/// - The [`Ranking`] holds exactly the open draw's claims (same accounts, same outputs),
 	///   strictly ascending by [`vrf::rank`]; it is empty when no draw is open.
@@ -334,14 +306,33 @@ impl<T: Config> Pallet<T> {
 		let floor = MinValidators::<T>::get();
 		ensure!(floor >= 1 && floor <= T::MaxValidators::get(), "the floor is out of bounds");
 		let draw = CurrentDraw::<T>::get();
-		let mut total: u128 = 0;
-		let mut providers: u32 = 0;
+		let open = draw.as_ref().map(|d| d.epoch);
+		// Before the first draw opens, the work of epoch 0 is credited to draw 1.
+		let next = open.map_or(1, |e| e.saturating_add(1));
+		let first = FirstUnprunedDraw::<T>::get();
+		ensure!(open.is_none_or(|e| first <= e), "an open or later draw's tickets were pruned");
+		let mut sums: alloc::collections::BTreeMap<u32, TicketTotal> = Default::default();
 		for (epoch, _, tickets) in Tickets::<T>::iter() {
-			ensure!(draw.as_ref().is_some_and(|d| d.epoch == epoch), "tickets of a closed draw");
+			ensure!(epoch >= first, "tickets of a pruned draw");
+			ensure!(epoch <= next, "tickets of a draw after the next");
 			ensure!(tickets > 0, "zero tickets stored");
-			total = total.saturating_add(u128::from(tickets));
-			providers = providers.saturating_add(1);
+			let sum = sums.entry(epoch).or_default();
+			sum.tickets = sum.tickets.saturating_add(u128::from(tickets));
+			sum.providers = sum.providers.saturating_add(1);
 		}
+		for (epoch, credited) in TicketTotals::<T>::iter() {
+			ensure!(epoch == next, "credited totals of a draw other than the next");
+			ensure!(
+				sums.get(&epoch).copied().unwrap_or_default() == credited,
+				"the next draw's credited totals do not match its tickets"
+			);
+		}
+		ensure!(
+			sums.get(&next).is_none() || TicketTotals::<T>::contains_key(next),
+			"the next draw holds tickets without totals"
+		);
+		let opened = open.and_then(|e| sums.get(&e).copied()).unwrap_or_default();
+		let (total, providers) = (opened.tickets, opened.providers);
 		let mut winners: u32 = 0;
 		for (epoch, who, claim) in Claims::<T>::iter() {
 			let Some(d) = draw.as_ref().filter(|d| d.epoch == epoch) else {
@@ -374,11 +365,10 @@ impl<T: Config> Pallet<T> {
 			Some(d) => {
 				ensure!(d.total_tickets == total, "ticket total mismatch");
 				ensure!(d.providers == providers, "ticket holder count mismatch");
-				ensure!(d.providers <= T::MaxProviders::get(), "too many ticket holders");
 				ensure!(d.winners == winners, "winner count mismatch");
 				ensure!(d.winners <= T::MaxWinners::get(), "too many winners");
 			},
-			None => ensure!(providers == 0 && winners == 0, "tickets without a draw"),
+			None => ensure!(winners == 0, "claims without a draw"),
 		}
 		if let Some(o) = LastOutcome::<T>::get() {
 			if let Some(v) = o.validators {

@@ -44,6 +44,27 @@ pub struct DrawInfo<BlockNumber> {
 /// The draw of a runtime.
 pub type DrawInfoOf<T> = DrawInfo<BlockNumberFor<T>>;
 
+/// The tickets credited so far to a draw that has not opened: what its [`DrawInfo`] will say.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	PartialEq,
+	Eq,
+	Debug,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct TicketTotal {
+	/// Sum of the tickets credited.
+	pub tickets: u128,
+	/// How many providers hold them.
+	pub providers: u32,
+}
+
 /// An accepted claim.
 #[derive(
 	Clone,

@@ -50,7 +50,7 @@ pub trait WeightInfo {
 	fn register_vrf_key() -> Weight;
 	fn set_min_validators() -> Weight;
 	fn claim_ticket() -> Weight;
-	fn open_draw(p: u32, ) -> Weight;
+	fn open_draw() -> Weight;
 	fn close_draw(w: u32, ) -> Weight;
 }
 
@@ -104,14 +104,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
-	/// Storage: `VmProof::EpochProviders` (r:1 w:0)
-	/// Proof: `VmProof::EpochProviders` (`max_values`: None, `max_size`: Some(32014), added: 34489, mode: `MaxEncodedLen`)
-	/// Storage: `VrfLottery::Tickets` (r:1000 w:1000)
-	/// Proof: `VrfLottery::Tickets` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::VerifiedMillis` (r:1000 w:0)
-	/// Proof: `VmProof::VerifiedMillis` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::Providers` (r:1000 w:0)
-	/// Proof: `VmProof::Providers` (`max_values`: None, `max_size`: Some(110), added: 2585, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::TicketTotals` (r:1 w:1)
+	/// Proof: `VrfLottery::TicketTotals` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::SegmentIndex` (r:1 w:0)
 	/// Proof: `Babe::SegmentIndex` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
@@ -120,20 +114,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Babe::UnderConstruction` (`max_values`: None, `max_size`: Some(8206), added: 10681, mode: `MaxEncodedLen`)
 	/// Storage: `VrfLottery::CurrentDraw` (r:0 w:1)
 	/// Proof: `VrfLottery::CurrentDraw` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
-	/// The range of component `p` is `[0, 1000]`.
-	fn open_draw(p: u32, ) -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `325 + p * (93 ±0)`
-		//  Estimated: `35479 + p * (2585 ±0)`
-		// Minimum execution time: 11_197_000 picoseconds.
-		Weight::from_parts(11_538_000, 35479)
-			// Standard Error: 25_435
-			.saturating_add(Weight::from_parts(12_799_286, 0).saturating_mul(p.into()))
+	fn open_draw() -> Weight {
+		// Not yet re-measured: the base of the measurement before tickets were credited as work
+		// is verified (p = 0), and the credited total's read and write.
+		Weight::from_parts(11_538_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 2585).saturating_mul(p.into()))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `VrfLottery::CurrentDraw` (r:1 w:1)
 	/// Proof: `VrfLottery::CurrentDraw` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
@@ -188,14 +174,10 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
-	fn open_draw(p: u32, ) -> Weight {
-		Weight::from_parts(11_538_000, 35479)
-			.saturating_add(Weight::from_parts(12_799_286, 0).saturating_mul(p.into()))
+	fn open_draw() -> Weight {
+		Weight::from_parts(11_538_000, 11671)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(p.into())))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
-			.saturating_add(Weight::from_parts(0, 2585).saturating_mul(p.into()))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn close_draw(w: u32, ) -> Weight {
 		Weight::from_parts(333_879_040, 259853)
