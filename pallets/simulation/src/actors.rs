@@ -655,7 +655,6 @@ impl World {
 	fn count_events(&mut self, rotated: bool) {
 		let providers = &self.providers;
 		let mut minted = (0, 0);
-		let mut tickets = (0u128, 0u128);
 		for e in System::events().into_iter().map(|r| r.event) {
 			match e {
 				RuntimeEvent::VrfLottery(pallet_vrf_lottery::Event::RewardPaid {
@@ -666,16 +665,6 @@ impl World {
 					minted.0 += amount;
 					if party_of(providers, &who) == Party::Attacker {
 						minted.1 += amount;
-					}
-				},
-				RuntimeEvent::VrfLottery(pallet_vrf_lottery::Event::TicketsAssigned {
-					who,
-					tickets: t,
-					..
-				}) => {
-					tickets.0 += t as u128;
-					if party_of(providers, &who) == Party::Attacker {
-						tickets.1 += t as u128;
 					}
 				},
 				RuntimeEvent::VmProof(pallet_vm_proof::Event::WorkVerified {
@@ -726,6 +715,16 @@ impl World {
 			}
 		}
 		if rotated {
+			// The draw that opened holds the tickets its work epoch's verdicts credited.
+			let mut tickets = (0u128, 0u128);
+			if let Some(draw) = pallet_vrf_lottery::CurrentDraw::<Sim>::get() {
+				for (who, t) in pallet_vrf_lottery::Tickets::<Sim>::iter_prefix(draw.epoch) {
+					tickets.0 += u128::from(t);
+					if party_of(providers, &who) == Party::Attacker {
+						tickets.1 += u128::from(t);
+					}
+				}
+			}
 			if let Some(last) = self.tally.sessions.last_mut() {
 				last.minted = minted.0;
 				last.attacker_minted = minted.1;
@@ -800,9 +799,9 @@ mod tests {
 				assert_eq!(replayed.tickets, recorded.tickets, "every ticket");
 				assert_eq!(replayed.attacker_tickets, recorded.attacker_tickets, "the attacker's");
 			}
-			// Each replayed epoch's records went once its draw took them (vm-proof's pruning).
-			assert_eq!(pallet_vm_proof::EpochProviders::<Sim>::iter_keys().count(), 0);
-			assert_eq!(pallet_vm_proof::VerifiedMillis::<Sim>::iter_keys().count(), 0);
+			// Each replayed draw's tickets went once it closed (the lottery's pruning).
+			let open = pallet_vrf_lottery::CurrentDraw::<Sim>::get().map(|d| d.epoch);
+			assert!(pallet_vrf_lottery::Tickets::<Sim>::iter_keys().all(|(e, _)| Some(e) >= open));
 			pallet_vm_proof::Pallet::<Sim>::do_try_state().expect("vm-proof invariants");
 			pallet_vrf_lottery::Pallet::<Sim>::do_try_state().expect("lottery invariants");
 		});

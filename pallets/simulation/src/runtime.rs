@@ -21,7 +21,6 @@ use core::cell::RefCell;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, ConstU64, Contains, Get, Hooks, Randomness},
-	BoundedVec,
 };
 use pallet_session::SessionManager;
 use sp_core::H256;
@@ -197,7 +196,7 @@ impl pallet_vm_proof::Config for Sim {
 	type MaxMembers = ConstU32<16>;
 	type MaxCheckpoints = ConstU32<16>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
-	type MaxEpochProviders = ConstU32<1_000>;
+	type Lottery = VrfLottery;
 	type FootprintHistory = ConstU32<8_760>;
 	type WeightInfo = ();
 	type ForceOrigin = frame_system::EnsureRoot<AccountId>;
@@ -220,7 +219,6 @@ impl pallet_vrf_lottery::Config for Sim {
 	type ExpectedWinners = ConstU32<16>;
 	type EpochIssuance = ConstU128<EPOCH_ISSUANCE>;
 	type KeyActivationDelay = ConstU32<2>;
-	type MaxProviders = ConstU32<1_000>;
 	type MaxWinners = ConstU32<64>;
 	type MaxValidators = ConstU32<100>;
 	type MaxSeatChanges = ConstU32<1>;
@@ -230,17 +228,11 @@ impl pallet_vrf_lottery::Config for Sim {
 	type BenchmarkHelper = SimBenchmarkHelper;
 }
 
-/// Records verified work for the lottery's benchmarks, as the runtime's helper does.
+/// Session keys and validators for the lottery's benchmarks, as the runtime's helper does.
 #[cfg(feature = "runtime-benchmarks")]
 pub struct SimBenchmarkHelper;
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_vrf_lottery::BenchmarkHelper<AccountId> for SimBenchmarkHelper {
-	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64) {
-		pallet_vm_proof::VerifiedMillis::<Sim>::insert(epoch, who, vm_seconds * 1000);
-		pallet_vm_proof::EpochProviders::<Sim>::mutate(epoch, |v| {
-			let _ = v.try_push(*who);
-		});
-	}
 	fn set_session_keys(who: &AccountId) {
 		set_session_keys(*who);
 	}
@@ -279,74 +271,50 @@ pub fn new_chain(
 	ext
 }
 
-/// One provider's verified work as the lottery snapshots it when a draw opens: the
-/// VM-milliseconds vm-proof credited it in the work epoch and its verdict record, from which
-/// vm-proof computes the reputation that weighs the milliseconds into tickets.
+/// One provider's tickets in a draw, as verdicts credited them to the lottery's ledger
+/// (`pallet_vrf_lottery::Tickets`): reputation-weighted verified VM-milliseconds of the epoch
+/// before the draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WorkEntry {
 	/// The provider.
 	pub who: AccountId,
-	/// Its verified VM-milliseconds in the epoch (`pallet_vm_proof::VerifiedMillis`).
-	pub vm_millis: u64,
-	/// Verdicts it agreed with (`ProviderInfo::agreed`).
-	pub agreed: u32,
-	/// Verdicts and faults it took part in (`ProviderInfo::total`).
-	pub total: u32,
+	/// Its tickets.
+	pub tickets: u64,
 }
 
-/// The verified work of one epoch, in vm-proof's `EpochProviders` order.
+/// The tickets credited for the work of one epoch, in account order.
 pub type EpochWork = Vec<WorkEntry>;
 
-/// What the lottery reads when it snapshots the work of `epoch`: every provider vm-proof lists
-/// for the epoch, with its milliseconds and verdict record as they stand now. Read it right
-/// before the rotation that opens the draw, and it is what that draw's tickets come from.
+/// The tickets credited so far for the work of `epoch` (to draw `epoch + 1`). Read it right
+/// before the rotation that opens the draw, and it is what that draw holds.
 pub fn snapshot_work(epoch: u32) -> EpochWork {
-	pallet_vm_proof::EpochProviders::<Sim>::get(epoch)
-		.into_iter()
-		.map(|who| {
-			let (agreed, total) = pallet_vm_proof::Providers::<Sim>::get(who)
-				.map(|i| (i.agreed, i.total))
-				.unwrap_or_default();
-			WorkEntry {
-				who,
-				vm_millis: pallet_vm_proof::VerifiedMillis::<Sim>::get(epoch, who),
-				agreed,
-				total,
-			}
-		})
-		.collect()
+	let mut work: EpochWork = pallet_vrf_lottery::Tickets::<Sim>::iter_prefix(epoch + 1)
+		.map(|(who, tickets)| WorkEntry { who, tickets })
+		.collect();
+	work.sort_by_key(|e| e.who);
+	work
 }
 
-/// Make `work` the verified work of `epoch` in vm-proof's storage, as if its jobs had been
-/// judged: the milliseconds (`VerifiedMillis`), the providers listed for the epoch
-/// (`EpochProviders`), and each listed provider's verdict record, so that the lottery computes
-/// the same reputation, hence the same tickets. The work of `epoch - 1` and older (already
-/// snapshotted) is removed, so that replays keep the storage bounded. Providers that are not
-/// registered here are skipped: vm-proof credits work only to registered providers.
+/// Make `work` the tickets credited for the work of `epoch`, as if its jobs had been judged:
+/// whatever was credited to draw `epoch + 1` is replaced, through the lottery's ledger.
+/// Providers that are not registered here are skipped: vm-proof credits work only to
+/// registered providers.
 pub fn replay_work(epoch: u32, work: &[WorkEntry]) {
-	for old in pallet_vm_proof::EpochProviders::<Sim>::iter_keys()
-		.filter(|e| *e < epoch)
-		.collect::<Vec<_>>()
-	{
-		pallet_vm_proof::EpochProviders::<Sim>::remove(old);
-		let _ = pallet_vm_proof::VerifiedMillis::<Sim>::clear_prefix(old, u32::MAX, None);
-	}
-	let _ = pallet_vm_proof::VerifiedMillis::<Sim>::clear_prefix(epoch, u32::MAX, None);
-	let mut listed = Vec::with_capacity(work.len());
+	use povm_primitives::TicketLedger;
+	let _ = pallet_vrf_lottery::Tickets::<Sim>::clear_prefix(epoch + 1, u32::MAX, None);
+	pallet_vrf_lottery::TicketTotals::<Sim>::remove(epoch + 1);
 	for entry in work {
-		let registered = pallet_vm_proof::Providers::<Sim>::mutate(entry.who, |info| {
-			info.as_mut().map(|i| {
-				i.agreed = entry.agreed;
-				i.total = entry.total;
-			})
-		});
-		if registered.is_none() {
+		if !pallet_vm_proof::Providers::<Sim>::contains_key(entry.who) {
 			continue;
 		}
-		pallet_vm_proof::VerifiedMillis::<Sim>::insert(epoch, entry.who, entry.vm_millis);
-		listed.push(entry.who);
+		// At reputation 1 the credited tickets are the milliseconds given.
+		<VrfLottery as TicketLedger<AccountId>>::credit(
+			epoch,
+			&entry.who,
+			entry.tickets,
+			sp_runtime::Perbill::one(),
+		);
 	}
-	pallet_vm_proof::EpochProviders::<Sim>::insert(epoch, BoundedVec::truncate_from(listed));
 }
 
 /// Give `who` session keys.

@@ -39,6 +39,13 @@ impl<T: Config> Pallet<T> {
 		params.no_show_slash.max(params.wrong_result_slash)
 	}
 
+	/// `who`'s reputation ([`Pallet::reputation_of`]); 1/2, a newcomer's, when unregistered.
+	pub fn reputation(who: &T::AccountId) -> Perbill {
+		Providers::<T>::get(who)
+			.map(|i| Self::reputation_of(&i))
+			.unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
+	}
+
 	/// Reputation `(agreed + 1) / (total + 2)`.
 	pub fn reputation_of(info: &ProviderInfo<T>) -> Perbill {
 		Perbill::from_rational(

@@ -69,7 +69,7 @@ pub mod pallet {
 	use sp_runtime::Perbill;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(7);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(8);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -126,9 +126,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
-		/// The most providers recorded with verified work per epoch.
-		#[pallet::constant]
-		type MaxEpochProviders: Get<u32>;
+		/// Where verified work becomes lottery tickets (the vrf-lottery pallet): each accepted
+		/// replica's verified VM-milliseconds are credited at its verdict.
+		type Lottery: povm_primitives::TicketLedger<Self::AccountId>;
 
 		/// Epochs of network-wide energy and carbon ([`EpochFootprint`]) kept, counted back from
 		/// the epoch whose work the lottery last took; older ones are removed.
@@ -277,21 +277,6 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Verified VM-milliseconds per epoch and provider (accepted results only).
-	#[pallet::storage]
-	pub type VerifiedMillis<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, u32, Blake2_128Concat, T::AccountId, u64, ValueQuery>;
-
-	/// Providers with verified work per epoch.
-	#[pallet::storage]
-	pub type EpochProviders<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		u32,
-		BoundedVec<T::AccountId, T::MaxEpochProviders>,
-		ValueQuery,
-	>;
-
 	/// Energy and carbon of accepted work, per provider (all time).
 	#[pallet::storage]
 	pub type ProviderFootprint<T: Config> =
@@ -303,13 +288,10 @@ pub mod pallet {
 	pub type EpochFootprint<T: Config> =
 		StorageMap<_, Twox64Concat, u32, FootprintTotal, ValueQuery>;
 
-	/// How far the per-epoch records have been removed: the first epoch whose
-	/// [`VerifiedMillis`] and [`EpochProviders`] may remain, and the first whose
-	/// [`EpochFootprint`] may remain. Advanced when the lottery takes an epoch's work
-	/// ([`VerifiedWork::work_taken`]), a bounded number of entries at a time, so that a chain
-	/// that kept every epoch before this rule catches up over a few epochs.
+	/// The first epoch whose [`EpochFootprint`] may remain. Advanced when the lottery takes an
+	/// epoch's work ([`VerifiedWork::work_taken`]), a bounded number of entries at a time.
 	#[pallet::storage]
-	pub type PruneCursor<T: Config> = StorageValue<_, EpochPruneCursor, ValueQuery>;
+	pub type PruneCursor<T: Config> = StorageValue<_, u32, ValueQuery>;
 
 	/// Further pages of a block's deadlines, numbered from 1, used once its first page
 	/// ([`Deadlines`]) is full, so that scheduling a deadline never fails.
@@ -562,7 +544,7 @@ pub mod pallet {
 			who: T::AccountId,
 			/// Epoch credited.
 			epoch: u32,
-			/// Verified VM-milliseconds credited to `VerifiedMillis`: the capped wall time, at
+			/// Verified VM-milliseconds credited as lottery tickets: the capped wall time, at
 			/// most the blocks the provider held its slot before committing ([`SlotHolds`]); 0
 			/// when fewer than two replicas of providers other than the job's owner agree, or
 			/// when the provider is the job's owner (issue 12).

@@ -178,7 +178,7 @@ impl pallet_vm_proof::Config for Test {
 	type MaxMembers = ConstU32<10>;
 	type MaxCheckpoints = ConstU32<16>;
 	type MaxDeadlinesPerBlock = ConstU32<8>;
-	type MaxEpochProviders = ConstU32<32>;
+	type Lottery = MockLottery;
 	type FootprintHistory = ConstU32<4>;
 	type MillisecsPerBlock = ConstU64<MILLISECS_PER_BLOCK>;
 	// Longer than the tests' windows (at most 20 blocks): only their hour-long jobs beat.
@@ -190,6 +190,48 @@ impl pallet_vm_proof::Config for Test {
 	type MaxAnchors = ConstU32<32>;
 	type TrustThreshold = ConstU32<3>;
 	type TrustCap = ConstU32<24>;
+}
+
+/// What the verifier credited to the lottery: per (epoch, provider), VM-milliseconds and
+/// tickets (a test ledger; the lottery's own is tested in pallet-vrf-lottery).
+type Credits = alloc::collections::BTreeMap<(u32, AccountId), (u64, u64)>;
+
+std::thread_local! {
+	static CREDITS: core::cell::RefCell<Credits> = const { core::cell::RefCell::new(Credits::new()) };
+}
+
+/// The lottery's ticket ledger as the verifier sees it: it records each credit.
+pub struct MockLottery;
+impl povm_primitives::TicketLedger<AccountId> for MockLottery {
+	fn credit(epoch: u32, who: &AccountId, vm_millis: u64, reputation: sp_runtime::Perbill) {
+		let tickets = povm_primitives::tickets_for(vm_millis, reputation);
+		CREDITS.with(|c| {
+			let mut c = c.borrow_mut();
+			let entry = c.entry((epoch, *who)).or_default();
+			entry.0 = entry.0.saturating_add(vm_millis);
+			entry.1 = entry.1.saturating_add(tickets);
+		});
+	}
+}
+
+/// Verified VM-milliseconds credited to the lottery for `who`'s work in `epoch`.
+pub fn credited_millis(epoch: u32, who: AccountId) -> u64 {
+	CREDITS.with(|c| c.borrow().get(&(epoch, who)).map_or(0, |e| e.0))
+}
+
+/// Tickets credited to the lottery for `who`'s work in `epoch`.
+pub fn credited_tickets(epoch: u32, who: AccountId) -> u64 {
+	CREDITS.with(|c| c.borrow().get(&(epoch, who)).map_or(0, |e| e.1))
+}
+
+/// How many providers were credited work in `epoch`.
+pub fn credited_providers(epoch: u32) -> usize {
+	credited_list(epoch).len()
+}
+
+/// The providers credited work in `epoch`, in account order.
+pub fn credited_list(epoch: u32) -> Vec<AccountId> {
+	CREDITS.with(|c| c.borrow().keys().filter(|(e, _)| *e == epoch).map(|(_, w)| *w).collect())
 }
 
 pub const CUSTOMER: AccountId = 1;
@@ -216,6 +258,7 @@ impl ExtBuilder {
 		AssignMoreFailures::set(0);
 		MaxProviders::set(32);
 		MaxCandidates::set(32);
+		CREDITS.with(|c| c.borrow_mut().clear());
 		let mut t = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 		pallet_balances::GenesisConfig::<Test> { balances: self.balances, ..Default::default() }
 			.assimilate_storage(&mut t)

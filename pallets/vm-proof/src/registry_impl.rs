@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use povm_primitives::{AssignmentPhase, AssignmentView, JobLedger, ProviderRegistry, VerifiedWork};
-use sp_runtime::{traits::Saturating, Perbill};
+use sp_runtime::traits::Saturating;
 
 impl<T: Config> Pallet<T> {
 	/// Whether `info` may be drawn now for `r`: active, live, bonded, with a free slot and an
@@ -253,20 +253,6 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 }
 
 impl<T: Config> VerifiedWork<T::AccountId> for Pallet<T> {
-	fn verified_vm_millis(epoch: u32, who: &T::AccountId) -> u64 {
-		VerifiedMillis::<T>::get(epoch, who)
-	}
-
-	fn reputation(who: &T::AccountId) -> Perbill {
-		Providers::<T>::get(who)
-			.map(|i| Self::reputation_of(&i))
-			.unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
-	}
-
-	fn providers_with_work(epoch: u32) -> Vec<T::AccountId> {
-		EpochProviders::<T>::get(epoch).into_inner()
-	}
-
 	fn work_taken(epoch: u32) -> Weight {
 		Self::prune_epochs(epoch)
 	}

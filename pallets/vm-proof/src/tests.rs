@@ -7,7 +7,7 @@ use frame_support::{
 	BoundedVec,
 };
 use pallet_job_queue::{Jobs, Params};
-use povm_primitives::{AssignmentPhase, JobSpec, JobState, RedundancyPolicy, VerifiedWork};
+use povm_primitives::{AssignmentPhase, JobSpec, JobState, RedundancyPolicy};
 use sp_runtime::{DispatchError, Perbill};
 
 const BOND: u64 = 10_000;
@@ -505,9 +505,11 @@ fn verified_work_and_reputation_are_recorded() {
 		for p in ps.iter() {
 			reveal(id, *p, 1, usage(20_000));
 		}
-		assert_eq!(VmProof::verified_vm_millis(3, &10), 20_000);
-		assert_eq!(VmProof::verified_vm_millis(3, &11), 20_000);
-		assert_eq!(VmProof::providers_with_work(3), ps);
+		assert_eq!(credited_millis(3, 10), 20_000);
+		assert_eq!(credited_millis(3, 11), 20_000);
+		let mut members = ps.clone();
+		members.sort();
+		assert_eq!(credited_list(3), members);
 		// (1 + 1) / (1 + 2).
 		assert_eq!(VmProof::reputation(&10), Perbill::from_rational(2u32, 3u32));
 	});
@@ -554,20 +556,26 @@ fn an_over_claiming_replica_is_paid_no_more_than_the_honest_one() {
 		let res = pallet_job_queue::Results::<Test>::get(id).unwrap();
 		let paid: Vec<_> = res.payments.iter().map(|(w, a)| (*w, *a)).collect();
 		assert_eq!(paid, vec![(lazy, 200), (honest, 200)]);
-		assert_eq!(VerifiedMillis::<Test>::get(0, lazy), 20_000);
+		assert_eq!(credited_millis(0, lazy), 20_000);
 	});
 }
 
-/// An epoch keeps at most `MaxEpochProviders` work records: work of a provider the full list
-/// cannot take is never read by the lottery, so it is not stored either (pruning then removes
-/// an epoch's records at once).
+/// A verdict credits each agreeing member's verified time to the lottery at once, as tickets
+/// at its reputation after the verdict, however many providers have work in the epoch (there
+/// used to be a list of the first `MaxEpochProviders`; work of providers it could not take
+/// earned no tickets).
 #[test]
-fn an_epoch_keeps_work_records_only_for_its_listed_providers() {
+fn a_verdict_credits_every_agreeing_members_work_to_the_lottery() {
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[10, 11]);
-		let max = <<Test as Config>::MaxEpochProviders as frame_support::traits::Get<u32>>::get();
-		let others: Vec<AccountId> = (1_000..1_000 + u64::from(max)).collect();
-		EpochProviders::<Test>::insert(0, BoundedVec::try_from(others).unwrap());
+		for other in 1_000..3_000 {
+			<MockLottery as povm_primitives::TicketLedger<AccountId>>::credit(
+				0,
+				&other,
+				1,
+				sp_runtime::Perbill::one(),
+			);
+		}
 		let (id, ps) = assigned(2, 2, 2);
 		run_to_block(System::block_number() + 1);
 		for p in &ps {
@@ -578,10 +586,11 @@ fn an_epoch_keeps_work_records_only_for_its_listed_providers() {
 		}
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Completed);
 		for p in &ps {
-			assert_eq!(VerifiedMillis::<Test>::get(0, p), 0, "unlisted work is not stored");
+			let reputation = VmProof::reputation_of(&Providers::<Test>::get(p).unwrap());
+			assert_eq!(credited_millis(0, *p), 20_000);
+			assert_eq!(credited_tickets(0, *p), reputation.mul_floor(20_000u64));
 		}
-		assert_eq!(VerifiedMillis::<Test>::iter_prefix(0).count(), 0);
-		assert_eq!(EpochProviders::<Test>::get(0).len() as u32, max);
+		assert_eq!(credited_providers(0), 2_002);
 	});
 }
 

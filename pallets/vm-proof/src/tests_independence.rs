@@ -11,7 +11,7 @@
 use crate::{mock::*, pallet::*, types::*, verdict::merkle_root, Event};
 use frame_support::{assert_ok, BoundedVec};
 use pallet_job_queue::{Jobs, Params};
-use povm_primitives::{JobSpec, JobState, RedundancyPolicy, VerifiedWork};
+use povm_primitives::{JobSpec, JobState, RedundancyPolicy};
 
 const BOND: u64 = 10_000;
 /// The job queue's block time in the mock (`MillisecsPerBlock`).
@@ -116,8 +116,8 @@ fn self_dealing_earns_no_verified_time() {
 		run_to_block(System::block_number() + 3);
 		settle(id, &ps, usage(MAX_WALL_MS));
 		assert_eq!(paid(id, CUSTOMER), 600);
-		assert_eq!(VmProof::verified_vm_millis(0, &CUSTOMER), 0);
-		assert!(VmProof::providers_with_work(0).is_empty());
+		assert_eq!(credited_millis(0, CUSTOMER), 0);
+		assert!(credited_list(0).is_empty());
 	});
 }
 
@@ -132,7 +132,7 @@ fn one_replica_is_paid_and_counted_but_earns_no_verified_time() {
 		run_to_block(System::block_number() + 3);
 		settle(id, &ps, usage(MAX_WALL_MS));
 		assert_eq!(paid(id, 10), 600);
-		assert_eq!(VmProof::verified_vm_millis(0, &10), 0);
+		assert_eq!(credited_millis(0, 10), 0);
 		assert!(ProviderFootprint::<Test>::get(10).energy_uwh > 0);
 		assert!(events().iter().any(|e| matches!(
 			e,
@@ -151,7 +151,7 @@ fn colluders_committing_at_once_are_credited_only_the_blocks_held() {
 		run_to_block(System::block_number() + 1);
 		settle(id, &ps, usage(MAX_WALL_MS));
 		for p in ps {
-			assert_eq!(VmProof::verified_vm_millis(0, &p), MS_PER_BLOCK);
+			assert_eq!(credited_millis(0, p), MS_PER_BLOCK);
 			// The pay follows the claim (the customer's escrow, see docs/protocol.md).
 			assert_eq!(paid(id, p), 600);
 		}
@@ -167,7 +167,7 @@ fn a_commit_in_the_assignment_block_is_credited_nothing() {
 		let (id, ps) = assigned(CUSTOMER, 2, 2, 1);
 		settle(id, &ps, usage(MAX_WALL_MS));
 		for p in ps {
-			assert_eq!(VmProof::verified_vm_millis(0, &p), 0);
+			assert_eq!(credited_millis(0, p), 0);
 		}
 	});
 }
@@ -183,11 +183,9 @@ fn honest_replicas_are_credited_their_run() {
 		run_to_block(System::block_number() + 3);
 		settle(id, &ps, usage(50_000));
 		for p in ps.iter() {
-			assert_eq!(VmProof::verified_vm_millis(0, p), 50_000);
+			assert_eq!(credited_millis(0, *p), 50_000);
 		}
-		let mut listed = VmProof::providers_with_work(0);
-		listed.sort();
-		assert_eq!(listed, vec![10, 11]);
+		assert_eq!(credited_list(0), vec![10, 11]);
 	});
 }
 
@@ -202,18 +200,18 @@ fn the_customers_own_replica_earns_nothing_and_does_not_count() {
 		assert!(ps.contains(&CUSTOMER));
 		run_to_block(System::block_number() + 3);
 		settle(id, &ps, usage(50_000));
-		assert_eq!(VmProof::verified_vm_millis(0, &CUSTOMER), 0);
+		assert_eq!(credited_millis(0, CUSTOMER), 0);
 		assert_eq!(paid(id, CUSTOMER), 500);
-		assert_eq!(VmProof::verified_vm_millis(0, &10), 50_000);
-		assert_eq!(VmProof::verified_vm_millis(0, &11), 50_000);
+		assert_eq!(credited_millis(0, 10), 50_000);
+		assert_eq!(credited_millis(0, 11), 50_000);
 	});
 	ExtBuilder::default().build_and_execute(|| {
 		setup(&[CUSTOMER, 10]);
 		let (id, ps) = assigned(CUSTOMER, 2, 2, 1);
 		run_to_block(System::block_number() + 3);
 		settle(id, &ps, usage(50_000));
-		assert_eq!(VmProof::verified_vm_millis(0, &CUSTOMER), 0);
-		assert_eq!(VmProof::verified_vm_millis(0, &10), 0);
+		assert_eq!(credited_millis(0, CUSTOMER), 0);
+		assert_eq!(credited_millis(0, 10), 0);
 		assert_eq!(paid(id, 10), 500);
 	});
 }

@@ -47,7 +47,7 @@ fn colluders_leading_by_the_margin_without_a_trusted_member_are_not_accepted() {
 		assert!(events().iter().any(|e| matches!(e, Event::MoreReplicasRequested { .. }) ||
 			matches!(e, Event::ResultDisputed { .. })));
 		assert!(!events().iter().any(|e| matches!(e, Event::ResultAccepted { .. })));
-		assert_eq!(VerifiedMillis::<Test>::get(0, 10), 0, "no verified work, no tickets");
+		assert_eq!(credited_millis(0, 10), 0, "no verified work, no tickets");
 	});
 }
 
@@ -63,7 +63,7 @@ fn a_lone_untrusted_replica_cannot_carry_a_verdict_but_a_trusted_one_can() {
 		assert_eq!(ps, vec![10]);
 		run_job(job, &ps, |_| 1);
 		assert_eq!(state(job), JobState::Disputed);
-		assert_eq!(VerifiedMillis::<Test>::get(0, 10), 0);
+		assert_eq!(credited_millis(0, 10), 0);
 
 		// The same job run by a trusted provider alone is accepted (adaptive replication: a
 		// provider with a record vouched for by the anchors may run a job alone), but earns no
@@ -74,7 +74,7 @@ fn a_lone_untrusted_replica_cannot_carry_a_verdict_but_a_trusted_one_can() {
 		let (job, ps) = assigned(1, 1, 1);
 		run_job(job, &ps, |_| 1);
 		assert_eq!(state(job), JobState::Completed);
-		assert_eq!(VerifiedMillis::<Test>::get(0, 10), 0);
+		assert_eq!(credited_millis(0, 10), 0);
 		assert!(events()
 			.iter()
 			.any(|e| matches!(e, Event::WorkVerified { who: 10, vm_millis: 0, .. })));

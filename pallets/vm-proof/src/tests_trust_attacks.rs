@@ -124,7 +124,7 @@ fn a_self_dealer_vouched_on_trivial_jobs_earns_no_verified_time_alone() {
 		assert!(anchor_paid <= u64::from(threshold()), "trust for {anchor_paid} units");
 
 		// One-replica jobs only 10 fits: 10 reveals an invented result and claims the bound.
-		let verified_before = VerifiedMillis::<Test>::get(0, 10);
+		let verified_before = credited_millis(0, 10);
 		let targeted = Resources { millicores: 4_000, memory_mib: 256, max_seconds: 60 };
 		for _ in 0..5 {
 			let (job, ps) = assigned_with(targeted, 1, 1, 1);
@@ -134,7 +134,7 @@ fn a_self_dealer_vouched_on_trivial_jobs_earns_no_verified_time_alone() {
 			run_to_block(System::block_number() + 1);
 		}
 		assert_eq!(
-			VerifiedMillis::<Test>::get(0, 10),
+			credited_millis(0, 10),
 			verified_before,
 			"invented lone results earned verified time"
 		);

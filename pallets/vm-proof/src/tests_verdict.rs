@@ -685,7 +685,7 @@ fn a_replacement_is_drawn_while_every_result_is_still_sealed() {
 			let _ = VmProof::reveal_result(RuntimeOrigin::signed(c), id, copy, rec.leaves, None);
 		}
 		assert_eq!(Balances::balance(&c), 100_000 - BOND, "the copier was paid for A's run");
-		assert_eq!(VerifiedMillis::<Test>::get(0, c), 0, "the copier was credited A's run");
+		assert_eq!(credited_millis(0, c), 0, "the copier was credited A's run");
 
 		// C was drawn at B's commit deadline, in the commit phase, with A's result sealed.
 		assert!(!any_reveal_public(id));

@@ -388,27 +388,6 @@ impl Reveal {
 	}
 }
 
-/// How far the per-epoch records have been removed ([`crate::PruneCursor`]).
-#[derive(
-	Clone,
-	Copy,
-	Default,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	PartialEq,
-	Eq,
-	Debug,
-	TypeInfo,
-	MaxEncodedLen,
-)]
-pub struct EpochPruneCursor {
-	/// The first epoch whose `VerifiedMillis` and `EpochProviders` may remain.
-	pub work: u32,
-	/// The first epoch whose `EpochFootprint` may remain.
-	pub footprint: u32,
-}
-
 /// Cumulative energy and carbon (per provider, per epoch), in `u128`.
 ///
 /// One job's [`Footprint`] fits in `u64` (see `energy`'s bound test), but sums over all time

@@ -279,14 +279,12 @@ impl<T: Config> Pallet<T> {
 			} else {
 				0
 			};
-			// Only a listed provider's work is kept: the lottery reads no other, and so an
-			// epoch holds at most `MaxEpochProviders` records, which pruning removes at once.
-			let listed = vm_millis > 0 &&
-				EpochProviders::<T>::mutate(epoch, |list| {
-					list.contains(who) || list.try_push(who.clone()).is_ok()
-				});
-			if listed {
-				VerifiedMillis::<T>::mutate(epoch, who, |v| *v = v.saturating_add(vm_millis));
+			// Tickets are credited now, at the reputation after this verdict: every provider's
+			// verified work counts, however many there are (the lottery's ticket ledger).
+			if vm_millis > 0 {
+				<T::Lottery as povm_primitives::TicketLedger<T::AccountId>>::credit(
+					epoch, who, vm_millis, reputation,
+				);
 			}
 			Self::deposit_event(Event::WorkVerified {
 				job,

@@ -13,6 +13,8 @@
 //!   one; a provider offers longer runs again with `update_offer`.
 //! - [`v7::MigrateV6ToV7`]: every active provider is filed in the draw index
 //!   ([`crate::index`]) and the vector of active providers is removed.
+//! - [`v8::MigrateV7ToV8`]: the running epoch's verified work is credited to the lottery's
+//!   ticket ledger and the per-epoch work records (`VerifiedMillis`, `EpochProviders`) go.
 
 pub mod v2;
 pub mod v3;
@@ -20,3 +22,4 @@ pub mod v4;
 pub mod v5;
 pub mod v6;
 pub mod v7;
+pub mod v8;

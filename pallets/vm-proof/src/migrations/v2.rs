@@ -980,7 +980,7 @@ mod tests {
 			assert_eq!(result.footprint, fp);
 			assert_eq!(ProviderFootprint::<Test>::get(p), FootprintTotal::default().add(fp));
 			// One replica earns no verified time (issue 12), however much it claimed.
-			assert_eq!(VerifiedMillis::<Test>::get(0, p), 0);
+			assert_eq!(credited_millis(0, p), 0);
 			// Paid for `max_seconds` at 1 per second.
 			assert_eq!(result.payments.to_vec(), vec![(p, 60)]);
 		});

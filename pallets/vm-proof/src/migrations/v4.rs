@@ -114,7 +114,7 @@ mod tests {
 		traits::{OnRuntimeUpgrade, StorageVersion},
 		BoundedVec,
 	};
-	use povm_primitives::{JobSpec, JobState, RedundancyPolicy, VerifiedWork};
+	use povm_primitives::{JobSpec, JobState, RedundancyPolicy};
 
 	/// Runs the migration as `try-runtime` does: `pre_upgrade`, the versioned migration, then
 	/// `post_upgrade`.
@@ -218,8 +218,8 @@ mod tests {
 				JobState::Completed
 			);
 			// Two blocks held (2 → 4) and three (2 → 5), at 20 s each, below the 60 s claimed.
-			assert_eq!(VmProof::verified_vm_millis(0, &10), 2 * MILLISECS_PER_BLOCK);
-			assert_eq!(VmProof::verified_vm_millis(0, &11), 3 * MILLISECS_PER_BLOCK);
+			assert_eq!(credited_millis(0, 10), 2 * MILLISECS_PER_BLOCK);
+			assert_eq!(credited_millis(0, 11), 3 * MILLISECS_PER_BLOCK);
 			// The round and its slot holds are gone.
 			assert!(SlotHolds::<Test>::iter_keys().next().is_none());
 		});
