@@ -141,6 +141,14 @@ impl_opaque_keys! {
 ///   tries none (a commit used to pay for a draw of replacements every time); a reveal whose
 ///   verdict tried a draw that found nobody pays for the draw (it was refunded); vrf-lottery's
 ///   `claim_ticket` and `close_draw` charged their measured weights (no storage layout change).
+/// - 115: lottery tickets credited as work is verified (issue 13): each verdict credits its
+///   members' reputation-weighted VM-milliseconds to the lottery's ledger
+///   (`VrfLottery::Tickets` of the next draw, `VrfLottery::TicketTotals`), so every provider
+///   with verified work holds tickets (the old snapshot took the first 1,000 listed in
+///   `VmProof::EpochProviders`, a list sybils could fill) and opening a draw reads no provider;
+///   closed draws' tickets are pruned in pages (`VrfLottery::FirstUnprunedDraw`, and idle
+///   blocks); vm-proof storage version 8 (`VerifiedMillis` and `EpochProviders` removed, the
+///   running epoch's work credited), vrf-lottery storage version 3; `TicketsAssigned` removed.
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -149,7 +157,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 114,
+	spec_version: 115,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -240,6 +248,11 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 ///   for long jobs; a provider offers longer runs again with `update_offer`.
 /// - vrf-lottery v1 → v2: the open draw's claims are ranked into `VrfLottery::Ranking`, so
 ///   that a full draw keeps the lowest outputs (claims no longer race).
+/// - vrf-lottery v2 → v3 (spec 115): the pruning cursor of closed draws' tickets starts at the
+///   open draw (`FirstUnprunedDraw`).
+/// - vm-proof v7 → v8 (spec 115): the running epoch's verified work is credited to the
+///   lottery's ledger (after the lottery's step, through its `TicketLedger`), and
+///   `VerifiedMillis` and `EpochProviders` are removed.
 #[allow(unused_parens)]
 type Migrations = (
 	pallet_vm_proof::migrations::v2::MigrateV1ToV2<Runtime>,
@@ -249,6 +262,8 @@ type Migrations = (
 	pallet_vm_proof::migrations::v6::MigrateV5ToV6<Runtime>,
 	pallet_vm_proof::migrations::v7::MigrateV6ToV7<Runtime>,
 	pallet_vrf_lottery::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_vrf_lottery::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_vm_proof::migrations::v8::MigrateV7ToV8<Runtime>,
 	pallet_job_queue::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_job_queue::migrations::v3::MigrateV2ToV3<Runtime>,
 );
@@ -352,13 +367,17 @@ mod version_tests {
 	/// The `spec_version` of the last runtime with vm-proof storage version 6 (a vector of
 	/// active providers, no draw index).
 	const SPEC_OF_VM_PROOF_STORAGE_V6: u32 = 112;
+	/// The `spec_version` of the last runtime with vm-proof storage version 7 (per-epoch work
+	/// lists read by the lottery).
+	const SPEC_OF_VM_PROOF_STORAGE_V7: u32 = 114;
 
 	#[test]
-	fn vm_proof_storage_version_7_ships_with_a_higher_spec_version() {
+	fn vm_proof_storage_version_8_ships_with_a_higher_spec_version() {
 		// Without a higher spec version `set_code` refuses the runtime and the migrations
 		// never run.
-		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 7);
-		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V6);
+		assert_eq!(<VmProof as GetStorageVersion>::in_code_storage_version(), 8);
+		assert!(VERSION.spec_version > SPEC_OF_VM_PROOF_STORAGE_V7);
+		assert!(SPEC_OF_VM_PROOF_STORAGE_V7 > SPEC_OF_VM_PROOF_STORAGE_V6);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V6 > SPEC_OF_VM_PROOF_STORAGE_V5);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V5 > SPEC_OF_VM_PROOF_STORAGE_V4);
 		assert!(SPEC_OF_VM_PROOF_STORAGE_V4 > SPEC_OF_VM_PROOF_STORAGE_V3);
@@ -369,11 +388,15 @@ mod version_tests {
 	/// The `spec_version` of the last runtime with vrf-lottery storage version 1 (claims not
 	/// ranked).
 	const SPEC_OF_LOTTERY_STORAGE_V1: u32 = 102;
+	/// The `spec_version` of the last runtime with vrf-lottery storage version 2 (tickets
+	/// snapshotted when a draw opens).
+	const SPEC_OF_LOTTERY_STORAGE_V2: u32 = 114;
 
 	#[test]
-	fn vrf_lottery_storage_version_2_ships_with_a_higher_spec_version() {
-		assert_eq!(<VrfLottery as GetStorageVersion>::in_code_storage_version(), 2);
-		assert!(VERSION.spec_version > SPEC_OF_LOTTERY_STORAGE_V1);
+	fn vrf_lottery_storage_version_3_ships_with_a_higher_spec_version() {
+		assert_eq!(<VrfLottery as GetStorageVersion>::in_code_storage_version(), 3);
+		assert!(VERSION.spec_version > SPEC_OF_LOTTERY_STORAGE_V2);
+		assert!(SPEC_OF_LOTTERY_STORAGE_V2 > SPEC_OF_LOTTERY_STORAGE_V1);
 	}
 
 	/// The `spec_version` of the last runtime with job-queue storage version 1 (images by ID

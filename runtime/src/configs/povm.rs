@@ -12,7 +12,8 @@ use frame_support::{
 };
 
 use crate::{
-	AccountId, Balance, Balances, BlockNumber, JobQueue, Runtime, RuntimeHoldReason, VmProof, UNIT,
+	AccountId, Balance, Balances, BlockNumber, JobQueue, Runtime, RuntimeHoldReason, VmProof,
+	VrfLottery, UNIT,
 };
 
 parameter_types! {
@@ -42,8 +43,6 @@ parameter_types! {
 	/// A provider's bond stays held this long after it unregisters: max(1 hour, 2 sessions),
 	/// 1 hour with `fast-runtime`, 2 hours in production (`crate::timing`).
 	pub const UnbondingDelay: BlockNumber = crate::timing::UNBONDING_DELAY;
-	/// Providers with verified work recorded per epoch, and so lottery entrants per draw.
-	pub const MaxEpochProviders: u32 = 1_000;
 	/// Epochs of network-wide energy and carbon kept on chain: a year of hourly sessions (three
 	/// days with `fast-runtime`'s 30-second sessions).
 	pub const FootprintHistory: u32 = 8_760;
@@ -92,7 +91,8 @@ impl pallet_vm_proof::Config for Runtime {
 	type MaxMembers = MaxAssignees;
 	type MaxCheckpoints = ConstU32<256>;
 	type MaxDeadlinesPerBlock = ConstU32<256>;
-	type MaxEpochProviders = MaxEpochProviders;
+	// Each verdict credits its members' verified work to the lottery's ticket ledger.
+	type Lottery = VrfLottery;
 	type FootprintHistory = FootprintHistory;
 	type MillisecsPerBlock = ConstU64<{ crate::MILLI_SECS_PER_BLOCK }>;
 	type StallTimeout = ConstU32<{ crate::timing::STALL_TIMEOUT }>;
@@ -158,8 +158,6 @@ impl pallet_vrf_lottery::Config for Runtime {
 	// A key registered in epoch e claims from e + 2: after the seed it will meet is fixed.
 	// Counted in sessions in both builds (`crate::timing`).
 	type KeyActivationDelay = ConstU32<{ crate::timing::KEY_ACTIVATION_DELAY }>;
-	// Equal to vm-proof's `MaxEpochProviders`: every provider with work gets tickets.
-	type MaxProviders = MaxEpochProviders;
 	type MaxWinners = ConstU32<64>;
 	// The floor of the set (`MinValidators`) is a chain parameter in the pallet's storage, set
 	// by the genesis presets (4 outside the one-node development chain).
@@ -172,19 +170,12 @@ impl pallet_vrf_lottery::Config for Runtime {
 	type BenchmarkHelper = LotteryBenchmarkHelper;
 }
 
-/// Records verified work for the lottery's benchmarks.
+/// Session keys and validators for the lottery's benchmarks.
 #[cfg(feature = "runtime-benchmarks")]
 pub struct LotteryBenchmarkHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_vrf_lottery::BenchmarkHelper<AccountId> for LotteryBenchmarkHelper {
-	fn record_work(epoch: u32, who: &AccountId, vm_seconds: u64) {
-		pallet_vm_proof::VerifiedMillis::<Runtime>::insert(epoch, who, vm_seconds * 1000);
-		pallet_vm_proof::EpochProviders::<Runtime>::mutate(epoch, |v| {
-			let _ = v.try_push(who.clone());
-		});
-	}
-
 	fn set_session_keys(who: &AccountId) {
 		use codec::{Decode, Encode};
 		// Any 32 bytes decode as a BABE and a GRANDPA public key: the account's own, twice.
