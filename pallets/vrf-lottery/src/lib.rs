@@ -8,6 +8,8 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod dispatchable_impls;
+#[cfg(test)]
+mod lottery_bench;
 pub mod migrations;
 #[cfg(test)]
 mod mock;

@@ -9,6 +9,7 @@
 //! work of the running epoch is credited by vm-proof's own migration (storage version 8).
 
 use crate::pallet::*;
+#[cfg(feature = "try-runtime")]
 use alloc::vec::Vec;
 #[cfg(feature = "try-runtime")]
 use codec::{Decode, Encode};
