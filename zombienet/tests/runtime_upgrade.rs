@@ -45,11 +45,13 @@ use povm_network_tests::chain::*;
 const BASELINE_SPEC: u32 = 102;
 
 /// Each pallet's storage version on the baseline and after the node's runtime's migrations
-/// (`runtime/src/lib.rs`, `Migrations`): vm-proof 3 → 7 (slot holds, then reveals with an
-/// outcome: spec 108; long jobs; the draw index: spec 113), vrf-lottery 1 → 2 and job-queue 1 → 3 (the job spec of spec 107: jobs in
-/// flight are rewritten; then the queue by price level of spec 110) run on the baseline's state.
+/// (`runtime/src/lib.rs`, `Migrations`): vm-proof 3 → 8 (slot holds, then reveals with an
+/// outcome: spec 108; long jobs; the draw index: spec 113; work credited to the lottery's ledger:
+/// spec 115), vrf-lottery 1 → 3 (ranked claims; the ticket ledger's pruning cursor: spec 115) and
+/// job-queue 1 → 3 (the job spec of spec 107: jobs in flight are rewritten; then the queue by
+/// price level of spec 110) run on the baseline's state.
 const STORAGE_VERSIONS: [(&str, u16, u16); 3] =
-	[("VmProof", 3, 7), ("VrfLottery", 1, 2), ("JobQueue", 1, 3)];
+	[("VmProof", 3, 8), ("VrfLottery", 1, 3), ("JobQueue", 1, 3)];
 
 /// Flips per job: a few seconds of work, so that replicas are still running or revealing when
 /// the upgrade lands.
@@ -340,7 +342,7 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	}
 	timeline.note(
 		upgrade_block + 1,
-		"storage versions: VmProof 3 → 5, VrfLottery 1 → 2, JobQueue 1 → 3",
+		"storage versions: VmProof 3 → 8, VrfLottery 1 → 3, JobQueue 1 → 3",
 	);
 
 	// 3. Every job completes; two more after the upgrade, by the same workers.

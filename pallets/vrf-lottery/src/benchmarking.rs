@@ -7,7 +7,7 @@
 //! when the account id encodes to 32 raw bytes (`AccountId32`).
 
 use super::*;
-use crate::pallet::{Claims, CurrentDraw, Ranking, Tickets, VrfKeys};
+use crate::pallet::{Claims, CurrentDraw, FirstUnprunedDraw, Ranking, Tickets, VrfKeys};
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -19,8 +19,8 @@ use frame_support::{
 };
 use frame_system::RawOrigin;
 use povm_primitives::TicketLedger;
-use sp_runtime::Perbill;
 use sp_core::sr25519;
+use sp_runtime::Perbill;
 
 /// A claim on draw (`SEED`, `EPOCH`): the claimant, its key and its signature.
 #[cfg(feature = "std")]
@@ -194,6 +194,25 @@ mod benchmarks {
 			Pallet::<T>::open_draw(epoch);
 		}
 		assert_eq!(CurrentDraw::<T>::get().map(|d| d.providers), Some(1_000));
+	}
+
+	/// Pruning `n` tickets of a closed draw (the draw before the open one), all in the
+	/// database: the cursor and the open draw read, `n` entries removed, the cursor moved on.
+	#[benchmark]
+	fn prune_tickets(n: Linear<0, { crate::tickets::PRUNE_AT_BOUNDARY }>) {
+		let closed = vrf::fixture::EPOCH - 1;
+		for i in 0..n {
+			let who: T::AccountId = account("provider", i, 0);
+			Tickets::<T>::insert(closed, &who, 1);
+		}
+		put_draw::<T>(1, 1, 0);
+		FirstUnprunedDraw::<T>::put(closed);
+		#[block]
+		{
+			let _ = Pallet::<T>::prune_tickets(n.max(1));
+		}
+		assert_eq!(Tickets::<T>::iter_prefix(closed).count(), 0);
+		assert_eq!(FirstUnprunedDraw::<T>::get(), vrf::fixture::EPOCH);
 	}
 
 	/// Closing a draw with `w` winners: sorting, minting, seating, cleanup. Worst case of the

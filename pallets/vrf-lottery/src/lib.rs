@@ -16,9 +16,9 @@ mod mock;
 pub mod runtime_api;
 pub mod seats;
 mod session_impls;
-pub mod tickets;
 #[cfg(test)]
 mod tests;
+pub mod tickets;
 pub mod types;
 pub mod vrf;
 pub mod weights;
@@ -407,7 +407,7 @@ pub mod pallet {
 			assert!(T::KeyActivationDelay::get() >= 1, "keys must not be chosen after the seed");
 			assert!(T::MaxSeatChanges::get() >= 1, "the validator set must be able to change");
 			let worst = Self::boundary_weight(T::MaxWinners::get())
-				.saturating_add(Self::prune_weight(tickets::PRUNE_AT_BOUNDARY, tickets::PRUNE_AT_BOUNDARY));
+				.saturating_add(Self::prune_weight(tickets::PRUNE_AT_BOUNDARY));
 			assert!(
 				worst.all_lte(T::BlockWeights::get().max_block),
 				"the session-boundary work must fit in a block"

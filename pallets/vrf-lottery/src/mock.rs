@@ -91,7 +91,10 @@ impl VerifiedWork<AccountId> for MockWork {
 /// newcomer).
 pub fn reputation(who: AccountId) -> Perbill {
 	REPUTATION.with(|r| {
-		r.borrow().get(&who).copied().unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
+		r.borrow()
+			.get(&who)
+			.copied()
+			.unwrap_or_else(|| Perbill::from_rational(1u32, 2u32))
 	})
 }
 

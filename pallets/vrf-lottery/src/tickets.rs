@@ -11,13 +11,18 @@
 //! [`PRUNE_AT_BOUNDARY`] at each session boundary and as many as the block's leftover weight
 //! allows in `on_idle`.
 
-use crate::pallet::*;
+use crate::{pallet::*, weights::WeightInfo};
 use frame_support::{pallet_prelude::*, traits::Get};
 use povm_primitives::{tickets_for, TicketLedger};
 use sp_runtime::Perbill;
 
 /// The most closed-draw tickets a session boundary removes (the rest go in idle time).
 pub const PRUNE_AT_BOUNDARY: u32 = 1_000;
+
+/// The most closed-draw tickets one idle block removes, whatever weight it has left (the
+/// benchmark measures pages up to [`PRUNE_AT_BOUNDARY`]; ten of them is as far as its linear
+/// weight is trusted).
+pub const MAX_PRUNE_PER_BLOCK: u32 = 10 * PRUNE_AT_BOUNDARY;
 
 impl<T: Config> TicketLedger<T::AccountId> for Pallet<T> {
 	fn credit(epoch: u32, who: &T::AccountId, vm_millis: u64, reputation: Perbill) {
@@ -50,32 +55,27 @@ impl<T: Config> TicketLedger<T::AccountId> for Pallet<T> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The weight of a [`Pallet::prune_tickets`] that visits `visited` entries and removes
-	/// `removed`: the cursor and the open draw read and the cursor written, one read per
-	/// visited entry and one write per removed one.
-	pub fn prune_weight(visited: u32, removed: u32) -> Weight {
-		T::DbWeight::get().reads_writes(
-			u64::from(visited).saturating_add(2),
-			u64::from(removed).saturating_add(1),
-		)
+	/// The weight of a [`Pallet::prune_tickets`] that visits `visited` entries (benchmarked:
+	/// `prune_tickets`, each visited entry read and removed).
+	pub fn prune_weight(visited: u32) -> Weight {
+		T::WeightInfo::prune_tickets(visited)
 	}
 
 	/// Removes at most `limit` tickets of closed draws (every draw before the open one), from
 	/// [`FirstUnprunedDraw`] on. Returns the weight used.
 	pub(crate) fn prune_tickets(limit: u32) -> Weight {
 		let Some(open) = CurrentDraw::<T>::get().map(|d| d.epoch) else {
-			return Self::prune_weight(0, 0);
+			return Self::prune_weight(0);
 		};
 		let mut first = FirstUnprunedDraw::<T>::get();
-		let (mut visited, mut removed) = (0u32, 0u32);
+		let mut visited = 0u32;
 		while first < open {
 			let left = limit.saturating_sub(visited);
 			if left == 0 {
 				break;
 			}
 			let result = Tickets::<T>::clear_prefix(first, left, None);
-			visited = visited.saturating_add(result.loops.max(1));
-			removed = removed.saturating_add(result.backend);
+			visited = visited.saturating_add(result.loops.max(result.backend).max(1));
 			if result.maybe_cursor.is_some() {
 				// More of this draw than the limit: go on from here next time.
 				break;
@@ -83,14 +83,15 @@ impl<T: Config> Pallet<T> {
 			first = first.saturating_add(1);
 		}
 		FirstUnprunedDraw::<T>::put(first);
-		Self::prune_weight(visited, removed)
+		Self::prune_weight(visited)
 	}
 
-	/// [`Pallet::prune_tickets`] within `remaining` weight; nothing when nothing is left to
-	/// prune or it would not fit.
+	/// [`Pallet::prune_tickets`] within `remaining` weight, at most [`MAX_PRUNE_PER_BLOCK`]
+	/// entries; only the check when nothing is left to prune, and nothing when even that would
+	/// not fit.
 	pub(crate) fn prune_tickets_within(remaining: Weight) -> Weight {
 		let check = T::DbWeight::get().reads(2);
-		if !remaining.all_gte(Self::prune_weight(1, 1)) {
+		if !remaining.all_gte(check) {
 			return Weight::zero();
 		}
 		let Some(draw) = CurrentDraw::<T>::get() else { return check };
@@ -101,12 +102,17 @@ impl<T: Config> Pallet<T> {
 		{
 			return check;
 		}
-		let per_entry = T::DbWeight::get().reads_writes(1, 1).ref_time().max(1);
-		let spare = remaining.ref_time().saturating_sub(Self::prune_weight(0, 0).ref_time());
-		let limit = u32::try_from(spare / per_entry).unwrap_or(u32::MAX);
-		if limit == 0 {
+		// The page's weight is linear in its size: the largest that fits beside the check.
+		let base = Self::prune_weight(0);
+		let per_entry = Self::prune_weight(1).saturating_sub(base);
+		if !remaining.all_gte(check.saturating_add(base).saturating_add(per_entry)) {
 			return check;
 		}
-		Self::prune_tickets(limit).saturating_add(check)
+		let spare = remaining.saturating_sub(check).saturating_sub(base);
+		let by_time = spare.ref_time().checked_div(per_entry.ref_time()).unwrap_or(u64::MAX);
+		let by_proof = spare.proof_size().checked_div(per_entry.proof_size()).unwrap_or(u64::MAX);
+		let limit = by_time.min(by_proof).min(u64::from(MAX_PRUNE_PER_BLOCK));
+		Self::prune_tickets(u32::try_from(limit).unwrap_or(MAX_PRUNE_PER_BLOCK))
+			.saturating_add(check)
 	}
 }

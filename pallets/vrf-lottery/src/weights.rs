@@ -52,6 +52,7 @@ pub trait WeightInfo {
 	fn claim_ticket() -> Weight;
 	fn open_draw() -> Weight;
 	fn close_draw(w: u32, ) -> Weight;
+	fn prune_tickets(n: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_vrf_lottery` measured on the reference machine, with the runtime's database
@@ -156,6 +157,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(w.into())))
 			.saturating_add(Weight::from_parts(0, 2802).saturating_mul(w.into()))
 	}
+	fn prune_tickets(n: u32, ) -> Weight {
+		// Not yet measured.
+		Weight::from_parts(5_000_000, 1567)
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(n.into()))
+	}
 }
 
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
@@ -187,5 +198,15 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(w.into())))
 			.saturating_add(Weight::from_parts(0, 2802).saturating_mul(w.into()))
+	}
+	fn prune_tickets(n: u32, ) -> Weight {
+		// Not yet measured.
+		Weight::from_parts(5_000_000, 1567)
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(n.into()))
 	}
 }

@@ -46,7 +46,10 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 		let mut before = Vec::<(u32, T::AccountId, u64)>::decode(&mut &state[..])
 			.map_err(|_| "bad pre-upgrade state")?;
 		let open = CurrentDraw::<T>::get().map(|d| d.epoch).unwrap_or(0);
-		ensure!(FirstUnprunedDraw::<T>::get() == open, "the pruning cursor is not at the open draw");
+		ensure!(
+			FirstUnprunedDraw::<T>::get() == open,
+			"the pruning cursor is not at the open draw"
+		);
 		let mut after: Vec<(u32, T::AccountId, u64)> =
 			Tickets::<T>::iter().filter(|(e, _, _)| *e == open).collect();
 		before.sort_by(|a, b| a.encode().cmp(&b.encode()));
