@@ -299,10 +299,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VmProof::ProviderFootprint` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::SlotHolds` (r:8 w:8)
 	/// Proof: `VmProof::SlotHolds` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::EpochProviders` (r:1 w:1)
-	/// Proof: `VmProof::EpochProviders` (`max_values`: None, `max_size`: Some(32014), added: 34489, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::VerifiedMillis` (r:8 w:8)
-	/// Proof: `VmProof::VerifiedMillis` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::CurrentDraw` (r:1 w:0)
+	/// Proof: `VrfLottery::CurrentDraw` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::Tickets` (r:8 w:8)
+	/// Proof: `VrfLottery::Tickets` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::TicketTotals` (r:1 w:1)
+	/// Proof: `VrfLottery::TicketTotals` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::EpochFootprint` (r:1 w:1)
 	/// Proof: `VmProof::EpochFootprint` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::Anchors` (r:8 w:0)
@@ -331,11 +333,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VmProof::StallChecks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `45160`
+		//  Measured:  `45192`
 		//  Estimated: `84451`
-		// Minimum execution time: 1_400_779_000 picoseconds.
-		Weight::from_parts(1_625_284_000, 84451)
-			.saturating_add(T::DbWeight::get().reads(114_u64))
+		// Minimum execution time: 1_328_161_000 picoseconds.
+		Weight::from_parts(1_411_665_000, 84451)
+			.saturating_add(T::DbWeight::get().reads(115_u64))
 			.saturating_add(T::DbWeight::get().writes(100_u64))
 	}
 	/// Storage: `VmProof::DeadlineCursor` (r:1 w:1)
@@ -385,10 +387,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VmProof::ProviderFootprint` (`max_values`: None, `max_size`: Some(80), added: 2555, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::SlotHolds` (r:16 w:16)
 	/// Proof: `VmProof::SlotHolds` (`max_values`: None, `max_size`: Some(73), added: 2548, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::EpochProviders` (r:1 w:1)
-	/// Proof: `VmProof::EpochProviders` (`max_values`: None, `max_size`: Some(32014), added: 34489, mode: `MaxEncodedLen`)
-	/// Storage: `VmProof::VerifiedMillis` (r:15 w:15)
-	/// Proof: `VmProof::VerifiedMillis` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::CurrentDraw` (r:1 w:0)
+	/// Proof: `VrfLottery::CurrentDraw` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::Tickets` (r:15 w:15)
+	/// Proof: `VrfLottery::Tickets` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::TicketTotals` (r:1 w:1)
+	/// Proof: `VrfLottery::TicketTotals` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::EpochFootprint` (r:1 w:1)
 	/// Proof: `VmProof::EpochFootprint` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `VmProof::Anchors` (r:15 w:0)
@@ -406,17 +410,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `m` is `[2, 16]`.
 	fn process_deadline(m: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `86969`
-		//  Estimated: `81700 + m * (10035 ±25)`
-		// Minimum execution time: 551_543_000 picoseconds.
-		Weight::from_parts(347_759_043, 81700)
-			// Standard Error: 839_531
-			.saturating_add(Weight::from_parts(146_987_416, 0).saturating_mul(m.into()))
-			.saturating_add(T::DbWeight::get().reads(29_u64))
+		//  Measured:  `91338`
+		//  Estimated: `97518 + m * (9730 ±0)`
+		// Minimum execution time: 495_129_000 picoseconds.
+		Weight::from_parts(253_197_608, 97518)
+			// Standard Error: 248_114
+			.saturating_add(Weight::from_parts(119_003_596, 0).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().reads((11_u64).saturating_mul(m.into())))
-			.saturating_add(T::DbWeight::get().writes(23_u64))
-			.saturating_add(T::DbWeight::get().writes((9_u64).saturating_mul(m.into())))
-			.saturating_add(Weight::from_parts(0, 10035).saturating_mul(m.into()))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
+			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 9730).saturating_mul(m.into()))
 	}
 	/// Storage: `VmProof::Rounds` (r:1 w:1)
 	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
@@ -610,8 +614,8 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(1_625_284_000, 84451)
-			.saturating_add(RocksDbWeight::get().reads(114_u64))
+		Weight::from_parts(1_411_665_000, 84451)
+			.saturating_add(RocksDbWeight::get().reads(115_u64))
 			.saturating_add(RocksDbWeight::get().writes(100_u64))
 	}
 	fn process_deadlines_base() -> Weight {
@@ -620,13 +624,13 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn process_deadline(m: u32, ) -> Weight {
-		Weight::from_parts(347_759_043, 81700)
-			.saturating_add(Weight::from_parts(146_987_416, 0).saturating_mul(m.into()))
-			.saturating_add(RocksDbWeight::get().reads(29_u64))
+		Weight::from_parts(253_197_608, 97518)
+			.saturating_add(Weight::from_parts(119_003_596, 0).saturating_mul(m.into()))
+			.saturating_add(RocksDbWeight::get().reads(17_u64))
 			.saturating_add(RocksDbWeight::get().reads((11_u64).saturating_mul(m.into())))
-			.saturating_add(RocksDbWeight::get().writes(23_u64))
-			.saturating_add(RocksDbWeight::get().writes((9_u64).saturating_mul(m.into())))
-			.saturating_add(Weight::from_parts(0, 10035).saturating_mul(m.into()))
+			.saturating_add(RocksDbWeight::get().writes(11_u64))
+			.saturating_add(RocksDbWeight::get().writes((10_u64).saturating_mul(m.into())))
+			.saturating_add(Weight::from_parts(0, 9730).saturating_mul(m.into()))
 	}
 	fn process_commit_deadline() -> Weight {
 		Weight::from_parts(16_192_846_000, 308859)

@@ -51,8 +51,8 @@ pub trait WeightInfo {
 	fn set_min_validators() -> Weight;
 	fn claim_ticket() -> Weight;
 	fn open_draw() -> Weight;
-	fn close_draw(w: u32, ) -> Weight;
 	fn prune_tickets(n: u32, ) -> Weight;
+	fn close_draw(w: u32, ) -> Weight;
 }
 
 /// Weights for `pallet_vrf_lottery` measured on the reference machine, with the runtime's database
@@ -71,8 +71,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `403`
 		//  Estimated: `3575`
-		// Minimum execution time: 47_140_000 picoseconds.
-		Weight::from_parts(51_507_000, 3575)
+		// Minimum execution time: 44_506_000 picoseconds.
+		Weight::from_parts(47_530_000, 3575)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -82,8 +82,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 4_277_000 picoseconds.
-		Weight::from_parts(4_828_000, 0)
+		// Minimum execution time: 4_106_000 picoseconds.
+		Weight::from_parts(4_517_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `VrfLottery::CurrentDraw` (r:1 w:1)
@@ -100,13 +100,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6106`
 		//  Estimated: `6607`
-		// Minimum execution time: 340_118_000 picoseconds.
-		Weight::from_parts(371_634_000, 6607)
+		// Minimum execution time: 331_895_000 picoseconds.
+		Weight::from_parts(353_928_000, 6607)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `VrfLottery::TicketTotals` (r:1 w:1)
-	/// Proof: `VrfLottery::TicketTotals` (`max_values`: None, `max_size`: Some(24), added: 2499, mode: `MaxEncodedLen`)
+	/// Proof: `VrfLottery::TicketTotals` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::SegmentIndex` (r:1 w:0)
 	/// Proof: `Babe::SegmentIndex` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::NextRandomness` (r:1 w:0)
@@ -116,11 +116,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `VrfLottery::CurrentDraw` (r:0 w:1)
 	/// Proof: `VrfLottery::CurrentDraw` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
 	fn open_draw() -> Weight {
-		// Not yet re-measured: the base of the measurement before tickets were credited as work
-		// is verified (p = 0), and the credited total's read and write.
-		Weight::from_parts(11_538_000, 11671)
+		// Proof Size summary in bytes:
+		//  Measured:  `229`
+		//  Estimated: `11671`
+		// Minimum execution time: 16_063_000 picoseconds.
+		Weight::from_parts(21_973_000, 11671)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `VrfLottery::CurrentDraw` (r:1 w:0)
+	/// Proof: `VrfLottery::CurrentDraw` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::FirstUnprunedDraw` (r:1 w:1)
+	/// Proof: `VrfLottery::FirstUnprunedDraw` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `VrfLottery::Tickets` (r:1000 w:1000)
+	/// Proof: `VrfLottery::Tickets` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[0, 1000]`.
+	fn prune_tickets(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `201 + n * (61 ±0)`
+		//  Estimated: `1557 + n * (2543 ±0)`
+		// Minimum execution time: 7_111_000 picoseconds.
+		Weight::from_parts(7_531_000, 1557)
+			// Standard Error: 592
+			.saturating_add(Weight::from_parts(865_739, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(n.into()))
 	}
 	/// Storage: `VrfLottery::CurrentDraw` (r:1 w:1)
 	/// Proof: `VrfLottery::CurrentDraw` (`max_values`: Some(1), `max_size`: Some(72), added: 567, mode: `MaxEncodedLen`)
@@ -128,8 +151,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `VrfLottery::Claims` (`max_values`: None, `max_size`: Some(108), added: 2583, mode: `MaxEncodedLen`)
 	/// Storage: `VrfLottery::Ranking` (r:1 w:1)
 	/// Proof: `VrfLottery::Ranking` (`max_values`: Some(1), `max_size`: Some(5122), added: 5617, mode: `MaxEncodedLen`)
-	/// Storage: `VrfLottery::Tickets` (r:64 w:64)
-	/// Proof: `VrfLottery::Tickets` (`max_values`: None, `max_size`: Some(68), added: 2543, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:64 w:64)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Session::Validators` (r:1 w:0)
@@ -145,68 +166,57 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `w` is `[0, 64]`.
 	fn close_draw(w: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `11330 + w * (327 ±0)`
-		//  Estimated: `259853 + w * (2802 ±0)`
-		// Minimum execution time: 313_397_000 picoseconds.
-		Weight::from_parts(333_879_040, 259853)
-			// Standard Error: 68_072
-			.saturating_add(Weight::from_parts(33_249_821, 0).saturating_mul(w.into()))
+		//  Measured:  `11318 + w * (264 ±0)`
+		//  Estimated: `259841 + w * (2739 ±0)`
+		// Minimum execution time: 299_987_000 picoseconds.
+		Weight::from_parts(315_413_030, 259841)
+			// Standard Error: 17_735
+			.saturating_add(Weight::from_parts(28_344_078, 0).saturating_mul(w.into()))
 			.saturating_add(T::DbWeight::get().reads(105_u64))
-			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(w.into())))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(w.into())))
-			.saturating_add(Weight::from_parts(0, 2802).saturating_mul(w.into()))
-	}
-	fn prune_tickets(n: u32, ) -> Weight {
-		// Not yet measured.
-		Weight::from_parts(5_000_000, 1567)
-			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(2_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(w.into())))
+			.saturating_add(Weight::from_parts(0, 2739).saturating_mul(w.into()))
 	}
 }
 
 /// The same weights with RocksDB's reference database weights, for tests and mocks.
 impl WeightInfo for () {
 	fn register_vrf_key() -> Weight {
-		Weight::from_parts(51_507_000, 3575)
+		Weight::from_parts(47_530_000, 3575)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn set_min_validators() -> Weight {
-		Weight::from_parts(4_828_000, 0)
+		Weight::from_parts(4_517_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn claim_ticket() -> Weight {
-		Weight::from_parts(371_634_000, 6607)
+		Weight::from_parts(353_928_000, 6607)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn open_draw() -> Weight {
-		Weight::from_parts(11_538_000, 11671)
+		Weight::from_parts(21_973_000, 11671)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
-	fn close_draw(w: u32, ) -> Weight {
-		Weight::from_parts(333_879_040, 259853)
-			.saturating_add(Weight::from_parts(33_249_821, 0).saturating_mul(w.into()))
-			.saturating_add(RocksDbWeight::get().reads(105_u64))
-			.saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(w.into())))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(w.into())))
-			.saturating_add(Weight::from_parts(0, 2802).saturating_mul(w.into()))
-	}
 	fn prune_tickets(n: u32, ) -> Weight {
-		// Not yet measured.
-		Weight::from_parts(5_000_000, 1567)
-			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(n.into()))
+		Weight::from_parts(7_531_000, 1557)
+			.saturating_add(Weight::from_parts(865_739, 0).saturating_mul(n.into()))
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2543).saturating_mul(n.into()))
+	}
+	fn close_draw(w: u32, ) -> Weight {
+		Weight::from_parts(315_413_030, 259841)
+			.saturating_add(Weight::from_parts(28_344_078, 0).saturating_mul(w.into()))
+			.saturating_add(RocksDbWeight::get().reads(105_u64))
+			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(w.into())))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(w.into())))
+			.saturating_add(Weight::from_parts(0, 2739).saturating_mul(w.into()))
 	}
 }
