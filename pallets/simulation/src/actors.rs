@@ -777,6 +777,53 @@ mod tests {
 		}
 	}
 
+	/// Verdicts taken in a rotation block (vm-proof's hooks run after the session rotated, as
+	/// in the runtime) credit the draw after the one that just opened: at every block of a
+	/// busy run the open draw's tickets sum to its total, and the next draw's match their
+	/// credited totals (the lottery's invariants), including blocks that rotated with work
+	/// verified in them.
+	#[test]
+	fn verdicts_in_a_rotation_block_credit_the_next_draw() {
+		let (mut ext, mut world) = small_world(5);
+		ext.execute_with(|| {
+			// The small world's verdicts fall every fourth block, in odd blocks from its first:
+			// one empty block first puts some of them on the even rotation blocks.
+			next_block();
+			let mut verified_at_rotation = 0;
+			let until = Epoch::get() + 8;
+			while Epoch::get() < until {
+				let rotating = rotates_next();
+				let opened = pallet_vrf_lottery::CurrentDraw::<Sim>::get().map(|d| d.total_tickets);
+				world.step();
+				pallet_vrf_lottery::Pallet::<Sim>::do_try_state().expect("lottery invariants");
+				if !rotating {
+					let now =
+						pallet_vrf_lottery::CurrentDraw::<Sim>::get().map(|d| d.total_tickets);
+					assert_eq!(opened, now, "an open draw's total never changes");
+					continue;
+				}
+				let credited = System::events().iter().any(|r| {
+					matches!(
+						&r.event,
+						RuntimeEvent::VmProof(pallet_vm_proof::Event::WorkVerified { vm_millis, .. })
+							if *vm_millis > 0
+					)
+				});
+				if credited {
+					verified_at_rotation += 1;
+					let epoch = Epoch::get();
+					let next = pallet_vrf_lottery::TicketTotals::<Sim>::get(epoch + 1);
+					assert!(
+						next.tickets > 0,
+						"the rotation block's verdicts went to draw {}",
+						epoch + 1
+					);
+				}
+			}
+			assert!(verified_at_rotation > 0, "no verdict fell in a rotation block");
+		});
+	}
+
 	#[test]
 	fn a_replayed_session_gives_everyone_the_recorded_tickets() {
 		let (mut ext, mut world) = small_world(3);
