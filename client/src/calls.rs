@@ -13,7 +13,7 @@ use crate::{
 	error::Error,
 	runtime,
 	types::{
-		Balance, DeclineReason, Digest, JobId, JobSpec, ResultService, Reveal, RunOutcome, VmOffer,
+		AccountId, Balance, DeclineReason, Digest, JobId, JobSpec, ResultService, Reveal, RunOutcome, VmOffer,
 		VrfProofBytes,
 	},
 	PovmConfig,
@@ -75,6 +75,14 @@ pub enum Call {
 		/// The job.
 		job: JobId,
 	},
+	/// `Balances::transfer_keep_alive(dest, value)`: funds an account (the replica benchmark's
+	/// providers).
+	TransferKeepAlive {
+		/// The account credited.
+		dest: AccountId,
+		/// The amount.
+		value: Balance,
+	},
 	/// `System::remark(remark)`: a no-op, for liveness checks of the signing path.
 	Remark {
 		/// Bytes to note.
@@ -135,6 +143,7 @@ impl Call {
 			Call::JobHeartbeat { .. } => "job_heartbeat",
 			Call::SubmitJob { .. } => "submit_job",
 			Call::CancelJob { .. } => "cancel_job",
+			Call::TransferKeepAlive { .. } => "transfer_keep_alive",
 			Call::Remark { .. } => "remark",
 			Call::RegisterVrfKey { .. } => "register_vrf_key",
 			Call::ClaimTicket { .. } => "claim_ticket",
@@ -269,6 +278,14 @@ impl Call {
 			Call::DeclineJob { job, reason } =>
 				call_data(tx, name, api.vm_proof().decline_job(*job, Static(*reason))),
 			Call::JobHeartbeat { job } => call_data(tx, name, api.vm_proof().job_heartbeat(*job)),
+			Call::TransferKeepAlive { dest, value } => call_data(
+				tx,
+				name,
+				api.balances().transfer_keep_alive(
+					subxt::utils::MultiAddress::Id(crate::types::to_subxt_account(dest)),
+					*value,
+				),
+			),
 			Call::Remark { remark } => call_data(tx, name, api.system().remark(remark.clone())),
 			Call::SubmitJob { spec, budget } => match call_data(
 				tx,
