@@ -17,7 +17,7 @@ cargo build --release --locked -p povm-network-tests --bin povm-replica-bench
 BASE=$(mktemp -d)
 PORT=9978
 "$POVM_NODE" --dev --base-path "$BASE" --rpc-port "$PORT" --port 30378 --no-prometheus \
-	--rpc-max-connections 1000 --pool-limit 100000 --pool-kbytes 1000000 > "$BASE/node.log" 2>&1 &
+	--rpc-max-connections 1000 --max-runtime-instances 32 --pool-limit 100000 --pool-kbytes 1000000 > "$BASE/node.log" 2>&1 &
 NODE=$!
 trap 'kill $NODE 2>/dev/null; wait $NODE 2>/dev/null; rm -rf "$BASE"' EXIT
 "$CARGO_TARGET_DIR/release/povm-replica-bench" --url "ws://127.0.0.1:$PORT" \

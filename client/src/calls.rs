@@ -13,8 +13,8 @@ use crate::{
 	error::Error,
 	runtime,
 	types::{
-		AccountId, Balance, DeclineReason, Digest, JobId, JobSpec, ResultService, Reveal, RunOutcome, VmOffer,
-		VrfProofBytes,
+		AccountId, Balance, DeclineReason, Digest, JobId, JobSpec, ResultService, Reveal,
+		RunOutcome, VmOffer, VrfProofBytes,
 	},
 	PovmConfig,
 };
