@@ -5,13 +5,13 @@
 # `replicas_assigned_per_block` and `replicas_completed_per_block` into bench/scale.json and
 # writes bench/replicas.md. Not part of scripts/test.sh.
 #
-#   bash scripts/bench-replicas.sh [PROVIDERS] [JOBS] [BLOCKS]   (defaults: 80, 2400, 40)
+#   bash scripts/bench-replicas.sh [PROVIDERS] [JOBS] [BLOCKS]   (defaults: 80, 4000, 100)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 cd "$POVM_REPO"
 PROVIDERS=${1:-80}
-JOBS=${2:-2400}
-BLOCKS=${3:-40}
+JOBS=${2:-4000}
+BLOCKS=${3:-100}
 cargo build --release --locked -p povm-node --features fast-runtime
 cargo build --release --locked -p povm-network-tests --bin povm-replica-bench
 BASE=$(mktemp -d)
