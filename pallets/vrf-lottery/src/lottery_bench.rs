@@ -219,46 +219,25 @@ fn markdown(small: &Costs, large: &Costs, wall: f64) -> String {
 	);
 	let _ = writeln!(s, "| | {} providers | {} providers |", small.providers, large.providers);
 	let _ = writeln!(s, "|---|---:|---:|");
-	let _ = writeln!(
-		s,
-		"| providers holding tickets in the draw | {} | {} |",
-		small.draw_providers, large.draw_providers
-	);
-	let _ = writeln!(
-		s,
-		"| credit of one verdict's work, native µs | {:.2} | {:.2} |",
-		small.credit_us, large.credit_us
-	);
-	let _ = writeln!(
-		s,
-		"| session boundary that opens the draw, native µs | {:.1} | {:.1} |",
-		small.open_draw_us, large.open_draw_us
-	);
-	let _ = writeln!(
-		s,
-		"| its charged weight (ref_time ps, mock database weights) | {} | {} |",
-		small.open_draw_weight_ps, large.open_draw_weight_ps
-	);
-	let _ = writeln!(
-		s,
-		"| pruning a closed draw, native µs per ticket | {:.2} | {:.2} |",
-		small.prune_us_per_ticket, large.prune_us_per_ticket
-	);
-	let _ = writeln!(
-		s,
-		"| idle blocks to prune it after the boundary's page | {} | {} |",
-		small.idle_blocks, large.idle_blocks
-	);
-	let _ = writeln!(
-		s,
-		"| state bytes per ticket entry (key included) | {} | {} |",
-		small.bytes_per_ticket, large.bytes_per_ticket
-	);
-	let _ = writeln!(
-		s,
-		"| the last provider's share of the draw's tickets | {:.3e} | {:.3e} |\n",
-		small.last_share, large.last_share
-	);
+	// Each row: its label and a cell of one size's figures, as the table prints it.
+	let rows: [(&str, fn(&Costs) -> String); 8] = [
+		("providers holding tickets in the draw", |c| c.draw_providers.to_string()),
+		("credit of one verdict's work, native µs", |c| format!("{:.2}", c.credit_us)),
+		("session boundary that opens the draw, native µs", |c| format!("{:.1}", c.open_draw_us)),
+		("its charged weight (ref_time ps, mock database weights)", |c| {
+			c.open_draw_weight_ps.to_string()
+		}),
+		("pruning a closed draw, native µs per ticket", |c| {
+			format!("{:.2}", c.prune_us_per_ticket)
+		}),
+		("idle blocks to prune it after the boundary's page", |c| c.idle_blocks.to_string()),
+		("state bytes per ticket entry (key included)", |c| c.bytes_per_ticket.to_string()),
+		("the last provider's share of the draw's tickets", |c| format!("{:.3e}", c.last_share)),
+	];
+	for (label, cell) in rows {
+		let _ = writeln!(s, "| {label} | {} | {} |", cell(small), cell(large));
+	}
+	let _ = writeln!(s);
 	let _ = writeln!(
 		s,
 		"Before spec 115 a draw snapshotted the work of at most 1,000 providers listed in \
