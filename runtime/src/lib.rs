@@ -149,6 +149,11 @@ impl_opaque_keys! {
 ///   closed draws' tickets are pruned in pages (`VrfLottery::FirstUnprunedDraw`, and idle
 ///   blocks); vm-proof storage version 8 (`VerifiedMillis` and `EpochProviders` removed, the
 ///   running epoch's work credited), vrf-lottery storage version 3; `TicketsAssigned` removed.
+/// - 116: a `VmProof::reveal_result` that is not a round's last (no verdict) is refunded to
+///   its measured weight (`reveal_result_kept`; each reveal was charged a whole verdict), and
+///   the job queue's hook charges an assignment try for the lapsed providers its draw met
+///   (`ProviderRegistry::rejection_weight` each), not for the most a draw can meet, so that a
+///   block assigns and verifies more replicas (no storage layout change).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -157,7 +162,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 115,
+	spec_version: 116,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,

@@ -286,7 +286,7 @@ mod benchmarks {
 		let outcome;
 		#[block]
 		{
-			outcome = Pallet::<T>::try_assign(id, now)?;
+			outcome = Pallet::<T>::try_assign(id, now)?.outcome;
 		}
 		assert_eq!(outcome, crate::tick_impls::TryOutcome::Assigned);
 		Ok(())

@@ -215,7 +215,8 @@ impl<T: Config> Pallet<T> {
 		if count == 0 {
 			return Ok(Vec::new());
 		}
-		let drawn = Self::draw(id, job.providers.len() as u32, &job.spec, count, &job.providers);
+		let drawn =
+			Self::draw(id, job.providers.len() as u32, &job.spec, count, &job.providers).providers;
 		if drawn.is_empty() {
 			return Ok(drawn);
 		}

@@ -7,7 +7,7 @@ use frame_support::{
 	traits::{ConstU32, ConstU64, Hooks, Randomness},
 	weights::Weight,
 };
-use povm_primitives::{Arch, JobId, ProviderRegistry, Resources};
+use povm_primitives::{Arch, Drawn, JobId, ProviderRegistry, Resources};
 use sp_core::H256;
 use sp_runtime::{BuildStorage, DispatchError, Perbill};
 
@@ -46,6 +46,10 @@ pub struct MockProvider {
 	pub arch: Arch,
 	pub slots: u32,
 	pub used: u32,
+	/// Its liveness lapsed and no draw has met it yet: not eligible (not counted by
+	/// `drawable_count`), but it weighs in a draw until one meets it, as in the registry's
+	/// index; the draw that meets it counts a rejection and drops it.
+	pub lapsed: bool,
 }
 
 thread_local! {
@@ -73,6 +77,7 @@ pub fn add_provider_on(who: AccountId, arch: Arch, offer: Resources, slots: u32)
 			arch,
 			slots,
 			used: 0,
+			lapsed: false,
 		})
 	});
 }
@@ -82,9 +87,24 @@ pub fn used_slots(who: AccountId) -> u32 {
 	PROVIDERS.with(|p| p.borrow().iter().find(|x| x.who == who).map(|x| x.used).unwrap_or(0))
 }
 
+/// The provider's liveness lapsed: it weighs in draws until one meets it.
+pub fn lapse(who: AccountId) {
+	PROVIDERS.with(|p| {
+		if let Some(x) = p.borrow_mut().iter_mut().find(|x| x.who == who) {
+			x.lapsed = true;
+		}
+	});
+}
+
 /// Every mock provider eligible for `r` on `arch`, in registration order, with its free
 /// slots.
 pub fn mock_candidates(r: &Resources, arch: Arch) -> Vec<(AccountId, u32)> {
+	weighing(r, arch).into_iter().filter(|(_, _, lapsed)| !lapsed).map(|(w, f, _)| (w, f)).collect()
+}
+
+/// Every mock provider that weighs in a draw for `r` on `arch` (the eligible and the lapsed
+/// not met yet), with its free slots and whether it lapsed.
+fn weighing(r: &Resources, arch: Arch) -> Vec<(AccountId, u32, bool)> {
 	PROVIDERS.with(|p| {
 		p.borrow()
 			.iter()
@@ -94,10 +114,13 @@ pub fn mock_candidates(r: &Resources, arch: Arch) -> Vec<(AccountId, u32)> {
 					x.offer.memory_mib >= r.memory_mib &&
 					x.used < x.slots
 			})
-			.map(|x| (x.who, x.slots - x.used))
+			.map(|x| (x.who, x.slots - x.used, x.lapsed))
 			.collect()
 	})
 }
+
+/// Picks of a mock draw that may meet a lapsed provider, as the registry's `MAX_DRAW_REJECTIONS`.
+pub const MOCK_MAX_REJECTIONS: u32 = 2;
 
 /// A provider registry kept in thread-local memory.
 pub struct MockRegistry;
@@ -105,38 +128,55 @@ impl ProviderRegistry<AccountId, u64> for MockRegistry {
 	fn drawable_count(r: &Resources, arch: Arch) -> u32 {
 		mock_candidates(r, arch).len() as u32
 	}
-	/// The weighted draw without an index: one pass over the candidates per pick.
+	/// The weighted draw without an index: one pass over the candidates per pick. A pick that
+	/// meets a lapsed provider drops it (it no longer weighs) and counts a rejection, at most
+	/// [`MOCK_MAX_REJECTIONS`] per draw.
 	fn draw(
 		r: &Resources,
 		arch: Arch,
 		count: u32,
 		exclude: &[AccountId],
 		random: &mut dyn FnMut(u32) -> u64,
-	) -> Vec<AccountId> {
-		let mut candidates: Vec<(AccountId, u32)> = mock_candidates(r, arch)
-			.into_iter()
-			.filter(|(p, _)| !exclude.contains(p))
-			.collect();
-		let mut out = Vec::new();
+	) -> Drawn<AccountId> {
+		let mut candidates: Vec<(AccountId, u32, bool)> =
+			weighing(r, arch).into_iter().filter(|(p, _, _)| !exclude.contains(p)).collect();
+		let mut out = Drawn::default();
 		let mut k = 0u32;
-		while k < count && !candidates.is_empty() {
-			let total: u64 = candidates.iter().map(|(_, w)| *w as u64).sum();
+		while (out.providers.len() as u32) < count && !candidates.is_empty() {
+			let total: u64 = candidates.iter().map(|(_, w, _)| *w as u64).sum();
 			let mut pick = random(k) % total.max(1);
+			k += 1;
 			let mut idx = candidates.len() - 1;
-			for (n, (_, free)) in candidates.iter().enumerate() {
+			for (n, (_, free, _)) in candidates.iter().enumerate() {
 				if pick < *free as u64 {
 					idx = n;
 					break;
 				}
 				pick -= *free as u64;
 			}
-			out.push(candidates.swap_remove(idx).0);
-			k += 1;
+			let (who, _, lapsed) = candidates.swap_remove(idx);
+			if !lapsed {
+				out.providers.push(who);
+				continue;
+			}
+			PROVIDERS.with(|p| {
+				if let Some(x) = p.borrow_mut().iter_mut().find(|x| x.who == who) {
+					x.slots = x.used;
+				}
+			});
+			out.rejections += 1;
+			if out.rejections >= MOCK_MAX_REJECTIONS {
+				break;
+			}
 		}
 		out
 	}
 	fn draw_rejections_weight() -> Weight {
-		Weight::zero()
+		Self::rejection_weight().saturating_mul(MOCK_MAX_REJECTIONS as u64)
+	}
+	/// A pick that meets a lapsed provider: 1 ms, so that tests see what it is charged.
+	fn rejection_weight() -> Weight {
+		Weight::from_parts(1_000_000_000, 0)
 	}
 	fn on_assigned(
 		job: JobId,

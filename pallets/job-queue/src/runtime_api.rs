@@ -227,9 +227,10 @@ impl<T: crate::Config> crate::Pallet<T> {
 		let params = Params::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
 		// Tries a block's hook can afford (a fifth of the block, each try charged a draw over
-		// `MaxCandidates`), at most `max_assignments_per_block`.
+		// `MaxCandidates` that meets no lapsed provider, the usual case), at most
+		// `max_assignments_per_block`.
 		let hook = <T as frame_system::Config>::BlockWeights::get().max_block / 5;
-		let per_try = Pallet::<T>::try_weight(spec.redundancy.min_replicas);
+		let per_try = Pallet::<T>::tried_weight(spec.redundancy.min_replicas, 0);
 		let affordable = (hook.ref_time() / per_try.ref_time().max(1))
 			.min(hook.proof_size() / per_try.proof_size().max(1));
 		let per_block = params

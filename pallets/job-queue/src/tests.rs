@@ -6,7 +6,7 @@ use frame_support::{
 	traits::fungible::{Inspect, InspectHold},
 	BoundedVec,
 };
-use povm_primitives::{JobLedger, RedundancyPolicy, Settlement};
+use povm_primitives::{JobLedger, ProviderRegistry, RedundancyPolicy, Settlement};
 use sp_runtime::{DispatchError, Perbill};
 
 pub(crate) fn spec(min: u32, max: u32, margin: u32, price: u64) -> JobSpecOf<Test> {
@@ -546,20 +546,20 @@ fn draw_is_weighted_by_free_slots() {
 		let s = good();
 		let mut wins = 0;
 		for id in 0..200 {
-			if JobQueue::draw(id, 0, &s, 1, &[]) == vec![101] {
+			if JobQueue::draw(id, 0, &s, 1, &[]).providers == vec![101] {
 				wins += 1;
 			}
 		}
 		// Weights 1 : 9, so about 180 of 200.
 		assert!((160..=196).contains(&wins), "{wins}");
-		let two = JobQueue::draw(1, 0, &s, 2, &[]);
+		let two = JobQueue::draw(1, 0, &s, 2, &[]).providers;
 		assert_eq!(two.len(), 2);
 		assert_ne!(two[0], two[1]);
 		// An excluded provider is never drawn.
-		assert_eq!(JobQueue::draw(1, 0, &s, 2, &[100]), vec![101]);
+		assert_eq!(JobQueue::draw(1, 0, &s, 2, &[100]).providers, vec![101]);
 		// A provider without a free slot is never drawn.
 		PROVIDERS.with(|p| p.borrow_mut()[0].used = 1);
-		assert_eq!(JobQueue::draw(1, 0, &s, 2, &[]), vec![101]);
+		assert_eq!(JobQueue::draw(1, 0, &s, 2, &[]).providers, vec![101]);
 	});
 }
 
@@ -802,7 +802,51 @@ fn service_queue_respects_the_weight_meter() {
 		let mut meter = WeightMeter::with_limit(limit);
 		JobQueue::service_queue(2, &mut meter);
 		assert_eq!(queue_order().len(), 2);
-		assert_eq!(meter.consumed(), limit);
+		// The draw met no lapsed provider: what the most a draw spends on them is refunded,
+		// and what is left affords no second try.
+		let refund = <MockRegistry as ProviderRegistry<_, _>>::draw_rejections_weight();
+		assert_eq!(meter.consumed(), limit.saturating_sub(refund));
+	});
+}
+
+/// A try is charged the lapsed providers its draw met, not the most a draw can meet: a draw
+/// among live providers (the usual case) is charged the assignment alone, which leaves room
+/// for more tries in a block; a draw that meets a lapsed provider pays for that pick.
+#[test]
+fn a_try_is_charged_for_the_lapsed_providers_its_draw_met() {
+	use crate::WeightInfo;
+	use frame_support::weights::WeightMeter;
+	ExtBuilder::default().build_and_execute(|| {
+		add_provider(100, Perbill::from_percent(50), offer(), 100);
+		for _ in 0..3 {
+			submit(ALICE, spec(1, 1, 1, 5));
+		}
+		AgendaCursor::<Test>::put(2);
+		let start = <() as WeightInfo>::service_queue_base().saturating_add(
+			<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
+				frame_support::weights::RuntimeDbWeight,
+			>>::get()
+			.reads(2),
+		);
+		let limit = start.saturating_add(JobQueue::try_weight(1));
+		assert!(JobQueue::tried_weight(1, 0).any_lt(JobQueue::try_weight(1)));
+		assert_eq!(JobQueue::tried_weight(1, 2), JobQueue::try_weight(1));
+
+		let mut meter = WeightMeter::with_limit(limit);
+		JobQueue::service_queue(2, &mut meter);
+		assert_eq!(queue_order().len(), 2);
+		assert_eq!(meter.consumed(), start.saturating_add(JobQueue::tried_weight(1, 0)));
+
+		// A lapsed provider of many slots: the next draw meets it first, drops it and draws
+		// the live one.
+		add_provider(200, Perbill::from_percent(50), offer(), 1_000_000);
+		crate::mock::lapse(200);
+		assert_eq!(mock_candidates(&spec(1, 1, 1, 5).resources, povm_primitives::Arch::X86_64).len(), 1);
+		let mut meter = WeightMeter::with_limit(limit);
+		JobQueue::service_queue(2, &mut meter);
+		assert_eq!(queue_order().len(), 1);
+		assert_eq!(meter.consumed(), start.saturating_add(JobQueue::tried_weight(1, 1)));
+		assert_eq!(used_slots(100), 2);
 	});
 }
 
@@ -897,12 +941,12 @@ fn the_draw_depends_on_the_parent_hash() {
 		let mut drawn = alloc::collections::BTreeSet::new();
 		for h in 0u8..16 {
 			System::set_parent_hash(sp_core::H256([h; 32]));
-			drawn.insert(JobQueue::draw(7, 1, &s, 1, &[])[0]);
+			drawn.insert(JobQueue::draw(7, 1, &s, 1, &[]).providers[0]);
 		}
 		assert!(drawn.len() > 1, "every parent hash drew {drawn:?}");
 		// The same parent hash draws the same: it is a key, not noise.
 		System::set_parent_hash(sp_core::H256([3; 32]));
-		let a = JobQueue::draw(7, 1, &s, 3, &[]);
-		assert_eq!(JobQueue::draw(7, 1, &s, 3, &[]), a);
+		let a = JobQueue::draw(7, 1, &s, 3, &[]).providers;
+		assert_eq!(JobQueue::draw(7, 1, &s, 3, &[]).providers, a);
 	});
 }

@@ -2,11 +2,10 @@
 //! level first.
 
 use crate::{pallet::*, types::*, WeightInfo};
-use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use frame_support::{pallet_prelude::*, traits::Randomness, weights::WeightMeter};
 use frame_system::pallet_prelude::BlockNumberFor;
-use povm_primitives::ProviderRegistry;
+use povm_primitives::{Drawn, ProviderRegistry};
 use sp_runtime::traits::Saturating;
 
 impl<T: Config> Pallet<T> {
@@ -153,13 +152,18 @@ impl<T: Config> Pallet<T> {
 					Self::expire(id);
 					continue;
 				}
-				// Charged for the replicas it draws.
+				// Tried only if the most it can cost is left; charged for the replicas it
+				// draws and the lapsed providers its draw met (none, usually).
 				let replicas =
 					job.map_or(T::MaxReplicas::get(), |j| j.spec.redundancy.min_replicas);
-				if meter.try_consume(Self::try_weight(replicas)).is_err() {
+				let most = Self::try_weight(replicas);
+				if !meter.can_consume(most) {
 					return;
 				}
-				match Self::try_assign(id, now) {
+				let tried = Self::try_assign(id, now);
+				let rejections = tried.as_ref().map_or(u32::MAX, |t| t.rejections);
+				meter.consume(Self::tried_weight(replicas, rejections).min(most));
+				match tried.map(|t| t.outcome) {
 					Ok(TryOutcome::Assigned) => assigned = assigned.saturating_add(1),
 					Ok(TryOutcome::Expired) => Self::expire(id),
 					Ok(TryOutcome::TooFewProviders) => Self::park(id, now),
@@ -184,23 +188,20 @@ impl<T: Config> Pallet<T> {
 	/// [`TryOutcome::TooFewProviders`]: fewer than `max(MinEligibleProviders, min_replicas)`
 	/// providers are eligible; [`TryOutcome::Expired`]: the job is past its expiry (nothing
 	/// drawn).
-	pub(crate) fn try_assign(
-		id: JobId,
-		now: BlockNumberFor<T>,
-	) -> Result<TryOutcome, DispatchError> {
+	pub(crate) fn try_assign(id: JobId, now: BlockNumberFor<T>) -> Result<Tried, DispatchError> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.state == JobState::Queued, Error::<T>::BadState);
 		if job.expires_at <= now {
-			return Ok(TryOutcome::Expired);
+			return Ok(Tried::without_draw(TryOutcome::Expired));
 		}
 		let need = job.spec.redundancy.min_replicas;
 		let eligible = T::Providers::drawable_count(&job.spec.resources, job.spec.image.arch);
 		if eligible < need.max(MinEligibleProviders::<T>::get()) {
-			return Ok(TryOutcome::TooFewProviders);
+			return Ok(Tried::without_draw(TryOutcome::TooFewProviders));
 		}
-		let drawn = Self::draw(id, 0, &job.spec, need, &[]);
+		let Drawn { providers: drawn, rejections } = Self::draw(id, 0, &job.spec, need, &[]);
 		if (drawn.len() as u64) < need as u64 {
-			return Ok(TryOutcome::TooFewProviders);
+			return Ok(Tried { outcome: TryOutcome::TooFewProviders, rejections });
 		}
 		let providers: ProvidersOf<T> =
 			drawn.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
@@ -214,16 +215,29 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::JobAssigned { job: id, providers, commit_deadline });
 			Ok::<_, DispatchError>(())
 		})?;
-		Ok(TryOutcome::Assigned)
+		Ok(Tried { outcome: TryOutcome::Assigned, rejections })
 	}
 
 	/// What one assignment try of a job of `replicas` replicas is charged: the benchmarked try
 	/// (a draw of `replicas` providers from the registry's index of `MaxCandidates` providers,
 	/// and their assignment) and the most a draw can spend on providers whose liveness lapsed.
 	pub(crate) fn try_weight(replicas: u32) -> Weight {
+		Self::tried_weight(replicas, u32::MAX)
+	}
+
+	/// What a try of a job of `replicas` replicas whose draw met `rejections` lapsed providers
+	/// is charged: the benchmarked try and each rejection ([`ProviderRegistry::rejection_weight`]),
+	/// never more than the most a draw can spend on them.
+	///
+	/// The hook starts a try only if [`Self::try_weight`] (the most) is left, and charges this
+	/// once the draw is done: a draw among live providers, the usual case, is not charged for
+	/// lapsed providers it did not meet, which leaves room for more tries in the block.
+	pub(crate) fn tried_weight(replicas: u32, rejections: u32) -> Weight {
 		let replicas = replicas.clamp(1, T::MaxReplicas::get());
-		T::WeightInfo::assign_job(T::MaxCandidates::get(), replicas)
-			.saturating_add(T::Providers::draw_rejections_weight())
+		let rejected = T::Providers::rejection_weight()
+			.saturating_mul(u64::from(rejections))
+			.min(T::Providers::draw_rejections_weight());
+		T::WeightInfo::assign_job(T::MaxCandidates::get(), replicas).saturating_add(rejected)
 	}
 
 	/// Draw `count` distinct providers for `spec` from the registry, none of `exclude`, each
@@ -250,7 +264,7 @@ impl<T: Config> Pallet<T> {
 		spec: &JobSpecOf<T>,
 		count: u32,
 		exclude: &[T::AccountId],
-	) -> Vec<T::AccountId> {
+	) -> Drawn<T::AccountId> {
 		let parent_hash = frame_system::Pallet::<T>::parent_hash();
 		let mut random = |k: u32| {
 			let (seed, _) =
@@ -258,6 +272,22 @@ impl<T: Config> Pallet<T> {
 			u64::decode(&mut &seed.encode()[..]).unwrap_or_default()
 		};
 		T::Providers::draw(&spec.resources, spec.image.arch, count, exclude, &mut random)
+	}
+}
+
+/// A try of a queued job: how it ended, and the lapsed providers its draw met (charged each).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Tried {
+	/// How the try ended.
+	pub outcome: TryOutcome,
+	/// Picks of the draw that met a provider whose liveness lapsed ([`Drawn::rejections`]).
+	pub rejections: u32,
+}
+
+impl Tried {
+	/// A try that ended before drawing anyone.
+	fn without_draw(outcome: TryOutcome) -> Self {
+		Self { outcome, rejections: 0 }
 	}
 }
 

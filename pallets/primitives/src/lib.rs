@@ -484,6 +484,16 @@ pub trait JobLedger<AccountId, Balance, BlockNumber> {
 	) -> Result<JobId, DispatchError>;
 }
 
+/// What [`ProviderRegistry::draw`] found.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Drawn<AccountId> {
+	/// The providers drawn, in the order they were picked.
+	pub providers: Vec<AccountId>,
+	/// Picks that met a provider no longer eligible (a lapsed heartbeat), each reindexed and
+	/// drawn again: the work a draw does beyond the picks that drew someone.
+	pub rejections: u32,
+}
+
 /// The provider registry, as seen by the job queue.
 pub trait ProviderRegistry<AccountId, BlockNumber> {
 	/// How many providers are eligible for `resources` on `arch` (registered, live, bonded, an
@@ -500,11 +510,14 @@ pub trait ProviderRegistry<AccountId, BlockNumber> {
 		count: u32,
 		exclude: &[AccountId],
 		random: &mut dyn FnMut(u32) -> u64,
-	) -> Vec<AccountId>;
+	) -> Drawn<AccountId>;
 	/// The most weight one [`Self::draw`] of `count` providers takes beyond what the job queue's
 	/// benchmark of an assignment measured: the picks that find a provider whose liveness
-	/// lapsed, and reindex it.
+	/// lapsed, and reindex it (at most `max_rejections`, each [`Self::rejection_weight`]).
 	fn draw_rejections_weight() -> frame_support::weights::Weight;
+	/// The weight of one pick that finds a provider whose liveness lapsed and reindexes it;
+	/// a draw that met [`Drawn::rejections`] such picks is charged that many.
+	fn rejection_weight() -> frame_support::weights::Weight;
 	/// `providers` were assigned to `job`: take a slot each and open their commit window of
 	/// `commit_window` blocks (sized by the job queue to the job's run time). Returns the
 	/// commit deadline.

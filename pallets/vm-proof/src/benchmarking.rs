@@ -346,6 +346,27 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// A reveal that is not the last: checked against its commitment (the largest output, as
+	/// many checkpoint leaves as allowed) and kept, the round written, no verdict. The round
+	/// holds `MaxMembers` members (the most a round with replacements holds), all committed:
+	/// what a reveal is refunded to while members are still to reveal.
+	#[benchmark]
+	fn reveal_result_kept() -> Result<(), BenchmarkError> {
+		let m = T::MaxMembers::get();
+		let (job, providers) = assigned_job::<T>(m)?;
+		for p in providers.iter() {
+			commit::<T>(job, p)?;
+		}
+		let first = providers.first().ok_or(BenchmarkError::Stop("no providers"))?;
+		let (r, l) = reveal_for::<T>(first);
+		#[extrinsic_call]
+		reveal_result(RawOrigin::Signed(first.clone()), job, r, l, Some(bench_outcome()));
+		let round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
+		assert_eq!(round.members.len() as u32, m);
+		assert!(Reveals::<T>::contains_key(job, first));
+		Ok(())
+	}
+
 	#[benchmark]
 	fn process_deadlines_base() {
 		let now = frame_system::Pallet::<T>::block_number();

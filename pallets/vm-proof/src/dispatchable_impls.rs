@@ -247,14 +247,15 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Check `who`'s reveal of `job` against its commitment and keep it; the last reveal takes
-	/// the verdict. Returns whether the verdict tried a draw of providers.
+	/// the verdict. Returns which of these it was, and whether the verdict tried a draw of
+	/// providers.
 	pub(crate) fn do_reveal(
 		who: T::AccountId,
 		job: JobId,
 		mut reveal: Reveal,
 		leaves: BoundedVec<Digest, T::MaxCheckpoints>,
 		outcome: Option<RunOutcome>,
-	) -> Result<bool, DispatchError> {
+	) -> Result<RevealEnd, DispatchError> {
 		let mut round = Rounds::<T>::get(job).ok_or(Error::<T>::NoRound)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		let idx = round.members.iter().position(|m| m.who == who).ok_or(Error::<T>::NotAssigned)?;
@@ -298,9 +299,9 @@ impl<T: Config> Pallet<T> {
 		Reveals::<T>::insert(job, &who, RevealRecord { reveal, leaves, outcome });
 		Self::deposit_event(Event::ResultRevealed { job, who, result_digest });
 		if !round.members.iter().any(|m| m.status == MemberStatus::Committed) {
-			return Self::evaluate(job);
+			return Self::evaluate(job).map(|tried_a_draw| RevealEnd::Verdict { tried_a_draw });
 		}
-		Ok(false)
+		Ok(RevealEnd::Kept)
 	}
 
 	/// If no member still has to commit, open reveals, draw more replicas first, or go to the

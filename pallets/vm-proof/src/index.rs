@@ -26,7 +26,7 @@
 use crate::{pallet::*, types::*};
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::pallet_prelude::*;
-use povm_primitives::{Arch, Resources, MAX_JOB_SECONDS, MAX_MEMORY_MIB, MAX_MILLICORES};
+use povm_primitives::{Arch, Drawn, Resources, MAX_JOB_SECONDS, MAX_MEMORY_MIB, MAX_MILLICORES};
 
 /// Tier floors of CPU, in millicores per slot: powers of two of cores from a quarter to 64,
 /// then 256 cores and the bound.
@@ -312,9 +312,16 @@ impl<T: Config> Pallet<T> {
 	/// reindex, which costs at most what a heartbeat that brings a provider back into the index
 	/// costs (benchmarked so).
 	pub fn draw_rejections_weight() -> Weight {
-		let pick = T::DbWeight::get().reads(u64::from(INDEX_DEPTH).saturating_add(5));
-		pick.saturating_add(<T::WeightInfo as crate::WeightInfo>::heartbeat())
-			.saturating_mul(u64::from(MAX_DRAW_REJECTIONS))
+		Self::rejection_weight().saturating_mul(u64::from(MAX_DRAW_REJECTIONS))
+	}
+
+	/// One pick that finds a lapsed provider: the pick (the class totals, a descent of the
+	/// tree, the member, its place, record and slots) and the reindex, at most what a
+	/// heartbeat that brings a provider back into the index costs.
+	pub fn rejection_weight() -> Weight {
+		T::DbWeight::get()
+			.reads(u64::from(INDEX_DEPTH).saturating_add(5))
+			.saturating_add(<T::WeightInfo as crate::WeightInfo>::heartbeat())
 	}
 
 	/// The total of `class`, if it is listed.
@@ -354,15 +361,17 @@ impl<T: Config> Pallet<T> {
 	/// not drawn yet. `random(i)` gives the i-th random number of the draw.
 	///
 	/// A pick that finds a provider no longer eligible (a lapsed heartbeat) reindexes it and
-	/// draws again, at most [`MAX_DRAW_REJECTIONS`] times. Storage reads: the class totals,
-	/// then per pick at most [`INDEX_DEPTH`] + 1 nodes, the member and its record.
+	/// draws again, at most [`MAX_DRAW_REJECTIONS`] times; the draw reports how many times it
+	/// did, so that its caller is charged for them ([`Self::rejection_weight`] each). Storage
+	/// reads: the class totals, then per pick at most [`INDEX_DEPTH`] + 1 nodes, the member and
+	/// its record.
 	pub fn draw_from_index(
 		r: &Resources,
 		arch: Arch,
 		count: u32,
 		exclude: &[T::AccountId],
 		random: &mut dyn FnMut(u32) -> u64,
-	) -> Vec<T::AccountId> {
+	) -> Drawn<T::AccountId> {
 		let mut classes = Self::classes_covering(r, arch);
 		let mut overlay = Overlay::default();
 		for who in exclude {
@@ -422,7 +431,7 @@ impl<T: Config> Pallet<T> {
 				break;
 			}
 		}
-		out
+		Drawn { providers: out, rejections }
 	}
 
 	/// The position of `class` (of `size` positions) whose prefix of weights first exceeds

@@ -992,7 +992,8 @@ pub mod pallet {
 		/// Charged for a last reveal whose verdict draws more replicas (no clear majority yet)
 		/// over a full candidate list ([`Pallet::reveal_weight_with_draw`]); refunded to the
 		/// measured verdict without a draw when it tries none (a draw that finds nobody is
-		/// paid for), which is the usual case.
+		/// paid for), and to the measured reveal that is kept (`reveal_result_kept`) when
+		/// members are still to reveal: only the last reveal of a round pays for its verdict.
 		#[pallet::call_index(6)]
 		#[pallet::weight(Pallet::<T>::reveal_weight_with_draw())]
 		pub fn reveal_result(
@@ -1003,8 +1004,13 @@ pub mod pallet {
 			outcome: Option<RunOutcome>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let tried_a_draw = Self::do_reveal(who, job, reveal, leaves, outcome)?;
-			Ok((!tried_a_draw).then(Self::reveal_weight_without_draw).into())
+			let charged = match Self::do_reveal(who, job, reveal, leaves, outcome)? {
+				RevealEnd::Kept => Some(T::WeightInfo::reveal_result_kept()),
+				RevealEnd::Verdict { tried_a_draw: false } =>
+					Some(Self::reveal_weight_without_draw()),
+				RevealEnd::Verdict { tried_a_draw: true } => None,
+			};
+			Ok(charged.into())
 		}
 
 		/// Close a stuck job: end its round and dispute it.

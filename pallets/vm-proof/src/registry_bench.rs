@@ -105,11 +105,13 @@ fn costs(n: u64) -> Costs {
 			started.elapsed().as_secs_f64() / SAMPLE as f64 * 1e6
 		};
 		out.draw_1_us = time(&mut |k| {
-			let d = VmProof::draw_from_index(&JOB, Arch::X86_64, 1, &[], &mut |i| random(k, i));
+			let d = VmProof::draw_from_index(&JOB, Arch::X86_64, 1, &[], &mut |i| random(k, i))
+				.providers;
 			assert_eq!(d.len(), 1);
 		});
 		out.draw_3_us = time(&mut |k| {
-			let d = VmProof::draw_from_index(&JOB, Arch::X86_64, 3, &[], &mut |i| random(k, i));
+			let d = VmProof::draw_from_index(&JOB, Arch::X86_64, 3, &[], &mut |i| random(k, i))
+				.providers;
 			assert_eq!(d.len(), 3);
 		});
 		// A provider out of the index (weight 0: its heartbeat lapsed) heartbeats back in: the
@@ -161,7 +163,8 @@ fn fairness() -> Fairness {
 		let started = Instant::now();
 		for job in 0..FAIR_REPLICAS {
 			let drawn =
-				VmProof::draw_from_index(&JOB, Arch::X86_64, 1, &[], &mut |i| random(job, i));
+				VmProof::draw_from_index(&JOB, Arch::X86_64, 1, &[], &mut |i| random(job, i))
+					.providers;
 			counts[(drawn[0] - FIRST) as usize] += 1;
 		}
 		let seconds = started.elapsed().as_secs_f64();

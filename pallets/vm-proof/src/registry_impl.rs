@@ -5,7 +5,9 @@ use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use frame_support::{pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
-use povm_primitives::{AssignmentPhase, AssignmentView, JobLedger, ProviderRegistry, VerifiedWork};
+use povm_primitives::{
+	AssignmentPhase, AssignmentView, Drawn, JobLedger, ProviderRegistry, VerifiedWork,
+};
 use sp_runtime::traits::Saturating;
 
 impl<T: Config> Pallet<T> {
@@ -181,12 +183,16 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 		count: u32,
 		exclude: &[T::AccountId],
 		random: &mut dyn FnMut(u32) -> u64,
-	) -> Vec<T::AccountId> {
+	) -> Drawn<T::AccountId> {
 		Self::draw_from_index(r, arch, count, exclude, random)
 	}
 
 	fn draw_rejections_weight() -> Weight {
 		Self::draw_rejections_weight()
+	}
+
+	fn rejection_weight() -> Weight {
+		Self::rejection_weight()
 	}
 
 	fn on_assigned(

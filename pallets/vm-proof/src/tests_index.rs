@@ -22,7 +22,7 @@ fn draw(r: &Resources, count: u32, exclude: &[AccountId], key: u64) -> Vec<Accou
 		let h = sp_io::hashing::blake2_256(&codec::Encode::encode(&(key, i)));
 		u64::from_le_bytes(h[..8].try_into().unwrap())
 	};
-	<VmProof as ProviderRegistry<_, _>>::draw(r, Arch::X86_64, count, exclude, &mut random)
+	<VmProof as ProviderRegistry<_, _>>::draw(r, Arch::X86_64, count, exclude, &mut random).providers
 }
 
 /// Every offer filed under a class fits every job the class covers: the index never draws a
@@ -159,6 +159,57 @@ fn accounts_whose_heartbeat_lapsed_are_dropped_from_the_index_by_the_draws_that_
 		// A heartbeat brings one back.
 		assert_ok!(VmProof::heartbeat(RuntimeOrigin::signed(2_000)));
 		assert_eq!(IndexPlaces::<Test>::get(2_000).map(|p| p.weight), Some(big.slots));
+	});
+}
+
+/// A draw reports every lapsed provider it met, so that its caller is charged for each
+/// ([`VmProof::rejection_weight`]) and not for the most a draw can meet: the rejections the
+/// draws report are exactly the accounts they took out of the index, and a draw among live
+/// providers reports none.
+#[test]
+fn a_draw_reports_the_lapsed_providers_it_met() {
+	ExtBuilder::default().build_and_execute(|| {
+		MaxProviders::set(1_000);
+		let big = VmOffer { slots: <Test as crate::Config>::MaxSlots::get(), ..offer() };
+		for who in 2_000..2_020 {
+			register_with(who, big);
+		}
+		Epoch::set(5);
+		register_with(99, VmOffer { slots: 1, ..offer() });
+		let mut reported = 0u32;
+		for key in 0..40 {
+			let mut random = |i: u32| {
+				let h = sp_io::hashing::blake2_256(&codec::Encode::encode(&(key, i)));
+				u64::from_le_bytes(h[..8].try_into().unwrap())
+			};
+			let drawn = <VmProof as ProviderRegistry<_, _>>::draw(
+				&JOB,
+				Arch::X86_64,
+				1,
+				&[],
+				&mut random,
+			);
+			assert!(drawn.rejections <= MAX_DRAW_REJECTIONS);
+			reported += drawn.rejections;
+		}
+		let dropped = (2_000..2_020)
+			.filter(|w| IndexPlaces::<Test>::get(w).is_some_and(|p| p.weight == 0))
+			.count() as u32;
+		assert_eq!(reported, dropped);
+		assert_eq!(dropped, 20, "40 draws met every lapsed account");
+		// Among live providers only, nothing is met.
+		let drawn = <VmProof as ProviderRegistry<_, _>>::draw(
+			&JOB,
+			Arch::X86_64,
+			1,
+			&[],
+			&mut |_| 7,
+		);
+		assert_eq!(drawn, povm_primitives::Drawn { providers: vec![99], rejections: 0 });
+		assert_eq!(
+			VmProof::draw_rejections_weight(),
+			VmProof::rejection_weight().saturating_mul(MAX_DRAW_REJECTIONS as u64)
+		);
 	});
 }
 

@@ -497,6 +497,19 @@ pub struct DeadlineFailure<BlockNumber> {
 	pub retry_at: Option<BlockNumber>,
 }
 
+/// What a valid reveal did (see `Pallet::do_reveal`), which sets what it is charged. Not
+/// stored.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RevealEnd {
+	/// Members are still to reveal: the reveal was checked and kept, no verdict taken.
+	Kept,
+	/// It was the last reveal: the verdict was taken, drawing more replicas or not.
+	Verdict {
+		/// The verdict tried a draw of providers (no clear majority yet).
+		tried_a_draw: bool,
+	},
+}
+
 /// What closing a round's commits does when drawing more replicas fails (see
 /// `Pallet::maybe_close_commits`). Not stored.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

@@ -145,7 +145,8 @@ mod tests {
 					seed += 1;
 					seed
 				},
-			);
+			)
+			.providers;
 			assert_eq!(drawn.len(), 2);
 			assert!(drawn.contains(&10) && drawn.contains(&11));
 			assert!(IndexPlaces::<Test>::get(12).is_none());
