@@ -99,7 +99,11 @@ pub fn lapse(who: AccountId) {
 /// Every mock provider eligible for `r` on `arch`, in registration order, with its free
 /// slots.
 pub fn mock_candidates(r: &Resources, arch: Arch) -> Vec<(AccountId, u32)> {
-	weighing(r, arch).into_iter().filter(|(_, _, lapsed)| !lapsed).map(|(w, f, _)| (w, f)).collect()
+	weighing(r, arch)
+		.into_iter()
+		.filter(|(_, _, lapsed)| !lapsed)
+		.map(|(w, f, _)| (w, f))
+		.collect()
 }
 
 /// Every mock provider that weighs in a draw for `r` on `arch` (the eligible and the lapsed
@@ -174,9 +178,14 @@ impl ProviderRegistry<AccountId, u64> for MockRegistry {
 	fn draw_rejections_weight() -> Weight {
 		Self::rejection_weight().saturating_mul(MOCK_MAX_REJECTIONS as u64)
 	}
-	/// A pick that meets a lapsed provider: 1 ms, so that tests see what it is charged.
+	/// A pick that meets a lapsed provider: 1 ms and 1 KB of proof, so that tests see what it
+	/// is charged.
 	fn rejection_weight() -> Weight {
-		Weight::from_parts(1_000_000_000, 0)
+		Weight::from_parts(1_000_000_000, 1_024)
+	}
+	/// The mock has no index: a pick costs the same among any number of candidates.
+	fn pick_weight_beyond(_candidates: u32) -> Weight {
+		Weight::zero()
 	}
 	fn on_assigned(
 		job: JobId,

@@ -226,13 +226,21 @@ impl<T: crate::Config> crate::Pallet<T> {
 		let needed_providers = spec.redundancy.min_replicas.max(MinEligibleProviders::<T>::get());
 		let params = Params::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
-		// Tries a block's hook can afford (a fifth of the block, each try charged a draw over
-		// `MaxCandidates` that meets no lapsed provider, the usual case), at most
+		// Tries a block's hook can afford (a fifth of the block): each try starts only with
+		// its most (`try_weight`) left and is charged a draw over `MaxCandidates` that meets
+		// no lapsed provider (the usual case), so `1 + (hook − most) / charged`; at most
 		// `max_assignments_per_block`.
 		let hook = <T as frame_system::Config>::BlockWeights::get().max_block / 5;
+		let most = Pallet::<T>::try_weight(spec.redundancy.min_replicas);
 		let per_try = Pallet::<T>::tried_weight(spec.redundancy.min_replicas, 0);
-		let affordable = (hook.ref_time() / per_try.ref_time().max(1))
-			.min(hook.proof_size() / per_try.proof_size().max(1));
+		let after_first = hook.saturating_sub(most);
+		let affordable = if hook.any_lt(most) {
+			0
+		} else {
+			(after_first.ref_time() / per_try.ref_time().max(1))
+				.min(after_first.proof_size() / per_try.proof_size().max(1))
+				.saturating_add(1)
+		};
 		let per_block = params
 			.max_assignments_per_block
 			.min(u32::try_from(affordable).unwrap_or(u32::MAX))

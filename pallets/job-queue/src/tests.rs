@@ -829,7 +829,7 @@ fn a_try_is_charged_for_the_lapsed_providers_its_draw_met() {
 			.reads(2),
 		);
 		let limit = start.saturating_add(JobQueue::try_weight(1));
-		assert!(JobQueue::tried_weight(1, 0).any_lt(JobQueue::try_weight(1)));
+		assert!(JobQueue::tried_weight(1, 0).all_lt(JobQueue::try_weight(1)));
 		assert_eq!(JobQueue::tried_weight(1, 2), JobQueue::try_weight(1));
 
 		let mut meter = WeightMeter::with_limit(limit);
@@ -841,11 +841,29 @@ fn a_try_is_charged_for_the_lapsed_providers_its_draw_met() {
 		// the live one.
 		add_provider(200, Perbill::from_percent(50), offer(), 1_000_000);
 		crate::mock::lapse(200);
-		assert_eq!(mock_candidates(&spec(1, 1, 1, 5).resources, povm_primitives::Arch::X86_64).len(), 1);
+		assert_eq!(
+			mock_candidates(&spec(1, 1, 1, 5).resources, povm_primitives::Arch::X86_64).len(),
+			1
+		);
 		let mut meter = WeightMeter::with_limit(limit);
 		JobQueue::service_queue(2, &mut meter);
 		assert_eq!(queue_order().len(), 1);
 		assert_eq!(meter.consumed(), start.saturating_add(JobQueue::tried_weight(1, 1)));
+		assert_eq!(used_slots(100), 2);
+
+		// Two lapsed providers of many slots: the draw meets both, gives up (the registry's
+		// most rejections per draw) and the job waits; the try is charged in full.
+		add_provider(300, Perbill::from_percent(50), offer(), 1_000_000);
+		add_provider(301, Perbill::from_percent(50), offer(), 1_000_000);
+		crate::mock::lapse(300);
+		crate::mock::lapse(301);
+		let last = *queue_order().first().unwrap();
+		let mut meter = WeightMeter::with_limit(limit);
+		JobQueue::service_queue(2, &mut meter);
+		let waiting = Queued::<Test>::get(last).unwrap().place;
+		assert!(matches!(waiting, Place::Waiting(_)), "it waits for another try");
+		assert_eq!(Jobs::<Test>::get(last).unwrap().state, JobState::Queued);
+		assert_eq!(meter.consumed(), limit);
 		assert_eq!(used_slots(100), 2);
 	});
 }

@@ -226,18 +226,25 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What a try of a job of `replicas` replicas whose draw met `rejections` lapsed providers
-	/// is charged: the benchmarked try and each rejection ([`ProviderRegistry::rejection_weight`]),
-	/// never more than the most a draw can spend on them.
+	/// is charged: the benchmarked try, each pick's deeper search in a class larger than the
+	/// benchmark's ([`ProviderRegistry::pick_weight_beyond`]) and each rejection
+	/// ([`ProviderRegistry::rejection_weight`]), never more than the most a draw can spend on
+	/// them.
 	///
 	/// The hook starts a try only if [`Self::try_weight`] (the most) is left, and charges this
 	/// once the draw is done: a draw among live providers, the usual case, is not charged for
 	/// lapsed providers it did not meet, which leaves room for more tries in the block.
 	pub(crate) fn tried_weight(replicas: u32, rejections: u32) -> Weight {
 		let replicas = replicas.clamp(1, T::MaxReplicas::get());
+		let candidates = T::MaxCandidates::get();
 		let rejected = T::Providers::rejection_weight()
 			.saturating_mul(u64::from(rejections))
 			.min(T::Providers::draw_rejections_weight());
-		T::WeightInfo::assign_job(T::MaxCandidates::get(), replicas).saturating_add(rejected)
+		T::WeightInfo::assign_job(candidates, replicas)
+			.saturating_add(
+				T::Providers::pick_weight_beyond(candidates).saturating_mul(u64::from(replicas)),
+			)
+			.saturating_add(rejected)
 	}
 
 	/// Draw `count` distinct providers for `spec` from the registry, none of `exclude`, each

@@ -513,11 +513,15 @@ pub trait ProviderRegistry<AccountId, BlockNumber> {
 	) -> Drawn<AccountId>;
 	/// The most weight one [`Self::draw`] of `count` providers takes beyond what the job queue's
 	/// benchmark of an assignment measured: the picks that find a provider whose liveness
-	/// lapsed, and reindex it (at most `max_rejections`, each [`Self::rejection_weight`]).
+	/// lapsed, and reindex it (at most the registry's most rejections per draw, each
+	/// [`Self::rejection_weight`]: `rejections × rejection_weight` never exceeds this).
 	fn draw_rejections_weight() -> frame_support::weights::Weight;
 	/// The weight of one pick that finds a provider whose liveness lapsed and reindexes it;
 	/// a draw that met [`Drawn::rejections`] such picks is charged that many.
 	fn rejection_weight() -> frame_support::weights::Weight;
+	/// What one pick may cost beyond a pick among `candidates` providers (what the job queue's
+	/// benchmark measured): the deeper search of the largest class the registry can hold.
+	fn pick_weight_beyond(candidates: u32) -> frame_support::weights::Weight;
 	/// `providers` were assigned to `job`: take a slot each and open their commit window of
 	/// `commit_window` blocks (sized by the job queue to the job's run time). Returns the
 	/// commit deadline.

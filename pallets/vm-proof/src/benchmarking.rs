@@ -348,8 +348,9 @@ mod benchmarks {
 
 	/// A reveal that is not the last: checked against its commitment (the largest output, as
 	/// many checkpoint leaves as allowed) and kept, the round written, no verdict. The round
-	/// holds `MaxMembers` members (the most a round with replacements holds), all committed:
-	/// what a reveal is refunded to while members are still to reveal.
+	/// holds `MaxMembers` members (the most a round with replacements holds), all committed,
+	/// and the caller is the last listed (the longest search for it): what a reveal is
+	/// refunded to while members are still to reveal.
 	#[benchmark]
 	fn reveal_result_kept() -> Result<(), BenchmarkError> {
 		let m = T::MaxMembers::get();
@@ -357,13 +358,15 @@ mod benchmarks {
 		for p in providers.iter() {
 			commit::<T>(job, p)?;
 		}
-		let first = providers.first().ok_or(BenchmarkError::Stop("no providers"))?;
-		let (r, l) = reveal_for::<T>(first);
+		let caller = providers.last().ok_or(BenchmarkError::Stop("no providers"))?;
+		let (r, l) = reveal_for::<T>(caller);
 		#[extrinsic_call]
-		reveal_result(RawOrigin::Signed(first.clone()), job, r, l, Some(bench_outcome()));
+		reveal_result(RawOrigin::Signed(caller.clone()), job, r, l, Some(bench_outcome()));
 		let round = Rounds::<T>::get(job).ok_or(BenchmarkError::Stop("no round"))?;
 		assert_eq!(round.members.len() as u32, m);
-		assert!(Reveals::<T>::contains_key(job, first));
+		assert!(matches!(round.phase, Phase::Revealing { .. }), "no verdict was taken");
+		assert!(m < 2 || round.members.iter().any(|x| x.status == MemberStatus::Committed));
+		assert!(Reveals::<T>::contains_key(job, caller));
 		Ok(())
 	}
 

@@ -315,6 +315,14 @@ impl<T: Config> Pallet<T> {
 		Self::rejection_weight().saturating_mul(u64::from(MAX_DRAW_REJECTIONS))
 	}
 
+	/// What one pick may cost beyond a pick in a class of `candidates` providers: a descent
+	/// reads `⌊log2 size⌋ + 1` nodes, so a class of `2^INDEX_DEPTH` reads
+	/// `INDEX_DEPTH − ⌊log2 candidates⌋` more.
+	pub fn pick_weight_beyond(candidates: u32) -> Weight {
+		let measured = candidates.max(1).ilog2();
+		T::DbWeight::get().reads(u64::from(INDEX_DEPTH.saturating_sub(measured)))
+	}
+
 	/// One pick that finds a lapsed provider: the pick (the class totals, a descent of the
 	/// tree, the member, its place, record and slots) and the reindex, at most what a
 	/// heartbeat that brings a provider back into the index costs.

@@ -195,6 +195,10 @@ impl<T: Config> ProviderRegistry<T::AccountId, BlockNumberFor<T>> for Pallet<T> 
 		Self::rejection_weight()
 	}
 
+	fn pick_weight_beyond(candidates: u32) -> Weight {
+		Self::pick_weight_beyond(candidates)
+	}
+
 	fn on_assigned(
 		job: JobId,
 		providers: &[T::AccountId],

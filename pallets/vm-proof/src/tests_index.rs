@@ -22,7 +22,8 @@ fn draw(r: &Resources, count: u32, exclude: &[AccountId], key: u64) -> Vec<Accou
 		let h = sp_io::hashing::blake2_256(&codec::Encode::encode(&(key, i)));
 		u64::from_le_bytes(h[..8].try_into().unwrap())
 	};
-	<VmProof as ProviderRegistry<_, _>>::draw(r, Arch::X86_64, count, exclude, &mut random).providers
+	<VmProof as ProviderRegistry<_, _>>::draw(r, Arch::X86_64, count, exclude, &mut random)
+		.providers
 }
 
 /// Every offer filed under a class fits every job the class covers: the index never draws a
@@ -182,13 +183,8 @@ fn a_draw_reports_the_lapsed_providers_it_met() {
 				let h = sp_io::hashing::blake2_256(&codec::Encode::encode(&(key, i)));
 				u64::from_le_bytes(h[..8].try_into().unwrap())
 			};
-			let drawn = <VmProof as ProviderRegistry<_, _>>::draw(
-				&JOB,
-				Arch::X86_64,
-				1,
-				&[],
-				&mut random,
-			);
+			let drawn =
+				<VmProof as ProviderRegistry<_, _>>::draw(&JOB, Arch::X86_64, 1, &[], &mut random);
 			assert!(drawn.rejections <= MAX_DRAW_REJECTIONS);
 			reported += drawn.rejections;
 		}
@@ -198,13 +194,8 @@ fn a_draw_reports_the_lapsed_providers_it_met() {
 		assert_eq!(reported, dropped);
 		assert_eq!(dropped, 20, "40 draws met every lapsed account");
 		// Among live providers only, nothing is met.
-		let drawn = <VmProof as ProviderRegistry<_, _>>::draw(
-			&JOB,
-			Arch::X86_64,
-			1,
-			&[],
-			&mut |_| 7,
-		);
+		let drawn =
+			<VmProof as ProviderRegistry<_, _>>::draw(&JOB, Arch::X86_64, 1, &[], &mut |_| 7);
 		assert_eq!(drawn, povm_primitives::Drawn { providers: vec![99], rejections: 0 });
 		assert_eq!(
 			VmProof::draw_rejections_weight(),
