@@ -169,7 +169,7 @@ pub(crate) fn try_reveal(
 /// no clear majority (1 against 1) draws one more replica at the full charge. A reveal that is
 /// not the last takes no verdict and is refunded to the measured reveal that is kept: a round
 /// of `n` members pays for one verdict, not `n` (before, every reveal was charged one, which
-/// held a block to ~180 reveals).
+/// held a block to about 450 reveals).
 #[test]
 fn a_reveal_pays_for_a_draw_only_when_its_verdict_draws() {
 	ExtBuilder::default().build_and_execute(|| {

@@ -341,11 +341,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(115_u64))
 			.saturating_add(T::DbWeight::get().writes(100_u64))
 	}
-	// PLACEHOLDER-BENCH: replaced by the benchmark's output.
+	/// Storage: `VmProof::Rounds` (r:1 w:1)
+	/// Proof: `VmProof::Rounds` (`max_values`: None, `max_size`: Some(1226), added: 3701, mode: `MaxEncodedLen`)
+	/// Storage: `JobQueue::Jobs` (r:1 w:0)
+	/// Proof: `JobQueue::Jobs` (`max_values`: None, `max_size`: Some(24824), added: 27299, mode: `MaxEncodedLen`)
+	/// Storage: `VmProof::Reveals` (r:0 w:1)
+	/// Proof: `VmProof::Reveals` (`max_values`: None, `max_size`: Some(9448), added: 11923, mode: `MaxEncodedLen`)
 	fn reveal_result_kept() -> Weight {
-		Weight::from_parts(178_256_000, 28289)
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+		// Proof Size summary in bytes:
+		//  Measured:  `26540`
+		//  Estimated: `28289`
+		// Minimum execution time: 196_713_000 picoseconds.
+		Weight::from_parts(199_227_000, 28289)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `VmProof::DeadlineCursor` (r:1 w:1)
 	/// Proof: `VmProof::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -625,11 +634,10 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads(115_u64))
 			.saturating_add(RocksDbWeight::get().writes(100_u64))
 	}
-	// PLACEHOLDER-BENCH
 	fn reveal_result_kept() -> Weight {
-		Weight::from_parts(178_256_000, 28289)
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
+		Weight::from_parts(199_227_000, 28289)
+			.saturating_add(RocksDbWeight::get().reads(2_u64))
+			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn process_deadlines_base() -> Weight {
 		Weight::from_parts(6_629_000, 5527)
