@@ -57,14 +57,19 @@ thread_local! {
 	pub static ASSIGNED: RefCell<Vec<(JobId, Vec<AccountId>)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Change the mock provider `who`, if registered, with `f`.
+fn mutate_provider(who: AccountId, f: impl FnOnce(&mut MockProvider)) {
+	PROVIDERS.with(|p| {
+		if let Some(x) = p.borrow_mut().iter_mut().find(|x| x.who == who) {
+			f(x);
+		}
+	});
+}
+
 /// Register a provider with the mock registry.
 pub fn add_provider(who: AccountId, reputation: Perbill, offer: Resources, slots: u32) {
 	add_provider_on(who, Arch::X86_64, offer, slots);
-	PROVIDERS.with(|p| {
-		if let Some(x) = p.borrow_mut().iter_mut().find(|x| x.who == who) {
-			x.reputation = reputation;
-		}
-	});
+	mutate_provider(who, |x| x.reputation = reputation);
 }
 
 /// Registers a mock provider offering `arch`.
@@ -89,11 +94,7 @@ pub fn used_slots(who: AccountId) -> u32 {
 
 /// The provider's liveness lapsed: it weighs in draws until one meets it.
 pub fn lapse(who: AccountId) {
-	PROVIDERS.with(|p| {
-		if let Some(x) = p.borrow_mut().iter_mut().find(|x| x.who == who) {
-			x.lapsed = true;
-		}
-	});
+	mutate_provider(who, |x| x.lapsed = true);
 }
 
 /// Every mock provider eligible for `r` on `arch`, in registration order, with its free
@@ -163,11 +164,8 @@ impl ProviderRegistry<AccountId, u64> for MockRegistry {
 				out.providers.push(who);
 				continue;
 			}
-			PROVIDERS.with(|p| {
-				if let Some(x) = p.borrow_mut().iter_mut().find(|x| x.who == who) {
-					x.slots = x.used;
-				}
-			});
+			// Dropped: it no longer weighs in any draw.
+			mutate_provider(who, |x| x.slots = x.used);
 			out.rejections += 1;
 			if out.rejections >= MOCK_MAX_REJECTIONS {
 				break;

@@ -781,9 +781,20 @@ fn job_terms_expose_the_spec() {
 	});
 }
 
+/// What the hook spends before its first try at a level: its base and the level's visit (the
+/// mask and the level's bounds).
+fn hook_weight_before_a_try() -> frame_support::weights::Weight {
+	use crate::WeightInfo;
+	<() as WeightInfo>::service_queue_base().saturating_add(
+		<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
+			frame_support::weights::RuntimeDbWeight,
+		>>::get()
+		.reads(2),
+	)
+}
+
 #[test]
 fn service_queue_respects_the_weight_meter() {
-	use crate::WeightInfo;
 	use frame_support::weights::WeightMeter;
 	ExtBuilder::default().build_and_execute(|| {
 		add_provider(100, Perbill::from_percent(50), offer(), 100);
@@ -791,14 +802,7 @@ fn service_queue_respects_the_weight_meter() {
 			submit(ALICE, spec(1, 1, 1, 5));
 		}
 		AgendaCursor::<Test>::put(2);
-		let limit = <() as WeightInfo>::service_queue_base()
-			.saturating_add(
-				<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
-					frame_support::weights::RuntimeDbWeight,
-				>>::get()
-				.reads(2),
-			)
-			.saturating_add(JobQueue::try_weight(1));
+		let limit = hook_weight_before_a_try().saturating_add(JobQueue::try_weight(1));
 		let mut meter = WeightMeter::with_limit(limit);
 		JobQueue::service_queue(2, &mut meter);
 		assert_eq!(queue_order().len(), 2);
@@ -814,7 +818,6 @@ fn service_queue_respects_the_weight_meter() {
 /// for more tries in a block; a draw that meets a lapsed provider pays for that pick.
 #[test]
 fn a_try_is_charged_for_the_lapsed_providers_its_draw_met() {
-	use crate::WeightInfo;
 	use frame_support::weights::WeightMeter;
 	ExtBuilder::default().build_and_execute(|| {
 		add_provider(100, Perbill::from_percent(50), offer(), 100);
@@ -822,12 +825,7 @@ fn a_try_is_charged_for_the_lapsed_providers_its_draw_met() {
 			submit(ALICE, spec(1, 1, 1, 5));
 		}
 		AgendaCursor::<Test>::put(2);
-		let start = <() as WeightInfo>::service_queue_base().saturating_add(
-			<<Test as frame_system::Config>::DbWeight as frame_support::traits::Get<
-				frame_support::weights::RuntimeDbWeight,
-			>>::get()
-			.reads(2),
-		);
+		let start = hook_weight_before_a_try();
 		let limit = start.saturating_add(JobQueue::try_weight(1));
 		assert!(JobQueue::tried_weight(1, 0).all_lt(JobQueue::try_weight(1)));
 		assert_eq!(JobQueue::tried_weight(1, 2), JobQueue::try_weight(1));

@@ -162,7 +162,7 @@ impl<T: Config> Pallet<T> {
 				}
 				let tried = Self::try_assign(id, now);
 				let rejections = tried.as_ref().map_or(u32::MAX, |t| t.rejections);
-				meter.consume(Self::tried_weight(replicas, rejections).min(most));
+				meter.consume(Self::tried_weight(replicas, rejections));
 				match tried.map(|t| t.outcome) {
 					Ok(TryOutcome::Assigned) => assigned = assigned.saturating_add(1),
 					Ok(TryOutcome::Expired) => Self::expire(id),

@@ -7,7 +7,7 @@ use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::Mutate, Get},
 };
-use povm_primitives::{Arch, ProviderRegistry, Resources};
+use povm_primitives::{Arch, Drawn, ProviderRegistry, Resources};
 
 const JOB: Resources = Resources { millicores: 1_000, memory_mib: 256, max_seconds: 60 };
 
@@ -16,14 +16,41 @@ fn register_with(who: AccountId, offer: VmOffer) {
 	assert_ok!(VmProof::register_provider(RuntimeOrigin::signed(who), offer, 10_000));
 }
 
-/// A draw keyed by `key` (a fixed sequence of blake2 numbers).
-fn draw(r: &Resources, count: u32, exclude: &[AccountId], key: u64) -> Vec<AccountId> {
+/// A draw keyed by `key` (a fixed sequence of blake2 numbers): the providers drawn and the
+/// lapsed providers met.
+fn drawn(r: &Resources, count: u32, exclude: &[AccountId], key: u64) -> Drawn<AccountId> {
 	let mut random = |i: u32| {
 		let h = sp_io::hashing::blake2_256(&codec::Encode::encode(&(key, i)));
 		u64::from_le_bytes(h[..8].try_into().unwrap())
 	};
 	<VmProof as ProviderRegistry<_, _>>::draw(r, Arch::X86_64, count, exclude, &mut random)
-		.providers
+}
+
+/// The providers of a draw keyed by `key`.
+fn draw(r: &Resources, count: u32, exclude: &[AccountId], key: u64) -> Vec<AccountId> {
+	drawn(r, count, exclude, key).providers
+}
+
+/// Twenty accounts (2,000 to 2,019) of `MaxSlots` slots each whose heartbeat lapsed (they
+/// registered in epoch 0, it is now epoch 5), and one live provider, 99, of one slot. Returns
+/// the lapsed accounts' offer.
+fn lapsed_accounts_beside_one_live() -> VmOffer {
+	MaxProviders::set(1_000);
+	let big = VmOffer { slots: <Test as crate::Config>::MaxSlots::get(), ..offer() };
+	for who in 2_000..2_020 {
+		register_with(who, big);
+	}
+	Epoch::set(5);
+	register_with(99, VmOffer { slots: 1, ..offer() });
+	big
+}
+
+/// How many of the lapsed accounts of [`lapsed_accounts_beside_one_live`] the draws have
+/// taken out of the index (weight 0).
+fn lapsed_accounts_dropped() -> u32 {
+	(2_000..2_020)
+		.filter(|w| IndexPlaces::<Test>::get(w).is_some_and(|p| p.weight == 0))
+		.count() as u32
 }
 
 /// Every offer filed under a class fits every job the class covers: the index never draws a
@@ -137,13 +164,7 @@ fn the_last_registered_provider_is_drawn_by_its_slots() {
 #[test]
 fn accounts_whose_heartbeat_lapsed_are_dropped_from_the_index_by_the_draws_that_meet_them() {
 	ExtBuilder::default().build_and_execute(|| {
-		MaxProviders::set(1_000);
-		let big = VmOffer { slots: <Test as crate::Config>::MaxSlots::get(), ..offer() };
-		for who in 2_000..2_020 {
-			register_with(who, big);
-		}
-		Epoch::set(5);
-		register_with(99, VmOffer { slots: 1, ..offer() });
+		let big = lapsed_accounts_beside_one_live();
 		// The 20 lapsed accounts weigh until met, but only the live one is counted.
 		assert_eq!(VmProof::drawable_count(&JOB, Arch::X86_64), 1);
 		let mut draws = 0;
@@ -152,9 +173,7 @@ fn accounts_whose_heartbeat_lapsed_are_dropped_from_the_index_by_the_draws_that_
 			assert!(draws <= 20, "a lapsed account was drawn or never dropped");
 		}
 		// Every draw dropped up to MAX_DRAW_REJECTIONS of them: all met ones are weight 0.
-		let dropped = (2_000..2_020)
-			.filter(|w| IndexPlaces::<Test>::get(w).is_some_and(|p| p.weight == 0))
-			.count() as u64;
+		let dropped = u64::from(lapsed_accounts_dropped());
 		assert!(dropped >= draws.min(20 / MAX_DRAW_REJECTIONS as u64), "{dropped} after {draws}");
 		assert!(dropped <= (draws + 1) * MAX_DRAW_REJECTIONS as u64);
 		// A heartbeat brings one back.
@@ -170,33 +189,18 @@ fn accounts_whose_heartbeat_lapsed_are_dropped_from_the_index_by_the_draws_that_
 #[test]
 fn a_draw_reports_the_lapsed_providers_it_met() {
 	ExtBuilder::default().build_and_execute(|| {
-		MaxProviders::set(1_000);
-		let big = VmOffer { slots: <Test as crate::Config>::MaxSlots::get(), ..offer() };
-		for who in 2_000..2_020 {
-			register_with(who, big);
-		}
-		Epoch::set(5);
-		register_with(99, VmOffer { slots: 1, ..offer() });
+		lapsed_accounts_beside_one_live();
 		let mut reported = 0u32;
 		for key in 0..40 {
-			let mut random = |i: u32| {
-				let h = sp_io::hashing::blake2_256(&codec::Encode::encode(&(key, i)));
-				u64::from_le_bytes(h[..8].try_into().unwrap())
-			};
-			let drawn =
-				<VmProof as ProviderRegistry<_, _>>::draw(&JOB, Arch::X86_64, 1, &[], &mut random);
+			let drawn = drawn(&JOB, 1, &[], key);
 			assert!(drawn.rejections <= MAX_DRAW_REJECTIONS);
 			reported += drawn.rejections;
 		}
-		let dropped = (2_000..2_020)
-			.filter(|w| IndexPlaces::<Test>::get(w).is_some_and(|p| p.weight == 0))
-			.count() as u32;
+		let dropped = lapsed_accounts_dropped();
 		assert_eq!(reported, dropped);
 		assert_eq!(dropped, 20, "40 draws met every lapsed account");
 		// Among live providers only, nothing is met.
-		let drawn =
-			<VmProof as ProviderRegistry<_, _>>::draw(&JOB, Arch::X86_64, 1, &[], &mut |_| 7);
-		assert_eq!(drawn, povm_primitives::Drawn { providers: vec![99], rejections: 0 });
+		assert_eq!(drawn(&JOB, 1, &[], 40), Drawn { providers: vec![99], rejections: 0 });
 		assert_eq!(
 			VmProof::draw_rejections_weight(),
 			VmProof::rejection_weight().saturating_mul(MAX_DRAW_REJECTIONS as u64)
