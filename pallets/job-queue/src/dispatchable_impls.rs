@@ -6,7 +6,7 @@ use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{
-		fungible::{Inspect, MutateHold},
+		fungible::{Inspect, InspectHold, MutateHold},
 		tokens::{Fortitude, Precision, Preservation},
 	},
 };
@@ -184,10 +184,12 @@ impl<T: Config> Pallet<T> {
 		let min_budget = Self::validate_spec(&spec)?;
 		ensure!(budget >= min_budget, Error::<T>::BudgetTooLow);
 		let deposit = Self::deposit_for(&spec).ok_or(Error::<T>::Overflow)?;
-		let total = budget.checked_add(&deposit).ok_or(Error::<T>::Overflow)?;
+		let escrow = budget.checked_add(&deposit).ok_or(Error::<T>::Overflow)?;
+		// Spendable funds only: a hold may take frozen (locked) funds, which the escrow must
+		// not (its payments would then move locked funds to providers).
 		ensure!(
 			T::Currency::reducible_balance(&who, Preservation::Preserve, Fortitude::Polite) >=
-				total,
+				escrow,
 			Error::<T>::InsufficientBalance
 		);
 
@@ -205,9 +207,8 @@ impl<T: Config> Pallet<T> {
 			None
 		};
 
-		T::Currency::hold(&HoldReason::JobBudget.into(), &who, budget)
-			.map_err(|_| Error::<T>::InsufficientBalance)?;
-		T::Currency::hold(&HoldReason::JobDeposit.into(), &who, deposit)
+		// One hold for the budget and the deposit.
+		T::Currency::hold(&HoldReason::JobBudget.into(), &who, escrow)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
 		let evicted = victim.is_some();
@@ -256,12 +257,7 @@ impl<T: Config> Pallet<T> {
 		let job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.owner == who, Error::<T>::NotOwner);
 		ensure!(!job.state.is_open(), Error::<T>::NotFinished);
-		T::Currency::release(
-			&HoldReason::JobDeposit.into(),
-			&job.owner,
-			job.deposit,
-			Precision::BestEffort,
-		)?;
+		Self::release_deposit(&job.owner, job.deposit)?;
 		Jobs::<T>::remove(id);
 		Results::<T>::remove(id);
 		Outcomes::<T>::remove(id);
@@ -295,24 +291,46 @@ impl<T: Config> Pallet<T> {
 			job.budget,
 			Precision::BestEffort,
 		)?;
-		let deposit = T::Currency::release(
-			&HoldReason::JobDeposit.into(),
-			&job.owner,
-			job.deposit,
-			Precision::BestEffort,
-		)?;
+		let deposit = Self::release_deposit(&job.owner, job.deposit)?;
 		Jobs::<T>::remove(id);
 		Ok(budget.saturating_add(deposit))
+	}
+
+	/// Where `owner`'s deposit of `deposit` for one job is held: first what is left under
+	/// `JobDeposit` (deposits held apart before spec 117), the rest under `JobBudget`.
+	pub(crate) fn deposit_holds(
+		owner: &T::AccountId,
+		deposit: BalanceOf<T>,
+	) -> [(HoldReason, BalanceOf<T>); 2] {
+		let apart = T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), owner).min(deposit);
+		[(HoldReason::JobDeposit, apart), (HoldReason::JobBudget, deposit.saturating_sub(apart))]
+	}
+
+	/// Release `owner`'s deposit of `deposit` for one job ([`Self::deposit_holds`]). Returns
+	/// what was released.
+	pub(crate) fn release_deposit(
+		owner: &T::AccountId,
+		deposit: BalanceOf<T>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let mut released = BalanceOf::<T>::zero();
+		for (reason, amount) in Self::deposit_holds(owner, deposit) {
+			if !amount.is_zero() {
+				let r =
+					T::Currency::release(&reason.into(), owner, amount, Precision::BestEffort)?;
+				released = released.saturating_add(r);
+			}
+		}
+		Ok(released)
 	}
 
 	/// The invariants of this pallet.
 	///
 	/// # Invariants
 	///
-	/// - Held escrow (`HoldReason::JobBudget`) of each owner equals the sum of the remaining
-	///   budgets of their open jobs; settled jobs have a zero budget.
-	/// - Held deposits (`HoldReason::JobDeposit`) of each owner equal the sum of the deposits of
-	///   their job records.
+	/// - The funds each owner holds for jobs (`HoldReason::JobBudget` and
+	///   `HoldReason::JobDeposit`) equal the remaining budgets of their open jobs plus the
+	///   deposits of their job records; settled jobs have a zero budget. What is held under
+	///   `JobDeposit` (deposits held apart before spec 117) is at most their records' deposits.
 	/// - Every job is in exactly one state, consistent with the queue: exactly the `Queued`
 	///   jobs are in the queue's index, each in the expiry agenda at its `expires_at`, and the
 	///   index holds nothing else (`queue_try_state`); `Queued` jobs have no providers, other
@@ -324,7 +342,6 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
-		use frame_support::traits::fungible::InspectHold;
 		ensure!(MinEligibleProviders::<T>::get() >= 1, "a job needs an eligible provider");
 		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
@@ -372,29 +389,26 @@ impl<T: Config> Pallet<T> {
 		}
 		ensure!(queued == Queued::<T>::iter_keys().count(), "queue holds jobs that are not queued");
 		Self::queue_try_state(queued)?;
-		for (who, total) in budgets.iter() {
+		let held = |reason: HoldReason, who: &T::AccountId| {
+			T::Currency::balance_on_hold(&reason.into(), who)
+		};
+		for (who, deposit) in deposits.iter() {
+			let budget = budgets.get(who).copied().unwrap_or_default();
+			let apart = held(HoldReason::JobDeposit, who);
 			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), who) == *total,
-				"held escrow differs from open budgets"
+				held(HoldReason::JobBudget, who).saturating_add(apart) ==
+					budget.saturating_add(*deposit),
+				"held funds differ from open budgets and deposits"
 			);
+			ensure!(apart <= *deposit, "deposits held apart exceed the job records'");
 		}
-		for (who, total) in deposits.iter() {
-			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), who) == *total,
-				"held deposits differ from job records"
-			);
-		}
-		// No hold outlives its record: an account holding escrow or deposits owns jobs (the
-		// maps above hold every owner).
+		// No hold outlives its record: an account holding funds for jobs owns a job record
+		// (the maps above hold every owner).
 		for who in frame_system::Account::<T>::iter_keys() {
-			if !T::Currency::balance_on_hold(&HoldReason::JobBudget.into(), &who).is_zero() {
-				ensure!(
-					budgets.get(&who).is_some_and(|b| !b.is_zero()),
-					"escrow held without an open job"
-				);
-			}
-			if !T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), &who).is_zero() {
-				ensure!(deposits.contains_key(&who), "deposit held without a job record");
+			if !held(HoldReason::JobBudget, &who).is_zero() ||
+				!held(HoldReason::JobDeposit, &who).is_zero()
+			{
+				ensure!(deposits.contains_key(&who), "funds held for jobs without a job record");
 			}
 		}
 		Ok(())

@@ -152,7 +152,7 @@ impl<T: Config> Pallet<T> {
 		job: &Job<T>,
 		requested: Vec<(T::AccountId, BalanceOf<T>)>,
 	) -> Result<(PaymentsOf<T>, BalanceOf<T>), DispatchError> {
-		Self::pay_from_hold(HoldReason::JobBudget, &job.owner, job.budget, requested)
+		Self::pay_from_holds([(HoldReason::JobBudget, job.budget)], &job.owner, requested)
 	}
 
 	/// Pay `job`'s storage deposit to `decliners` in equal shares and release the indivisible
@@ -165,42 +165,48 @@ impl<T: Config> Pallet<T> {
 		let n = BalanceOf::<T>::from(u32::try_from(decliners.len()).unwrap_or(u32::MAX));
 		let share = if n.is_zero() { Zero::zero() } else { job.deposit / n };
 		let shares = decliners.into_iter().map(|who| (who, share)).collect();
-		Self::pay_from_hold(HoldReason::JobDeposit, &job.owner, job.deposit, shares)
+		Self::pay_from_holds(Self::deposit_holds(&job.owner, job.deposit), &job.owner, shares)
 	}
 
-	/// Pay `requested` in order out of the `held` funds `owner` holds for `reason`, each cut to
-	/// what is left, and release the rest to `owner`. Returns what was paid (as recorded) and
-	/// what was released.
-	fn pay_from_hold(
-		reason: HoldReason,
+	/// Pay `requested` in order out of the funds `owner` holds in `pools` (each a hold reason
+	/// and the amount of it that is this job's, drawn in order), each payment cut to what is
+	/// left, and release the rest to `owner`. Returns what was paid (as recorded) and what was
+	/// released.
+	fn pay_from_holds<const N: usize>(
+		mut pools: [(HoldReason, BalanceOf<T>); N],
 		owner: &T::AccountId,
-		held: BalanceOf<T>,
 		requested: Vec<(T::AccountId, BalanceOf<T>)>,
 	) -> Result<(PaymentsOf<T>, BalanceOf<T>), DispatchError> {
-		let reason = reason.into();
-		let mut remaining = held;
 		let mut payments = PaymentsOf::<T>::default();
 		for (who, amount) in requested {
-			let amount = amount.min(remaining);
-			if !amount.is_zero() {
+			let mut paid = BalanceOf::<T>::zero();
+			for (reason, left) in pools.iter_mut() {
+				let part = amount.saturating_sub(paid).min(*left);
+				if part.is_zero() {
+					continue;
+				}
 				T::Currency::transfer_on_hold(
-					&reason,
+					&(*reason).into(),
 					owner,
 					&who,
-					amount,
+					part,
 					Precision::Exact,
 					Restriction::Free,
 					Fortitude::Polite,
 				)?;
+				*left = left.saturating_sub(part);
+				paid = paid.saturating_add(part);
 			}
-			remaining = remaining.saturating_sub(amount);
-			payments.try_push((who, amount)).map_err(|_| Error::<T>::TooManyReplicas)?;
+			payments.try_push((who, paid)).map_err(|_| Error::<T>::TooManyReplicas)?;
 		}
-		let refunded = if remaining.is_zero() {
-			Zero::zero()
-		} else {
-			T::Currency::release(&reason, owner, remaining, Precision::BestEffort)?
-		};
+		let mut refunded = BalanceOf::<T>::zero();
+		for (reason, left) in pools {
+			if !left.is_zero() {
+				let released =
+					T::Currency::release(&reason.into(), owner, left, Precision::BestEffort)?;
+				refunded = refunded.saturating_add(released);
+			}
+		}
 		Ok((payments, refunded))
 	}
 

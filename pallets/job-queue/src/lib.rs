@@ -142,9 +142,12 @@ pub mod pallet {
 	/// Reasons this pallet holds funds.
 	#[pallet::composite_enum]
 	pub enum HoldReason {
-		/// A job's escrowed budget.
+		/// A job's escrow: its remaining budget and, since spec 117, its record's storage
+		/// deposit (one hold per submission).
 		JobBudget,
-		/// A job record's storage deposit.
+		/// A job record's storage deposit, held apart before spec 117. Nothing is held under
+		/// it any more; what is left of it pays the deposits of the jobs submitted before the
+		/// upgrade, before their owner's escrow does ([`Pallet::deposit_holds`]).
 		JobDeposit,
 	}
 

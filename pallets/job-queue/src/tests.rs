@@ -50,7 +50,7 @@ fn submit_job_holds_budget_and_deposit() {
 		let s = good();
 		let deposit = JobQueue::deposit_for(&s).unwrap();
 		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(ALICE), Box::new(s), 150));
-		assert_eq!(held(ALICE), (150, deposit));
+		assert_eq!(held(ALICE), (150 + deposit, 0));
 		assert_eq!(Balances::balance(&ALICE), 1_000_000 - 150 - deposit);
 		let job = Jobs::<Test>::get(0).unwrap();
 		assert_eq!(job.state, JobState::Queued);
@@ -641,8 +641,9 @@ fn ledger_complete_pays_providers_and_refunds_rest() {
 		// Budget 100: 30 paid, 70 refunded.
 		assert_eq!(Balances::balance(&p), 30);
 		assert_eq!(Balances::balance(&ALICE), before + 70);
-		assert_eq!(held(ALICE).0, 0);
 		let job = Jobs::<Test>::get(id).unwrap();
+		// The deposit stays held until the record is reaped.
+		assert_eq!(held(ALICE), (job.deposit, 0));
 		assert_eq!(job.state, JobState::Completed);
 		assert_eq!(Results::<Test>::get(id).unwrap().refunded, 70);
 		assert_eq!(
@@ -728,7 +729,7 @@ fn ledger_dispute_pays_revealers_within_escrow_and_refunds_rest() {
 		assert_eq!(Balances::balance(&ps[0]), 30);
 		assert_eq!(Balances::balance(&ps[1]), 20);
 		assert_eq!(Balances::balance(&ALICE), 1_000_000 - deposit - 50);
-		assert_eq!(held(ALICE), (0, deposit));
+		assert_eq!(held(ALICE), (deposit, 0));
 		assert_eq!(
 			events().last(),
 			Some(&Event::JobDisputed {
@@ -964,5 +965,75 @@ fn the_draw_depends_on_the_parent_hash() {
 		System::set_parent_hash(sp_core::H256([3; 32]));
 		let a = JobQueue::draw(7, 1, &s, 3, &[]).providers;
 		assert_eq!(JobQueue::draw(7, 1, &s, 3, &[]).providers, a);
+	});
+}
+
+// ---------- deposits held apart before spec 117 ----------
+
+/// Hold `id`'s deposit apart under `JobDeposit`, as every submission did before spec 117.
+fn hold_deposit_apart(id: JobId) {
+	use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+	let job = Jobs::<Test>::get(id).unwrap();
+	assert_ok!(Balances::release(
+		&HoldReason::JobBudget.into(),
+		&job.owner,
+		job.deposit,
+		Precision::Exact
+	));
+	assert_ok!(Balances::hold(&HoldReason::JobDeposit.into(), &job.owner, job.deposit));
+}
+
+/// A chain upgraded to spec 117 keeps the deposits its jobs held apart: they are released and
+/// paid from there first (the invariants hold throughout), then from the escrow, so that a
+/// job submitted after the upgrade and one from before both get their whole deposit back.
+#[test]
+fn deposits_held_apart_before_spec_117_are_released_first() {
+	ExtBuilder::default().build_and_execute(|| {
+		let old = submit(ALICE, good());
+		hold_deposit_apart(old);
+		let new = submit(ALICE, good());
+		let (old_job, new_job) = (Jobs::<Test>::get(old).unwrap(), Jobs::<Test>::get(new).unwrap());
+		let budgets = old_job.budget + new_job.budget;
+		assert_eq!(held(ALICE), (budgets + new_job.deposit, old_job.deposit));
+		JobQueue::do_try_state().unwrap();
+		// The new job leaves first: its deposit comes out of what the old one held apart.
+		assert_ok!(JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), new));
+		assert_eq!(held(ALICE), (old_job.budget + new_job.deposit, 0));
+		JobQueue::do_try_state().unwrap();
+		assert_ok!(JobQueue::cancel_job(RuntimeOrigin::signed(ALICE), old));
+		assert_eq!(held(ALICE), (0, 0));
+		assert_eq!(Balances::balance(&ALICE), 1_000_000);
+	});
+}
+
+/// The deposit of a job from before spec 117 that most providers declined is paid to the
+/// decliners from both holds when what is held apart falls short of a share.
+#[test]
+fn a_declined_job_from_before_spec_117_pays_its_deposit_from_both_holds() {
+	ExtBuilder::default().build_and_execute(|| {
+		let id = assigned_job(2, 2);
+		hold_deposit_apart(id);
+		let job = Jobs::<Test>::get(id).unwrap();
+		let (deposit, ps) = (job.deposit, job.providers.to_vec());
+		// Only part of the deposit is still held apart: the rest is with the escrow.
+		use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+		let apart = deposit / 4;
+		assert_ok!(Balances::release(
+			&HoldReason::JobDeposit.into(),
+			&ALICE,
+			deposit - apart,
+			Precision::Exact
+		));
+		assert_ok!(Balances::hold(&HoldReason::JobBudget.into(), &ALICE, deposit - apart));
+		JobQueue::do_try_state().unwrap();
+		let (share, rest) = (deposit / 2, deposit % 2);
+		assert!(apart < share);
+		assert_ok!(JobQueue::unrunnable(id, ps.clone()));
+		assert_eq!(held(ALICE), (0, 0));
+		assert_eq!(Balances::balance(&ALICE), 1_000_000 - deposit + rest);
+		for p in ps.iter() {
+			assert_eq!(Balances::balance(p), share);
+		}
+		JobQueue::do_try_state().unwrap();
 	});
 }
