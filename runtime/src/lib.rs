@@ -154,6 +154,10 @@ impl_opaque_keys! {
 ///   the job queue's hook charges an assignment try for the lapsed providers its draw met
 ///   (`ProviderRegistry::rejection_weight` each), not for the most a draw can meet, so that a
 ///   block assigns and verifies more replicas (no storage layout change).
+/// - 117: cheaper submissions (issue 13): one hold per job for its budget and deposit (deposits
+///   held apart before are released and paid first), the job counter and the queued count in
+///   one value (`JobQueue::Counters`), each queued job's level and place in its expiry entry
+///   (`JobQueue::Queued` removed; job-queue storage version 4).
 ///
 /// Both builds (default and `fast-runtime`, see [`timing`]) carry the same version: they differ in the session length, which is fixed at genesis (BABE cannot change
 /// its epoch length on a running chain), so a chain never switches between them.
@@ -162,7 +166,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("povm"),
 	impl_name: alloc::borrow::Cow::Borrowed("povm-node"),
 	authoring_version: 1,
-	spec_version: 116,
+	spec_version: 117,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -271,6 +275,7 @@ type Migrations = (
 	pallet_vm_proof::migrations::v8::MigrateV7ToV8<Runtime>,
 	pallet_job_queue::migrations::v2::MigrateV1ToV2<Runtime>,
 	pallet_job_queue::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_job_queue::migrations::v4::MigrateV3ToV4<Runtime>,
 );
 
 /// Dispatches extrinsics to the pallets.

@@ -1,7 +1,7 @@
 //! Benchmarks (v2) for the job queue: every call and the per-item cost of the hook.
 
 use super::*;
-use crate::pallet::{AgendaCursor, Jobs, Params, Queued, QueuedCount, RetryCursor};
+use crate::pallet::{AgendaCursor, Counters, Expiring, Jobs, Params, RetryCursor};
 use alloc::{boxed::Box, vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -12,9 +12,20 @@ use frame_support::{
 	weights::WeightMeter,
 	BoundedVec,
 };
-use frame_system::RawOrigin;
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use povm_primitives::{JobLedger, ProviderRegistry, RedundancyPolicy, Resources};
 use sp_runtime::traits::Saturating;
+
+/// The newest job and the block at which it expires (where its queue entry is).
+fn newest_job<T: Config>() -> (JobId, BlockNumberFor<T>) {
+	let id = Counters::<T>::get().next_job_id.saturating_sub(1);
+	(id, Jobs::<T>::get(id).map(|j| j.expires_at).unwrap_or_default())
+}
+
+/// The number of queued jobs.
+fn queued<T: Config>() -> u32 {
+	Counters::<T>::get().queued
+}
 
 /// A valid spec, as large as the bounds allow, with `replicas` replicas.
 pub fn bench_spec<T: Config>(replicas: u32) -> JobSpecOf<T> {
@@ -125,7 +136,7 @@ mod benchmarks {
 		let (caller, spec, budget) = dear_submission::<T>(s)?;
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), Box::new(spec), budget);
-		assert_eq!(QueuedCount::<T>::get(), 2);
+		assert_eq!(queued::<T>(), 2);
 		Ok(())
 	}
 
@@ -139,7 +150,7 @@ mod benchmarks {
 		Pallet::<T>::do_submit_job(customer, spec.clone(), budget)?;
 		#[extrinsic_call]
 		submit_job(RawOrigin::Signed(caller), Box::new(spec), budget);
-		assert_eq!(QueuedCount::<T>::get(), 2);
+		assert_eq!(queued::<T>(), 2);
 		Ok(())
 	}
 
@@ -152,17 +163,17 @@ mod benchmarks {
 		// EVICTION_SCAN empty places at the head of the lowest level's line, then the victim.
 		let scan = crate::queue::EVICTION_SCAN;
 		queue_jobs::<T>(scan + 2);
-		let first = NextJobId::<T>::get().saturating_sub(u64::from(scan + 2));
+		let first = Counters::<T>::get().next_job_id.saturating_sub(u64::from(scan + 2));
 		for i in (1..=scan).chain(core::iter::once(0)) {
 			let owner: T::AccountId = account("customer", i, 0);
 			Pallet::<T>::do_cancel_job(owner, first.saturating_add(i.into()))?;
 		}
-		QueuedCount::<T>::put(T::MaxQueueLen::get());
+		Counters::<T>::mutate(|c| c.queued = T::MaxQueueLen::get());
 		let (caller, spec, budget) = dear_submission::<T>(s)?;
 		#[extrinsic_call]
 		submit_job(RawOrigin::Signed(caller), Box::new(spec), budget);
-		assert_eq!(QueuedCount::<T>::get(), T::MaxQueueLen::get());
-		assert_eq!(Queued::<T>::iter_keys().count(), 1);
+		assert_eq!(queued::<T>(), T::MaxQueueLen::get());
+		assert_eq!(Expiring::<T>::iter_keys().count(), 1);
 		Ok(())
 	}
 
@@ -174,7 +185,7 @@ mod benchmarks {
 		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
 		fund::<T>(&caller, &spec);
 		Pallet::<T>::do_submit_job(caller.clone(), spec, budget)?;
-		let id = NextJobId::<T>::get().saturating_sub(1);
+		let id = Counters::<T>::get().next_job_id.saturating_sub(1);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), id);
 		assert!(!Jobs::<T>::contains_key(id));
@@ -216,8 +227,8 @@ mod benchmarks {
 	fn service_queue_base() {
 		queue_jobs::<T>(1);
 		let now = frame_system::Pallet::<T>::block_number();
-		let id = NextJobId::<T>::get().saturating_sub(1);
-		Pallet::<T>::park(id, now);
+		let (id, expires_at) = newest_job::<T>();
+		Pallet::<T>::park(id, expires_at, now);
 		AgendaCursor::<T>::put(now);
 		RetryCursor::<T>::put(now);
 		let mut meter = WeightMeter::new();
@@ -225,7 +236,7 @@ mod benchmarks {
 		{
 			Pallet::<T>::service_queue(now, &mut meter);
 		}
-		assert!(Queued::<T>::contains_key(id));
+		assert!(Expiring::<T>::contains_key(expires_at, id));
 		assert_eq!(AgendaCursor::<T>::get(), now.saturating_add(1u32.into()));
 	}
 
@@ -242,7 +253,7 @@ mod benchmarks {
 			done = Pallet::<T>::expire_due(now, &mut meter);
 		}
 		assert!(done);
-		assert_eq!(QueuedCount::<T>::get(), 0);
+		assert_eq!(queued::<T>(), 0);
 	}
 
 	/// Putting one waiting job back in line, its level without another ready job (the ready
@@ -250,9 +261,9 @@ mod benchmarks {
 	#[benchmark]
 	fn retry_job() {
 		queue_jobs::<T>(1);
-		let id = NextJobId::<T>::get().saturating_sub(1);
+		let (id, expires_at) = newest_job::<T>();
 		let now = frame_system::Pallet::<T>::block_number();
-		Pallet::<T>::park(id, now);
+		Pallet::<T>::park(id, expires_at, now);
 		let due = now.saturating_add(1u32.into());
 		let mut meter = WeightMeter::with_limit(T::WeightInfo::retry_job());
 		let done;
@@ -261,7 +272,8 @@ mod benchmarks {
 			done = Pallet::<T>::retry_due(due, &mut meter);
 		}
 		assert!(done);
-		assert!(matches!(Queued::<T>::get(id).map(|q| q.place), Some(Place::Ready(_))));
+		let entry = Expiring::<T>::get(expires_at, id);
+		assert!(matches!(entry.map(|q| q.place), Some(Place::Ready(_))));
 	}
 
 	/// Assigning one queued job of `r` replicas among `c` eligible providers: the draw descends
@@ -281,7 +293,7 @@ mod benchmarks {
 		let budget = Pallet::<T>::max_cost(&spec).ok_or(BenchmarkError::Stop("cost"))?;
 		fund::<T>(&caller, &spec);
 		Pallet::<T>::do_submit_job(caller, spec, budget)?;
-		let id = NextJobId::<T>::get().saturating_sub(1);
+		let id = Counters::<T>::get().next_job_id.saturating_sub(1);
 		let now = frame_system::Pallet::<T>::block_number();
 		let outcome;
 		#[block]

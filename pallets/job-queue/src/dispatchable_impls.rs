@@ -195,13 +195,14 @@ impl<T: Config> Pallet<T> {
 
 		let now = frame_system::Pallet::<T>::block_number();
 		let expires_at = now.saturating_add(Params::<T>::get().queue_timeout);
-		let id = NextJobId::<T>::get();
-		let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+		let counters = Counters::<T>::get();
+		let id = counters.next_job_id;
+		let next_job_id = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
 
 		// A full queue takes a job only at a higher price level than its cheapest, evicted.
 		let price = spec.price_per_second;
 		let level = Self::level_of(price);
-		let victim = if QueuedCount::<T>::get() >= T::MaxQueueLen::get() {
+		let victim = if counters.queued >= T::MaxQueueLen::get() {
 			Some(Self::eviction_victim(level).ok_or(Error::<T>::QueueFull)?)
 		} else {
 			None
@@ -216,7 +217,9 @@ impl<T: Config> Pallet<T> {
 			Self::evict(victim, id)?;
 		}
 		let joined_ready_level = Self::enqueue(id, level, expires_at);
-		NextJobId::<T>::put(next);
+		// An eviction took one job out (and counted it out).
+		let queued = Counters::<T>::get().queued.saturating_add(1);
+		Counters::<T>::put(JobCounters { next_job_id, queued });
 		Jobs::<T>::insert(
 			id,
 			Job {
@@ -265,12 +268,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Take the queued job `victim` out of the full queue for job `by`, refunded.
-	/// A victim without a queued record (which the invariants rule out) is only removed from
-	/// the index: that frees its place as well.
-	fn evict(victim: JobId, by: JobId) -> DispatchResult {
+	/// Take the queued job `victim` (met at `level`, at `place` of its line when met there)
+	/// out of the full queue for job `by`, refunded. A victim without a queued record (which
+	/// the invariants rule out) is only removed from the index ([`Self::drop_stale`]).
+	fn evict(
+		(victim, level, place): (JobId, u16, Option<u64>),
+		by: JobId,
+	) -> DispatchResult {
 		let Some(job) = Jobs::<T>::get(victim).filter(|j| j.state == JobState::Queued) else {
-			Self::drop_stale(victim);
+			Self::drop_stale(victim, level, place);
 			return Ok(());
 		};
 		Self::dequeue(victim, job.expires_at);
@@ -338,30 +344,26 @@ impl<T: Config> Pallet<T> {
 	/// - Every provider of an open (assigned or revealing) job is registered.
 	/// - No hold outlives its record: every account with escrow held has an open job with a
 	///   budget, every account with a deposit held has a job record.
-	/// - Job ids are below `NextJobId`.
+	/// - Job ids are below the next job id ([`Counters`]).
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		ensure!(MinEligibleProviders::<T>::get() >= 1, "a job needs an eligible provider");
 		let mut budgets: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let next = NextJobId::<T>::get();
+		let next = Counters::<T>::get().next_job_id;
 		let mut queued = 0usize;
 		for (id, job) in Jobs::<T>::iter() {
-			ensure!(id < next, "job id beyond NextJobId");
+			ensure!(id < next, "job id beyond the next job id");
 			let b = budgets.entry(job.owner.clone()).or_default();
 			*b = b.saturating_add(job.budget);
 			let d = deposits.entry(job.owner.clone()).or_default();
 			*d = d.saturating_add(job.deposit);
-			let in_queue = Queued::<T>::contains_key(id);
+			let in_queue = Expiring::<T>::contains_key(job.expires_at, id);
 			match job.state {
 				JobState::Queued => {
 					queued += 1;
-					ensure!(in_queue, "queued job not in the queue");
-					ensure!(
-						Expiring::<T>::contains_key(job.expires_at, id),
-						"queued job not in the expiry agenda"
-					);
+					ensure!(in_queue, "queued job not in the queue's index at its expiry");
 					ensure!(job.providers.is_empty(), "queued job has providers");
 				},
 				JobState::Assigned | JobState::Revealing => {
@@ -387,7 +389,6 @@ impl<T: Config> Pallet<T> {
 			let result = Results::<T>::get(id).ok_or("outcome without a result")?;
 			ensure!(outcome.result_digest() == result.result_digest, "outcome not the result's");
 		}
-		ensure!(queued == Queued::<T>::iter_keys().count(), "queue holds jobs that are not queued");
 		Self::queue_try_state(queued)?;
 		let held = |reason: HoldReason, who: &T::AccountId| {
 			T::Currency::balance_on_hold(&reason.into(), who)

@@ -132,7 +132,7 @@ impl<T: Config> JobLedger<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pal
 		let budget = Self::max_cost(&spec).ok_or(Error::<T>::Overflow)?;
 		crate::benchmarking::fund::<T>(&owner, &spec);
 		Self::do_submit_job(owner, spec, budget)?;
-		let id = NextJobId::<T>::get().saturating_sub(1);
+		let id = Counters::<T>::get().next_job_id.saturating_sub(1);
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		job.providers = providers.try_into().map_err(|_| Error::<T>::TooManyReplicas)?;
 		Self::dequeue(id, job.expires_at);

@@ -64,7 +64,7 @@ pub mod pallet {
 	use povm_primitives::ProviderRegistry;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::config]
 	pub trait Config: frame_system::Config {
@@ -200,9 +200,9 @@ pub mod pallet {
 		}
 	}
 
-	/// The identifier the next submitted job receives.
+	/// The identifier the next submitted job receives and the number of queued jobs.
 	#[pallet::storage]
-	pub type NextJobId<T: Config> = StorageValue<_, JobId, ValueQuery>;
+	pub type Counters<T: Config> = StorageValue<_, JobCounters, ValueQuery>;
 
 	/// Every job not yet reaped (open, completed or disputed).
 	#[pallet::storage]
@@ -243,24 +243,31 @@ pub mod pallet {
 	pub type LevelMembers<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, u16, Twox64Concat, JobId, (), OptionQuery>;
 
-	/// Every queued job's level and place.
+	/// Every queued job by the block at which it expires (its record's `expires_at`), with
+	/// its level and place: the expiry agenda and the queue's index of each job in one entry.
 	#[pallet::storage]
-	pub type Queued<T: Config> =
-		StorageMap<_, Twox64Concat, JobId, QueuedJob<BlockNumberFor<T>>, OptionQuery>;
+	pub type Expiring<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Twox64Concat,
+		JobId,
+		QueuedJob<BlockNumberFor<T>>,
+		OptionQuery,
+	>;
 
-	/// The number of queued jobs (at most `MaxQueueLen`).
+	/// Waiting jobs by the block at which they are tried again, each with the block at which
+	/// it expires (where its [`Expiring`] entry is).
 	#[pallet::storage]
-	pub type QueuedCount<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-	/// Queued jobs by the block at which they expire.
-	#[pallet::storage]
-	pub type Expiring<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, (), OptionQuery>;
-
-	/// Waiting jobs by the block at which they are tried again.
-	#[pallet::storage]
-	pub type Retrying<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, (), OptionQuery>;
+	pub type Retrying<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Twox64Concat,
+		JobId,
+		BlockNumberFor<T>,
+		OptionQuery,
+	>;
 
 	/// The first block whose expiries are not all done yet (the hook works through
 	/// [`Expiring`] from here up to the current block).

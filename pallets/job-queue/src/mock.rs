@@ -322,11 +322,17 @@ pub fn queue_order() -> Vec<crate::JobId> {
 			}
 		}
 	}
-	let mut waiting: Vec<_> = Queued::<Test>::iter()
-		.filter(|(_, q)| matches!(q.place, Place::Waiting(_)))
-		.map(|(id, _)| id)
+	let mut waiting: Vec<_> = Expiring::<Test>::iter()
+		.filter(|(_, _, q)| matches!(q.place, Place::Waiting(_)))
+		.map(|(_, id, _)| id)
 		.collect();
 	waiting.sort();
 	out.extend(waiting);
 	out
+}
+
+/// Queued job `id`'s entry in the queue's index (at its expiry block).
+pub(crate) fn queued_entry(id: JobId) -> Option<crate::types::QueuedJob<u64>> {
+	use crate::pallet::{Expiring, Jobs};
+	Expiring::<Test>::get(Jobs::<Test>::get(id)?.expires_at, id)
 }

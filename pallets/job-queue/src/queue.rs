@@ -1,6 +1,7 @@
 //! The queue's index: price levels, each a first-in-first-out line of ready jobs, and two
-//! agendas, of expiries and of retries. Every operation here reads and writes a fixed number
-//! of entries, whatever the number of queued jobs or price levels.
+//! agendas, of expiries (each entry also the job's level and place) and of retries. Every
+//! operation here reads and writes a fixed number of entries, whatever the number of queued
+//! jobs or price levels.
 
 use crate::{pallet::*, types::*};
 use frame_support::pallet_prelude::*;
@@ -27,9 +28,11 @@ impl<T: Config> Pallet<T> {
 		bounds.ready = bounds.ready.saturating_add(1);
 		LevelEntries::<T>::insert(level, place, id);
 		LevelMembers::<T>::insert(level, id, ());
-		Queued::<T>::insert(id, QueuedJob { level, place: Place::Ready(place), failed_tries: 0 });
-		Expiring::<T>::insert(expires_at, id, ());
-		QueuedCount::<T>::mutate(|n| *n = n.saturating_add(1));
+		Expiring::<T>::insert(
+			expires_at,
+			id,
+			QueuedJob { level, place: Place::Ready(place), failed_tries: 0 },
+		);
 		Self::store_level(level, before, bounds);
 		before.ready > 0
 	}
@@ -37,8 +40,7 @@ impl<T: Config> Pallet<T> {
 	/// Take job `id` (due to expire at `expires_at`) out of the queue, ready or waiting.
 	/// Nothing happens if it is not queued.
 	pub(crate) fn dequeue(id: JobId, expires_at: BlockNumberFor<T>) {
-		let Some(entry) = Queued::<T>::take(id) else { return };
-		Expiring::<T>::remove(expires_at, id);
+		let Some(entry) = Expiring::<T>::take(expires_at, id) else { return };
 		LevelMembers::<T>::remove(entry.level, id);
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
 		let before = bounds;
@@ -55,16 +57,17 @@ impl<T: Config> Pallet<T> {
 				bounds.waiting = bounds.waiting.saturating_sub(1);
 			},
 		}
-		QueuedCount::<T>::mutate(|n| *n = n.saturating_sub(1));
+		Counters::<T>::mutate(|c| c.queued = c.queued.saturating_sub(1));
 		Self::store_level(entry.level, before, bounds);
 	}
 
-	/// Move the ready job `id` at the head of its level into the retry agenda: its try at
-	/// block `now` found too few eligible providers. It is tried again after
-	/// [`retry_backoff`] blocks (1, 2, 4, … up to [`MAX_RETRY_BACKOFF`]), so that jobs nobody
-	/// can run take a shrinking share of the tries and never hold up the jobs behind them.
-	pub(crate) fn park(id: JobId, now: BlockNumberFor<T>) {
-		let Some(mut entry) = Queued::<T>::get(id) else { return };
+	/// Move the ready job `id` (due to expire at `expires_at`) at the head of its level into
+	/// the retry agenda: its try at block `now` found too few eligible providers. It is tried
+	/// again after [`retry_backoff`] blocks (1, 2, 4, … up to [`MAX_RETRY_BACKOFF`]), so that
+	/// jobs nobody can run take a shrinking share of the tries and never hold up the jobs
+	/// behind them.
+	pub(crate) fn park(id: JobId, expires_at: BlockNumberFor<T>, now: BlockNumberFor<T>) {
+		let Some(mut entry) = Expiring::<T>::get(expires_at, id) else { return };
 		let Place::Ready(place) = entry.place else { return };
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
 		let before = bounds;
@@ -77,15 +80,16 @@ impl<T: Config> Pallet<T> {
 		entry.failed_tries = entry.failed_tries.saturating_add(1);
 		let at = now.saturating_add(retry_backoff(entry.failed_tries).into());
 		entry.place = Place::Waiting(at);
-		Retrying::<T>::insert(at, id, ());
-		Queued::<T>::insert(id, entry);
+		Retrying::<T>::insert(at, id, expires_at);
+		Expiring::<T>::insert(expires_at, id, entry);
 		Self::store_level(entry.level, before, bounds);
 	}
 
-	/// Put the waiting job `id` back at the end of its level's line (behind the jobs that
-	/// came while it waited: a job nobody can run never gets ahead of them again).
-	pub(crate) fn unpark(id: JobId) {
-		let Some(mut entry) = Queued::<T>::get(id) else { return };
+	/// Put the waiting job `id` (due to expire at `expires_at`) back at the end of its level's
+	/// line (behind the jobs that came while it waited: a job nobody can run never gets ahead
+	/// of them again).
+	pub(crate) fn unpark(id: JobId, expires_at: BlockNumberFor<T>) {
+		let Some(mut entry) = Expiring::<T>::get(expires_at, id) else { return };
 		let Place::Waiting(at) = entry.place else { return };
 		Retrying::<T>::remove(at, id);
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
@@ -96,36 +100,37 @@ impl<T: Config> Pallet<T> {
 		bounds.ready = bounds.ready.saturating_add(1);
 		LevelEntries::<T>::insert(entry.level, place, id);
 		entry.place = Place::Ready(place);
-		Queued::<T>::insert(id, entry);
+		Expiring::<T>::insert(expires_at, id, entry);
 		Self::store_level(entry.level, before, bounds);
 	}
 
-	/// Remove every trace of `id` from the queue's index, whatever its record says: for an
-	/// index entry whose job is gone or no longer queued (which the invariants rule out), so
-	/// that it is never met again.
-	pub(crate) fn drop_stale(id: JobId) {
-		if Queued::<T>::contains_key(id) {
-			log::error!(target: crate::tick_impls::LOG_TARGET, "stale queue entry {} removed", id);
-			// Its expiry entry goes with it when the record says when; otherwise the agenda
-			// drops it when its block comes (nothing is queued under it then).
-			let expires_at = Jobs::<T>::get(id).map(|j| j.expires_at).unwrap_or_default();
-			let level = Queued::<T>::get(id).map(|e| e.level);
-			Self::dequeue(id, expires_at);
-			// The masks change only when a level's bit flips, so an index found broken may
-			// hold a wrong bit: set this level's two bits from its bounds again.
-			if let Some(level) = level {
-				let bounds = Levels::<T>::get(level).unwrap_or_default();
-				ReadyLevels::<T>::mutate(|m| m.set(level, bounds.ready > 0));
-				OccupiedLevels::<T>::mutate(|m| m.set(level, bounds.jobs() > 0));
+	/// Take `id` out of the queue's index, whatever its record says: for an index entry met at
+	/// `level` (at `place` of its line, when met there) whose job is not queued (which the
+	/// invariants rule out), so that it is not met again. A job whose record is kept leaves
+	/// the queue as any other; the index entries of a job without a record are cleared where
+	/// they were met, and its expiry entry takes the rest out at its block ([`Self::expire`]).
+	pub(crate) fn drop_stale(id: JobId, level: u16, place: Option<u64>) {
+		log::error!(target: crate::tick_impls::LOG_TARGET, "stale queue entry {} removed", id);
+		if let Some(job) = Jobs::<T>::get(id) {
+			Self::dequeue(id, job.expires_at);
+		} else {
+			LevelMembers::<T>::remove(level, id);
+			if let Some(place) = place.filter(|p| LevelEntries::<T>::get(level, p) == Some(id)) {
+				LevelEntries::<T>::remove(level, place);
 			}
 		}
+		// The masks change only when a level's bit flips, so an index found broken may hold a
+		// wrong bit: set this level's two bits from its bounds again.
+		let bounds = Levels::<T>::get(level).unwrap_or_default();
+		ReadyLevels::<T>::mutate(|m| m.set(level, bounds.ready > 0));
+		OccupiedLevels::<T>::mutate(|m| m.set(level, bounds.jobs() > 0));
 	}
 
 	/// The job a full queue evicts for a job at level `below`: the oldest ready job of the
 	/// lowest occupied level (closest to its expiry; at most [`EVICTION_SCAN`] empty places
-	/// are passed to find it), else one of that level's waiting jobs; `None` if that level is
-	/// not below.
-	pub(crate) fn eviction_victim(below: u16) -> Option<JobId> {
+	/// are passed to find it), else another of that level's jobs; `None` if that level is not
+	/// below. With the job: its level and, when found in the line, its place.
+	pub(crate) fn eviction_victim(below: u16) -> Option<(JobId, u16, Option<u64>)> {
 		let lowest = OccupiedLevels::<T>::get().lowest()?;
 		if lowest >= below {
 			return None;
@@ -146,21 +151,21 @@ impl<T: Config> Pallet<T> {
 				bounds.head = passed_to;
 				Levels::<T>::insert(lowest, bounds);
 			}
-			if let Some((_, id)) = found {
-				return Some(id);
+			if let Some((place, id)) = found {
+				return Some((id, lowest, Some(place)));
 			}
 		}
-		LevelMembers::<T>::iter_key_prefix(lowest).next()
+		LevelMembers::<T>::iter_key_prefix(lowest).next().map(|id| (id, lowest, None))
 	}
 
-	/// The ready job at the head of `level`, skipping the places of jobs that left the line
-	/// (each skipped place is charged `skip` from `meter` and passed for good). `None` when
-	/// the level has no ready job or the meter ran out.
+	/// The ready job at the head of `level` and its place, skipping the places of jobs that
+	/// left the line (each skipped place is charged `skip` from `meter` and passed for good).
+	/// `None` when the level has no ready job or the meter ran out.
 	pub(crate) fn head_of(
 		level: u16,
 		meter: &mut frame_support::weights::WeightMeter,
 		skip: Weight,
-	) -> Option<JobId> {
+	) -> Option<(JobId, u64)> {
 		let mut bounds = Levels::<T>::get(level)?;
 		let mut moved = false;
 		let found = loop {
@@ -168,7 +173,7 @@ impl<T: Config> Pallet<T> {
 				break None;
 			}
 			if let Some(id) = LevelEntries::<T>::get(level, bounds.head) {
-				break Some(id);
+				break Some((id, bounds.head));
 			}
 			if meter.try_consume(skip).is_err() {
 				break None;
@@ -185,7 +190,7 @@ impl<T: Config> Pallet<T> {
 	/// Store `level`'s bounds (removed when it holds no job) and keep the level masks true:
 	/// a mask is read and written only when the level's bit in it flips from `before`, so
 	/// that the common case (a job joins or leaves a level that keeps jobs) costs no mask.
-	fn store_level(level: u16, before: LevelBounds, mut bounds: LevelBounds) {
+	pub(crate) fn store_level(level: u16, before: LevelBounds, mut bounds: LevelBounds) {
 		if bounds.ready == 0 {
 			// No ready job: every place up to the tail is empty.
 			bounds.head = bounds.tail;
@@ -209,9 +214,9 @@ impl<T: Config> Pallet<T> {
 	///
 	/// # Invariants
 	///
-	/// - Every queued job has one index entry, at the level of its price, counted in
-	///   [`QueuedCount`] (at most `MaxQueueLen`) and in [`LevelMembers`]; its expiry is in
-	///   [`Expiring`] at its `expires_at`.
+	/// - Every queued job has one index entry, in [`Expiring`] at its `expires_at`, at the
+	///   level of its price; it is counted in [`Counters`] (at most `MaxQueueLen`) and in
+	///   [`LevelMembers`].
 	/// - A ready job sits at its place of its level, between the level's head and tail; a
 	///   waiting job is in [`Retrying`] at its retry block. The levels' counts are these.
 	/// - The masks mark exactly the levels with ready jobs and with any job; a level without
@@ -220,12 +225,16 @@ impl<T: Config> Pallet<T> {
 	#[cfg(any(feature = "try-runtime", feature = "std", test))]
 	pub(crate) fn queue_try_state(queued: usize) -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
-		ensure!(QueuedCount::<T>::get() as usize == queued, "QueuedCount is not the queued jobs");
+		let counted = Counters::<T>::get().queued as usize;
+		ensure!(counted == queued, "the queued count is not the queued jobs");
 		ensure!(queued <= T::MaxQueueLen::get() as usize, "more jobs queued than MaxQueueLen");
 		let mut counts: BTreeMap<u16, (u32, u32)> = BTreeMap::new();
-		for (id, entry) in Queued::<T>::iter() {
+		let mut indexed = 0usize;
+		for (expires_at, id, entry) in Expiring::<T>::iter() {
+			indexed += 1;
 			let job = Jobs::<T>::get(id).ok_or("queued job without a record")?;
 			ensure!(job.state == JobState::Queued, "indexed job is not queued");
+			ensure!(job.expires_at == expires_at, "expiry entry not at the job's expiry");
 			ensure!(
 				entry.level == Self::level_of(job.spec.price_per_second),
 				"job at a level not its price's"
@@ -246,7 +255,10 @@ impl<T: Config> Pallet<T> {
 					count.0 = count.0.saturating_add(1);
 				},
 				Place::Waiting(at) => {
-					ensure!(Retrying::<T>::contains_key(at, id), "waiting job not in the agenda");
+					ensure!(
+						Retrying::<T>::get(at, id) == Some(expires_at),
+						"waiting job not in the agenda"
+					);
 					count.1 = count.1.saturating_add(1);
 				},
 			}
@@ -272,7 +284,7 @@ impl<T: Config> Pallet<T> {
 		let total_waiting: u32 = counts.values().map(|c| c.1).sum();
 		ensure!(LevelEntries::<T>::iter().count() == total_ready as usize, "stale line entry");
 		ensure!(LevelMembers::<T>::iter().count() == queued, "stale level member");
-		ensure!(Expiring::<T>::iter().count() == queued, "stale expiry");
+		ensure!(indexed == queued, "stale expiry");
 		ensure!(Retrying::<T>::iter().count() == total_waiting as usize, "stale retry");
 		Ok(())
 	}

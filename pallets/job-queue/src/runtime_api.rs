@@ -217,7 +217,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 			jobs_ahead = jobs_ahead.saturating_add(jobs);
 			at = occupied.highest_below(Some(l));
 		}
-		let queued = QueuedCount::<T>::get();
+		let queued = Counters::<T>::get().queued;
 		let queue_full = queued >= T::MaxQueueLen::get();
 		if refusal.is_none() && queue_full && Self::eviction_victim(level).is_none() {
 			refusal = Some(Error::<T>::QueueFull.into());

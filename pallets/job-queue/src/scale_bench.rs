@@ -103,7 +103,7 @@ fn queue_figures() -> QueueFigures {
 			}
 		}
 		let fill_seconds = started.elapsed().as_secs_f64();
-		assert_eq!(QueuedCount::<Test>::get(), QUEUED);
+		assert_eq!(Counters::<Test>::get().queued, QUEUED);
 
 		let started = Instant::now();
 		let fresh: Vec<JobId> = (0..SAMPLE).map(|_| submit(prices.next())).collect();
@@ -149,7 +149,7 @@ fn queue_figures() -> QueueFigures {
 		let started = Instant::now();
 		JobQueue::expire_due(due, &mut meter);
 		let expire_us = per_op(started.elapsed(), SAMPLE);
-		assert_eq!(QueuedCount::<Test>::get(), QUEUED - SAMPLE);
+		assert_eq!(Counters::<Test>::get().queued, QUEUED - SAMPLE);
 		System::reset_events();
 
 		// Successful tries: ten providers with room for every sample job.
@@ -164,11 +164,11 @@ fn queue_figures() -> QueueFigures {
 		let mut params = Params::<Test>::get();
 		params.max_assignments_per_block = SAMPLE;
 		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), params));
-		let before = QueuedCount::<Test>::get();
+		let before = Counters::<Test>::get().queued;
 		let mut meter = WeightMeter::new();
 		let started = Instant::now();
 		JobQueue::service_queue(now + 2, &mut meter);
-		let assigned = before - QueuedCount::<Test>::get();
+		let assigned = before - Counters::<Test>::get().queued;
 		assert_eq!(assigned, SAMPLE);
 		let assign_us = per_op(started.elapsed(), assigned);
 

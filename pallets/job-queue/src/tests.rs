@@ -34,7 +34,7 @@ pub(crate) fn offer() -> Resources {
 pub(crate) fn submit(who: AccountId, s: JobSpecOf<Test>) -> JobId {
 	let budget = JobQueue::max_cost(&s).unwrap();
 	assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(who), Box::new(s), budget));
-	NextJobId::<Test>::get() - 1
+	Counters::<Test>::get().next_job_id - 1
 }
 
 pub(crate) fn held(who: AccountId) -> (u64, u64) {
@@ -859,7 +859,7 @@ fn a_try_is_charged_for_the_lapsed_providers_its_draw_met() {
 		let last = *queue_order().first().unwrap();
 		let mut meter = WeightMeter::with_limit(limit);
 		JobQueue::service_queue(2, &mut meter);
-		let waiting = Queued::<Test>::get(last).unwrap().place;
+		let waiting = queued_entry(last).unwrap().place;
 		assert!(matches!(waiting, Place::Waiting(_)), "it waits for another try");
 		assert_eq!(Jobs::<Test>::get(last).unwrap().state, JobState::Queued);
 		assert_eq!(meter.consumed(), limit);

@@ -40,7 +40,7 @@ fn draws(jobs: u32) -> Vec<(AccountId, u32)> {
 		let s = spec(1);
 		let budget = JobQueue::max_cost(&s).unwrap();
 		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(RICH), Box::new(s), budget));
-		let id = NextJobId::<Test>::get() - 1;
+		let id = Counters::<Test>::get().next_job_id - 1;
 		run_to_block(System::block_number() + 1);
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!(job.state, JobState::Assigned);
@@ -256,7 +256,7 @@ fn the_draw_matches_the_images_architecture() {
 			Box::new(arm.clone()),
 			budget
 		));
-		let job = NextJobId::<Test>::get() - 1;
+		let job = Counters::<Test>::get().next_job_id - 1;
 		run_to_block(System::block_number() + 3);
 		assert_eq!(Jobs::<Test>::get(job).unwrap().state, JobState::Queued);
 		for who in 200..203 {

@@ -163,16 +163,19 @@ fn put_version_2_queue(jobs: &[(JobId, u64)]) {
 	v2::Queue::<Test>::put(BoundedVec::truncate_from(entries));
 }
 
-/// Forget the version-3 index of the queued jobs (their records and holds stay): the state a
-/// version-2 chain holds.
+/// Forget the index of the queued jobs (their records and holds stay): the state a version-2
+/// chain holds, its job counter in version 2's place.
 fn clear_version_3_index() {
-	let _ = Queued::<Test>::clear(u32::MAX, None);
+	use crate::migrations::v4::v3;
+	let _ = v3::Queued::<Test>::clear(u32::MAX, None);
+	let next_job_id = Counters::<Test>::take().next_job_id.max(v3::NextJobId::<Test>::get());
+	v3::NextJobId::<Test>::put(next_job_id);
 	let _ = Levels::<Test>::clear(u32::MAX, None);
 	let _ = LevelEntries::<Test>::clear(u32::MAX, None);
 	let _ = LevelMembers::<Test>::clear(u32::MAX, None);
 	let _ = Expiring::<Test>::clear(u32::MAX, None);
 	let _ = Retrying::<Test>::clear(u32::MAX, None);
-	QueuedCount::<Test>::kill();
+	v3::QueuedCount::<Test>::kill();
 	ReadyLevels::<Test>::kill();
 	OccupiedLevels::<Test>::kill();
 	AgendaCursor::<Test>::kill();
@@ -202,7 +205,11 @@ fn the_version_2_queue_moves_to_price_levels_in_its_order() {
 		assert_eq!(JobQueue::on_chain_storage_version(), StorageVersion::new(3));
 		assert!(!v2::Queue::<Test>::exists());
 		assert_eq!(queue_order(), order);
-		assert_eq!(QueuedCount::<Test>::get(), 5);
+		assert_eq!(crate::migrations::v4::v3::QueuedCount::<Test>::get(), 5);
+		// Version 4's step follows, as in the runtime.
+		crate::migrations::v4::MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(queue_order(), order);
+		assert_eq!(Counters::<Test>::get(), JobCounters { next_job_id: 5, queued: 5 });
 		assert_eq!(AgendaCursor::<Test>::get(), 1);
 		// Served as before: the dearest first.
 		crate::mock::add_provider(100, sp_runtime::Perbill::from_percent(50), offer(), 1);
@@ -233,7 +240,7 @@ fn try_runtime_checks_hold_for_version_3() {
 		let state = Inner::pre_upgrade().unwrap();
 		Inner::on_runtime_upgrade();
 		assert!(Inner::post_upgrade(state.clone()).is_ok());
-		JobQueue::dequeue(b, Jobs::<Test>::get(b).unwrap().expires_at);
+		let _ = crate::migrations::v4::v3::Queued::<Test>::take(b);
 		assert!(Inner::post_upgrade(state).is_err());
 
 		// A stale entry (no such job) is dropped, the rest migrated.
@@ -241,5 +248,104 @@ fn try_runtime_checks_hold_for_version_3() {
 		put_version_2_queue(&[(a, 5), (77, 5)]);
 		Inner::on_runtime_upgrade();
 		assert_eq!(queue_order(), vec![a]);
+	});
+}
+
+/// Put the queue's index back in version 3's layout: each job's level and place in `Queued`,
+/// its expiry and retry entries without values, the two counters apart.
+fn put_version_3_index() {
+	use crate::migrations::v4::v3;
+	let entries: Vec<_> = Expiring::<Test>::iter().collect();
+	for (expires_at, id, entry) in entries {
+		v3::Queued::<Test>::insert(id, entry);
+		v3::Expiring::<Test>::insert(expires_at, id, ());
+	}
+	let retries: Vec<_> = Retrying::<Test>::iter_keys().collect();
+	for (at, id) in retries {
+		v3::Retrying::<Test>::insert(at, id, ());
+	}
+	let counters = Counters::<Test>::take();
+	v3::NextJobId::<Test>::put(counters.next_job_id);
+	v3::QueuedCount::<Test>::put(counters.queued);
+	StorageVersion::new(3).put::<JobQueue>();
+}
+
+/// A queue of ready jobs at two levels and a waiting one (no provider: its try at block 2
+/// parked it).
+fn mixed_queue() -> Vec<JobId> {
+	use crate::tests::{spec, submit};
+	let waiting = submit(ALICE, spec(1, 1, 1, 5));
+	run_to_block(2);
+	assert!(matches!(queued_entry(waiting).map(|q| q.place), Some(Place::Waiting(_))));
+	submit(ALICE, spec(1, 1, 1, 3));
+	submit(BOB, spec(1, 1, 1, 9));
+	queue_order()
+}
+
+/// Version 3 → 4: every queued job keeps its level, place and expiry (the index moves into
+/// the expiry entries, the waiting job's retry entry names its expiry block), the two
+/// counters become one, and the queue is served as before.
+#[test]
+fn the_version_3_index_moves_into_the_expiry_entries() {
+	use crate::migrations::v4::{v3, MigrateV3ToV4};
+	ExtBuilder::default().build_and_execute(|| {
+		let order = mixed_queue();
+		let entries: Vec<_> = Expiring::<Test>::iter().collect();
+		let retries: Vec<_> = Retrying::<Test>::iter().collect();
+		let counters = Counters::<Test>::get();
+		assert_eq!(retries.len(), 1);
+		put_version_3_index();
+		assert!(Expiring::<Test>::iter().next().is_none(), "version 3's values do not decode");
+
+		MigrateV3ToV4::<Test>::on_runtime_upgrade();
+
+		assert_eq!(JobQueue::on_chain_storage_version(), StorageVersion::new(4));
+		assert_eq!(Counters::<Test>::get(), counters);
+		assert!(!v3::NextJobId::<Test>::exists() && !v3::QueuedCount::<Test>::exists());
+		assert!(v3::Queued::<Test>::iter().next().is_none());
+		let mut after: Vec<_> = Expiring::<Test>::iter().collect();
+		let mut before = entries.clone();
+		after.sort_by_key(|e| e.1);
+		before.sort_by_key(|e| e.1);
+		assert_eq!(after, before);
+		assert_eq!(Retrying::<Test>::iter().collect::<Vec<_>>(), retries);
+		assert_eq!(queue_order(), order);
+		JobQueue::do_try_state().unwrap();
+
+		// Versioned: a second run (the on-chain version is now 4) changes nothing.
+		MigrateV3ToV4::<Test>::on_runtime_upgrade();
+		assert_eq!(Counters::<Test>::get(), counters);
+		assert_eq!(queue_order(), order);
+	});
+}
+
+/// The pre- and post-upgrade checks pass on a migrated state and fail when a job lost its
+/// place; an expiry entry without an index entry is dropped.
+#[cfg(feature = "try-runtime")]
+#[test]
+fn try_runtime_checks_hold_for_version_4() {
+	use crate::migrations::v4::v3;
+	use frame_support::traits::UncheckedOnRuntimeUpgrade;
+	type Inner = crate::migrations::v4::InnerMigrateV3ToV4<Test>;
+	ExtBuilder::default().build().execute_with(|| {
+		let order = mixed_queue();
+		put_version_3_index();
+		let state = Inner::pre_upgrade().unwrap();
+		Inner::on_runtime_upgrade();
+		assert!(Inner::post_upgrade(state.clone()).is_ok());
+		let (expires_at, id, mut entry) = Expiring::<Test>::iter().next().unwrap();
+		entry.failed_tries += 1;
+		Expiring::<Test>::insert(expires_at, id, entry);
+		assert!(Inner::post_upgrade(state).is_err());
+
+		// An expiry entry without an index entry is dropped, the rest migrated.
+		entry.failed_tries -= 1;
+		Expiring::<Test>::insert(expires_at, id, entry);
+		put_version_3_index();
+		let _ = v3::Queued::<Test>::take(order[0]);
+		Inner::on_runtime_upgrade();
+		let expiring: Vec<_> = Expiring::<Test>::iter_keys().map(|(_, id)| id).collect();
+		assert_eq!(expiring.len(), order.len() - 1);
+		assert!(!expiring.contains(&order[0]));
 	});
 }

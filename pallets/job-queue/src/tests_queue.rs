@@ -81,7 +81,7 @@ fn a_full_queue_evicts_a_cheapest_job_for_a_better_paying_one() {
 			Error::<Test>::QueueFull
 		);
 		let id = submit(BOB, good());
-		assert_eq!(QueuedCount::<Test>::get(), cap);
+		assert_eq!(Counters::<Test>::get().queued, cap);
 		let evicted = events()
 			.into_iter()
 			.find_map(|e| match e {
@@ -114,7 +114,7 @@ fn jobs_nobody_can_run_do_not_hold_up_the_jobs_behind_them() {
 		assert_eq!(Jobs::<Test>::get(runnable).unwrap().state, JobState::Assigned);
 		for id in blockers {
 			assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Queued);
-			assert!(matches!(Queued::<Test>::get(id).unwrap().place, Place::Waiting(3)));
+			assert!(matches!(queued_entry(id).unwrap().place, Place::Waiting(3)));
 		}
 	});
 }
@@ -128,8 +128,8 @@ fn a_waiting_job_is_tried_again_after_a_doubling_backoff_behind_later_jobs() {
 		add_provider(100, Perbill::from_percent(50), offer(), 1);
 		// Tries at 2 (fails, next at 3), 3 (next at 5), 5 (next at 9).
 		run_to_block(5);
-		assert_eq!(Queued::<Test>::get(early).unwrap().failed_tries, 3);
-		assert!(matches!(Queued::<Test>::get(early).unwrap().place, Place::Waiting(9)));
+		assert_eq!(queued_entry(early).unwrap().failed_tries, 3);
+		assert!(matches!(queued_entry(early).unwrap().place, Place::Waiting(9)));
 		assert_eq!(retry_backoff(1), 1);
 		assert_eq!(retry_backoff(4), 8);
 		assert_eq!(retry_backoff(200), MAX_RETRY_BACKOFF);
@@ -152,12 +152,12 @@ fn a_waiting_job_expires_with_refund_and_leaves_no_agenda_entry() {
 		assert_ok!(JobQueue::set_params(RuntimeOrigin::root(), p));
 		let id = submit(ALICE, unrunnable(5));
 		run_to_block(6);
-		assert!(matches!(Queued::<Test>::get(id).unwrap().place, Place::Waiting(_)));
+		assert!(matches!(queued_entry(id).unwrap().place, Place::Waiting(_)));
 		run_to_block(7);
 		assert!(Jobs::<Test>::get(id).is_none());
 		assert_eq!(held(ALICE), (0, 0));
 		assert_eq!(Retrying::<Test>::iter().count(), 0);
-		assert_eq!(QueuedCount::<Test>::get(), 0);
+		assert_eq!(Counters::<Test>::get().queued, 0);
 		assert!(Levels::<Test>::iter().next().is_none());
 		assert_eq!(OccupiedLevels::<Test>::get(), LevelMask::default());
 	});
@@ -194,7 +194,8 @@ fn serving_a_block_costs_the_same_whatever_the_number_of_queued_jobs() {
 			}
 			// Every job waiting, next tried at block 5; none due at block 4.
 			for id in 0..queued {
-				JobQueue::park(id.into(), 4);
+				let expires_at = Jobs::<Test>::get(u64::from(id)).unwrap().expires_at;
+				JobQueue::park(id.into(), expires_at, 4);
 			}
 			AgendaCursor::<Test>::put(4);
 			let mut meter = WeightMeter::new();
@@ -250,7 +251,7 @@ fn a_quote_gives_the_budget_the_place_and_the_refusal_submit_job_then_gives() {
 
 		// Full: the cheapest level's price is refused, a higher one would evict.
 		let cap = <Test as crate::Config>::MaxQueueLen::get();
-		while QueuedCount::<Test>::get() < cap {
+		while Counters::<Test>::get().queued < cap {
 			submit(7, spec(1, 1, 1, 3));
 		}
 		let at_cheapest = JobQueue::quote(spec(1, 1, 1, 3));
@@ -290,10 +291,10 @@ fn a_wave_of_expiries_does_not_stop_assignment() {
 		System::set_block_number(6);
 		JobQueue::service_queue(6, &mut meter);
 		assert_eq!(Jobs::<Test>::get(late).unwrap().state, JobState::Assigned);
-		let left = QueuedCount::<Test>::get();
+		let left = Counters::<Test>::get().queued;
 		assert!(left > 0 && left < 100, "{left} expiries left for the next blocks");
 		run_to_block(9);
-		assert_eq!(QueuedCount::<Test>::get(), 0);
+		assert_eq!(Counters::<Test>::get().queued, 0);
 	});
 }
 
@@ -344,7 +345,7 @@ fn a_submission_that_evicts_nothing_is_refunded_the_eviction() {
 			<() as WeightInfo>::submit_job_to_ready_level(size).ref_time() <
 				<() as WeightInfo>::submit_job(size).ref_time()
 		);
-		while QueuedCount::<Test>::get() < QueueBound::get() {
+		while Counters::<Test>::get().queued < QueueBound::get() {
 			submit(7, spec(1, 1, 1, 1));
 		}
 		let s = good();

@@ -93,24 +93,22 @@ impl<T: Config> Pallet<T> {
 	/// Expire the jobs due at `block`; whether all were within `meter`.
 	pub(crate) fn expire_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
 		let due = Expiring::<T>::iter_key_prefix(block);
-		Self::take_due(due, T::WeightInfo::expire_job(), meter, |id| {
-			Expiring::<T>::remove(block, id);
-			Self::expire(id);
-		})
+		Self::take_due(due, T::WeightInfo::expire_job(), meter, |id| Self::expire(id, block))
 	}
 
-	/// Expire the queued job `id`: refund it and remove its record and its place in the queue.
-	/// An index entry without a queued job (which the invariants rule out) is removed too.
-	pub(crate) fn expire(id: JobId) {
+	/// Expire the job `id` whose expiry entry is at block `at`: take it out of the queue,
+	/// refund it and remove its record. An expiry entry without a queued job (which the
+	/// invariants rule out) only leaves the queue.
+	pub(crate) fn expire(id: JobId, at: BlockNumberFor<T>) {
+		Self::dequeue(id, at);
 		match Jobs::<T>::get(id) {
 			Some(job) if job.state == JobState::Queued => {
-				Self::dequeue(id, job.expires_at);
 				match Self::refund_and_remove(id, &job) {
 					Ok(refunded) => Self::deposit_event(Event::JobExpired { job: id, refunded }),
 					Err(e) => log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", id, e),
 				}
 			},
-			_ => Self::drop_stale(id),
+			_ => log::error!(target: LOG_TARGET, "stale expiry entry {} removed", id),
 		}
 	}
 
@@ -119,8 +117,9 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn retry_due(block: BlockNumberFor<T>, meter: &mut WeightMeter) -> bool {
 		let due = Retrying::<T>::iter_key_prefix(block);
 		Self::take_due(due, T::WeightInfo::retry_job(), meter, |id| {
-			Retrying::<T>::remove(block, id);
-			Self::unpark(id);
+			if let Some(expires_at) = Retrying::<T>::take(block, id) {
+				Self::unpark(id, expires_at);
+			}
 		})
 	}
 
@@ -141,15 +140,16 @@ impl<T: Config> Pallet<T> {
 				return;
 			}
 			while assigned < max {
-				let Some(id) = Self::head_of(l, meter, skip) else { break };
+				let Some((id, place)) = Self::head_of(l, meter, skip) else { break };
 				// A job past its expiry (the expiry agenda lags) is expired at an expiry's
 				// cost, not tried.
 				let job = Jobs::<T>::get(id);
-				if job.as_ref().is_some_and(|j| j.expires_at <= now) {
+				let expires_at = job.as_ref().map(|j| j.expires_at);
+				if let Some(at) = expires_at.filter(|at| *at <= now) {
 					if meter.try_consume(T::WeightInfo::expire_job()).is_err() {
 						return;
 					}
-					Self::expire(id);
+					Self::expire(id, at);
 					continue;
 				}
 				// Tried only if the most it can cost is left; charged for the replicas it
@@ -163,16 +163,16 @@ impl<T: Config> Pallet<T> {
 				let tried = Self::try_assign(id, now);
 				let rejections = tried.as_ref().map_or(u32::MAX, |t| t.rejections);
 				meter.consume(Self::tried_weight(replicas, rejections));
-				match tried.map(|t| t.outcome) {
-					Ok(TryOutcome::Assigned) => assigned = assigned.saturating_add(1),
-					Ok(TryOutcome::Expired) => Self::expire(id),
-					Ok(TryOutcome::TooFewProviders) => Self::park(id, now),
-					Err(e) => {
-						log::error!(target: LOG_TARGET, "assignment of {} failed: {:?}", id, e);
-						if Jobs::<T>::get(id).is_some_and(|j| j.state == JobState::Queued) {
-							Self::park(id, now);
-						} else {
-							Self::drop_stale(id);
+				match (tried.map(|t| t.outcome), expires_at) {
+					(Ok(TryOutcome::Assigned), _) => assigned = assigned.saturating_add(1),
+					(Ok(TryOutcome::Expired), Some(at)) => Self::expire(id, at),
+					(Ok(TryOutcome::TooFewProviders), Some(at)) => Self::park(id, at, now),
+					(outcome, _) => {
+						log::error!(target: LOG_TARGET, "assignment of {} failed: {:?}", id, outcome);
+						match Jobs::<T>::get(id) {
+							Some(j) if j.state == JobState::Queued =>
+								Self::park(id, j.expires_at, now),
+							_ => Self::drop_stale(id, l, Some(place)),
 						}
 					},
 				}

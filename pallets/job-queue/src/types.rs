@@ -193,7 +193,16 @@ pub enum Place<BlockNumber> {
 	Waiting(BlockNumber),
 }
 
-/// A queued job's entry in the queue's index.
+/// The queue's two counters, kept in one value: a submission reads and writes both.
+#[derive(Encode, Decode, TypeInfo, MaxEncodedLen, Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct JobCounters {
+	/// The identifier the next submitted job receives.
+	pub next_job_id: JobId,
+	/// The number of queued jobs, ready or waiting (at most `MaxQueueLen`).
+	pub queued: u32,
+}
+
+/// A queued job's entry in the queue's index (the value of its expiry entry).
 #[derive(Encode, Decode, TypeInfo, MaxEncodedLen, Clone, Copy, PartialEq, Eq, Debug)]
 pub struct QueuedJob<BlockNumber> {
 	/// Its price level ([`price_level`] of its price per VM-second).

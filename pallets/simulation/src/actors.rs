@@ -414,7 +414,7 @@ impl World {
 	}
 
 	fn submit_jobs(&mut self) {
-		let queued = pallet_job_queue::QueuedCount::<Sim>::get();
+		let queued = pallet_job_queue::Counters::<Sim>::get().queued;
 		let mut room = QUEUE_TARGET.saturating_sub(queued).min(SUBMIT_PER_BLOCK);
 		if self.strategy == Strategy::SelfDealing {
 			// Its own jobs first, as many as a block takes.
@@ -425,7 +425,7 @@ impl World {
 				let budget = JobQueue::max_cost(&sp).expect("budget");
 				<Balances as Mutate<_>>::mint_into(&who, budget * 4 + 1_000_000).expect("mint");
 				if JobQueue::submit_job(RuntimeOrigin::signed(who), Box::new(sp), budget).is_ok() {
-					let id = pallet_job_queue::NextJobId::<Sim>::get().saturating_sub(1);
+					let id = pallet_job_queue::Counters::<Sim>::get().next_job_id.saturating_sub(1);
 					self.attacker_jobs.insert(id);
 					self.tally.attacker_jobs += 1;
 				}

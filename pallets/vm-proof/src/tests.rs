@@ -40,7 +40,7 @@ fn submit(min: u32, max: u32, margin: u32) -> JobId {
 	};
 	let budget = JobQueue::max_cost(&spec).unwrap();
 	assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(spec), budget));
-	pallet_job_queue::NextJobId::<Test>::get() - 1
+	pallet_job_queue::Counters::<Test>::get().next_job_id - 1
 }
 
 /// Submit and run one block so the job is assigned; returns the job and its providers.

@@ -44,7 +44,7 @@ fn spec(min: u32, max: u32, max_seconds: u32) -> JobSpec<u64> {
 fn submit_spec(s: JobSpec<u64>) -> JobId {
 	let budget = JobQueue::max_cost(&s).unwrap();
 	assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(s), budget));
-	pallet_job_queue::NextJobId::<Test>::get() - 1
+	pallet_job_queue::Counters::<Test>::get().next_job_id - 1
 }
 
 /// Submit a 60 s job and run one block so it is assigned; the job and its providers.

@@ -43,7 +43,7 @@ fn submit(owner: AccountId, min: u32, max: u32, margin: u32) -> JobId {
 	};
 	let budget = JobQueue::max_cost(&spec).unwrap();
 	assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(owner), Box::new(spec), budget));
-	pallet_job_queue::NextJobId::<Test>::get() - 1
+	pallet_job_queue::Counters::<Test>::get().next_job_id - 1
 }
 
 /// Submit as `owner` and run one block so the job is assigned; returns it and its providers.

@@ -272,7 +272,7 @@ fn lapsed_providers_do_not_make_up_the_minimum_of_eligible_providers() {
 		};
 		let budget = JobQueue::max_cost(&spec).unwrap();
 		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(spec), budget));
-		let job = pallet_job_queue::NextJobId::<Test>::get() - 1;
+		let job = pallet_job_queue::Counters::<Test>::get().next_job_id - 1;
 		run_to_block(System::block_number() + 1);
 		assert_eq!(
 			pallet_job_queue::Jobs::<Test>::get(job).map(|j| j.state),

@@ -53,7 +53,7 @@ pub(crate) fn submit_with(resources: Resources, min: u32, max: u32, margin: u32)
 	};
 	let budget = JobQueue::max_cost(&spec).unwrap();
 	assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(spec), budget));
-	pallet_job_queue::NextJobId::<Test>::get() - 1
+	pallet_job_queue::Counters::<Test>::get().next_job_id - 1
 }
 
 /// Submit and run one block so the job is assigned; returns the job and its providers.

@@ -323,7 +323,7 @@ fn run(s: &Scenario) -> Figures {
 		while settled < s.jobs as u64 {
 			assert!(f.blocks < 40 * s.jobs as u64, "the run does not settle");
 			for _ in 0..SUBMIT_PER_BLOCK {
-				if submitted >= s.jobs || pallet_job_queue::QueuedCount::<Test>::get() >= 16 {
+				if submitted >= s.jobs || pallet_job_queue::Counters::<Test>::get().queued >= 16 {
 					break;
 				}
 				let sp = spec(s.policy);

@@ -2,3 +2,4 @@
 
 pub mod v2;
 pub mod v3;
+pub mod v4;

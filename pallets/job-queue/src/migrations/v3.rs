@@ -15,6 +15,9 @@
 //! - None is waiting: each is tried again from the next block.
 //! - An entry without a queued job record (the old invariants rule it out) is dropped and
 //!   counted in the log.
+//!
+//! Version 4 changed some of version 3's layouts: this step writes them through
+//! [`super::v4::v3`], and version 4's step follows it.
 
 use crate::{pallet::*, types::*};
 #[cfg(feature = "try-runtime")]
@@ -61,6 +64,23 @@ pub mod v2 {
 	>;
 }
 
+/// Put job `id` behind the ready jobs of `level` in version 3's layout, due to expire at
+/// `expires_at` (what version 3's code did for a submission).
+fn enqueue_v3<T: crate::Config>(id: JobId, level: u16, expires_at: BlockNumberFor<T>) {
+	use super::v4::v3;
+	let before = Levels::<T>::get(level).unwrap_or_default();
+	let mut bounds = before;
+	let place = bounds.tail;
+	bounds.tail = bounds.tail.saturating_add(1);
+	bounds.ready = bounds.ready.saturating_add(1);
+	LevelEntries::<T>::insert(level, place, id);
+	LevelMembers::<T>::insert(level, id, ());
+	v3::Queued::<T>::insert(id, QueuedJob { level, place: Place::Ready(place), failed_tries: 0 });
+	v3::Expiring::<T>::insert(expires_at, id, ());
+	v3::QueuedCount::<T>::mutate(|n| *n = n.saturating_add(1));
+	Pallet::<T>::store_level(level, before, bounds);
+}
+
 /// The unversioned step; run it through [`MigrateV2ToV3`].
 pub struct InnerMigrateV2ToV3<T>(core::marker::PhantomData<T>);
 
@@ -74,10 +94,11 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 		for entry in old.iter() {
 			match Jobs::<T>::get(entry.job) {
 				Some(job)
-					if job.state == JobState::Queued && !Queued::<T>::contains_key(entry.job) =>
+					if job.state == JobState::Queued &&
+						!super::v4::v3::Queued::<T>::contains_key(entry.job) =>
 				{
 					let level = Pallet::<T>::level_of(job.spec.price_per_second);
-					Pallet::<T>::enqueue(entry.job, level, job.expires_at);
+					enqueue_v3::<T>(entry.job, level, job.expires_at);
 					cursor = cursor.min(job.expires_at);
 					moved = moved.saturating_add(1);
 				},
@@ -117,16 +138,23 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 		Ok(jobs.encode())
 	}
 
-	/// Every job of the old queue is queued at its price's level, the old order holds within
-	/// each level, and the queue's invariants hold.
+	/// Every job of the old queue is queued at its price's level and in the expiry agenda,
+	/// and the old order holds within each level (version 4's step checks the queue's
+	/// invariants, in its layout).
 	#[cfg(feature = "try-runtime")]
 	fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+		use super::v4::v3;
 		let before = Vec::<JobId>::decode(&mut &state[..]).map_err(|_| "pre-upgrade state")?;
 		ensure!(!v2::Queue::<T>::exists(), "the old queue is still stored");
-		ensure!(QueuedCount::<T>::get() as usize == before.len(), "jobs lost or added");
+		ensure!(v3::QueuedCount::<T>::get() as usize == before.len(), "jobs lost or added");
 		let mut last_place = alloc::collections::btree_map::BTreeMap::new();
 		for id in before {
-			let entry = Queued::<T>::get(id).ok_or("a queued job lost its place")?;
+			let entry = v3::Queued::<T>::get(id).ok_or("a queued job lost its place")?;
+			let job = Jobs::<T>::get(id).ok_or("a queued job lost its record")?;
+			ensure!(
+				v3::Expiring::<T>::contains_key(job.expires_at, id),
+				"a queued job lost its expiry"
+			);
 			let Place::Ready(place) = entry.place else {
 				return Err("a migrated job is waiting".into());
 			};
@@ -134,7 +162,7 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV2ToV3<T> {
 				ensure!(previous < place, "the old order is lost within a level");
 			}
 		}
-		Pallet::<T>::do_try_state()
+		Ok(())
 	}
 }
 

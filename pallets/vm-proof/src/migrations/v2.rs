@@ -584,7 +584,7 @@ mod tests {
 		};
 		let budget = JobQueue::max_cost(&spec).unwrap();
 		assert_ok!(JobQueue::submit_job(RuntimeOrigin::signed(CUSTOMER), Box::new(spec), budget));
-		let id = pallet_job_queue::NextJobId::<Test>::get() - 1;
+		let id = pallet_job_queue::Counters::<Test>::get().next_job_id - 1;
 		run_to_block(System::block_number() + 1);
 		let job = Jobs::<Test>::get(id).unwrap();
 		assert_eq!(job.state, JobState::Assigned);
