@@ -1085,7 +1085,8 @@ fn deadline_failing_every_time_is_given_up_and_stays_visible() {
 		// Nothing moved: the round, the slot and the escrow are as before the deadline.
 		assert_eq!(Jobs::<Test>::get(id).unwrap().state, JobState::Assigned);
 		assert_eq!(ProviderJobs::<Test>::get(10).to_vec(), vec![id]);
-		assert_eq!(Balances::balance_on_hold(&JobHold::JobBudget.into(), &CUSTOMER), job.budget);
+		let escrow = job.budget + job.deposit;
+		assert_eq!(Balances::balance_on_hold(&JobHold::JobBudget.into(), &CUSTOMER), escrow);
 		assert_eq!(bond_of(10), BOND);
 		// The invariants hold: a given-up round needs no pending deadline.
 		assert_ok!(VmProof::do_try_state());
@@ -1125,8 +1126,8 @@ fn force_dispute_frees_a_given_up_job() {
 		assert!(FailedDeadlines::<Test>::get(id).is_none());
 		assert!(ProviderJobs::<Test>::get(10).is_empty());
 		// Escrow refunded; the deposit waits for the owner's reap; the bond is untouched.
-		assert_eq!(Balances::balance_on_hold(&JobHold::JobBudget.into(), &CUSTOMER), 0);
-		assert_eq!(Balances::balance_on_hold(&JobHold::JobDeposit.into(), &CUSTOMER), deposit);
+		assert_eq!(Balances::balance_on_hold(&JobHold::JobBudget.into(), &CUSTOMER), deposit);
+		assert_eq!(Balances::balance_on_hold(&JobHold::JobDeposit.into(), &CUSTOMER), 0);
 		assert_eq!(Balances::balance(&CUSTOMER), 1_000_000 - deposit);
 		assert_eq!(bond_of(10), BOND);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::ProviderBond.into(), &10), BOND);
