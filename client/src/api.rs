@@ -446,10 +446,13 @@ impl Api {
 		Ok(validators.iter().map(from_subxt_account).collect())
 	}
 
-	/// `JobQueue::NextJobId`: the id the next submitted job gets.
+	/// `JobQueue::Counters`' `next_job_id`: the id the next submitted job gets.
 	pub async fn next_job_id(&self, at: Option<H256>) -> Result<JobId, Error> {
-		let addr = runtime::storage().job_queue().next_job_id();
-		Ok(self.fetch("JobQueue::NextJobId", at, addr, ()).await?.unwrap_or_default())
+		let addr = runtime::storage().job_queue().counters();
+		Ok(self
+			.fetch("JobQueue::Counters", at, addr, ())
+			.await?
+			.map_or(0, |counters| counters.next_job_id))
 	}
 
 	/// `Babe::Authorities`: the BABE public keys of the current epoch, in authority-index order.

@@ -48,14 +48,15 @@
   const QUEUE_SHOWN = 20;
 
   /**
-   * The queue: how many jobs it holds (`jobQueue.queuedCount`) and the first `QUEUE_SHOWN`
+   * The queue: how many jobs it holds (`jobQueue.counters`' `queued`) and the first `QUEUE_SHOWN`
    * ready jobs in the order the chain tries them: price levels highest first
    * (`jobQueue.readyLevels`, one bit per level), each level's line from its head
    * (`jobQueue.levels`, `jobQueue.levelEntries`), with each job's price and expiry. A fixed
    * number of reads per refresh, however many jobs are queued.
    */
   async function readQueue(api) {
-    const [count, mask] = await Promise.all([api.query.jobQueue.queuedCount(), api.query.jobQueue.readyLevels()]);
+    const [counters, mask] = await Promise.all([api.query.jobQueue.counters(), api.query.jobQueue.readyLevels()]);
+    const count = counters.queued;
     // The mask's SCALE bytes: sixteen little-endian u64 words, so level L is bit L % 8 of
     // byte L / 8 (read from the bytes, whichever wrapper the metadata gives the words).
     const bytes = mask.toU8a();
@@ -95,7 +96,7 @@
    * jobs the chain holds.
    */
   async function readJobs(api) {
-    const next = (await api.query.jobQueue.nextJobId()).toBigInt();
+    const next = (await api.query.jobQueue.counters()).nextJobId.toBigInt();
     const first = next > BigInt(JOBS_SHOWN) ? next - BigInt(JOBS_SHOWN) : 0n;
     const ids = [];
     for (let id = first; id < next; id++) ids.push(id);

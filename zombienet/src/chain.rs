@@ -40,12 +40,12 @@ pub async fn connect(url: &str) -> Arc<ChainClient> {
 	}
 }
 
-/// `JobQueue::NextJobId` at `at`: the id the next job gets.
+/// The next job id (`JobQueue::Counters`) at `at`: the id the next job gets.
 pub async fn next_job_id(client: &ChainClient, at: Option<H256>) -> JobId {
 	client
 		.read("next_job_id", |api| async move { api.next_job_id(at).await })
 		.await
-		.expect("JobQueue::NextJobId read")
+		.expect("JobQueue::Counters read")
 }
 
 /// `Timestamp::Now` at `at`, in milliseconds.

@@ -271,10 +271,7 @@ impl<T: Config> Pallet<T> {
 	/// Take the queued job `victim` (met at `level`, at `place` of its line when met there)
 	/// out of the full queue for job `by`, refunded. A victim without a queued record (which
 	/// the invariants rule out) is only removed from the index ([`Self::drop_stale`]).
-	fn evict(
-		(victim, level, place): (JobId, u16, Option<u64>),
-		by: JobId,
-	) -> DispatchResult {
+	fn evict((victim, level, place): (JobId, u16, Option<u64>), by: JobId) -> DispatchResult {
 		let Some(job) = Jobs::<T>::get(victim).filter(|j| j.state == JobState::Queued) else {
 			Self::drop_stale(victim, level, place);
 			return Ok(());
@@ -308,7 +305,8 @@ impl<T: Config> Pallet<T> {
 		owner: &T::AccountId,
 		deposit: BalanceOf<T>,
 	) -> [(HoldReason, BalanceOf<T>); 2] {
-		let apart = T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), owner).min(deposit);
+		let apart =
+			T::Currency::balance_on_hold(&HoldReason::JobDeposit.into(), owner).min(deposit);
 		[(HoldReason::JobDeposit, apart), (HoldReason::JobBudget, deposit.saturating_sub(apart))]
 	}
 
@@ -321,8 +319,7 @@ impl<T: Config> Pallet<T> {
 		let mut released = BalanceOf::<T>::zero();
 		for (reason, amount) in Self::deposit_holds(owner, deposit) {
 			if !amount.is_zero() {
-				let r =
-					T::Currency::release(&reason.into(), owner, amount, Precision::BestEffort)?;
+				let r = T::Currency::release(&reason.into(), owner, amount, Precision::BestEffort)?;
 				released = released.saturating_add(r);
 			}
 		}

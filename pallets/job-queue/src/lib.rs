@@ -145,9 +145,9 @@ pub mod pallet {
 		/// A job's escrow: its remaining budget and, since spec 117, its record's storage
 		/// deposit (one hold per submission).
 		JobBudget,
-		/// A job record's storage deposit, held apart before spec 117. Nothing is held under
-		/// it any more; what is left of it pays the deposits of the jobs submitted before the
-		/// upgrade, before their owner's escrow does ([`Pallet::deposit_holds`]).
+		/// A job record's storage deposit, held apart before spec 117. Nothing new is held
+		/// under it; what is left of an owner's pays the next deposits of any of their jobs to
+		/// be released or paid, before their escrow does ([`Pallet::deposit_holds`]).
 		JobDeposit,
 	}
 

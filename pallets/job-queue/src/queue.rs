@@ -20,6 +20,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Put job `id` behind the ready jobs of `level`, due to expire at `expires_at`. Returns
 	/// whether the level already held a ready job (then the level masks are left untouched).
+	/// The caller counts the job in [`Counters`] (a submission writes both counters at once);
+	/// [`Self::dequeue`] counts it out.
 	pub(crate) fn enqueue(id: JobId, level: u16, expires_at: BlockNumberFor<T>) -> bool {
 		let mut bounds = Levels::<T>::get(level).unwrap_or_default();
 		let before = bounds;
@@ -65,10 +67,10 @@ impl<T: Config> Pallet<T> {
 	/// the retry agenda: its try at block `now` found too few eligible providers. It is tried
 	/// again after [`retry_backoff`] blocks (1, 2, 4, … up to [`MAX_RETRY_BACKOFF`]), so that
 	/// jobs nobody can run take a shrinking share of the tries and never hold up the jobs
-	/// behind them.
-	pub(crate) fn park(id: JobId, expires_at: BlockNumberFor<T>, now: BlockNumberFor<T>) {
-		let Some(mut entry) = Expiring::<T>::get(expires_at, id) else { return };
-		let Place::Ready(place) = entry.place else { return };
+	/// behind them. Whether it was parked (`false`: no ready index entry at `expires_at`).
+	pub(crate) fn park(id: JobId, expires_at: BlockNumberFor<T>, now: BlockNumberFor<T>) -> bool {
+		let Some(mut entry) = Expiring::<T>::get(expires_at, id) else { return false };
+		let Place::Ready(place) = entry.place else { return false };
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
 		let before = bounds;
 		LevelEntries::<T>::remove(entry.level, place);
@@ -83,6 +85,7 @@ impl<T: Config> Pallet<T> {
 		Retrying::<T>::insert(at, id, expires_at);
 		Expiring::<T>::insert(expires_at, id, entry);
 		Self::store_level(entry.level, before, bounds);
+		true
 	}
 
 	/// Put the waiting job `id` (due to expire at `expires_at`) back at the end of its level's
@@ -106,21 +109,45 @@ impl<T: Config> Pallet<T> {
 
 	/// Take `id` out of the queue's index, whatever its record says: for an index entry met at
 	/// `level` (at `place` of its line, when met there) whose job is not queued (which the
-	/// invariants rule out), so that it is not met again. A job whose record is kept leaves
-	/// the queue as any other; the index entries of a job without a record are cleared where
-	/// they were met, and its expiry entry takes the rest out at its block ([`Self::expire`]).
+	/// invariants rule out), so that it is never met again.
+	///
+	/// - A job with an expiry entry at its record's `expires_at` leaves the queue as any other.
+	/// - A job whose record has no expiry entry loses its line entry and its membership here,
+	///   and is counted out of its level and of the queue (no expiry will count it out).
+	/// - A job without a record loses its line entry and its membership here; its expiry
+	///   entry, met at its block, counts it out ([`Self::expire`]).
 	pub(crate) fn drop_stale(id: JobId, level: u16, place: Option<u64>) {
 		log::error!(target: crate::tick_impls::LOG_TARGET, "stale queue entry {} removed", id);
-		if let Some(job) = Jobs::<T>::get(id) {
-			Self::dequeue(id, job.expires_at);
-		} else {
-			LevelMembers::<T>::remove(level, id);
-			if let Some(place) = place.filter(|p| LevelEntries::<T>::get(level, p) == Some(id)) {
-				LevelEntries::<T>::remove(level, place);
+		let record = Jobs::<T>::get(id);
+		if let Some(at) = record.as_ref().map(|job| job.expires_at) {
+			if Expiring::<T>::contains_key(at, id) {
+				Self::dequeue(id, at);
+				return Self::reset_masks(level);
 			}
 		}
-		// The masks change only when a level's bit flips, so an index found broken may hold a
-		// wrong bit: set this level's two bits from its bounds again.
+		LevelMembers::<T>::remove(level, id);
+		let in_line = place.filter(|p| LevelEntries::<T>::get(level, p) == Some(id));
+		if let Some(place) = in_line {
+			LevelEntries::<T>::remove(level, place);
+		}
+		if record.is_some() {
+			let mut bounds = Levels::<T>::get(level).unwrap_or_default();
+			let before = bounds;
+			if let Some(place) = in_line {
+				bounds.ready = bounds.ready.saturating_sub(1);
+				if place == bounds.head {
+					bounds.head = bounds.head.saturating_add(1);
+				}
+			}
+			Counters::<T>::mutate(|c| c.queued = c.queued.saturating_sub(1));
+			Self::store_level(level, before, bounds);
+		}
+		Self::reset_masks(level);
+	}
+
+	/// Set `level`'s bits in the two masks from its bounds again: the masks change only when a
+	/// level's bit flips, so an index found broken may hold a wrong bit.
+	fn reset_masks(level: u16) {
 		let bounds = Levels::<T>::get(level).unwrap_or_default();
 		ReadyLevels::<T>::mutate(|m| m.set(level, bounds.ready > 0));
 		OccupiedLevels::<T>::mutate(|m| m.set(level, bounds.jobs() > 0));

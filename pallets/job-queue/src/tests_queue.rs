@@ -393,3 +393,23 @@ fn a_spec_is_charged_at_a_size_step_the_benchmark_covers() {
 		assert_eq!(JobQueue::spec_size_steps(&tiny), SPEC_SIZE_STEPS);
 	});
 }
+
+/// A ready job whose index entry is gone (which the invariants rule out) must not hold up its
+/// line: its try parks nothing, so it leaves the line (counted out of its level and of the
+/// queue), and the job behind it is tried in the same block.
+#[test]
+fn a_job_that_lost_its_index_entry_does_not_stall_its_line() {
+	ExtBuilder::default().build().execute_with(|| {
+		run_to_block(1);
+		let lost = submit(ALICE, unrunnable(3));
+		let behind = submit(BOB, unrunnable(3));
+		let expires_at = Jobs::<Test>::get(lost).unwrap().expires_at;
+		Expiring::<Test>::remove(expires_at, lost);
+		run_to_block(2);
+		assert!(matches!(queued_entry(behind).map(|q| q.place), Some(Place::Waiting(_))));
+		assert_eq!(queue_order(), vec![behind]);
+		assert_eq!(Counters::<Test>::get().queued, 1);
+		let level = JobQueue::level_of(3);
+		assert_eq!(Levels::<Test>::get(level).map(|b| (b.ready, b.waiting)), Some((0, 1)));
+	});
+}

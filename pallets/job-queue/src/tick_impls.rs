@@ -102,11 +102,9 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn expire(id: JobId, at: BlockNumberFor<T>) {
 		Self::dequeue(id, at);
 		match Jobs::<T>::get(id) {
-			Some(job) if job.state == JobState::Queued => {
-				match Self::refund_and_remove(id, &job) {
-					Ok(refunded) => Self::deposit_event(Event::JobExpired { job: id, refunded }),
-					Err(e) => log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", id, e),
-				}
+			Some(job) if job.state == JobState::Queued => match Self::refund_and_remove(id, &job) {
+				Ok(refunded) => Self::deposit_event(Event::JobExpired { job: id, refunded }),
+				Err(e) => log::error!(target: LOG_TARGET, "expiry of {} failed: {:?}", id, e),
 			},
 			_ => log::error!(target: LOG_TARGET, "stale expiry entry {} removed", id),
 		}
@@ -166,13 +164,21 @@ impl<T: Config> Pallet<T> {
 				match (tried.map(|t| t.outcome), expires_at) {
 					(Ok(TryOutcome::Assigned), _) => assigned = assigned.saturating_add(1),
 					(Ok(TryOutcome::Expired), Some(at)) => Self::expire(id, at),
-					(Ok(TryOutcome::TooFewProviders), Some(at)) => Self::park(id, at, now),
+					// A job that cannot be parked (its index entry is gone, which the
+					// invariants rule out) leaves the line, or it would be met again.
+					(Ok(TryOutcome::TooFewProviders), Some(at)) =>
+						if !Self::park(id, at, now) {
+							Self::drop_stale(id, l, Some(place));
+						},
 					(outcome, _) => {
 						log::error!(target: LOG_TARGET, "assignment of {} failed: {:?}", id, outcome);
-						match Jobs::<T>::get(id) {
+						let parked = match Jobs::<T>::get(id) {
 							Some(j) if j.state == JobState::Queued =>
 								Self::park(id, j.expires_at, now),
-							_ => Self::drop_stale(id, l, Some(place)),
+							_ => false,
+						};
+						if !parked {
+							Self::drop_stale(id, l, Some(place));
 						}
 					},
 				}

@@ -14,7 +14,7 @@
 //! waiting job's retry entry written again): at most `MaxQueueLen` jobs. A job's record, place
 //! and expiry do not change, nor does the order of any line. An index entry without an expiry
 //! entry, or an expiry entry without an index entry (both ruled out by version 3's invariants),
-//! is dropped and counted in the log.
+//! is dropped and counted in the log, and the queued count is that of the jobs kept.
 
 use crate::{pallet::*, types::*};
 #[cfg(feature = "try-runtime")]
@@ -78,10 +78,8 @@ pub struct InnerMigrateV3ToV4<T>(core::marker::PhantomData<T>);
 
 impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
 	fn on_runtime_upgrade() -> Weight {
-		Counters::<T>::put(JobCounters {
-			next_job_id: v3::NextJobId::<T>::take(),
-			queued: v3::QueuedCount::<T>::take(),
-		});
+		let next_job_id = v3::NextJobId::<T>::take();
+		v3::QueuedCount::<T>::kill();
 		// The retry entries are written again below, with each waiting job's expiry block.
 		let retries = v3::Retrying::<T>::clear(u32::MAX, None).unique as u64;
 		let (mut moved, mut waiting, mut dropped) = (0u64, 0u64, 0u64);
@@ -96,6 +94,11 @@ impl<T: crate::Config> UncheckedOnRuntimeUpgrade for InnerMigrateV3ToV4<T> {
 			}
 			moved = moved.saturating_add(1);
 			Some(entry)
+		});
+		// The count is what was kept (the old one, when the old invariants held).
+		Counters::<T>::put(JobCounters {
+			next_job_id,
+			queued: u32::try_from(moved).unwrap_or(u32::MAX),
 		});
 		let unexpiring = v3::Queued::<T>::clear(u32::MAX, None).unique as u64;
 		if dropped > 0 || unexpiring > 0 {
