@@ -503,7 +503,7 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let mut meter = WeightMeter::with_limit(T::BlockWeights::get().max_block / 5);
+			let mut meter = WeightMeter::with_limit(Self::hook_limit());
 			Self::service_queue(now, &mut meter);
 			meter.consumed()
 		}

@@ -230,7 +230,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 		// its most (`try_weight`) left and is charged a draw over `MaxCandidates` that meets
 		// no lapsed provider (the usual case), so `1 + (hook − most) / charged`; at most
 		// `max_assignments_per_block`.
-		let hook = <T as frame_system::Config>::BlockWeights::get().max_block / 5;
+		let hook = Pallet::<T>::hook_limit();
 		let most = Pallet::<T>::try_weight(spec.redundancy.min_replicas);
 		let per_try = Pallet::<T>::tried_weight(spec.redundancy.min_replicas, 0);
 		let after_first = hook.saturating_sub(most);

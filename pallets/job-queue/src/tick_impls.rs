@@ -190,6 +190,11 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// The most the queue's hook may take of a block: a fifth of it.
+	pub fn hook_limit() -> Weight {
+		<T as frame_system::Config>::BlockWeights::get().max_block / 5
+	}
+
 	/// Try to assign a queued job its `min_replicas` providers at block `now`.
 	/// [`TryOutcome::TooFewProviders`]: fewer than `max(MinEligibleProviders, min_replicas)`
 	/// providers are eligible; [`TryOutcome::Expired`]: the job is past its expiry (nothing
