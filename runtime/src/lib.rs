@@ -425,8 +425,19 @@ mod version_tests {
 
 	#[test]
 	fn job_queue_storage_version_3_ships_with_a_higher_spec_version() {
-		assert_eq!(<JobQueue as GetStorageVersion>::in_code_storage_version(), 3);
+		assert!(<JobQueue as GetStorageVersion>::in_code_storage_version() >= 3);
 		assert!(VERSION.spec_version > SPEC_OF_JOB_QUEUE_STORAGE_V2);
+	}
+
+	/// The `spec_version` of the last runtime with job-queue storage version 3 (the counters
+	/// apart, each queued job's index entry in a map of its own).
+	const SPEC_OF_JOB_QUEUE_STORAGE_V3: u32 = 116;
+
+	#[test]
+	fn job_queue_storage_version_4_ships_with_a_higher_spec_version() {
+		assert_eq!(<JobQueue as GetStorageVersion>::in_code_storage_version(), 4);
+		assert!(VERSION.spec_version > SPEC_OF_JOB_QUEUE_STORAGE_V3);
+		assert!(SPEC_OF_JOB_QUEUE_STORAGE_V3 > SPEC_OF_JOB_QUEUE_STORAGE_V2);
 	}
 
 	#[test]
