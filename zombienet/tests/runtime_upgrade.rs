@@ -51,7 +51,7 @@ const BASELINE_SPEC: u32 = 102;
 /// job-queue 1 → 3 (the job spec of spec 107: jobs in flight are rewritten; then the queue by
 /// price level of spec 110) run on the baseline's state.
 const STORAGE_VERSIONS: [(&str, u16, u16); 3] =
-	[("VmProof", 3, 8), ("VrfLottery", 1, 3), ("JobQueue", 1, 3)];
+	[("VmProof", 3, 8), ("VrfLottery", 1, 3), ("JobQueue", 1, 4)];
 
 /// Flips per job: a few seconds of work, so that replicas are still running or revealing when
 /// the upgrade lands.
@@ -342,7 +342,7 @@ async fn scenario(network: &mut Network) -> anyhow::Result<()> {
 	}
 	timeline.note(
 		upgrade_block + 1,
-		"storage versions: VmProof 3 → 8, VrfLottery 1 → 3, JobQueue 1 → 3",
+		"storage versions: VmProof 3 → 8, VrfLottery 1 → 3, JobQueue 1 → 4",
 	);
 
 	// 3. Every job completes; two more after the upgrade, by the same workers.
