@@ -25,10 +25,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn enqueue(id: JobId, level: u16, expires_at: BlockNumberFor<T>) -> bool {
 		let mut bounds = Levels::<T>::get(level).unwrap_or_default();
 		let before = bounds;
-		let place = bounds.tail;
-		bounds.tail = bounds.tail.saturating_add(1);
-		bounds.ready = bounds.ready.saturating_add(1);
-		LevelEntries::<T>::insert(level, place, id);
+		let place = Self::join_line(level, id, &mut bounds);
 		LevelMembers::<T>::insert(level, id, ());
 		Expiring::<T>::insert(
 			expires_at,
@@ -47,13 +44,7 @@ impl<T: Config> Pallet<T> {
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
 		let before = bounds;
 		match entry.place {
-			Place::Ready(place) => {
-				LevelEntries::<T>::remove(entry.level, place);
-				bounds.ready = bounds.ready.saturating_sub(1);
-				if place == bounds.head {
-					bounds.head = bounds.head.saturating_add(1);
-				}
-			},
+			Place::Ready(place) => Self::leave_line(entry.level, place, &mut bounds),
 			Place::Waiting(at) => {
 				Retrying::<T>::remove(at, id);
 				bounds.waiting = bounds.waiting.saturating_sub(1);
@@ -73,11 +64,7 @@ impl<T: Config> Pallet<T> {
 		let Place::Ready(place) = entry.place else { return false };
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
 		let before = bounds;
-		LevelEntries::<T>::remove(entry.level, place);
-		if place == bounds.head {
-			bounds.head = bounds.head.saturating_add(1);
-		}
-		bounds.ready = bounds.ready.saturating_sub(1);
+		Self::leave_line(entry.level, place, &mut bounds);
 		bounds.waiting = bounds.waiting.saturating_add(1);
 		entry.failed_tries = entry.failed_tries.saturating_add(1);
 		let at = now.saturating_add(retry_backoff(entry.failed_tries).into());
@@ -97,12 +84,8 @@ impl<T: Config> Pallet<T> {
 		Retrying::<T>::remove(at, id);
 		let mut bounds = Levels::<T>::get(entry.level).unwrap_or_default();
 		let before = bounds;
-		let place = bounds.tail;
-		bounds.tail = bounds.tail.saturating_add(1);
 		bounds.waiting = bounds.waiting.saturating_sub(1);
-		bounds.ready = bounds.ready.saturating_add(1);
-		LevelEntries::<T>::insert(entry.level, place, id);
-		entry.place = Place::Ready(place);
+		entry.place = Place::Ready(Self::join_line(entry.level, id, &mut bounds));
 		Expiring::<T>::insert(expires_at, id, entry);
 		Self::store_level(entry.level, before, bounds);
 	}
@@ -127,22 +110,38 @@ impl<T: Config> Pallet<T> {
 		}
 		LevelMembers::<T>::remove(level, id);
 		let in_line = place.filter(|p| LevelEntries::<T>::get(level, p) == Some(id));
-		if let Some(place) = in_line {
-			LevelEntries::<T>::remove(level, place);
-		}
 		if record.is_some() {
 			let mut bounds = Levels::<T>::get(level).unwrap_or_default();
 			let before = bounds;
 			if let Some(place) = in_line {
-				bounds.ready = bounds.ready.saturating_sub(1);
-				if place == bounds.head {
-					bounds.head = bounds.head.saturating_add(1);
-				}
+				Self::leave_line(level, place, &mut bounds);
 			}
 			Counters::<T>::mutate(|c| c.queued = c.queued.saturating_sub(1));
 			Self::store_level(level, before, bounds);
+		} else if let Some(place) = in_line {
+			LevelEntries::<T>::remove(level, place);
 		}
 		Self::reset_masks(level);
+	}
+
+	/// Put job `id` at the end of `level`'s line, counted in its ready jobs (`bounds`, which
+	/// the caller stores). Returns its place.
+	fn join_line(level: u16, id: JobId, bounds: &mut LevelBounds) -> u64 {
+		let place = bounds.tail;
+		bounds.tail = bounds.tail.saturating_add(1);
+		bounds.ready = bounds.ready.saturating_add(1);
+		LevelEntries::<T>::insert(level, place, id);
+		place
+	}
+
+	/// Clear `place` of `level`'s line, counted out of its ready jobs (`bounds`, which the
+	/// caller stores); the head passes it when it was the head.
+	fn leave_line(level: u16, place: u64, bounds: &mut LevelBounds) {
+		LevelEntries::<T>::remove(level, place);
+		bounds.ready = bounds.ready.saturating_sub(1);
+		if place == bounds.head {
+			bounds.head = bounds.head.saturating_add(1);
+		}
 	}
 
 	/// Set `level`'s bits in the two masks from its bounds again: the masks change only when a

@@ -972,15 +972,15 @@ fn the_draw_depends_on_the_parent_hash() {
 
 /// Hold `id`'s deposit apart under `JobDeposit`, as every submission did before spec 117.
 fn hold_deposit_apart(id: JobId) {
-	use frame_support::traits::{fungible::MutateHold, tokens::Precision};
 	let job = Jobs::<Test>::get(id).unwrap();
-	assert_ok!(Balances::release(
-		&HoldReason::JobBudget.into(),
-		&job.owner,
-		job.deposit,
-		Precision::Exact
-	));
-	assert_ok!(Balances::hold(&HoldReason::JobDeposit.into(), &job.owner, job.deposit));
+	move_hold(job.owner, HoldReason::JobBudget, HoldReason::JobDeposit, job.deposit);
+}
+
+/// Move `amount` of what `who` holds for `from` to a hold for `to`.
+fn move_hold(who: AccountId, from: HoldReason, to: HoldReason, amount: u64) {
+	use frame_support::traits::{fungible::MutateHold, tokens::Precision};
+	assert_ok!(Balances::release(&from.into(), &who, amount, Precision::Exact));
+	assert_ok!(Balances::hold(&to.into(), &who, amount));
 }
 
 /// A chain upgraded to spec 117 keeps the deposits its jobs held apart: they are released and
@@ -1016,15 +1016,8 @@ fn a_declined_job_from_before_spec_117_pays_its_deposit_from_both_holds() {
 		let job = Jobs::<Test>::get(id).unwrap();
 		let (deposit, ps) = (job.deposit, job.providers.to_vec());
 		// Only part of the deposit is still held apart: the rest is with the escrow.
-		use frame_support::traits::{fungible::MutateHold, tokens::Precision};
 		let apart = deposit / 4;
-		assert_ok!(Balances::release(
-			&HoldReason::JobDeposit.into(),
-			&ALICE,
-			deposit - apart,
-			Precision::Exact
-		));
-		assert_ok!(Balances::hold(&HoldReason::JobBudget.into(), &ALICE, deposit - apart));
+		move_hold(ALICE, HoldReason::JobDeposit, HoldReason::JobBudget, deposit - apart);
 		JobQueue::do_try_state().unwrap();
 		let (share, rest) = (deposit / 2, deposit % 2);
 		assert!(apart < share);
